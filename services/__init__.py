@@ -1,0 +1,1 @@
+"""12345 hotline work orders: intake, dispatch, callback and ledger services."""

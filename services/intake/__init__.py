@@ -1,0 +1,2 @@
+"""intake: receives tickets from hotline agents and other channels, numbers them and says
+``ticket_created`` (and ``ticket_answered`` for a consultation answered on the spot)."""

@@ -1,0 +1,34 @@
+"""What a caller of intake sends: the ``create_ticket`` request (contract version 1)."""
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.shared.schemas import (
+    CATEGORIES, CHANNELS, KINDS, LONG_TEXT, SHORT_TEXT, URGENCIES, AddressSchema,
+    CallerSchema, StrictSchema, Text,
+)
+
+
+class TicketRequestSchema(StrictSchema):
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    caller = fields.Nested(CallerSchema, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    description = Text(required=True, validate=LONG_TEXT)
+    address = fields.Nested(AddressSchema, required=True)
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    answer = Text(load_default=None, validate=LONG_TEXT)
+    external_id = Text(load_default=None, validate=SHORT_TEXT)
+
+    @validates_schema
+    def _answer_only_for_consultations(self, data: dict, **kwargs) -> None:
+        if data.get("answer") and data.get("kind") != "consult":
+            raise ValidationError("Only a consultation can be answered on the spot.", "answer")
+
+    @validates_schema
+    def _caller_reachable_or_anonymous(self, data: dict, **kwargs) -> None:
+        caller = data.get("caller") or {}
+        if not caller.get("anonymous") and not caller.get("phone") and not caller.get("name"):
+            raise ValidationError(
+                "Give the caller's name or phone, or mark the caller anonymous.", "caller"
+            )

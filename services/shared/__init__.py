@@ -1,0 +1,5 @@
+"""What the four services share, and so the published contract: the event envelope,
+payload schemas, error types, the storage connection, the outbox and the clock.
+
+Changing anything here is changing the API that the services and integrators rely on.
+"""

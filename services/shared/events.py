@@ -1,0 +1,138 @@
+"""The one event envelope, and the name of every event each service says.
+
+Every event on the bus is a JSON object of this shape::
+
+    {"event_id": "…", "event_type": "ticket_created", "schema_version": 1,
+     "source": "intake", "occurred_at": "2026-11-23T02:00:00.000Z",
+     "ticket_no": "YP20261123-0001", "actor": {…} | null, "data": {…}}
+
+``event_id`` is unique per event: consumers apply an event at most once by it.
+nameko publishes each on the exchange ``<source>.events`` with ``event_type`` as the
+routing key, persistent and confirmed.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from typing import Any
+
+import eventlet
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from nameko.events import event_handler
+
+from services.shared import clock
+from services.shared.schemas import ActorSchema
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+REDELIVERY_PAUSE_SECONDS = 0.5
+
+# What each service says. The ledger records all of them.
+INTAKE_EVENTS = ("ticket_created", "ticket_answered")
+DISPATCH_EVENTS = (
+    "ticket_dispatched", "ticket_accepted", "ticket_returned", "ticket_contacted",
+    "ticket_resolved", "ticket_overdue", "ticket_closed", "ticket_reopened",
+)
+CALLBACK_EVENTS = ("callback_scheduled", "callback_completed")
+EVENTS_BY_SOURCE = {
+    "intake": INTAKE_EVENTS,
+    "dispatch": DISPATCH_EVENTS,
+    "callback": CALLBACK_EVENTS,
+}
+
+
+# Consumers remember the ids of the events they applied, in the document they changed,
+# so that a redelivered event finds itself there and changes nothing.
+APPLIED = "applied_events"
+APPLIED_KEPT = 200
+
+
+def unapplied(event_id: str) -> dict:
+    """Filter clause: the document has not yet applied this event."""
+    return {APPLIED: {"$ne": event_id}}
+
+
+def applied(event_id: str) -> dict:
+    """``$push`` clause recording that the document applied this event."""
+    return {APPLIED: {"$each": [event_id], "$slice": -APPLIED_KEPT}}
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # newer producers may add envelope fields
+
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    schema_version = fields.Integer(required=True)
+    source = fields.String(required=True)
+    occurred_at = fields.String(required=True, validate=lambda text: bool(clock.parse_iso(text)))
+    ticket_no = fields.String(allow_none=True, load_default=None)
+    actor = fields.Nested(ActorSchema, allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+
+class BadEvent(Exception):
+    """An event that does not fit the envelope; consumers log and drop it."""
+
+
+def new_event(
+    source: str,
+    event_type: str,
+    data: dict,
+    *,
+    ticket_no: str | None = None,
+    actor: dict | None = None,
+) -> dict:
+    """A new envelope, JSON-ready, to be written to an outbox and published from there."""
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": event_type,
+        "schema_version": SCHEMA_VERSION,
+        "source": source,
+        "occurred_at": clock.iso(clock.now()),
+        "ticket_no": ticket_no,
+        "actor": actor,
+        "data": data,
+    }
+
+
+def read_event(payload: Any) -> dict:
+    """The envelope, validated; BadEvent if it is not one."""
+    try:
+        if not isinstance(payload, dict):
+            raise ValidationError("not an object")
+        return EnvelopeSchema().load(payload)
+    except (ValidationError, ValueError) as exc:
+        raise BadEvent(str(exc)) from None
+
+
+def on_event(source: str, event_type: str):
+    """Declare a nameko handler of one event type; the method receives the validated envelope.
+
+    A malformed envelope is logged and dropped (it can never succeed). An exception while
+    applying a good one puts the message back on the queue after a short pause, so a
+    storage outage delays events instead of losing them; handlers must therefore be
+    idempotent on ``event_id``.
+    """
+
+    def decorator(method):
+        @functools.wraps(method)
+        def handler(self, payload):
+            try:
+                event = read_event(payload)
+            except BadEvent as exc:
+                log.error("dropped a malformed %s.%s event: %s", source, event_type, exc)
+                return None
+            try:
+                return method(self, event)
+            except Exception:
+                log.exception("could not apply %s %s; it will be redelivered",
+                              event_type, event["event_id"])
+                eventlet.sleep(REDELIVERY_PAUSE_SECONDS)
+                raise
+
+        return event_handler(source, event_type, requeue_on_error=True)(handler)
+
+    return decorator

@@ -1,0 +1,122 @@
+"""Payload schemas and vocabulary shared by every service (marshmallow).
+
+The names here are the contract: the same word is used in events, storage, the
+console and the README.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from services.shared.errors import InvalidRequest
+
+CHANNELS = ("hotline", "wechat", "app", "web", "walk_in")
+KINDS = ("consult", "help", "complaint", "report", "suggestion", "praise")
+CATEGORIES = (
+    "home_repair", "street_light", "building_safety", "elevator", "veteran_services",
+    "elderly_meals", "errands", "welfare_check", "sanitation", "parking", "other",
+)
+URGENCIES = ("normal", "urgent")
+PRIORITIES = ("normal", "high")
+ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin", "system")
+CALLBACK_OUTCOMES = ("satisfied", "basically_satisfied", "unsatisfied", "unreachable")
+PLACE_LEVELS = ("district", "subdistrict", "community", "estate", "building")
+
+# Free text is bounded so that one request cannot fill a store or a queue.
+SHORT_TEXT = validate.Length(min=1, max=100)
+LONG_TEXT = validate.Length(min=1, max=4000)
+
+
+def _no_control_chars(value: str) -> None:
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+class Text(fields.String):
+    """A string field that strips surrounding space and refuses control characters."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        _no_control_chars(text)
+        return text
+
+
+class Phone(fields.String):
+    """A Chinese phone number, mobile or landline, normalised to E.164 (+8613812345678)."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(text) > 32:
+            raise ValidationError("Not a phone number.")
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError("Not a phone number.") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError("Not a valid phone number.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class StrictSchema(Schema):
+    """Refuses fields it does not know, so a typo is an error rather than silently lost."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class AddressSchema(StrictSchema):
+    district = Text(required=True, validate=SHORT_TEXT)
+    subdistrict = Text(load_default=None, validate=SHORT_TEXT)
+    community = Text(load_default=None, validate=SHORT_TEXT)
+    estate = Text(load_default=None, validate=SHORT_TEXT)
+    building = Text(load_default=None, validate=SHORT_TEXT)
+    room = Text(load_default=None, validate=SHORT_TEXT)
+    detail = Text(load_default=None, validate=validate.Length(max=500))
+
+
+class CallerSchema(StrictSchema):
+    name = Text(load_default=None, validate=SHORT_TEXT)
+    phone = Phone(load_default=None)
+    anonymous = fields.Boolean(load_default=False)
+
+
+class ActorSchema(StrictSchema):
+    """Who takes a step: a person with a role, scoped to a unit where the role needs one."""
+
+    id = Text(required=True, validate=SHORT_TEXT)
+    name = Text(required=True, validate=SHORT_TEXT)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    unit_id = Text(load_default=None, validate=SHORT_TEXT)
+
+
+SYSTEM_ACTOR = {"id": "system", "name": "系统", "role": "system", "unit_id": None}
+
+
+def load(schema: Schema, payload: Any, *, partial: bool = False) -> dict:
+    """Validate ``payload`` with ``schema``; raise InvalidRequest listing every field error."""
+    if not isinstance(payload, dict):
+        raise InvalidRequest({"_schema": ["A JSON object is required."]})
+    try:
+        return schema.load(payload, partial=partial)
+    except ValidationError as exc:
+        raise InvalidRequest(exc.messages) from None
+
+
+def load_actor(actor: Any) -> dict:
+    """The validated actor of an RPC (InvalidRequest, under ``actor``, if missing or malformed)."""
+    if actor is None:
+        raise InvalidRequest({"actor": ["Missing data for required field."]})
+    try:
+        return load(ActorSchema(), actor)
+    except InvalidRequest as exc:
+        raise InvalidRequest({"actor": exc.errors}) from None
+
+
+__all__ = [
+    "CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
+    "CALLBACK_OUTCOMES", "PLACE_LEVELS", "Text", "Phone", "StrictSchema",
+    "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
+    "EXCLUDE",
+]

@@ -1,0 +1,95 @@
+"""The one way any service reaches its database: ``MONGO_URI`` picks the backend.
+
+- ``mongodb://…`` or ``mongodb+srv://…``: a real MongoDB (production).
+- ``litemongo:var/data`` or ``litemongo:///abs/dir``: the embedded on-disk store; each
+  service keeps its own directory below the given one, opened by one process only.
+- ``mongomock://name``: in memory, shared by everything in this process that uses the
+  same name (fast tests).
+
+Code above this module sees a pymongo ``Database`` and nothing else.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+import litemongo
+import mongomock
+import pymongo
+from nameko.extensions import DependencyProvider
+from pymongo.database import Database
+
+DEFAULT_MONGO_URI = "litemongo:var/data"
+
+_memory_clients: dict[str, mongomock.MongoClient] = {}
+_memory_lock = threading.Lock()
+
+
+def backend_of(uri: str) -> str:
+    """'mongodb', 'litemongo' or 'memory'; ValueError for anything else."""
+    scheme = urlparse(uri).scheme
+    if scheme in ("mongodb", "mongodb+srv"):
+        return "mongodb"
+    if scheme == "litemongo":
+        return "litemongo"
+    if scheme == "mongomock":
+        return "memory"
+    raise ValueError(f"MONGO_URI must start with mongodb://, mongodb+srv://, litemongo: "
+                     f"or mongomock://, not {uri!r}")
+
+
+def open_client(uri: str, database: str) -> Any:
+    """A client for ``database`` on the backend that ``uri`` names (tz-aware: UTC datetimes)."""
+    backend = backend_of(uri)
+    if backend == "mongodb":
+        return pymongo.MongoClient(uri, tz_aware=True)
+    if backend == "litemongo":
+        directory = urlparse(uri).path.rstrip("/") or "."
+        return litemongo.connect(f"{directory}/{database}?engine=sqlite", tz_aware=True)
+    with _memory_lock:
+        if uri not in _memory_clients:
+            _memory_clients[uri] = mongomock.MongoClient(tz_aware=True)
+        return _memory_clients[uri]
+
+
+def connect(uri: str, database: str) -> Database:
+    """The named database on the backend that ``uri`` names."""
+    return open_client(uri, database)[database]
+
+
+def forget_memory(uri: str) -> None:
+    """Drop an in-memory store, so the next connect starts empty (tests)."""
+    with _memory_lock:
+        _memory_clients.pop(uri, None)
+
+
+class Storage(DependencyProvider):
+    """Injects the service's store: ``store_class(database)``, connected once per container
+    from the ``MONGO_URI`` and ``DATABASE`` settings, its indexes made at start-up."""
+
+    def __init__(self, store_class: Callable[[Database], Any]):
+        self.store_class = store_class
+        self.client = None
+        self.store = None
+
+    def setup(self) -> None:
+        config = self.container.config
+        uri = config.get("MONGO_URI") or DEFAULT_MONGO_URI
+        database = config.get("DATABASE") or self.container.service_name
+        self.client = open_client(uri, database)
+        self.store = self.store_class(self.client[database])
+        self.store.ensure_indexes()
+
+    def stop(self) -> None:
+        # An embedded store must be closed so the next process may open its files;
+        # in-memory clients live as long as the process.
+        if self.client is not None and not isinstance(self.client, mongomock.MongoClient):
+            self.client.close()
+        self.client = None
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> Any:
+        return self.store

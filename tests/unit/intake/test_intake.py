@@ -1,0 +1,138 @@
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.intake.service import IntakeService
+from services.intake.store import TicketStore
+from services.shared import outbox
+from services.shared.errors import InvalidRequest, NotFound
+
+CONFIG = {"TICKET_NUMBERS": {"default_prefix": "SH", "prefixes": {"杨浦区": "YP"}}}
+
+
+def lamp_request(**changes):
+    request = {
+        "channel": "hotline",
+        "caller": {"name": "王阿姨", "phone": "13812345678"},
+        "kind": "help",
+        "category": "street_light",
+        "description": "小区门口两盏路灯不亮",
+        "address": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
+                    "estate": "开鲁新村", "building": "12号"},
+    }
+    request.update(changes)
+    return request
+
+
+@pytest.fixture
+def store(database):
+    store = TicketStore(database("intake"))
+    store.ensure_indexes()
+    return store
+
+
+@pytest.fixture
+def service(store):
+    service = worker_factory(IntakeService, store=store)
+    service.config = CONFIG
+    return service
+
+
+def published(service):
+    return [call.args for call in service.dispatch.call_args_list]
+
+
+def test_a_call_becomes_a_numbered_ticket_and_one_created_event(service, store):
+    ticket = service.create_ticket(lamp_request())
+
+    assert ticket["ticket_no"].startswith("YP20")
+    assert ticket["ticket_no"].endswith("-0001")
+    assert ticket["status"] == "received"
+    assert ticket["priority"] == "normal"
+    assert ticket["caller"]["phone"] == "+8613812345678"
+    [(event_type, event)] = published(service)
+    assert event_type == "ticket_created"
+    assert event["ticket_no"] == ticket["ticket_no"]
+    assert event["data"]["category"] == "street_light"
+    # published, so nothing is left waiting in the outbox
+    assert store.get(ticket["ticket_no"])["outbox"] == []
+
+
+def test_numbers_follow_each_other_and_fall_back_to_the_city_prefix(service):
+    first = service.create_ticket(lamp_request())
+    second = service.create_ticket(lamp_request())
+    elsewhere = service.create_ticket(lamp_request(address={"district": "徐汇区"}))
+
+    assert second["ticket_no"] == first["ticket_no"][:-4] + "0002"
+    assert elsewhere["ticket_no"].startswith("SH") and elsewhere["ticket_no"].endswith("-0001")
+
+
+def test_urgent_matters_are_high_priority(service):
+    ticket = service.create_ticket(lamp_request(urgency="urgent"))
+    assert (ticket["priority"], ticket["priority_reasons"]) == ("high", ["urgent"])
+
+
+def test_a_consultation_answered_on_the_spot(service):
+    ticket = service.create_ticket(lamp_request(
+        kind="consult", category="veteran_services", answer="优待证请到街道退役军人服务站办理"))
+
+    assert ticket["status"] == "answered"
+    assert [event_type for event_type, _ in published(service)] == [
+        "ticket_created", "ticket_answered"]
+
+
+def test_the_same_external_id_gives_the_same_ticket(service, store):
+    first = service.create_ticket(lamp_request(external_id="call-7781"))
+    again = service.create_ticket(lamp_request(external_id="call-7781", description="再次来电"))
+
+    assert again == first
+    assert store.tickets.count_documents({}) == 1
+    assert len(published(service)) == 1
+
+
+def test_bad_input_lists_every_field_error_and_stores_nothing(service, store):
+    with pytest.raises(InvalidRequest) as raised:
+        service.create_ticket(lamp_request(
+            channel="fax", category="ufo", caller={"phone": "12"}, description="",
+            address={"room": "101"}, colour="red"))
+
+    errors = raised.value.errors
+    assert set(errors) == {"channel", "category", "caller", "description", "address", "colour"}
+    assert "phone" in errors["caller"] and "district" in errors["address"]
+    assert store.tickets.count_documents({}) == 0
+    assert store.counters.count_documents({}) == 0
+    assert published(service) == []
+
+
+@pytest.mark.parametrize("request_", [None, "text", 42, [], {"channel": "hotline"}])
+def test_requests_that_are_not_tickets_are_refused(service, store, request_):
+    with pytest.raises(InvalidRequest):
+        service.create_ticket(request_)
+    assert store.tickets.count_documents({}) == 0
+
+
+def test_an_answer_is_only_for_a_consultation(service):
+    with pytest.raises(InvalidRequest) as raised:
+        service.create_ticket(lamp_request(answer="已答复"))
+    assert "answer" in raised.value.errors
+
+
+def test_get_ticket_and_unknown_numbers(service):
+    ticket = service.create_ticket(lamp_request())
+    assert service.get_ticket(ticket["ticket_no"]) == ticket
+    with pytest.raises(NotFound):
+        service.get_ticket("YP20000101-9999")
+
+
+def test_a_broker_outage_keeps_the_ticket_and_its_event_for_the_sweep(service, store):
+    service.dispatch.side_effect = ConnectionError("broker away")
+    ticket = service.create_ticket(lamp_request())
+    [pending] = store.tickets.find()
+    assert pending["ticket_no"] == ticket["ticket_no"]
+    assert len(pending["outbox"]) == 1
+
+    service.dispatch.side_effect = None
+    service.dispatch.reset_mock()
+    # the sweep waits for events to settle; publish everything pending now
+    outbox.publish_pending(store.tickets, service.dispatch)
+    assert [event_type for event_type, _ in published(service)] == ["ticket_created"]
+    assert store.tickets.find_one()["outbox"] == []
