@@ -1,17 +1,21 @@
 """Fixtures shared by the whole suite.
 
-nameko's pytest plugin (loaded by its entry point) monkey-patches the process with
-eventlet before tests are collected, and gives ``rabbit_config``: a fresh vhost on the
-local RabbitMQ for each test, made through the management API, so that runs and tests
-never see each other's queues.
+The process is monkey-patched by eventlet first, as ``nameko run`` does, so that the
+services under test run as they do in production. nameko's pytest plugin (loaded by its
+entry point) gives ``rabbit_config``: a fresh vhost on the local RabbitMQ for each test,
+made through the management API, so that runs and tests never see each other's queues.
 """
 from __future__ import annotations
 
-import uuid
+import eventlet
 
-import pytest
+eventlet.monkey_patch()
 
-from services.shared import storage
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+
+from services.shared import storage  # noqa: E402
 
 
 @pytest.fixture

@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test unit integration broker install clean-data
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@deploy/python.sh $(PYTHON)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+broker:
+	@deploy/broker.sh
+
+## The whole system on this machine: RabbitMQ, the four services, a callback worker, demo data.
+run: install broker
+	$(BIN)/python deploy/single_machine.py
+
+## The whole suite: unit tests, then the services together against RabbitMQ.
+test: install broker
+	$(BIN)/pytest -q tests
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install broker
+	$(BIN)/pytest -q tests/integration
+
+## Forget the embedded store of `make run` (var/data).
+clean-data:
+	rm -rf var/data

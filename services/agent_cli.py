@@ -1,0 +1,139 @@
+"""A small command-line client for hotline agents: create a ticket, show it, read its
+timeline, look at a unit's queue. It talks to the services over nameko RPC only.
+
+    hotline create --district 杨浦区 --subdistrict 殷行街道 --estate 开鲁新村 \
+        --category street_light --kind help --phone 13812345678 --description "路灯不亮"
+    hotline show YP20261123-0001
+    hotline timeline YP20261123-0001
+    hotline queue yinhang-grid-1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from services.shared import clock
+from services.shared.errors import HotlineError
+from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
+
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
+AGENT = {"id": "agent-cli", "name": "热线坐席", "role": "agent", "unit_id": None}
+STATE_NAMES = {
+    "pending": "待派单", "dispatched": "已派单", "accepted": "已签收", "contacted": "已联系",
+    "resolved": "已办结", "closed": "已结案",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hotline", description="12345 工单 command line")
+    top.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
+    top.add_argument("--json", action="store_true", help="print the raw answer as JSON")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    create = commands.add_parser("create", help="create a ticket (受理)")
+    create.add_argument("--request", help="a JSON file with the whole request instead of flags")
+    create.add_argument("--channel", default="hotline", choices=CHANNELS)
+    create.add_argument("--name", help="caller's name")
+    create.add_argument("--phone", help="caller's phone")
+    create.add_argument("--anonymous", action="store_true")
+    create.add_argument("--kind", default="help", choices=KINDS)
+    create.add_argument("--category", default="other", choices=CATEGORIES)
+    create.add_argument("--description")
+    for level in ("district", "subdistrict", "community", "estate", "building", "room", "detail"):
+        create.add_argument(f"--{level}")
+    create.add_argument("--urgent", action="store_true")
+    create.add_argument("--answer", help="answer a consultation on the spot")
+    create.add_argument("--external-id")
+
+    for name, text in (("show", "a ticket and where it stands"), ("timeline", "its history")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("ticket_no")
+    queue = commands.add_parser("queue", help="a unit's open tickets")
+    queue.add_argument("unit_id")
+    return top
+
+
+def request_from(args: argparse.Namespace) -> dict:
+    if args.request:
+        with open(args.request, encoding="utf-8") as handle:
+            return json.load(handle)
+    address = {level: getattr(args, level) for level in
+               ("district", "subdistrict", "community", "estate", "building", "room", "detail")
+               if getattr(args, level)}
+    request: dict[str, Any] = {
+        "channel": args.channel,
+        "caller": {"name": args.name, "phone": args.phone, "anonymous": args.anonymous},
+        "kind": args.kind, "category": args.category, "description": args.description,
+        "address": address, "urgency": "urgent" if args.urgent else "normal",
+    }
+    request["caller"] = {k: v for k, v in request["caller"].items() if v not in (None, False)}
+    for optional in ("answer", "external_id"):
+        if getattr(args, optional):
+            request[optional] = getattr(args, optional)
+    return request
+
+
+def when(text: str | None) -> str:
+    return f"{clock.local(clock.parse_iso(text)):%Y-%m-%d %H:%M}" if text else "—"
+
+
+def print_ticket(ticket: dict, status: dict | None) -> None:
+    address = "".join(v for k, v in ticket["address"].items() if v and k != "detail")
+    print(f"工单 {ticket['ticket_no']}  {ticket['kind']}/{ticket['category']}  "
+          f"优先级 {ticket['priority']}  受理 {when(ticket['received_at'])}")
+    print(f"  地址: {address}")
+    print(f"  诉求: {ticket['description']}")
+    if ticket.get("answer"):
+        print(f"  直接答复: {ticket['answer']}")
+    if status:
+        print(f"  状态: {STATE_NAMES.get(status['state'], status['state'])}  "
+              f"承办单位: {status.get('unit_name') or status.get('unit_id')}")
+        deadlines = status.get("deadlines") or {}
+        if deadlines:
+            print("  时限: 签收 {} / 联系 {} / 办结 {}".format(
+                when(deadlines.get("accept_by")), when(deadlines.get("contact_by")),
+                when(deadlines.get("resolve_by"))))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    args = parser().parse_args(argv)
+    with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
+        try:
+            if args.command == "create":
+                answer: Any = rpc.intake.create_ticket(request_from(args))
+                if not args.json:
+                    print(f"已受理，工单号 {answer['ticket_no']}（{answer['status']}）")
+            elif args.command == "show":
+                ticket = rpc.intake.get_ticket(args.ticket_no)
+                status = rpc.dispatch.get_status(args.ticket_no, AGENT)
+                answer = {"ticket": ticket, "status": status}
+                if not args.json:
+                    print_ticket(ticket, status)
+            elif args.command == "timeline":
+                answer = rpc.ledger.timeline(args.ticket_no)
+                if not args.json:
+                    for entry in answer:
+                        actor = (entry.get("actor") or {}).get("name") or ""
+                        print(f"{entry['seq']:>3}  {when(entry['occurred_at'])}  "
+                              f"{entry['summary']}  {actor}")
+            else:
+                answer = rpc.dispatch.queue(args.unit_id, AGENT)
+                if not args.json:
+                    for item in answer:
+                        print(f"{item['ticket_no']}  {STATE_NAMES.get(item['state'], item['state'])}"
+                              f"  {item['priority']}  {item['category']}  {item['description'][:30]}")
+        except HotlineError as error:
+            print(f"hotline: {error}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
