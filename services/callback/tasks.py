@@ -1,0 +1,231 @@
+"""Callback tasks: the rules of scheduling, claiming and completing a call back.
+
+A ticket resolved → one task, due after a delay inside the calling window. A worker
+claims a due task and holds it under a lease; a lease that runs out frees the task
+for anyone. Completing an attempt is final, or, when nobody answered and tries are
+left, schedules the next attempt. A caller with no phone number cannot be called:
+the task is closed at once as unreachable, so the ticket can close.
+
+Plain functions, no broker and no database; every rule takes ``now`` (the service
+passes clock.now()). The service class does the I/O.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from marshmallow import ValidationError
+
+from services.callback.schemas import CallbackConfigSchema
+from services.callback.window import CallingWindow, calling_window, next_call_time
+from services.shared import clock
+from services.shared.errors import IllegalTransition, NotPermitted
+from services.shared.events import new_event
+from services.shared.payloads import event_data
+from services.shared.schemas import SYSTEM_ACTOR
+
+SOURCE = "callback"
+KIND = "callback"
+DUE, CLAIMED, DONE = "due", "claimed", "done"
+UNREACHABLE = "unreachable"
+NO_PHONE_NOTE = "no phone number"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configured rules of calling back (key ``CALLBACK``)."""
+
+    delay: dt.timedelta  # after resolution, before the first call
+    window: CallingWindow  # daytime hours in which calls are placed
+    max_attempts: int  # tries before "unreachable" is final
+    retry: dt.timedelta  # wait after nobody answered
+    lease: dt.timedelta  # how long a claimed task is a worker's alone
+
+
+def policy_from(settings: dict | None) -> Policy:
+    """The policy from the ``CALLBACK`` config, defaults filled in; ValueError if malformed."""
+    try:
+        loaded = CallbackConfigSchema().load(settings or {})
+    except ValidationError as exc:
+        raise ValueError(f"bad CALLBACK config: {exc.messages}") from None
+    return Policy(
+        delay=dt.timedelta(minutes=loaded["delay_minutes"]),
+        window=calling_window(loaded["window"]),
+        max_attempts=loaded["max_attempts"],
+        retry=dt.timedelta(minutes=loaded["retry_minutes"]),
+        lease=dt.timedelta(seconds=loaded["lease_seconds"]),
+    )
+
+
+def worker_actor(worker_id: str) -> dict:
+    """The actor of a result: the automated worker that placed the call."""
+    return {"id": worker_id, "name": worker_id, "role": "system", "unit_id": None}
+
+
+# Scheduling
+
+def schedule(event: dict, resolved: dict, policy: Policy,
+             now: dt.datetime) -> tuple[dict, list[dict]]:
+    """The task for a ``ticket_resolved`` envelope (``resolved`` is its validated data),
+    and the events that say so. Due ``delay`` after the resolution, inside the window."""
+    caller = resolved["caller"]
+    task = {
+        "_id": uuid.uuid4().hex,
+        "kind": KIND,
+        "ticket_no": event["ticket_no"],
+        "unit_id": resolved["unit_id"],
+        "phone": caller.get("phone"),
+        "caller_name": caller.get("name"),
+        "source_event_id": event["event_id"],  # one task per resolution, redelivered or not
+        "attempt": 1,
+        "status": DUE,
+        "due_at": next_call_time(clock.parse_iso(event["occurred_at"]) + policy.delay,
+                                 policy.window),
+        "claimed_by": None,
+        "claimed_at": None,
+        "lease_until": None,
+        "outcome": None,
+        "note": None,
+        "created_at": now,
+        "completed_at": None,
+        "attempts": [],
+    }
+    if not task["phone"]:
+        # Nobody to phone: close it now rather than leave the ticket waiting for a call.
+        record = _record(1, SYSTEM_ACTOR["id"], UNREACHABLE, NO_PHONE_NOTE, True, now, None)
+        task.update(status=DONE, due_at=None, outcome=UNREACHABLE, note=NO_PHONE_NOTE,
+                    completed_at=now, attempts=[record])
+        return task, [_completed_event(task, record, SYSTEM_ACTOR)]
+    return task, [_scheduled_event(task, 1, task["due_at"])]
+
+
+# Claiming
+
+def claimable(now: dt.datetime) -> dict:
+    """Which tasks a worker may claim at ``now``, as a store filter: due ones whose time
+    has come, and claimed ones whose lease ran out (the worker died or hung up on us)."""
+    return {"$or": [
+        {"status": DUE, "due_at": {"$lte": now}},
+        {"status": CLAIMED, "lease_until": {"$lte": now}},
+    ]}
+
+
+def claim(worker_id: str, policy: Policy, now: dt.datetime) -> dict:
+    """The changes that hand a task to ``worker_id`` under a lease."""
+    return {"status": CLAIMED, "claimed_by": worker_id, "claimed_at": now,
+            "lease_until": now + policy.lease}
+
+
+# Completing
+
+@dataclass(frozen=True)
+class Completion:
+    """One attempt completed: the task must still be ``expected``; ``changes`` are set,
+    ``record`` joins its attempts and ``events`` its outbox, in one write."""
+
+    expected: dict
+    changes: dict
+    record: dict
+    events: list[dict]
+
+
+def repeated(task: dict, worker_id: str, outcome: str) -> dict | None:
+    """The attempt record a repeated ``complete`` gets back: the same worker reporting
+    the same outcome again because it lost our reply. None if this is not a repeat."""
+    if not task["attempts"]:
+        return None
+    last = task["attempts"][-1]
+    holds_it_again = task["status"] == CLAIMED and task["claimed_by"] == worker_id
+    if last["worker_id"] == worker_id and last["outcome"] == outcome and not holds_it_again:
+        return last
+    return None
+
+
+def complete(task: dict, worker_id: str, outcome: str, note: str | None, policy: Policy,
+             now: dt.datetime) -> Completion:
+    """Complete the current attempt with ``outcome``. Final unless nobody answered and
+    tries are left; then the next attempt is due ``retry`` later, inside the window.
+    IllegalTransition on a done task; NotPermitted unless ``worker_id`` holds the task
+    (a worker whose lease ran out still holds it until someone else claims it)."""
+    if task["status"] == DONE:
+        raise IllegalTransition(f"callback task {task['_id']} is already done")
+    if task["status"] != CLAIMED or task["claimed_by"] != worker_id:
+        raise NotPermitted(f"callback task {task['_id']} is not held by {worker_id}")
+    attempt = task["attempt"]
+    final = outcome != UNREACHABLE or attempt >= policy.max_attempts
+    released = {"claimed_by": None, "claimed_at": None, "lease_until": None}
+    if final:
+        record = _record(attempt, worker_id, outcome, note, True, now, None)
+        changes = {**released, "status": DONE, "outcome": outcome, "note": note,
+                   "completed_at": now}
+        events = [_completed_event(task, record, worker_actor(worker_id))]
+    else:
+        next_due = next_call_time(now + policy.retry, policy.window)
+        record = _record(attempt, worker_id, outcome, note, False, now, next_due)
+        changes = {**released, "status": DUE, "attempt": attempt + 1, "due_at": next_due}
+        events = [_completed_event(task, record, worker_actor(worker_id)),
+                  _scheduled_event(task, attempt + 1, next_due)]
+    expected = {"status": CLAIMED, "claimed_by": worker_id, "attempt": attempt}
+    return Completion(expected, changes, record, events)
+
+
+def _record(attempt: int, worker_id: str, outcome: str, note: str | None, final: bool,
+            completed_at: dt.datetime, next_due_at: dt.datetime | None) -> dict:
+    return {"attempt": attempt, "worker_id": worker_id, "outcome": outcome, "note": note,
+            "final": final, "completed_at": completed_at, "next_due_at": next_due_at}
+
+
+# Events
+
+def _scheduled_event(task: dict, attempt: int, due_at: dt.datetime) -> dict:
+    data = event_data("callback_scheduled", task_id=task["_id"], kind=task["kind"],
+                      attempt=attempt, due_at=clock.iso(due_at))
+    return new_event(SOURCE, "callback_scheduled", data, ticket_no=task["ticket_no"],
+                     actor=SYSTEM_ACTOR)
+
+
+def _completed_event(task: dict, record: dict, actor: dict) -> dict:
+    data = event_data("callback_completed", task_id=task["_id"], outcome=record["outcome"],
+                      note=record["note"], attempt=record["attempt"], final=record["final"],
+                      worker_id=record["worker_id"])
+    return new_event(SOURCE, "callback_completed", data, ticket_no=task["ticket_no"],
+                     actor=actor)
+
+
+# What callers see (JSON-ready, times as ISO text)
+
+def as_claim(task: dict) -> dict:
+    """What a worker needs to place the call."""
+    return {"task_id": task["_id"], "ticket_no": task["ticket_no"], "kind": task["kind"],
+            "phone": task["phone"], "caller_name": task["caller_name"],
+            "attempt": task["attempt"], "due_at": clock.iso(task["due_at"]),
+            "lease_until": clock.iso(task["lease_until"])}
+
+
+def as_completion(task: dict, record: dict) -> dict:
+    """The answer to ``complete``: the attempt as recorded, and what happens next."""
+    return {"task_id": task["_id"], "ticket_no": task["ticket_no"],
+            "attempt": record["attempt"], "outcome": record["outcome"],
+            "note": record["note"], "final": record["final"],
+            "worker_id": record["worker_id"],
+            "completed_at": clock.iso(record["completed_at"]),
+            "next_attempt": None if record["final"] else record["attempt"] + 1,
+            "next_due_at": clock.iso(record["next_due_at"])}
+
+
+def as_payload(task: dict) -> dict:
+    """A task as consoles see it, with every attempt so far."""
+    return {"task_id": task["_id"], "kind": task["kind"], "ticket_no": task["ticket_no"],
+            "unit_id": task["unit_id"], "phone": task["phone"],
+            "caller_name": task["caller_name"], "attempt": task["attempt"],
+            "status": task["status"], "due_at": clock.iso(task["due_at"]),
+            "claimed_by": task["claimed_by"], "lease_until": clock.iso(task["lease_until"]),
+            "outcome": task["outcome"], "note": task["note"],
+            "created_at": clock.iso(task["created_at"]),
+            "completed_at": clock.iso(task["completed_at"]),
+            "attempts": [
+                {**record, "completed_at": clock.iso(record["completed_at"]),
+                 "next_due_at": clock.iso(record["next_due_at"])}
+                for record in task["attempts"]
+            ]}

@@ -1,0 +1,354 @@
+import datetime as dt
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.callback import tasks
+from services.callback.dialers import ScriptedDialer
+from services.callback.service import CallbackService
+from services.callback.store import TaskStore
+from services.callback.worker import CallbackWorker
+from services.shared import clock, outbox
+from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.events import new_event
+from services.shared.payloads import event_data
+from services.shared.schemas import SYSTEM_ACTOR
+
+WHOLE_DAY = {"start": "00:00", "end": "24:00"}
+CONFIG = {"CALLBACK": {"delay_minutes": 0, "window": WHOLE_DAY, "max_attempts": 3,
+                       "retry_minutes": 60, "lease_seconds": 120}}
+PHONE = "+8613812345678"
+
+
+def resolved(ticket_no="YP20261123-0001", phone="13812345678", name="王阿姨", at=None):
+    caller = {"name": name, "phone": phone, "anonymous": False}
+    event = new_event("dispatch", "ticket_resolved",
+                      event_data("ticket_resolved", unit_id="kailu-grid-3",
+                                 resolution="两盏路灯已修复", caller=caller),
+                      ticket_no=ticket_no, actor={"id": "u7", "name": "李师傅",
+                                                  "role": "unit_staff", "unit_id": "kailu-grid-3"})
+    if at is not None:
+        event["occurred_at"] = clock.iso(at)
+    return event
+
+
+def shanghai(text):
+    return dt.datetime.fromisoformat(text).replace(tzinfo=clock.SHANGHAI).astimezone(clock.UTC)
+
+
+@pytest.fixture
+def store(database):
+    store = TaskStore(database("callback"))
+    store.ensure_indexes()
+    return store
+
+
+@pytest.fixture
+def service(store):
+    service = worker_factory(CallbackService, store=store)
+    service.config = CONFIG
+    return service
+
+
+def published(service):
+    return [call.args for call in service.dispatch.call_args_list]
+
+
+def event_types(service):
+    return [event_type for event_type, _ in published(service)]
+
+
+def schedule(service, **kwargs):
+    service.schedule_callback(resolved(**kwargs))
+    [task] = service.store.for_ticket(kwargs.get("ticket_no", "YP20261123-0001"))[-1:]
+    return task
+
+
+def set_task(store, task_id, **fields):
+    store.tasks.update_one({"_id": task_id}, {"$set": fields})
+
+
+# Scheduling
+
+def test_a_resolved_ticket_gets_a_due_callback_and_says_so(service, store):
+    task = schedule(service)
+
+    assert (task["status"], task["attempt"], task["kind"]) == ("due", 1, "callback")
+    assert (task["ticket_no"], task["unit_id"]) == ("YP20261123-0001", "kailu-grid-3")
+    assert (task["phone"], task["caller_name"]) == (PHONE, "王阿姨")
+    [(event_type, event)] = published(service)
+    assert event_type == "callback_scheduled"
+    assert event["source"] == "callback" and event["ticket_no"] == "YP20261123-0001"
+    assert event["actor"] == SYSTEM_ACTOR
+    assert event["data"] == {"task_id": task["_id"], "kind": "callback", "attempt": 1,
+                             "due_at": clock.iso(task["due_at"])}
+    assert store.get(task["_id"])["outbox"] == []
+
+
+def test_the_first_call_waits_for_the_delay_and_the_window(service):
+    service.config = {"CALLBACK": {"delay_minutes": 30,
+                                   "window": {"start": "09:00", "end": "20:00"}}}
+    morning = schedule(service, ticket_no="A-1", at=shanghai("2026-11-23 10:00"))
+    evening = schedule(service, ticket_no="A-2", at=shanghai("2026-11-23 19:45"))
+
+    assert morning["due_at"] == shanghai("2026-11-23 10:30")
+    assert evening["due_at"] == shanghai("2026-11-24 09:00")  # 20:15 is too late to call
+
+
+def test_a_redelivered_resolution_makes_no_second_task(service, store):
+    event = resolved()
+    service.schedule_callback(event)
+    service.schedule_callback(dict(event))
+
+    assert store.tasks.count_documents({}) == 1
+    assert event_types(service) == ["callback_scheduled"]
+
+
+def test_each_resolution_of_a_reopened_ticket_gets_its_own_task(service):
+    schedule(service)
+    schedule(service)
+    assert len(service.tasks_for_ticket("YP20261123-0001")) == 2
+
+
+def test_a_caller_without_a_phone_is_closed_at_once_as_unreachable(service):
+    task = schedule(service, phone=None)
+
+    assert (task["status"], task["outcome"], task["note"]) == ("done", "unreachable",
+                                                               "no phone number")
+    [(event_type, event)] = published(service)
+    assert event_type == "callback_completed"
+    assert event["data"]["final"] is True and event["data"]["outcome"] == "unreachable"
+    assert event["data"]["note"] == "no phone number"
+    assert event["actor"] == SYSTEM_ACTOR
+    assert service.claim("w1") is None  # nothing for a worker to call
+
+
+def test_a_malformed_resolution_is_dropped(service, store):
+    event = resolved()
+    del event["data"]["caller"]
+    service.schedule_callback(event)
+    assert store.tasks.count_documents({}) == 0
+    assert published(service) == []
+
+
+# Claiming
+
+def test_claims_hand_out_the_earliest_due_task_once(service, store):
+    now = clock.now()
+    first, second, later = (schedule(service, ticket_no=f"T-{n}") for n in (1, 2, 3))
+    set_task(store, first["_id"], due_at=now - dt.timedelta(minutes=5))
+    set_task(store, second["_id"], due_at=now - dt.timedelta(minutes=10))
+    set_task(store, later["_id"], due_at=now + dt.timedelta(hours=1))
+
+    one = service.claim("w1")
+    two = service.claim("w2")
+
+    assert (one["task_id"], two["task_id"]) == (second["_id"], first["_id"])
+    assert service.claim("w3") is None  # the third is not due yet
+    assert set(one) == {"task_id", "ticket_no", "kind", "phone", "caller_name", "attempt",
+                        "due_at", "lease_until"}
+    assert (one["phone"], one["caller_name"], one["attempt"]) == (PHONE, "王阿姨", 1)
+    held = store.get(second["_id"])
+    assert (held["status"], held["claimed_by"]) == ("claimed", "w1")
+    lease = clock.parse_iso(one["lease_until"]) - now
+    assert dt.timedelta(seconds=119) < lease < dt.timedelta(seconds=125)
+
+
+def test_an_expired_lease_frees_the_task_for_anyone(service, store):
+    task = schedule(service)
+    service.claim("w1")
+    assert service.claim("w2") is None  # held by w1
+
+    set_task(store, task["_id"], lease_until=clock.now() - dt.timedelta(seconds=1))
+    again = service.claim("w2")
+
+    assert again["task_id"] == task["_id"] and again["attempt"] == 1
+    assert store.get(task["_id"])["claimed_by"] == "w2"
+    with pytest.raises(NotPermitted):
+        service.complete(task["_id"], "w1", "satisfied")
+
+
+def test_a_worker_whose_lease_ran_out_may_still_report_if_nobody_took_over(service, store):
+    task = schedule(service)
+    service.claim("w1")
+    set_task(store, task["_id"], lease_until=clock.now() - dt.timedelta(seconds=1))
+    assert service.complete(task["_id"], "w1", "satisfied")["final"] is True
+
+
+def test_nothing_is_claimed_outside_the_calling_window(service):
+    schedule(service)
+    hour = clock.local(clock.now()).hour
+    closed = {"start": "13:00", "end": "14:00"} if hour < 12 else {"start": "01:00", "end": "02:00"}
+    service.config = {"CALLBACK": {**CONFIG["CALLBACK"], "window": closed}}
+    assert service.claim("w1") is None
+
+
+@pytest.mark.parametrize("worker_id", [None, "", 42, "x" * 101])
+def test_a_claim_needs_a_worker_id(service, worker_id):
+    schedule(service)
+    with pytest.raises(InvalidRequest):
+        service.claim(worker_id)
+    assert service.claim("w1") is not None  # the refused claim took nothing
+
+
+# Completing
+
+def test_a_satisfied_caller_ends_the_task(service, store):
+    task = schedule(service)
+    service.claim("w1")
+    service.dispatch.reset_mock()
+
+    answer = service.complete(task["_id"], "w1", "satisfied", "路灯亮了，谢谢")
+
+    assert answer["final"] is True and answer["next_due_at"] is None
+    assert (answer["outcome"], answer["attempt"], answer["ticket_no"]) == (
+        "satisfied", 1, "YP20261123-0001")
+    done = store.get(task["_id"])
+    assert (done["status"], done["outcome"], done["claimed_by"]) == ("done", "satisfied", None)
+    [(event_type, event)] = published(service)
+    assert event_type == "callback_completed"
+    assert event["data"] == {"task_id": task["_id"], "outcome": "satisfied",
+                             "note": "路灯亮了，谢谢", "attempt": 1, "final": True,
+                             "worker_id": "w1"}
+    assert event["actor"] == {"id": "w1", "name": "w1", "role": "system", "unit_id": None}
+
+
+def test_unsatisfied_is_final_too(service):
+    task = schedule(service)
+    service.claim("w1")
+    assert service.complete(task["_id"], "w1", "unsatisfied")["final"] is True
+
+
+def test_nobody_answering_is_tried_again_until_max_attempts(service, store):
+    task = schedule(service)
+    for attempt in (1, 2):
+        service.claim("w1")
+        service.dispatch.reset_mock()
+        before = clock.now()
+        answer = service.complete(task["_id"], "w1", "unreachable")
+
+        assert (answer["final"], answer["next_attempt"]) == (False, attempt + 1)
+        again = store.get(task["_id"])
+        assert (again["status"], again["attempt"]) == ("due", attempt + 1)
+        assert again["claimed_by"] is None
+        assert again["due_at"] >= before + dt.timedelta(minutes=60)
+        [(completed, completed_event), (scheduled, scheduled_event)] = published(service)
+        assert (completed, scheduled) == ("callback_completed", "callback_scheduled")
+        assert completed_event["data"]["final"] is False
+        assert completed_event["data"]["attempt"] == attempt
+        assert scheduled_event["data"]["attempt"] == attempt + 1
+        assert scheduled_event["data"]["due_at"] == clock.iso(again["due_at"])
+        assert service.claim("w1") is None  # not before the retry is due
+        set_task(store, task["_id"], due_at=clock.now())
+
+    service.claim("w1")
+    service.dispatch.reset_mock()
+    answer = service.complete(task["_id"], "w1", "unreachable", "无人接听")
+
+    assert answer["final"] is True and answer["attempt"] == 3
+    assert store.get(task["_id"])["status"] == "done"
+    assert event_types(service) == ["callback_completed"]
+    assert [a["outcome"] for a in service.get_task(task["_id"])["attempts"]] == ["unreachable"] * 3
+
+
+def test_the_retry_waits_for_the_window():
+    policy = tasks.policy_from({"window": {"start": "09:00", "end": "20:00"}})
+    task, _ = tasks.schedule(resolved(), {"unit_id": "u", "caller": {"phone": PHONE}},
+                             policy, clock.now())
+    task.update(status="claimed", claimed_by="w1")
+
+    completion = tasks.complete(task, "w1", "unreachable", None, policy,
+                                now=shanghai("2026-11-23 19:30"))
+
+    assert completion.changes["due_at"] == shanghai("2026-11-24 09:00")
+    assert completion.changes["attempt"] == 2
+
+
+def test_a_repeated_report_gets_the_same_answer_and_says_nothing(service, store):
+    first = schedule(service, ticket_no="R-1")
+    second = schedule(service, ticket_no="R-2")
+    service.claim("w1")
+    service.claim("w1")
+    done = service.complete(first["_id"], "w1", "satisfied")
+    retry = service.complete(second["_id"], "w1", "unreachable")
+    service.dispatch.reset_mock()
+
+    assert service.complete(first["_id"], "w1", "satisfied") == done
+    assert service.complete(second["_id"], "w1", "unreachable") == retry
+    assert published(service) == []
+    assert store.get(second["_id"])["attempt"] == 2
+    # a different outcome on a done task is not a repeat
+    with pytest.raises(IllegalTransition):
+        service.complete(first["_id"], "w1", "unsatisfied")
+    with pytest.raises(IllegalTransition):
+        service.complete(first["_id"], "w2", "satisfied")
+
+
+def test_refused_reports_change_nothing_and_say_nothing(service, store):
+    task = schedule(service)
+    with pytest.raises(NotPermitted):  # due, not claimed
+        service.complete(task["_id"], "w1", "satisfied")
+    service.claim("w1")
+    service.dispatch.reset_mock()
+    before = store.get(task["_id"])
+
+    with pytest.raises(NotPermitted):
+        service.complete(task["_id"], "w2", "satisfied")
+    with pytest.raises(NotFound):
+        service.complete("no-such-task", "w1", "satisfied")
+    with pytest.raises(InvalidRequest) as raised:
+        service.complete(task["_id"], "w1", "delighted")
+    assert "outcome" in raised.value.errors
+    with pytest.raises(InvalidRequest):
+        service.complete(task["_id"], None, "satisfied")
+
+    assert store.get(task["_id"]) == before
+    assert published(service) == []
+
+
+# Reading
+
+def test_get_task_and_tasks_for_ticket(service):
+    task = schedule(service)
+    view = service.get_task(task["_id"])
+
+    assert view["task_id"] == task["_id"] and view["status"] == "due"
+    assert view["due_at"] == clock.iso(task["due_at"]) and view["attempts"] == []
+    assert service.tasks_for_ticket("YP20261123-0001") == [view]
+    assert service.tasks_for_ticket("YP20000101-9999") == []
+    with pytest.raises(NotFound):
+        service.get_task("no-such-task")
+    with pytest.raises(InvalidRequest):
+        service.get_task({"task_id": task["_id"]})
+
+
+def test_a_broker_outage_keeps_the_events_for_the_sweep(service, store):
+    service.dispatch.side_effect = ConnectionError("broker away")
+    task = schedule(service)
+    assert len(store.get(task["_id"])["outbox"]) == 1
+
+    service.dispatch.side_effect = None
+    service.dispatch.reset_mock()
+    outbox.publish_pending(store.tasks, service.dispatch)
+    assert event_types(service) == ["callback_scheduled"]
+    assert store.get(task["_id"])["outbox"] == []
+
+
+def test_a_worker_calls_until_someone_answers(service, store):
+    """The worker's loop against the service itself: two missed calls, then an answer."""
+    task = schedule(service)
+    dialer = ScriptedDialer({"numbers": {"13812345678": ["unreachable", "unreachable",
+                                                          "basically_satisfied"]}})
+    worker = CallbackWorker(service, dialer, "w1")
+
+    for _ in range(3):
+        assert worker.work_once() is True
+        assert worker.work_once() is False  # the retry is not due yet
+        set_task(store, task["_id"], due_at=clock.now())
+
+    done = service.get_task(task["_id"])
+    assert (done["status"], done["outcome"], done["attempt"]) == ("done", "basically_satisfied", 3)
+    completed = [event["data"] for event_type, event in published(service)
+                 if event_type == "callback_completed"]
+    assert [(data["outcome"], data["final"]) for data in completed] == [
+        ("unreachable", False), ("unreachable", False), ("basically_satisfied", True)]

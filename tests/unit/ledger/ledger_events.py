@@ -1,0 +1,70 @@
+"""What the other services say, as the ledger's tests tell it: envelopes built with the
+contract's own new_event and event_data, at the times a test chooses."""
+from services.shared import clock
+from services.shared.events import EVENTS_BY_SOURCE, new_event
+from services.shared.payloads import event_data
+from services.shared.schemas import SYSTEM_ACTOR
+
+SOURCE_OF = {event_type: source
+             for source, event_types in EVENTS_BY_SOURCE.items() for event_type in event_types}
+
+GRID = ("yinhang-grid-1", "殷行街道第一网格工作站")
+PROPERTY = ("kaichen-property", "凯晨物业")
+COMMITTEE = ("kailu-committee", "开鲁新村居委会")
+CENTRE = ("centre", "12345派单中心")
+
+DEADLINES = {"accept_by": "2026-11-23T04:00:00.000Z", "contact_by": "2026-11-24T02:00:00.000Z",
+             "resolve_by": "2026-11-28T02:00:00.000Z"}
+CALLER = {"name": "王阿姨", "phone": "+8613812345678", "anonymous": False}
+
+
+def _created(ticket_no, at):
+    return {
+        "ticket_no": ticket_no, "channel": "hotline", "caller": CALLER, "kind": "help",
+        "category": "street_light", "description": "路灯不亮",
+        "address": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
+                    "estate": "开鲁新村", "building": "12号", "room": None, "detail": None},
+        "urgency": "normal", "priority": "normal", "priority_reasons": [], "answer": None,
+        "external_id": None, "status": "received", "received_at": at,
+    }
+
+
+def _dispatched(unit=GRID, **data):
+    return {"unit_id": unit[0], "unit_name": unit[1], "routed": True, "route": "杨浦区/殷行街道",
+            "reason": "routed", "previous_unit_id": None, "category": "street_light",
+            "priority": "normal", "deadlines": DEADLINES, **data}
+
+
+DEFAULT_DATA = {
+    "ticket_answered": lambda: {"answer": "优待证请到街道退役军人服务站办理"},
+    "ticket_dispatched": _dispatched,
+    "ticket_accepted": lambda unit=GRID: {"unit_id": unit[0]},
+    "ticket_returned": lambda unit=GRID: {"unit_id": unit[0], "reason": "不属于本单位职责"},
+    "ticket_contacted": lambda unit=GRID: {"unit_id": unit[0], "note": None},
+    "ticket_resolved": lambda unit=GRID: {"unit_id": unit[0], "resolution": "已更换灯泡",
+                                          "caller": CALLER},
+    "ticket_overdue": lambda unit=GRID: {"unit_id": unit[0], "deadline": "accept",
+                                         "due_at": DEADLINES["accept_by"]},
+    "ticket_closed": lambda unit=GRID: {"unit_id": unit[0], "outcome": "satisfied", "note": None},
+    "ticket_reopened": lambda unit=GRID: {"unit_id": unit[0], "reopen_count": 1, "note": None,
+                                          "deadlines": DEADLINES},
+    "callback_scheduled": lambda: {"task_id": "task-1", "kind": "callback", "attempt": 1,
+                                   "due_at": "2026-11-23T08:00:00.000Z"},
+    "callback_completed": lambda: {"task_id": "task-1", "outcome": "satisfied", "note": None,
+                                   "attempt": 1, "final": True, "worker_id": "worker-1"},
+}
+
+
+def said(event_type, ticket_no, at, *, unit=None, actor=SYSTEM_ACTOR, **data):
+    """The envelope of ``event_type`` about ``ticket_no``, said at ``at`` (ISO text, UTC),
+    its data the defaults above with ``data`` over them, checked against the contract."""
+    at = clock.iso(clock.parse_iso(at))
+    if event_type == "ticket_created":
+        base = _created(ticket_no, at)
+    else:
+        make = DEFAULT_DATA[event_type]
+        base = make(unit) if unit else make()
+    event = new_event(SOURCE_OF[event_type], event_type, event_data(event_type, **{**base, **data}),
+                      ticket_no=ticket_no, actor=actor)
+    event["occurred_at"] = at
+    return event
