@@ -69,6 +69,7 @@ class TicketDispatchedSchema(Payload):
     route = fields.String(allow_none=True, load_default=None)  # the place whose rule matched
     reason = fields.String(required=True, validate=validate.OneOf(("routed", "reassigned")))
     previous_unit_id = fields.String(allow_none=True, load_default=None)
+    note = fields.String(allow_none=True, load_default=None)  # the centre's word on a reassignment
     category = fields.String(required=True)
     priority = fields.String(required=True)
     deadlines = fields.Nested(DeadlinesSchema, required=True)

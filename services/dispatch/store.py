@@ -1,0 +1,139 @@
+"""dispatch's storage: the state of every ticket (with its outbox), and the directory of
+units, places and routing rules."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.database import Database
+
+from services.dispatch import directory as directory_rules
+from services.dispatch.lifecycle import OPEN_STATES, Change
+from services.shared import events as shared_events
+from services.shared import outbox
+
+DUE_CHECKS_PER_PASS = 500
+
+
+class TicketStateStore:
+    def __init__(self, db: Database):
+        self.db = db
+        self.tickets = db["tickets"]  # _id = ticket_no
+        self.units = db["units"]      # _id = unit id
+        self.places = db["places"]    # _id = place path
+        self.rules = db["rules"]      # _id = "category|place": one rule per category and place
+
+    def ensure_indexes(self) -> None:
+        self.tickets.create_index([("unit_id", ASCENDING), ("state", ASCENDING)], name="queue")
+        # The overdue check reads only tickets whose next deadline has come.
+        self.tickets.create_index([("next_check", ASCENDING)], name="next_check")
+        self.rules.create_index([("place", ASCENDING)], name="place")
+
+    # Tickets
+    def get(self, ticket_no: str) -> dict | None:
+        return self.tickets.find_one({"_id": ticket_no})
+
+    def add_if_new(self, state: dict) -> bool:
+        """Store a ticket's first state with its events, unless it is there already
+        (a redelivered ticket_created). True if it was new."""
+        fields = {name: value for name, value in state.items() if name != "_id"}
+        result = self.tickets.update_one({"_id": state["_id"]}, {"$setOnInsert": fields},
+                                         upsert=True)
+        return result.upserted_id is not None
+
+    def apply(self, state: dict, change: Change) -> dict | None:
+        """Apply ``change`` to the ticket as ``state`` read it, its events in its outbox, in
+        one update. None if the ticket moved on meanwhile (or already applied the event):
+        then nothing changed and the step must be decided again."""
+        query = {"_id": state["_id"], "version": state["version"]}
+        push: dict = {outbox.OUTBOX: {"$each": change.events}}
+        if change.applied_event:
+            query.update(shared_events.unapplied(change.applied_event))
+            push.update(shared_events.applied(change.applied_event))
+        return self.tickets.find_one_and_update(
+            query,
+            {"$set": {**change.fields, "version": state["version"] + 1}, "$push": push},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def held_by(self, unit_id: str, states: Iterable[str] = OPEN_STATES) -> list[dict]:
+        return list(self.tickets.find({"unit_id": unit_id, "state": {"$in": list(states)}},
+                                      {outbox.OUTBOX: 0, shared_events.APPLIED: 0}))
+
+    def due_for_check(self, now: dt.datetime, limit: int = DUE_CHECKS_PER_PASS) -> list[dict]:
+        """Open tickets whose next unreported deadline has passed."""
+        return list(self.tickets.find({"state": {"$in": list(OPEN_STATES)},
+                                       "next_check": {"$lt": now}}).limit(limit))
+
+    # Directory
+    def directory_is_empty(self) -> bool:
+        return self.units.count_documents({}, limit=1) == 0
+
+    def replace_directory(self, directory: dict) -> None:
+        """Put a checked directory in place of the one stored. Not atomic across the three
+        collections: a routing read in the same instant may see a mix, so reload at a
+        quiet moment."""
+        places = [{"_id": place["path"], **place, "order": order}
+                  for order, place in enumerate(directory_rules.flatten(directory["places"]))]
+        units = [self._unit_doc(unit) for unit in directory["units"]]
+        rules = [self._rule_doc(rule) for rule in directory["rules"]]
+        for collection, documents in ((self.places, places), (self.units, units),
+                                      (self.rules, rules)):
+            collection.delete_many({})
+            if documents:
+                collection.insert_many(documents)
+
+    def directory(self) -> dict:
+        """The directory as ``load_directory`` takes it: units, the place tree, rules."""
+        places = list(self.places.find({}, {"_id": 0}).sort("order", ASCENDING))
+        return {
+            "units": [self._unit(doc) for doc in self.units.find().sort("_id", ASCENDING)],
+            "places": directory_rules.tree(places),
+            "rules": [self._rule(doc) for doc in
+                      self.rules.find().sort([("place", ASCENDING), ("category", ASCENDING)])],
+        }
+
+    def unit(self, unit_id: str) -> dict | None:
+        doc = self.units.find_one({"_id": unit_id})
+        return None if doc is None else self._unit(doc)
+
+    def place_exists(self, path: str) -> bool:
+        return self.places.count_documents({"_id": path}, limit=1) == 1
+
+    def rules_at(self, paths: list[str]) -> list[dict]:
+        """The routing rules of these places (all categories)."""
+        return [self._rule(doc) for doc in self.rules.find({"place": {"$in": paths}})]
+
+    def put_unit(self, unit: dict) -> dict:
+        self.units.replace_one({"_id": unit["id"]}, self._unit_doc(unit), upsert=True)
+        return unit
+
+    def put_rule(self, rule: dict) -> dict:
+        doc = self._rule_doc(rule)
+        self.rules.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        return rule
+
+    def remove_rule(self, category: str, place: str) -> bool:
+        return self.rules.delete_one({"_id": self._rule_id(category, place)}).deleted_count == 1
+
+    @staticmethod
+    def _unit_doc(unit: dict) -> dict:
+        return {"_id": unit["id"], "name": unit["name"], "kind": unit["kind"],
+                "place": unit.get("place")}
+
+    @staticmethod
+    def _unit(doc: dict) -> dict:
+        return {"id": doc["_id"], "name": doc["name"], "kind": doc["kind"], "place": doc["place"]}
+
+    @staticmethod
+    def _rule_id(category: str, place: str) -> str:
+        return f"{category}|{place}"
+
+    def _rule_doc(self, rule: dict) -> dict:
+        return {"_id": self._rule_id(rule["category"], rule["place"]),
+                "category": rule["category"], "place": rule["place"], "unit_id": rule["unit_id"]}
+
+    @staticmethod
+    def _rule(doc: dict) -> dict:
+        return {"category": doc["category"], "place": doc["place"], "unit_id": doc["unit_id"]}

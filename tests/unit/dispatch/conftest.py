@@ -1,0 +1,33 @@
+"""Fixtures for dispatch's unit tests: the clock, and the service built by worker_factory
+on a real store over mongomock holding the small test directory."""
+from __future__ import annotations
+
+import pytest
+from dispatch_support import DIRECTORY, POLICY, START, Clock
+from nameko.testing.services import worker_factory
+
+from services.dispatch.directory import checked
+from services.dispatch.policy import Policy
+from services.dispatch.service import DispatchService
+from services.dispatch.store import TicketStateStore
+from services.shared import clock
+
+
+@pytest.fixture
+def now(monkeypatch) -> Clock:
+    fake = Clock(START)
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def store(database) -> TicketStateStore:
+    store = TicketStateStore(database("dispatch"))
+    store.ensure_indexes()
+    store.replace_directory(checked(DIRECTORY))
+    return store
+
+
+@pytest.fixture
+def service(store, now):
+    return worker_factory(DispatchService, store=store, policy=Policy(POLICY))

@@ -1,0 +1,109 @@
+"""What dispatch's unit tests share: a small directory, a deadline policy, actors,
+intake's and callback's events, and a clock the tests move."""
+from __future__ import annotations
+
+import datetime as dt
+
+from services.shared import clock
+from services.shared.events import new_event
+
+START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=clock.UTC)  # 09:00 in Shanghai
+
+POLICY = {
+    "deadlines": {"normal": {"accept": 2, "contact": 24, "resolve": 120},
+                  "urgent": {"accept": 0.5, "contact": 2, "resolve": 24}},
+    "categories": {"elevator": {"normal": {"resolve": 360}}},
+}
+
+KAILU = {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
+         "estate": "开鲁新村", "building": "12号", "room": "301", "detail": None}
+
+DIRECTORY = {
+    "units": [
+        {"id": "centre", "name": "12345派单中心", "kind": "centre"},
+        {"id": "grid-1", "name": "殷行街道第一网格工作站", "kind": "grid_workstation",
+         "place": "杨浦区/殷行街道"},
+        {"id": "kaichen", "name": "凯晨物业", "kind": "property_company",
+         "place": "杨浦区/殷行街道/开鲁新村/开鲁新村"},
+        {"id": "kailu-committee", "name": "开鲁新村居委会", "kind": "neighbourhood_committee",
+         "place": "杨浦区/殷行街道/开鲁新村"},
+        {"id": "veterans", "name": "太华路社区退役军人服务站", "kind": "department",
+         "place": "未央区"},
+    ],
+    "places": [
+        {"name": "杨浦区", "children": [{"name": "殷行街道", "children": [
+            {"name": "开鲁新村", "children": [{"name": "开鲁新村", "children": [{"name": "12号"}]}]},
+            {"name": "国和居民区", "children": [{"name": "国和小区"}]},
+        ]}]},
+        {"name": "未央区"},
+    ],
+    "rules": [
+        {"category": "street_light", "place": "杨浦区/殷行街道", "unit_id": "grid-1"},
+        {"category": "home_repair", "place": "杨浦区/殷行街道", "unit_id": "grid-1"},
+        {"category": "elevator", "place": "杨浦区/殷行街道", "unit_id": "grid-1"},
+        {"category": "home_repair", "place": "杨浦区/殷行街道/开鲁新村/开鲁新村",
+         "unit_id": "kaichen"},
+        {"category": "*", "place": "杨浦区/殷行街道/开鲁新村", "unit_id": "kailu-committee"},
+        {"category": "veteran_services", "place": "未央区", "unit_id": "veterans"},
+    ],
+}
+
+
+def actor(role: str, unit_id: str | None = None, name: str = "李琳") -> dict:
+    return {"id": f"{role}-{unit_id or 'x'}", "name": name, "role": role, "unit_id": unit_id}
+
+
+def staff(unit_id: str) -> dict:
+    return actor("unit_staff", unit_id)
+
+
+DISPATCHER = actor("dispatcher", "centre", "派单员")
+ADMIN = actor("admin")
+
+
+def ticket_data(ticket_no: str = "YP20261123-0001", **changes) -> dict:
+    """``ticket_created`` data as intake sends it."""
+    data = {
+        "ticket_no": ticket_no, "channel": "hotline",
+        "caller": {"name": "王阿姨", "phone": "+8613812345678", "anonymous": False},
+        "kind": "help", "category": "home_repair", "description": "浴缸扶手需要打孔安装",
+        "address": dict(KAILU), "urgency": "normal", "priority": "normal",
+        "priority_reasons": [], "answer": None, "external_id": None, "status": "received",
+        "received_at": clock.iso(START),
+    }
+    data.update(changes)
+    return data
+
+
+def created_event(ticket_no: str = "YP20261123-0001", **changes) -> dict:
+    return new_event("intake", "ticket_created", ticket_data(ticket_no, **changes),
+                     ticket_no=ticket_no)
+
+
+def callback_event(ticket_no: str, outcome: str, *, final: bool = True, note: str | None = None,
+                   attempt: int = 1) -> dict:
+    data = {"task_id": f"cb-{ticket_no}-{attempt}", "outcome": outcome, "note": note,
+            "attempt": attempt, "final": final, "worker_id": "dialer-1"}
+    return new_event("callback", "callback_completed", data, ticket_no=ticket_no)
+
+
+class Clock:
+    """The time the service sees; tests move it on."""
+
+    def __init__(self, moment: dt.datetime):
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance(self, **delta) -> dt.datetime:
+        self.moment += dt.timedelta(**delta)
+        return self.moment
+
+
+def published(service) -> list[tuple[str, dict]]:
+    return [call.args for call in service.dispatch.call_args_list]
+
+
+def published_types(service) -> list[str]:
+    return [event_type for event_type, _ in published(service)]
