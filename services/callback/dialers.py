@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import phonenumbers
 import yaml
 
-from services.shared.schemas import CALLBACK_OUTCOMES
+from services.shared.schemas import CALLBACK_OUTCOMES, normalise_phone
 
-REGION = "CN"
 
 
 @dataclass(frozen=True)
@@ -48,18 +46,6 @@ class Dialer(Protocol):
         """Place the call for a claimed task and say how it went."""
 
 
-def e164(phone: Any) -> str:
-    """A phone number as tasks carry it (+8613800000001), however it was written;
-    ValueError if it is not a valid number."""
-    try:
-        number = phonenumbers.parse(str(phone).strip(), REGION)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {phone!r}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"not a valid phone number: {phone!r}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 class ScriptedDialer:
     """Outcomes by number and attempt, from a script::
 
@@ -80,7 +66,7 @@ class ScriptedDialer:
             outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes or [])
             if not outcomes:
                 raise ValueError(f"no outcomes scripted for {phone!r}")
-            self.numbers[e164(phone)] = [DialResult(outcome).outcome for outcome in outcomes]
+            self.numbers[normalise_phone(phone)] = [DialResult(outcome).outcome for outcome in outcomes]
 
     @classmethod
     def from_file(cls, path: str | Path) -> "ScriptedDialer":
@@ -89,7 +75,7 @@ class ScriptedDialer:
 
     def dial(self, task: dict) -> DialResult:
         try:
-            phone = e164(task["phone"])
+            phone = normalise_phone(task["phone"])
         except ValueError:
             return DialResult("unreachable", "scripted: not a valid number")
         outcomes = self.numbers.get(phone)

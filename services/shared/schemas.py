@@ -43,20 +43,29 @@ class Text(fields.String):
         return text
 
 
+def normalise_phone(text: Any) -> str:
+    """A Chinese phone number, mobile or landline, however written, in E.164
+    (+8613812345678); ValueError if it is not a valid number."""
+    text = str(text).strip()
+    if len(text) > 32:
+        raise ValueError("Not a phone number.")
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("Not a phone number.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("Not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 class Phone(fields.String):
-    """A Chinese phone number, mobile or landline, normalised to E.164 (+8613812345678)."""
+    """A phone number field, normalised to E.164 (see normalise_phone)."""
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if len(text) > 32:
-            raise ValidationError("Not a phone number.")
         try:
-            number = phonenumbers.parse(text, "CN")
-        except phonenumbers.NumberParseException as exc:
-            raise ValidationError("Not a phone number.") from exc
-        if not phonenumbers.is_valid_number(number):
-            raise ValidationError("Not a valid phone number.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return normalise_phone(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class StrictSchema(Schema):
@@ -116,7 +125,7 @@ def load_actor(actor: Any) -> dict:
 
 __all__ = [
     "CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
-    "CALLBACK_OUTCOMES", "PLACE_LEVELS", "Text", "Phone", "StrictSchema",
+    "CALLBACK_OUTCOMES", "PLACE_LEVELS", "Text", "Phone", "normalise_phone", "StrictSchema",
     "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
     "EXCLUDE",
 ]
