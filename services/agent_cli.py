@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any
 
+from nameko.exceptions import RpcTimeout, UnknownService
+
 from services.shared import clock
 from services.shared.errors import HotlineError
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
@@ -99,40 +101,50 @@ def print_ticket(ticket: dict, status: dict | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     args = parser().parse_args(argv)
-    with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
-        try:
-            if args.command == "create":
-                answer: Any = rpc.intake.create_ticket(request_from(args))
-                if not args.json:
-                    print(f"已受理，工单号 {answer['ticket_no']}（{answer['status']}）")
-            elif args.command == "show":
-                ticket = rpc.intake.get_ticket(args.ticket_no)
-                status = rpc.dispatch.get_status(args.ticket_no, AGENT)
-                answer = {"ticket": ticket, "status": status}
-                if not args.json:
-                    print_ticket(ticket, status)
-            elif args.command == "timeline":
-                answer = rpc.ledger.timeline(args.ticket_no)
-                if not args.json:
-                    for entry in answer:
-                        actor = (entry.get("actor") or {}).get("name") or ""
-                        print(f"{entry['seq']:>3}  {when(entry['occurred_at'])}  "
-                              f"{entry['summary']}  {actor}")
-            else:
-                answer = rpc.dispatch.queue(args.unit_id, AGENT)
-                if not args.json:
-                    for item in answer:
-                        print(f"{item['ticket_no']}  {STATE_NAMES.get(item['state'], item['state'])}"
-                              f"  {item['priority']}  {item['category']}  {item['description'][:30]}")
-        except HotlineError as error:
-            print(f"hotline: {error}", file=sys.stderr)
-            return 2
+    try:
+        answer = run(args)
+    except HotlineError as error:
+        print(f"hotline: {error}", file=sys.stderr)
+        return 2
+    except (UnknownService, RpcTimeout, OSError) as error:
+        print(f"hotline: the services do not answer ({type(error).__name__}: {error}); "
+              f"is the system up (make run) at {args.amqp_uri}?", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     return 0
+
+
+def run(args: argparse.Namespace) -> Any:
+    """Carry out the command; print it for people unless --json. Returns the raw answer."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
+        if args.command == "create":
+            answer: Any = rpc.intake.create_ticket(request_from(args), AGENT)
+            if not args.json:
+                print(f"已受理，工单号 {answer['ticket_no']}（{answer['status']}）")
+        elif args.command == "show":
+            ticket = rpc.intake.get_ticket(args.ticket_no)
+            status = rpc.dispatch.get_status(args.ticket_no, AGENT)
+            answer = {"ticket": ticket, "status": status}
+            if not args.json:
+                print_ticket(ticket, status)
+        elif args.command == "timeline":
+            answer = rpc.ledger.timeline(args.ticket_no)
+            if not args.json:
+                for entry in answer:
+                    actor = (entry.get("actor") or {}).get("name") or ""
+                    print(f"{entry['seq']:>3}  {when(entry['occurred_at'])}  "
+                          f"{entry['summary']}  {actor}")
+        else:
+            answer = rpc.dispatch.queue(args.unit_id, AGENT)
+            if not args.json:
+                for item in answer:
+                    print(f"{item['ticket_no']}  {STATE_NAMES.get(item['state'], item['state'])}"
+                          f"  {item['priority']}  {item['category']}  {item['description'][:30]}")
+    return answer
 
 
 if __name__ == "__main__":

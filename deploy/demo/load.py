@@ -61,7 +61,8 @@ def load(amqp_uri: str) -> list[str]:
     numbers = []
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
         for story in stories:
-            ticket = rpc.intake.create_ticket({**story["request"], "external_id": story["external_id"]})
+            ticket = rpc.intake.create_ticket({**story["request"], "external_id": story["external_id"]},
+                                              DEMO_AGENT)
             if ticket["status"] != "answered":
                 work(rpc, ticket["ticket_no"], story.get("steps") or [])
             status = wait_for_status(rpc, ticket["ticket_no"])

@@ -22,9 +22,21 @@ def priority_of(request: dict) -> tuple[str, list[str]]:
     return ("high" if reasons else "normal"), reasons
 
 
-def receive(request: dict, number: str, received_at: dt.datetime) -> tuple[dict, list[dict]]:
-    """The ticket document for a validated ``request`` numbered ``number``, and the events
-    that say so: ``ticket_created``, and ``ticket_answered`` when answered on the spot."""
+CHANNEL_NAMES = {"hotline": "12345热线", "wechat": "微信", "app": "移动端", "web": "网站",
+                 "walk_in": "窗口来访"}
+
+
+def channel_actor(channel: str) -> dict:
+    """Who received the ticket when the caller's software names no agent: the channel."""
+    return {"id": f"channel:{channel}", "name": CHANNEL_NAMES[channel], "role": "agent",
+            "unit_id": None}
+
+
+def receive(request: dict, number: str, received_at: dt.datetime,
+            actor: dict) -> tuple[dict, list[dict]]:
+    """The ticket document for a validated ``request`` numbered ``number`` and received by
+    ``actor``, and the events that say so: ``ticket_created``, and ``ticket_answered``
+    when answered on the spot."""
     priority, reasons = priority_of(request)
     answered = bool(request.get("answer"))
     ticket = {
@@ -45,11 +57,11 @@ def receive(request: dict, number: str, received_at: dt.datetime) -> tuple[dict,
     }
     payload = as_payload(ticket)
     events = [new_event("intake", "ticket_created", event_data("ticket_created", **payload),
-                        ticket_no=number)]
+                        ticket_no=number, actor=actor)]
     if answered:
         events.append(new_event("intake", "ticket_answered",
                                 event_data("ticket_answered", answer=ticket["answer"]),
-                                ticket_no=number))
+                                ticket_no=number, actor=actor))
     return ticket, events
 
 

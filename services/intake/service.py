@@ -15,7 +15,7 @@ from services.intake.schemas import TicketRequestSchema
 from services.intake.store import TicketStore
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
-from services.shared.schemas import load
+from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 
 DEFAULT_PREFIX = "SH"
@@ -29,15 +29,18 @@ class IntakeService:
     dispatch = EventDispatcher()
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_ticket(self, request: dict) -> dict:
+    def create_ticket(self, request: dict, actor: dict | None = None) -> dict:
         """Receive a call and return the ticket: ``ticket_no``, ``status`` (received, or
         answered when ``answer`` was given), ``priority`` and every field as stored.
+        ``actor`` is the agent who took the call (``id``, ``name``, ``role``, ``unit_id``);
+        without one the ledger records the channel as the receiver.
 
         The same ``external_id`` always returns the ticket first created for it.
         Raises InvalidRequest, listing every field error, with nothing stored and no
         event sent.
         """
         data = load(TicketRequestSchema(), request)
+        actor = reception.channel_actor(data["channel"]) if actor is None else load_actor(actor)
         existing = self.store.by_external_id(data["external_id"])
         if existing is not None:
             return reception.as_payload(existing)
@@ -49,7 +52,7 @@ class IntakeService:
             received_at,
         )
         number = numbering.ticket_no(key, self.store.next_sequence(key))
-        ticket, events = reception.receive(data, number, received_at)
+        ticket, events = reception.receive(data, number, received_at, actor)
         stored = self.store.add(ticket, events)
         outbox.publish_now(self.store.tickets, self.dispatch, stored["_id"])
         return reception.as_payload(stored)

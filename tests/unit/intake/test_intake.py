@@ -57,6 +57,23 @@ def test_a_call_becomes_a_numbered_ticket_and_one_created_event(service, store):
     assert store.get(ticket["ticket_no"])["outbox"] == []
 
 
+def test_the_agent_who_took_the_call_is_the_events_actor(service):
+    agent = {"id": "a-7", "name": "话务员小周", "role": "agent", "unit_id": None}
+    service.create_ticket(lamp_request(), agent)
+    service.create_ticket(lamp_request(channel="wechat"))
+
+    actors = [event["actor"] for _, event in published(service)]
+    assert actors[0] == agent
+    assert actors[1]["id"] == "channel:wechat"
+
+
+def test_a_malformed_agent_is_refused_before_anything_is_stored(service, store):
+    with pytest.raises(InvalidRequest) as raised:
+        service.create_ticket(lamp_request(), {"id": "a-7", "role": "pilot"})
+    assert set(raised.value.errors["actor"]) == {"name", "role"}
+    assert store.tickets.count_documents({}) == 0 and store.counters.count_documents({}) == 0
+
+
 def test_numbers_follow_each_other_and_fall_back_to_the_city_prefix(service):
     first = service.create_ticket(lamp_request())
     second = service.create_ticket(lamp_request())

@@ -1,0 +1,141 @@
+"""The whole system on one machine, each part its own OS process, as in production:
+the four services (``nameko run``), one automated callback worker, then the demo data.
+
+    python deploy/single_machine.py            # what `make run` does
+    python deploy/single_machine.py --no-demo  # start empty
+
+Logs go to var/log/<part>.log; the embedded store lives in var/data (MONGO_URI). Ctrl-C
+stops every part cleanly.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo")]
+
+SERVICES = ("intake", "dispatch", "callback", "ledger")
+DEFAULTS = {
+    "AMQP_URI": "pyamqp://guest:guest@localhost:5672/",
+    "MONGO_URI": "litemongo:var/data",
+}
+
+
+def start(name: str, command: list[str], env: dict) -> subprocess.Popen:
+    log_dir = ROOT / "var" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / f"{name}.log", "ab")
+    # Own session: Ctrl-C reaches this launcher only, which then stops each part in order.
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
+                         deadline_seconds: float = 60) -> None:
+    """Every service answers an RPC (a 'not found' is an answer); stop early if a part died."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.shared.errors import HotlineError
+
+    probes = {
+        "intake": lambda rpc: rpc.intake.get_ticket("READY-0000"),
+        "dispatch": lambda rpc: rpc.dispatch.route({"district": "-"}, "other",
+                                                   {"id": "launcher", "name": "launcher",
+                                                    "role": "admin", "unit_id": None}),
+        "callback": lambda rpc: rpc.callback.get_task("ready"),
+        "ledger": lambda rpc: rpc.ledger.recent(1),
+    }
+    deadline = time.monotonic() + deadline_seconds
+    waiting = set(probes)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as rpc:
+        while waiting and time.monotonic() < deadline:
+            dead = [name for name, process in parts.items() if process.poll() is not None]
+            if dead:
+                raise SystemExit(f"run: {', '.join(dead)} stopped at start; see var/log/")
+            for name in sorted(waiting):
+                try:
+                    probes[name](rpc)
+                except HotlineError:
+                    pass
+                except Exception:  # not up yet (timeout, no queue)
+                    continue
+                waiting.discard(name)
+            if waiting:
+                time.sleep(0.5)
+    if waiting:
+        raise SystemExit(f"run: {', '.join(sorted(waiting))} did not answer; see var/log/")
+
+
+def stop(parts: dict[str, subprocess.Popen]) -> None:
+    for process in parts.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for name, process in parts.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"run: {name} did not stop in time; killing it")
+            process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    args = options.parse_args(argv)
+
+    # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    env = {**DEFAULTS, **os.environ}
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # The demo calls back a minute after resolution (production waits deploy/callback.yml's 30).
+    env.setdefault("CALLBACK_DELAY_MINUTES", "1")
+    bin_dir = Path(sys.executable).parent
+    parts: dict[str, subprocess.Popen] = {}
+    started = time.monotonic()
+    try:
+        for name in SERVICES:
+            parts[name] = start(name, [str(bin_dir / "nameko"), "run", "--config",
+                                       f"deploy/{name}.yml", f"services.{name}.service"], env)
+        wait_until_answering(env["AMQP_URI"], parts)
+        parts["callback-worker"] = start("callback-worker", [
+            sys.executable, "-m", "services.callback.worker", "--worker-id", "dialer-1",
+            "--dialer", "scripted", "--script", "deploy/demo/dialer.yml"], env)
+        print(f"run: intake, dispatch, callback, ledger and a callback worker are up "
+              f"({time.monotonic() - started:.1f} s); logs in var/log/")
+        if not args.no_demo:
+            import load as demo  # deploy/demo/load.py
+
+            demo.load(env["AMQP_URI"])
+        print(NEXT_STEPS)
+        while all(process.poll() is None for process in parts.values()):
+            time.sleep(1)
+        dead = [name for name, process in parts.items() if process.poll() is not None]
+        print(f"run: {', '.join(dead)} stopped; see var/log/. Stopping the rest.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nrun: stopping…")
+        return 0
+    finally:
+        stop(parts)
+
+
+NEXT_STEPS = """
+What to try next (in another terminal, from this folder):
+  .venv/bin/hotline create --district 杨浦区 --subdistrict 殷行街道 --estate 开鲁新村 \\
+      --category street_light --kind help --phone 13812345678 --description "路灯不亮"
+  .venv/bin/hotline show <ticket number>       # where it stands, which unit, deadlines
+  .venv/bin/hotline timeline <ticket number>   # every step, in order
+  .venv/bin/hotline queue centre               # the dispatch centre's queue
+Callbacks are placed only inside the calling window (deploy/callback.yml); the scripted
+dialer answers from deploy/demo/dialer.yml. Ctrl-C stops everything.
+"""
+
+if __name__ == "__main__":
+    sys.exit(main())
