@@ -16,7 +16,6 @@ from marshmallow import EXCLUDE, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from services.callback import tasks
 from services.callback.schemas import (
@@ -122,10 +121,7 @@ class CallbackService:
         data = load(TicketNoSchema(), {"ticket_no": ticket_no})
         return [tasks.as_payload(task) for task in self.store.for_ticket(data["ticket_no"])]
 
-    @timer(interval=outbox.SWEEP_INTERVAL_SECONDS)
-    def publish_outbox(self) -> None:
-        """Publish events a crash or a broker outage left unpublished."""
-        outbox.publish_pending(self.store.tasks, self.dispatch, settled=True)
+    publish_outbox = outbox.sweep(lambda service: service.store.tasks)
 
     def _task(self, task_id: str) -> dict:
         task = self.store.get(task_id)

@@ -297,10 +297,7 @@ class DispatchService:
             if change is not None and self.store.apply(state, change) is not None:
                 outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])
 
-    @timer(interval=outbox.SWEEP_INTERVAL_SECONDS)
-    def publish_outbox(self) -> None:
-        """Publish events a crash or a broker outage left unpublished."""
-        outbox.publish_pending(self.store.tickets, self.dispatch, settled=True)
+    publish_outbox = outbox.sweep(lambda service: service.store.tickets)
 
     # Shared by the entrypoints
     def _ticket(self, ticket_no: str) -> dict:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from services.intake import numbering, reception
 from services.intake.schemas import TicketRequestSchema
@@ -68,7 +67,4 @@ class IntakeService:
             raise NotFound(f"ticket {ticket_no}")
         return reception.as_payload(ticket)
 
-    @timer(interval=outbox.SWEEP_INTERVAL_SECONDS)
-    def publish_outbox(self) -> None:
-        """Publish events a crash or a broker outage left unpublished."""
-        outbox.publish_pending(self.store.tickets, self.dispatch, settled=True)
+    publish_outbox = outbox.sweep(lambda service: service.store.tickets)

@@ -4,7 +4,8 @@ Every event on the bus is a JSON object of this shape::
 
     {"event_id": "…", "event_type": "ticket_created", "schema_version": 1,
      "source": "intake", "occurred_at": "2026-11-23T02:00:00.000Z",
-     "ticket_no": "YP20261123-0001", "actor": {…} | null, "data": {…}}
+     "caused_by": "<event_id>" | null, "ticket_no": "YP20261123-0001",
+     "actor": {…} | null, "data": {…}}
 
 ``event_id`` is unique per event: consumers apply an event at most once by it.
 nameko publishes each on the exchange ``<source>.events`` with ``event_type`` as the
@@ -12,10 +13,13 @@ routing key, persistent and confirmed.
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import logging
+import threading
 import uuid
-from typing import Any
+from typing import Any, Iterator
 
 import eventlet
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
@@ -28,6 +32,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 REDELIVERY_PAUSE_SECONDS = 0.5
+CAUSAL_STEP = dt.timedelta(milliseconds=1)
+
+# The event a handler is applying, per worker (green thread under eventlet).
+_handling = threading.local()
 
 # What each service says. The ledger records all of them.
 INTAKE_EVENTS = ("ticket_created", "ticket_answered")
@@ -68,6 +76,7 @@ class EnvelopeSchema(Schema):
     schema_version = fields.Integer(required=True)
     source = fields.String(required=True)
     occurred_at = fields.String(required=True, validate=lambda text: bool(clock.parse_iso(text)))
+    caused_by = fields.String(allow_none=True, load_default=None)
     ticket_no = fields.String(allow_none=True, load_default=None)
     actor = fields.Nested(ActorSchema, allow_none=True, load_default=None)
     data = fields.Dict(required=True)
@@ -85,17 +94,38 @@ def new_event(
     ticket_no: str | None = None,
     actor: dict | None = None,
 ) -> dict:
-    """A new envelope, JSON-ready, to be written to an outbox and published from there."""
+    """A new envelope, JSON-ready, to be written to an outbox and published from there.
+
+    Said while a handler applies another event (its cause), it names that event in
+    ``caused_by`` and is stamped at least a millisecond after it: a timeline ordered by
+    time then keeps cause before effect, even when two machines' clocks disagree.
+    """
+    occurred_at = clock.now()
+    cause = getattr(_handling, "event", None)
+    if cause is not None:
+        occurred_at = max(occurred_at, clock.parse_iso(cause["occurred_at"]) + CAUSAL_STEP)
     return {
         "event_id": uuid.uuid4().hex,
         "event_type": event_type,
         "schema_version": SCHEMA_VERSION,
         "source": source,
-        "occurred_at": clock.iso(clock.now()),
+        "occurred_at": clock.iso(occurred_at),
+        "caused_by": cause["event_id"] if cause is not None else None,
         "ticket_no": ticket_no,
         "actor": actor,
         "data": data,
     }
+
+
+@contextlib.contextmanager
+def handling(event: dict) -> Iterator[None]:
+    """While applying ``event``, the events said are its effects (see new_event)."""
+    previous = getattr(_handling, "event", None)
+    _handling.event = event
+    try:
+        yield
+    finally:
+        _handling.event = previous
 
 
 def read_event(payload: Any) -> dict:
@@ -126,7 +156,8 @@ def on_event(source: str, event_type: str):
                 log.error("dropped a malformed %s.%s event: %s", source, event_type, exc)
                 return None
             try:
-                return method(self, event)
+                with handling(event):
+                    return method(self, event)
             except Exception:
                 log.exception("could not apply %s %s; it will be redelivered",
                               event_type, event["event_id"])

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from typing import Any, Callable
 
+from nameko.timer import timer
 from pymongo.collection import Collection
 
 from services.shared import clock
@@ -64,3 +65,19 @@ def publish_now(collection: Collection, publish: Callable[[str, dict], Any], doc
         publish_pending(collection, publish, doc_id=doc_id)
     except Exception:  # the broker or the store is away for now; the sweep retries
         log.warning("events of %s left in the outbox for the sweep", doc_id, exc_info=True)
+
+
+def sweep(collection_of: Callable[[Any], Collection]):
+    """The service's periodic sweep, as a nameko timer entrypoint: publishes events that a
+    crash or a broker outage left in the outbox of ``collection_of(service)``, through the
+    service's ``dispatch`` EventDispatcher. In a service class::
+
+        publish_outbox = outbox.sweep(lambda service: service.store.tickets)
+    """
+
+    @timer(interval=SWEEP_INTERVAL_SECONDS)
+    def publish_outbox(self) -> None:
+        publish_pending(collection_of(self), self.dispatch, settled=True)
+
+    publish_outbox.__doc__ = "Publish events a crash or a broker outage left unpublished."
+    return publish_outbox

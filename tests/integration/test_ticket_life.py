@@ -8,6 +8,7 @@ from nameko.standalone.events import event_dispatcher
 
 from services.callback.dialers import ScriptedDialer
 from services.callback.worker import CallbackWorker
+from services.shared import outbox, storage
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
@@ -222,3 +223,22 @@ def test_an_event_delivered_twice_is_recorded_once(system, rpc):
     marker = rpc.intake.create_ticket(lamp())["ticket_no"]  # anything after both copies
     recorded(rpc, marker, "ticket_dispatched")
     assert timeline_types(rpc, number).count("ticket_overdue") == 1
+
+
+def test_an_event_left_in_the_outbox_by_a_crash_is_published_by_the_sweep(system, rpc):
+    # A ticket written by a process that died before publishing: state and event are in
+    # intake's store, nothing went out. The running intake's sweep must send it.
+    created = rpc.intake.create_ticket(lamp())
+    recorded(rpc, created["ticket_no"], "ticket_dispatched")
+    intake_db = storage.connect(system["MONGO_URI"], "intake")
+    orphan = {**intake_db.tickets.find_one({"_id": created["ticket_no"]})}
+    number = created["ticket_no"][:-4] + "9999"
+    event = new_event("intake", "ticket_created",
+                      event_data("ticket_created", **{**created, "ticket_no": number}),
+                      ticket_no=number)
+    intake_db.tickets.insert_one({**orphan, "_id": number, "ticket_no": number,
+                                  "external_id": None, outbox.OUTBOX: [event]})
+
+    assert in_state(rpc, number, "dispatched")
+    assert recorded(rpc, number, "ticket_dispatched") == ["ticket_created", "ticket_dispatched"]
+    assert intake_db.tickets.find_one({"_id": number})[outbox.OUTBOX] == []
