@@ -64,9 +64,16 @@ def forget_memory(uri: str) -> None:
         _memory_clients.pop(uri, None)
 
 
+def database_name(config: dict, service_name: str) -> str:
+    """The service's database: ``DATABASE`` (default: the service's name), after an
+    optional ``DATABASE_PREFIX`` that lets several systems (or test runs) share a server."""
+    return (config.get("DATABASE_PREFIX") or "") + (config.get("DATABASE") or service_name)
+
+
 class Storage(DependencyProvider):
     """Injects the service's store: ``store_class(database)``, connected once per container
-    from the ``MONGO_URI`` and ``DATABASE`` settings, its indexes made at start-up."""
+    from the ``MONGO_URI``, ``DATABASE`` and ``DATABASE_PREFIX`` settings, its indexes made
+    at start-up."""
 
     def __init__(self, store_class: Callable[[Database], Any]):
         self.store_class = store_class
@@ -76,7 +83,7 @@ class Storage(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         uri = config.get("MONGO_URI") or DEFAULT_MONGO_URI
-        database = config.get("DATABASE") or self.container.service_name
+        database = database_name(config, self.container.service_name)
         self.client = open_client(uri, database)
         self.store = self.store_class(self.client[database])
         self.store.ensure_indexes()

@@ -1,6 +1,6 @@
 """The four services together in this process, against RabbitMQ on localhost, in a vhost
-of the test's own (nameko's ``rabbit_config``), each service with its own in-memory
-database."""
+of the test's own (nameko's ``rabbit_config``), each service with its own database
+(``storage_config``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,9 +46,9 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def system(rabbit_config, memory_uri, settings, runner_factory):
+def system(rabbit_config, storage_config, settings, runner_factory):
     """Start intake, dispatch, callback and ledger; yield the config a client needs."""
-    config = {**settings, **rabbit_config, "MONGO_URI": memory_uri}
+    config = {**settings, **rabbit_config, **storage_config}
     runner = runner_factory(config, *SERVICES)
     runner.start()
     yield config

@@ -230,7 +230,7 @@ def test_an_event_left_in_the_outbox_by_a_crash_is_published_by_the_sweep(system
     # intake's store, nothing went out. The running intake's sweep must send it.
     created = rpc.intake.create_ticket(lamp())
     recorded(rpc, created["ticket_no"], "ticket_dispatched")
-    intake_db = storage.connect(system["MONGO_URI"], "intake")
+    intake_db = storage.connect(system["MONGO_URI"], storage.database_name(system, "intake"))
     orphan = {**intake_db.tickets.find_one({"_id": created["ticket_no"]})}
     number = created["ticket_no"][:-4] + "9999"
     event = new_event("intake", "ticket_created",

@@ -521,11 +521,11 @@ def test_the_directory_round_trips_and_can_be_replaced(service):
         "unit_id": "centre", "unit_name": "派单中心", "routed": False, "route": None}
 
 
-def test_the_directory_file_is_loaded_only_into_an_empty_directory(memory_uri):
+def test_the_directory_file_is_loaded_only_into_an_empty_directory(storage_config):
     def started():
         provider = DirectoryStorage(TicketStateStore)
         provider.container = Mock(service_name="dispatch", config={
-            "MONGO_URI": memory_uri, "DIRECTORY_FILE": "deploy/directory.yml"})
+            **storage_config, "DIRECTORY_FILE": "deploy/directory.yml"})
         provider.setup()
         return provider.store
 

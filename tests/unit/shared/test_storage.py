@@ -1,0 +1,59 @@
+import pytest
+from unittest.mock import Mock
+
+from services.shared import storage
+
+
+@pytest.mark.parametrize("uri, backend", [
+    ("mongodb://db:27017/", "mongodb"), ("mongodb+srv://cluster.example/", "mongodb"),
+    ("litemongo:var/data", "litemongo"), ("litemongo:///srv/hotline", "litemongo"),
+    ("mongomock://tests", "memory"),
+])
+def test_the_uri_picks_the_backend(uri, backend):
+    assert storage.backend_of(uri) == backend
+
+
+@pytest.mark.parametrize("uri", ["", "postgres://db/", "var/data", "sqlite:///x.db"])
+def test_an_unknown_uri_is_a_clear_error(uri):
+    with pytest.raises(ValueError, match="MONGO_URI must start with"):
+        storage.backend_of(uri)
+
+
+def test_the_embedded_store_keeps_data_across_a_restart_in_a_directory_per_service(tmp_path):
+    uri = f"litemongo://{tmp_path}"
+    client = storage.open_client(uri, "intake")
+    client["intake"].tickets.insert_one({"_id": "YP20261123-0001", "status": "received"})
+    client.close()
+
+    reopened = storage.open_client(uri, "intake")
+    assert reopened["intake"].tickets.find_one({"_id": "YP20261123-0001"})["status"] == "received"
+    reopened.close()
+    assert (tmp_path / "intake").is_dir()
+
+
+def test_in_memory_stores_are_shared_by_name_and_forgotten_on_request():
+    storage.connect("mongomock://shared-a", "intake").tickets.insert_one({"_id": 1})
+    assert storage.connect("mongomock://shared-a", "intake").tickets.count_documents({}) == 1
+    assert storage.connect("mongomock://shared-b", "intake").tickets.count_documents({}) == 0
+    storage.forget_memory("mongomock://shared-a")
+    assert storage.connect("mongomock://shared-a", "intake").tickets.count_documents({}) == 0
+
+
+class Store:
+    def __init__(self, db):
+        self.db = db
+        db.tickets.create_index("ticket_no", unique=True, name="no")
+
+    def ensure_indexes(self):
+        self.db.tickets.create_index("status", name="status")
+
+
+def test_the_provider_connects_once_and_makes_indexes_at_start_up(storage_config):
+    provider = storage.Storage(Store)
+    provider.container = Mock(service_name="intake", config={**storage_config})
+    provider.setup()
+
+    store = provider.get_dependency(Mock())
+    assert store is provider.get_dependency(Mock())
+    assert store.db.name == storage_config["DATABASE_PREFIX"] + "intake"
+    assert "status" in store.db.tickets.index_information()
