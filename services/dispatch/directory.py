@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from services.dispatch.lifecycle import CENTRE_ID, CENTRE_KIND
+from services.dispatch.steps import CENTRE_ID, CENTRE_KIND
 from services.dispatch.schemas import ANY_CATEGORY, PLACE_SEPARATOR, DirectorySchema
 from services.shared.errors import InvalidRequest
 from services.shared.schemas import PLACE_LEVELS, load

@@ -6,9 +6,13 @@ Only the shape is checked here; whether a rule's unit and place exist is
 """
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validate
 
-from services.dispatch.lifecycle import CENTRE_KIND, STATES
+from services.dispatch.policy import DEADLINES, to_millis
+from services.dispatch.steps import CENTRE_KIND, STATES
+from services.shared import clock
 from services.shared.schemas import (
     CATEGORIES, LONG_TEXT, SHORT_TEXT, AddressSchema, StrictSchema, Text,
 )
@@ -75,6 +79,22 @@ class DirectorySchema(StrictSchema):
 
 
 # RPC arguments
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 time (``2025-10-09T02:00:00Z``, or with an offset such as ``+08:00``; a
+    naive one is UTC), loaded as an aware UTC datetime to the millisecond, as stored."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=clock.UTC, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs):
+        return to_millis(clock.as_utc(super()._deserialize(value, attr, data, **kwargs)))
+
+
+def Decision(**kwargs) -> fields.Boolean:  # noqa: N802 - reads as a field type
+    """true or false, and nothing that merely looks like one."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 class TicketArgs(StrictSchema):
     ticket_no = Text(required=True, validate=TICKET_NO)
 
@@ -94,6 +114,34 @@ class ResolveArgs(TicketArgs):
 class ReassignArgs(TicketArgs):
     unit_id = Text(required=True, validate=UNIT_ID)
     note = Text(load_default=None, validate=LONG_TEXT)
+
+
+class UrgeArgs(TicketArgs):
+    note = Text(required=True, validate=LONG_TEXT)
+
+
+class ExtensionArgs(TicketArgs):
+    until = Moment(required=True)
+    reason = Text(required=True, validate=LONG_TEXT)
+    deadline = fields.String(load_default="resolve", validate=validate.OneOf(DEADLINES))
+
+
+class DecisionArgs(TicketArgs):
+    approve = Decision(required=True)
+    note = Text(load_default=None, validate=LONG_TEXT)
+
+
+class PauseArgs(TicketArgs):
+    reason = Text(required=True, validate=LONG_TEXT)
+    resume_on = Moment(load_default=None, allow_none=True)
+
+
+class AssistArgs(ReassignArgs):
+    """A unit asked to assist, or released: ``unit_id``, with an optional note."""
+
+
+class ReportArgs(TicketArgs):
+    report = Text(required=True, validate=LONG_TEXT)
 
 
 class QueueArgs(StrictSchema):

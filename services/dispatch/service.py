@@ -1,6 +1,7 @@
 """The dispatch service: routes each new ticket to the unit that answers for it, lets units
 sign for, contact, resolve or return tickets and the centre reassign them, watches
-deadlines, and closes or reopens tickets on the callback's result.
+deadlines (warnings, overdue reports, urges, extensions, pauses), lets several units handle
+one ticket together, and closes or reopens tickets on the callback's result.
 
 Contract version 1. Every RPC takes ``actor`` = {id, name, role, unit_id} and returns
 JSON-ready dicts. Errors a caller may see (``services.shared.errors``): InvalidRequest
@@ -20,22 +21,23 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import Timer, timer
 
+from services.dispatch import assists, lifecycle, supervision
 from services.dispatch import directory as directory_rules
-from services.dispatch import lifecycle
-from services.dispatch.lifecycle import CENTRE_ID, CENTRE_ROLES, Change
-from services.dispatch.policy import Policy
+from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
-    ContactArgs, QueueArgs, ReassignArgs, ResolveArgs, ReturnArgs, RouteArgs, RuleKeySchema,
-    RuleSchema, TicketArgs, UnitSchema,
+    AssistArgs, ContactArgs, DecisionArgs, ExtensionArgs, PauseArgs, QueueArgs, ReassignArgs,
+    ReportArgs, ResolveArgs, ReturnArgs, RouteArgs, RuleKeySchema, RuleSchema, TicketArgs,
+    UnitSchema, UrgeArgs,
 )
+from services.dispatch.steps import CENTRE_ID, CENTRE_KIND, CENTRE_ROLES, OPEN_STATES, Change
 from services.dispatch.store import TicketStateStore
 from services.shared import clock, outbox
 from services.shared.errors import (
     EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
 from services.shared.events import on_event
-from services.shared.payloads import CallbackCompletedSchema, TicketSchema
+from services.shared.payloads import CallbackCompletedSchema, TicketMergedSchema, TicketSchema
 from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 
@@ -44,7 +46,9 @@ log = logging.getLogger(__name__)
 DEFAULT_DIRECTORY_FILE = "deploy/directory.yml"
 DEFAULT_POLICY_FILE = "deploy/policy.yml"
 DEFAULT_OVERDUE_CHECK_SECONDS = 10
+DEFAULT_WORKDAY_START = "09:00"
 DIRECTORY_EDITORS = ("dispatcher", "admin")
+SUPERVISION_READERS = CENTRE_ROLES
 # A step that loses a race is decided again on the new state, a few times at most.
 STEP_ATTEMPTS = 3
 CENTRE_NAME_UNSET = "派单中心"
@@ -63,10 +67,16 @@ class DirectoryStorage(Storage):
 
 
 class DeadlinePolicy(DependencyProvider):
-    """The deadline policy from ``POLICY_FILE``, read once at start-up."""
+    """The deadline policy from ``POLICY_FILE``, read once at start-up, with the working-day
+    start (``WORKDAY_START``, "09:00") and the share of a deadline's window after which it
+    is near (``WARN_SHARE``, 0.8)."""
 
     def setup(self) -> None:
-        self.policy = read_policy(self.container.config.get("POLICY_FILE", DEFAULT_POLICY_FILE))
+        config = self.container.config
+        self.policy = read_policy(
+            config.get("POLICY_FILE", DEFAULT_POLICY_FILE),
+            workday_start=parse_time_of_day(config.get("WORKDAY_START") or DEFAULT_WORKDAY_START),
+            warn_share=float(config.get("WARN_SHARE") or DEFAULT_WARN_SHARE))
 
     def get_dependency(self, worker_ctx) -> Policy:
         return self.policy
@@ -95,29 +105,35 @@ class DispatchService:
     # Reading tickets
     @rpc(expected_exceptions=EXPECTED)
     def get_status(self, ticket_no: str, actor: dict) -> dict:
-        """The ticket's state now: ticket_no, state, unit_id, unit_name, routed, route,
-        category, kind, priority, urgency, caller, address, description, deadlines
-        (accept_by, contact_by, resolve_by), met, overdue [{deadline, due_at}],
+        """The ticket's state now: ticket_no, state, unit_id, unit_name (the lead unit),
+        routed, route, category, kind, priority, urgency, calls (how many people called
+        about it), caller, address, description, deadlines in force (accept_by,
+        contact_by, resolve_by), met, warned and overdue [{deadline, due_at}], paused,
+        paused_hours, extensions and pauses (requests with their status), urges
+        [{at, by, unit_id, note, deadline}], assists [{unit_id, unit_name, status, ...}],
         reopen_count, outcome, resolution, last_note, times, version. The caller's phone
-        and room are masked for staff of other units. Raises NotFound."""
+        and room are masked for staff of units neither leading nor assisting.
+        Raises NotFound."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
         return lifecycle.view(self._ticket(args["ticket_no"]), actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def queue(self, unit_id: str, actor: dict, states: list[str] | None = None) -> list[dict]:
-        """The open tickets a unit holds (the centre's: those pending), as get_status shows
-        them, high priority first, then by nearest unmet deadline. ``states`` narrows it.
-        Unit staff read their own unit's queue only (NotPermitted). Raises NotFound for an
-        unknown unit."""
+        """The open tickets a unit holds (the centre's: those pending) or assists and still
+        owes its part on, as get_status shows them plus ``role`` ("lead" or "assist"), high
+        priority first, then by nearest unmet deadline. ``states`` narrows it. Unit staff
+        read their own unit's queue only (NotPermitted). Raises NotFound for an unknown
+        unit."""
         actor = load_actor(actor)
         args = load(QueueArgs(), {"unit_id": unit_id, "states": states})
         if actor["role"] == "unit_staff" and actor["unit_id"] != args["unit_id"]:
             raise NotPermitted("unit staff read their own unit's queue only")
         if self.store.unit(args["unit_id"]) is None:
             raise NotFound(f"unit {args['unit_id']}")
-        held = self.store.held_by(args["unit_id"], args["states"] or lifecycle.OPEN_STATES)
-        return [lifecycle.view(state, actor) for state in sorted(held, key=lifecycle.queue_order)]
+        handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
+        return [{**lifecycle.view(state, actor), "role": assists.role_of(state, args["unit_id"])}
+                for state in sorted(handled, key=lifecycle.queue_order)]
 
     # Steps a unit takes (staff of the unit holding the ticket, or an admin)
     @rpc(expected_exceptions=EXPECTED)
@@ -152,7 +168,9 @@ class DispatchService:
     @rpc(expected_exceptions=EXPECTED)
     def resolve(self, ticket_no: str, actor: dict, resolution: str) -> dict:
         """Record what was done (办结): state resolved; the callback phones the caller next.
-        Raises InvalidRequest (no resolution), NotFound, NotPermitted, IllegalTransition."""
+        A paused ticket may be resolved: the pause ends then, its time counted. Raises
+        InvalidRequest (no resolution), NotFound, NotPermitted, IllegalTransition (not
+        signed for, or an assisting unit has not reported: the message names it)."""
         actor = load_actor(actor)
         args = load(ResolveArgs(), {"ticket_no": ticket_no, "resolution": resolution})
         return self._step(args["ticket_no"], actor, lambda state, now: lifecycle.resolve(
@@ -161,9 +179,10 @@ class DispatchService:
     # Steps the centre takes (dispatcher, supervisor, admin)
     @rpc(expected_exceptions=EXPECTED)
     def reassign(self, ticket_no: str, actor: dict, unit_id: str, note: str | None = None) -> dict:
-        """Send an open ticket to ``unit_id`` with fresh deadlines: state dispatched.
-        Raises InvalidRequest (the centre itself), NotFound (ticket or unit),
-        NotPermitted (not the centre), IllegalTransition (resolved or closed)."""
+        """Send an open ticket to ``unit_id`` with fresh deadlines: state dispatched. A pause
+        ends and waiting requests are withdrawn; assisting units stay. Raises
+        InvalidRequest (the centre itself), NotFound (ticket or unit), NotPermitted (not
+        the centre), IllegalTransition (resolved or closed)."""
         actor = load_actor(actor)
         args = load(ReassignArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
         if actor["role"] not in CENTRE_ROLES:
@@ -172,8 +191,133 @@ class DispatchService:
         if unit is None:
             raise NotFound(f"unit {args['unit_id']}")
         return self._step(args["ticket_no"], actor, lambda state, now: lifecycle.reassign(
-            state, actor, unit, self.policy.deadlines_for(state["category"], state["urgency"], now),
-            args["note"], now))
+            state, actor, unit, self.policy.deadlines_for(state, now), args["note"], now,
+            warn_share=self.policy.warn_share))
+
+    # Supervision (督办)
+    @rpc(expected_exceptions=EXPECTED)
+    def supervision(self, actor: dict) -> dict:
+        """Who owes what now (supervisor, dispatcher, admin): {overdue, warning, extensions,
+        pauses}. Each item names ticket_no, unit_id, unit_name, deadline, due_at, priority
+        and category; overdue items add hours_late (latest first), warning items hours_left
+        (least first), requests reason, requested_at, requested_by and until (extensions)
+        or resume_on (pauses). High priority first in each. Raises NotPermitted."""
+        actor = load_actor(actor)
+        if actor["role"] not in SUPERVISION_READERS:
+            raise NotPermitted(f"only {', '.join(SUPERVISION_READERS)} read the supervision list")
+        return supervision.supervision(self.store.open_tickets(), clock.now())
+
+    @rpc(expected_exceptions=EXPECTED)
+    def urge(self, ticket_no: str, actor: dict, note: str) -> dict:
+        """A supervisor chases the unit holding an open ticket (督办) about the next deadline
+        it owes (``ticket_urged``); the unit sees it in ``urges``. Returns the view.
+        Raises InvalidRequest (no note), NotFound, NotPermitted, IllegalTransition."""
+        actor = load_actor(actor)
+        args = load(UrgeArgs(), {"ticket_no": ticket_no, "note": note})
+        return self._step(args["ticket_no"], actor, lambda state, now: supervision.urge(
+            state, actor, args["note"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_extension(self, ticket_no: str, actor: dict, until: str, reason: str,
+                          deadline: str = "resolve") -> dict:
+        """The holding unit asks for more time (延期申请): ``deadline`` (accept, contact,
+        resolve) to move to ``until`` (ISO 8601). Returns the view. Raises InvalidRequest
+        (``until`` not later than the deadline in force, or past), NotFound, NotPermitted,
+        IllegalTransition (a request already waits, the deadline is met)."""
+        actor = load_actor(actor)
+        args = load(ExtensionArgs(), {"ticket_no": ticket_no, "until": until, "reason": reason,
+                                      "deadline": deadline})
+        return self._step(args["ticket_no"], actor, lambda state, now: supervision.request_extension(
+            state, actor, args["deadline"], args["until"], args["reason"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_extension(self, ticket_no: str, actor: dict, approve: bool,
+                         note: str | None = None) -> dict:
+        """A supervisor grants (the deadline moves to what was asked, and is watched afresh)
+        or refuses the waiting extension request. Returns the view. Raises NotFound,
+        NotPermitted (not a supervisor), IllegalTransition (none waits)."""
+        actor = load_actor(actor)
+        args = load(DecisionArgs(), {"ticket_no": ticket_no, "approve": approve, "note": note})
+        return self._step(args["ticket_no"], actor, lambda state, now: supervision.decide_extension(
+            state, actor, args["approve"], args["note"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_pause(self, ticket_no: str, actor: dict, reason: str,
+                      resume_on: str | None = None) -> dict:
+        """The holding unit, having signed for the ticket, asks for the resolve clock to
+        stand still (挂起) until ``resume_on`` (ISO 8601) or until it is resumed. Returns
+        the view. Raises InvalidRequest (``resume_on`` past), NotFound, NotPermitted,
+        IllegalTransition (paused already, or a request waits)."""
+        actor = load_actor(actor)
+        args = load(PauseArgs(), {"ticket_no": ticket_no, "reason": reason,
+                                  "resume_on": resume_on})
+        return self._step(args["ticket_no"], actor, lambda state, now: supervision.request_pause(
+            state, actor, args["reason"], args["resume_on"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_pause(self, ticket_no: str, actor: dict, approve: bool,
+                     note: str | None = None) -> dict:
+        """A supervisor approves the waiting pause (the resolve clock stops now) or refuses
+        it. Returns the view. Raises NotFound, NotPermitted (not a supervisor),
+        IllegalTransition (none waits, or its resume_on has passed)."""
+        actor = load_actor(actor)
+        args = load(DecisionArgs(), {"ticket_no": ticket_no, "approve": approve, "note": note})
+        return self._step(args["ticket_no"], actor, lambda state, now: supervision.decide_pause(
+            state, actor, args["approve"], args["note"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resume(self, ticket_no: str, actor: dict) -> dict:
+        """The holding unit or a supervisor ends the pause: the resolve deadline moves later
+        by the time paused (``ticket_resumed``, by request). Returns the view. Raises
+        NotFound, NotPermitted, IllegalTransition (not paused)."""
+        actor = load_actor(actor)
+        args = load(TicketArgs(), {"ticket_no": ticket_no})
+        return self._step(args["ticket_no"], actor, lambda state, now: supervision.resume(
+            state, actor, now))
+
+    # Joint handling (联勤联动)
+    @rpc(expected_exceptions=EXPECTED)
+    def add_assist(self, ticket_no: str, actor: dict, unit_id: str, note: str | None = None) -> dict:
+        """The centre or the lead unit asks ``unit_id`` to assist on an open ticket; it sees
+        the ticket in its queue (role "assist"). Returns the view. Raises InvalidRequest
+        (the centre or the lead itself), NotFound (ticket or unit), NotPermitted,
+        IllegalTransition (it assists already, or the ticket is not open)."""
+        actor = load_actor(actor)
+        args = load(AssistArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
+        unit = self.store.unit(args["unit_id"])
+        if unit is None:
+            raise NotFound(f"unit {args['unit_id']}")
+        return self._step(args["ticket_no"], actor, lambda state, now: assists.add_assist(
+            state, actor, unit, args["note"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def accept_assist(self, ticket_no: str, actor: dict) -> dict:
+        """The assisting unit (the actor's) takes on its part. Returns the view. Raises
+        NotFound, NotPermitted (not an assisting unit's staff), IllegalTransition."""
+        actor = load_actor(actor)
+        args = load(TicketArgs(), {"ticket_no": ticket_no})
+        return self._step(args["ticket_no"], actor, lambda state, now: assists.accept_assist(
+            state, actor, now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def report_assist(self, ticket_no: str, actor: dict, report: str) -> dict:
+        """The assisting unit (the actor's) reports its accepted part done. Returns the view.
+        Raises InvalidRequest (no report), NotFound, NotPermitted, IllegalTransition."""
+        actor = load_actor(actor)
+        args = load(ReportArgs(), {"ticket_no": ticket_no, "report": report})
+        return self._step(args["ticket_no"], actor, lambda state, now: assists.report_assist(
+            state, actor, args["report"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_assist(self, ticket_no: str, actor: dict, unit_id: str,
+                       note: str | None = None) -> dict:
+        """The centre or the lead unit releases an assisting unit that has not reported.
+        Returns the view. Raises NotFound (ticket, or no assist of that unit),
+        NotPermitted, IllegalTransition (reported or released already)."""
+        actor = load_actor(actor)
+        args = load(AssistArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
+        return self._step(args["ticket_no"], actor, lambda state, now: assists.release_assist(
+            state, actor, args["unit_id"], args["note"], now))
 
     # Routing and the directory
     @rpc(expected_exceptions=EXPECTED)
@@ -211,7 +355,7 @@ class DispatchService:
         self._directory_editor(actor)
         unit = load(UnitSchema(), unit)
         is_centre = unit["id"] == CENTRE_ID
-        if is_centre != (unit["kind"] == lifecycle.CENTRE_KIND):
+        if is_centre != (unit["kind"] == CENTRE_KIND):
             raise InvalidRequest(
                 {"kind": [f"Only unit '{CENTRE_ID}' is the centre, and it stays one."]})
         if not is_centre and not unit["place"]:
@@ -232,7 +376,7 @@ class DispatchService:
         unit = self.store.unit(rule["unit_id"])
         if unit is None:
             raise NotFound(f"unit {rule['unit_id']}")
-        if unit["kind"] == lifecycle.CENTRE_KIND:
+        if unit["kind"] == CENTRE_KIND:
             raise InvalidRequest({"unit_id": ["What no rule routes waits at the centre already."]})
         return self.store.put_rule(rule)
 
@@ -262,9 +406,9 @@ class DispatchService:
             return
         now = clock.now()
         destination = self._route(ticket["address"], ticket["category"])
-        deadlines = self.policy.deadlines_for(ticket["category"], ticket["urgency"], now)
+        deadlines = self.policy.deadlines_for(ticket, now)
         state = lifecycle.created(ticket, destination, self._unit_name(destination.unit_id),
-                                  deadlines, now)
+                                  deadlines, now, warn_share=self.policy.warn_share)
         if self.store.add_if_new(state):
             outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])
 
@@ -283,16 +427,34 @@ class DispatchService:
                         event["event_id"], event["ticket_no"])
             return
         self._apply(event["ticket_no"], lambda state, now: lifecycle.callback_completed(
-            state, event, self.policy.deadlines_for(state["category"], state["urgency"], now), now))
+            state, event, self.policy.deadlines_for(state, now), now,
+            warn_share=self.policy.warn_share))
+
+    @on_event("intake", "ticket_merged")
+    def on_ticket_merged(self, event: dict) -> None:
+        """A repeat call was merged into an open ticket (重复件): its ``calls`` becomes the
+        count intake gives. A redelivery, or an older count, changes nothing."""
+        try:
+            event = {**event, "data": TicketMergedSchema(unknown=EXCLUDE).load(event["data"])}
+        except ValidationError as exc:
+            log.error("dropped ticket_merged %s: data does not fit: %s", event["event_id"], exc)
+            return
+        if not event["ticket_no"] or self.store.get(event["ticket_no"]) is None:
+            log.warning("ticket_merged %s names no ticket of ours (%s)",
+                        event["event_id"], event["ticket_no"])
+            return
+        self._apply(event["ticket_no"], lambda state, now: lifecycle.merged(state, event, now))
 
     # Timers
     @ConfiguredTimer.decorator(setting="OVERDUE_CHECK_SECONDS",
                                default=DEFAULT_OVERDUE_CHECK_SECONDS)
     def check_deadlines(self) -> None:
-        """Say ``ticket_overdue`` once for every deadline that passed unmet."""
+        """Say ``ticket_warning`` once for every deadline near (WARN_SHARE of its window
+        gone) and ``ticket_overdue`` once for every one passed unmet; end pauses whose
+        ``resume_on`` has come (``ticket_resumed``, by date)."""
         now = clock.now()
         for state in self.store.due_for_check(now):
-            change = lifecycle.overdue(state, now)
+            change = supervision.watch(state, now)
             # one that moved meanwhile is looked at again on the next pass
             if change is not None and self.store.apply(state, change) is not None:
                 outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])

@@ -9,11 +9,13 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 
 from services.dispatch import directory as directory_rules
-from services.dispatch.lifecycle import OPEN_STATES, Change
+from services.dispatch.assists import OWING
+from services.dispatch.steps import OPEN_STATES, Change
 from services.shared import events as shared_events
 from services.shared import outbox
 
 DUE_CHECKS_PER_PASS = 500
+READING = {outbox.OUTBOX: 0, shared_events.APPLIED: 0}  # what readers of a ticket need not see
 
 
 class TicketStateStore:
@@ -28,6 +30,9 @@ class TicketStateStore:
         self.tickets.create_index([("unit_id", ASCENDING), ("state", ASCENDING)], name="queue")
         # The overdue check reads only tickets whose next deadline has come.
         self.tickets.create_index([("next_check", ASCENDING)], name="next_check")
+        # Queues of assisting units, and the supervisors' list of open tickets.
+        self.tickets.create_index([("assists.unit_id", ASCENDING)], name="assists")
+        self.tickets.create_index([("state", ASCENDING)], name="state")
         self.rules.create_index([("place", ASCENDING)], name="place")
 
     # Tickets
@@ -57,9 +62,16 @@ class TicketStateStore:
             return_document=ReturnDocument.AFTER,
         )
 
-    def held_by(self, unit_id: str, states: Iterable[str] = OPEN_STATES) -> list[dict]:
-        return list(self.tickets.find({"unit_id": unit_id, "state": {"$in": list(states)}},
-                                      {outbox.OUTBOX: 0, shared_events.APPLIED: 0}))
+    def handled_by(self, unit_id: str, states: Iterable[str] = OPEN_STATES) -> list[dict]:
+        """Tickets in ``states`` that the unit holds (leads) or assists and still owes."""
+        return list(self.tickets.find({"state": {"$in": list(states)}, "$or": [
+            {"unit_id": unit_id},
+            {"assists": {"$elemMatch": {"unit_id": unit_id, "status": {"$in": list(OWING)}}}},
+        ]}, READING))
+
+    def open_tickets(self) -> list[dict]:
+        """Every open ticket, for the supervisors' list."""
+        return list(self.tickets.find({"state": {"$in": list(OPEN_STATES)}}, READING))
 
     def due_for_check(self, now: dt.datetime, limit: int = DUE_CHECKS_PER_PASS) -> list[dict]:
         """Open tickets whose next unreported deadline has passed."""

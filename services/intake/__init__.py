@@ -1,2 +1,4 @@
 """intake: receives tickets from hotline agents and other channels, numbers them and says
-``ticket_created`` (and ``ticket_answered`` for a consultation answered on the spot)."""
+``ticket_created`` (and ``ticket_answered`` for a consultation answered on the spot);
+merges repeat calls into the open ticket for the same matter (``ticket_merged``); takes
+praise calls (``praise_received``)."""

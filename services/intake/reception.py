@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from services.intake.duplicates import Match
 from services.shared import clock
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data
@@ -36,9 +37,12 @@ def receive(request: dict, number: str, received_at: dt.datetime,
             actor: dict) -> tuple[dict, list[dict]]:
     """The ticket document for a validated ``request`` numbered ``number`` and received by
     ``actor``, and the events that say so: ``ticket_created``, and ``ticket_answered``
-    when answered on the spot."""
+    when answered on the spot. A praise call says ``praise_received`` only, so that
+    dispatch, which routes every created ticket, never sees it."""
     priority, reasons = priority_of(request)
     answered = bool(request.get("answer"))
+    praise = request["kind"] == "praise"
+    status = "praise" if praise else "answered" if answered else "received"
     ticket = {
         "ticket_no": number,
         "channel": request["channel"],
@@ -52,9 +56,17 @@ def receive(request: dict, number: str, received_at: dt.datetime,
         "priority_reasons": reasons,
         "answer": request.get("answer"),
         "external_id": request.get("external_id"),
-        "status": "answered" if answered else "received",
+        "status": status,
         "received_at": received_at,
+        "calls": 1,
+        "praise": request.get("praise") if praise else None,
+        # in the duplicate index: a later call about the same matter merges into it
+        # until dispatch closes it; answered consultations and praise calls never are
+        "candidate": status == "received",
+        "repeats": [],
     }
+    if praise:
+        return ticket, [praise_received(ticket, actor)]
     payload = as_payload(ticket)
     events = [new_event("intake", "ticket_created", event_data("ticket_created", **payload),
                         ticket_no=number, actor=actor)]
@@ -65,8 +77,47 @@ def receive(request: dict, number: str, received_at: dt.datetime,
     return ticket, events
 
 
+def praise_received(ticket: dict, actor: dict) -> dict:
+    """The event of a praise call, under the praise call's own number."""
+    praised = ticket["praise"]
+    data = event_data("praise_received", praised_ticket_no=praised.get("ticket_no"),
+                      praised_unit_id=praised.get("unit_id"), caller=ticket["caller"],
+                      description=ticket["description"])
+    return new_event("intake", "praise_received", data, ticket_no=ticket["ticket_no"],
+                     actor=actor)
+
+
+def mergeable(request: dict) -> bool:
+    """Whether a call may be merged into an open ticket: not when the agent says it is a
+    new matter (``merge`` false), nor a praise call, nor a consultation answered on the
+    spot (it is done as it is received)."""
+    return request["merge"] and request["kind"] != "praise" and not request.get("answer")
+
+
+def repeat_call(first: dict, request: dict, match: Match, received_at: dt.datetime,
+                actor: dict) -> tuple[dict, dict]:
+    """A repeat of the open ticket ``first`` (重复件): the call as it is recorded in that
+    ticket, and its ``ticket_merged`` event under the first ticket's number."""
+    call = {
+        "caller": request["caller"],
+        "channel": request["channel"],
+        "description": request["description"],
+        "received_at": received_at,
+        "external_id": request.get("external_id"),
+        "match": match.match,
+        "similarity": match.similarity,
+    }
+    data = event_data("ticket_merged", caller=call["caller"], channel=call["channel"],
+                      description=call["description"], match=call["match"],
+                      similarity=call["similarity"], calls=first["calls"] + 1,
+                      external_id=call["external_id"])
+    return call, new_event("intake", "ticket_merged", data, ticket_no=first["ticket_no"],
+                           actor=actor)
+
+
 def as_payload(ticket: dict) -> dict:
     """The ticket as callers and events see it (JSON-ready, times as ISO text)."""
     fields = {name: ticket.get(name) for name in TicketSchema().fields}
+    fields["calls"] = ticket.get("calls", 1)
     fields["received_at"] = clock.iso(ticket["received_at"])
     return fields

@@ -9,6 +9,18 @@ from services.shared.schemas import (
 )
 
 
+class PraisedSchema(StrictSchema):
+    """What a praise call (表扬) praises: a ticket, a handling unit, or both."""
+
+    ticket_no = Text(load_default=None, validate=SHORT_TEXT)
+    unit_id = Text(load_default=None, validate=SHORT_TEXT)
+
+    @validates_schema
+    def _names_something(self, data: dict, **kwargs) -> None:
+        if not data.get("ticket_no") and not data.get("unit_id"):
+            raise ValidationError("Name the praised ticket_no or unit_id (or both).")
+
+
 class TicketRequestSchema(StrictSchema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     caller = fields.Nested(CallerSchema, required=True)
@@ -19,11 +31,22 @@ class TicketRequestSchema(StrictSchema):
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     answer = Text(load_default=None, validate=LONG_TEXT)
     external_id = Text(load_default=None, validate=SHORT_TEXT)
+    # false: the agent judges this call a new matter, whatever open ticket it resembles
+    merge = fields.Boolean(load_default=True)
+    praise = fields.Nested(PraisedSchema, load_default=None)
 
     @validates_schema
     def _answer_only_for_consultations(self, data: dict, **kwargs) -> None:
         if data.get("answer") and data.get("kind") != "consult":
             raise ValidationError("Only a consultation can be answered on the spot.", "answer")
+
+    @validates_schema
+    def _praise_names_what_is_praised(self, data: dict, **kwargs) -> None:
+        if data.get("kind") == "praise" and not data.get("praise"):
+            raise ValidationError("A praise call names the praised ticket_no or unit_id.",
+                                  "praise")
+        if data.get("praise") and data.get("kind") != "praise":
+            raise ValidationError("Only a praise call names what it praises.", "praise")
 
     @validates_schema
     def _caller_reachable_or_anonymous(self, data: dict, **kwargs) -> None:

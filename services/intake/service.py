@@ -2,48 +2,97 @@
 
 Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
 field), ``NotFound``. Both come from ``services.shared.errors``.
+
+Listens to dispatch's ``ticket_closed`` and ``ticket_reopened`` to keep its duplicate
+index: only a ticket still open can take in a repeat call (重复件).
 """
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from services.intake import numbering, reception
+from services.intake import duplicates, numbering, reception
 from services.intake.schemas import TicketRequestSchema
 from services.intake.store import TicketStore
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
+from services.shared.events import on_event
 from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 
+log = logging.getLogger(__name__)
+
 DEFAULT_PREFIX = "SH"
+# A merge that loses a race (another repeat merged first) is decided again on the fresh
+# ticket; past this many rounds the call gets a ticket of its own rather than waiting.
+MERGE_ATTEMPTS = 3
+
+
+class ChineseWords(DependencyProvider):
+    """Loads jieba's dictionary while the service starts, so that the first caller of
+    the day does not wait for it (about half a second)."""
+
+    def setup(self) -> None:
+        duplicates.warm_up()
+
+    def get_dependency(self, worker_ctx) -> None:
+        return None
+
+
+def answer(ticket: dict, *, merged: bool) -> dict:
+    """create_ticket's answer: the ticket, and whether this call was merged into it."""
+    return {**reception.as_payload(ticket), "merged": merged}
 
 
 class IntakeService:
     name = "intake"
 
     store: TicketStore = Storage(TicketStore)
+    words = ChineseWords()
     config = Config()
     dispatch = EventDispatcher()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_ticket(self, request: dict, actor: dict | None = None) -> dict:
-        """Receive a call and return the ticket: ``ticket_no``, ``status`` (received, or
-        answered when ``answer`` was given), ``priority`` and every field as stored.
-        ``actor`` is the agent who took the call (``id``, ``name``, ``role``, ``unit_id``);
-        without one the ledger records the channel as the receiver.
+        """Receive a call and return its ticket: ``ticket_no``, ``status`` (received;
+        answered when ``answer`` was given; praise for a praise call), ``priority``,
+        ``calls`` and every field as stored. ``actor`` is the agent who took the call
+        (``id``, ``name``, ``role``, ``unit_id``); without one the ledger records the
+        channel as the receiver.
 
-        The same ``external_id`` always returns the ticket first created for it.
-        Raises InvalidRequest, listing every field error, with nothing stored and no
-        event sent.
+        A repeat of an open ticket (same category within ``DUPLICATES.window_days``, the
+        same phone or the same estate and building, a description alike) makes no new
+        ticket: the call is recorded in the first ticket, which says ``ticket_merged``,
+        and the answer is that first ticket, its own number, with ``calls`` counting this
+        call (a new ticket always has ``calls`` 1, so ``calls`` > 1 tells the agent the
+        call was merged). ``"merge": false`` in the request makes a new ticket regardless.
+
+        A praise call (kind praise) must name ``praise`` {``ticket_no``, ``unit_id``}, at
+        least one; it is numbered, says only ``praise_received`` and is never dispatched
+        nor merged.
+
+        The same ``external_id`` always returns the ticket first created for it, or the
+        one it was merged into, counted once. Raises InvalidRequest, listing every field
+        error (a praised ticket_no intake never received among them), with nothing stored
+        and no event sent.
         """
         data = load(TicketRequestSchema(), request)
         actor = reception.channel_actor(data["channel"]) if actor is None else load_actor(actor)
         existing = self.store.by_external_id(data["external_id"])
         if existing is not None:
-            return reception.as_payload(existing)
+            return answer(existing, merged=existing.get("external_id") != data["external_id"])
+        if data["praise"] is not None:
+            self._check_praised(data["praise"])
         received_at = clock.now()
+        if reception.mergeable(data):
+            first = self._merge_repeat(data, received_at, actor)
+            if first is not None:
+                return answer(first, merged=True)
         settings = self.config.get("TICKET_NUMBERS") or {}
         key = numbering.counter_key(
             numbering.prefix_for(data["address"]["district"], settings.get("prefixes") or {},
@@ -54,12 +103,13 @@ class IntakeService:
         ticket, events = reception.receive(data, number, received_at, actor)
         stored = self.store.add(ticket, events)
         outbox.publish_now(self.store.tickets, self.dispatch, stored["_id"])
-        return reception.as_payload(stored)
+        return answer(stored, merged=False)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_ticket(self, ticket_no: str) -> dict:
-        """The ticket as received (see create_ticket). Its progress since is
-        ``dispatch.get_status``; its history ``ledger.timeline``. Raises NotFound."""
+        """The ticket as received (see create_ticket), ``calls`` counting repeats merged
+        into it. Its progress since is ``dispatch.get_status``; its history
+        ``ledger.timeline``. Raises NotFound."""
         if not isinstance(ticket_no, str):
             raise InvalidRequest({"ticket_no": ["Not a valid string."]})
         ticket = self.store.get(ticket_no)
@@ -67,4 +117,54 @@ class IntakeService:
             raise NotFound(f"ticket {ticket_no}")
         return reception.as_payload(ticket)
 
+    # Events
+    @on_event("dispatch", "ticket_closed")
+    def on_ticket_closed(self, event: dict) -> None:
+        """A closed ticket takes no more repeats: a later call about it is a new ticket."""
+        self._index(event, candidate=False)
+
+    @on_event("dispatch", "ticket_reopened")
+    def on_ticket_reopened(self, event: dict) -> None:
+        """A reopened ticket takes repeats again."""
+        self._index(event, candidate=True)
+
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
+
+    # Helpers
+    def _check_praised(self, praised: dict) -> None:
+        """A praised ticket must be one intake received, and not itself a praise call."""
+        if praised["ticket_no"] is None:
+            return
+        ticket = self.store.get(praised["ticket_no"])
+        if ticket is None or ticket["status"] == "praise":
+            raise InvalidRequest({"praise": {"ticket_no": ["No such ticket to praise."]}})
+
+    def _merge_repeat(self, data: dict, received_at: dt.datetime, actor: dict) -> dict | None:
+        """The open ticket this call was merged into, or None when it repeats none."""
+        settings = duplicates.settings_from(self.config.get("DUPLICATES"))
+        for _ in range(MERGE_ATTEMPTS):
+            candidates = self.store.candidates(
+                data["category"], duplicates.window_start(received_at, settings),
+                data["caller"]["phone"], data["address"]["estate"])
+            match = duplicates.find_repeat(data, candidates, settings, received_at)
+            if match is None:
+                return None
+            first = next(t for t in candidates if t["ticket_no"] == match.ticket_no)
+            call, event = reception.repeat_call(first, data, match, received_at, actor)
+            merged = self.store.merge(first, call, event)
+            if merged is not None:
+                outbox.publish_now(self.store.tickets, self.dispatch, merged["_id"])
+                return merged
+            # a retry of this very call may have merged it meanwhile
+            existing = self.store.by_external_id(data["external_id"])
+            if existing is not None:
+                return existing
+        log.warning("call %s not merged after %d tries: a ticket of its own",
+                    data["external_id"], MERGE_ATTEMPTS)
+        return None
+
+    def _index(self, event: dict, candidate: bool) -> None:
+        if not event["ticket_no"]:
+            log.warning("%s %s names no ticket", event["event_type"], event["event_id"])
+            return
+        self.store.set_candidate(event["ticket_no"], candidate, event)

@@ -1,11 +1,18 @@
-"""intake's storage: the tickets as received, and the day counters that number them."""
+"""intake's storage: the tickets as received, with the duplicate index kept in them (is
+each still a candidate for repeats to merge into), and the day counters that number them."""
 from __future__ import annotations
+
+import datetime as dt
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.shared import outbox
+from services.shared import events, outbox
+
+# What the duplicate rules read of a candidate ticket.
+CANDIDATE_FIELDS = ("ticket_no", "category", "caller", "address", "description",
+                    "received_at", "candidate", "calls")
 
 
 class TicketStore:
@@ -20,7 +27,15 @@ class TicketStore:
             [("external_id", ASCENDING)], unique=True, name="external_id_unique",
             partialFilterExpression={"external_id": {"$type": "string"}},
         )
+        # A repeat call's id finds the ticket it was merged into.
+        self.tickets.create_index([("repeats.external_id", ASCENDING)],
+                                  name="repeat_external_id")
         self.tickets.create_index([("received_at", ASCENDING)], name="received_at")
+        # The duplicate index: open tickets of a category, newest window first.
+        self.tickets.create_index(
+            [("category", ASCENDING), ("candidate", ASCENDING), ("received_at", ASCENDING)],
+            name="duplicate_candidates",
+        )
 
     def next_sequence(self, key: str) -> int:
         """The next number of the counter ``key``, allocated atomically."""
@@ -30,10 +45,10 @@ class TicketStore:
         )
         return counter["seq"]
 
-    def add(self, ticket: dict, events: list[dict]) -> dict:
+    def add(self, ticket: dict, new_events: list[dict]) -> dict:
         """Store a new ticket with its events in its outbox, in one write. Returns the
         ticket already stored for the same external_id if there is one."""
-        document = {"_id": ticket["ticket_no"], **ticket, outbox.OUTBOX: events}
+        document = {"_id": ticket["ticket_no"], **ticket, outbox.OUTBOX: new_events}
         try:
             self.tickets.insert_one(document)
         except DuplicateKeyError:
@@ -47,6 +62,52 @@ class TicketStore:
         return self.tickets.find_one({"_id": ticket_no})
 
     def by_external_id(self, external_id: str | None) -> dict | None:
+        """The ticket made for this call, or the one it was merged into."""
         if not external_id:
             return None
-        return self.tickets.find_one({"external_id": external_id})
+        return self.tickets.find_one(
+            {"$or": [{"external_id": external_id}, {"repeats.external_id": external_id}]})
+
+    # The duplicate index
+    def candidates(self, category: str, since: dt.datetime, phone: str | None,
+                   estate: str | None) -> list[dict]:
+        """Open tickets of ``category`` received since ``since`` from the same phone or at
+        the same estate: the only ones a call could repeat (the rules decide which)."""
+        near = [{"address.estate": estate}] if estate else []
+        if phone:
+            near.append({"caller.phone": phone})
+        if not near:
+            return []
+        return list(self.tickets.find(
+            {"category": category, "candidate": True, "received_at": {"$gte": since},
+             "$or": near},
+            {name: 1 for name in CANDIDATE_FIELDS},
+        ).sort("received_at", ASCENDING))
+
+    def merge(self, first: dict, call: dict, event: dict) -> dict | None:
+        """Record a repeat call in the open ticket ``first`` as read, with one more call and
+        its ``ticket_merged`` event, in one write. None if the ticket changed meanwhile:
+        another call merged, it closed, or this call's id is already recorded."""
+        query = {"_id": first["_id"], "calls": first["calls"], "candidate": True}
+        if call.get("external_id"):
+            query["repeats.external_id"] = {"$ne": call["external_id"]}
+        return self.tickets.find_one_and_update(
+            query,
+            {"$set": {"calls": first["calls"] + 1},
+             "$push": {"repeats": call, **outbox.append(event)}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def set_candidate(self, ticket_no: str, candidate: bool, event: dict) -> bool:
+        """Take a ticket out of the duplicate index (closed) or put it back (reopened),
+        once per event. Closed and reopened come on separate queues, so they may arrive
+        out of order: the latest event by ``occurred_at`` decides. Only tickets dispatch
+        handles (status received) are ever candidates. True if it changed."""
+        result = self.tickets.update_one(
+            {"_id": ticket_no, "status": "received", **events.unapplied(event["event_id"]),
+             "$or": [{"candidate_as_of": None},
+                     {"candidate_as_of": {"$lt": event["occurred_at"]}}]},
+            {"$set": {"candidate": candidate, "candidate_as_of": event["occurred_at"]},
+             "$push": events.applied(event["event_id"])},
+        )
+        return result.modified_count == 1

@@ -1,5 +1,6 @@
 """Recording events: the rules that turn an envelope into a ledger entry, say in one
-sentence what an entry records, and keep the ``tickets`` read model.
+sentence what an entry records, and keep the ``tickets`` read model (with each ticket's
+contributions to the indicators, see contributions.py).
 
 Plain functions, no broker and no database: the store and the service do the I/O.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from services.ledger import contributions
 from services.shared import clock
 
 # --- entries -----------------------------------------------------------------------------
@@ -106,9 +108,61 @@ def _callback_scheduled(data: dict) -> str:
     return "安排回访" if attempt == 1 else f"安排回访: 第{attempt}次"
 
 
+def _when(text: str | None) -> str:
+    """An event's ISO time as a Shanghai wall-clock time, for a summary."""
+    return clock.local(clock.parse_iso(text)).strftime("%Y-%m-%d %H:%M") if text else ""
+
+
+def _warning(data: dict) -> str:
+    share = data.get("share")
+    spent = f"已过{share:.0%}" if isinstance(share, (int, float)) else "将至"
+    return f"临期预警: {_word(DEADLINE_WORDS, data.get('deadline'))}时限{spent}"
+
+
+def _extension_requested(data: dict) -> str:
+    deadline = _word(DEADLINE_WORDS, data.get("deadline"))
+    return _with(f"申请延期{deadline}时限至 {_when(data.get('until'))}", data.get("reason"))
+
+
+def _extension_decided(data: dict) -> str:
+    deadline, due_at = _word(DEADLINE_WORDS, data.get("deadline")), _when(data.get("due_at"))
+    head = f"同意延期{deadline}时限至 {due_at}" if data.get("approved") else \
+        f"不同意延期{deadline}时限, 仍为 {due_at}"
+    return _with(head, data.get("note"))
+
+
+def _pause_decided(data: dict) -> str:
+    if not data.get("approved"):
+        return _with("不同意挂起", data.get("note"))
+    head = f"同意挂起至 {_when(data['resume_on'])}" if data.get("resume_on") else "同意挂起"
+    return _with(head, data.get("note"))
+
+
+def _resumed(data: dict) -> str:
+    how = "挂起到期恢复办理" if data.get("by") == "date" else "恢复办理"
+    return (f"{how}, 挂起 {data.get('paused_hours') or 0:.1f} 小时, "
+            f"办结时限 {_when(data.get('due_at'))}")
+
+
+def _assist(doing: str):
+    """An assist event's summary: ``doing`` says what the assisting unit did."""
+    return lambda data: _with(doing.format(unit=data.get("unit_id")), data.get("note"))
+
+
+def _merged(data: dict) -> str:
+    return _with(f"重复来电并入 (第{data.get('calls')}次来电)", data.get("description"))
+
+
+def _praise(data: dict) -> str:
+    praised = "、".join(filter(None, (data.get("praised_unit_id"), data.get("praised_ticket_no"))))
+    return _with(f"表扬 {praised}" if praised else "表扬", data.get("description"))
+
+
 SUMMARIES = {
     "ticket_created": lambda d: _with("受理", d.get("description")),
     "ticket_answered": lambda d: _with("直接答复", d.get("answer")),
+    "ticket_merged": _merged,
+    "praise_received": _praise,
     "ticket_dispatched": _dispatched,
     "ticket_accepted": lambda d: "签收",
     "ticket_returned": lambda d: _with("退单", d.get("reason")),
@@ -117,6 +171,17 @@ SUMMARIES = {
     "ticket_overdue": lambda d: "超时: " + _word(DEADLINE_WORDS, d.get("deadline")),
     "ticket_closed": lambda d: "结案: " + _word(OUTCOME_WORDS, d.get("outcome")),
     "ticket_reopened": lambda d: _with("重办", d.get("note")),
+    "ticket_warning": _warning,
+    "ticket_urged": lambda d: _with("督办", d.get("note")),
+    "extension_requested": _extension_requested,
+    "extension_decided": _extension_decided,
+    "pause_requested": lambda d: _with("申请挂起", d.get("reason")),
+    "pause_decided": _pause_decided,
+    "ticket_resumed": _resumed,
+    "assist_added": _assist("联勤联动: 增加协办单位 {unit}"),
+    "assist_accepted": _assist("协办单位 {unit} 签收"),
+    "assist_reported": _assist("协办单位 {unit} 反馈"),
+    "assist_released": _assist("协办单位 {unit} 结束协办"),
     "callback_scheduled": _callback_scheduled,
     "callback_completed": _callback_completed,
 }
@@ -148,12 +213,25 @@ STATE_OF = {
     "ticket_reopened": lambda d: "dispatched",
     # Before dispatch says anything, the ticket is as intake received it.
     "ticket_created": lambda d: d.get("status") or "received",
+    # A praise call is numbered but never handled: it says only this.
+    "praise_received": lambda d: "praise",
 }
 """The state each event puts a ticket in (dispatch's states, and intake's ``received`` /
-``answered`` until dispatch speaks). Events not listed leave the state alone."""
+``answered`` / ``praise`` until dispatch speaks). Events not listed leave the state alone:
+a pause, an extension or an assisting unit are kept beside the state, not in it."""
 
 PARTICULARS = ("category", "kind", "channel", "urgency", "priority")
 PLACE_LEVELS = ("district", "subdistrict", "community")  # no building or room: personal
+DEADLINE_FIELDS = {"accept": "accept_by", "contact": "contact_by", "resolve": "resolve_by"}
+PAUSE_OF = {
+    "pause_requested": lambda d: "requested",
+    "pause_decided": lambda d: "paused" if d.get("approved") else "refused",
+    "ticket_resumed": lambda d: "resumed",
+}
+"""The word ``pause`` takes from each pause event: requested (申请挂起), paused (the clock
+stands still), refused, resumed."""
+ASSIST_STATUS = {"assist_added": "added", "assist_accepted": "accepted",
+                 "assist_reported": "reported", "assist_released": "released"}
 
 
 def order_key(entry: dict) -> list:
@@ -164,6 +242,28 @@ def order_key(entry: dict) -> list:
 def _later(entry: dict, row: dict, key_field: str) -> bool:
     current = row.get(key_field)
     return current is None or order_key(entry) > list(current)
+
+
+def _missed(row: dict, field: str, data: dict) -> list[dict] | None:
+    """The row's list of deadlines ``field`` (overdue, warnings) with this one added; None
+    when it is there already."""
+    missed = {"deadline": data.get("deadline"), "due_at": data.get("due_at")}
+    listed = list(row.get(field) or [])
+    if missed in listed:
+        return None
+    return sorted(listed + [missed], key=lambda m: (m["due_at"] or "", m["deadline"] or ""))
+
+
+def _deadline_changes(row: dict, entry: dict, deadlines: dict[str, str | None]) -> dict:
+    """Each deadline set by the latest event that speaks of it (dispatch, reopen, extension
+    decided, resumption after a pause)."""
+    keys = dict(row.get("deadline_keys") or {})
+    current = dict(row.get("deadlines") or {name: None for name in DEADLINE_FIELDS.values()})
+    moved = False
+    for name, due_at in deadlines.items():
+        if keys.get(name) is None or order_key(entry) > list(keys[name]):
+            current[name], keys[name], moved = due_at, order_key(entry), True
+    return {"deadlines": current, "deadline_keys": keys} if moved else {}
 
 
 def ticket_changes(row: dict | None, entry: dict) -> dict:
@@ -190,6 +290,14 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
                             for level in PLACE_LEVELS}
         changes["received_at"] = clock.parse_iso(data["received_at"]) \
             if data.get("received_at") else occurred_at
+        changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
+        changes["praise"] = data.get("praise")
+    elif event_type == "ticket_merged":
+        # calls counts the first call too; merges may arrive in any order
+        changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
+    elif event_type == "praise_received":
+        changes["praise"] = {"ticket_no": data.get("praised_ticket_no"),
+                             "unit_id": data.get("praised_unit_id")}
     elif event_type == "ticket_dispatched":
         if row.get("received_at") is None:
             # Until ticket_created arrives, dispatch's word for these is the best we have.
@@ -197,6 +305,7 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
         if _later(entry, row, "unit_key"):
             changes.update(unit_id=data.get("unit_id"), unit_name=data.get("unit_name"),
                            unit_key=order_key(entry))
+        changes.update(_deadline_changes(row, entry, data.get("deadlines") or {}))
     elif event_type == "ticket_closed":
         if _later(entry, row, "outcome_key"):  # a ticket closed again ends as last closed
             changes.update(outcome=data.get("outcome"), closed_at=occurred_at,
@@ -205,13 +314,49 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
         count = data.get("reopen_count") or 0
         if count > (row.get("reopen_count") or 0):
             changes["reopen_count"] = count
-    elif event_type == "ticket_overdue":
-        missed = {"deadline": data.get("deadline"), "due_at": data.get("due_at")}
-        overdue = list(row.get("overdue") or [])
-        if missed not in overdue:
-            changes["overdue"] = sorted(overdue + [missed],
-                                        key=lambda m: (m["due_at"] or "", m["deadline"] or ""))
+        changes.update(_deadline_changes(row, entry, data.get("deadlines") or {}))
+    elif event_type in ("ticket_overdue", "ticket_warning"):
+        field = "overdue" if event_type == "ticket_overdue" else "warnings"
+        listed = _missed(row, field, data)
+        if listed is not None:
+            changes[field] = listed
+    elif event_type == "ticket_urged":
+        changes["urge_count"] = (row.get("urge_count") or 0) + 1  # applied once (events.APPLIED)
+    elif event_type in ("extension_requested", "extension_decided"):
+        if _later(entry, row, "extension_key"):
+            status = "requested" if event_type == "extension_requested" else \
+                "approved" if data.get("approved") else "refused"
+            changes.update(extension={"deadline": data.get("deadline"), "status": status,
+                                      "until": data.get("until"), "due_at": data.get("due_at")},
+                           extension_key=order_key(entry))
+        if event_type == "extension_decided":
+            field = DEADLINE_FIELDS.get(data.get("deadline"))
+            if field:
+                changes.update(_deadline_changes(row, entry, {field: data.get("due_at")}))
+    elif event_type in PAUSE_OF:
+        if _later(entry, row, "pause_key"):
+            changes.update(pause=PAUSE_OF[event_type](data), pause_key=order_key(entry),
+                           resume_on=data.get("resume_on"))
+        if event_type == "ticket_resumed":
+            # each pause once (events.APPLIED), so its hours add up in any order
+            changes["paused_hours"] = (row.get("paused_hours") or 0.0) + \
+                (data.get("paused_hours") or 0.0)
+            changes.update(_deadline_changes(row, entry, {"resolve_by": data.get("due_at")}))
+    elif event_type in ASSIST_STATUS:
+        changes["assists"] = _assist_changes(row, entry, ASSIST_STATUS[event_type])
     return changes
+
+
+def _assist_changes(row: dict, entry: dict, status: str) -> list[dict]:
+    """Each assisting unit (联勤联动) with the status its latest assist event gave it."""
+    unit_id = (entry.get("data") or {}).get("unit_id")
+    assists = [dict(assist) for assist in row.get("assists") or []]
+    mine = next((assist for assist in assists if assist["unit_id"] == unit_id), None)
+    if mine is None:
+        assists.append({"unit_id": unit_id, "status": status, "key": order_key(entry)})
+    elif order_key(entry) > list(mine["key"]):
+        mine.update(status=status, key=order_key(entry))
+    return assists
 
 
 def new_row(ticket_no: str) -> dict:
@@ -221,6 +366,9 @@ def new_row(ticket_no: str) -> dict:
         "unit_name": None, **{name: None for name in PARTICULARS}, "place": None,
         "received_at": None, "outcome": None, "closed_at": None, "reopen_count": 0,
         "overdue": [], "last_event_at": None,
+        "calls": 1, "praise": None, "praise_count": 0, "deadlines": None, "warnings": [],
+        "urge_count": 0, "extension": None, "pause": None, "resume_on": None,
+        "paused_hours": 0.0, "assists": [],
     }
 
 
@@ -229,4 +377,29 @@ def as_view(row: dict) -> dict:
     view = {name: row.get(name, value) for name, value in new_row(row["_id"]).items()}
     for name in ("state_at", "received_at", "closed_at", "last_event_at"):
         view[name] = clock.iso(view[name])
+    view["assists"] = [{"unit_id": assist["unit_id"], "status": assist["status"]}
+                       for assist in sorted(view["assists"], key=lambda a: a["unit_id"] or "")]
     return view
+
+
+# --- one event's whole change to a row: read model and figures ----------------------------
+
+def row_changes(row: dict | None, entry: dict, ticket_no: str) -> tuple[dict, list[dict]]:
+    """What ``entry`` changes in the row of ticket ``ticket_no`` (its own ticket, or the
+    ticket it praises): the ``$set`` document, and the facts to apply to the indicators'
+    buckets (services/ledger/contributions.py). Idempotent on the row: applying the same
+    entry again changes nothing and yields no facts."""
+    changes = ticket_changes(row, entry) if ticket_no == entry.get("ticket_no") else {}
+    after = {**new_row(ticket_no), **(row or {}), **changes}
+    if contributions.counting_ticket(entry) == ticket_no:
+        item = contributions.counted_item(entry, order_key(entry))
+        if item is not None:
+            counted = [kept for kept in after.get("counted") or [] if kept["id"] != item["id"]]
+            after["counted"] = changes["counted"] = counted + [item]
+            changes["praise_count"] = contributions.praise_count(after["counted"])
+    settled, facts = contributions.settle(
+        after.get("contributions") or [], contributions.contributions_of(after),
+        fact_prefix=f"{entry['_id']}:{ticket_no}")
+    if facts:
+        changes["contributions"] = settled
+    return changes, facts

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.ledger.indicators import GROUPS, INTERVALS
 from services.shared import clock
 from services.shared.schemas import SHORT_TEXT, StrictSchema, Text
 
@@ -13,33 +14,50 @@ RECENT_DEFAULT = 50
 RECENT_MAX = 500
 
 
-class Time(fields.Field):
-    """An ISO 8601 time (``2026-11-23T02:00:00Z``, or with an offset such as ``+08:00``;
-    a bare date or naive time is UTC), loaded as an aware UTC datetime."""
-
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> dt.datetime:
-        if not isinstance(value, str):
-            raise ValidationError("Not an ISO 8601 time.")
-        try:
-            return clock.parse_iso(value.strip())
-        except ValueError as exc:
-            raise ValidationError("Not an ISO 8601 time.") from exc
-
-
 class TicketNoSchema(StrictSchema):
     ticket_no = Text(required=True, validate=SHORT_TEXT)
 
 
-class PeriodSchema(StrictSchema):
-    """A half-open period: ``start`` included, ``end`` excluded."""
+class ShanghaiDay(fields.Field):
+    """The start of a Shanghai calendar day: a date (``2026-11-23``) or an ISO 8601 time at
+    00:00 in Shanghai (``2026-11-23T00:00:00+08:00``, ``2026-11-22T16:00:00Z``), loaded as
+    the date. Indicators count whole days, so any other time is refused."""
 
-    start = Time(required=True)
-    end = Time(required=True)
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> dt.date:
+        if not isinstance(value, str):
+            raise ValidationError("Not a date or an ISO 8601 time.")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            moment = clock.local(clock.parse_iso(text))
+        except ValueError as exc:
+            raise ValidationError("Not a date or an ISO 8601 time.") from exc
+        if moment.time() != dt.time(0):
+            raise ValidationError("Indicators count whole days in Shanghai: give a date "
+                                  "(2026-11-23) or a time at 00:00 Shanghai "
+                                  "(2026-11-23T00:00:00+08:00).")
+        return moment.date()
+
+
+class IndicatorsSchema(StrictSchema):
+    """A half-open period of Shanghai days (``start`` included, ``end`` excluded), and how
+    to group the figures."""
+
+    start = ShanghaiDay(required=True)
+    end = ShanghaiDay(required=True)
+    group_by = fields.List(fields.String(validate=validate.OneOf(GROUPS)), load_default=None,
+                           allow_none=True)
+    interval = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(INTERVALS))
 
     @validates_schema
-    def _start_before_end(self, data: dict, **kwargs) -> None:
+    def _check(self, data: dict, **kwargs) -> None:
         if data["start"] >= data["end"]:
             raise ValidationError("The period must end after it starts.", "end")
+        group_by = data.get("group_by") or []
+        if len(set(group_by)) != len(group_by):
+            raise ValidationError("Name each grouping once.", "group_by")
 
 
 class RecentSchema(StrictSchema):

@@ -7,13 +7,15 @@ no RPC changes the record.
 """
 from __future__ import annotations
 
+import base64
 import logging
 
 from nameko.rpc import rpc
 
-from services.ledger import indicators
-from services.ledger import record
-from services.ledger.schemas import RECENT_DEFAULT, PeriodSchema, RecentSchema, TicketNoSchema
+from services.ledger import indicators, record, workbook
+from services.ledger.schemas import (
+    RECENT_DEFAULT, IndicatorsSchema, RecentSchema, TicketNoSchema,
+)
 from services.ledger.store import LedgerStore
 from services.shared import clock
 from services.shared.errors import EXPECTED, NotFound
@@ -54,12 +56,14 @@ class LedgerService:
     store: LedgerStore = Storage(LedgerStore)
 
     def record(self, event: dict) -> None:
-        """Append the event to the ledger, then bring its ticket's read model up to date.
-        A redelivered event is not recorded again; the read model still gets it if a crash
-        came between the two writes."""
+        """Append the event to the ledger, then bring its ticket's read model and the
+        indicators' buckets up to date. A redelivered event is not recorded again; the read
+        model and the buckets still get it, once, if a crash came between the writes."""
         entry, new = self.store.append(record.entry_of(event, clock.now()))
         if not new:
             log.debug("%s %s already recorded", event["event_type"], event["event_id"])
+        if entry["event_type"] == "ticket_dispatched":
+            self.store.name_unit(entry["data"].get("unit_id"), entry["data"].get("unit_name"))
         if entry["ticket_no"] is not None:
             self.store.apply_to_ticket(entry)
 
@@ -79,11 +83,19 @@ class LedgerService:
 
     @rpc(expected_exceptions=EXPECTED)
     def ticket_view(self, ticket_no: str) -> dict:
-        """The ticket as the ledger's events say it stands: ticket_no, state, state_at,
-        unit_id, unit_name, category, kind, channel, urgency, priority, place (district,
-        subdistrict, community), received_at, outcome, closed_at, reopen_count, overdue
-        ([{deadline, due_at}]), last_event_at. The live state is dispatch.get_status; this
-        one may lag it by the events in flight. Raises InvalidRequest, NotFound."""
+        """The ticket as the ledger's events say it stands: ticket_no, state (dispatch's
+        states; received, answered or praise before dispatch speaks), state_at, unit_id,
+        unit_name, category, kind, channel, urgency, priority, place (district, subdistrict,
+        community), received_at, outcome, closed_at, reopen_count, overdue and warnings
+        ([{deadline, due_at}]), last_event_at; calls (repeat calls merged in included),
+        praise ({ticket_no, unit_id} for a praise call), praise_count (praise calls naming
+        this ticket), deadlines ({accept_by, contact_by, resolve_by}, as extensions and
+        pauses moved them), urge_count, extension ({deadline, status requested / approved /
+        refused, until, due_at}: the latest), pause (requested, paused, refused, resumed:
+        the latest), resume_on, paused_hours (all pauses ended so far), assists ([{unit_id,
+        status added / accepted / reported / released}]). The live state is
+        dispatch.get_status; this one may lag it by the events in flight.
+        Raises InvalidRequest, NotFound."""
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
         row = self.store.ticket(ticket_no)
         if row is None:
@@ -91,24 +103,50 @@ class LedgerService:
         return record.as_view(row)
 
     @rpc(expected_exceptions=EXPECTED)
-    def indicators(self, start: str, end: str) -> dict:
-        """The figures of the period [start, end) (ISO 8601 times; end excluded):
-        ``{"period": {start, end}, "units": {unit_id: {received, accepted, resolved,
-        closed_satisfied, reopened}}, "totals": {same keys}, "by_state": {state: count}}``.
-        Definitions: see services/ledger/indicators.py. Raises InvalidRequest for a time
-        that is not ISO 8601 or a period that does not end after it starts."""
-        period = load(PeriodSchema(), {"start": start, "end": end})
-        entries = self.store.entries_between(period["start"], period["end"],
-                                             indicators.COUNTED_EVENTS)
-        unit_of_ticket = self.store.units_of(indicators.uncredited_closures(entries))
-        units, totals = indicators.figures(entries, unit_of_ticket)
-        received = self.store.tickets_received_between(period["start"], period["end"])
-        return {
-            "period": {"start": clock.iso(period["start"]), "end": clock.iso(period["end"])},
-            "units": units,
-            "totals": totals,
-            "by_state": indicators.by_state(received),
-        }
+    def indicators(self, start: str, end: str, group_by: list[str] | None = None,
+                   interval: str | None = None) -> dict:
+        """The figures of the Shanghai days [start, end): ``start`` and ``end`` are dates
+        (``2026-11-23``) or times at 00:00 Shanghai, ``end`` excluded. ``group_by``: a list
+        drawn from "unit", "subdistrict", "category"; ``interval``: None, "day" or "week"
+        (weeks from Monday).
+
+        Returns ``{"period": {start, end (UTC ISO), first_day, last_day}, "group_by",
+        "interval", "rows": [{day | week, unit_id, unit_name, subdistrict, category (as
+        grouped), <figures>}], "totals": {<figures>}, "units": {unit_id: {<figures>}},
+        "by_state": {state: count}}``. The figures: received, accepted(_on_time, _late,
+        _on_time_rate), the same for contacted and resolved, callbacks_reached, satisfied,
+        basically_satisfied, unsatisfied, unreachable, satisfaction_rate, reopened,
+        reopen_rate, resolve_hours_median, resolve_hours_p90, merged, praise,
+        closed_satisfied; a rate or hours figure is null with nothing to measure.
+        Definitions: services/ledger/indicators.py. Read from day buckets kept as events
+        arrive, so a year costs little more than a day.
+        Raises InvalidRequest for a malformed day, a time not at 00:00 Shanghai, a period
+        that does not end after it starts, or an unknown grouping or interval."""
+        return self._indicators(start, end, group_by, interval)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def indicators_xlsx(self, start: str, end: str, group_by: list[str] | None = None,
+                        interval: str | None = None) -> dict:
+        """The same indicators as an Excel workbook: ``{"filename", "content_base64"}``, an
+        .xlsx with sheet 指标 (a row per group, 合计 last when grouped, Chinese headers,
+        rates as percentages) and sheet 指标说明 (period, grouping, each figure defined).
+        Arguments and errors as ``indicators``."""
+        answer = self._indicators(start, end, group_by, interval)
+        return {"filename": workbook.filename(answer),
+                "content_base64": base64.b64encode(
+                    workbook.indicators_workbook(answer)).decode("ascii")}
+
+    def _indicators(self, start: str, end: str, group_by: list[str] | None,
+                    interval: str | None) -> dict:
+        asked = load(IndicatorsSchema(), {"start": start, "end": end, "group_by": group_by,
+                                          "interval": interval})
+        first_day, end_day = asked["start"].isoformat(), asked["end"].isoformat()
+        buckets = self.store.buckets_between(first_day, end_day)
+        unit_names = self.store.unit_names(sorted({bucket["unit_id"] for bucket in buckets
+                                                   if bucket["unit_id"]}))
+        answer = indicators.answer(buckets, asked["group_by"] or [], asked["interval"],
+                                   unit_names)
+        return {"period": indicators.period(asked["start"], asked["end"]), **answer}
 
     @rpc(expected_exceptions=EXPECTED)
     def recent(self, limit: int = RECENT_DEFAULT) -> list[dict]:

@@ -3,22 +3,28 @@
 ``entries`` (_id = event_id): written once, never updated or deleted. A unique index on
 (ticket_no, seq) numbers each ticket's entries without gaps or doubles, even with several
 writers. ``tickets`` (_id = ticket_no): the read model, rebuilt field by field from the
-entries (see record.ticket_changes).
+entries (see record.ticket_changes), with each ticket's contributions to the indicators
+and the facts still to apply (``figures_outbox``). ``figures``: the indicators' day
+buckets, one per (Shanghai day, unit, subdistrict, category), with ``n`` (counters),
+``hours`` ([{id, h}], resolve hours) and ``applied`` (the ids of the facts applied, which
+makes each fact count once; one day of one unit, place and category bounds it).
+``units``: each unit's name, as dispatch last gave it.
 """
 from __future__ import annotations
 
-import datetime as dt
+import json
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.ledger import record
+from services.ledger import contributions, record
 from services.shared import events
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
 # retries, after which the event goes back on the queue (on_event) and comes again.
 WRITE_ATTEMPTS = 20
+FIGURES_OUTBOX = "figures_outbox"
 
 
 class Contention(Exception):
@@ -30,6 +36,8 @@ class LedgerStore:
         self.db = db
         self.entries = db["entries"]
         self.tickets = db["tickets"]
+        self.figures = db["figures"]
+        self.units = db["units"]
 
     def ensure_indexes(self) -> None:
         # One seq per ticket: a concurrent writer that read the same last seq fails here.
@@ -40,7 +48,7 @@ class LedgerStore:
         )
         self.entries.create_index([("occurred_at", ASCENDING)], name="occurred_at")
         self.entries.create_index([("recorded_at", DESCENDING)], name="recorded_at")
-        self.tickets.create_index([("received_at", ASCENDING)], name="received_at")
+        self.figures.create_index([("day", ASCENDING)], name="day")
 
     # --- writing ------------------------------------------------------------------------
 
@@ -67,25 +75,32 @@ class LedgerStore:
         return self.entries.find_one({"ticket_no": ticket_no}, sort=[("seq", DESCENDING)])
 
     def apply_to_ticket(self, entry: dict) -> None:
-        """Bring the ticket's read-model row up to date with ``entry``, once: the row
-        remembers the events it applied, and is written compare-and-set on its version so
-        two writers cannot both base a change on the same row."""
-        ticket_no, event_id = entry["ticket_no"], entry["_id"]
+        """Bring the read-model rows ``entry`` changes up to date (its ticket's, and the
+        praised ticket's), then apply the facts their figures wait for. Each row applies an
+        event once: it remembers the events it applied, and is written compare-and-set on
+        its version so two writers cannot both base a change on the same row."""
+        for ticket_no in contributions.rows_of(entry):
+            self._apply_to_row(ticket_no, entry)
+            self.apply_figures(ticket_no)
+
+    def _apply_to_row(self, ticket_no: str, entry: dict) -> None:
+        event_id = entry["_id"]
         for _ in range(WRITE_ATTEMPTS):
             row = self.tickets.find_one({"_id": ticket_no})
             if row is not None and event_id in row.get(events.APPLIED, ()):
                 return
-            changes = record.ticket_changes(row, entry)
+            changes, facts = record.row_changes(row, entry, ticket_no)
             if row is None:
                 try:
                     self.tickets.insert_one({
                         "_id": ticket_no, **record.new_row(ticket_no), **changes,
-                        "version": 1, events.APPLIED: [event_id],
+                        "version": 1, events.APPLIED: [event_id], FIGURES_OUTBOX: facts,
                     })
                     return
                 except DuplicateKeyError:
                     continue  # another writer made the row first
-            update = {"$inc": {"version": 1}, "$push": events.applied(event_id)}
+            update = {"$inc": {"version": 1},
+                      "$push": {**events.applied(event_id), FIGURES_OUTBOX: {"$each": facts}}}
             if changes:
                 update["$set"] = changes
             result = self.tickets.update_one(
@@ -95,6 +110,38 @@ class LedgerStore:
             if result.matched_count:
                 return
         raise Contention(f"could not apply {event_id} to ticket {ticket_no}")
+
+    def apply_figures(self, ticket_no: str) -> None:
+        """Apply the facts waiting in the ticket's ``figures_outbox`` to their buckets, in
+        the order they were written, each removed once its bucket has it. A fact a bucket
+        already applied (a crash came before its removal) is not applied again."""
+        row = self.tickets.find_one({"_id": ticket_no}, {FIGURES_OUTBOX: 1}) or {}
+        for fact in row.get(FIGURES_OUTBOX) or []:
+            self._apply_fact(fact)
+            self.tickets.update_one({"_id": ticket_no},
+                                    {"$pull": {FIGURES_OUTBOX: {"id": fact["id"]}}})
+
+    def _apply_fact(self, fact: dict) -> None:
+        bucket = fact["bucket"]
+        update: dict = {"$setOnInsert": bucket, "$push": {"applied": fact["id"]}}
+        if fact["inc"]:
+            update["$inc"] = {f"n.{name}": value for name, value in fact["inc"].items()}
+        if fact["push_hours"]:
+            update["$push"]["hours"] = fact["push_hours"]
+        if fact["pull_hours"]:
+            update["$pull"] = {"hours": {"id": fact["pull_hours"]}}
+        where = {"_id": bucket_id(bucket), "applied": {"$ne": fact["id"]}}
+        try:
+            self.figures.update_one(where, update, upsert=True)
+        except DuplicateKeyError:
+            # The bucket exists: it applied this fact already (nothing matches), or a rival
+            # made it between our look and our insert (it matches now).
+            self.figures.update_one(where, update)
+
+    def name_unit(self, unit_id: str, unit_name: str | None) -> None:
+        """Remember a unit's name for the indicators' rows."""
+        if unit_id and unit_name:
+            self.units.update_one({"_id": unit_id}, {"$set": {"name": unit_name}}, upsert=True)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -110,20 +157,18 @@ class LedgerStore:
     def ticket(self, ticket_no: str) -> dict | None:
         return self.tickets.find_one({"_id": ticket_no})
 
-    def entries_between(self, start: dt.datetime, end: dt.datetime,
-                        event_types: tuple[str, ...]) -> list[dict]:
-        """Entries of these types that occurred in [start, end)."""
-        return list(self.entries.find(
-            {"occurred_at": {"$gte": start, "$lt": end}, "event_type": {"$in": list(event_types)}},
-            {"ticket_no": 1, "event_type": 1, "data": 1},
-        ))
+    def buckets_between(self, first_day: str, end_day: str) -> list[dict]:
+        """The indicators' buckets of the Shanghai days in [first_day, end_day)."""
+        return list(self.figures.find({"day": {"$gte": first_day, "$lt": end_day}},
+                                      {"applied": 0}))
 
-    def tickets_received_between(self, start: dt.datetime, end: dt.datetime) -> list[dict]:
-        """Read-model rows of the tickets received in [start, end)."""
-        return list(self.tickets.find({"received_at": {"$gte": start, "$lt": end}},
-                                      {"state": 1, "unit_id": 1}))
+    def unit_names(self, unit_ids: list[str]) -> dict[str, str]:
+        """The names of these units, where known."""
+        return {row["_id"]: row["name"]
+                for row in self.units.find({"_id": {"$in": list(unit_ids)}})}
 
-    def units_of(self, ticket_nos: list[str]) -> dict[str, str | None]:
-        """The unit each of these tickets was last dispatched to (read model)."""
-        rows = self.tickets.find({"_id": {"$in": list(ticket_nos)}}, {"unit_id": 1})
-        return {row["_id"]: row.get("unit_id") for row in rows}
+
+def bucket_id(bucket: dict) -> str:
+    """A bucket's _id: its day, unit, subdistrict and category, as JSON text."""
+    return json.dumps([bucket["day"], bucket["unit_id"], bucket["subdistrict"],
+                       bucket["category"]], ensure_ascii=False)

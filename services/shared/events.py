@@ -38,10 +38,15 @@ CAUSAL_STEP = dt.timedelta(milliseconds=1)
 _handling = threading.local()
 
 # What each service says. The ledger records all of them.
-INTAKE_EVENTS = ("ticket_created", "ticket_answered")
+INTAKE_EVENTS = ("ticket_created", "ticket_answered", "ticket_merged", "praise_received")
 DISPATCH_EVENTS = (
     "ticket_dispatched", "ticket_accepted", "ticket_returned", "ticket_contacted",
     "ticket_resolved", "ticket_overdue", "ticket_closed", "ticket_reopened",
+    # supervision
+    "ticket_warning", "ticket_urged", "extension_requested", "extension_decided",
+    "pause_requested", "pause_decided", "ticket_resumed",
+    # joint handling (联勤联动)
+    "assist_added", "assist_accepted", "assist_reported", "assist_released",
 )
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed")
 EVENTS_BY_SOURCE = {

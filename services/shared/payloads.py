@@ -47,8 +47,13 @@ class TicketSchema(Payload):
     priority_reasons = fields.List(fields.String(), required=True)
     answer = fields.String(allow_none=True, load_default=None)
     external_id = fields.String(allow_none=True, load_default=None)
-    status = fields.String(required=True, validate=validate.OneOf(("received", "answered")))
+    # received: goes to dispatch; answered: a consultation answered on the spot;
+    # praise: a praise call, credited and not handled (dispatch never sees it)
+    status = fields.String(required=True,
+                           validate=validate.OneOf(("received", "answered", "praise")))
     received_at = Time(required=True)
+    calls = fields.Integer(load_default=1)  # calls about this matter, repeats merged in included
+    praise = fields.Dict(allow_none=True, load_default=None)  # {ticket_no, unit_id} of a praise call
 
 
 class TicketAnsweredSchema(Payload):
@@ -75,8 +80,18 @@ class TicketDispatchedSchema(Payload):
     deadlines = fields.Nested(DeadlinesSchema, required=True)
 
 
+DEADLINE_NAMES = ("accept", "contact", "resolve")
+
+
+def OnTime() -> fields.Boolean:  # noqa: N802 - reads as a field type
+    """Whether the step met its deadline as it stood then (extensions and pauses counted);
+    null where no deadline applied."""
+    return fields.Boolean(allow_none=True, load_default=None)
+
+
 class TicketAcceptedSchema(Payload):
     unit_id = fields.String(required=True)
+    on_time = OnTime()
 
 
 class TicketReturnedSchema(Payload):
@@ -87,18 +102,112 @@ class TicketReturnedSchema(Payload):
 class TicketContactedSchema(Payload):
     unit_id = fields.String(required=True)
     note = fields.String(allow_none=True, load_default=None)
+    on_time = OnTime()
 
 
 class TicketResolvedSchema(Payload):
     unit_id = fields.String(required=True)
     resolution = fields.String(required=True)
     caller = fields.Nested(CallerSchema, required=True)  # whom the callback phones
+    on_time = OnTime()
+    due_at = Time(allow_none=True, load_default=None)  # the resolve deadline in force
+    # all the time the resolve clock stood still (挂起) since the ticket was received,
+    # over every dispatch of it: hours to resolve leave it out
+    paused_hours = fields.Float(load_default=0.0)
 
 
 class TicketOverdueSchema(Payload):
     unit_id = fields.String(required=True)
-    deadline = fields.String(required=True, validate=validate.OneOf(("accept", "contact", "resolve")))
+    deadline = fields.String(required=True, validate=validate.OneOf(DEADLINE_NAMES))
     due_at = Time(required=True)
+
+
+class TicketWarningSchema(Payload):
+    """A deadline is near: ``share`` of its window has passed (default 0.8)."""
+
+    unit_id = fields.String(required=True)
+    deadline = fields.String(required=True, validate=validate.OneOf(DEADLINE_NAMES))
+    due_at = Time(required=True)
+    share = fields.Float(required=True)
+
+
+class TicketUrgedSchema(Payload):
+    """A supervisor chased the holding unit (督办)."""
+
+    unit_id = fields.String(required=True)
+    note = fields.String(required=True)
+    deadline = fields.String(allow_none=True, load_default=None,
+                             validate=validate.OneOf(DEADLINE_NAMES))
+
+
+class ExtensionRequestedSchema(Payload):
+    """The holding unit asks for more time (延期申请)."""
+
+    unit_id = fields.String(required=True)
+    deadline = fields.String(required=True, validate=validate.OneOf(DEADLINE_NAMES))
+    due_at = Time(required=True)  # the deadline as it stands
+    until = Time(required=True)   # the deadline asked for
+    reason = fields.String(required=True)
+
+
+class ExtensionDecidedSchema(Payload):
+    unit_id = fields.String(required=True)
+    deadline = fields.String(required=True, validate=validate.OneOf(DEADLINE_NAMES))
+    approved = fields.Boolean(required=True)
+    due_at = Time(required=True)  # the deadline after the decision
+    until = Time(required=True)   # what was asked for
+    note = fields.String(allow_none=True, load_default=None)
+
+
+class PauseRequestedSchema(Payload):
+    """The work waits on the caller (挂起): the unit asks to stop the resolve clock."""
+
+    unit_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    resume_on = Time(allow_none=True, load_default=None)  # null: until the unit resumes it
+
+
+class PauseDecidedSchema(Payload):
+    unit_id = fields.String(required=True)
+    approved = fields.Boolean(required=True)
+    note = fields.String(allow_none=True, load_default=None)
+    resume_on = Time(allow_none=True, load_default=None)
+
+
+class TicketResumedSchema(Payload):
+    unit_id = fields.String(required=True)
+    paused_hours = fields.Float(required=True)  # this pause's length
+    due_at = Time(required=True)                # the resolve deadline, moved by the pause
+    by = fields.String(required=True, validate=validate.OneOf(("date", "request")))
+
+
+class AssistSchema(Payload):
+    """Joint handling (联勤联动): ``unit_id`` is the assisting unit."""
+
+    unit_id = fields.String(required=True)
+    lead_unit_id = fields.String(required=True)
+    note = fields.String(allow_none=True, load_default=None)
+
+
+class TicketMergedSchema(Payload):
+    """A repeat call (重复件) merged into the open ticket this envelope names."""
+
+    caller = fields.Nested(CallerSchema, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    description = fields.String(required=True)
+    match = fields.String(required=True, validate=validate.OneOf(("same_caller", "same_place")))
+    similarity = fields.Float(required=True)  # 0..100
+    calls = fields.Integer(required=True)     # calls about this matter so far, the first included
+    external_id = fields.String(allow_none=True, load_default=None)
+
+
+class PraiseReceivedSchema(Payload):
+    """A praise call (表扬), credited to a unit: the one named, or the praised ticket's."""
+
+    praised_ticket_no = fields.String(allow_none=True, load_default=None)
+    praised_unit_id = fields.String(allow_none=True, load_default=None)
+    caller = fields.Nested(CallerSchema, required=True)
+    description = fields.String(required=True)
 
 
 class TicketClosedSchema(Payload):
@@ -145,6 +254,19 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "ticket_overdue": TicketOverdueSchema,
     "ticket_closed": TicketClosedSchema,
     "ticket_reopened": TicketReopenedSchema,
+    "ticket_warning": TicketWarningSchema,
+    "ticket_urged": TicketUrgedSchema,
+    "extension_requested": ExtensionRequestedSchema,
+    "extension_decided": ExtensionDecidedSchema,
+    "pause_requested": PauseRequestedSchema,
+    "pause_decided": PauseDecidedSchema,
+    "ticket_resumed": TicketResumedSchema,
+    "assist_added": AssistSchema,
+    "assist_accepted": AssistSchema,
+    "assist_reported": AssistSchema,
+    "assist_released": AssistSchema,
+    "ticket_merged": TicketMergedSchema,
+    "praise_received": PraiseReceivedSchema,
     "callback_scheduled": CallbackScheduledSchema,
     "callback_completed": CallbackCompletedSchema,
 }

@@ -3,17 +3,21 @@ intake's and callback's events, and a clock the tests move."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
+
+import pytest
 
 from services.shared import clock
 from services.shared.events import new_event
 
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=clock.UTC)  # 09:00 in Shanghai
 
-POLICY = {
-    "deadlines": {"normal": {"accept": 2, "contact": 24, "resolve": 120},
-                  "urgent": {"accept": 0.5, "contact": 2, "resolve": 24}},
-    "categories": {"elevator": {"normal": {"resolve": 360}}},
-}
+POLICY = {"rules": [
+    {"deadlines": {"accept": {"hours": 2}, "contact": {"hours": 24}, "resolve": {"hours": 120}}},
+    {"urgency": "urgent",
+     "deadlines": {"accept": {"hours": 0.5}, "contact": {"hours": 2}, "resolve": {"hours": 24}}},
+    {"category": "elevator", "urgency": "normal", "deadlines": {"resolve": {"hours": 360}}},
+]}
 
 KAILU = {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
          "estate": "开鲁新村", "building": "12号", "room": "301", "detail": None}
@@ -58,7 +62,28 @@ def staff(unit_id: str) -> dict:
 
 
 DISPATCHER = actor("dispatcher", "centre", "派单员")
+SUPERVISOR = actor("supervisor", None, "督办员")
 ADMIN = actor("admin")
+KAICHEN = staff("kaichen")
+GRID = staff("grid-1")
+COMMITTEE = staff("kailu-committee")
+NO = "YP20261123-0001"
+HOUR = dt.timedelta(hours=1)
+
+
+def iso(moment: dt.datetime) -> str:
+    return clock.iso(moment)
+
+
+def deadlines_from(moment: dt.datetime, accept=2, contact=24, resolve=120) -> dict:
+    return {"accept_by": iso(moment + accept * HOUR), "contact_by": iso(moment + contact * HOUR),
+            "resolve_by": iso(moment + resolve * HOUR)}
+
+
+def create(service, ticket_no=NO, **changes) -> dict:
+    """A ticket intake created, as dispatch holds it now (the admin's view)."""
+    service.on_ticket_created(created_event(ticket_no, **changes))
+    return service.get_status(ticket_no, ADMIN)
 
 
 def ticket_data(ticket_no: str = "YP20261123-0001", **changes) -> dict:
@@ -107,3 +132,13 @@ def published(service) -> list[tuple[str, dict]]:
 
 def published_types(service) -> list[str]:
     return [event_type for event_type, _ in published(service)]
+
+
+def assert_refused(service, store, step: Callable, error: type, ticket_no: str = NO) -> None:
+    """``step(service)`` raises ``error``, and the ticket is as it was and nothing was said."""
+    state = store.get(ticket_no)
+    service.dispatch.reset_mock()
+    with pytest.raises(error):
+        step(service)
+    assert store.get(ticket_no) == state
+    assert published(service) == []

@@ -1,12 +1,11 @@
 """The dispatch service through its entrypoints: worker_factory, a real store on mongomock,
 ``service.dispatch`` a mock whose calls are the published events."""
-import datetime as dt
 from unittest.mock import Mock
 
 import pytest
 from dispatch_support import (
-    ADMIN, DISPATCHER, KAILU, START, actor, callback_event, created_event, published,
-    published_types, staff,
+    ADMIN, DISPATCHER, GRID, KAICHEN, KAILU, NO, START, actor, assert_refused, callback_event,
+    create, created_event, deadlines_from, published, published_types, staff,
 )
 
 from services.dispatch import lifecycle
@@ -15,26 +14,6 @@ from services.dispatch.store import TicketStateStore
 from services.shared import outbox
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.schemas import SYSTEM_ACTOR
-
-HOUR = dt.timedelta(hours=1)
-NO = "YP20261123-0001"
-KAICHEN = staff("kaichen")
-GRID = staff("grid-1")
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def deadlines_from(moment: dt.datetime, accept=2, contact=24, resolve=120) -> dict:
-    return {"accept_by": iso(moment + accept * HOUR), "contact_by": iso(moment + contact * HOUR),
-            "resolve_by": iso(moment + resolve * HOUR)}
-
-
-def create(service, ticket_no=NO, **changes) -> dict:
-    service.on_ticket_created(created_event(ticket_no, **changes))
-    return service.get_status(ticket_no, ADMIN)
-
 
 def resolved(service, now, ticket_no=NO) -> dict:
     create(service, ticket_no)
@@ -248,14 +227,7 @@ def test_a_refused_step_changes_nothing_and_says_nothing(service, store, now, na
         create(service)
         if before:
             getattr(service, before)(NO, KAICHEN)
-    state = store.get(NO)
-    service.dispatch.reset_mock()
-
-    with pytest.raises(error):
-        step(service)
-
-    assert store.get(NO) == state
-    assert published(service) == []
+    assert_refused(service, store, step, error)
 
 
 def test_of_two_concurrent_steps_one_wins(service, store):

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from ledger_events import CENTRE, COMMITTEE, GRID, PROPERTY, said
+from ledger_events import CENTRE, COMMITTEE, DEADLINES, GRID, said
 from services.shared import clock
 from services.shared.errors import InvalidRequest, NotFound
 
@@ -106,6 +106,9 @@ def test_ticket_view_is_the_read_model_as_json(service, deliver):
         "place": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村"},
         "received_at": "2026-11-23T02:00:00.000Z", "outcome": None, "closed_at": None,
         "reopen_count": 0, "overdue": [], "last_event_at": "2026-11-23T02:01:00.000Z",
+        "calls": 1, "praise": None, "praise_count": 0, "deadlines": DEADLINES, "warnings": [],
+        "urge_count": 0, "extension": None, "pause": None, "resume_on": None,
+        "paused_hours": 0.0, "assists": [],
     }
 
 
@@ -130,123 +133,44 @@ def test_recent_refuses_a_bad_limit(service, limit):
         service.recent(limit)
 
 
-# --- indicators ---------------------------------------------------------------------------
-
-def district_day():
-    """Seven tickets around 23 November 2026 (UTC), worked by four units.
-
-    T1 created the day before; accepted, resolved and closed satisfied by the grid today.
-    T2 grid → returned → reassigned to the property company, which resolves it; the caller
-       is unsatisfied, it reopens with the property company, is resolved again and closed
-       basically satisfied by an event that names no unit.
-    T3 committee → grid → back to the committee (received once by the committee), resolved,
-       closed unreachable.
-    T4 no rule matched: waits at the centre.
-    T5 dispatched late today; accepted exactly at midnight and resolved after: tomorrow.
-    T6 a consultation answered on the spot.
-    T7 received at the very start of the day, nothing since.
-    """
-    t = "YP20261123-000"
-    return [
-        said("ticket_created", t + "1", "2026-11-22T23:00:00Z"),
-        said("ticket_dispatched", t + "1", "2026-11-22T23:10:00Z"),
-        said("ticket_accepted", t + "1", "2026-11-23T01:00:00Z"),
-        said("ticket_resolved", t + "1", "2026-11-23T03:00:00Z"),
-        said("ticket_closed", t + "1", "2026-11-23T05:00:00Z"),
-
-        said("ticket_created", t + "2", "2026-11-23T01:00:00Z"),
-        said("ticket_dispatched", t + "2", "2026-11-23T01:05:00Z"),
-        said("ticket_returned", t + "2", "2026-11-23T01:30:00Z"),
-        said("ticket_dispatched", t + "2", "2026-11-23T02:00:00Z", unit=PROPERTY,
-             reason="reassigned", previous_unit_id=GRID[0]),
-        said("ticket_accepted", t + "2", "2026-11-23T02:10:00Z", unit=PROPERTY),
-        said("ticket_contacted", t + "2", "2026-11-23T02:30:00Z", unit=PROPERTY),
-        said("ticket_resolved", t + "2", "2026-11-23T04:00:00Z", unit=PROPERTY),
-        said("callback_completed", t + "2", "2026-11-23T06:00:00Z", outcome="unsatisfied"),
-        said("ticket_reopened", t + "2", "2026-11-23T06:01:00Z", unit=PROPERTY),
-        said("ticket_accepted", t + "2", "2026-11-23T07:00:00Z", unit=PROPERTY),
-        said("ticket_resolved", t + "2", "2026-11-23T09:00:00Z", unit=PROPERTY),
-        said("ticket_closed", t + "2", "2026-11-23T10:00:00Z", unit_id=None,
-             outcome="basically_satisfied"),
-
-        said("ticket_created", t + "3", "2026-11-23T02:00:00Z"),
-        said("ticket_dispatched", t + "3", "2026-11-23T02:05:00Z", unit=COMMITTEE),
-        said("ticket_dispatched", t + "3", "2026-11-23T03:00:00Z", reason="reassigned",
-             previous_unit_id=COMMITTEE[0]),
-        said("ticket_dispatched", t + "3", "2026-11-23T04:00:00Z", unit=COMMITTEE,
-             reason="reassigned", previous_unit_id=GRID[0]),
-        said("ticket_accepted", t + "3", "2026-11-23T05:00:00Z", unit=COMMITTEE),
-        said("ticket_resolved", t + "3", "2026-11-23T08:00:00Z", unit=COMMITTEE),
-        said("ticket_closed", t + "3", "2026-11-23T12:00:00Z", unit=COMMITTEE,
-             outcome="unreachable"),
-
-        said("ticket_created", t + "4", "2026-11-23T20:00:00Z"),
-        said("ticket_dispatched", t + "4", "2026-11-23T20:01:00Z", unit=CENTRE, routed=False),
-
-        said("ticket_created", t + "5", "2026-11-23T22:00:00Z"),
-        said("ticket_dispatched", t + "5", "2026-11-23T22:10:00Z"),
-        said("ticket_accepted", t + "5", "2026-11-24T00:00:00Z"),
-        said("ticket_resolved", t + "5", "2026-11-24T01:00:00Z"),
-
-        said("ticket_created", t + "6", "2026-11-23T12:00:00Z", kind="consult",
-             category="veteran_services", status="answered", answer="请到服务站办理"),
-        said("ticket_answered", t + "6", "2026-11-23T12:00:00Z"),
-        said("ticket_closed", t + "6", "2026-11-23T12:00:01Z", unit_id=None, outcome="answered"),
-
-        said("ticket_created", t + "7", "2026-11-23T00:00:00Z"),
+def test_supervision_joint_handling_repeats_and_praise_read_in_chinese(service, deliver):
+    deliver(
+        said("ticket_created", TICKET, "2026-11-23T02:00:00Z"),
+        said("ticket_merged", TICKET, "2026-11-23T02:30:00Z", calls=3, description="还是不亮"),
+        said("ticket_warning", TICKET, "2026-11-23T03:00:00Z", deadline="accept", share=0.8),
+        said("ticket_urged", TICKET, "2026-11-23T03:10:00Z", note="请今天内签收"),
+        said("extension_requested", TICKET, "2026-11-24T01:00:00Z"),
+        said("extension_decided", TICKET, "2026-11-24T02:00:00Z"),
+        said("extension_decided", TICKET, "2026-11-24T02:05:00Z", approved=False,
+             due_at=DEADLINES["resolve_by"], note="材料不足"),
+        said("pause_requested", TICKET, "2026-11-24T03:00:00Z"),
+        said("pause_decided", TICKET, "2026-11-24T04:00:00Z",
+             resume_on="2026-11-25T02:00:00.000Z"),
+        said("pause_decided", TICKET, "2026-11-24T04:05:00Z", approved=False),
+        said("ticket_resumed", TICKET, "2026-11-25T02:00:00Z", by="date", paused_hours=22.0),
+        said("assist_added", TICKET, "2026-11-25T03:00:00Z"),
+        said("assist_accepted", TICKET, "2026-11-25T03:10:00Z"),
+        said("assist_reported", TICKET, "2026-11-25T05:00:00Z"),
+        said("assist_released", TICKET, "2026-11-25T05:10:00Z"),
+        said("praise_received", "YP20261126-0001", "2026-11-26T02:00:00Z",
+             praised_ticket_no=TICKET, praised_unit_id=None),
+    )
+    assert [item["summary"] for item in service.timeline(TICKET)] == [
+        "受理: 路灯不亮",
+        "重复来电并入 (第3次来电): 还是不亮",
+        "临期预警: 签收时限已过80%",
+        "督办: 请今天内签收",
+        "申请延期办结时限至 2026-12-01 10:00: 需等待配件",
+        "同意延期办结时限至 2026-12-01 10:00",
+        "不同意延期办结时限, 仍为 2026-11-28 10:00: 材料不足",
+        "申请挂起: 市民外出, 约定下周上门",
+        "同意挂起至 2026-11-25 10:00",
+        "不同意挂起",
+        "挂起到期恢复办理, 挂起 22.0 小时, 办结时限 2026-12-02 10:00",
+        "联勤联动: 增加协办单位 kaichen-property: 安装扶手需物业配合",
+        "协办单位 kaichen-property 签收",
+        "协办单位 kaichen-property 反馈: 扶手已安装",
+        "协办单位 kaichen-property 结束协办",
     ]
-
-
-def figures(received=0, accepted=0, resolved=0, closed_satisfied=0, reopened=0):
-    return {"received": received, "accepted": accepted, "resolved": resolved,
-            "closed_satisfied": closed_satisfied, "reopened": reopened}
-
-
-def test_indicators_of_a_day_by_hand(service, deliver):
-    deliver(*reversed(district_day()))  # arrival order does not matter
-
-    answer = service.indicators(*DAY)
-
-    assert answer["period"] == {"start": "2026-11-23T00:00:00.000Z",
-                                "end": "2026-11-24T00:00:00.000Z"}
-    assert answer["units"] == {
-        GRID[0]: figures(received=3, accepted=1, resolved=1, closed_satisfied=1),
-        PROPERTY[0]: figures(received=1, accepted=2, resolved=2, closed_satisfied=1, reopened=1),
-        COMMITTEE[0]: figures(received=1, accepted=1, resolved=1),
-        CENTRE[0]: figures(received=1),
-    }
-    assert answer["totals"] == figures(received=6, accepted=4, resolved=4, closed_satisfied=2,
-                                       reopened=1)
-    # T2..T7 were received in the day (T1 the day before); states as they stand now
-    assert answer["by_state"] == {"closed": 3, "pending": 1, "resolved": 1, "received": 1}
-    json.dumps(answer)
-
-
-def test_the_next_day_counts_only_what_happened_in_it(service, deliver):
-    deliver(*district_day())
-
-    answer = service.indicators("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
-
-    assert answer["units"] == {GRID[0]: figures(accepted=1, resolved=1)}
-    assert answer["totals"] == figures(accepted=1, resolved=1)
-    assert answer["by_state"] == {}
-
-
-def test_periods_may_be_given_in_shanghai_time(service, deliver):
-    deliver(*district_day())
-    # 08:00 Shanghai is midnight UTC: the same day as DAY
-    local_day = service.indicators("2026-11-23T08:00:00+08:00", "2026-11-24T08:00:00+08:00")
-    assert local_day == service.indicators(*DAY)
-
-
-@pytest.mark.parametrize("start, end, field", [
-    ("2026-11-24T00:00:00Z", "2026-11-23T00:00:00Z", "end"),
-    ("2026-11-23T00:00:00Z", "2026-11-23T00:00:00Z", "end"),
-    ("yesterday", "2026-11-23T00:00:00Z", "start"),
-    ("2026-11-23T00:00:00Z", None, "end"),
-    (20261123, "2026-11-24T00:00:00Z", "start"),
-])
-def test_indicators_refuse_a_bad_period(service, start, end, field):
-    with pytest.raises(InvalidRequest) as raised:
-        service.indicators(start, end)
-    assert field in raised.value.errors
+    assert [item["summary"] for item in service.timeline("YP20261126-0001")] == [
+        "表扬 YP20261123-0001: 网格员上门很及时"]

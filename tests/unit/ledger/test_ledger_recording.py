@@ -2,7 +2,9 @@
 whatever order the events arrive in."""
 import itertools
 
-from ledger_events import COMMITTEE, GRID, PROPERTY, SOURCE_OF, said
+import pytest
+
+from ledger_events import COMMITTEE, DEADLINES, GRID, PROPERTY, SOURCE_OF, said
 from services.ledger import record
 from services.ledger.service import LedgerService
 from services.shared import clock
@@ -11,27 +13,38 @@ from services.shared.events import EVENTS_BY_SOURCE
 TICKET = "YP20261123-0001"
 
 
+LIFE = [  # every event type of the contract, in an order they may happen in
+    ("ticket_created", {}), ("ticket_answered", {}), ("ticket_dispatched", {}),
+    ("ticket_merged", {}), ("ticket_warning", {"deadline": "accept"}), ("ticket_overdue", {}),
+    ("ticket_urged", {}), ("ticket_accepted", {"on_time": False}), ("ticket_contacted", {}),
+    ("assist_added", {}), ("assist_accepted", {}), ("extension_requested", {}),
+    ("extension_decided", {}), ("pause_requested", {}), ("pause_decided", {}),
+    ("ticket_resumed", {}), ("assist_reported", {}), ("assist_released", {}),
+    ("ticket_returned", {}), ("ticket_resolved", {}), ("callback_scheduled", {}),
+    ("callback_completed", {"outcome": "unsatisfied"}), ("ticket_reopened", {}),
+    ("ticket_closed", {}), ("praise_received", {}),
+]
+
+
 def whole_life(ticket_no=TICKET):
     """One ticket through every event type, a minute apart, in the order they happen."""
-    steps = [
-        ("ticket_created", {}), ("ticket_answered", {}), ("ticket_dispatched", {}),
-        ("ticket_overdue", {}), ("ticket_accepted", {}), ("ticket_contacted", {}),
-        ("ticket_returned", {}), ("ticket_resolved", {}), ("callback_scheduled", {}),
-        ("callback_completed", {"outcome": "unsatisfied"}), ("ticket_reopened", {}),
-        ("ticket_closed", {}),
-    ]
     return [said(event_type, ticket_no, f"2026-11-23T02:{minute:02d}:00Z", **data)
-            for minute, (event_type, data) in enumerate(steps)]
+            for minute, (event_type, data) in enumerate(LIFE)]
 
 
-def test_every_event_type_of_every_service_has_a_recording_handler():
+def test_the_whole_life_covers_the_contract():
+    assert sorted(event_type for event_type, _ in LIFE) == sorted(SOURCE_OF)
+
+
+def test_every_event_type_of_every_service_has_a_recording_handler_and_a_summary():
     handled = {}
     for name in dir(LedgerService):
         for entrypoint in getattr(getattr(LedgerService, name), "nameko_entrypoints", ()):
             if hasattr(entrypoint, "event_type"):
                 handled[entrypoint.event_type] = entrypoint.source_service
     assert handled == SOURCE_OF
-    assert len(handled) == sum(len(types) for types in EVENTS_BY_SOURCE.values()) == 12
+    assert len(handled) == sum(len(types) for types in EVENTS_BY_SOURCE.values())
+    assert set(record.SUMMARIES) == set(SOURCE_OF)
 
 
 def test_every_event_is_recorded_in_order_with_seq_one_to_n(service, store, deliver):
@@ -39,7 +52,7 @@ def test_every_event_is_recorded_in_order_with_seq_one_to_n(service, store, deli
     deliver(*life)
 
     entries = list(store.entries.find({"ticket_no": TICKET}, sort=[("seq", 1)]))
-    assert [entry["seq"] for entry in entries] == list(range(1, 13))
+    assert [entry["seq"] for entry in entries] == list(range(1, len(LIFE) + 1))
     assert [entry["_id"] for entry in entries] == [event["event_id"] for event in life]
     assert {entry["event_type"] for entry in entries} == set(SOURCE_OF)
     first = entries[0]
@@ -47,7 +60,7 @@ def test_every_event_is_recorded_in_order_with_seq_one_to_n(service, store, deli
     assert first["occurred_at"] == clock.parse_iso("2026-11-23T02:00:00Z")
     assert first["actor"]["role"] == "system"
     assert first["data"]["description"] == "路灯不亮"
-    assert [item["seq"] for item in service.timeline(TICKET)] == list(range(1, 13))
+    assert [item["seq"] for item in service.timeline(TICKET)] == list(range(1, len(LIFE) + 1))
 
 
 def test_each_ticket_has_its_own_sequence(store, deliver):
@@ -56,7 +69,7 @@ def test_each_ticket_has_its_own_sequence(store, deliver):
 
     for ticket_no in ("YP20261123-0001", "YP20261123-0002"):
         seqs = [entry["seq"] for entry in store.entries.find({"ticket_no": ticket_no})]
-        assert sorted(seqs) == list(range(1, 13))
+        assert sorted(seqs) == list(range(1, len(LIFE) + 1))
 
 
 def test_a_redelivered_event_is_recorded_once(service, store, deliver):
@@ -203,3 +216,62 @@ def test_read_model_changes_do_not_depend_on_arrival_order():
             row = {**(row or record.new_row(TICKET)), **record.ticket_changes(row, entry)}
         rows.add((row["state"], row["unit_id"], row["category"], row["received_at"]))
     assert rows == {("resolved", GRID[0], "street_light", clock.parse_iso("2026-11-23T02:00:00Z"))}
+
+
+EXTENDED_TO = "2026-12-01T02:00:00.000Z"
+
+
+def supervised_life():
+    """Repeat calls, a warning, two urgings, an extension, two assisting units, a pause and
+    resumption, a second pause, and praise: nothing that moves the ticket's state."""
+    return [
+        said("ticket_created", TICKET, "2026-11-23T02:00:00Z"),
+        said("ticket_dispatched", TICKET, "2026-11-23T02:01:00Z"),
+        said("ticket_merged", TICKET, "2026-11-23T03:00:00Z", calls=2),
+        said("ticket_merged", TICKET, "2026-11-23T04:00:00Z", calls=3),
+        said("ticket_warning", TICKET, "2026-11-23T03:30:00Z", deadline="accept",
+             due_at=DEADLINES["accept_by"]),
+        said("ticket_urged", TICKET, "2026-11-23T03:40:00Z"),
+        said("ticket_urged", TICKET, "2026-11-23T03:50:00Z"),
+        said("extension_requested", TICKET, "2026-11-24T01:00:00Z", until=EXTENDED_TO),
+        said("extension_decided", TICKET, "2026-11-24T02:00:00Z", due_at=EXTENDED_TO),
+        said("assist_added", TICKET, "2026-11-24T03:00:00Z"),
+        said("assist_accepted", TICKET, "2026-11-24T03:30:00Z"),
+        said("assist_added", TICKET, "2026-11-24T03:10:00Z", unit=COMMITTEE),
+        said("pause_requested", TICKET, "2026-11-25T01:00:00Z"),
+        said("pause_decided", TICKET, "2026-11-25T02:00:00Z",
+             resume_on="2026-11-26T02:00:00.000Z"),
+        said("ticket_resumed", TICKET, "2026-11-26T02:00:00Z", paused_hours=24.0, by="date",
+             due_at="2026-12-02T02:00:00.000Z"),
+        said("pause_requested", TICKET, "2026-11-27T01:00:00Z"),
+        said("pause_decided", TICKET, "2026-11-27T02:00:00Z"),
+        said("praise_received", "YP20261201-0009", "2026-12-01T02:00:00Z",
+             praised_ticket_no=TICKET, praised_unit_id=None),
+    ]
+
+
+@pytest.mark.parametrize("arrival", ["in order", "reversed"])
+def test_supervision_and_joint_handling_in_the_read_model(service, deliver, arrival):
+    events = supervised_life()
+    deliver(*(events if arrival == "in order" else reversed(events)))
+
+    view = service.ticket_view(TICKET)
+    assert view["calls"] == 3
+    assert view["warnings"] == [{"deadline": "accept", "due_at": DEADLINES["accept_by"]}]
+    assert view["urge_count"] == 2
+    assert view["extension"] == {"deadline": "resolve", "status": "approved",
+                                 "until": EXTENDED_TO, "due_at": EXTENDED_TO}
+    # the resolve deadline moved by the extension, then by the pause
+    assert view["deadlines"] == {**DEADLINES, "resolve_by": "2026-12-02T02:00:00.000Z"}
+    assert (view["pause"], view["paused_hours"]) == ("paused", 24.0)  # paused again
+    assert view["assists"] == [{"unit_id": PROPERTY[0], "status": "accepted"},
+                               {"unit_id": COMMITTEE[0], "status": "added"}]
+    assert view["praise_count"] == 1
+    assert view["state"] == "dispatched"
+
+
+def test_a_praise_call_is_its_own_row_in_state_praise(service, deliver):
+    deliver(said("praise_received", "YP20261201-0009", "2026-12-01T02:00:00Z", unit=COMMITTEE))
+    view = service.ticket_view("YP20261201-0009")
+    assert (view["state"], view["praise"]) == ("praise", {"ticket_no": None,
+                                                         "unit_id": COMMITTEE[0]})

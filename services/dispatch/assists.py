@@ -1,0 +1,138 @@
+"""Joint handling (联勤联动): a ticket has one lead unit, the unit holding it, and any
+number of assisting units, as with the grab bar of seed 000 (a grid workstation and a
+property company). Plain functions, as steps.py describes.
+
+An assist is ``added`` by the centre or the lead unit, ``accepted`` and then ``reported``
+by the assisting unit, or ``released`` by the centre or the lead before it reports. While
+an assist is added or accepted the assisting unit owes its part: the ticket is in its
+queue (role ``assist``), its staff read the caller's details in full, and the lead may
+not resolve the ticket. Assists belong to the ticket, not to one dispatch: a return or a
+reassignment keeps them (the work on site goes on whoever leads), except that a unit
+reassigned the lead stops assisting (its assist is released).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from services.dispatch import steps
+from services.dispatch.steps import (
+    ACCEPT_ASSIST, ADD_ASSIST, CENTRE_KIND, RELEASE_ASSIST, REPORT_ASSIST, Change, event,
+    replaced,
+)
+from services.shared.errors import IllegalTransition, InvalidRequest, NotFound
+
+# An assist's status
+ADDED = "added"
+ACCEPTED = "accepted"
+REPORTED = "reported"
+RELEASED = "released"
+OWING = (ADDED, ACCEPTED)  # the assisting unit still owes its part
+
+LEAD = "lead"
+ASSIST = "assist"
+
+
+def add_assist(state: dict, actor: dict, unit: dict, note: str | None, now: dt.datetime) -> Change:
+    """The centre or the lead asks ``unit`` (a directory unit) to assist."""
+    steps.check(ADD_ASSIST, state, actor)
+    if unit["kind"] == CENTRE_KIND or unit["id"] == state["unit_id"]:
+        raise InvalidRequest({"unit_id": ["Name a handling unit other than the lead."]})
+    if _owing(state, unit["id"]) is not None:
+        raise IllegalTransition(f"ticket {state['ticket_no']}: {unit['name']} assists already")
+    entry = {"unit_id": unit["id"], "unit_name": unit["name"], "status": ADDED, "note": note,
+             "added_at": now, "added_by": actor, "accepted_at": None, "report": None,
+             "reported_at": None, "released_at": None}
+    assists = [assist for assist in state.get("assists", []) if assist["unit_id"] != unit["id"]]
+    return steps.change(state, now, {"assists": assists + [entry]}, [
+        _said("assist_added", state, actor, unit["id"], note)])
+
+
+def accept_assist(state: dict, actor: dict, now: dt.datetime) -> Change:
+    """The assisting unit takes on its part."""
+    steps.check(ACCEPT_ASSIST, state, actor)
+    assist = _assist_of(state, actor["unit_id"])
+    if assist["status"] != ADDED:
+        raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
+                                f"{assist['unit_name']} is {assist['status']}")
+    return _move(state, actor, assist, {"status": ACCEPTED, "accepted_at": now}, now,
+                 "assist_accepted", None)
+
+
+def report_assist(state: dict, actor: dict, report: str, now: dt.datetime) -> Change:
+    """The assisting unit reports its part done; the lead may then resolve."""
+    steps.check(REPORT_ASSIST, state, actor)
+    if not report or not report.strip():
+        raise InvalidRequest({"report": ["Say what was done."]})
+    assist = _assist_of(state, actor["unit_id"])
+    if assist["status"] != ACCEPTED:
+        raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
+                                f"{assist['unit_name']} is {assist['status']}; only an "
+                                f"accepted assist reports")
+    return _move(state, actor, assist, {"status": REPORTED, "report": report,
+                                        "reported_at": now}, now, "assist_reported", report)
+
+
+def release_assist(state: dict, actor: dict, unit_id: str, note: str | None,
+                   now: dt.datetime) -> Change:
+    """The centre or the lead no longer needs ``unit_id``'s help."""
+    steps.check(RELEASE_ASSIST, state, actor)
+    assist = _assist_of(state, unit_id)
+    if assist["status"] not in OWING:
+        raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
+                                f"{assist['unit_name']} is {assist['status']}")
+    return _move(state, actor, assist, {"status": RELEASED, "released_at": now}, now,
+                 "assist_released", note)
+
+
+def owed(state: dict) -> list[dict]:
+    """The assists whose unit still owes its part."""
+    return [assist for assist in state.get("assists", []) if assist["status"] in OWING]
+
+
+def check_none_owed(state: dict) -> None:
+    """Refuse to resolve while an assisting unit owes its part, naming who."""
+    owing = owed(state)
+    if owing:
+        names = ", ".join(f"{assist['unit_name']} ({assist['status']})" for assist in owing)
+        raise IllegalTransition(f"ticket {state['ticket_no']}: assisting units have not "
+                                f"reported: {names}")
+
+
+def handed_to(state: dict, actor: dict, unit_id: str, now: dt.datetime) -> tuple[dict, list]:
+    """The fields and events of ``unit_id`` becoming the lead: its own assist is released."""
+    assist = _owing(state, unit_id)
+    if assist is None:
+        return {}, []
+    note = "now the lead unit"
+    released = {**assist, "status": RELEASED, "released_at": now}
+    return {"assists": replaced(state["assists"], assist, released)}, [
+        _said("assist_released", state, actor, unit_id, note)]
+
+
+def role_of(state: dict, unit_id: str) -> str:
+    """How ``unit_id`` handles the ticket: ``lead`` or ``assist``."""
+    return LEAD if state["unit_id"] == unit_id else ASSIST
+
+
+def _owing(state: dict, unit_id: str) -> dict | None:
+    return next((assist for assist in owed(state) if assist["unit_id"] == unit_id), None)
+
+
+def _assist_of(state: dict, unit_id: str) -> dict:
+    assist = next((assist for assist in state.get("assists", [])
+                   if assist["unit_id"] == unit_id), None)
+    if assist is None:
+        raise NotFound(f"assist of {unit_id} on ticket {state['ticket_no']}")
+    return assist
+
+
+def _move(state: dict, actor: dict, assist: dict, moved: dict, now: dt.datetime,
+          event_type: str, note: str | None) -> Change:
+    return steps.change(state, now, {"assists": replaced(state["assists"], assist,
+                                                         {**assist, **moved})},
+                        [_said(event_type, state, actor, assist["unit_id"], note)])
+
+
+def _said(event_type: str, state: dict, actor: dict, unit_id: str, note: str | None) -> dict:
+    return event(event_type, state, actor, unit_id=unit_id, lead_unit_id=state["unit_id"],
+                 note=note)

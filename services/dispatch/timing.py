@@ -1,0 +1,98 @@
+"""A ticket's deadline clock: which deadlines are running, when each is near or missed, and
+when the timer must next look at the ticket. Plain functions of the state document.
+
+The deadlines in force are the state's ``deadlines`` (``accept_by``, ``contact_by``,
+``resolve_by``): as the policy set them at dispatch, moved later by an approved extension
+or by the time a pause held the resolve clock.
+
+- A deadline **runs** while the ticket is open and the deadline unmet; resolve stands still
+  while a pause is in force (挂起).
+- Its **window** runs from dispatch to its due time; for resolve the window's start moves
+  later by the time paused, as its due time does, so a pause shifts the whole window.
+- It is **near** once ``warn_share`` of its window has passed (``ticket_warning``) and
+  **missed** once its due time has (``ticket_overdue``). Each is said once per deadline in
+  force: ``warned`` and ``overdue`` list what was said. An approved extension makes a new
+  deadline and clears both for it; a pause only shifts the deadline and clears neither.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from services.dispatch.policy import DEADLINES, DEFAULT_WARN_SHARE, to_millis
+
+HOUR = dt.timedelta(hours=1)
+# The open states (steps.py names them all); here, where the clock needs them, so that
+# steps.py may use this module and not the other way round.
+OPEN_STATES = ("pending", "dispatched", "accepted", "contacted")
+IN_FORCE = "in_force"  # a pause's status while it holds the resolve clock
+
+
+def due(state: dict, name: str) -> dt.datetime:
+    return state["deadlines"][f"{name}_by"]
+
+
+def pause_in_force(state: dict) -> dict | None:
+    return next((pause for pause in state.get("pauses", []) if pause["status"] == IN_FORCE),
+                None)
+
+
+def running(state: dict) -> list[str]:
+    """The deadlines whose clock runs now, in the order a unit meets them."""
+    if state["state"] not in OPEN_STATES or not state.get("deadlines"):
+        return []
+    paused = pause_in_force(state) is not None
+    return [name for name in DEADLINES
+            if name not in state["met"] and not (paused and name == "resolve")]
+
+
+def warn_at(state: dict, name: str) -> dt.datetime:
+    """When ``warn_share`` of the deadline's window has passed."""
+    start = state["dispatched_at"]
+    if name == "resolve":
+        start += state.get("paused_hours", 0.0) * HOUR
+    share = state.get("warn_share", DEFAULT_WARN_SHARE)
+    return to_millis(start + (due(state, name) - start) * share)
+
+
+def said(state: dict, what: str, name: str) -> bool:
+    """Whether ``what`` ("warned" or "overdue") was said of the deadline in force."""
+    return any(entry["deadline"] == name for entry in state.get(what, []))
+
+
+def missed_deadlines(state: dict, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The running deadlines that have passed and were not yet reported overdue."""
+    return [(name, due(state, name)) for name in running(state)
+            if not said(state, "overdue", name) and due(state, name) < now]
+
+
+def near_deadlines(state: dict, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The running deadlines that are near, not yet passed, and not yet warned of."""
+    return [(name, due(state, name)) for name in running(state)
+            if not said(state, "warned", name) and not said(state, "overdue", name)
+            and warn_at(state, name) <= now < due(state, name)]
+
+
+def next_check(state: dict) -> dt.datetime | None:
+    """When the timer must next look at this ticket: the earliest moment a running deadline
+    becomes near or missed unsaid, or a pause is due to end. None when nothing can come."""
+    moments = []
+    for name in running(state):
+        if said(state, "overdue", name):
+            continue
+        moments.append(due(state, name) if said(state, "warned", name) else warn_at(state, name))
+    pause = pause_in_force(state)
+    if pause is not None and pause.get("resume_on"):
+        moments.append(pause["resume_on"])
+    return min(moments, default=None)
+
+
+def nearest_deadline(state: dict) -> dt.datetime | None:
+    """The earliest deadline not met yet, overdue or paused or not."""
+    if state["state"] not in OPEN_STATES or not state.get("deadlines"):
+        return None
+    return min((due(state, name) for name in DEADLINES if name not in state["met"]),
+               default=None)
+
+
+def hours(span: dt.timedelta) -> float:
+    return span / HOUR
