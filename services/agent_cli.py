@@ -6,10 +6,12 @@ timeline, look at a unit's queue. It talks to the services over nameko RPC only.
     hotline show YP20261123-0001
     hotline timeline YP20261123-0001
     hotline queue yinhang-grid-1
+    hotline indicators --start 2026-11-01 --end 2026-12-01 --by unit --xlsx 11月.xlsx
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -55,6 +57,13 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("ticket_no")
     queue = commands.add_parser("queue", help="a unit's open tickets")
     queue.add_argument("unit_id")
+    figures = commands.add_parser("indicators", help="the district's figures for a period")
+    figures.add_argument("--start", required=True, help="first day, e.g. 2026-11-01")
+    figures.add_argument("--end", required=True, help="the day after the last, e.g. 2026-12-01")
+    figures.add_argument("--by", action="append", choices=("unit", "subdistrict", "category"),
+                         help="group by (repeatable)")
+    figures.add_argument("--interval", choices=("day", "week"))
+    figures.add_argument("--xlsx", help="write an Excel workbook to this file")
     return top
 
 
@@ -100,6 +109,31 @@ def print_ticket(ticket: dict, status: dict | None) -> None:
                 when(deadlines.get("resolve_by"))))
 
 
+GROUP_NAMES = {"day": "日期", "week": "周", "unit_name": "承办单位", "subdistrict": "街道",
+               "category": "类别"}
+FIGURES = (("received", "受理"), ("accepted_on_time_rate", "按时签收率"),
+           ("contacted_on_time_rate", "按时联系率"), ("resolved_on_time_rate", "按时办结率"),
+           ("satisfaction_rate", "满意率"), ("reopen_rate", "重办率"),
+           ("resolve_hours_median", "办结用时中位数(小时)"), ("merged", "重复件"), ("praise", "表扬"))
+
+
+def print_figures(answer: dict) -> None:
+    """A table people can read: one line a group (and period), then the totals."""
+    def shown(name: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        return f"{value:.1%}" if name.endswith("_rate") else f"{value:g}"
+
+    keys = [key for key in ("day", "week", "unit_name", "subdistrict", "category")
+            if any(key in row for row in answer["rows"])]
+    print("\t".join([GROUP_NAMES[key] for key in keys] + [label for _, label in FIGURES]))
+    grouped = answer["group_by"] or answer["interval"]
+    for row in (answer["rows"] if grouped else []) + [{**answer["totals"], "_total": True}]:
+        cells = ["合计" if row.get("_total") and i == 0 else str(row.get(key) or "")
+                 for i, key in enumerate(keys)]
+        print("\t".join(cells + [shown(name, row.get(name)) for name, _ in FIGURES]))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -138,6 +172,17 @@ def run(args: argparse.Namespace) -> Any:
                     actor = (entry.get("actor") or {}).get("name") or ""
                     print(f"{entry['seq']:>3}  {when(entry['occurred_at'])}  "
                           f"{entry['summary']}  {actor}")
+        elif args.command == "indicators":
+            answer = rpc.ledger.indicators(args.start, args.end, args.by, args.interval)
+            if args.xlsx:
+                workbook = rpc.ledger.indicators_xlsx(args.start, args.end, args.by,
+                                                      args.interval)
+                with open(args.xlsx, "wb") as handle:
+                    handle.write(base64.b64decode(workbook["content_base64"]))
+            if not args.json:
+                print_figures(answer)
+                if args.xlsx:
+                    print(f"已导出 {args.xlsx}")
         else:
             answer = rpc.dispatch.queue(args.unit_id, AGENT)
             if not args.json:
