@@ -15,7 +15,7 @@ import base64
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from nameko.exceptions import RpcTimeout, UnknownService
 
@@ -134,20 +134,26 @@ def print_figures(answer: dict) -> None:
         print("\t".join(cells + [shown(name, row.get(name)) for name, _ in FIGURES]))
 
 
+def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any]) -> tuple[int, Any]:
+    """``call()``'s answer and exit status 0; or, with a message on stderr, status 2 when
+    the services refused (a documented error) or 3 when they do not answer."""
+    try:
+        return 0, call()
+    except HotlineError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2, None
+    except (UnknownService, RpcTimeout, OSError) as error:
+        print(f"{prog}: the services do not answer ({type(error).__name__}: {error}); "
+              f"is the system up (make run) at {amqp_uri}?", file=sys.stderr)
+        return 3, None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        answer = run(args)
-    except HotlineError as error:
-        print(f"hotline: {error}", file=sys.stderr)
-        return 2
-    except (UnknownService, RpcTimeout, OSError) as error:
-        print(f"hotline: the services do not answer ({type(error).__name__}: {error}); "
-              f"is the system up (make run) at {args.amqp_uri}?", file=sys.stderr)
-        return 3
-    if args.json:
+    status, answer = answer_of("hotline", args.amqp_uri, lambda: run(args))
+    if status == 0 and args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
-    return 0
+    return status
 
 
 def run(args: argparse.Namespace) -> Any:

@@ -1,22 +1,32 @@
 """Fixtures shared by the whole suite.
 
-The process is monkey-patched by eventlet first, as ``nameko run`` does, so that the
-services under test run as they do in production. nameko's pytest plugin (loaded by its
-entry point) gives ``rabbit_config``: a fresh vhost on the local RabbitMQ for each test,
-made through the management API, so that runs and tests never see each other's queues.
+The process is monkey-patched by eventlet before any test module is imported, as
+``nameko run`` does, so the services under test run as in production. The real-browser
+tests (tests/browser) drive Chromium with playwright, which eventlet must not patch:
+they run in a pytest process of their own with ``--browser`` (``make test`` runs both).
+
+nameko's pytest plugin (loaded by its entry point) gives ``rabbit_config``: a fresh vhost
+on the local RabbitMQ for each test, made through the management API, so that runs and
+tests never see each other's queues.
 """
 from __future__ import annotations
 
-import eventlet
+import os
+import uuid
 
-eventlet.monkey_patch()
+import pytest
 
-import os  # noqa: E402
-import uuid  # noqa: E402
 
-import pytest  # noqa: E402
+def pytest_addoption(parser):
+    parser.addoption("--browser", action="store_true",
+                     help="run the real-browser tests (tests/browser), without eventlet")
 
-from services.shared import storage  # noqa: E402
+
+def pytest_configure(config):
+    if not config.getoption("--browser"):
+        import eventlet
+
+        eventlet.monkey_patch()
 
 
 @pytest.fixture
@@ -26,6 +36,8 @@ def storage_config():
     In memory by default. Run the suite with ``TEST_MONGO_URI=mongodb://host:27017/`` and
     the same tests use that real MongoDB, each test in databases of its own, dropped after.
     """
+    from services.shared import storage
+
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     uri = os.environ.get("TEST_MONGO_URI") or f"mongomock://test-{prefix}"
     yield {"MONGO_URI": uri, "DATABASE_PREFIX": prefix}
@@ -41,5 +53,7 @@ def storage_config():
 @pytest.fixture
 def database(storage_config):
     """Connect to this test's database of a service by name: ``database("intake")``."""
+    from services.shared import storage
+
     return lambda name: storage.connect(storage_config["MONGO_URI"],
                                         storage.database_name(storage_config, name))

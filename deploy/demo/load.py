@@ -1,5 +1,7 @@
-"""Load the demo stories (deploy/demo/stories.yml) through the public RPCs, as the
-call-centre software and the handling units would. Safe to run twice.
+"""Load the demo through the public RPCs: first the console's demo logins
+(deploy/demo/users.yml: the first admin, then everyone else, made by that admin), then the
+stories (deploy/demo/stories.yml), as the call-centre software and the handling units would
+take them. Safe to run twice: what exists already is left alone.
 
     python deploy/demo/load.py [--amqp-uri URI]
 """
@@ -16,9 +18,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services.shared.errors import HotlineError, NotFound  # noqa: E402
+from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
 
 STORIES = Path(__file__).with_name("stories.yml")
+USERS = Path(__file__).with_name("users.yml")
 DEMO_AGENT = {"id": "demo", "name": "演示", "role": "agent", "unit_id": None}
 
 
@@ -54,12 +57,38 @@ def work(rpc, ticket_no: str, steps: list) -> None:
             continue  # loaded before: this step was taken already
 
 
+def load_users(rpc) -> list[dict]:
+    """Make the demo logins: the first admin, then the others as that admin. An account
+    that exists already (an earlier load, or made by hand) is left as it is."""
+    demo = yaml.safe_load(USERS.read_text(encoding="utf-8"))
+    admin = demo["admin"]
+    try:
+        rpc.dispatch.create_first_admin(admin)
+    except IllegalTransition:
+        pass  # there is an admin already
+    as_admin = {"id": admin["username"], "name": admin["name"], "role": "admin", "unit_id": None}
+    for user in demo["users"]:
+        try:
+            rpc.dispatch.create_user(user, as_admin)
+        except IllegalTransition:
+            continue  # exists already
+    made = {user["username"] for user in rpc.dispatch.list_users(as_admin)}
+    logins = [login for login in [{**admin, "role": "admin", "unit_id": None}] + demo["users"]
+              if login["username"] in made]  # not the demo admin if another admin came first
+    print(f"demo logins for the console ({USERS.relative_to(ROOT)}; a local demo only):")
+    for login in logins:
+        print(f"  {login['username']:<18} {login['password']:<22} {login['role']:<11} "
+              f"{login['unit_id'] or ''}")
+    return logins
+
+
 def load(amqp_uri: str) -> list[str]:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     stories = yaml.safe_load(STORIES.read_text(encoding="utf-8"))
     numbers = []
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
+        load_users(rpc)
         for story in stories:
             ticket = rpc.intake.create_ticket({**story["request"], "external_id": story["external_id"]},
                                               DEMO_AGENT)

@@ -18,9 +18,8 @@ import socket
 import threading
 from typing import Any
 
-import phonenumbers
-
 from services.callback.dialers import Dialer, build_dialer
+from services.shared import privacy
 from services.shared.errors import EXPECTED
 
 log = logging.getLogger("services.callback.worker")
@@ -31,18 +30,8 @@ COMPLETE_TRIES = 3  # a lost reply is retried; callback answers a repeat the sam
 
 
 def masked_phone(phone: str | None) -> str:
-    """A phone number fit for a log: first 3 and last 4 digits (138****0001)."""
-    if not phone:
-        return "-"
-    try:
-        number = phonenumbers.parse(phone, "CN")
-        digits = "".join(ch for ch in phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit())
-    except phonenumbers.NumberParseException:
-        digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 8:  # too short to keep 7 digits and still hide anything
-        return "*" * max(len(digits) - 2, 0) + digits[-2:]
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    """A phone number fit for a log (138****0001)."""
+    return privacy.mask_phone(phone) or "-"
 
 
 class CallbackWorker:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from services.dispatch import assists, steps, supervision, timing
 from services.dispatch.policy import DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
-    ACCEPT, ACCEPTED, CALLER_READERS, CENTRE_KIND, CLOSE, CLOSED, CONTACT, CONTACTED,
+    ACCEPT, ACCEPTED, CENTRE_KIND, CLOSE, CLOSED, CONTACT, CONTACTED,
     DISPATCHED, PENDING, REASSIGN, REOPEN, RESOLVE, RESOLVED, RETURN, Change, Step, jsonable,
 )
 from services.dispatch.timing import nearest_deadline, next_check
-from services.shared import clock
+from services.shared import clock, privacy
 from services.shared.errors import InvalidRequest
 from services.shared.events import APPLIED
 from services.shared.outbox import OUTBOX
@@ -34,12 +34,13 @@ CLOSING_OUTCOMES = ("satisfied", "basically_satisfied", "unreachable")
 # Intake's ticket arrives
 def created(ticket: dict, destination: "Route", unit_name: str,
             deadlines: dict[str, dt.datetime], now: dt.datetime, *,
-            warn_share: float = DEFAULT_WARN_SHARE) -> dict:
+            warn_share: float = DEFAULT_WARN_SHARE, received_by: str | None = None) -> dict:
     """The state document of a ticket intake created (``TicketSchema`` data), its events in
     its outbox: answered on the spot, it is closed; otherwise it goes where ``destination``
     says, a unit (dispatched) or the centre (pending), with ``deadlines``."""
     state = {
         "_id": ticket["ticket_no"],
+        "received_by": received_by,  # the agent who took the call: may see the caller in full
         "ticket_no": ticket["ticket_no"],
         "channel": ticket["channel"],
         "caller": ticket["caller"],
@@ -192,14 +193,25 @@ def queue_order(state: dict) -> tuple:
             nearest_deadline(state) or FAR_FUTURE, state["ticket_no"])
 
 
+def may_see_caller(state: dict, actor: dict) -> bool:
+    """The caller's phone and room are for those who need them for this ticket: the agent
+    who took the call, the unit holding it and the units assisting it (and dispatch
+    itself). Everyone else, other agents, the centre and supervisors included, sees them
+    masked (services/shared/privacy.py)."""
+    if actor["role"] == "system":
+        return True
+    if actor["role"] == "agent":
+        return actor["id"] == state.get("received_by")
+    return (actor["role"] == "unit_staff" and actor.get("unit_id") is not None
+            and (actor["unit_id"] == state.get("unit_id")
+                 or any(assist["unit_id"] == actor["unit_id"]
+                        for assist in assists.owed(state))))
+
+
 def view(state: dict, actor: dict) -> dict:
-    """The ticket's state as a caller of get_status sees it, JSON-ready. The caller's phone
-    and room are shown in full only to the hotline, the centre, the unit holding it and
-    the units assisting it."""
-    in_full = actor["role"] in CALLER_READERS or (
-        actor["role"] == "unit_staff" and actor.get("unit_id") is not None
-        and (actor["unit_id"] == state.get("unit_id")
-             or any(assist["unit_id"] == actor["unit_id"] for assist in assists.owed(state))))
+    """The ticket's state as a caller of get_status sees it, JSON-ready, the caller's
+    phone and room masked unless ``may_see_caller``."""
+    in_full = may_see_caller(state, actor)
     return jsonable({
         "ticket_no": state["ticket_no"],
         "state": state["state"],
@@ -212,8 +224,9 @@ def view(state: dict, actor: dict) -> dict:
         "priority": state["priority"],
         "urgency": state["urgency"],
         "calls": state.get("calls", 1),
-        "caller": state["caller"] if in_full else masked_caller(state["caller"]),
-        "address": state["address"] if in_full else masked_address(state["address"]),
+        "caller_in_full": in_full,  # consoles mask what else they show of the caller alike
+        "caller": state["caller"] if in_full else privacy.mask_caller(state["caller"]),
+        "address": state["address"] if in_full else privacy.mask_address(state["address"]),
         "description": state["description"],
         "deadlines": state["deadlines"],
         "met": list(state["met"]),
@@ -234,17 +247,6 @@ def view(state: dict, actor: dict) -> dict:
         "updated_at": state["updated_at"],
         "version": state["version"],
     })
-
-
-def masked_caller(caller: dict) -> dict:
-    phone = caller.get("phone")
-    if phone and len(phone) > 8:
-        phone = phone[:-8] + "****" + phone[-4:]
-    return {**caller, "phone": phone}
-
-
-def masked_address(address: dict) -> dict:
-    return {**address, **{level: "***" for level in ("room", "detail") if address.get(level)}}
 
 
 # Shared by the steps

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.dispatch.accounts import MAX_PASSWORD_LENGTH, PEOPLE_ROLES
 from services.dispatch.policy import DEADLINES, to_millis
 from services.dispatch.steps import CENTRE_KIND, STATES
 from services.shared import clock
@@ -153,3 +154,80 @@ class QueueArgs(StrictSchema):
 class RouteArgs(StrictSchema):
     address = fields.Nested(AddressSchema, required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+
+
+# Accounts
+class Username(Text):
+    """Letters, digits, '.', '_' and '-', compared without case: stored in lower case."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+USERNAME = [validate.Length(min=2, max=64),
+            validate.Regexp(r"^[a-z0-9][a-z0-9._-]*$",
+                            error="Letters, digits, '.', '_' and '-', starting with a letter "
+                                  "or digit.")]
+
+
+def Password(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """A password as typed (spaces count); accounts.check_password_policy says the rest."""
+    return fields.String(validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH), **kwargs)
+
+
+class FirstAdminSchema(StrictSchema):
+    username = Username(required=True, validate=USERNAME)
+    name = Text(required=True, validate=SHORT_TEXT)
+    password = Password(required=True)
+
+
+class NewUserSchema(FirstAdminSchema):
+    role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
+    unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID)
+
+
+class UserChangesSchema(StrictSchema):
+    """What an admin may change; only the fields sent change."""
+
+    name = Text(validate=SHORT_TEXT)
+    role = fields.String(validate=validate.OneOf(PEOPLE_ROLES))
+    unit_id = Text(allow_none=True, validate=UNIT_ID)
+    active = Decision()
+    password = Password()
+
+    @validates_schema
+    def _something(self, data: dict, **kwargs) -> None:
+        if not data:
+            raise ValidationError("Name at least one change.")
+
+
+class UserArgs(StrictSchema):
+    username = Username(required=True, validate=USERNAME)
+
+
+class UpdateUserArgs(UserArgs):
+    changes = fields.Nested(UserChangesSchema, required=True)
+
+
+class SignInArgs(StrictSchema):
+    """Loose on purpose: a username that could not exist is refused as any unknown one is."""
+
+    username = Username(required=True, validate=SHORT_TEXT)
+    password = Password(required=True)
+
+
+class PasswordChangeArgs(UserArgs):
+    old_password = Password(required=True)
+    new_password = Password(required=True)
+
+
+class TokenArgs(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class IssueTokenArgs(UserArgs):
+    name = Text(required=True, validate=SHORT_TEXT)  # what the token is for: "工单同步脚本"
+
+
+class RevokeTokenArgs(UserArgs):
+    token_id = Text(required=True, validate=validate.Length(min=1, max=64))

@@ -1,7 +1,8 @@
 """The dispatch service: routes each new ticket to the unit that answers for it, lets units
 sign for, contact, resolve or return tickets and the centre reassign them, watches
 deadlines (warnings, overdue reports, urges, extensions, pauses), lets several units handle
-one ticket together, and closes or reopens tickets on the callback's result.
+one ticket together, and closes or reopens tickets on the callback's result. It also keeps
+the accounts of the people who work in the directory's units, and signs them in.
 
 Contract version 1. Every RPC takes ``actor`` = {id, name, role, unit_id} and returns
 JSON-ready dicts. Errors a caller may see (``services.shared.errors``): InvalidRequest
@@ -23,6 +24,7 @@ from nameko.timer import Timer, timer
 
 from services.dispatch import assists, lifecycle, supervision
 from services.dispatch import directory as directory_rules
+from services.dispatch.account_rpcs import AccountRpcs
 from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
@@ -95,7 +97,10 @@ class ConfiguredTimer(Timer):
         super().setup()
 
 
-class DispatchService:
+class DispatchService(AccountRpcs):
+    """The accounts of the people who work in the directory's units, and their sign-in, are
+    kept here beside the directory (account_rpcs.py)."""
+
     name = "dispatch"
 
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
@@ -408,7 +413,8 @@ class DispatchService:
         destination = self._route(ticket["address"], ticket["category"])
         deadlines = self.policy.deadlines_for(ticket, now)
         state = lifecycle.created(ticket, destination, self._unit_name(destination.unit_id),
-                                  deadlines, now, warn_share=self.policy.warn_share)
+                                  deadlines, now, warn_share=self.policy.warn_share,
+                                  received_by=(event["actor"] or {}).get("id"))
         if self.store.add_if_new(state):
             outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])
 

@@ -1,11 +1,12 @@
-"""dispatch's storage: the state of every ticket (with its outbox), and the directory of
-units, places and routing rules."""
+"""dispatch's storage: the state of every ticket (with its outbox), the directory of
+units, places and routing rules, and the accounts of the people who work in them."""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Iterable
 
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from pymongo.database import Database
 
 from services.dispatch import directory as directory_rules
@@ -25,8 +26,10 @@ class TicketStateStore:
         self.units = db["units"]      # _id = unit id
         self.places = db["places"]    # _id = place path
         self.rules = db["rules"]      # _id = "category|place": one rule per category and place
+        self.accounts = AccountStore(db)
 
     def ensure_indexes(self) -> None:
+        self.accounts.ensure_indexes()
         self.tickets.create_index([("unit_id", ASCENDING), ("state", ASCENDING)], name="queue")
         # The overdue check reads only tickets whose next deadline has come.
         self.tickets.create_index([("next_check", ASCENDING)], name="next_check")
@@ -149,3 +152,77 @@ class TicketStateStore:
     @staticmethod
     def _rule(doc: dict) -> dict:
         return {"category": doc["category"], "place": doc["place"], "unit_id": doc["unit_id"]}
+
+
+class AccountStore:
+    """People's and programs' accounts: ``users``, _id = username, each with its API
+    tokens (kept hashed) inside. Shares the ticket store's database connection."""
+
+    def __init__(self, db: Database):
+        self.users = db["users"]
+
+    def ensure_indexes(self) -> None:
+        self.users.create_index([("username", ASCENDING)], unique=True, name="username")
+        self.users.create_index([("tokens.token_id", ASCENDING)], name="token_id")
+        self.users.create_index([("role", ASCENDING), ("active", ASCENDING)], name="role")
+        # Two create_first_admin calls at once: only one account may carry the mark.
+        self.users.create_index([("first_admin", ASCENDING)], unique=True, name="first_admin",
+                                partialFilterExpression={"first_admin": True})
+
+    def get(self, username: str) -> dict | None:
+        return self.users.find_one({"_id": username})
+
+    def by_token(self, token_id: str) -> dict | None:
+        return self.users.find_one({"tokens.token_id": token_id})
+
+    def all(self) -> list[dict]:
+        return list(self.users.find().sort("_id", ASCENDING))
+
+    def add(self, user: dict) -> bool:
+        """Store a new user; False if the username (or the first admin's mark) is taken."""
+        try:
+            self.users.insert_one(user)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def admin_exists(self) -> bool:
+        return self.users.count_documents({"role": "admin"}, limit=1) == 1
+
+    def active_admins_besides(self, username: str) -> int:
+        return self.users.count_documents({"role": "admin", "active": True,
+                                           "_id": {"$ne": username}})
+
+    def change(self, username: str, fields: dict) -> dict | None:
+        """Set ``fields``; the user as now stored, or None if there is none."""
+        return self.users.find_one_and_update({"_id": username}, {"$set": fields},
+                                              return_document=ReturnDocument.AFTER)
+
+    def count_failure(self, username: str) -> int:
+        """One more wrong password in a row; how many there are now."""
+        user = self.users.find_one_and_update({"_id": username}, {"$inc": {"failures": 1}},
+                                              return_document=ReturnDocument.AFTER)
+        return user["failures"]
+
+    def signed_in(self, username: str, now: dt.datetime, new_hash: str | None = None) -> None:
+        """A right password: the count starts again, and an outdated hash is replaced."""
+        fields: dict = {"failures": 0, "locked_until": None, "last_login_at": now}
+        if new_hash:
+            fields["password_hash"] = new_hash
+        self.users.update_one({"_id": username}, {"$set": fields})
+
+    def add_token(self, username: str, record: dict, limit: int) -> bool:
+        """Keep a token's record; False if the user holds ``limit`` tokens already."""
+        result = self.users.update_one(
+            {"_id": username, f"tokens.{limit - 1}": {"$exists": False}},
+            {"$push": {"tokens": record}})
+        return result.modified_count == 1
+
+    def remove_token(self, username: str, token_id: str) -> bool:
+        result = self.users.update_one({"_id": username, "tokens.token_id": token_id},
+                                       {"$pull": {"tokens": {"token_id": token_id}}})
+        return result.modified_count == 1
+
+    def token_used(self, username: str, token_id: str, now: dt.datetime) -> None:
+        self.users.update_one({"_id": username, "tokens.token_id": token_id},
+                              {"$set": {"tokens.$.last_used_at": now}})

@@ -49,11 +49,14 @@ DISPATCH_EVENTS = (
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
 )
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed")
+LEDGER_EVENTS = ("register_changed",)
 EVENTS_BY_SOURCE = {
     "intake": INTAKE_EVENTS,
     "dispatch": DISPATCH_EVENTS,
     "callback": CALLBACK_EVENTS,
 }
+"""What the ledger records: every event of the other three (it does not listen to itself;
+its own register changes are in its register, with their history)."""
 
 
 # Consumers remember the ids of the events they applied, in the document they changed,

@@ -243,6 +243,54 @@ class CallbackCompletedSchema(Payload):
     worker_id = fields.String(required=True)
 
 
+# ledger: the register of vulnerable residents (台账)
+LIVING_STATUSES = ("alone", "empty_nest", "with_family")  # 独居, 空巢, 与家人同住
+
+
+class EmergencyContactSchema(Payload):
+    name = fields.String(required=True)
+    relation = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(required=True)  # E.164
+
+
+class CheckinPlanSchema(Payload):
+    """When the callback workers phone the resident to check on them (e.g. every day at
+    10:00 and 15:00, Shanghai time). ``days`` are ISO weekdays, 1 = Monday."""
+
+    days = fields.List(fields.Integer(validate=validate.Range(1, 7)), required=True)
+    times = fields.List(fields.String(), required=True)  # "HH:MM"
+    paused = fields.Boolean(load_default=False)  # hospital stay, travel: kept, not called
+    paused_until = fields.String(allow_none=True, load_default=None)  # ISO date, optional
+
+
+class ResidentCardSchema(Payload):
+    """What the ledger's register says of a resident, as other services may use it: the
+    card a handler sees, and what intake and callback act on."""
+
+    resident_id = fields.String(required=True)
+    name = fields.String(required=True)
+    phones = fields.List(fields.String(), required=True)  # E.164
+    address = fields.Nested(AddressSchema, required=True)
+    birth_date = fields.String(allow_none=True, load_default=None)  # ISO date
+    living_status = fields.String(allow_none=True, load_default=None,
+                                  validate=validate.OneOf(LIVING_STATUSES))
+    groups = fields.List(fields.String(), load_default=list)
+    health_notes = fields.String(allow_none=True, load_default=None)
+    emergency_contacts = fields.List(fields.Nested(EmergencyContactSchema), load_default=list)
+    grid_unit_id = fields.String(allow_none=True, load_default=None)
+    grid_worker = fields.String(allow_none=True, load_default=None)
+    checkin_plan = fields.Nested(CheckinPlanSchema, allow_none=True, load_default=None)
+    retired = fields.Boolean(load_default=False)  # kept in the record, no longer served
+
+
+class RegisterChangedSchema(Payload):
+    """A resident was added, changed or retired: ``resident`` is the card as it now is."""
+
+    change = fields.String(required=True, validate=validate.OneOf(("added", "changed", "retired")))
+    resident = fields.Nested(ResidentCardSchema, required=True)
+    version = fields.Integer(required=True)  # consumers keep the highest version they saw
+
+
 EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "ticket_created": TicketSchema,
     "ticket_answered": TicketAnsweredSchema,
@@ -267,6 +315,7 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "assist_released": AssistSchema,
     "ticket_merged": TicketMergedSchema,
     "praise_received": PraiseReceivedSchema,
+    "register_changed": RegisterChangedSchema,
     "callback_scheduled": CallbackScheduledSchema,
     "callback_completed": CallbackCompletedSchema,
 }

@@ -59,3 +59,71 @@ def system(rabbit_config, storage_config, settings, runner_factory):
 def rpc(system):
     with ClusterRpcProxy(system, timeout=10) as proxy:
         yield proxy
+
+
+# The console's tests share one running system per test module: starting the four
+# services takes seconds, and each test works tickets of its own.
+CONSOLE_USERS = {
+    "admin": {"username": "admin", "name": "系统管理员", "role": "admin", "unit_id": None},
+    "agent": {"username": "zhou", "name": "话务员小周", "role": "agent", "unit_id": None},
+    "dispatcher": {"username": "chen", "name": "派单员老陈", "role": "dispatcher",
+                   "unit_id": "centre"},
+    "supervisor": {"username": "wang", "name": "督办员老王", "role": "supervisor",
+                   "unit_id": None},
+    "grid": {"username": "li", "name": "网格员李琳", "role": "unit_staff",
+             "unit_id": "yinhang-grid-1"},
+    "kaichen": {"username": "kc", "name": "凯晨物业小张", "role": "unit_staff",
+                "unit_id": "kaichen-property"},
+}
+CONSOLE_PASSWORD = "test-password-1"
+
+
+@pytest.fixture(scope="module")
+def console_system(rabbit_manager, request):
+    """The four services in a vhost of this module's own, with the users of
+    CONSOLE_USERS (password CONSOLE_PASSWORD); yields the services' config."""
+    import uuid
+
+    from nameko.runners import ServiceRunner
+
+    from services.shared import storage
+
+    amqp = request.config.getoption("RABBIT_AMQP_URI")
+    vhost = f"hotline_console_{uuid.uuid4().hex[:8]}"
+    rabbit_manager.create_vhost(vhost)
+    rabbit_manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
+    prefix = f"c{uuid.uuid4().hex[:8]}_"
+    config = {**service_settings(), "DIRECTORY_FILE": str(DEPLOY / "directory.yml"),
+              "POLICY_FILE": str(DEPLOY / "policy.yml"), "OVERDUE_CHECK_SECONDS": 1,
+              "CALLBACK": {"delay_minutes": 0, "window": {"start": "00:00", "end": "24:00"},
+                           "retry_minutes": 0},
+              "AMQP_URI": amqp.rstrip("/") + "/" + vhost,
+              "MONGO_URI": f"mongomock://console-{prefix}", "DATABASE_PREFIX": prefix}
+    runner = ServiceRunner(config)
+    for service in SERVICES:
+        runner.add_service(service)
+    runner.start()
+    with ClusterRpcProxy(config, timeout=10) as rpc:
+        admin = CONSOLE_USERS["admin"]
+        rpc.dispatch.create_first_admin({"username": admin["username"], "name": admin["name"],
+                                         "password": CONSOLE_PASSWORD})
+        admin_actor = {"id": "admin", "name": admin["name"], "role": "admin", "unit_id": None}
+        for key, user in CONSOLE_USERS.items():
+            if key != "admin":
+                rpc.dispatch.create_user({**user, "password": CONSOLE_PASSWORD}, admin_actor)
+    yield config
+    runner.kill()
+    storage.forget_memory(config["MONGO_URI"])
+    rabbit_manager.delete_vhost(vhost)
+
+
+@pytest.fixture(scope="module")
+def console_app(console_system):
+    """The console (Flask) talking to ``console_system`` over RPC, as gunicorn would run it."""
+    from services.console.app import create_app
+    from services.console.settings import Settings
+
+    app = create_app(Settings(amqp_uri=console_system["AMQP_URI"], secret_key="test-secret",
+                              testing=True))
+    yield app
+    app.extensions["hotline_services"].close()

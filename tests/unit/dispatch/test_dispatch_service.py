@@ -33,7 +33,8 @@ def test_a_routed_ticket_is_dispatched_to_its_unit_with_deadlines(service, store
         "dispatched", "kaichen", "凯晨物业")
     assert status["route"] == "杨浦区/殷行街道/开鲁新村/开鲁新村"
     assert status["deadlines"] == deadlines_from(START)
-    assert status["caller"]["phone"] == "+8613812345678"
+    assert status["caller"]["phone"] == "138****5678"  # the admin is not on the ticket
+    assert service.get_status(NO, KAICHEN)["caller"]["phone"] == "+8613812345678"
     [(event_type, event)] = published(service)
     assert event_type == "ticket_dispatched"
     assert event["ticket_no"] == NO and event["actor"] == SYSTEM_ACTOR
@@ -412,9 +413,28 @@ def test_unit_staff_read_only_their_own_queue(service):
 def test_the_callers_phone_and_room_are_masked_for_other_units(service):
     create(service)
     seen = service.get_status(NO, GRID)
-    assert seen["caller"]["phone"] == "+86138****5678"
+    assert seen["caller"]["phone"] == "138****5678"
     assert seen["address"]["room"] == "***" and seen["address"]["building"] == "12号"
     assert service.get_status(NO, KAICHEN)["caller"]["phone"] == "+8613812345678"
+
+
+ZHOU = {"id": "agent-zhou", "name": "话务员小周", "role": "agent", "unit_id": None}
+LI = {"id": "agent-li", "name": "话务员小李", "role": "agent", "unit_id": None}
+
+
+@pytest.mark.parametrize("viewer, in_full", [
+    (ZHOU, True),  # took the call (the event's actor)
+    (LI, False),   # another agent
+    (DISPATCHER, False), (actor("supervisor"), False), (ADMIN, False),
+])
+def test_only_the_agent_who_took_the_call_and_the_unit_see_the_caller(service, viewer, in_full):
+    event = created_event()
+    event["actor"] = ZHOU
+    service.on_ticket_created(event)
+
+    seen = service.get_status(NO, viewer)
+    assert (seen["caller"]["phone"] == "+8613812345678") is in_full
+    assert (seen["address"]["room"] != "***") is in_full
 
 
 def test_get_status_of_an_unknown_ticket(service):
