@@ -1,7 +1,8 @@
 """Load the demo through the public RPCs: first the console's demo logins
 (deploy/demo/users.yml: the first admin, then everyone else, made by that admin), then the
-stories (deploy/demo/stories.yml), as the call-centre software and the handling units would
-take them. Safe to run twice: what exists already is left alone.
+register of residents (deploy/demo/register.yml), then the stories (deploy/demo/stories.yml),
+as the call-centre software and the handling units would take them. Safe to run twice: what
+exists already is left alone.
 
     python deploy/demo/load.py [--amqp-uri URI]
 """
@@ -22,6 +23,7 @@ from services.shared.errors import HotlineError, IllegalTransition, NotFound  # 
 
 STORIES = Path(__file__).with_name("stories.yml")
 USERS = Path(__file__).with_name("users.yml")
+REGISTER = Path(__file__).with_name("register.yml")
 DEMO_AGENT = {"id": "demo", "name": "演示", "role": "agent", "unit_id": None}
 
 
@@ -82,6 +84,22 @@ def load_users(rpc) -> list[dict]:
     return logins
 
 
+def load_register(rpc) -> None:
+    """Put the seed residents (deploy/demo/register.yml) in the register, as the demo admin,
+    before the stories, so that their calls find them there. A resident already in it (the
+    same name, found by their first phone) is left as they are."""
+    admin = yaml.safe_load(USERS.read_text(encoding="utf-8"))["admin"]
+    as_admin = {"id": admin["username"], "name": admin["name"], "role": "admin", "unit_id": None}
+    for resident in yaml.safe_load(REGISTER.read_text(encoding="utf-8")):
+        found = rpc.ledger.find_residents(as_admin, phone=resident["phones"][0],
+                                          include_retired=True)
+        row = next((row for row in found if row["name"] == resident["name"]), None)
+        if row is None:
+            row = rpc.ledger.add_resident(resident, as_admin)
+        print(f"register: {row['resident_id']}  {row['name']:<6} {row['age']}岁 "
+              f"{row['grid_unit_id'] or '-'}")
+
+
 def load(amqp_uri: str) -> list[str]:
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -89,6 +107,7 @@ def load(amqp_uri: str) -> list[str]:
     numbers = []
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
         load_users(rpc)
+        load_register(rpc)
         for story in stories:
             ticket = rpc.intake.create_ticket({**story["request"], "external_id": story["external_id"]},
                                               DEMO_AGENT)

@@ -1,8 +1,10 @@
 """Dialer adapters: how a callback worker places the call and learns the outcome.
 
 Every adapter answers ``dial(task) -> DialResult(outcome, note)`` for a claimed task
-(``phone`` in E.164, ``caller_name``, ``attempt``, ``ticket_no``, ``task_id``), with
-``outcome`` one of satisfied, basically_satisfied, unsatisfied, unreachable. An adapter
+(``phone`` in E.164, ``caller_name``, ``attempt``, ``kind``, ``ticket_no`` or, for a
+check-in, ``resident_id``, ``task_id``), with ``outcome`` one of satisfied,
+basically_satisfied, unsatisfied, unreachable (for a check-in, anything but unreachable
+means the resident answered). An adapter
 that could not place the call at all raises DialerError: the worker then reports
 nothing and the task returns to the queue when its lease runs out.
 
@@ -107,8 +109,8 @@ def outcome_from_reply(reply: dict) -> DialResult:
 class HttpGatewayDialer:
     """A telephony/SMS/IVR platform behind HTTP: the skeleton of the second adapter.
 
-    Request: ``POST <url>`` with JSON ``{task_id, ticket_no, kind, attempt, phone,
-    caller_name}`` (and ``Authorization: Bearer <token>`` when a token is configured).
+    Request: ``POST <url>`` with JSON ``{task_id, ticket_no, resident_id, kind, attempt,
+    phone, caller_name}`` (and ``Authorization: Bearer <token>`` when a token is configured).
     Synchronous reply, 200 with JSON ``{status, satisfaction, note}``: ``status``
     answered (with ``satisfaction`` satisfied, basically_satisfied or unsatisfied) or
     one of no_answer, busy, failed, rejected, voicemail, powered_off → unreachable.
@@ -123,7 +125,8 @@ class HttpGatewayDialer:
 
     def dial(self, task: dict) -> DialResult:
         body = json.dumps({name: task.get(name) for name in (
-            "task_id", "ticket_no", "kind", "attempt", "phone", "caller_name")}).encode()
+            "task_id", "ticket_no", "resident_id", "kind", "attempt", "phone",
+            "caller_name")}).encode()
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"

@@ -1,8 +1,12 @@
-"""The callback service: calls the caller back after a ticket is resolved (回访).
+"""The callback service: calls the caller back after a ticket is resolved (回访), and
+phones the residents of the register on their check-in plans (定时探访电话).
 
 Listens to ``dispatch.ticket_resolved`` and schedules one callback task per resolution;
-says ``callback_scheduled`` and ``callback_completed``. Automated callback workers
-(services/callback/worker.py) ``claim`` due tasks and ``complete`` them.
+says ``callback_scheduled`` and ``callback_completed``. Listens to
+``ledger.register_changed`` and keeps every resident's plan; a timer makes check-in tasks
+ahead (checkins.py); says ``checkin_scheduled``, ``checkin_answered`` and
+``checkin_missed``. Automated callback workers (services/callback/worker.py) ``claim``
+due tasks of both kinds and ``complete`` them.
 
 Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
 field), ``NotFound``, ``NotPermitted``, ``IllegalTransition``; all from
@@ -10,23 +14,25 @@ field), ``NotFound``, ``NotPermitted``, ``IllegalTransition``; all from
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from marshmallow import EXCLUDE, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from services.callback import tasks
+from services.callback import checkins, tasks
 from services.callback.schemas import (
-    ClaimRequestSchema, CompleteRequestSchema, TaskIdSchema, TicketNoSchema,
+    CheckinsForSchema, ClaimRequestSchema, CompleteRequestSchema, TaskIdSchema, TicketNoSchema,
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
-from services.shared.payloads import TicketResolvedSchema
+from services.shared.payloads import RegisterChangedSchema, TicketResolvedSchema
 from services.shared.schemas import load
 from services.shared.storage import Storage
 
@@ -35,6 +41,10 @@ log = logging.getLogger(__name__)
 # A complete that loses a race (its lease ran out and the task was claimed meanwhile)
 # is decided again on the fresh task; more than this many rounds means something is wrong.
 COMPLETE_ROUNDS = 3
+# Residents whose plan is due (CHECKINS.replan_minutes) are looked at this often.
+PLAN_EVERY_SECONDS = 60
+# Planning that finds the card changed under it plans again on the new card.
+PLAN_ROUNDS = 3
 
 
 class CallbackService:
@@ -47,6 +57,10 @@ class CallbackService:
     @property
     def policy(self) -> tasks.Policy:
         return tasks.policy_from(self.config.get("CALLBACK"))
+
+    @property
+    def checkin_policy(self) -> checkins.CheckinPolicy:
+        return checkins.policy_from(self.config.get("CHECKINS"))
 
     @on_event("dispatch", "ticket_resolved")
     def schedule_callback(self, event: dict) -> None:
@@ -65,10 +79,12 @@ class CallbackService:
 
     @rpc(expected_exceptions=EXPECTED)
     def claim(self, worker_id: str) -> dict | None:
-        """The next due task, earliest first, now held by ``worker_id`` until
-        ``lease_until``: ``task_id``, ``ticket_no``, ``kind``, ``phone``, ``caller_name``,
-        ``attempt``, ``due_at``, ``lease_until``. None when nothing is due, or outside the
-        calling window (a task left over from the evening waits for the morning).
+        """The next due task of either kind, earliest first, now held by ``worker_id``
+        until ``lease_until``: ``task_id``, ``kind`` (callback, checkin), ``ticket_no`` (a
+        callback's), ``resident_id`` and ``planned_for`` (a check-in's), ``phone``,
+        ``caller_name`` (for a check-in, the resident's name), ``attempt``, ``due_at``,
+        ``lease_until``. None when nothing is due, or outside the calling window (a task
+        left over from the evening waits for the morning).
         A task whose lease ran out is handed out again. Raises InvalidRequest."""
         data = load(ClaimRequestSchema(), {"worker_id": worker_id})
         now = clock.now()
@@ -80,16 +96,19 @@ class CallbackService:
 
     @rpc(expected_exceptions=EXPECTED)
     def complete(self, task_id: str, worker_id: str, outcome: str, note: str | None = None) -> dict:
-        """Report the call's ``outcome`` (satisfied, basically_satisfied, unsatisfied,
-        unreachable). Returns the attempt: ``task_id``, ``ticket_no``, ``attempt``,
+        """Report the call's ``outcome``: satisfied, basically_satisfied, unsatisfied or
+        unreachable; for a check-in also "answered" (any outcome but unreachable records
+        ``checkin_answered``; the last unreachable try, ``checkin_missed``). Returns the
+        attempt: ``task_id``, ``kind``, ``ticket_no``, ``resident_id``, ``attempt``,
         ``outcome``, ``note``, ``final``, ``worker_id``, ``completed_at``, and
         ``next_attempt``/``next_due_at`` when nobody answered and another try is
         scheduled. The same report again from the same worker returns the same answer
         and changes nothing.
 
-        Raises InvalidRequest (bad outcome or arguments), NotFound (no such task),
-        NotPermitted (the task is not held by ``worker_id``), IllegalTransition (the
-        task is done)."""
+        Raises InvalidRequest (bad outcome or arguments; "answered" for a callback),
+        NotFound (no such task), NotPermitted (the task is not held by ``worker_id``),
+        IllegalTransition (the task is done, or was cancelled: a check-in whose plan
+        paused or whose resident was retired)."""
         data = load(CompleteRequestSchema(), {"task_id": task_id, "worker_id": worker_id,
                                               "outcome": outcome, "note": note})
         for _ in range(COMPLETE_ROUNDS):
@@ -97,8 +116,7 @@ class CallbackService:
             record = tasks.repeated(task, data["worker_id"], data["outcome"])
             if record is not None:
                 return tasks.as_completion(task, record)
-            completion = tasks.complete(task, data["worker_id"], data["outcome"], data["note"],
-                                        self.policy, clock.now())
+            completion = self._completion(task, data, clock.now())
             updated = self.store.complete(task["_id"], completion)
             if updated is not None:
                 outbox.publish_now(self.store.tasks, self.dispatch, task["_id"])
@@ -108,9 +126,11 @@ class CallbackService:
     @rpc(expected_exceptions=EXPECTED)
     def get_task(self, task_id: str) -> dict:
         """The task with every attempt so far: ``task_id``, ``kind``, ``ticket_no``,
-        ``unit_id``, ``phone``, ``caller_name``, ``attempt``, ``status`` (due, claimed,
-        done), ``due_at``, ``claimed_by``, ``lease_until``, ``outcome``, ``note``,
-        ``created_at``, ``completed_at``, ``attempts``. Raises InvalidRequest, NotFound."""
+        ``resident_id``, ``planned_for``, ``unit_id``, ``phone``, ``caller_name``,
+        ``attempt``, ``status`` (due, claimed, done, cancelled), ``due_at``,
+        ``claimed_by``, ``lease_until``, ``outcome``, ``note`` (a cancelled check-in's:
+        why), ``created_at``, ``completed_at``, ``attempts``. Raises InvalidRequest,
+        NotFound."""
         data = load(TaskIdSchema(), {"task_id": task_id})
         return tasks.as_payload(self._task(data["task_id"]))
 
@@ -121,7 +141,90 @@ class CallbackService:
         data = load(TicketNoSchema(), {"ticket_no": ticket_no})
         return [tasks.as_payload(task) for task in self.store.for_ticket(data["ticket_no"])]
 
+    @rpc(expected_exceptions=EXPECTED)
+    def checkins_for(self, resident_id: str, limit: int = 60) -> list[dict]:
+        """The resident's check-in history for their card page, the latest planned first,
+        at most ``limit`` (1..500): each as get_task shows it plus ``result`` (answered,
+        missed, cancelled, or null while still to be called). The phone is in full: the
+        console shows it only to those who may read the card. An empty list for a resident
+        with none. Raises InvalidRequest."""
+        data = load(CheckinsForSchema(), {"resident_id": resident_id, "limit": limit})
+        return [checkins.as_history_entry(task)
+                for task in self.store.checkins_of(data["resident_id"], data["limit"])]
+
+    @on_event("ledger", "register_changed")
+    def keep_resident(self, event: dict) -> None:
+        """Keep the resident's card if this version is newer than the one kept, and plan
+        their check-ins again at once: a new time is planned, a pause or a retirement
+        cancels what was planned. An older version or a redelivery changes nothing."""
+        try:
+            changed = RegisterChangedSchema(unknown=EXCLUDE).load(event["data"])
+        except ValidationError as exc:
+            log.error("dropped register_changed %s: %s", event["event_id"], exc.messages)
+            return
+        card = changed["resident"]
+        if not self.store.keep_resident(card, changed["version"], clock.now()):
+            log.info("register_changed %s: resident %s version %s is not newer than ours",
+                     event["event_id"], card["resident_id"], changed["version"])
+            return
+        self._plan(card["resident_id"])
+
+    @timer(interval=PLAN_EVERY_SECONDS)
+    def plan_checkins(self) -> None:
+        """Make check-in tasks ahead for every resident whose plan is due to be looked at
+        (every CHECKINS.replan_minutes), up to CHECKINS.plan_horizon_hours ahead."""
+        for resident_id in self.store.residents_to_plan(clock.now()):
+            self._plan(resident_id)
+
     publish_outbox = outbox.sweep(lambda service: service.store.tasks)
+
+    def _plan(self, resident_id: str) -> None:
+        """One check-in task for every planned time the resident's plan wants, and none
+        it does not (checkins.py); done again if the card changes meanwhile."""
+        policy, window = self.checkin_policy, self.policy.window
+        for _ in range(PLAN_ROUNDS):
+            resident = self.store.resident(resident_id)
+            if resident is None:
+                return
+            card, now = resident["card"], clock.now()
+            wanted = checkins.planned_times(card, policy, now)
+            for task in self.store.live_checkins(resident_id):
+                reason = checkins.unwanted(task, card, wanted, now)
+                if reason:
+                    self.store.cancel(task["_id"], checkins.cancellation(reason, now))
+            planned = self.store.planned_already(resident_id, wanted)
+            for planned_for in wanted:
+                if planned_for not in planned:
+                    self._add_checkin(card, planned_for, now)
+            unserved = checkins.not_served(card)
+            if unserved == checkins.NO_PHONE:
+                log.warning("resident %s has a check-in plan but no phone: nobody is called",
+                            resident_id)
+            if self.store.planned(resident_id, resident["version"],
+                                  None if unserved else now + policy.replan):
+                return
+        log.warning("resident %s keeps changing; the timer plans them again", resident_id)
+
+    def _add_checkin(self, card: dict, planned_for: dt.datetime, now: dt.datetime) -> None:
+        task, events = checkins.new_checkin(card, planned_for, self.policy.window, now)
+        if task["due_at"] != planned_for:
+            log.warning("check-in of resident %s planned for %s falls outside the calling "
+                        "window: placed at %s", card["resident_id"], clock.iso(planned_for),
+                        clock.iso(task["due_at"]))
+        stored, created = self.store.add(task, events)
+        if created:
+            outbox.publish_now(self.store.tasks, self.dispatch, stored["_id"])
+
+    def _completion(self, task: dict, data: dict, now: dt.datetime) -> tasks.Completion:
+        """The attempt completed, as the task's kind says."""
+        if task["kind"] != checkins.KIND:
+            return tasks.complete(task, data["worker_id"], data["outcome"], data["note"],
+                                  self.policy, now)
+        # the card as the register has it now: the emergency contacts may have changed
+        resident = self.store.resident(task["resident_id"])
+        card = resident["card"] if resident is not None else task["resident"]
+        return checkins.complete(task, data["worker_id"], data["outcome"], data["note"],
+                                 self.checkin_policy, self.policy.window, card, now)
 
     def _task(self, task_id: str) -> dict:
         task = self.store.get(task_id)

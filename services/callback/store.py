@@ -1,20 +1,22 @@
-"""callback's storage: the tasks, each with its attempts and its outbox."""
+"""callback's storage: the tasks (callbacks and check-ins), each with its attempts and its
+outbox; and the residents of the register as ledger last said (their check-in plans)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.callback import tasks
-from services.shared import outbox
+from services.callback import checkins, tasks
+from services.shared import clock, outbox
 
 
 class TaskStore:
     def __init__(self, db: Database):
         self.db = db
         self.tasks = db["tasks"]
+        self.residents = db["residents"]
 
     def ensure_indexes(self) -> None:
         # One task per resolution: a redelivered ticket_resolved cannot make a second.
@@ -27,15 +29,26 @@ class TaskStore:
                                 name="status_lease_until")
         self.tasks.create_index([("ticket_no", ASCENDING), ("created_at", ASCENDING)],
                                 name="ticket_no")
+        # One check-in per resident and planned time; a cancelled one gives its key up.
+        self.tasks.create_index([("checkin_key", ASCENDING)], unique=True,
+                                name="checkin_key_unique",
+                                partialFilterExpression={"checkin_key": {"$type": "string"}})
+        self.tasks.create_index([("resident_id", ASCENDING), ("planned_for", ASCENDING)],
+                                name="resident_planned_for")
+        # Residents whose plan is due to be looked at again.
+        self.residents.create_index([("next_plan_at", ASCENDING)], name="next_plan_at")
 
     def add(self, task: dict, events: list[dict]) -> tuple[dict, bool]:
         """Store a new task with its events in its outbox, in one write. Returns the task
-        and True, or the task already made from the same event and False."""
+        and True, or the task already made from the same event (or for the same check-in
+        time) and False."""
         document = {**task, outbox.OUTBOX: events}
         try:
             self.tasks.insert_one(document)
         except DuplicateKeyError:
-            existing = self.tasks.find_one({"source_event_id": task["source_event_id"]})
+            made_from = ({"checkin_key": task["checkin_key"]} if task.get("checkin_key")
+                         else {"source_event_id": task["source_event_id"]})
+            existing = self.tasks.find_one(made_from)
             if existing is None:
                 raise
             return existing, False
@@ -67,3 +80,59 @@ class TaskStore:
     def for_ticket(self, ticket_no: str) -> list[dict]:
         return list(self.tasks.find({"ticket_no": ticket_no},
                                     sort=[("created_at", ASCENDING), ("_id", ASCENDING)]))
+
+    # Check-ins
+    def checkins_of(self, resident_id: str, limit: int) -> list[dict]:
+        """The resident's check-ins, the latest planned first."""
+        return list(self.tasks.find({"kind": checkins.KIND, "resident_id": resident_id},
+                                    sort=[("planned_for", DESCENDING), ("_id", DESCENDING)],
+                                    limit=limit))
+
+    def live_checkins(self, resident_id: str) -> list[dict]:
+        """The resident's check-ins not yet done: due, or in a worker's hands."""
+        return list(self.tasks.find({"kind": checkins.KIND, "resident_id": resident_id,
+                                     "status": {"$in": [tasks.DUE, tasks.CLAIMED]}}))
+
+    def planned_already(self, resident_id: str, times: list[dt.datetime]) -> set[dt.datetime]:
+        """Which of these planned times have a check-in that holds its key (not cancelled)."""
+        if not times:
+            return set()
+        found = self.tasks.find({"resident_id": resident_id, "planned_for": {"$in": times},
+                                 "checkin_key": {"$type": "string"}}, {"planned_for": 1})
+        return {clock.as_utc(task["planned_for"]) for task in found}
+
+    def cancel(self, task_id: str, changes: dict) -> bool:
+        """Cancel a check-in not yet done, freeing its key. False if it was done meanwhile."""
+        result = self.tasks.update_one(
+            {"_id": task_id, "status": {"$in": [tasks.DUE, tasks.CLAIMED]}},
+            {"$set": changes, "$unset": {"checkin_key": ""}})
+        return result.modified_count == 1
+
+    # The residents, as the register last said
+    def keep_resident(self, card: dict, version: int, now: dt.datetime) -> bool:
+        """Keep this version of a resident's card if it is newer than the one kept. False
+        for an older or the same version (a redelivery): nothing changes."""
+        try:
+            result = self.residents.update_one(
+                {"_id": card["resident_id"], "version": {"$lt": version}},
+                {"$set": {"card": card, "version": version, "changed_at": now,
+                          "next_plan_at": now}},
+                upsert=True)
+        except DuplicateKeyError:  # kept already, at this version or a later one
+            return False
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    def resident(self, resident_id: str) -> dict | None:
+        return self.residents.find_one({"_id": resident_id})
+
+    def residents_to_plan(self, now: dt.datetime) -> list[str]:
+        """The residents whose plan is due to be looked at again."""
+        return [doc["_id"] for doc in self.residents.find(
+            {"next_plan_at": {"$lte": now}}, {"_id": 1}).sort("next_plan_at", ASCENDING)]
+
+    def planned(self, resident_id: str, version: int, next_plan_at: dt.datetime | None) -> bool:
+        """Record that the resident's plan was looked at, at ``version``; False if the card
+        changed meanwhile (the plan is to be looked at again)."""
+        result = self.residents.update_one({"_id": resident_id, "version": version},
+                                           {"$set": {"next_plan_at": next_plan_at}})
+        return result.matched_count == 1

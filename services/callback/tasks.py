@@ -6,6 +6,9 @@ for anyone. Completing an attempt is final, or, when nobody answered and tries a
 left, schedules the next attempt. A caller with no phone number cannot be called:
 the task is closed at once as unreachable, so the ticket can close.
 
+Claiming, leases and attempts are the same for check-ins (checkins.py), which are
+tasks of another kind: this module holds what the two kinds share.
+
 Plain functions, no broker and no database; every rule takes ``now`` (the service
 passes clock.now()). The service class does the I/O.
 """
@@ -20,14 +23,16 @@ from marshmallow import ValidationError
 from services.callback.schemas import CallbackConfigSchema
 from services.callback.window import CallingWindow, calling_window, next_call_time
 from services.shared import clock
-from services.shared.errors import IllegalTransition, NotPermitted
+from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
-from services.shared.schemas import SYSTEM_ACTOR
+from services.shared.schemas import CALLBACK_OUTCOMES, SYSTEM_ACTOR
 
 SOURCE = "callback"
 KIND = "callback"
-DUE, CLAIMED, DONE = "due", "claimed", "done"
+# cancelled: a check-in its resident's plan no longer wants (never a callback)
+DUE, CLAIMED, DONE, CANCELLED = "due", "claimed", "done", "cancelled"
+FINISHED = (DONE, CANCELLED)
 UNREACHABLE = "unreachable"
 NO_PHONE_NOTE = "no phone number"
 
@@ -65,32 +70,38 @@ def worker_actor(worker_id: str) -> dict:
 
 # Scheduling
 
+def new_task(kind: str, now: dt.datetime, **fields) -> dict:
+    """A task of ``kind`` at its first attempt, due, held by nobody; ``fields`` say whom to
+    call and when (``ticket_no``, ``unit_id``, ``phone``, ``caller_name``, ``due_at``…)."""
+    task_id = uuid.uuid4().hex
+    return {
+        "_id": task_id, "kind": kind, "ticket_no": None, "unit_id": None,
+        "resident_id": None, "planned_for": None,
+        # unique: a kind that has no event of its own to be made from names the task
+        "source_event_id": f"{kind}:{task_id}",
+        "attempt": 1, "status": DUE, "due_at": None,
+        "claimed_by": None, "claimed_at": None, "lease_until": None,
+        "outcome": None, "note": None, "created_at": now, "completed_at": None,
+        "attempts": [],
+        **fields,
+    }
+
+
 def schedule(event: dict, resolved: dict, policy: Policy,
              now: dt.datetime) -> tuple[dict, list[dict]]:
     """The task for a ``ticket_resolved`` envelope (``resolved`` is its validated data),
     and the events that say so. Due ``delay`` after the resolution, inside the window."""
     caller = resolved["caller"]
-    task = {
-        "_id": uuid.uuid4().hex,
-        "kind": KIND,
-        "ticket_no": event["ticket_no"],
-        "unit_id": resolved["unit_id"],
-        "phone": caller.get("phone"),
-        "caller_name": caller.get("name"),
-        "source_event_id": event["event_id"],  # one task per resolution, redelivered or not
-        "attempt": 1,
-        "status": DUE,
-        "due_at": next_call_time(clock.parse_iso(event["occurred_at"]) + policy.delay,
-                                 policy.window),
-        "claimed_by": None,
-        "claimed_at": None,
-        "lease_until": None,
-        "outcome": None,
-        "note": None,
-        "created_at": now,
-        "completed_at": None,
-        "attempts": [],
-    }
+    task = new_task(
+        KIND, now,
+        ticket_no=event["ticket_no"],
+        unit_id=resolved["unit_id"],
+        phone=caller.get("phone"),
+        caller_name=caller.get("name"),
+        source_event_id=event["event_id"],  # one task per resolution, redelivered or not
+        due_at=next_call_time(clock.parse_iso(event["occurred_at"]) + policy.delay,
+                              policy.window),
+    )
     if not task["phone"]:
         # Nobody to phone: close it now rather than leave the ticket waiting for a call.
         record = _record(1, SYSTEM_ACTOR["id"], UNREACHABLE, NO_PHONE_NOTE, True, now, None)
@@ -142,32 +153,61 @@ def repeated(task: dict, worker_id: str, outcome: str) -> dict | None:
     return None
 
 
-def complete(task: dict, worker_id: str, outcome: str, note: str | None, policy: Policy,
-             now: dt.datetime) -> Completion:
-    """Complete the current attempt with ``outcome``. Final unless nobody answered and
-    tries are left; then the next attempt is due ``retry`` later, inside the window.
-    IllegalTransition on a done task; NotPermitted unless ``worker_id`` holds the task
-    (a worker whose lease ran out still holds it until someone else claims it)."""
-    if task["status"] == DONE:
-        raise IllegalTransition(f"callback task {task['_id']} is already done")
+def check_held(task: dict, worker_id: str) -> None:
+    """IllegalTransition on a done or cancelled task; NotPermitted unless ``worker_id``
+    holds it (a worker whose lease ran out still holds it until someone else claims it)."""
+    if task["status"] in FINISHED:
+        raise IllegalTransition(f"{task['kind']} task {task['_id']} is already {task['status']}")
     if task["status"] != CLAIMED or task["claimed_by"] != worker_id:
-        raise NotPermitted(f"callback task {task['_id']} is not held by {worker_id}")
+        raise NotPermitted(f"{task['kind']} task {task['_id']} is not held by {worker_id}")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt completed, before its kind says what happened: final, or the next try
+    due at ``next_due``."""
+
+    record: dict
+    changes: dict
+    expected: dict
+    final: bool
+    next_due: dt.datetime | None
+
+
+def attempt_completed(task: dict, worker_id: str, outcome: str, note: str | None, *,
+                      max_attempts: int, retry: dt.timedelta, window: CallingWindow,
+                      now: dt.datetime) -> Attempt:
+    """Complete the current attempt of a task ``worker_id`` holds (check_held): final
+    unless nobody answered and tries are left; then the next attempt is due ``retry``
+    later, inside the window."""
+    check_held(task, worker_id)
     attempt = task["attempt"]
-    final = outcome != UNREACHABLE or attempt >= policy.max_attempts
+    final = outcome != UNREACHABLE or attempt >= max_attempts
     released = {"claimed_by": None, "claimed_at": None, "lease_until": None}
+    expected = {"status": CLAIMED, "claimed_by": worker_id, "attempt": attempt}
     if final:
         record = _record(attempt, worker_id, outcome, note, True, now, None)
         changes = {**released, "status": DONE, "outcome": outcome, "note": note,
                    "completed_at": now}
-        events = [_completed_event(task, record, worker_actor(worker_id))]
-    else:
-        next_due = next_call_time(now + policy.retry, policy.window)
-        record = _record(attempt, worker_id, outcome, note, False, now, next_due)
-        changes = {**released, "status": DUE, "attempt": attempt + 1, "due_at": next_due}
-        events = [_completed_event(task, record, worker_actor(worker_id)),
-                  _scheduled_event(task, attempt + 1, next_due)]
-    expected = {"status": CLAIMED, "claimed_by": worker_id, "attempt": attempt}
-    return Completion(expected, changes, record, events)
+        return Attempt(record, changes, expected, True, None)
+    next_due = next_call_time(now + retry, window)
+    record = _record(attempt, worker_id, outcome, note, False, now, next_due)
+    changes = {**released, "status": DUE, "attempt": attempt + 1, "due_at": next_due}
+    return Attempt(record, changes, expected, False, next_due)
+
+
+def complete(task: dict, worker_id: str, outcome: str, note: str | None, policy: Policy,
+             now: dt.datetime) -> Completion:
+    """Complete the current attempt of a callback with ``outcome`` (a rating or
+    unreachable); see attempt_completed. InvalidRequest for a check-in's "answered"."""
+    if outcome not in CALLBACK_OUTCOMES:
+        raise InvalidRequest({"outcome": [f"A callback is rated or unreachable, not {outcome}."]})
+    done = attempt_completed(task, worker_id, outcome, note, max_attempts=policy.max_attempts,
+                             retry=policy.retry, window=policy.window, now=now)
+    events = [_completed_event(task, done.record, worker_actor(worker_id))]
+    if not done.final:
+        events.append(_scheduled_event(task, task["attempt"] + 1, done.next_due))
+    return Completion(done.expected, done.changes, done.record, events)
 
 
 def _record(attempt: int, worker_id: str, outcome: str, note: str | None, final: bool,
@@ -196,8 +236,11 @@ def _completed_event(task: dict, record: dict, actor: dict) -> dict:
 # What callers see (JSON-ready, times as ISO text)
 
 def as_claim(task: dict) -> dict:
-    """What a worker needs to place the call."""
-    return {"task_id": task["_id"], "ticket_no": task["ticket_no"], "kind": task["kind"],
+    """What a worker needs to place the call: a callback names its ticket, a check-in
+    its resident (``resident_id``, ``caller_name`` the resident's name, ``planned_for``)."""
+    return {"task_id": task["_id"], "kind": task["kind"], "ticket_no": task["ticket_no"],
+            "resident_id": task.get("resident_id"),
+            "planned_for": clock.iso(task.get("planned_for")),
             "phone": task["phone"], "caller_name": task["caller_name"],
             "attempt": task["attempt"], "due_at": clock.iso(task["due_at"]),
             "lease_until": clock.iso(task["lease_until"])}
@@ -205,7 +248,8 @@ def as_claim(task: dict) -> dict:
 
 def as_completion(task: dict, record: dict) -> dict:
     """The answer to ``complete``: the attempt as recorded, and what happens next."""
-    return {"task_id": task["_id"], "ticket_no": task["ticket_no"],
+    return {"task_id": task["_id"], "kind": task["kind"], "ticket_no": task["ticket_no"],
+            "resident_id": task.get("resident_id"),
             "attempt": record["attempt"], "outcome": record["outcome"],
             "note": record["note"], "final": record["final"],
             "worker_id": record["worker_id"],
@@ -217,6 +261,8 @@ def as_completion(task: dict, record: dict) -> dict:
 def as_payload(task: dict) -> dict:
     """A task as consoles see it, with every attempt so far."""
     return {"task_id": task["_id"], "kind": task["kind"], "ticket_no": task["ticket_no"],
+            "resident_id": task.get("resident_id"),
+            "planned_for": clock.iso(task.get("planned_for")),
             "unit_id": task["unit_id"], "phone": task["phone"],
             "caller_name": task["caller_name"], "attempt": task["attempt"],
             "status": task["status"], "due_at": clock.iso(task["due_at"]),

@@ -1,6 +1,7 @@
-"""The automated callback worker: a process that claims due callback tasks from the
-``callback`` service over RPC, places each call through a dialer adapter and reports
-the outcome.
+"""The automated callback worker: a process that claims due tasks from the ``callback``
+service over RPC (callbacks after a resolution, and check-ins on a resident's plan),
+places each call through a dialer adapter and reports the outcome (for a check-in, any
+rating means someone answered).
 
     hotline-callback-worker --dialer scripted --script deploy/demo/dialer.yml
 
@@ -34,6 +35,13 @@ def masked_phone(phone: str | None) -> str:
     return privacy.mask_phone(phone) or "-"
 
 
+def what_for(task: dict) -> str:
+    """What a claimed task is about, for a log: a ticket's callback or a resident's check-in."""
+    if task.get("kind") == "checkin":
+        return f"the check-in of resident {task.get('resident_id')}"
+    return f"ticket {task.get('ticket_no')}"
+
+
 class CallbackWorker:
     """One worker's loop body: claim a due task, call, report. ``rpc_callback`` is the
     callback service's RPC proxy (anything with ``claim`` and ``complete``)."""
@@ -52,8 +60,8 @@ class CallbackWorker:
         task = self.rpc.claim(self.worker_id)
         if task is None:
             return False
-        log.info("calling %s for ticket %s (task %s, attempt %s)", masked_phone(task["phone"]),
-                 task["ticket_no"], task["task_id"], task["attempt"])
+        log.info("calling %s for %s (task %s, attempt %s)", masked_phone(task["phone"]),
+                 what_for(task), task["task_id"], task["attempt"])
         try:
             result = self.dialer.dial(task)
         except Exception:

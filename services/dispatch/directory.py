@@ -4,19 +4,25 @@ A place is named by its path, the names from the district down joined by "/":
 ``杨浦区/殷行街道/开鲁新村/开鲁新村/12号``. Routing walks an address from its deepest
 given level up to the district and takes, at the first level that has one, the rule for
 the ticket's category, else that level's "*" rule; nothing found sends the ticket to the
-dispatch centre. Plain functions, no database.
+dispatch centre. A ticket about a resident of the register (the caller in the register, a
+missed check-in) goes to the resident's grid unit instead, for the categories that
+``ROUTING.grid_categories`` lists. Plain functions, no database.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
 from services.dispatch.steps import CENTRE_ID, CENTRE_KIND
 from services.dispatch.schemas import ANY_CATEGORY, PLACE_SEPARATOR, DirectorySchema
 from services.shared.errors import InvalidRequest
-from services.shared.schemas import PLACE_LEVELS, load
+from services.shared.schemas import CATEGORIES, PLACE_LEVELS, load
+
+# Care for a resident of the register goes to the grid that answers for them.
+DEFAULT_GRID_CATEGORIES = ("welfare_check", "elderly_meals", "errands", "home_repair")
+RESIDENT_GRID = "resident's grid"  # the route of a ticket sent to the resident's grid
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,31 @@ def route(address: dict, category: str, rules: Iterable[dict]) -> Route:
             if unit_id:
                 return Route(unit_id, place, True)
     return Route(CENTRE_ID, None, False)
+
+
+def grid_categories_from(settings: dict | None) -> frozenset[str]:
+    """The categories routed to a resident's grid, from the ``ROUTING`` config
+    (``grid_categories``; the default when it is left out). ValueError for an unknown one."""
+    listed = (settings or {}).get("grid_categories")
+    categories = DEFAULT_GRID_CATEGORIES if listed is None else tuple(listed)
+    unknown = sorted(set(categories) - set(CATEGORIES))
+    if unknown:
+        raise ValueError(f"ROUTING.grid_categories: unknown categories {unknown}")
+    return frozenset(categories)
+
+
+def resident_grid(resident: dict | None, category: str, grid_categories: frozenset[str],
+                  unit_of: Callable[[str], dict | None]) -> Route | None:
+    """The resident's grid unit, when the ticket carries a resident whose ``grid_unit_id``
+    is a handling unit of the directory (``unit_of``) and its category is one of
+    ``grid_categories``; None to route by place."""
+    unit_id = (resident or {}).get("grid_unit_id")
+    if not unit_id or category not in grid_categories:
+        return None
+    unit = unit_of(unit_id)
+    if unit is None or unit["kind"] == CENTRE_KIND:
+        return None
+    return Route(unit_id, RESIDENT_GRID, True)
 
 
 def flatten(places: list[dict], parent: str | None = None, depth: int = 0,

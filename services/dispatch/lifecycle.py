@@ -52,6 +52,8 @@ def created(ticket: dict, destination: "Route", unit_name: str,
         "address": ticket["address"],
         "received_at": clock.parse_iso(ticket["received_at"]),
         "calls": ticket.get("calls") or 1,
+        # the register's card (一号专线, a missed check-in): the handler's, contacts in hand
+        "resident": ticket.get("resident"),
         "routed": False, "route": None,
         "reopen_count": 0, "outcome": None, "resolution": None, "last_note": None,
         "urges": [], "assists": [],
@@ -210,7 +212,8 @@ def may_see_caller(state: dict, actor: dict) -> bool:
 
 def view(state: dict, actor: dict) -> dict:
     """The ticket's state as a caller of get_status sees it, JSON-ready, the caller's
-    phone and room masked unless ``may_see_caller``."""
+    phone and room, and the resident card's phones and room, masked unless
+    ``may_see_caller``."""
     in_full = may_see_caller(state, actor)
     return jsonable({
         "ticket_no": state["ticket_no"],
@@ -227,6 +230,8 @@ def view(state: dict, actor: dict) -> dict:
         "caller_in_full": in_full,  # consoles mask what else they show of the caller alike
         "caller": state["caller"] if in_full else privacy.mask_caller(state["caller"]),
         "address": state["address"] if in_full else privacy.mask_address(state["address"]),
+        "resident": (state.get("resident") if in_full
+                     else privacy.mask_payload(state.get("resident"))),
         "description": state["description"],
         "deadlines": state["deadlines"],
         "met": list(state["met"]),

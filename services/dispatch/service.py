@@ -84,6 +84,18 @@ class DeadlinePolicy(DependencyProvider):
         return self.policy
 
 
+class GridRouting(DependencyProvider):
+    """The categories a resident's ticket goes to the resident's grid for
+    (``ROUTING.grid_categories``), read once at start-up; a bad one stops the start."""
+
+    def setup(self) -> None:
+        self.categories = directory_rules.grid_categories_from(
+            self.container.config.get("ROUTING"))
+
+    def get_dependency(self, worker_ctx) -> frozenset[str]:
+        return self.categories
+
+
 class ConfiguredTimer(Timer):
     """A timer whose interval is a config setting, read when the service starts."""
 
@@ -105,6 +117,7 @@ class DispatchService(AccountRpcs):
 
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
     policy: Policy = DeadlinePolicy()
+    grid_categories: frozenset[str] = GridRouting()
     dispatch = EventDispatcher()
 
     # Reading tickets
@@ -113,11 +126,13 @@ class DispatchService(AccountRpcs):
         """The ticket's state now: ticket_no, state, unit_id, unit_name (the lead unit),
         routed, route, category, kind, priority, urgency, calls (how many people called
         about it), caller, address, description, deadlines in force (accept_by,
-        contact_by, resolve_by), met, warned and overdue [{deadline, due_at}], paused,
+        contact_by, resolve_by), resident (the register's card of the resident the ticket
+        is about, or null), met, warned and overdue [{deadline, due_at}], paused,
         paused_hours, extensions and pauses (requests with their status), urges
         [{at, by, unit_id, note, deadline}], assists [{unit_id, unit_name, status, ...}],
         reopen_count, outcome, resolution, last_note, times, version. The caller's phone
-        and room are masked for staff of units neither leading nor assisting.
+        and room, and the resident's and their contacts' phones and room, are masked for
+        staff of units neither leading nor assisting.
         Raises NotFound."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
@@ -399,8 +414,10 @@ class DispatchService(AccountRpcs):
     # Events
     @on_event("intake", "ticket_created")
     def on_ticket_created(self, event: dict) -> None:
-        """Route a new ticket: dispatched to a unit, or pending at the centre, with deadlines;
-        an answered consultation is closed at once. A redelivery changes nothing."""
+        """Route a new ticket: dispatched to a unit (a resident's ticket of a
+        ROUTING.grid_categories category to the resident's grid), or pending at the centre,
+        with deadlines; an answered consultation is closed at once. A redelivery changes
+        nothing."""
         try:
             # fields a newer intake may add are not ours to refuse
             ticket = TicketSchema(unknown=EXCLUDE).load(event["data"])
@@ -410,7 +427,9 @@ class DispatchService(AccountRpcs):
         if self.store.get(ticket["ticket_no"]) is not None:
             return
         now = clock.now()
-        destination = self._route(ticket["address"], ticket["category"])
+        destination = directory_rules.resident_grid(
+            ticket.get("resident"), ticket["category"], self.grid_categories, self.store.unit
+        ) or self._route(ticket["address"], ticket["category"])
         deadlines = self.policy.deadlines_for(ticket, now)
         state = lifecycle.created(ticket, destination, self._unit_name(destination.unit_id),
                                   deadlines, now, warn_share=self.policy.warn_share,

@@ -7,19 +7,22 @@ from __future__ import annotations
 import datetime as dt
 
 from services.intake.duplicates import Match
+from services.intake.residents import CHECKIN_CHANNEL, REGISTERED_RESIDENT
 from services.shared import clock
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data
 
 
-def priority_of(request: dict) -> tuple[str, list[str]]:
-    """Whether the ticket is answered first, and why. An urgent matter and a welfare check
-    on a resident both go to the front of the queue."""
+def priority_of(request: dict, resident: dict | None = None) -> tuple[str, list[str]]:
+    """Whether the ticket is answered first, and why. An urgent matter, a welfare check on
+    a resident and a caller in the register (一号专线) all go to the front of the queue."""
     reasons = []
     if request["urgency"] == "urgent":
         reasons.append("urgent")
     if request["category"] == "welfare_check":
         reasons.append("welfare_check")
+    if resident is not None:
+        reasons.append(REGISTERED_RESIDENT)
     return ("high" if reasons else "normal"), reasons
 
 
@@ -33,13 +36,14 @@ def channel_actor(channel: str) -> dict:
             "unit_id": None}
 
 
-def receive(request: dict, number: str, received_at: dt.datetime,
-            actor: dict) -> tuple[dict, list[dict]]:
+def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,
+            resident: dict | None = None) -> tuple[dict, list[dict]]:
     """The ticket document for a validated ``request`` numbered ``number`` and received by
     ``actor``, and the events that say so: ``ticket_created``, and ``ticket_answered``
     when answered on the spot. A praise call says ``praise_received`` only, so that
-    dispatch, which routes every created ticket, never sees it."""
-    priority, reasons = priority_of(request)
+    dispatch, which routes every created ticket, never sees it. ``resident``: the card
+    of the register's resident the ticket is about (the caller, or a missed check-in's)."""
+    priority, reasons = priority_of(request, resident)
     answered = bool(request.get("answer"))
     praise = request["kind"] == "praise"
     status = "praise" if praise else "answered" if answered else "received"
@@ -60,9 +64,11 @@ def receive(request: dict, number: str, received_at: dt.datetime,
         "received_at": received_at,
         "calls": 1,
         "praise": request.get("praise") if praise else None,
+        "resident": resident,
         # in the duplicate index: a later call about the same matter merges into it
-        # until dispatch closes it; answered consultations and praise calls never are
-        "candidate": status == "received",
+        # until dispatch closes it; answered consultations, praise calls and welfare
+        # checks on a missed check-in (one ticket per missed check-in) never are
+        "candidate": status == "received" and request["channel"] != CHECKIN_CHANNEL,
         "repeats": [],
     }
     if praise:

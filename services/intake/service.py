@@ -4,25 +4,30 @@ Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` list
 field), ``NotFound``. Both come from ``services.shared.errors``.
 
 Listens to dispatch's ``ticket_closed`` and ``ticket_reopened`` to keep its duplicate
-index: only a ticket still open can take in a repeat call (重复件).
+index: only a ticket still open can take in a repeat call (重复件). Listens to the
+ledger's ``register_changed`` to keep the register's residents by phone (a caller among
+them is answered first, 一号专线), and to callback's ``checkin_missed`` to open an urgent
+welfare check for the resident nobody reached (residents.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
+from marshmallow import EXCLUDE, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from services.intake import duplicates, numbering, reception
+from services.intake import duplicates, numbering, reception, residents
 from services.intake.schemas import TicketRequestSchema
 from services.intake.store import TicketStore
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
 from services.shared.events import on_event
-from services.shared.schemas import load, load_actor
+from services.shared.payloads import CheckinMissedSchema, RegisterChangedSchema
+from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,10 @@ class IntakeService:
         least one; it is numbered, says only ``praise_received`` and is never dispatched
         nor merged.
 
+        A caller whose phone is a resident's in the register (台账) is answered first:
+        ``priority`` high with the reason ``registered_resident`` (一号专线), and the
+        ticket carries the resident's card as ``resident`` (null otherwise).
+
         The same ``external_id`` always returns the ticket first created for it, or the
         one it was merged into, counted once. Raises InvalidRequest, listing every field
         error (a praised ticket_no intake never received among them), with nothing stored
@@ -93,16 +102,9 @@ class IntakeService:
             first = self._merge_repeat(data, received_at, actor)
             if first is not None:
                 return answer(first, merged=True)
-        settings = self.config.get("TICKET_NUMBERS") or {}
-        key = numbering.counter_key(
-            numbering.prefix_for(data["address"]["district"], settings.get("prefixes") or {},
-                                 settings.get("default_prefix") or DEFAULT_PREFIX),
-            received_at,
-        )
-        number = numbering.ticket_no(key, self.store.next_sequence(key))
-        ticket, events = reception.receive(data, number, received_at, actor)
-        stored = self.store.add(ticket, events)
-        outbox.publish_now(self.store.tickets, self.dispatch, stored["_id"])
+        resident = residents.card_for(data["caller"],
+                                      self.store.residents_by_phone(data["caller"]["phone"]))
+        stored = self._receive(data, received_at, actor, resident)
         return answer(stored, merged=False)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -128,9 +130,56 @@ class IntakeService:
         """A reopened ticket takes repeats again."""
         self._index(event, candidate=True)
 
+    @on_event("ledger", "register_changed")
+    def keep_resident(self, event: dict) -> None:
+        """Keep the resident's card, looked up by phone when someone calls, if this version
+        is newer than the one kept; a retired resident is no longer found. An older
+        version or a redelivery changes nothing."""
+        try:
+            changed = RegisterChangedSchema(unknown=EXCLUDE).load(event["data"])
+        except ValidationError as exc:
+            log.error("dropped register_changed %s: %s", event["event_id"], exc.messages)
+            return
+        if not self.store.keep_resident(changed["resident"], changed["version"]):
+            log.info("register_changed %s: resident %s version %s is not newer than ours",
+                     event["event_id"], changed["resident"]["resident_id"], changed["version"])
+
+    @on_event("callback", "checkin_missed")
+    def open_welfare_check(self, event: dict) -> None:
+        """Nobody answered a resident's check-in: open one urgent welfare check
+        (welfare_check, channel checkin) with the resident as caller at their address and
+        their card on it, for dispatch to send to their grid. Never merged; a redelivered
+        event finds the ticket it opened (external_id ``checkin-missed:<event_id>``)."""
+        try:
+            missed = CheckinMissedSchema(unknown=EXCLUDE).load(event["data"])
+        except ValidationError as exc:
+            log.error("dropped checkin_missed %s: %s", event["event_id"], exc.messages)
+            return
+        request = residents.welfare_check(missed, f"checkin-missed:{event['event_id']}")
+        if self.store.by_external_id(request["external_id"]) is not None:
+            return
+        stored = self._receive(request, clock.now(), SYSTEM_ACTOR, missed["resident"])
+        log.info("check-in %s of resident %s missed: welfare check %s", missed["task_id"],
+                 missed["resident_id"], stored["ticket_no"])
+
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
 
     # Helpers
+    def _receive(self, request: dict, received_at: dt.datetime, actor: dict,
+                 resident: dict | None) -> dict:
+        """Number a new ticket in its district, store it with its events and publish them;
+        the ticket stored (the one already made for the same external_id, if any)."""
+        settings = self.config.get("TICKET_NUMBERS") or {}
+        key = numbering.counter_key(
+            numbering.prefix_for(request["address"]["district"], settings.get("prefixes") or {},
+                                 settings.get("default_prefix") or DEFAULT_PREFIX),
+            received_at,
+        )
+        number = numbering.ticket_no(key, self.store.next_sequence(key))
+        ticket, events = reception.receive(request, number, received_at, actor, resident)
+        stored = self.store.add(ticket, events)
+        outbox.publish_now(self.store.tickets, self.dispatch, stored["_id"])
+        return stored
     def _check_praised(self, praised: dict) -> None:
         """A praised ticket must be one intake received, and not itself a praise call."""
         if praised["ticket_no"] is None:

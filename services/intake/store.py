@@ -1,5 +1,6 @@
 """intake's storage: the tickets as received, with the duplicate index kept in them (is
-each still a candidate for repeats to merge into), and the day counters that number them."""
+each still a candidate for repeats to merge into), the day counters that number them, and
+the register's residents as the ledger last said (looked up by phone)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,7 @@ class TicketStore:
         self.db = db
         self.tickets = db["tickets"]
         self.counters = db["counters"]
+        self.residents = db["residents"]
 
     def ensure_indexes(self) -> None:
         # The call's id makes create_ticket idempotent: a second ticket for it cannot exist.
@@ -36,6 +38,8 @@ class TicketStore:
             [("category", ASCENDING), ("candidate", ASCENDING), ("received_at", ASCENDING)],
             name="duplicate_candidates",
         )
+        # A caller's phone finds them in the register.
+        self.residents.create_index([("phones", ASCENDING)], name="phones")
 
     def next_sequence(self, key: str) -> int:
         """The next number of the counter ``key``, allocated atomically."""
@@ -111,3 +115,24 @@ class TicketStore:
              "$push": events.applied(event["event_id"])},
         )
         return result.modified_count == 1
+
+    # The register, as the ledger's events carry it
+    def keep_resident(self, card: dict, version: int) -> bool:
+        """Keep this version of a resident's card if it is newer than the one kept (a
+        retired resident is kept too, with no phone to be found by, so that an older event
+        arriving late cannot bring them back). False for an older or the same version."""
+        phones = [] if card.get("retired") else list(card.get("phones") or [])
+        try:
+            result = self.residents.update_one(
+                {"_id": card["resident_id"], "version": {"$lt": version}},
+                {"$set": {"card": card, "version": version, "phones": phones}},
+                upsert=True)
+        except DuplicateKeyError:  # kept already, at this version or a later one
+            return False
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    def residents_by_phone(self, phone: str | None) -> list[dict]:
+        """The cards of the residents (not retired) who have this phone (E.164)."""
+        if not phone:
+            return []
+        return [doc["card"] for doc in self.residents.find({"phones": phone})]

@@ -184,6 +184,10 @@ SUMMARIES = {
     "assist_released": _assist("协办单位 {unit} 结束协办"),
     "callback_scheduled": _callback_scheduled,
     "callback_completed": _callback_completed,
+    "checkin_scheduled": lambda d: "安排探访电话" + (
+        f": 第{d['attempt']}次" if (d.get("attempt") or 1) > 1 else ""),
+    "checkin_answered": lambda d: _with("探访电话已接通", d.get("note")),
+    "checkin_missed": lambda d: f"探访电话{d.get('attempts') or ''}次未接通, 转网格上门",
 }
 
 
@@ -380,6 +384,14 @@ def as_view(row: dict) -> dict:
     view["assists"] = [{"unit_id": assist["unit_id"], "status": assist["status"]}
                        for assist in sorted(view["assists"], key=lambda a: a["unit_id"] or "")]
     return view
+
+
+def as_listed(row: dict, created: dict | None, latest: dict | None) -> dict:
+    """A ticket as ``tickets`` lists it: ``as_view`` plus ``description`` (from its
+    ticket_created entry, ``created``) and ``summary`` (of its latest entry, ``latest``)."""
+    return {**as_view(row),
+            "description": (created or {}).get("data", {}).get("description"),
+            "summary": summary(latest) if latest else None}
 
 
 # --- one event's whole change to a row: read model and figures ----------------------------

@@ -8,10 +8,13 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.ledger.indicators import GROUPS, INTERVALS
 from services.shared import clock
-from services.shared.schemas import SHORT_TEXT, StrictSchema, Text
+from services.shared.schemas import CATEGORIES, SHORT_TEXT, StrictSchema, Text
 
 RECENT_DEFAULT = 50
 RECENT_MAX = 500
+TICKETS_DEFAULT = 100
+TICKETS_MAX = 500
+TICKET_STATUSES = ("open", "closed")  # closed: the state closed; open: any other
 
 
 class TicketNoSchema(StrictSchema):
@@ -31,7 +34,7 @@ class ShanghaiDay(fields.Field):
             if len(text) == 10:
                 return dt.date.fromisoformat(text)
             moment = clock.local(clock.parse_iso(text))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ValidationError("Not a date or an ISO 8601 time.") from exc
         if moment.time() != dt.time(0):
             raise ValidationError("Indicators count whole days in Shanghai: give a date "
@@ -63,3 +66,35 @@ class IndicatorsSchema(StrictSchema):
 class RecentSchema(StrictSchema):
     limit = fields.Integer(load_default=RECENT_DEFAULT,
                            validate=validate.Range(min=1, max=RECENT_MAX), strict=True)
+
+
+class Instant(fields.Field):
+    """An ISO 8601 time (a naive one is UTC), loaded as an aware UTC datetime."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> dt.datetime:
+        if not isinstance(value, str):
+            raise ValidationError("Not an ISO 8601 time.")
+        try:
+            return clock.parse_iso(value.strip())
+        except (ValueError, OverflowError) as exc:  # overflow: year 1 or 9999 with an offset
+            raise ValidationError("Not an ISO 8601 time.") from exc
+
+
+class TicketsSchema(StrictSchema):
+    """Which tickets to list: received in [start, end), open or closed, or by number."""
+
+    start = Instant(load_default=None, allow_none=True)
+    end = Instant(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(TICKET_STATUSES))
+    limit = fields.Integer(load_default=TICKETS_DEFAULT,
+                           validate=validate.Range(min=1, max=TICKETS_MAX), strict=True)
+    ticket_nos = fields.List(Text(validate=SHORT_TEXT), load_default=None, allow_none=True,
+                             validate=validate.Length(max=TICKETS_MAX))
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             load_default=None, allow_none=True)
+
+    @validates_schema
+    def _check(self, data: dict, **kwargs) -> None:
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("The period must end after it starts.", "end")

@@ -4,20 +4,27 @@ and answers consoles and reports from that record.
 Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
 field), ``NotFound``. Both come from ``services.shared.errors``. Every answer is a read:
 no RPC changes the record.
+
+It also keeps the register of vulnerable residents (台账, register_rpcs.py), whose RPCs
+may also raise IllegalTransition and NotPermitted, and says ``register_changed``.
 """
 from __future__ import annotations
 
 import base64
 import logging
 
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from services.ledger import indicators, record, workbook
 from services.ledger.schemas import (
-    RECENT_DEFAULT, IndicatorsSchema, RecentSchema, TicketNoSchema,
+    RECENT_DEFAULT, TICKETS_DEFAULT, IndicatorsSchema, RecentSchema, TicketNoSchema,
+    TicketsSchema,
 )
+from services.ledger.register_rpcs import RegisterRpcs
 from services.ledger.store import LedgerStore
-from services.shared import clock
+from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
 from services.shared.schemas import load
@@ -50,10 +57,16 @@ def records_every_event(cls):
 
 
 @records_every_event
-class LedgerService:
+class LedgerService(RegisterRpcs):
+    """The register of vulnerable residents (台账) is kept here beside the record, its RPCs
+    in register_rpcs.py; it is the one thing the ledger changes, and says."""
+
     name = "ledger"
 
     store: LedgerStore = Storage(LedgerStore)
+    config = Config()
+    dispatch = EventDispatcher()
+    publish_outbox = outbox.sweep(lambda service: service.store.residents)
 
     def record(self, event: dict) -> None:
         """Append the event to the ledger, then bring its ticket's read model and the
@@ -101,6 +114,30 @@ class LedgerService:
         if row is None:
             raise NotFound(f"ticket {ticket_no}")
         return record.as_view(row)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def tickets(self, start: str | None = None, end: str | None = None,
+                status: str | None = None, limit: int = TICKETS_DEFAULT,
+                ticket_nos: list[str] | None = None,
+                categories: list[str] | None = None) -> list[dict]:
+        """Tickets as ticket_view shows them, plus ``description`` (as received) and
+        ``summary`` (the latest timeline entry's sentence), newest received first: those
+        received in [``start``, ``end``) (ISO 8601 times, either left out for no bound),
+        ``status`` "closed" (state closed) or "open" (any other state), among
+        ``ticket_nos`` when given (unknown numbers left out), of ``categories`` when given
+        (category names as in create_ticket). At most ``limit`` (1–500,
+        default 100). A ticket whose ticket_created the ledger has not recorded yet has no
+        received_at, and so is listed only by number.
+        Raises InvalidRequest (a malformed time or status, a period that does not end after
+        it starts, a limit out of range, an unknown category)."""
+        asked = load(TicketsSchema(), {"start": start, "end": end, "status": status,
+                                       "limit": limit, "ticket_nos": ticket_nos,
+                                       "categories": categories})
+        closed = None if asked["status"] is None else asked["status"] == "closed"
+        listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
+                                           asked["ticket_nos"], asked["categories"],
+                                           asked["limit"])
+        return [record.as_listed(row, created, latest) for row, created, latest in listed]
 
     @rpc(expected_exceptions=EXPECTED)
     def indicators(self, start: str, end: str, group_by: list[str] | None = None,

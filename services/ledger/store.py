@@ -8,18 +8,20 @@ and the facts still to apply (``figures_outbox``). ``figures``: the indicators' 
 buckets, one per (Shanghai day, unit, subdistrict, category), with ``n`` (counters),
 ``hours`` ([{id, h}], resolve hours) and ``applied`` (the ids of the facts applied, which
 makes each fact count once; one day of one unit, place and category bounds it).
-``units``: each unit's name, as dispatch last gave it.
+``units``: each unit's name, as dispatch last gave it. ``residents``: the register of
+vulnerable residents (RegisterStore, below), the one thing the ledger changes.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.ledger import contributions, record
-from services.shared import events
+from services.ledger import contributions, record, register
+from services.shared import events, outbox
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
 # retries, after which the event goes back on the queue (on_event) and comes again.
@@ -38,8 +40,11 @@ class LedgerStore:
         self.tickets = db["tickets"]
         self.figures = db["figures"]
         self.units = db["units"]
+        self.register = RegisterStore(db)  # the register of residents (台账)
+        self.residents = self.register.residents
 
     def ensure_indexes(self) -> None:
+        self.register.ensure_indexes()
         # One seq per ticket: a concurrent writer that read the same last seq fails here.
         self.entries.create_index(
             [("ticket_no", ASCENDING), ("seq", ASCENDING)], unique=True,
@@ -49,6 +54,7 @@ class LedgerStore:
         self.entries.create_index([("occurred_at", ASCENDING)], name="occurred_at")
         self.entries.create_index([("recorded_at", DESCENDING)], name="recorded_at")
         self.figures.create_index([("day", ASCENDING)], name="day")
+        self.tickets.create_index([("received_at", DESCENDING)], name="received_at")
 
     # --- writing ------------------------------------------------------------------------
 
@@ -157,6 +163,39 @@ class LedgerStore:
     def ticket(self, ticket_no: str) -> dict | None:
         return self.tickets.find_one({"_id": ticket_no})
 
+    def listed_tickets(self, start: dt.datetime | None, end: dt.datetime | None,
+                       closed: bool | None, ticket_nos: list[str] | None,
+                       categories: list[str] | None, limit: int) -> list[tuple]:
+        """Read-model rows received in [start, end) (either bound optional), closed or not
+        (None: either), among ``ticket_nos`` and of ``categories`` if given; newest
+        received first, at most ``limit``. Each comes with its ticket_created entry and its
+        latest entry: (row, created, latest)."""
+        query: dict = {}
+        received: dict = {}
+        if start is not None:
+            received["$gte"] = start
+        if end is not None:
+            received["$lt"] = end
+        if received:
+            query["received_at"] = received
+        if closed is not None:
+            query["state"] = "closed" if closed else {"$ne": "closed"}
+        if ticket_nos is not None:
+            query["_id"] = {"$in": list(ticket_nos)}
+        if categories is not None:
+            query["category"] = {"$in": list(categories)}
+        rows = list(self.tickets.find(
+            query, sort=[("received_at", DESCENDING), ("_id", ASCENDING)], limit=limit))
+        numbers = [row["_id"] for row in rows]
+        created = {entry["ticket_no"]: entry for entry in self.entries.find(
+            {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
+        return [(row, created.get(row["_id"]), self.latest_entry(row["_id"])) for row in rows]
+
+    def latest_entry(self, ticket_no: str) -> dict | None:
+        """The ticket's entry last in its timeline's order (occurred_at, then seq)."""
+        return self.entries.find_one({"ticket_no": ticket_no},
+                                     sort=[("occurred_at", DESCENDING), ("seq", DESCENDING)])
+
     def buckets_between(self, first_day: str, end_day: str) -> list[dict]:
         """The indicators' buckets of the Shanghai days in [first_day, end_day)."""
         return list(self.figures.find({"day": {"$gte": first_day, "$lt": end_day}},
@@ -172,3 +211,85 @@ def bucket_id(bucket: dict) -> str:
     """A bucket's _id: its day, unit, subdistrict and category, as JSON text."""
     return json.dumps([bucket["day"], bucket["unit_id"], bucket["subdistrict"],
                        bucket["category"]], ensure_ascii=False)
+
+
+class RegisterStore:
+    """The register of vulnerable residents: ``residents`` (_id = resident_id, see
+    register.py), each with its history, the reads of its card (``views``) and its
+    outbox. Shares the ledger's database; reads unit names from ``units``."""
+
+    READING = {outbox.OUTBOX: 0}                           # a card: all but the outbox
+    LISTING = {outbox.OUTBOX: 0, "history": 0, "views": 0}  # a row of a list
+
+    def __init__(self, db: Database):
+        self.residents = db["residents"]
+        self.units = db["units"]
+
+    def ensure_indexes(self) -> None:
+        # A caller known by phone (intake, agents); matching an imported row by name.
+        self.residents.create_index([("phones", ASCENDING)], name="phones")
+        self.residents.create_index([("name", ASCENDING)], name="name")
+        # Finding by place, from the district down to the room.
+        self.residents.create_index(
+            [(f"address.{level}", ASCENDING) for level in register.ADDRESS_LEVELS],
+            name="address")
+        self.residents.create_index([("grid_unit_id", ASCENDING), ("retired", ASCENDING)],
+                                    name="grid_unit")
+        self.residents.create_index([("living_status", ASCENDING)], name="living_status")
+        self.residents.create_index([("groups", ASCENDING)], name="groups")
+        self.residents.create_index([("retired", ASCENDING)], name="retired")
+
+    def add(self, resident: dict) -> None:
+        """Store a new resident with its first history entry and event (in its outbox)."""
+        self.residents.insert_one(resident)
+
+    def get(self, resident_id: str) -> dict | None:
+        return self.residents.find_one({"_id": resident_id}, self.READING)
+
+    def apply(self, change: register.Change) -> dict | None:
+        """Apply ``change`` if the resident is still the version it was decided on, its
+        history entry and event pushed in the same update. The resident as now stored, or
+        None when someone changed them meanwhile (nothing written)."""
+        return self.residents.find_one_and_update(
+            {"_id": change.resident_id, "version": change.version},
+            {"$set": {**change.fields, "version": change.version + 1},
+             "$push": {"history": change.history, outbox.OUTBOX: change.event}},
+            projection=self.READING, return_document=ReturnDocument.AFTER)
+
+    def viewed(self, resident_ids: list[str], view: dict) -> None:
+        """Record a read of these residents' cards."""
+        if resident_ids:
+            self.residents.update_many({"_id": {"$in": list(resident_ids)}},
+                                       {"$push": {"views": view}})
+
+    def find(self, filters: dict, born_by: str | None, limit: int | None = None) -> list[dict]:
+        """Residents that meet every filter given (phone, place, living_status, group,
+        grid_unit_id, include_retired) and were born on or before ``born_by``, in the
+        order of their addresses, then names."""
+        query: dict = {}
+        if filters.get("phone"):
+            query["phones"] = filters["phone"]
+        for level, name in (filters.get("place") or {}).items():
+            query[f"address.{level}"] = name
+        for name in ("living_status", "grid_unit_id"):
+            if filters.get(name):
+                query[name] = filters[name]
+        if filters.get("group"):
+            query["groups"] = filters["group"]
+        if born_by is not None:
+            query["birth_date"] = {"$ne": None, "$lte": born_by}
+        if not filters.get("include_retired"):
+            query["retired"] = False
+        order = [(f"address.{level}", ASCENDING) for level in register.ADDRESS_LEVELS]
+        cursor = self.residents.find(query, self.LISTING, sort=order + [("name", ASCENDING)])
+        return list(cursor.limit(limit) if limit else cursor)
+
+    def matching(self, names: list[str], phones: list[str], ids: list[str]) -> list[dict]:
+        """Every resident, retired ones too, who has one of these names, phones or ids:
+        those an imported row could be."""
+        either = [{"_id": {"$in": ids}}, {"name": {"$in": names}}, {"phones": {"$in": phones}}]
+        return list(self.residents.find({"$or": either}, self.LISTING))
+
+    def unit_ids_by_name(self) -> dict[str, str]:
+        """Unit ids by the names dispatch gave them, so a sheet may name its 网格 either way."""
+        return {row["name"]: row["_id"] for row in self.units.find()}

@@ -48,7 +48,8 @@ DISPATCH_EVENTS = (
     # joint handling (联勤联动)
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
 )
-CALLBACK_EVENTS = ("callback_scheduled", "callback_completed")
+CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
+                   "checkin_scheduled", "checkin_answered", "checkin_missed")
 LEDGER_EVENTS = ("register_changed",)
 EVENTS_BY_SOURCE = {
     "intake": INTAKE_EVENTS,

@@ -10,8 +10,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.shared import clock
 from services.shared.schemas import (
-    CALLBACK_OUTCOMES, CATEGORIES, CHANNELS, KINDS, PRIORITIES, URGENCIES, AddressSchema,
-    CallerSchema,
+    CALLBACK_OUTCOMES, CATEGORIES, CHANNELS, KINDS, PRIORITIES, SYSTEM_CHANNELS, URGENCIES,
+    AddressSchema, CallerSchema,
 )
 
 
@@ -31,12 +31,61 @@ class Payload(Schema):
         ordered = True
 
 
+# ledger: the register of vulnerable residents (台账)
+LIVING_STATUSES = ("alone", "empty_nest", "with_family")  # 独居, 空巢, 与家人同住
+
+
+class EmergencyContactSchema(Payload):
+    name = fields.String(required=True)
+    relation = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(required=True)  # E.164
+
+
+class CheckinPlanSchema(Payload):
+    """When the callback workers phone the resident to check on them (e.g. every day at
+    10:00 and 15:00, Shanghai time). ``days`` are ISO weekdays, 1 = Monday."""
+
+    days = fields.List(fields.Integer(validate=validate.Range(1, 7)), required=True)
+    times = fields.List(fields.String(), required=True)  # "HH:MM"
+    paused = fields.Boolean(load_default=False)  # hospital stay, travel: kept, not called
+    paused_until = fields.String(allow_none=True, load_default=None)  # ISO date, optional
+
+
+class ResidentCardSchema(Payload):
+    """What the ledger's register says of a resident, as other services may use it: the
+    card a handler sees, and what intake and callback act on."""
+
+    resident_id = fields.String(required=True)
+    name = fields.String(required=True)
+    phones = fields.List(fields.String(), required=True)  # E.164
+    address = fields.Nested(AddressSchema, required=True)
+    birth_date = fields.String(allow_none=True, load_default=None)  # ISO date
+    living_status = fields.String(allow_none=True, load_default=None,
+                                  validate=validate.OneOf(LIVING_STATUSES))
+    groups = fields.List(fields.String(), load_default=list)
+    health_notes = fields.String(allow_none=True, load_default=None)
+    emergency_contacts = fields.List(fields.Nested(EmergencyContactSchema), load_default=list)
+    grid_unit_id = fields.String(allow_none=True, load_default=None)
+    grid_worker = fields.String(allow_none=True, load_default=None)
+    checkin_plan = fields.Nested(CheckinPlanSchema, allow_none=True, load_default=None)
+    retired = fields.Boolean(load_default=False)  # kept in the record, no longer served
+
+
+class RegisterChangedSchema(Payload):
+    """A resident was added, changed or retired: ``resident`` is the card as it now is."""
+
+    change = fields.String(required=True, validate=validate.OneOf(("added", "changed", "retired")))
+    resident = fields.Nested(ResidentCardSchema, required=True)
+    version = fields.Integer(required=True)  # consumers keep the highest version they saw
+
+
+
 # intake
 class TicketSchema(Payload):
     """A ticket as received: ``ticket_created`` data and ``intake.get_ticket``'s answer."""
 
     ticket_no = fields.String(required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS + SYSTEM_CHANNELS))
     caller = fields.Nested(CallerSchema, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
@@ -54,6 +103,9 @@ class TicketSchema(Payload):
     received_at = Time(required=True)
     calls = fields.Integer(load_default=1)  # calls about this matter, repeats merged in included
     praise = fields.Dict(allow_none=True, load_default=None)  # {ticket_no, unit_id} of a praise call
+    # the caller found in the register (一号专线), or the resident a missed check-in is about:
+    # the card the handler sees, emergency contacts in hand
+    resident = fields.Nested(ResidentCardSchema, allow_none=True, load_default=None)
 
 
 class TicketAnsweredSchema(Payload):
@@ -234,6 +286,33 @@ class CallbackScheduledSchema(Payload):
     due_at = Time(required=True)
 
 
+class CheckinScheduledSchema(Payload):
+    """A check-in call on a resident's plan (定时探访电话), due at ``due_at``."""
+
+    task_id = fields.String(required=True)
+    resident_id = fields.String(required=True)
+    attempt = fields.Integer(required=True)
+    due_at = Time(required=True)
+
+
+class CheckinAnsweredSchema(Payload):
+    task_id = fields.String(required=True)
+    resident_id = fields.String(required=True)
+    attempt = fields.Integer(required=True)
+    note = fields.String(allow_none=True, load_default=None)
+    worker_id = fields.String(required=True)
+
+
+class CheckinMissedSchema(Payload):
+    """Nobody answered a check-in after the last try: intake opens an urgent welfare check."""
+
+    task_id = fields.String(required=True)
+    resident_id = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    planned_for = Time(required=True)  # the check-in time on the plan
+    resident = fields.Nested(ResidentCardSchema, required=True)
+
+
 class CallbackCompletedSchema(Payload):
     task_id = fields.String(required=True)
     outcome = fields.String(required=True, validate=validate.OneOf(CALLBACK_OUTCOMES))
@@ -241,54 +320,6 @@ class CallbackCompletedSchema(Payload):
     attempt = fields.Integer(required=True)
     final = fields.Boolean(required=True)  # false: unreachable, another try is scheduled
     worker_id = fields.String(required=True)
-
-
-# ledger: the register of vulnerable residents (台账)
-LIVING_STATUSES = ("alone", "empty_nest", "with_family")  # 独居, 空巢, 与家人同住
-
-
-class EmergencyContactSchema(Payload):
-    name = fields.String(required=True)
-    relation = fields.String(allow_none=True, load_default=None)
-    phone = fields.String(required=True)  # E.164
-
-
-class CheckinPlanSchema(Payload):
-    """When the callback workers phone the resident to check on them (e.g. every day at
-    10:00 and 15:00, Shanghai time). ``days`` are ISO weekdays, 1 = Monday."""
-
-    days = fields.List(fields.Integer(validate=validate.Range(1, 7)), required=True)
-    times = fields.List(fields.String(), required=True)  # "HH:MM"
-    paused = fields.Boolean(load_default=False)  # hospital stay, travel: kept, not called
-    paused_until = fields.String(allow_none=True, load_default=None)  # ISO date, optional
-
-
-class ResidentCardSchema(Payload):
-    """What the ledger's register says of a resident, as other services may use it: the
-    card a handler sees, and what intake and callback act on."""
-
-    resident_id = fields.String(required=True)
-    name = fields.String(required=True)
-    phones = fields.List(fields.String(), required=True)  # E.164
-    address = fields.Nested(AddressSchema, required=True)
-    birth_date = fields.String(allow_none=True, load_default=None)  # ISO date
-    living_status = fields.String(allow_none=True, load_default=None,
-                                  validate=validate.OneOf(LIVING_STATUSES))
-    groups = fields.List(fields.String(), load_default=list)
-    health_notes = fields.String(allow_none=True, load_default=None)
-    emergency_contacts = fields.List(fields.Nested(EmergencyContactSchema), load_default=list)
-    grid_unit_id = fields.String(allow_none=True, load_default=None)
-    grid_worker = fields.String(allow_none=True, load_default=None)
-    checkin_plan = fields.Nested(CheckinPlanSchema, allow_none=True, load_default=None)
-    retired = fields.Boolean(load_default=False)  # kept in the record, no longer served
-
-
-class RegisterChangedSchema(Payload):
-    """A resident was added, changed or retired: ``resident`` is the card as it now is."""
-
-    change = fields.String(required=True, validate=validate.OneOf(("added", "changed", "retired")))
-    resident = fields.Nested(ResidentCardSchema, required=True)
-    version = fields.Integer(required=True)  # consumers keep the highest version they saw
 
 
 EVENT_SCHEMAS: dict[str, type[Payload]] = {
@@ -318,6 +349,9 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "register_changed": RegisterChangedSchema,
     "callback_scheduled": CallbackScheduledSchema,
     "callback_completed": CallbackCompletedSchema,
+    "checkin_scheduled": CheckinScheduledSchema,
+    "checkin_answered": CheckinAnsweredSchema,
+    "checkin_missed": CheckinMissedSchema,
 }
 
 

@@ -13,6 +13,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from services.shared.errors import InvalidRequest
 
 CHANNELS = ("hotline", "wechat", "app", "web", "walk_in")
+# Tickets the system opens itself, never asked for by a caller: a missed check-in.
+SYSTEM_CHANNELS = ("checkin",)
 KINDS = ("consult", "help", "complaint", "report", "suggestion", "praise")
 CATEGORIES = (
     "home_repair", "street_light", "building_safety", "elevator", "veteran_services",
@@ -124,7 +126,7 @@ def load_actor(actor: Any) -> dict:
 
 
 __all__ = [
-    "CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
+    "CHANNELS", "SYSTEM_CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "Text", "Phone", "normalise_phone", "StrictSchema",
     "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
     "EXCLUDE",

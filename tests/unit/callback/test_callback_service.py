@@ -1,12 +1,12 @@
 import datetime as dt
 
 import pytest
+from callback_support import shanghai
 from nameko.testing.services import worker_factory
 
 from services.callback import tasks
 from services.callback.dialers import ScriptedDialer
 from services.callback.service import CallbackService
-from services.callback.store import TaskStore
 from services.callback.worker import CallbackWorker
 from services.shared import clock, outbox
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
@@ -30,17 +30,6 @@ def resolved(ticket_no="YP20261123-0001", phone="13812345678", name="王阿姨",
     if at is not None:
         event["occurred_at"] = clock.iso(at)
     return event
-
-
-def shanghai(text):
-    return dt.datetime.fromisoformat(text).replace(tzinfo=clock.SHANGHAI).astimezone(clock.UTC)
-
-
-@pytest.fixture
-def store(database):
-    store = TaskStore(database("callback"))
-    store.ensure_indexes()
-    return store
 
 
 @pytest.fixture
@@ -145,8 +134,9 @@ def test_claims_hand_out_the_earliest_due_task_once(service, store):
 
     assert (one["task_id"], two["task_id"]) == (second["_id"], first["_id"])
     assert service.claim("w3") is None  # the third is not due yet
-    assert set(one) == {"task_id", "ticket_no", "kind", "phone", "caller_name", "attempt",
-                        "due_at", "lease_until"}
+    assert set(one) == {"task_id", "ticket_no", "kind", "resident_id", "planned_for", "phone",
+                        "caller_name", "attempt", "due_at", "lease_until"}
+    assert (one["kind"], one["resident_id"], one["planned_for"]) == ("callback", None, None)
     assert (one["phone"], one["caller_name"], one["attempt"]) == (PHONE, "王阿姨", 1)
     held = store.get(second["_id"])
     assert (held["status"], held["claimed_by"]) == ("claimed", "w1")
@@ -298,6 +288,9 @@ def test_refused_reports_change_nothing_and_say_nothing(service, store):
         service.complete("no-such-task", "w1", "satisfied")
     with pytest.raises(InvalidRequest) as raised:
         service.complete(task["_id"], "w1", "delighted")
+    assert "outcome" in raised.value.errors
+    with pytest.raises(InvalidRequest) as raised:  # a check-in's word, not a rating
+        service.complete(task["_id"], "w1", "answered")
     assert "outcome" in raised.value.errors
     with pytest.raises(InvalidRequest):
         service.complete(task["_id"], None, "satisfied")

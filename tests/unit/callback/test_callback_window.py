@@ -1,16 +1,12 @@
 import datetime as dt
 
 import pytest
+from callback_support import shanghai
 
 from services.callback.window import CallingWindow, calling_window, is_open, next_call_time
 from services.shared import clock
 
 DAYTIME = {"start": "09:00", "end": "20:00"}
-
-
-def shanghai(text):
-    """An aware UTC instant from Shanghai wall-clock text."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=clock.SHANGHAI).astimezone(clock.UTC)
 
 
 def test_inside_the_window_the_call_is_placed_at_once():

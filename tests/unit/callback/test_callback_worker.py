@@ -115,3 +115,15 @@ def test_main_refuses_a_scripted_dialer_without_a_script():
 def test_dial_results_are_callback_outcomes():
     with pytest.raises(ValueError):
         DialResult("hung_up")
+
+
+def test_a_check_in_is_called_like_a_callback_and_logged_by_its_resident(caplog):
+    caplog.set_level(logging.INFO)
+    checkin = {**task("c1", phone="+8613800000002"), "kind": "checkin", "ticket_no": None,
+               "resident_id": "r-0001", "planned_for": "2026-11-23T02:00:00.000Z"}
+    rpc = FakeCallback(checkin)
+
+    assert CallbackWorker(rpc, SCRIPT, "w1").work_once() is True
+
+    assert rpc.completed == [("c1", "w1", "unreachable", "scripted: attempt 1")]
+    assert "check-in of resident r-0001" in caplog.text and "ticket None" not in caplog.text

@@ -81,6 +81,15 @@ DEFAULT_DATA = {
                                    "due_at": "2026-11-23T08:00:00.000Z"},
     "callback_completed": lambda: {"task_id": "task-1", "outcome": "satisfied", "note": None,
                                    "attempt": 1, "final": True, "worker_id": "worker-1"},
+    "checkin_scheduled": lambda: {"task_id": "checkin-1", "resident_id": "r-1", "attempt": 1,
+                                  "due_at": "2026-11-23T02:00:00.000Z"},
+    "checkin_answered": lambda: {"task_id": "checkin-1", "resident_id": "r-1", "attempt": 1,
+                                 "note": None, "worker_id": "worker-1"},
+    "checkin_missed": lambda: {"task_id": "checkin-2", "resident_id": "r-1", "attempts": 3,
+                               "planned_for": "2026-11-23T07:00:00.000Z",
+                               "resident": {"resident_id": "r-1", "name": "孙奶奶",
+                                            "phones": ["+8613800000009"],
+                                            "address": {"district": "普陀区"}}},
 }
 
 

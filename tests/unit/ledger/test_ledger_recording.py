@@ -23,6 +23,8 @@ LIFE = [  # every event type of the contract, in an order they may happen in
     ("ticket_returned", {}), ("ticket_resolved", {}), ("callback_scheduled", {}),
     ("callback_completed", {"outcome": "unsatisfied"}), ("ticket_reopened", {}),
     ("ticket_closed", {}), ("praise_received", {}),
+    # check-ins concern residents, not tickets; the ledger records them all the same
+    ("checkin_scheduled", {}), ("checkin_answered", {}), ("checkin_missed", {}),
 ]
 
 

@@ -1,0 +1,370 @@
+"""ledger's RPCs for the register of vulnerable residents (台账). Mixed into LedgerService,
+which gives ``store``, ``config`` (REGISTER.groups: more groups, code: Chinese word) and
+``dispatch`` (register_changed goes out through each resident's outbox).
+
+Every RPC takes ``actor`` = {id, name, role, unit_id}. Who may: admins anything, anywhere;
+unit staff the residents of their own grid unit (``grid_unit_id``); dispatchers and
+supervisors read; agents only look a caller up by phone. Every read of a card is recorded
+in the resident's ``views``. Errors a caller may see (``services.shared.errors``):
+InvalidRequest (``errors`` lists every field), NotFound, IllegalTransition, NotPermitted.
+A refused call changes nothing and says nothing.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any, Callable
+
+from nameko.rpc import rpc
+
+from services.ledger import register, register_import, register_sheets
+from services.ledger.register_schemas import (
+    BirthdaysArgs, ChangeArgs, FilterArgs, FindArgs, ImportArgs, PauseArgs, ResidentIdArgs,
+    ResidentSchema, ResumeArgs, RetireArgs,
+)
+from services.ledger.store import LedgerStore
+from services.shared import clock, outbox
+from services.shared.errors import (
+    EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
+)
+from services.shared.schemas import load, load_actor
+
+# A step that loses a race is decided again on the resident as the winner left them.
+STEP_ATTEMPTS = 3
+EXPORT_MAX = 100_000
+STALE = "导入时该人员已被他人修改，请重新预览后导入"
+
+
+class RegisterRpcs:
+    store: LedgerStore
+    config: Any
+    dispatch: Callable
+
+    # Changing the register
+    @rpc(expected_exceptions=EXPECTED)
+    def add_resident(self, resident: dict, actor: dict) -> dict:
+        """Add a resident: ``name``, ``address`` {district required, subdistrict, community,
+        estate, building, room, detail}; optional ``phones`` (any Chinese way of writing
+        them, kept in E.164), ``birth_date`` (YYYY-MM-DD), ``living_status`` (alone,
+        empty_nest, with_family), ``groups`` (retired_cadre, low_income, childless, veteran,
+        disabled, and those of REGISTER.groups), ``health_notes``, ``hobbies``,
+        ``emergency_contacts`` [{name, relation, phone}], ``grid_unit_id`` (unit staff's
+        own unit when they leave it out), ``grid_worker``, ``checkin_plan`` {days (1 =
+        Monday … 7), times ["HH:MM"]}, ``consent_notes``. Says register_changed (added).
+        Returns the card (get_resident's answer). Raises InvalidRequest, NotPermitted
+        (another unit's register), IllegalTransition (the same person, by name and phone or
+        name and room, is in the register already: the message names them)."""
+        actor = load_actor(actor)
+        fields = load(ResidentSchema(known_groups=self._groups()), resident)
+        if fields["grid_unit_id"] is None and actor["role"] == "unit_staff":
+            fields["grid_unit_id"] = actor["unit_id"]
+        register.check_edit(actor, fields["grid_unit_id"])
+        twin = self._twin(fields)
+        if twin is not None:
+            raise IllegalTransition(f"{fields['name']} is in the register already as "
+                                    f"{twin['_id']}; change that entry instead")
+        now = clock.now()
+        added = register.new_resident(register.new_resident_id(), fields, actor, now)
+        self.store.register.add(added)
+        outbox.publish_now(self.store.residents, self.dispatch, added["_id"])
+        return register.as_card(self._resident(added["_id"]), register.today(now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_resident(self, resident_id: str, changes: dict, actor: dict,
+                        version: int | None = None) -> dict:
+        """Change some of a resident's fields (any of add_resident's; a field given
+        replaces the whole of it, an address or a list included). ``version`` is the
+        card's version as the editor read it. A new check-in timetable keeps the plan
+        paused if it was. Says register_changed (changed) with the fields' old and new
+        values in the history; changing nothing says nothing. Returns the card. Raises
+        InvalidRequest (nothing to change, a bad field, no version), NotFound,
+        NotPermitted (another unit's resident; unit staff handing a resident to another
+        unit), IllegalTransition (someone changed the resident since ``version``; the
+        resident is retired)."""
+        actor = load_actor(actor)
+        args = load(ChangeArgs(), {"resident_id": resident_id, "version": version})
+        fields = load(ResidentSchema(known_groups=self._groups()), changes,
+                      partial=register.RESIDENT_FIELDS)
+        if not fields:
+            raise InvalidRequest({"changes": ["Nothing to change."]})
+        resident = self._resident(args["resident_id"])
+        register.check_edit(actor, resident.get("grid_unit_id"))
+        if resident["version"] != args["version"]:
+            raise IllegalTransition(f"resident {resident['_id']} was changed since version "
+                                    f"{args['version']} (now {resident['version']}); read it again")
+        now = clock.now()
+        change = register.changed(resident, fields, actor, now)
+        if change is None:
+            return register.as_card(resident, register.today(now))
+        stored = self.store.register.apply(change)
+        if stored is None:
+            raise IllegalTransition(f"resident {resident['_id']} was changed meanwhile; "
+                                    f"read it again")
+        outbox.publish_now(self.store.residents, self.dispatch, resident["_id"])
+        return register.as_card(stored, register.today(now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def retire_resident(self, resident_id: str, actor: dict, reason: str | None = None) -> dict:
+        """Retire a resident (moved away, passed away, in residential care): kept in the
+        register and its history, no longer listed (unless include_retired) or called.
+        ``reason`` required. Says register_changed (retired). Returns the card. Raises
+        InvalidRequest, NotFound, NotPermitted, IllegalTransition (retired already)."""
+        actor = load_actor(actor)
+        args = load(RetireArgs(), {"resident_id": resident_id, "reason": reason})
+        return self._step(args["resident_id"], lambda resident, now: register.retired(
+            resident, actor, args["reason"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pause_checkins(self, resident_id: str, actor: dict, until: str | None = None,
+                       reason: str | None = None) -> dict:
+        """Pause a resident's check-in calls (a hospital stay, travel) with the plan kept:
+        ``until`` the last day without calls (YYYY-MM-DD; after it the plan counts as
+        active again), or none until resume_checkins; ``reason`` required. Says
+        register_changed (changed). Returns the card. Raises InvalidRequest, NotFound,
+        NotPermitted, IllegalTransition (no plan, paused already, ``until`` past, retired)."""
+        actor = load_actor(actor)
+        args = load(PauseArgs(), {"resident_id": resident_id, "until": until, "reason": reason})
+        until_day = dt.date.fromisoformat(args["until"]) if args["until"] else None
+        return self._step(args["resident_id"], lambda resident, now: register.checkins_paused(
+            resident, actor, until_day, args["reason"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resume_checkins(self, resident_id: str, actor: dict, reason: str | None = None) -> dict:
+        """Resume paused check-in calls on the plan as it was. Says register_changed
+        (changed). Returns the card. Raises InvalidRequest, NotFound, NotPermitted,
+        IllegalTransition (not paused, retired)."""
+        actor = load_actor(actor)
+        args = load(ResumeArgs(), {"resident_id": resident_id, "reason": reason})
+        return self._step(args["resident_id"], lambda resident, now: register.checkins_resumed(
+            resident, actor, args["reason"], now))
+
+    # Reading the register
+    @rpc(expected_exceptions=EXPECTED)
+    def get_resident(self, resident_id: str, actor: dict) -> dict:
+        """A resident's card: resident_id, name, phones, address, birth_date, age (today,
+        in Shanghai), birthday (MM-DD), living_status, groups, health_notes, hobbies,
+        emergency_contacts, grid_unit_id, grid_worker, checkin_plan {days, times, paused,
+        paused_until}, checkin_status (null, active, paused), consent_notes, retired,
+        retired_at, retired_reason, created_at, changed_at, version, history [{at, action
+        (added, changed, retired, checkins_paused, checkins_resumed), actor, changes
+        {field: {from, to}}, reason, batch_id, version}], views (the latest reads of the
+        card, newest first, this one included: {at, actor, via}) and view_count. This read
+        is recorded. Raises InvalidRequest, NotFound, NotPermitted (agents; another unit's
+        staff)."""
+        actor = load_actor(actor)
+        args = load(ResidentIdArgs(), {"resident_id": resident_id})
+        resident = self._resident(args["resident_id"])
+        register.check_read(actor, resident)
+        now = clock.now()
+        self.store.register.viewed([resident["_id"]], register.view(actor, now, "card"))
+        return register.as_card(self._resident(resident["_id"]), register.today(now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def find_residents(self, actor: dict, phone: str | None = None, place: str | None = None,
+                       living_status: str | None = None, group: str | None = None,
+                       min_age: int | None = None, grid_unit_id: str | None = None,
+                       include_retired: bool = False,
+                       limit: int = 1000) -> list[dict]:
+        """Residents meeting every filter given, in address order: ``phone`` (however
+        written), ``place`` (a path from the district down, "杨浦区/殷行街道/开鲁新村"),
+        ``living_status``, ``group``, ``min_age`` (at least this old today),
+        ``grid_unit_id``; retired ones only with ``include_retired``; at most ``limit``
+        (1–5000, default 1000). Each: resident_id, name, phones, address, birth_date, age,
+        birthday, living_status, groups, grid_unit_id, grid_worker, checkin_plan,
+        checkin_status, retired, version (no health notes, contacts or history: those are on
+        the card). Unit staff get their own unit's residents; agents must give a phone and
+        nothing else, and their look-up is recorded in each found resident's views.
+        Raises InvalidRequest (an unknown group among them), NotPermitted."""
+        actor = load_actor(actor)
+        asked = load(FindArgs(), {
+            "phone": phone, "place": place, "living_status": living_status, "group": group,
+            "min_age": min_age, "grid_unit_id": grid_unit_id,
+            "include_retired": include_retired, "limit": limit})
+        found, day = self._find(actor, asked)
+        if register.phone_lookup(actor):
+            self.store.register.viewed([resident["_id"] for resident in found],
+                                       register.view(actor, clock.now(), "phone_lookup"))
+        return [register.as_row(resident, day) for resident in found]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def birthdays(self, grid_unit_id: str, start: str | None = None, days: int = 7,
+                  actor: dict | None = None) -> list[dict]:
+        """The unit's residents whose birthday falls in the ``days`` (1–366, default 7)
+        from ``start`` (YYYY-MM-DD, default today in Shanghai), in date order: find's row
+        plus ``birthday_on`` (the date it falls on) and ``turns`` (the age reached).
+        29 February is kept on the 28th in common years. Retired residents are left out.
+        Raises InvalidRequest (``actor`` is required), NotPermitted."""
+        actor = load_actor(actor)
+        args = load(BirthdaysArgs(), {"grid_unit_id": grid_unit_id, "start": start,
+                                      "days": days})
+        scope = register.find_scope(actor, {"grid_unit_id": args["grid_unit_id"]})
+        day = register.today(clock.now())
+        first = dt.date.fromisoformat(args["start"]) if args["start"] else day
+        residents = self.store.register.find(scope, None)
+        return [{**register.as_row(found["resident"], day), "birthday_on": found["date"],
+                 "turns": found["turns"]}
+                for found in register.birthdays_between(residents, first, args["days"])]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_words(self, actor: dict) -> dict:
+        """The register's vocabulary for forms and filters: {living_statuses: {code: 中文},
+        groups: {code: 中文}} (groups: the built-in five and REGISTER.groups)."""
+        load_actor(actor)
+        return register.words(self._configured_groups())
+
+    # Excel in, Excel out
+    @rpc(expected_exceptions=EXPECTED)
+    def register_template(self) -> dict:
+        """The blank register to fill in: {filename, content_base64}, an .xlsx whose first
+        sheet has the columns import_register reads (姓名, 联系电话, 区, 街道, 社区, 小区,
+        楼栋, 室, 出生日期, 居住状态, 人员类别, 健康状况, 兴趣爱好, 紧急联系人, 联系人关系,
+        联系人电话, 网格, 网格员, 探访计划, 备注/同意情况, 台账编号) and a second, 填写说明,
+        explaining each."""
+        return _file("register_template.xlsx", register_sheets.template(self._groups()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_register(self, content_base64: str, filename: str, actor: dict,
+                        dry_run: bool = True, rows: list[int] | None = None,
+                        batch_id: str | None = None) -> dict:
+        """Import a register kept in Excel (.xlsx) or CSV (UTF-8 or GBK) in the template's
+        columns (a title above the header, unknown columns and blank rows are fine).
+        Each row is decided: ``add`` (a new resident), ``change`` (a resident of the
+        register, found by 台账编号, name and phone, or name and room), ``unchanged``, or
+        ``refused`` with the reasons in Chinese (missing name or district, unreadable
+        phone, date, living status, group or plan, a row repeating an earlier one, a
+        resident of another unit, a retired one…). With ``dry_run`` (the default) nothing
+        is written. Otherwise the add and change rows are applied in one go, each history
+        entry naming the import's ``batch_id`` (given, or made), each saying
+        register_changed; importing the same file again finds every row unchanged.
+        ``rows`` [first, last] imports only those sheet rows (the command line imports a
+        large file in chunks). Returns {filename, dry_run, batch_id, columns,
+        ignored_columns, counts {add, change, unchanged, refused}, rows [{row, name,
+        action, reasons, resident_id, changes {field: {from, to}}, changed_columns}]}.
+        Raises InvalidRequest (not base64, not a register file: no 姓名 header, .xls),
+        NotPermitted (only admins and unit staff import; unit staff only rows of their
+        own unit, which a blank 网格 means)."""
+        actor = load_actor(actor)
+        args = load(ImportArgs(), {"content_base64": content_base64, "filename": filename,
+                                   "dry_run": dry_run, "rows": rows, "batch_id": batch_id})
+        if actor["role"] not in register_import.IMPORTERS:
+            raise NotPermitted("only admins and unit staff import a register")
+        groups = self._groups()
+        sheet = self._sheet(args, groups)
+        now = clock.now()
+        plans = register_import.plan(
+            sheet, self.store.register.matching(*register_import.lookups(sheet)), actor, groups)
+        if args["rows"]:
+            first, last = args["rows"]
+            plans = [decision for decision in plans if first <= decision.row <= last]
+        batch = None
+        if not args["dry_run"]:
+            batch = args["batch_id"] or register_import.new_batch_id(now)
+            for decision in plans:
+                self._apply_row(decision, actor, now, batch)
+        return register_import.report(plans, sheet, args["filename"], args["dry_run"], batch)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_register(self, actor: dict, grid_unit_id: str | None = None,
+                        place: str | None = None, living_status: str | None = None,
+                        group: str | None = None, min_age: int | None = None) -> dict:
+        """The register (a unit's, for unit staff) as an .xlsx in the template's columns,
+        filtered as find_residents: {filename, content_base64}. Importing it back changes
+        nothing. Retired residents are left out. Each exported card's read is recorded.
+        Raises InvalidRequest, NotPermitted (agents)."""
+        actor = load_actor(actor)
+        asked = load(FilterArgs(), {"grid_unit_id": grid_unit_id, "place": place,
+                                    "living_status": living_status, "group": group,
+                                    "min_age": min_age})
+        found, day = self._find(actor, {**asked, "limit": EXPORT_MAX})
+        ids = [resident["_id"] for resident in found]
+        self.store.register.viewed(ids, register.view(actor, clock.now(), "export"))
+        scope = register.find_scope(actor, asked).get("grid_unit_id") or "all"
+        return _file(f"register_{scope}_{day.isoformat()}.xlsx",
+                     register_sheets.workbook(found, self._groups()))
+
+    # Shared by the entrypoints
+    def _configured_groups(self) -> dict:
+        settings = self.config.get("REGISTER") if isinstance(self.config, dict) else None
+        return (settings or {}).get("groups") or {}
+
+    def _groups(self) -> dict[str, str]:
+        return register.group_words(self._configured_groups())
+
+    def _resident(self, resident_id: str) -> dict:
+        resident = self.store.register.get(resident_id)
+        if resident is None:
+            raise NotFound(f"resident {resident_id}")
+        return resident
+
+    def _twin(self, fields: dict) -> dict | None:
+        """A resident in the register (not retired) who is the same person as ``fields``."""
+        keys = register.match_keys(fields)
+        for resident in self.store.register.matching([fields["name"]], fields["phones"], []):
+            if not resident.get("retired") and keys & register.match_keys(resident):
+                return resident
+        return None
+
+    def _find(self, actor: dict, asked: dict) -> tuple[list[dict], dt.date]:
+        scope = register.find_scope(actor, asked)
+        if scope.get("group") and scope["group"] not in self._groups():
+            raise InvalidRequest({"group": [f"Unknown group; known: "
+                                            f"{', '.join(self._groups())}."]})
+        day = register.today(clock.now())
+        born_by = register.latest_birth_date(scope["min_age"], day) \
+            if scope.get("min_age") is not None else None
+        return self.store.register.find(scope, born_by, scope.get("limit")), day
+
+    def _step(self, resident_id: str, decide: Callable[[dict, dt.datetime], register.Change]
+              ) -> dict:
+        """Decide a step on the resident as read and write it if nobody changed them
+        meanwhile; otherwise decide again on what they left. Returns the card."""
+        for _ in range(STEP_ATTEMPTS):
+            now = clock.now()
+            stored = self.store.register.apply(decide(self._resident(resident_id), now))
+            if stored is not None:
+                outbox.publish_now(self.store.residents, self.dispatch, resident_id)
+                return register.as_card(stored, register.today(now))
+        raise IllegalTransition(f"resident {resident_id} keeps changing; read it again")
+
+    def _sheet(self, args: dict, groups: dict[str, str]) -> register_sheets.Sheet:
+        try:
+            content = base64.b64decode(args["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest({"content_base64": ["Not base64."]}) from None
+        try:
+            return register_sheets.read(
+                content, args["filename"], unit_ids=self.store.register.unit_ids_by_name(),
+                group_codes={word: code for code, word in groups.items()},
+                today=register.today(clock.now()))
+        except register_sheets.SheetError as exc:
+            raise InvalidRequest({"content_base64": [str(exc)]}) from None
+
+    def _apply_row(self, decision: register_import.RowPlan, actor: dict, now: dt.datetime,
+                   batch: str) -> None:
+        """Write what the plan decided for one row; a row overtaken by another change
+        since the plan was made is refused, and nothing of it written."""
+        if decision.action == register_import.ADD:
+            added = register.new_resident(register.new_resident_id(), decision.fields, actor,
+                                          now, batch)
+            self.store.register.add(added)
+            outbox.publish_now(self.store.residents, self.dispatch, added["_id"])
+            decision.resident_id = added["_id"]
+            return
+        if decision.action != register_import.CHANGE:
+            return
+        resident = self.store.register.get(decision.resident_id)
+        try:
+            change = None if resident is None or resident["version"] != decision.version else \
+                register.changed(resident, decision.fields, actor, now, batch)
+        except (NotPermitted, IllegalTransition) as exc:
+            decision.refuse(str(exc))
+            return
+        if change is None or self.store.register.apply(change) is None:
+            decision.refuse(STALE)
+            return
+        outbox.publish_now(self.store.residents, self.dispatch, decision.resident_id)
+
+
+def _file(filename: str, content: bytes) -> dict:
+    return {"filename": filename, "content_base64": base64.b64encode(content).decode("ascii")}
