@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration broker install clean-data
+.PHONY: run test unit integration browser broker chromium install clean-data
 
 install: $(STAMP)
 
@@ -18,13 +18,21 @@ $(STAMP): requirements.lock pyproject.toml
 broker:
 	@deploy/broker.sh
 
+chromium:
+	@deploy/chromium.sh
+
 ## The whole system on this machine: RabbitMQ, the four services, a callback worker, demo data.
 run: install broker
 	$(BIN)/python deploy/single_machine.py
 
-## The whole suite: unit tests, then the services together against RabbitMQ.
-test: install broker
+## The whole suite: unit tests, the services together against RabbitMQ, then the console
+## in a real browser (its own pytest process: playwright must not run under eventlet).
+test: install broker chromium
 	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q --browser tests/browser
+
+browser: install broker chromium
+	$(BIN)/pytest -q --browser tests/browser
 
 unit: install
 	$(BIN)/pytest -q tests/unit

@@ -1,5 +1,6 @@
 """The whole system on one machine, each part its own OS process, as in production:
-the four services (``nameko run``), one automated callback worker, then the demo data.
+the four services (``nameko run``), one automated callback worker, the console (gunicorn,
+http://127.0.0.1:8000/ unless CONSOLE_BIND says otherwise), then the demo data.
 
     python deploy/single_machine.py            # what `make run` does
     python deploy/single_machine.py --no-demo  # start empty
@@ -10,12 +11,17 @@ stops every part cleanly.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo")]
@@ -24,11 +30,13 @@ SERVICES = ("intake", "dispatch", "callback", "ledger")
 DEFAULTS = {
     "AMQP_URI": "pyamqp://guest:guest@localhost:5672/",
     "MONGO_URI": "litemongo:var/data",
+    "CONSOLE_BIND": "127.0.0.1:8000",
 }
+DEMO_USERS = ROOT / "deploy" / "demo" / "users.yml"
 
 
-def start(name: str, command: list[str], env: dict) -> subprocess.Popen:
-    log_dir = ROOT / "var" / "log"
+def start(name: str, command: list[str], env: dict,
+          log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"{name}.log", "ab")
     # Own session: Ctrl-C reaches this launcher only, which then stops each part in order.
@@ -43,6 +51,9 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
 
     from services.shared.errors import HotlineError
 
+    # Probing services not yet up leaves publisher confirms in flight when the proxy closes;
+    # py-amqp warns of each one, which says nothing to a person starting the system.
+    logging.getLogger("amqp").setLevel(logging.ERROR)
     probes = {
         "intake": lambda rpc: rpc.intake.get_ticket("READY-0000"),
         "dispatch": lambda rpc: rpc.dispatch.route({"district": "-"}, "other",
@@ -72,8 +83,77 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
         raise SystemExit(f"run: {', '.join(sorted(waiting))} did not answer; see var/log/")
 
 
+def start_services(env: dict, log_dir: Path = ROOT / "var" / "log") -> dict[str, subprocess.Popen]:
+    """The four services, each its own ``nameko run``; returns once every one answers."""
+    bin_dir = Path(sys.executable).parent
+    parts = {name: start(name, [str(bin_dir / "nameko"), "run", "--config",
+                                f"deploy/{name}.yml",
+                                f"services.{name}.service"], env, log_dir)
+             for name in SERVICES}
+    try:
+        wait_until_answering(env["AMQP_URI"], parts)
+    except BaseException:
+        stop(parts)
+        raise
+    return parts
+
+
+def start_console(env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+    """The console under gunicorn (deploy/gunicorn.conf.py) on ``CONSOLE_BIND``; returns
+    once it serves its sign-in page."""
+    bin_dir = Path(sys.executable).parent
+    console = start("console", [str(bin_dir / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
+                                "services.console.wsgi:app"], env, log_dir)
+    try:
+        wait_for_console(console_url(env), console)
+    except BaseException:
+        stop({"console": console})
+        raise
+    return console
+
+
+def console_url(env: dict) -> str:
+    host, _, port = env["CONSOLE_BIND"].rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host.strip("[]")
+    return f"http://{host}:{port}/"
+
+
+def wait_for_console(url: str, console: subprocess.Popen, deadline_seconds: float = 30) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if console.poll() is not None:
+            raise SystemExit(f"run: the console stopped at start (is {url} in use? set "
+                             f"CONSOLE_BIND); see var/log/console.log")
+        try:
+            with urllib.request.urlopen(url + "login", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"run: the console did not answer on {url}; see var/log/console.log")
+
+
+def demo_logins(path: Path = DEMO_USERS) -> list[dict]:
+    """The console's demo logins, as deploy/demo/users.yml lists them (the admin first)."""
+    demo = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [{**demo["admin"], "role": "admin", "unit_id": None}] + list(demo.get("users") or [])
+
+
+def console_note(url: str, with_demo: bool) -> str:
+    lines = [f"The console: {url}"]
+    if with_demo:
+        lines.append(f"Demo logins ({DEMO_USERS.relative_to(ROOT)}; a local demo only):")
+        lines += [f"  {login['username']:<18} {login['password']:<22} {login['role']:<11} "
+                  f"{login.get('unit_id') or ''}" for login in demo_logins()]
+    else:
+        lines.append("No demo logins: make the first admin with `.venv/bin/hotline-admin "
+                     "create-admin`.")
+    return "\n".join(lines)
+
+
 def stop(parts: dict[str, subprocess.Popen]) -> None:
-    for process in parts.values():
+    for process in reversed(list(parts.values())):  # the console first, the services last
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
@@ -96,24 +176,22 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     # The demo calls back a minute after resolution (production waits deploy/callback.yml's 30).
     env.setdefault("CALLBACK_DELAY_MINUTES", "1")
-    bin_dir = Path(sys.executable).parent
     parts: dict[str, subprocess.Popen] = {}
     started = time.monotonic()
     try:
-        for name in SERVICES:
-            parts[name] = start(name, [str(bin_dir / "nameko"), "run", "--config",
-                                       f"deploy/{name}.yml", f"services.{name}.service"], env)
-        wait_until_answering(env["AMQP_URI"], parts)
+        parts.update(start_services(env))
         parts["callback-worker"] = start("callback-worker", [
             sys.executable, "-m", "services.callback.worker", "--worker-id", "dialer-1",
             "--dialer", "scripted", "--script", "deploy/demo/dialer.yml"], env)
-        print(f"run: intake, dispatch, callback, ledger and a callback worker are up "
-              f"({time.monotonic() - started:.1f} s); logs in var/log/")
+        parts["console"] = start_console(env)
+        print(f"run: intake, dispatch, callback, ledger, a callback worker and the console "
+              f"are up ({time.monotonic() - started:.1f} s); logs in var/log/")
         if not args.no_demo:
             import load as demo  # deploy/demo/load.py
 
             demo.load(env["AMQP_URI"])
         print(NEXT_STEPS)
+        print(console_note(console_url(env), with_demo=not args.no_demo))
         while all(process.poll() is None for process in parts.values()):
             time.sleep(1)
         dead = [name for name, process in parts.items() if process.poll() is not None]

@@ -24,7 +24,9 @@ from nameko.timer import Timer, timer
 
 from services.dispatch import assists, lifecycle, supervision
 from services.dispatch import directory as directory_rules
-from services.dispatch.account_rpcs import AccountRpcs
+# The module, not the class: `nameko run services.dispatch.service` takes every class with
+# RPCs it finds here for a service, and the mixin is no service of its own.
+from services.dispatch import account_rpcs
 from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
@@ -109,7 +111,7 @@ class ConfiguredTimer(Timer):
         super().setup()
 
 
-class DispatchService(AccountRpcs):
+class DispatchService(account_rpcs.AccountRpcs):
     """The accounts of the people who work in the directory's units, and their sign-in, are
     kept here beside the directory (account_rpcs.py)."""
 

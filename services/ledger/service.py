@@ -22,7 +22,9 @@ from services.ledger.schemas import (
     RECENT_DEFAULT, TICKETS_DEFAULT, IndicatorsSchema, RecentSchema, TicketNoSchema,
     TicketsSchema,
 )
-from services.ledger.register_rpcs import RegisterRpcs
+# The module, not the class: `nameko run services.ledger.service` takes every class with
+# RPCs it finds here for a service, and the mixin is no service of its own.
+from services.ledger import register_rpcs
 from services.ledger.store import LedgerStore
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, NotFound
@@ -57,7 +59,7 @@ def records_every_event(cls):
 
 
 @records_every_event
-class LedgerService(RegisterRpcs):
+class LedgerService(register_rpcs.RegisterRpcs):
     """The register of vulnerable residents (台账) is kept here beside the record, its RPCs
     in register_rpcs.py; it is the one thing the ledger changes, and says."""
 

@@ -1,0 +1,347 @@
+"""The JSON API for programs (flask-smorest; OpenAPI 3 at /api/openapi.json): every action
+of the pages, as the person an API token was issued to.
+
+A program sends ``Authorization: Bearer <token>`` (an admin issues tokens, see
+POST /api/users/{username}/tokens). The token is checked with dispatch on every request,
+so a revoked token or a deactivated user is refused at once; nothing is cached. The API
+is exempt from CSRF: browsers never send the token by themselves.
+
+Errors are JSON (errors.py): {code, status, message, errors}. 401 without a valid
+token; 422 for bad input, ``errors`` mapping each field to its messages (nothing was
+done); 403 when the person may not take the step; 404; 409 when the ticket's state does
+not allow it; 503 when a service does not answer.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+from flask import Flask, g, request, send_file
+from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
+
+from services.console import api_schemas as schemas
+from services.console.auth import actor, current_user, services
+from services.console.errors import respond
+from services.dispatch.schemas import DirectorySchema, NewUserSchema, UserChangesSchema
+from services.intake.schemas import TicketRequestSchema
+from services.shared.errors import InvalidRequest, NotFound, NotPermitted
+from services.shared.privacy import mask_payload
+
+TITLE = "12345 工单 API"
+# Who may do what beyond what the services check themselves.
+CALL_TAKERS = ("agent",)  # tickets are created by the agent who took the call
+INDICATOR_READERS = ("supervisor", "dispatcher", "admin")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LOCATIONS = ("json", "query", "form", "querystring", "headers", "files", "view_args")
+
+
+class ConsoleApi(Api):
+    """flask-smorest's Api, leaving every error to errors.py, which answers pages and
+    programs alike (its own handler would turn the pages' errors into JSON)."""
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+class FieldErrorParser(FlaskParser):
+    """Bad input is refused as the services refuse it, ``errors`` mapping each field to its
+    messages (webargs would nest them under the request's location)."""
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        messages = error.messages
+        if isinstance(messages, dict) and set(messages) <= set(LOCATIONS):
+            flat: dict = {}
+            for located in messages.values():
+                flat.update(located if isinstance(located, dict) else {"_request": located})
+            messages = flat
+        raise InvalidRequest(messages)
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = FieldErrorParser()
+
+
+def authenticate():
+    """Before every API request: the token's user becomes the actor, or 401."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return unauthorised("Send 'Authorization: Bearer <token>'.")
+    try:
+        g.api_user = services().call("dispatch", "authenticate_token", token)
+    except (NotPermitted, InvalidRequest) as refusal:
+        return unauthorised(str(refusal))
+    return None
+
+
+def unauthorised(message: str):
+    response, status = respond(401, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="12345"'
+    return response, status
+
+
+def call(service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    return services().call(service, method, *args, **kwargs)
+
+
+def refuse_unless(roles: tuple[str, ...], what: str) -> None:
+    if current_user()["role"] not in roles:
+        raise NotPermitted(f"only {', '.join(roles)} {what}")
+
+
+def blueprint(name: str, description: str) -> ApiBlueprint:
+    made = ApiBlueprint(name, __name__, url_prefix="/api", description=description)
+    made.before_request(authenticate)
+    return made
+
+
+me = blueprint("me", "Who the token belongs to")
+tickets = blueprint("tickets", "Tickets: create, read, and every step on them")
+queues = blueprint("queues", "What a unit holds")
+supervision = blueprint("supervision", "Deadlines owed, requests to decide (督办)")
+indicators = blueprint("indicators", "The figures a district is judged by")
+directory = blueprint("directory", "Places, units and routing rules")
+users = blueprint("users", "Accounts and API tokens (admins)")
+BLUEPRINTS = (me, tickets, queues, supervision, indicators, directory, users)
+
+
+# Who
+@me.route("/me")
+@me.response(200, schemas.IdentitySchema)
+def who_am_i():
+    """The person the token was issued to."""
+    return current_user()
+
+
+# Tickets
+@tickets.route("/tickets", methods=["POST"])
+@tickets.arguments(TicketRequestSchema)
+@tickets.response(201, schemas.CreatedTicketSchema)
+def create_ticket(ticket: dict):
+    """Create a ticket from a call (agents). A repeat of an open ticket is merged into it:
+    the answer is then that ticket, with ``merged`` true and ``calls`` counting this call.
+    The same ``external_id`` always gives the same ticket."""
+    refuse_unless(CALL_TAKERS, "create tickets")
+    return call("intake", "create_ticket", ticket, actor())
+
+
+def ticket_file(ticket_no: str, reader: dict) -> dict:
+    """A ticket as received, its state now and its timeline, with the caller's phone and
+    room masked throughout unless ``reader`` may see them (dispatch decides)."""
+    ticket = call("intake", "get_ticket", ticket_no)
+    try:
+        status = call("dispatch", "get_status", ticket_no, reader)
+    except NotFound:  # a praise call, or dispatch has not received it yet
+        status = None
+    try:
+        timeline = call("ledger", "timeline", ticket_no)
+    except NotFound:  # the ledger has not recorded it yet
+        timeline = []
+    in_full = bool(status and status["caller_in_full"])
+    if not in_full:
+        ticket, timeline = mask_payload(ticket), mask_payload(timeline)
+    return {"ticket": ticket, "status": status, "timeline": timeline, "caller_in_full": in_full}
+
+
+@tickets.route("/tickets/<ticket_no>")
+@tickets.response(200, schemas.TicketFileSchema)
+def get_ticket(ticket_no: str):
+    """The ticket as received, its state now and its timeline. The caller's phone and room
+    are shown in full only to the agent who took the call and the units handling it."""
+    return ticket_file(ticket_no, actor())
+
+
+def step(name: str, path: str, method: str, body: type | None, summary: str,
+         arguments: tuple[str, ...] = ()) -> None:
+    """An API route for a dispatch step on a ticket: POST /api/tickets/{ticket_no}/<path>
+    with ``body``'s fields passed on as ``arguments`` (in that order, after the actor);
+    answers the ticket's state after the step."""
+
+    def take(*body: dict, ticket_no: str, **path_args: str):
+        values = {**(body[0] if body else {}), **path_args}
+        return call("dispatch", method, ticket_no, actor(), *(values.get(a) for a in arguments))
+
+    take.__name__ = name
+    take.__doc__ = summary
+    view = tickets.response(200, schemas.TicketStatusSchema)(take)
+    if body is not None:  # a body of optional fields may be left out
+        required = any(field.required for field in body().fields.values())
+        view = tickets.arguments(body, required=required)(view)
+    tickets.route(f"/tickets/<ticket_no>/{path}", methods=["POST"], endpoint=name)(view)
+
+
+step("accept", "accept", "accept", None,
+     "Sign for a dispatched ticket (签收): staff of the unit holding it.")
+step("return_ticket", "return", "return_ticket", schemas.ReturnBody,
+     "Send a misrouted ticket back to the centre (退单), with the reason.", ("reason",))
+step("record_contact", "contact", "record_contact", schemas.ContactBody,
+     "Record that the unit reached the caller.", ("note",))
+step("resolve", "resolve", "resolve", schemas.ResolveBody,
+     "Record what was done (办结); the caller is phoned back next.", ("resolution",))
+step("reassign", "reassign", "reassign", schemas.UnitBody,
+     "Send the ticket to another unit with fresh deadlines (dispatchers, supervisors).",
+     ("unit_id", "note"))
+step("urge", "urge", "urge", schemas.UrgeBody,
+     "Chase the unit holding the ticket about the deadline it owes next (督办; supervisors).",
+     ("note",))
+step("request_extension", "extension", "request_extension", schemas.ExtensionBody,
+     "Ask for more time (延期) until a later moment: the unit holding the ticket.",
+     ("until", "reason", "deadline"))
+step("decide_extension", "extension/decision", "decide_extension", schemas.DecisionBody,
+     "Grant or refuse the waiting extension (supervisors).", ("approve", "note"))
+step("request_pause", "pause", "request_pause", schemas.PauseBody,
+     "Ask to stop the resolve clock while the work waits on the caller (挂起).",
+     ("reason", "resume_on"))
+step("decide_pause", "pause/decision", "decide_pause", schemas.DecisionBody,
+     "Grant or refuse the waiting pause (supervisors).", ("approve", "note"))
+step("resume", "resume", "resume", None,
+     "End the pause: the resolve deadline moves later by the time paused.")
+step("add_assist", "assists", "add_assist", schemas.UnitBody,
+     "Ask another unit to assist (联勤联动): the centre or the lead unit.", ("unit_id", "note"))
+step("release_assist", "assists/<unit_id>/release", "release_assist", schemas.ContactBody,
+     "Let an assisting unit go before it reports: the centre or the lead unit.",
+     ("unit_id", "note"))
+
+
+def own_unit(unit_id: str) -> None:
+    """An assisting unit's staff act for their own unit only."""
+    if current_user().get("unit_id") != unit_id:
+        raise NotPermitted("staff act for their own unit only")
+
+
+@tickets.route("/tickets/<ticket_no>/assists/<unit_id>/accept", methods=["POST"])
+@tickets.response(200, schemas.TicketStatusSchema)
+def accept_assist(ticket_no: str, unit_id: str):
+    """The assisting unit takes on its part: its staff only."""
+    own_unit(unit_id)
+    return call("dispatch", "accept_assist", ticket_no, actor())
+
+
+@tickets.route("/tickets/<ticket_no>/assists/<unit_id>/report", methods=["POST"])
+@tickets.arguments(schemas.ReportBody)
+@tickets.response(200, schemas.TicketStatusSchema)
+def report_assist(fields: dict, ticket_no: str, unit_id: str):
+    """The assisting unit reports its part done: its staff only."""
+    own_unit(unit_id)
+    return call("dispatch", "report_assist", ticket_no, actor(), fields["report"])
+
+
+# Queues
+@queues.route("/queues/<unit_id>")
+@queues.arguments(schemas.QueueQuerySchema, location="query")
+@queues.response(200, schemas.QueueItemSchema(many=True))
+def queue(query: dict, unit_id: str):
+    """The open tickets a unit holds or assists on (the centre's: those pending), high
+    priority first, then by the nearest deadline. Unit staff read their own unit's."""
+    return call("dispatch", "queue", unit_id, actor(), query.get("state") or None)
+
+
+# Supervision
+@supervision.route("/supervision")
+@supervision.response(200, schemas.SupervisionSchema)
+def supervision_list():
+    """Overdue and near deadlines, and the extensions and pauses waiting for a decision
+    (supervisors, dispatchers, admins)."""
+    return call("dispatch", "supervision", actor())
+
+
+# Indicators
+def indicators_question(query: dict) -> tuple:
+    refuse_unless(INDICATOR_READERS, "read the indicators")
+    return query["start"], query["end"], query.get("group_by") or None, query.get("interval")
+
+
+@indicators.route("/indicators")
+@indicators.arguments(schemas.IndicatorsQuerySchema, location="query")
+@indicators.response(200, schemas.IndicatorsSchema)
+def indicator_figures(query: dict):
+    """The figures for the Shanghai days [start, end), grouped by unit, subdistrict and/or
+    category, per day or week if asked (supervisors, dispatchers, admins)."""
+    return call("ledger", "indicators", *indicators_question(query))
+
+
+@indicators.route("/indicators.xlsx")
+@indicators.arguments(schemas.IndicatorsQuerySchema, location="query")
+@indicators.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
+                     description="An Excel workbook: sheet 指标 and sheet 指标说明")
+def indicator_workbook(query: dict):
+    """The same figures as an Excel workbook, as a file download."""
+    workbook = call("ledger", "indicators_xlsx", *indicators_question(query))
+    return send_file(io.BytesIO(base64.b64decode(workbook["content_base64"])), mimetype=XLSX,
+                     as_attachment=True, download_name=workbook["filename"])
+
+
+# The directory
+@directory.route("/directory")
+@directory.response(200, DirectorySchema)
+def get_directory():
+    """Places, units and routing rules (to pick a unit for a reassignment or an assist)."""
+    return call("dispatch", "get_directory", actor())
+
+
+# Accounts (dispatch lets admins manage them, and users read and issue tokens for their own)
+@users.route("/users")
+@users.response(200, schemas.UserProfileSchema(many=True))
+def list_users():
+    """Every account (admins)."""
+    return call("dispatch", "list_users", actor())
+
+
+@users.route("/users", methods=["POST"])
+@users.arguments(NewUserSchema)
+@users.response(201, schemas.UserProfileSchema)
+def create_user(user: dict):
+    """Add an account (admins). Unit staff name their handling unit."""
+    return call("dispatch", "create_user", user, actor())
+
+
+@users.route("/users/<username>")
+@users.response(200, schemas.UserProfileSchema)
+def get_user(username: str):
+    """An account (admins, or the user themself)."""
+    return call("dispatch", "get_user", username, actor())
+
+
+@users.route("/users/<username>", methods=["PATCH"])
+@users.arguments(UserChangesSchema)
+@users.response(200, schemas.UserProfileSchema)
+def update_user(changes: dict, username: str):
+    """Change an account's name, role, unit, password, or deactivate it (active false:
+    no more sign-in, by password or token). Admins."""
+    return call("dispatch", "update_user", username, changes, actor())
+
+
+@users.route("/users/<username>/tokens", methods=["POST"])
+@users.arguments(schemas.TokenRequestSchema)
+@users.response(201, schemas.IssuedTokenSchema)
+def issue_token(fields: dict, username: str):
+    """A new API token (admins, or the user themself). The token is in this answer only."""
+    return call("dispatch", "issue_token", username, fields["name"], actor())
+
+
+@users.route("/users/<username>/tokens/<token_id>", methods=["DELETE"])
+@users.response(200, schemas.UserProfileSchema)
+def revoke_token(username: str, token_id: str):
+    """Revoke a token: it is refused from the next request on."""
+    return call("dispatch", "revoke_token", username, token_id, actor())
+
+
+def register(app: Flask, csrf) -> None:
+    app.config.update(
+        API_TITLE=TITLE, API_VERSION="1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": __doc__},
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "An API token (POST /api/users/{username}/tokens)"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    api = ConsoleApi(app)
+    for made in BLUEPRINTS:
+        api.register_blueprint(made)
+        csrf.exempt(made)
+    app.extensions["hotline_api"] = api

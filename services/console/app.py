@@ -1,0 +1,41 @@
+"""The console application: ``create_app()`` builds it; gunicorn serves
+``services.console.wsgi:app`` (deploy/gunicorn.conf.py)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from services.console.rpc import ServiceProxy
+from services.console.settings import Settings
+
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None, services=None) -> Flask:
+    """The console for ``settings`` (default: from the environment). ``services`` is what
+    answers RPCs (default: a ServiceProxy to the broker of ``settings``)."""
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the session's lifetime bounds it
+        TESTING=settings.testing,
+        JSON_AS_ASCII=False,
+    )
+    app.extensions["hotline_services"] = services or ServiceProxy(settings.amqp_uri,
+                                                                   settings.rpc_timeout)
+    csrf.init_app(app)
+
+    from services.console import api, errors, open311, pages
+
+    errors.register(app)
+    pages.register(app)
+    api.register(app, csrf)
+    open311.register(app, csrf)
+    return app

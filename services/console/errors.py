@@ -1,0 +1,58 @@
+"""What a person or a program sees when something goes wrong: a clear page or a JSON error
+(never a stack trace). The services' documented errors map onto HTTP statuses."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from services.console.rpc import ServicesUnavailable
+from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+
+log = logging.getLogger(__name__)
+
+STATUS = {InvalidRequest: 422, NotFound: 404, NotPermitted: 403, IllegalTransition: 409,
+          ServicesUnavailable: 503}
+TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到", 405: "不支持的操作",
+          409: "当前状态下不能这样操作", 422: "填写有误", 429: "操作太频繁",
+          500: "系统出错", 503: "服务暂时不可用"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/open311/")) or request.accept_mimetypes.best == \
+        "application/json"
+
+
+def respond(status: int, message: str, errors: dict | None = None):
+    if wants_json():
+        body = {"code": status, "status": TITLES.get(status, ""), "message": message}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status
+    return render_template("error.html", status=status, title=TITLES.get(status, "出错了"),
+                           message=message, errors=errors), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ServicesUnavailable)
+    def unavailable(error):
+        return respond(503, "后台服务暂时没有响应，请稍后再试。(" + str(error) + ")")
+
+    for error_type in (InvalidRequest, NotFound, NotPermitted, IllegalTransition):
+        def handler(error, status=STATUS[error_type]):
+            errors = getattr(error, "errors", None)
+            return respond(status, str(error), errors if isinstance(errors, dict) else None)
+
+        app.register_error_handler(error_type, handler)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # flask-smorest/webargs put field errors in error.data["messages"]
+        errors = (getattr(error, "data", None) or {}).get("messages")
+        return respond(error.code or 500, error.description or "", errors)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return respond(500, "系统出错了，已记录，请稍后再试。")

@@ -1,0 +1,431 @@
+"""The pages people use: server-rendered, in Chinese, usable on a phone.
+
+Signing in and out; home, which sends each role where its work is; a unit's queue; the
+dispatch centre; a ticket with the steps its viewer may take now (actions.py); a new
+ticket for agents; supervision with indicators and charts; and the admin's accounts
+(admin_pages.py). Every read and step is an RPC with the signed-in person as the actor;
+a step the services refuse comes back as their message, bad input as field errors next
+to the fields, keeping what was typed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for,
+)
+from flask_wtf.csrf import CSRFError
+
+from services.console import actions, display, errors
+from services.console.auth import actor, current_user, log_in, log_out, require, services
+from services.shared import clock
+from services.shared.errors import (
+    HotlineError, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
+)
+from services.shared.privacy import mask_address, mask_caller, mask_payload
+
+blueprint = Blueprint("pages", __name__)
+
+CENTRE = "centre"
+CENTRE_ROLES = actions.CENTRE_ROLES
+TICKET_TAKERS = ("agent", "dispatcher", "admin")
+SUPERVISION_READERS = ("supervisor", "dispatcher", "admin")
+
+
+def call(service: str, method: str, *args: Any) -> Any:
+    return services().call(service, method, *args)
+
+
+# Signing in and out
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    target = local_path(request.values.get("next"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(target or url_for(".home"))
+        return render_template("login.html", next=target)
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    if not username or not password:
+        return render_template("login.html", next=target, username=username,
+                               message="请输入用户名和密码"), 401
+    try:
+        user = call("dispatch", "authenticate", username, password)
+    except (NotPermitted, InvalidRequest) as refused:
+        # a username that could not exist is refused as an unknown one is
+        message = display.sign_in_refusal(
+            str(refused) if isinstance(refused, NotPermitted) else "wrong username or password")
+        return render_template("login.html", next=target, username=username,
+                               message=message), 401
+    log_in(user)
+    return redirect(target or url_for(".home"))
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout():
+    log_out()
+    flash("已退出登录", "ok")
+    return redirect(url_for(".login"))
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (where to go after signing in), else None:
+    never another site, whatever is sent."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(ch) < 32 for ch in target) or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target.rstrip("?") or "/"
+
+
+HOMES = {
+    "unit_staff": lambda user: url_for(".queue", unit_id=user["unit_id"]),
+    "dispatcher": lambda user: url_for(".centre"),
+    "supervisor": lambda user: url_for(".supervision"),
+    "agent": lambda user: url_for(".new_ticket"),
+    "admin": lambda user: url_for("pages.users"),
+}
+
+
+@blueprint.route("/")
+@require()
+def home():
+    """Where each role's work is."""
+    user = current_user()
+    if user["role"] == "unit_staff" and not user.get("unit_id"):
+        abort(403)
+    return redirect(HOMES[user["role"]](user))
+
+
+# The directory, for unit pickers (read once per request)
+def directory() -> dict:
+    if "directory" not in g:
+        g.directory = call("dispatch", "get_directory", actor())
+    return g.directory
+
+
+def handling_units() -> list[dict]:
+    return [unit for unit in directory()["units"] if unit["kind"] != CENTRE]
+
+
+def unit_name(unit_id: str) -> str:
+    user = current_user()
+    if user.get("unit_id") == unit_id and user.get("unit_name"):
+        return user["unit_name"]
+    return next((unit["name"] for unit in directory()["units"] if unit["id"] == unit_id),
+                unit_id)
+
+
+# Queues
+@blueprint.route("/units/<unit_id>/queue")
+@require()
+def queue(unit_id: str):
+    """A unit's open tickets (those it leads or assists), high priority first, then the
+    nearest deadline; filtered by state and category."""
+    state = request.args.get("state") or ""
+    category = request.args.get("category") or ""
+    states = [state] if state in display.OPEN_STATES else None
+    tickets = call("dispatch", "queue", unit_id, actor(), states)
+    if category:
+        tickets = [ticket for ticket in tickets if ticket["category"] == category]
+    now = clock.now()
+    rows = [{**ticket, "next": display.next_deadline(ticket, now)} for ticket in tickets]
+    return render_template("queue.html", unit_id=unit_id, unit_name=unit_name(unit_id),
+                           rows=rows, state=state, category=category)
+
+
+@blueprint.route("/centre")
+@require(*CENTRE_ROLES)
+def centre():
+    """Tickets waiting at the dispatch centre (no rule routed them, or a unit sent them
+    back), each with a one-step reassignment."""
+    now = clock.now()
+    rows = [{**ticket, "next": display.next_deadline(ticket, now)}
+            for ticket in call("dispatch", "queue", CENTRE, actor())]
+    return render_template("centre.html", rows=rows, units=handling_units())
+
+
+# A ticket
+@blueprint.route("/tickets")
+@require()
+def find_ticket():
+    number = (request.args.get("no") or "").strip().upper()
+    if not number:
+        return redirect(url_for(".home"))
+    return redirect(url_for(".ticket", ticket_no=number))
+
+
+@blueprint.route("/tickets/<ticket_no>")
+@require()
+def ticket(ticket_no: str):
+    return render_ticket(ticket_no)
+
+
+def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200):
+    """The ticket page; ``failed`` = {action, errors, typed, message} re-shows a refused
+    step with what was typed."""
+    user = current_user()
+    try:
+        view = call("dispatch", "get_status", ticket_no, actor())
+    except NotFound:
+        return render_received(ticket_no, status)
+    in_full = view["caller_in_full"]
+    received = _received(ticket_no)
+    timeline = [{**item, "data": item["data"] if in_full else mask_payload(item["data"])}
+                for item in _timeline(ticket_no)]
+    now = clock.now()
+    may = actions.actions_for(view, user)
+    units = handling_units() if {"reassign", "add_assist"} & set(may) else []
+    return render_template(
+        "ticket.html", t=view, received=received, timeline=timeline, actions=may,
+        deadlines=display.deadlines_of(view, now), unmet=actions.unmet_deadlines(view),
+        units=units, failed=failed or {}, owing=[assist for assist in view["assists"]
+                                                  if assist["status"] in actions.OWING],
+    ), status
+
+
+def render_received(ticket_no: str, status: int):
+    """A ticket dispatch does not hold: a praise call, or one still on its way there. The
+    caller is masked: only dispatch knows who may see them in full."""
+    ticket = call("intake", "get_ticket", ticket_no)  # NotFound: the 404 page
+    ticket = {**ticket, "caller": mask_caller(ticket["caller"]),
+              "address": mask_address(ticket["address"])}
+    timeline = [{**item, "data": mask_payload(item["data"])} for item in _timeline(ticket_no)]
+    return render_template("received.html", t=ticket, timeline=timeline), status
+
+
+def _received(ticket_no: str) -> dict:
+    try:
+        return call("intake", "get_ticket", ticket_no)
+    except NotFound:
+        return {}
+
+
+def _timeline(ticket_no: str) -> list[dict]:
+    try:
+        return call("ledger", "timeline", ticket_no)
+    except NotFound:  # the ledger has not recorded it yet
+        return []
+
+
+# The steps, as forms post them: each field's name and how it is read
+TEXT, OPTIONAL, MOMENT, OPTIONAL_MOMENT, DECISION = "text", "optional", "moment", \
+    "optional_moment", "decision"
+STEP_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "accept": (), "resume": (), "accept_assist": (),
+    "return_ticket": (("reason", TEXT),),
+    "record_contact": (("note", OPTIONAL),),
+    "resolve": (("resolution", TEXT),),
+    "report_assist": (("report", TEXT),),
+    "urge": (("note", TEXT),),
+    "request_extension": (("until", MOMENT), ("reason", TEXT), ("deadline", TEXT)),
+    "request_pause": (("reason", TEXT), ("resume_on", OPTIONAL_MOMENT)),
+    "decide_extension": (("approve", DECISION), ("note", OPTIONAL)),
+    "decide_pause": (("approve", DECISION), ("note", OPTIONAL)),
+    "reassign": (("unit_id", TEXT), ("note", OPTIONAL)),
+    "add_assist": (("unit_id", TEXT), ("note", OPTIONAL)),
+    "release_assist": (("unit_id", TEXT), ("note", OPTIONAL)),
+}
+DONE = {
+    "accept": "已签收", "record_contact": "已记录联系市民", "resolve": "已办结，等待回访",
+    "return_ticket": "已退单，工单回到派单中心", "request_extension": "延期申请已提交，等待督办审批",
+    "request_pause": "挂起申请已提交，等待督办审批", "resume": "已恢复办理",
+    "accept_assist": "已签收协办", "report_assist": "协办情况已反馈", "urge": "已督办",
+    "reassign": "已改派", "add_assist": "已增加协办单位", "release_assist": "已结束协办",
+    "decide_extension": "已审批延期申请", "decide_pause": "已审批挂起申请",
+}
+REFUSALS = (InvalidRequest, NotPermitted, IllegalTransition, NotFound)
+
+
+def step_args(action: str, form) -> list:
+    """The RPC's arguments after ticket_no and actor, read from the form; InvalidRequest
+    for a time that cannot be read."""
+    args, problems = [], {}
+    for name, how in STEP_FIELDS[action]:
+        value = (form.get(name) or "").strip()
+        if how == OPTIONAL:
+            args.append(value or None)
+        elif how == DECISION:
+            args.append(value == "1")
+        elif how in (MOMENT, OPTIONAL_MOMENT):
+            if not value and how == OPTIONAL_MOMENT:
+                args.append(None)
+                continue
+            moment = shanghai_moment(value)
+            if moment is None:
+                problems[name] = ["请选择日期和时间"]
+            args.append(moment)
+        else:
+            args.append(value)
+    if problems:
+        raise InvalidRequest(problems)
+    return args
+
+
+def shanghai_moment(text: str) -> str | None:
+    """A time typed in a form (datetime-local, Shanghai) as ISO UTC; None if unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=clock.SHANGHAI)
+    return clock.iso(moment)
+
+
+@blueprint.route("/tickets/<ticket_no>/<action>", methods=["POST"])
+@require()
+def act(ticket_no: str, action: str):
+    """Take one step on a ticket; back to the ticket (or the page the form names)."""
+    if action not in STEP_FIELDS:
+        abort(404)
+    try:
+        call("dispatch", action, ticket_no, actor(), *step_args(action, request.form))
+    except REFUSALS as refused:
+        return render_ticket(ticket_no, failed=refused_step(action, refused),
+                             status=errors.STATUS[type(refused)])
+    flash(DONE[action], "ok")
+    return redirect(local_path(request.form.get("next"))
+                    or url_for(".ticket", ticket_no=ticket_no))
+
+
+def refused_step(form_name: str, refused: HotlineError) -> dict:
+    """What a form shows after the services refused it: field errors, or their message."""
+    if isinstance(refused, InvalidRequest):
+        return {"action": form_name, "errors": display.flat_errors(refused.errors),
+                "typed": request.form, "message": "请检查填写的内容"}
+    return {"action": form_name, "errors": {}, "typed": request.form,
+            "message": display.refusal(refused)}
+
+
+# A new ticket, for agents taking calls without call-centre software
+@blueprint.route("/tickets/new", methods=["GET", "POST"])
+@require(*TICKET_TAKERS)
+def new_ticket():
+    if request.method == "GET":
+        return render_new_ticket({}, {"channel": "hotline", "urgency": "normal",
+                                      "external_id": f"console-{uuid.uuid4().hex}"})
+    try:
+        ticket = call("intake", "create_ticket", ticket_request(request.form), actor())
+    except InvalidRequest as refused:
+        return render_new_ticket(display.flat_errors(refused.errors), request.form), 422
+    flash({"ticket_no": ticket["ticket_no"], "merged": ticket.get("merged", False),
+           "calls": ticket.get("calls", 1), "status": ticket["status"],
+           "priority": ticket["priority"]}, "created")
+    return redirect(url_for(".new_ticket"))
+
+
+def render_new_ticket(field_errors: dict, values) -> str:
+    levels = {level: set() for level, _ in display.ADDRESS_LEVELS}
+    _collect_places(directory()["places"], 0, levels)
+    return render_template("new_ticket.html", errors=field_errors, values=values,
+                           places={level: sorted(names) for level, names in levels.items()},
+                           units=handling_units())
+
+
+def _collect_places(places: list[dict], depth: int, levels: dict[str, set]) -> None:
+    """Every place name the directory knows at each address level, for the form's hints."""
+    level = display.ADDRESS_LEVELS[depth][0] if depth < 5 else None
+    for place in places or []:
+        if level:
+            levels[level].add(place["name"])
+        _collect_places(place.get("children") or [], depth + 1, levels)
+
+
+def ticket_request(form) -> dict:
+    """intake.create_ticket's request from the form. Blank optional fields are left out;
+    blank required ones are sent blank, for intake to name them."""
+    def given(name: str) -> str | None:
+        return (form.get(name) or "").strip() or None
+
+    request_ = {
+        "channel": form.get("channel", ""),
+        "caller": {"name": given("caller.name"), "phone": given("caller.phone"),
+                   "anonymous": form.get("caller.anonymous") == "1"},
+        "kind": form.get("kind", ""),
+        "category": form.get("category", ""),
+        "description": form.get("description", ""),
+        "address": {level: given(f"address.{level}") for level, _ in display.ADDRESS_LEVELS},
+        "urgency": form.get("urgency") or "normal",
+        "merge": form.get("new_matter") != "1",
+        "external_id": given("external_id"),
+    }
+    request_["address"]["district"] = form.get("address.district", "")
+    if given("answer"):
+        request_["answer"] = given("answer")
+    if given("praise.ticket_no") or given("praise.unit_id"):
+        request_["praise"] = {"ticket_no": given("praise.ticket_no"),
+                              "unit_id": given("praise.unit_id")}
+    return request_
+
+
+def register(app: Flask) -> None:
+    from services.console import admin_pages, supervision_pages  # noqa: F401 (their routes)
+
+    app.register_blueprint(blueprint)
+
+    @app.errorhandler(CSRFError)
+    def stale_form(error):
+        return errors.respond(400, "页面已过期或不是从本系统提交的，请刷新页面后重试。")
+
+    @app.context_processor
+    def people_and_words() -> dict:
+        user = current_user()
+        return {"user": user, "words": display, "nav": navigation(user),
+                "ROLE_WORDS": display.ROLE_WORDS}
+
+    for name, words in FILTER_WORDS.items():
+        app.add_template_filter(lambda value, words=words: display.word(words, value), name)
+    app.add_template_global(choices)
+    app.add_template_global(lambda names: [(name, display.DEADLINE_WORDS[name]) for name in names],
+                            "deadline_choices")
+    app.add_template_filter(display.local_time, "local")
+    app.add_template_filter(display.place, "place")
+    app.add_template_filter(display.phone, "phone")
+    app.add_template_filter(display.hours, "hours")
+    app.add_template_filter(display.percent, "percent")
+    app.add_template_filter(lambda due_at: display.time_left(due_at, clock.now()), "left")
+
+
+def choices(items, value_key: str, text_key: str) -> list[tuple[str, str]]:
+    """(value, text) pairs for a select, from dicts (units, assists)."""
+    return [(item[value_key], item[text_key]) for item in items]
+
+
+FILTER_WORDS = {
+    "state": display.STATES, "kind": display.KIND_WORDS, "category": display.CATEGORY_WORDS,
+    "channel": display.CHANNEL_WORDS, "urgency": display.URGENCY_WORDS,
+    "deadline": display.DEADLINE_WORDS, "role": display.ROLE_WORDS,
+    "assist_status": display.ASSIST_WORDS, "request_status": display.REQUEST_WORDS,
+    "outcome": display.OUTCOME_WORDS, "reason": display.PRIORITY_REASONS,
+}
+NAVIGATION = {
+    "unit_staff": (("本单位工单", "queue"),),
+    "dispatcher": (("派单中心", "centre"), ("督办", "supervision"), ("新建工单", "new_ticket")),
+    "supervisor": (("督办", "supervision"), ("派单中心", "centre")),
+    "agent": (("新建工单", "new_ticket"),),
+    "admin": (("用户管理", "users"), ("派单中心", "centre"), ("督办", "supervision"),
+              ("新建工单", "new_ticket")),
+}
+
+
+def navigation(user: dict | None) -> list[dict]:
+    """The links of the signed-in person's role: {label, href, endpoint}."""
+    if user is None:
+        return []
+    links = []
+    for label, endpoint in NAVIGATION.get(user["role"], ()):
+        if endpoint == "queue":
+            if not user.get("unit_id"):
+                continue
+            href = url_for("pages.queue", unit_id=user["unit_id"])
+        else:
+            href = url_for(f"pages.{endpoint}")
+        links.append({"label": label, "href": href, "endpoint": f"pages.{endpoint}"})
+    return links

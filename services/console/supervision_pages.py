@@ -1,0 +1,129 @@
+"""Supervision (督办): who owes what now, the extension and pause requests waiting for a
+decision, and the indicators of a chosen period with the charts a district office puts on
+its wall, and the same figures as an Excel workbook. Routes of the pages blueprint."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+
+from flask import render_template, request, send_file
+
+from services.console import display
+from services.console.auth import actor, require
+from services.console.charts import Series, bar_chart, line_chart
+from services.console.pages import SUPERVISION_READERS, blueprint, call
+from services.shared import clock
+from services.shared.errors import InvalidRequest
+
+DEFAULT_DAYS = 30
+DAILY_UP_TO_DAYS = 62  # a longer period is drawn week by week
+GROUPINGS = {"unit": "按承办单位", "subdistrict": "按街道", "category": "按类别"}
+INTERVALS = {"day": "按日", "week": "按周"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blueprint.route("/supervision")
+@require(*SUPERVISION_READERS)
+def supervision():
+    report = call("dispatch", "supervision", actor())
+    period, problems = chosen_period(request.args)
+    by_unit = over_time = None
+    if not problems:
+        try:
+            by_unit = call("ledger", "indicators", period["start"], period["end"], ["unit"], None)
+            over_time = call("ledger", "indicators", period["start"], period["end"], None,
+                             period["interval"])
+        except InvalidRequest as refused:
+            problems = display.flat_errors(refused.errors)
+    units = unit_rows(by_unit) if by_unit else []
+    return render_template(
+        "supervision.html", report=report, period=period, errors=problems, units=units,
+        totals=(by_unit or {}).get("totals"), charts=wall_charts(units, over_time, period)
+        if over_time else None, groupings=GROUPINGS, intervals=INTERVALS)
+
+
+@blueprint.route("/supervision/indicators.xlsx")
+@require(*SUPERVISION_READERS)
+def indicators_xlsx():
+    """The period's figures as an Excel workbook (ledger.indicators_xlsx), grouped as chosen."""
+    period, problems = chosen_period(request.args)
+    if problems:
+        raise InvalidRequest(problems)
+    group = request.args.get("group") or "unit"
+    workbook = call("ledger", "indicators_xlsx", period["start"], period["end"],
+                    [group] if group in GROUPINGS else ["unit"], None)
+    return send_file(io.BytesIO(base64.b64decode(workbook["content_base64"])), mimetype=XLSX,
+                     as_attachment=True, download_name=workbook["filename"])
+
+
+def chosen_period(args) -> tuple[dict, dict]:
+    """The period the form asks for, its first and last day both included (the last
+    ``DEFAULT_DAYS`` days by default), as the ledger takes it: [start, end). With the
+    field errors of what cannot be read."""
+    today = clock.local(clock.now()).date()
+    problems: dict[str, list[str]] = {}
+    first = _day(args.get("first"), today - dt.timedelta(days=DEFAULT_DAYS - 1), "first",
+                 problems)
+    last = _day(args.get("last"), today, "last", problems)
+    if not problems and last < first:
+        problems["last"] = ["结束日期不能早于开始日期"]
+    interval = args.get("interval")
+    if interval not in INTERVALS:
+        interval = "day" if (last - first).days < DAILY_UP_TO_DAYS else "week"
+    return {"first": first, "last": last, "interval": interval, "start": first.isoformat(),
+            "end": (last + dt.timedelta(days=1)).isoformat()}, problems
+
+
+def _day(text: str | None, default: dt.date, name: str, problems: dict) -> dt.date:
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems[name] = ["请填写日期，如 2026-11-23"]
+        return default
+
+
+def unit_rows(answer: dict) -> list[dict]:
+    """The per-unit rows of an indicators answer, busiest unit first, each with a name."""
+    rows = [{**row, "name": row.get("unit_name") or row.get("unit_id") or "(未定)"}
+            for row in answer.get("rows") or []]
+    return sorted(rows, key=lambda row: (-(row.get("received") or 0), row["name"]))
+
+
+def over_time(answer: dict, period: dict) -> tuple[list[str], dict[str, list[float]]]:
+    """Every day (or week, from its Monday) of the period as a chart's labels, and the
+    received and resolved counts of each, 0 where nothing was counted."""
+    step = dt.timedelta(days=1 if period["interval"] == "day" else 7)
+    first = period["first"]
+    if period["interval"] == "week":
+        first -= dt.timedelta(days=first.weekday())
+    keys = []
+    while first <= period["last"]:
+        keys.append(first.isoformat())
+        first += step
+    rows = {row[period["interval"]]: row for row in answer.get("rows") or []}
+    labels = [key[5:] + ("起" if period["interval"] == "week" else "") for key in keys]
+    return labels, {figure: [(rows.get(key) or {}).get(figure) or 0 for key in keys]
+                    for figure in ("received", "resolved")}
+
+
+def wall_charts(units: list[dict], answer: dict, period: dict) -> dict:
+    """The three charts: received and resolved on time per unit, satisfaction per unit,
+    and received and resolved over time."""
+    names = [row["name"] for row in units]
+    labels, counts = over_time(answer, period)
+    word = INTERVALS[period["interval"]].removeprefix("按")
+    return {
+        "per_unit": bar_chart(names, [
+            Series("受理量", [row.get("received") for row in units]),
+            Series("按时办结", [row.get("resolved_on_time") for row in units])],
+            title="各承办单位：受理量与按时办结"),
+        "satisfaction": bar_chart(names, [
+            Series("满意率", [row.get("satisfaction_rate") for row in units])],
+            title="各承办单位：满意率", percent=True),
+        "over_time": line_chart(labels, [Series("受理量", counts["received"]),
+                                         Series("办结量", counts["resolved"])],
+                                title=f"每{word}受理与办结"),
+    }

@@ -1,0 +1,125 @@
+"""The pages drawn from canned answers (no broker): how a queue marks what is late, how a
+ticket hides the caller from those who may not see them, and the page when the services
+do not answer."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.console.app import create_app
+from services.console.rpc import ServicesUnavailable
+from services.console.settings import Settings
+from services.shared import clock
+
+GRID = {"id": "li", "username": "li", "name": "网格员李琳", "role": "unit_staff",
+        "unit_id": "yinhang-grid-1", "unit_name": "殷行街道第一网格工作站"}
+DISPATCHER = {"id": "chen", "username": "chen", "name": "派单员老陈", "role": "dispatcher",
+              "unit_id": "centre", "unit_name": "12345派单中心"}
+
+
+def iso(hours_from_now: float) -> str:
+    return clock.iso(clock.now() + dt.timedelta(hours=hours_from_now))
+
+
+def view(ticket_no: str, **changes) -> dict:
+    return {"ticket_no": ticket_no, "state": "dispatched", "unit_id": "yinhang-grid-1",
+            "unit_name": "殷行街道第一网格工作站", "routed": True, "category": "home_repair",
+            "kind": "help", "priority": "normal", "urgency": "normal", "calls": 1,
+            "caller_in_full": True, "caller": {"name": "张老伯", "phone": "+8613800000001",
+                                               "anonymous": False},
+            "address": {"district": "杨浦区", "subdistrict": "殷行街道", "estate": "国和小区",
+                        "building": "3号", "room": "302"},
+            "description": "扶手松动", "met": [], "overdue": [], "warned": [], "paused": False,
+            "paused_hours": 0.0, "extensions": [], "pauses": [], "urges": [], "assists": [],
+            "reopen_count": 0, "outcome": None, "resolution": None, "last_note": None,
+            "received_at": iso(-30), "dispatched_at": iso(-30), "updated_at": iso(-30),
+            "deadlines": {"accept_by": iso(5), "contact_by": iso(20), "resolve_by": iso(100)},
+            "role": "lead", **changes}
+
+
+class Canned:
+    """Answers RPCs from a table: {(service, method): function of the arguments}."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+        self.calls: list[tuple] = []
+
+    def call(self, service: str, method: str, *args):
+        self.calls.append((service, method, args))
+        return self.answers[(service, method)](*args)
+
+
+def signed_in(services, user: dict):
+    app = create_app(Settings(amqp_uri="memory://", secret_key="test", testing=True), services)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = user
+    return client
+
+
+def test_a_queue_puts_what_is_late_in_red_and_says_by_how_much():
+    late = view("YP-0002", priority="high", urgency="urgent",
+                deadlines={"accept_by": iso(-3), "contact_by": iso(1), "resolve_by": iso(20)})
+    on_time = view("YP-0001")
+    client = signed_in(Canned({("dispatch", "queue"): lambda *args: [late, on_time]}), GRID)
+    page = client.get("/units/yinhang-grid-1/queue").get_data(as_text=True)
+    assert page.index("YP-0002") < page.index("YP-0001")  # in dispatch's order
+    late_row = page[page.index('data-ticket="YP-0002"'):page.index('data-ticket="YP-0001"')]
+    assert 'class="row-overdue"' in page.split('data-ticket="YP-0002"')[0][-40:]
+    assert "left overdue" in late_row and "签收 · 超时3小时" in late_row
+    assert "优先" in late_row and "紧急" in late_row
+    assert "一号专线" not in late_row  # that line is for residents in the register
+    assert "剩4小时" in page.split('data-ticket="YP-0001"')[1]
+
+
+def test_the_queue_is_filtered_by_state_at_dispatch_and_by_category_here():
+    services = Canned({("dispatch", "queue"): lambda *args: [
+        view("YP-0001", category="street_light"), view("YP-0002")]})
+    page = signed_in(services, GRID).get(
+        "/units/yinhang-grid-1/queue?state=accepted&category=home_repair").get_data(as_text=True)
+    assert services.calls[0][2][2] == ["accepted"]
+    assert "YP-0002" in page and "YP-0001" not in page
+
+
+def ticket_answers(status: dict) -> dict:
+    timeline = [{"seq": 1, "event_type": "ticket_merged", "occurred_at": iso(-2),
+                 "summary": "重复来电并入 (第2次来电)", "actor": {"name": "话务员", "role": "agent"},
+                 "data": {"caller": {"name": "李先生", "phone": "+8613900000002"},
+                          "address": {"district": "杨浦区", "room": "501"}}}]
+    return {("dispatch", "get_status"): lambda *args: status,
+            ("intake", "get_ticket"): lambda *args: {"channel": "hotline",
+                                                     "priority_reasons": []},
+            ("ledger", "timeline"): lambda *args: timeline,
+            ("dispatch", "get_directory"): lambda *args: {"units": [], "places": [],
+                                                          "rules": []}}
+
+
+def test_the_holding_unit_reads_the_callers_phone_in_full_and_can_dial_it():
+    page = signed_in(Canned(ticket_answers(view("YP-0001"))), GRID).get(
+        "/tickets/YP-0001").get_data(as_text=True)
+    assert 'href="tel:+8613800000001"' in page and "302" in page
+    assert "13900000002" in page  # the repeat caller too, as dialled at home
+
+
+def test_others_see_the_caller_masked_in_the_ticket_and_in_its_timeline():
+    masked = view("YP-0001", caller_in_full=False,
+                  caller={"name": "张老伯", "phone": "138****0001", "anonymous": False},
+                  address={"district": "杨浦区", "estate": "国和小区", "room": "***"})
+    page = signed_in(Canned(ticket_answers(masked)), DISPATCHER).get(
+        "/tickets/YP-0001").get_data(as_text=True)
+    assert "138****0001" in page and "tel:" not in page
+    assert "139****0002" in page and "13900000002" not in page  # the timeline's caller
+    assert "501" not in page and "302" not in page
+
+
+@pytest.mark.parametrize("path", ["/units/yinhang-grid-1/queue", "/tickets/YP-0001"])
+def test_a_clear_page_when_the_services_do_not_answer(path):
+    def down(*args):
+        raise ServicesUnavailable("dispatch did not answer")
+
+    services = Canned({("dispatch", "queue"): down, ("dispatch", "get_status"): down})
+    response = signed_in(services, GRID).get(path)
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "服务暂时不可用" in page and "重试" in page and "Traceback" not in page
