@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo")]
 
 SERVICES = ("intake", "dispatch", "callback", "ledger")
+DEMO_PACE = {"CALLBACK_DELAY_MINUTES": "1", "CALLBACK_WINDOW_START": "00:00",
+             "CALLBACK_WINDOW_END": "24:00", "CHECKIN_RETRY_MINUTES": "1"}
 DEFAULTS = {
     "AMQP_URI": "pyamqp://guest:guest@localhost:5672/",
     "MONGO_URI": "litemongo:var/data",
@@ -174,8 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     env = {**DEFAULTS, **os.environ}
     env.setdefault("PYTHONUNBUFFERED", "1")
-    # The demo calls back a minute after resolution (production waits deploy/callback.yml's 30).
-    env.setdefault("CALLBACK_DELAY_MINUTES", "1")
+    if not args.no_demo:
+        # The demo shows in minutes what takes hours in production: callbacks a minute
+        # after resolution, at any hour, and an unanswered check-in tried again each minute.
+        for name, value in DEMO_PACE.items():
+            env.setdefault(name, value)
     parts: dict[str, subprocess.Popen] = {}
     started = time.monotonic()
     try:
@@ -211,8 +216,12 @@ What to try next (in another terminal, from this folder):
   .venv/bin/hotline show <ticket number>       # where it stands, which unit, deadlines
   .venv/bin/hotline timeline <ticket number>   # every step, in order
   .venv/bin/hotline queue centre               # the dispatch centre's queue
-Callbacks are placed only inside the calling window (deploy/callback.yml); the scripted
-dialer answers from deploy/demo/dialer.yml. Ctrl-C stops everything.
+The demo runs at a demo's pace: callbacks a minute after resolution and check-ins at any
+hour, an unanswered one tried again each minute (DEMO_PACE above; production keeps
+deploy/callback.yml's daytime window). The scripted dialer answers as
+deploy/demo/dialer.yml says: 吴大娘 never does, so a few minutes from now an urgent welfare
+ticket appears first in 殷行街道第一网格工作站's queue (login yinhang-grid).
+Ctrl-C stops everything.
 """
 
 if __name__ == "__main__":

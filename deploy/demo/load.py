@@ -9,6 +9,7 @@ exists already is left alone.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from services.shared import clock  # noqa: E402
 from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
 
 STORIES = Path(__file__).with_name("stories.yml")
@@ -77,10 +79,6 @@ def load_users(rpc) -> list[dict]:
     made = {user["username"] for user in rpc.dispatch.list_users(as_admin)}
     logins = [login for login in [{**admin, "role": "admin", "unit_id": None}] + demo["users"]
               if login["username"] in made]  # not the demo admin if another admin came first
-    print(f"demo logins for the console ({USERS.relative_to(ROOT)}; a local demo only):")
-    for login in logins:
-        print(f"  {login['username']:<18} {login['password']:<22} {login['role']:<11} "
-              f"{login['unit_id'] or ''}")
     return logins
 
 
@@ -91,6 +89,12 @@ def load_register(rpc) -> None:
     admin = yaml.safe_load(USERS.read_text(encoding="utf-8"))["admin"]
     as_admin = {"id": admin["username"], "name": admin["name"], "role": "admin", "unit_id": None}
     for resident in yaml.safe_load(REGISTER.read_text(encoding="utf-8")):
+        soon = resident.pop("demo_first_checkin_in_minutes", None)
+        if soon is not None:  # a check-in a few minutes from now, for the demo to show
+            at = clock.local(clock.now() + dt.timedelta(minutes=soon))
+            plan = resident["checkin_plan"]
+            plan["times"] = sorted(set(plan["times"]) | {f"{at:%H:%M}"})
+            plan["days"] = sorted(set(plan["days"]) | {at.isoweekday()})
         found = rpc.ledger.find_residents(as_admin, phone=resident["phones"][0],
                                           include_retired=True)
         row = next((row for row in found if row["name"] == resident["name"]), None)

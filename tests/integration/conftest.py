@@ -20,13 +20,15 @@ SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService)
 
 def service_settings() -> dict:
     """Every service's own settings from its deploy/ config, minus broker and storage."""
+    from nameko.cli.main import setup_yaml_parser
+
+    setup_yaml_parser()  # read the files as `nameko run` does: ${VAR:default} filled in
     settings: dict = {}
     for name in ("intake", "dispatch", "callback", "ledger"):
         text = (DEPLOY / f"{name}.yml").read_text(encoding="utf-8")
         loaded = yaml.safe_load(text)
         for key, value in loaded.items():
-            if key not in ("AMQP_URI", "MONGO_URI", "DATABASE", "LOGGING") and \
-                    not (isinstance(value, str) and value.startswith("${")):
+            if key not in ("AMQP_URI", "MONGO_URI", "DATABASE", "LOGGING"):
                 settings[key] = value
     return settings
 
