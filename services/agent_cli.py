@@ -22,13 +22,10 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from services.shared import clock
 from services.shared.errors import HotlineError
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
+from services.shared.words import STATE_WORDS
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
 AGENT = {"id": "agent-cli", "name": "热线坐席", "role": "agent", "unit_id": None}
-STATE_NAMES = {
-    "pending": "待派单", "dispatched": "已派单", "accepted": "已签收", "contacted": "已联系",
-    "resolved": "已办结", "closed": "已结案",
-}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -100,7 +97,7 @@ def print_ticket(ticket: dict, status: dict | None) -> None:
     if ticket.get("answer"):
         print(f"  直接答复: {ticket['answer']}")
     if status:
-        print(f"  状态: {STATE_NAMES.get(status['state'], status['state'])}  "
+        print(f"  状态: {STATE_WORDS.get(status['state'], status['state'])}  "
               f"承办单位: {status.get('unit_name') or status.get('unit_id')}")
         deadlines = status.get("deadlines") or {}
         if deadlines:
@@ -193,7 +190,7 @@ def run(args: argparse.Namespace) -> Any:
             answer = rpc.dispatch.queue(args.unit_id, AGENT)
             if not args.json:
                 for item in answer:
-                    print(f"{item['ticket_no']}  {STATE_NAMES.get(item['state'], item['state'])}"
+                    print(f"{item['ticket_no']}  {STATE_WORDS.get(item['state'], item['state'])}"
                           f"  {item['priority']}  {item['category']}  {item['description'][:30]}")
     return answer
 

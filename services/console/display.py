@@ -12,32 +12,20 @@ import phonenumbers
 from services.console.auth import ROLE_NAMES
 from services.console.charts import number
 from services.shared import clock
-from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
+from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, SYSTEM_CHANNELS
+from services.shared.words import (  # noqa: F401 - the console's words are these
+    CATEGORY_WORDS, CHANNEL_WORDS, DEADLINE_WORDS, KIND_WORDS, OUTCOME_WORDS, STATE_WORDS,
+    URGENCY_WORDS,
+)
 
-STATES = {"pending": "待派单", "dispatched": "待签收", "accepted": "已签收",
-          "contacted": "已联系", "resolved": "已办结", "closed": "已结案",
-          "received": "已受理", "answered": "已直接答复", "praise": "表扬"}
+STATES = STATE_WORDS
 OPEN_STATES = ("pending", "dispatched", "accepted", "contacted")
-KIND_WORDS = {"consult": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",
-              "suggestion": "建议", "praise": "表扬"}
-CATEGORY_WORDS = {
-    "home_repair": "居家维修", "street_light": "路灯", "building_safety": "房屋安全",
-    "elevator": "电梯", "veteran_services": "退役军人服务", "elderly_meals": "老年助餐",
-    "errands": "代办跑腿", "welfare_check": "探访关爱", "sanitation": "环境卫生",
-    "parking": "停车", "other": "其他",
-}
-CHANNEL_WORDS = {"hotline": "12345热线", "wechat": "微信", "app": "移动端", "web": "网站",
-                 "walk_in": "窗口来访"}
-URGENCY_WORDS = {"normal": "一般", "urgent": "紧急"}
-DEADLINE_WORDS = {"accept": "签收", "contact": "联系", "resolve": "办结"}
 DEADLINES = tuple(DEADLINE_WORDS)
 ROLE_WORDS = ROLE_NAMES
 ASSIST_WORDS = {"added": "待协办签收", "accepted": "协办中", "reported": "已反馈",
                 "released": "已结束协办"}
 REQUEST_WORDS = {"pending": "待审批", "approved": "已同意", "refused": "不同意",
                  "withdrawn": "已撤回", "in_force": "挂起中", "ended": "已结束"}
-OUTCOME_WORDS = {"satisfied": "满意", "basically_satisfied": "基本满意",
-                 "unsatisfied": "不满意", "unreachable": "联系不上", "answered": "已直接答复"}
 PRIORITY_REASONS = {"urgent": "紧急", "welfare_check": "探访关爱"}
 ADDRESS_LEVELS = (("district", "区"), ("subdistrict", "街道/镇"), ("community", "社区"),
                   ("estate", "小区"), ("building", "楼栋"), ("room", "房号"),
@@ -53,8 +41,10 @@ FIELD_LABELS = {
 }
 
 # Every vocabulary the contract has must have its words here (the unit tests check).
+# What an agent may pick for a new ticket: the callers' channels, not the system's own.
+CALLER_CHANNEL_WORDS = {channel: CHANNEL_WORDS[channel] for channel in CHANNELS}
 VOCABULARIES = {"kind": (KINDS, KIND_WORDS), "category": (CATEGORIES, CATEGORY_WORDS),
-                "channel": (CHANNELS, CHANNEL_WORDS)}
+                "channel": (CHANNELS + SYSTEM_CHANNELS, CHANNEL_WORDS)}
 
 # The services' field messages (marshmallow's and their own) in the console's language.
 FIELD_MESSAGES = {

@@ -11,6 +11,7 @@ from services.intake.residents import CHECKIN_CHANNEL, REGISTERED_RESIDENT
 from services.shared import clock
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data
+from services.shared.words import CHANNEL_WORDS
 
 
 def priority_of(request: dict, resident: dict | None = None) -> tuple[str, list[str]]:
@@ -26,13 +27,11 @@ def priority_of(request: dict, resident: dict | None = None) -> tuple[str, list[
     return ("high" if reasons else "normal"), reasons
 
 
-CHANNEL_NAMES = {"hotline": "12345热线", "wechat": "微信", "app": "移动端", "web": "网站",
-                 "walk_in": "窗口来访"}
 
 
 def channel_actor(channel: str) -> dict:
     """Who received the ticket when the caller's software names no agent: the channel."""
-    return {"id": f"channel:{channel}", "name": CHANNEL_NAMES[channel], "role": "agent",
+    return {"id": f"channel:{channel}", "name": CHANNEL_WORDS[channel], "role": "agent",
             "unit_id": None}
 
 

@@ -11,17 +11,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.ledger.indicators import COUNT, FIGURES, HOURS, RATE
+from services.shared.words import CATEGORY_WORDS
 
 FIGURES_SHEET = "指标"
 DEFINITIONS_SHEET = "指标说明"
 NUMBER_FORMATS = {COUNT: "0", RATE: "0.0%", HOURS: "0.0"}
 DATE_FORMAT = "yyyy-mm-dd"
-CATEGORY_WORDS = {
-    "home_repair": "居家维修", "street_light": "路灯", "building_safety": "房屋安全",
-    "elevator": "电梯", "veteran_services": "退役军人服务", "elderly_meals": "老年助餐",
-    "errands": "代办跑腿", "welfare_check": "探访关爱", "sanitation": "环境卫生",
-    "parking": "停车", "other": "其他",
-}
 GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别"}
 INTERVAL_WORDS = {"day": "日期", "week": "周(自周一)"}
 UNKNOWN = "(未定)"
