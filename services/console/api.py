@@ -14,12 +14,14 @@ not allow it; 503 when a service does not answer.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 from typing import Any
 
-from flask import Flask, g, request, send_file
+from flask import Flask, Response, g, request, send_file
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from services.console import api_schemas as schemas
 from services.console.auth import actor, current_user, services
@@ -57,6 +59,11 @@ class FieldErrorParser(FlaskParser):
                 flat.update(located if isinstance(located, dict) else {"_request": located})
             messages = flat
         raise InvalidRequest(messages)
+
+    def load_files(self, req, schema):
+        """A multipart form's files and its other fields together: an upload and the
+        choices sent with it are one request body."""
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
 
 class ApiBlueprint(Blueprint):
@@ -104,7 +111,9 @@ supervision = blueprint("supervision", "Deadlines owed, requests to decide (督�
 indicators = blueprint("indicators", "The figures a district is judged by")
 directory = blueprint("directory", "Places, units and routing rules")
 users = blueprint("users", "Accounts and API tokens (admins)")
-BLUEPRINTS = (me, tickets, queues, supervision, indicators, directory, users)
+residents = blueprint("register", "The register of vulnerable residents (台账): admins and "
+                                  "unit staff, each unit's staff their own unit's residents")
+BLUEPRINTS = (me, tickets, queues, supervision, indicators, directory, users, residents)
 
 
 # Who
@@ -268,9 +277,13 @@ def indicator_figures(query: dict):
                      description="An Excel workbook: sheet 指标 and sheet 指标说明")
 def indicator_workbook(query: dict):
     """The same figures as an Excel workbook, as a file download."""
-    workbook = call("ledger", "indicators_xlsx", *indicators_question(query))
-    return send_file(io.BytesIO(base64.b64decode(workbook["content_base64"])), mimetype=XLSX,
-                     as_attachment=True, download_name=workbook["filename"])
+    return workbook(call("ledger", "indicators_xlsx", *indicators_question(query)))
+
+
+def workbook(file: dict) -> Response:
+    """A ledger's {filename, content_base64} as an .xlsx download."""
+    return send_file(io.BytesIO(base64.b64decode(file["content_base64"])), mimetype=XLSX,
+                     as_attachment=True, download_name=file["filename"])
 
 
 # The directory
@@ -326,6 +339,151 @@ def issue_token(fields: dict, username: str):
 def revoke_token(username: str, token_id: str):
     """Revoke a token: it is refused from the next request on."""
     return call("dispatch", "revoke_token", username, token_id, actor())
+
+
+# The register of vulnerable residents (the ledger keeps it and decides whose residents
+# each person may see and change; these routes keep the pages' rule of who uses it)
+KEEPERS = ("unit_staff", "admin")
+
+
+def keeper() -> dict:
+    refuse_unless(KEEPERS, "keep the register")
+    return actor()
+
+
+def day(value: dt.date | None) -> str | None:
+    """A date as the ledger takes it (YYYY-MM-DD), or none."""
+    return value.isoformat() if value is not None else None
+
+
+@residents.route("/register")
+@residents.arguments(schemas.RegisterQuery, location="query")
+@residents.response(200, schemas.ResidentRowSchema(many=True))
+def find_residents(query: dict):
+    """Residents meeting every filter given, in address order (no health notes, contacts
+    or history: those are on the card). Retired ones only with ``include_retired``."""
+    return call("ledger", "find_residents", keeper(), query.get("phone"), query.get("place"),
+                query.get("living_status"), query.get("group"), query.get("min_age"),
+                query.get("grid_unit_id"), query["include_retired"], query["limit"])
+
+
+@residents.route("/register", methods=["POST"])
+@residents.arguments(schemas.ResidentBody)
+@residents.response(201, schemas.ResidentRecordSchema)
+def add_resident(resident: dict):
+    """Add a resident; answers their card. 409 when the same person (by name and phone,
+    or name and room) is in the register already: the message names them."""
+    return call("ledger", "add_resident", resident, keeper())
+
+
+@residents.route("/register/birthdays")
+@residents.arguments(schemas.BirthdaysQuery, location="query")
+@residents.response(200, schemas.BirthdaySchema(many=True))
+def birthdays(query: dict):
+    """The unit's residents whose birthday falls in the ``days`` from ``start``, in date
+    order, with the day it falls on and the age reached. Retired residents are left out."""
+    who = keeper()
+    unit_id = query.get("grid_unit_id") or current_user().get("unit_id")
+    if not unit_id:
+        raise InvalidRequest({"grid_unit_id": ["Name the unit."]})
+    return call("ledger", "birthdays", unit_id, day(query.get("start")), query["days"], who)
+
+
+@residents.route("/register/template")
+@residents.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
+                    description="The blank register (.xlsx) with a sheet explaining each column")
+def register_template():
+    """The blank register to fill in and import."""
+    keeper()
+    return workbook(call("ledger", "register_template"))
+
+
+@residents.route("/register/export")
+@residents.arguments(schemas.RegisterFilterQuery, location="query")
+@residents.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
+                    description="The register (.xlsx) in the template's columns")
+def register_export(query: dict):
+    """The register, filtered as the list, as an .xlsx in the template's columns (retired
+    residents left out); importing it back changes nothing. Each card's read is recorded."""
+    return workbook(call("ledger", "export_register", keeper(), query.get("grid_unit_id"),
+                         query.get("place"), query.get("living_status"), query.get("group"),
+                         query.get("min_age")))
+
+
+@residents.route("/register/import", methods=["POST"])
+@residents.arguments(schemas.ImportBody, location="files")
+@residents.response(200, schemas.ImportReportSchema)
+def register_import(upload: dict):
+    """Import a register file (multipart ``file``): each row is added, changed, unchanged
+    or refused with its reasons. With ``dry_run`` (the default) nothing is written: send
+    the same file again with ``dry_run`` false to apply it."""
+    who = keeper()
+    file = upload["file"]
+    content = base64.b64encode(file.read()).decode("ascii")
+    return call("ledger", "import_register", content, file.filename or "register.xlsx", who,
+                upload["dry_run"])
+
+
+@residents.route("/residents/<resident_id>")
+@residents.response(200, schemas.ResidentRecordSchema)
+def get_resident(resident_id: str):
+    """A resident's card; this read is recorded in its ``views``."""
+    return call("ledger", "get_resident", resident_id, keeper())
+
+
+@residents.route("/residents/<resident_id>", methods=["PATCH"])
+@residents.arguments(schemas.ResidentChangesBody(partial=schemas.RESIDENT_FIELDS))
+@residents.response(200, schemas.ResidentRecordSchema)
+def change_resident(changes: dict, resident_id: str):
+    """Change some of a resident's fields as of the ``version`` read; answers the card.
+    409 when someone changed the resident since, or the resident is retired."""
+    version = changes.pop("version")
+    return call("ledger", "change_resident", resident_id, changes, keeper(), version)
+
+
+@residents.route("/residents/<resident_id>/retire", methods=["POST"])
+@residents.arguments(schemas.RetireBody)
+@residents.response(200, schemas.ResidentRecordSchema)
+def retire_resident(fields: dict, resident_id: str):
+    """Retire a resident, with the reason: kept with their history, no longer listed or
+    phoned. 409 when retired already."""
+    return call("ledger", "retire_resident", resident_id, keeper(), fields["reason"])
+
+
+@residents.route("/residents/<resident_id>/checkins/pause", methods=["POST"])
+@residents.arguments(schemas.PauseCheckinsBody)
+@residents.response(200, schemas.ResidentRecordSchema)
+def pause_checkins(fields: dict, resident_id: str):
+    """Stop the check-in calls (a hospital stay, travel) until a day or until resumed, the
+    plan kept. 409 without a plan, when paused already, or ``until`` is past."""
+    return call("ledger", "pause_checkins", resident_id, keeper(), day(fields["until"]),
+                fields["reason"])
+
+
+@residents.route("/residents/<resident_id>/checkins/resume", methods=["POST"])
+@residents.arguments(schemas.ResumeCheckinsBody, required=False)
+@residents.response(200, schemas.ResidentRecordSchema)
+def resume_checkins(fields: dict, resident_id: str):
+    """Phone the resident again on their plan as it was. 409 when not paused."""
+    return call("ledger", "resume_checkins", resident_id, keeper(), fields.get("reason"))
+
+
+@residents.route("/residents/<resident_id>/tickets")
+@residents.response(200, schemas.ResidentTicketSchema(many=True))
+def resident_tickets(resident_id: str):
+    """The tickets with this resident's card on them (their calls, the welfare checks of
+    missed check-ins), newest first."""
+    return call("ledger", "tickets_of_resident", resident_id, keeper())
+
+
+@residents.route("/residents/<resident_id>/checkins")
+@residents.arguments(schemas.CheckinsQuery, location="query")
+@residents.response(200, schemas.CheckinSchema(many=True))
+def resident_checkins(query: dict, resident_id: str):
+    """The resident's check-in calls, the latest planned first. Reading them is reading the
+    card (recorded in its ``views``): the phones are in full."""
+    card = call("ledger", "get_resident", resident_id, keeper())
+    return call("callback", "checkins_for", card["resident_id"], query["limit"])
 
 
 def register(app: Flask, csrf) -> None:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from services.dispatch.accounts import PEOPLE_ROLES
 from services.dispatch.steps import STATES
 from services.ledger.indicators import GROUPS, INTERVALS
+from services.ledger.register_schemas import IsoDate
 from services.shared import clock
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
-from services.shared.payloads import DeadlinesSchema, TicketSchema
+from services.shared.payloads import LIVING_STATUSES, DeadlinesSchema, TicketSchema
 from services.shared.schemas import (
     CATEGORIES, KINDS, LONG_TEXT, PRIORITIES, SHORT_TEXT, URGENCIES, AddressSchema,
     CallerSchema, StrictSchema, Text,
@@ -279,3 +281,224 @@ class TokenRequestSchema(StrictSchema):
 
 class IssuedTokenSchema(TokenViewSchema):
     token = fields.String(required=True, metadata={"description": "shown this once only"})
+
+
+# The register of vulnerable residents (台账): the ledger validates every field again and
+# keeps the rules (known groups, birth dates, who may touch which unit's residents).
+class PassedOn(Schema):
+    """An answer passed on as the service gave it: the fields named here are documented,
+    any others the service adds are kept too."""
+
+    @post_dump(pass_original=True)
+    def _keep_the_rest(self, dumped: dict, original: Any, **kwargs) -> dict:
+        return {**original, **dumped} if isinstance(original, dict) else dumped
+
+
+class EmergencyContactBody(StrictSchema):
+    name = Text(required=True, validate=SHORT_TEXT)
+    relation = Text(allow_none=True, validate=validate.Length(max=20))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class CheckinPlanBody(StrictSchema):
+    days = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 7)),
+                       required=True, validate=validate.Length(min=1),
+                       metadata={"description": "ISO weekdays, 1 = Monday … 7 = Sunday"})
+    times = fields.List(fields.String(validate=validate.Length(min=1, max=10)), required=True,
+                        validate=validate.Length(min=1, max=12),
+                        metadata={"description": "times of day in Shanghai, HH:MM"})
+
+
+def MaybeText(**kwargs) -> Text:  # noqa: N802 - reads as a field type
+    return Text(allow_none=True, **kwargs)
+
+
+class ResidentBody(StrictSchema):
+    """A resident (add_resident's fields). Phones in any Chinese way of writing them;
+    ``grid_unit_id`` is the unit staff's own unit when left out; ``groups`` among the
+    register's (GET /api/register's words: see the pages' forms)."""
+
+    name = Text(required=True, validate=SHORT_TEXT)
+    phones = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
+                         allow_none=True, validate=validate.Length(max=5))
+    address = fields.Nested(AddressSchema, required=True)
+    birth_date = IsoDate(allow_none=True, metadata={"type": "string", "format": "date",
+                                                    "example": "1941-05-02"})
+    living_status = fields.String(allow_none=True, validate=validate.OneOf(LIVING_STATUSES))
+    groups = fields.List(fields.String(validate=SHORT_TEXT), allow_none=True)
+    health_notes = MaybeText(validate=validate.Length(max=2000))
+    hobbies = MaybeText(validate=validate.Length(max=500))
+    emergency_contacts = fields.List(fields.Nested(EmergencyContactBody), allow_none=True,
+                                     validate=validate.Length(max=5))
+    grid_unit_id = MaybeText(validate=SHORT_TEXT)
+    grid_worker = MaybeText(validate=SHORT_TEXT)
+    checkin_plan = fields.Nested(CheckinPlanBody, allow_none=True)
+    consent_notes = MaybeText(validate=validate.Length(max=2000))
+
+
+class ResidentChangesBody(ResidentBody):
+    """Some of a resident's fields (a field given replaces the whole of it), as of the
+    card's ``version`` the editor read: a change made since by someone else is a 409."""
+
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+RESIDENT_FIELDS = tuple(ResidentBody._declared_fields)
+
+
+class RetireBody(StrictSchema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=500),
+                  metadata={"description": "moved away, passed away, in residential care…"})
+
+
+class PauseCheckinsBody(RetireBody):
+    until = fields.Date(load_default=None, allow_none=True,
+                        metadata={"description": "the last day without calls; none: until "
+                                                 "resumed"})
+
+
+class ResumeCheckinsBody(StrictSchema):
+    reason = MaybeText(load_default=None, validate=validate.Length(max=500))
+
+
+class RegisterFilterQuery(Schema):
+    """Which residents: every filter given must hold. Unit staff always get their own
+    unit's; an admin names a unit or gets every unit's."""
+
+    place = fields.String(validate=validate.Length(min=1, max=200),
+                          metadata={"description": "from the district down, e.g. "
+                                                   "杨浦区/殷行街道/开鲁新村"})
+    living_status = fields.String(validate=validate.OneOf(LIVING_STATUSES))
+    group = fields.String(validate=SHORT_TEXT)
+    min_age = fields.Integer(validate=validate.Range(0, 150),
+                             metadata={"description": "at least this old today"})
+    grid_unit_id = fields.String(validate=UNIT_ID)
+
+
+class RegisterQuery(RegisterFilterQuery):
+    phone = fields.String(validate=validate.Length(min=1, max=40))
+    include_retired = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=1000, validate=validate.Range(1, 5000))
+
+
+class BirthdaysQuery(Schema):
+    grid_unit_id = fields.String(validate=UNIT_ID,
+                                 metadata={"description": "unit staff: their own (default)"})
+    start = fields.Date(metadata={"description": "default: today in Shanghai"})
+    days = fields.Integer(load_default=7, validate=validate.Range(1, 366))
+
+
+class ImportBody(Schema):
+    """A multipart form: the file, and whether to write what it says."""
+
+    file = Upload(required=True, metadata={"description": "the register, .xlsx or .csv "
+                                                          "(UTF-8 or GBK), the template's "
+                                                          "columns"})
+    dry_run = fields.Boolean(load_default=True,
+                             metadata={"description": "true (the default): write nothing, "
+                                                      "say what would be done"})
+
+
+class ResidentRowSchema(PassedOn):
+    """A resident as the register lists them (no health notes, contacts or history)."""
+
+    resident_id = fields.String(required=True)
+    name = fields.String(required=True)
+    phones = fields.List(fields.String())
+    address = fields.Dict(allow_none=True)
+    birth_date = fields.String(allow_none=True, metadata={"format": "date"})
+    age = fields.Integer(allow_none=True)
+    birthday = fields.String(allow_none=True, metadata={"description": "MM-DD"})
+    living_status = fields.String(allow_none=True)
+    groups = fields.List(fields.String())
+    grid_unit_id = fields.String(allow_none=True)
+    grid_worker = fields.String(allow_none=True)
+    checkin_plan = fields.Dict(allow_none=True,
+                               metadata={"description": "{days, times, paused, paused_until}"})
+    checkin_status = fields.String(allow_none=True,
+                                   metadata={"description": "null, active or paused"})
+    retired = fields.Boolean()
+    version = fields.Integer()
+
+
+class BirthdaySchema(ResidentRowSchema):
+    birthday_on = fields.String(metadata={"format": "date"})
+    turns = fields.Integer(allow_none=True)
+
+
+class ResidentRecordSchema(ResidentRowSchema):
+    """A resident's whole card. Every read of it is recorded (``views``)."""
+
+    health_notes = fields.String(allow_none=True)
+    hobbies = fields.String(allow_none=True)
+    emergency_contacts = fields.List(fields.Dict())
+    consent_notes = fields.String(allow_none=True)
+    retired_at = Time(allow_none=True)
+    retired_reason = fields.String(allow_none=True)
+    created_at = Time(allow_none=True)
+    changed_at = Time(allow_none=True)
+    history = fields.List(fields.Dict(), metadata={
+        "description": "{at, action, actor, changes {field: {from, to}}, reason, batch_id, "
+                       "version}, oldest first"})
+    views = fields.List(fields.Dict(), metadata={"description": "{at, actor, via}, newest "
+                                                                "first"})
+    view_count = fields.Integer()
+
+
+class ResidentTicketSchema(PassedOn):
+    """A ticket with the resident's card on it, as the ledger lists tickets."""
+
+    ticket_no = fields.String(required=True)
+    state = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    received_at = Time(allow_none=True)
+    closed_at = Time(allow_none=True)
+    description = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+
+
+class CheckinSchema(PassedOn):
+    """A check-in call to the resident; the phone in full (the card's reader may see it)."""
+
+    task_id = fields.String(required=True)
+    planned_for = Time(allow_none=True)
+    due_at = Time(allow_none=True)
+    phone = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "due, claimed, done, cancelled"})
+    outcome = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    completed_at = Time(allow_none=True)
+    result = fields.String(allow_none=True,
+                           metadata={"description": "answered, missed, cancelled; null while "
+                                                    "still to be called"})
+
+
+class ImportRowSchema(PassedOn):
+    row = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+    action = fields.String(required=True,
+                           validate=validate.OneOf(("add", "change", "unchanged", "refused")))
+    reasons = fields.List(fields.String(), metadata={"description": "why refused, in Chinese"})
+    resident_id = fields.String(allow_none=True)
+    changes = fields.Dict(metadata={"description": "{field: {from, to}}"})
+    changed_columns = fields.List(fields.String())
+
+
+class ImportReportSchema(PassedOn):
+    """What the import did (or, on a dry run, would do), row by row."""
+
+    filename = fields.String(required=True)
+    dry_run = fields.Boolean(required=True)
+    batch_id = fields.String(allow_none=True,
+                             metadata={"description": "named in each history entry written"})
+    columns = fields.List(fields.String())
+    ignored_columns = fields.List(fields.String())
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "{add, change, unchanged, refused}"})
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+class CheckinsQuery(Schema):
+    limit = fields.Integer(load_default=30, validate=validate.Range(1, 500))

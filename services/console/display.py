@@ -26,6 +26,7 @@ ASSIST_WORDS = {"added": "待协办签收", "accepted": "协办中", "reported":
                 "released": "已结束协办"}
 REQUEST_WORDS = {"pending": "待审批", "approved": "已同意", "refused": "不同意",
                  "withdrawn": "已撤回", "in_force": "挂起中", "ended": "已结束"}
+LIVING_WORDS = {"alone": "独居", "empty_nest": "空巢", "with_family": "与家人同住"}
 PRIORITY_REASONS = {"urgent": "紧急", "welfare_check": "探访关爱"}
 ADDRESS_LEVELS = (("district", "区"), ("subdistrict", "街道/镇"), ("community", "社区"),
                   ("estate", "小区"), ("building", "楼栋"), ("room", "房号"),
@@ -167,6 +168,14 @@ def phone(number: str | None) -> str:
     except phonenumbers.NumberParseException:
         return number
     return "".join(ch for ch in national if ch.isdigit())
+
+
+def age(birth_date: str | None) -> str:
+    """The age today (Shanghai) of someone born on ``birth_date`` (YYYY-MM-DD); '' if none."""
+    if not birth_date:
+        return ""
+    born, today = dt.date.fromisoformat(birth_date), clock.local(clock.now()).date()
+    return str(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
 
 
 def place(address: dict | None, levels: Iterable[str] = ("district", "subdistrict",

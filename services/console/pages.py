@@ -366,7 +366,9 @@ def ticket_request(form) -> dict:
 
 
 def register(app: Flask) -> None:
-    from services.console import admin_pages, supervision_pages  # noqa: F401 (their routes)
+    from services.console import (  # noqa: F401 (their routes)
+        admin_pages, register_pages, supervision_pages,
+    )
 
     app.register_blueprint(blueprint)
 
@@ -388,6 +390,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(display.local_time, "local")
     app.add_template_filter(display.place, "place")
     app.add_template_filter(display.phone, "phone")
+    app.add_template_filter(display.age, "age")
+    app.add_template_filter(lambda value: display.word(display.LIVING_WORDS, value), "living")
     app.add_template_filter(display.hours, "hours")
     app.add_template_filter(display.percent, "percent")
     app.add_template_filter(lambda due_at: display.time_left(due_at, clock.now()), "left")
@@ -406,12 +410,12 @@ FILTER_WORDS = {
     "outcome": display.OUTCOME_WORDS, "reason": display.PRIORITY_REASONS,
 }
 NAVIGATION = {
-    "unit_staff": (("本单位工单", "queue"),),
+    "unit_staff": (("本单位工单", "queue"), ("台账", "register_list"), ("关爱", "care")),
     "dispatcher": (("派单中心", "centre"), ("督办", "supervision"), ("新建工单", "new_ticket")),
     "supervisor": (("督办", "supervision"), ("派单中心", "centre")),
     "agent": (("新建工单", "new_ticket"),),
     "admin": (("用户管理", "users"), ("派单中心", "centre"), ("督办", "supervision"),
-              ("新建工单", "new_ticket")),
+              ("新建工单", "new_ticket"), ("台账", "register_list")),
 }
 
 

@@ -6,10 +6,15 @@ The console holds no data: it calls ``authenticate`` (or ``authenticate_token``)
 the answer's id, name, role and unit_id as the actor of every later RPC. Errors a caller
 may see: InvalidRequest, NotFound, IllegalTransition, NotPermitted; a refused call changes
 nothing, except that a wrong password is counted towards the sign-in slow-down.
+
+Every change to an account says ``account_changed`` (created, changed, password_changed,
+token_issued, token_revoked, and locked when failed sign-ins lock it) with who made it,
+through the user's outbox (``publish_account_outbox`` on DispatchService sweeps it).
 """
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Callable
 
 from nameko.rpc import rpc
 
@@ -19,13 +24,14 @@ from services.dispatch.schemas import (
     SignInArgs, TokenArgs, UpdateUserArgs, UserArgs,
 )
 from services.dispatch.store import TicketStateStore
-from services.shared import clock
+from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
-from services.shared.schemas import load, load_actor
+from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 
 
 class AccountRpcs:
     store: TicketStateStore  # and DispatchService's _unit_name(unit_id)
+    dispatch: Callable[[str, dict], Any]  # DispatchService's EventDispatcher
 
     # Signing in
     @rpc(expected_exceptions=EXPECTED)
@@ -33,8 +39,9 @@ class AccountRpcs:
         """The user a username and password belong to: {id (= username), username, name,
         role, unit_id, unit_name}. Raises NotPermitted: "wrong username or password" for an
         unknown user and a wrong password alike (each wrong password is counted: after 5
-        in a row the account is locked for 30 s, doubling up to 15 min), the seconds to
-        wait while locked, or that the account is deactivated."""
+        in a row the account is locked for 30 s, doubling up to 15 min, and each lock says
+        account_changed, locked), the seconds to wait while locked, or that the account is
+        deactivated."""
         args = load(SignInArgs(), {"username": username, "password": password})
         now = clock.now()
         user = self.store.accounts.get(args["username"])
@@ -66,7 +73,8 @@ class AccountRpcs:
         """Make the first admin from {username, name, password}, while there is no admin
         (the way in on a fresh system; ``hotline-admin create-admin``). Returns the account
         as get_user shows it. Raises InvalidRequest (the password policy: 8 characters at
-        least, not the username), IllegalTransition (an admin exists)."""
+        least, not the username), IllegalTransition (an admin exists). Says account_changed,
+        created, as the system."""
         fields = load(FirstAdminSchema(), user)
         accounts.check_password_policy(fields["username"], fields["password"])
         refusal = "an admin exists already: ask them for an account"
@@ -75,8 +83,11 @@ class AccountRpcs:
         now = clock.now()
         stored = accounts.new_user({**fields, "role": accounts.ADMIN, "unit_id": None}, now,
                                    created_by=None, first_admin=True)
-        if not self.store.accounts.add(stored):  # another call was first
+        # made from the command line, by nobody the system knows yet
+        said = accounts.said(stored, "created", SYSTEM_ACTOR, accounts.CREATED_FIELDS)
+        if not self.store.accounts.add(stored, [said]):  # another call was first
             raise IllegalTransition(refusal)
+        self._publish(stored["_id"])
         return self._profile(stored, now)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -84,7 +95,8 @@ class AccountRpcs:
         """An admin adds an account: {username, name, role, unit_id, password}; unit staff
         name their handling unit, others "centre" or none. Returns it as get_user shows
         it. Raises InvalidRequest (password policy, role and unit), NotFound (unit),
-        NotPermitted (not an admin), IllegalTransition (the username is taken)."""
+        NotPermitted (not an admin), IllegalTransition (the username is taken). Says
+        account_changed, created."""
         actor = load_actor(actor)
         accounts.check_admin(actor)
         fields = load(NewUserSchema(), user)
@@ -96,8 +108,10 @@ class AccountRpcs:
             raise IllegalTransition(taken)
         now = clock.now()
         stored = accounts.new_user(fields, now, created_by=actor["id"])
-        if not self.store.accounts.add(stored):
+        said = accounts.said(stored, "created", actor, accounts.CREATED_FIELDS)
+        if not self.store.accounts.add(stored, [said]):
             raise IllegalTransition(taken)
+        self._publish(stored["_id"])
         return self._profile(stored, now)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -106,7 +120,8 @@ class AccountRpcs:
         longer sign in, by password or token), password (which also lifts a lock). Returns
         it as get_user shows it. Raises InvalidRequest, NotFound (user, unit),
         NotPermitted (not an admin), IllegalTransition (the last active admin demoted or
-        deactivated)."""
+        deactivated). Says account_changed naming the fields whose value changed:
+        password_changed for a password alone, changed otherwise, nothing if none did."""
         actor = load_actor(actor)
         accounts.check_admin(actor)
         args = load(UpdateUserArgs(), {"username": username, "changes": changes})
@@ -116,7 +131,12 @@ class AccountRpcs:
         now = clock.now()
         fields = accounts.changed(user, changes, self._unit(unit_id),
                                   self.store.accounts.active_admins_besides(user["_id"]), now)
-        return self._profile(self.store.accounts.change(user["_id"], fields), now)
+        named = accounts.fields_changed(user, changes)
+        said = [accounts.said({**user, **fields}, accounts.change_named(named), actor, named)
+                ] if named else []  # the same values again: nothing to say
+        stored = self.store.accounts.change(user["_id"], fields, said)
+        self._publish(user["_id"])
+        return self._profile(stored, now)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_users(self, actor: dict) -> list[dict]:
@@ -144,7 +164,7 @@ class AccountRpcs:
         """The user changes their own password (an admin sets others' with update_user).
         Returns the account as get_user shows it. Raises InvalidRequest (the policy),
         NotPermitted (another user's, the old password wrong (counted as a failed
-        sign-in), locked, deactivated), NotFound."""
+        sign-in), locked, deactivated), NotFound. Says account_changed, password_changed."""
         actor = load_actor(actor)
         args = load(PasswordChangeArgs(), {"username": username, "old_password": old_password,
                                            "new_password": new_password})
@@ -154,8 +174,11 @@ class AccountRpcs:
         user = self._user(args["username"])
         now = clock.now()
         self._check_password(user, args["old_password"], now, "the old password is wrong")
-        stored = self.store.accounts.change(user["_id"], {
-            **accounts.new_password(user["username"], args["new_password"]), "updated_at": now})
+        stored = self.store.accounts.change(
+            user["_id"],
+            {**accounts.new_password(user["username"], args["new_password"]), "updated_at": now},
+            [accounts.said(user, "password_changed", actor, ["password"])])
+        self._publish(user["_id"])
         return self._profile(stored, now)
 
     # API tokens for programs
@@ -164,7 +187,8 @@ class AccountRpcs:
         """A new API token for the user (an admin, or the user themself), ``name`` saying
         what it is for: {token_id, token, name, created_at}. This is the only time the token
         is shown; it is kept as a hash. Raises InvalidRequest, NotPermitted, NotFound,
-        IllegalTransition (the user is deactivated or holds 20 tokens already)."""
+        IllegalTransition (the user is deactivated or holds 20 tokens already). Says
+        account_changed, token_issued, with the token_id (never the token)."""
         actor = load_actor(actor)
         args = load(IssueTokenArgs(), {"username": username, "name": name})
         accounts.check_reader(actor, args["username"])
@@ -172,22 +196,26 @@ class AccountRpcs:
         if not user["active"]:
             raise IllegalTransition(f"user {user['_id']} is deactivated")
         token, record = accounts.new_token(args["name"], clock.now())
-        if not self.store.accounts.add_token(user["_id"], record, accounts.MAX_TOKENS):
+        said = accounts.said(user, "token_issued", actor, ["tokens"], record["token_id"])
+        if not self.store.accounts.add_token(user["_id"], record, accounts.MAX_TOKENS, [said]):
             raise IllegalTransition(f"user {user['_id']} holds {accounts.MAX_TOKENS} tokens "
                                     f"already: revoke one first")
+        self._publish(user["_id"])
         return accounts.issued(token, record)
 
     @rpc(expected_exceptions=EXPECTED)
     def revoke_token(self, username: str, token_id: str, actor: dict) -> dict:
         """Revoke one of the user's tokens (an admin, or the user themself): it authenticates
         no more. Returns the account as get_user shows it. Raises NotPermitted, NotFound
-        (user or token)."""
+        (user or token). Says account_changed, token_revoked."""
         actor = load_actor(actor)
         args = load(RevokeTokenArgs(), {"username": username, "token_id": token_id})
         accounts.check_reader(actor, args["username"])
         user = self._user(args["username"])
-        if not self.store.accounts.remove_token(user["_id"], args["token_id"]):
+        said = accounts.said(user, "token_revoked", actor, ["tokens"], args["token_id"])
+        if not self.store.accounts.remove_token(user["_id"], args["token_id"], [said]):
             raise NotFound(f"token {args['token_id']}")
+        self._publish(user["_id"])
         return self._profile(self._user(user["_id"]), clock.now())
 
     # Shared by the entrypoints above
@@ -203,19 +231,26 @@ class AccountRpcs:
     def _profile(self, user: dict, now: dt.datetime) -> dict:
         return accounts.profile(user, self._unit_name(user["unit_id"]), now)
 
+    def _publish(self, username: str) -> None:
+        """Publish what the user's last write said (the sweep retries on failure)."""
+        outbox.publish_now(self.store.accounts.users, self.dispatch, username)
+
     def _check_password(self, user: dict, password: str, now: dt.datetime,
                         refusal: str) -> None:
         """Pass if ``password`` is the user's and the account active (the failure count
         starts again, an outdated hash is renewed). NotPermitted while locked; with
         ``refusal`` if the password is wrong, counted, and locking the account at the fifth
-        in a row and each one after; and, only to whoever knows the password, if the
-        account is deactivated."""
+        in a row and each one after (saying ``account_changed``, locked, as the system);
+        and, only to whoever knows the password, if the account is deactivated."""
         accounts.refuse_if_locked(user, now)
         if not accounts.password_matches(user["password_hash"], password):
             failures = self.store.accounts.count_failure(user["_id"])
             until = accounts.locked_until(failures, now)
             if until is not None:
-                self.store.accounts.change(user["_id"], {"locked_until": until})
+                self.store.accounts.change(
+                    user["_id"], {"locked_until": until},
+                    [accounts.said(user, "locked", SYSTEM_ACTOR, ["locked_until"])])
+                self._publish(user["_id"])
             raise NotPermitted(refusal)
         accounts.refuse_if_inactive(user)
         renewed = (accounts.hash_password(password)

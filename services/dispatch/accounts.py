@@ -11,6 +11,8 @@ follows, and has the store write it. Time is an argument (``now``), so tests con
 - After ``FAILURES_BEFORE_LOCK`` wrong passwords in a row an account is locked for
   ``FIRST_LOCK``, and each further failure doubles it, up to ``LONGEST_LOCK``; a right
   password resets the count. An unknown username and a wrong password get the same answer.
+- Every change to an account is said as ``account_changed`` (``said``), with the actor
+  and the names of the fields changed, never a password, a hash or a token.
 - An API token is ``hlt_<token_id>_<secret>``: the id finds it, the secret proves it. Only
   its sha256 is kept (the secret is random and long, so a slow hash adds nothing); the
   token itself is shown once, when issued.
@@ -23,7 +25,7 @@ import hmac
 import math
 import secrets
 from functools import lru_cache
-from typing import Any
+from typing import Any, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,6 +34,8 @@ from eventlet import tpool
 from services.dispatch.steps import CENTRE_ID, CENTRE_KIND
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.events import new_event
+from services.shared.payloads import event_data
 
 PEOPLE_ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin")
 ADMIN = "admin"
@@ -277,3 +281,31 @@ def issued(token: str, record: dict) -> dict:
     """What issue_token answers: the only time the token itself is shown."""
     return {"token_id": record["token_id"], "token": token, "name": record["name"],
             "created_at": clock.iso(record["created_at"])}
+
+
+# What is said of an account
+# What an admin may change, in the order ``fields`` names them (a password by name only).
+ACCOUNT_FIELDS = ("name", "role", "unit_id", "active", "password")
+CREATED_FIELDS = ("name", "role", "unit_id", "password")
+
+
+def fields_changed(user: dict, changes: dict) -> list[str]:
+    """The names of the fields an admin's ``changes`` really change (a password always)."""
+    return [name for name in ACCOUNT_FIELDS if name in changes
+            and (name == "password" or changes[name] != user.get(name))]
+
+
+def change_named(fields: list[str]) -> str:
+    """``password_changed`` when only the password changes (a reset), else ``changed``."""
+    return "password_changed" if fields == ["password"] else "changed"
+
+
+def said(user: dict, change: str, actor: dict, fields: Sequence[str],
+         token_id: str | None = None) -> dict:
+    """The ``account_changed`` event of ``user`` as it is after the change: its username,
+    role and unit, the names of the ``fields`` changed and the ``token_id`` concerned; never
+    a password, a hash or a token's secret."""
+    data = event_data("account_changed", username=user["username"], change=change,
+                      role=user["role"], unit_id=user["unit_id"], fields=list(fields),
+                      token_id=token_id)
+    return new_event("dispatch", "account_changed", data, actor=actor)

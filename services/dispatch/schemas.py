@@ -15,7 +15,7 @@ from services.dispatch.policy import DEADLINES, to_millis
 from services.dispatch.steps import CENTRE_KIND, STATES
 from services.shared import clock
 from services.shared.schemas import (
-    CATEGORIES, LONG_TEXT, SHORT_TEXT, AddressSchema, StrictSchema, Text,
+    CATEGORIES, LONG_TEXT, SHORT_TEXT, AddressSchema, StrictSchema, Text, unicode_text,
 )
 
 UNIT_KINDS = (CENTRE_KIND, "grid_workstation", "neighbourhood_committee", "property_company",
@@ -172,7 +172,8 @@ USERNAME = [validate.Length(min=2, max=64),
 
 def Password(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
     """A password as typed (spaces count); accounts.check_password_policy says the rest."""
-    return fields.String(validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH), **kwargs)
+    return fields.String(validate=[validate.Length(min=1, max=MAX_PASSWORD_LENGTH), unicode_text],
+                         **kwargs)
 
 
 class FirstAdminSchema(StrictSchema):
@@ -222,7 +223,7 @@ class PasswordChangeArgs(UserArgs):
 
 
 class TokenArgs(StrictSchema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    token = fields.String(required=True, validate=[validate.Length(min=1, max=200), unicode_text])
 
 
 class IssueTokenArgs(UserArgs):

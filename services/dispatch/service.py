@@ -487,6 +487,7 @@ class DispatchService(account_rpcs.AccountRpcs):
                 outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])
 
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
+    publish_account_outbox = outbox.sweep(lambda service: service.store.accounts.users)
 
     # Shared by the entrypoints
     def _ticket(self, ticket_no: str) -> dict:

@@ -3,7 +3,7 @@ units, places and routing rules, and the accounts of the people who work in them
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -156,7 +156,9 @@ class TicketStateStore:
 
 class AccountStore:
     """People's and programs' accounts: ``users``, _id = username, each with its API
-    tokens (kept hashed) inside. Shares the ticket store's database connection."""
+    tokens (kept hashed) inside, and its outbox: the ``account_changed`` events of a change
+    are written in the same update as the change. Shares the ticket store's database
+    connection."""
 
     def __init__(self, db: Database):
         self.users = db["users"]
@@ -178,10 +180,11 @@ class AccountStore:
     def all(self) -> list[dict]:
         return list(self.users.find().sort("_id", ASCENDING))
 
-    def add(self, user: dict) -> bool:
-        """Store a new user; False if the username (or the first admin's mark) is taken."""
+    def add(self, user: dict, events: Sequence[dict] = ()) -> bool:
+        """Store a new user with its ``events``; False if the username (or the first admin's
+        mark) is taken."""
         try:
-            self.users.insert_one(user)
+            self.users.insert_one({**user, outbox.OUTBOX: list(events)})
         except DuplicateKeyError:
             return False
         return True
@@ -193,9 +196,10 @@ class AccountStore:
         return self.users.count_documents({"role": "admin", "active": True,
                                            "_id": {"$ne": username}})
 
-    def change(self, username: str, fields: dict) -> dict | None:
-        """Set ``fields``; the user as now stored, or None if there is none."""
-        return self.users.find_one_and_update({"_id": username}, {"$set": fields},
+    def change(self, username: str, fields: dict, events: Sequence[dict] = ()) -> dict | None:
+        """Set ``fields``, with ``events``; the user as now stored, or None if there is none."""
+        return self.users.find_one_and_update({"_id": username},
+                                              {"$set": fields, **self._saying(events)},
                                               return_document=ReturnDocument.AFTER)
 
     def count_failure(self, username: str) -> int:
@@ -211,18 +215,27 @@ class AccountStore:
             fields["password_hash"] = new_hash
         self.users.update_one({"_id": username}, {"$set": fields})
 
-    def add_token(self, username: str, record: dict, limit: int) -> bool:
-        """Keep a token's record; False if the user holds ``limit`` tokens already."""
+    def add_token(self, username: str, record: dict, limit: int,
+                  events: Sequence[dict] = ()) -> bool:
+        """Keep a token's record, with ``events``; False if the user holds ``limit`` tokens
+        already."""
         result = self.users.update_one(
             {"_id": username, f"tokens.{limit - 1}": {"$exists": False}},
-            {"$push": {"tokens": record}})
+            {"$push": {"tokens": record, outbox.OUTBOX: {"$each": list(events)}}})
         return result.modified_count == 1
 
-    def remove_token(self, username: str, token_id: str) -> bool:
+    def remove_token(self, username: str, token_id: str, events: Sequence[dict] = ()) -> bool:
+        """Forget a token's record, with ``events``; False if the user has no such token."""
         result = self.users.update_one({"_id": username, "tokens.token_id": token_id},
-                                       {"$pull": {"tokens": {"token_id": token_id}}})
+                                       {"$pull": {"tokens": {"token_id": token_id}},
+                                        **self._saying(events)})
         return result.modified_count == 1
 
     def token_used(self, username: str, token_id: str, now: dt.datetime) -> None:
         self.users.update_one({"_id": username, "tokens.token_id": token_id},
                               {"$set": {"tokens.$.last_used_at": now}})
+
+    @staticmethod
+    def _saying(events: Sequence[dict]) -> dict:
+        """The ``$push`` clause putting ``events`` in the user's outbox (none if none)."""
+        return {"$push": {outbox.OUTBOX: {"$each": list(events)}}} if events else {}

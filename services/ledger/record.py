@@ -10,13 +10,15 @@ An entry is the event as it was said, never changed once written::
      "occurred_at" (datetime), "recorded_at" (datetime), "actor", "data"}
 
 ``seq`` numbers one ticket's entries 1, 2, 3… in the order the ledger recorded them;
-an event without a ticket has ``ticket_no`` and ``seq`` null.
+an event without a ticket has ``ticket_no`` and ``seq`` null, and its place in its own
+chain (``chain``, ``chain_seq``). Every entry also carries ``prev_hash`` and ``hash``, the
+tamper-evident chain of chain.py.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from services.ledger import contributions
+from services.ledger import chain, contributions
 from services.shared import clock
 
 # --- entries -----------------------------------------------------------------------------
@@ -39,10 +41,9 @@ def entry_of(event: dict, recorded_at: dt.datetime) -> dict:
 
 
 def follow(entry: dict, previous: dict | None) -> dict:
-    """The entry numbered to follow ``previous``, the ticket's last recorded entry (None for
-    its first). The one place that links an entry to the one before it: a per-ticket hash
-    chain will add the previous entry's hash here."""
-    return {**entry, "seq": (previous["seq"] if previous else 0) + 1}
+    """The entry numbered to follow ``previous``, the last recorded entry of its chain (its
+    ticket's, see chain.py; None for the first), carrying ``prev_hash`` and its ``hash``."""
+    return chain.link(entry, previous)
 
 
 def as_item(entry: dict) -> dict:
@@ -158,6 +159,29 @@ def _praise(data: dict) -> str:
     return _with(f"表扬 {praised}" if praised else "表扬", data.get("description"))
 
 
+ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办单位人员",
+              "supervisor": "督办员", "admin": "管理员"}
+ACCOUNT_FIELD_WORDS = {"name": "姓名", "role": "角色", "unit_id": "所属单位",
+                       "active": "启用状态", "password": "密码"}
+
+
+def _account(data: dict) -> str:
+    """An account_changed entry (no password or token in it: only what changed)."""
+    who, change = f"账号 {data.get('username')}", data.get("change")
+    if change == "created":
+        return f"新建{who} ({_word(ROLE_WORDS, data.get('role'))})"
+    if change == "password_changed":
+        return f"修改{who} 的密码"
+    if change == "token_issued":
+        return f"为{who} 签发 API 令牌 {data.get('token_id')}"
+    if change == "token_revoked":
+        return f"撤销{who} 的 API 令牌 {data.get('token_id')}"
+    if change == "locked":
+        return f"{who} 登录失败次数过多, 已临时锁定"
+    named = "、".join(_word(ACCOUNT_FIELD_WORDS, name) for name in data.get("fields") or [])
+    return f"修改{who}: {named}" if named else f"修改{who}"
+
+
 SUMMARIES = {
     "ticket_created": lambda d: _with("受理", d.get("description")),
     "ticket_answered": lambda d: _with("直接答复", d.get("answer")),
@@ -188,6 +212,7 @@ SUMMARIES = {
         f": 第{d['attempt']}次" if (d.get("attempt") or 1) > 1 else ""),
     "checkin_answered": lambda d: _with("探访电话已接通", d.get("note")),
     "checkin_missed": lambda d: f"探访电话{d.get('attempts') or ''}次未接通, 转网格上门",
+    "account_changed": _account,
 }
 
 

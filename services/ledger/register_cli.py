@@ -17,19 +17,14 @@ from __future__ import annotations
 import argparse
 import base64
 import getpass
-import os
 import sys
 import unicodedata
 from pathlib import Path
 from typing import TextIO
 
-from nameko.exceptions import RpcTimeout, UnknownService
-
+from services.ledger.ledger_cli import DEFAULT_AMQP_URI, over_rpc
 from services.ledger.register_import import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
 from services.shared import clock
-from services.shared.errors import HotlineError, InvalidRequest
-
-DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
 DEFAULT_CHUNK = 50
 RPC_TIMEOUT = 120  # a chunk of rows, each written and its event published
 ACTION_WORDS = {"add": "新增", "change": "修改", "unchanged": "无变化", "refused": "不导入"}
@@ -38,7 +33,7 @@ BAR_WIDTH = 30
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="register", description="台账: import, export, template")
-    top.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
+    top.add_argument("--amqp-uri", default=DEFAULT_AMQP_URI)
     top.add_argument("--user", default=getpass.getuser(), help="who acts (an id)")
     top.add_argument("--name", default=None, help="their name as the history shows it")
     top.add_argument("--role", default="admin", choices=("admin", "unit_staff"))
@@ -141,29 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"register: {error}", file=sys.stderr)
         return 2
-    from nameko.standalone.rpc import ClusterRpcProxy
 
-    try:
-        with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=RPC_TIMEOUT) as rpc:
-            if args.command == "import":
-                import_file(rpc, args.file.name, content, actor, args.apply, max(args.chunk, 1))
-                return 0
-            if args.command == "export":
-                answer = rpc.ledger.export_register(actor, grid_unit_id=args.grid_unit_id)
-            else:
-                answer = rpc.ledger.register_template()
-    except InvalidRequest as error:
-        for field, messages in error.errors.items():
-            print(f"register: {field}: {' '.join(map(str, messages))}", file=sys.stderr)
-        return 2
-    except HotlineError as error:
-        print(f"register: {error}", file=sys.stderr)
-        return 2
-    except (UnknownService, RpcTimeout, OSError) as error:
-        print(f"register: the ledger does not answer ({type(error).__name__}: {error}); "
-              f"is the system up (make run) at {args.amqp_uri}?", file=sys.stderr)
-        return 3
-    path = args.out or Path(answer["filename"])
+    def work(rpc) -> int:
+        if args.command == "import":
+            import_file(rpc, args.file.name, content, actor, args.apply, max(args.chunk, 1))
+            return 0
+        if args.command == "export":
+            answer = rpc.ledger.export_register(actor, grid_unit_id=args.grid_unit_id)
+        else:
+            answer = rpc.ledger.register_template()
+        return save(answer, args.out)
+
+    return over_rpc("register", args.amqp_uri, RPC_TIMEOUT, work)
+
+
+def save(answer: dict, out: Path | None) -> int:
+    """Write an exported workbook to ``out`` (default: the name the ledger gave it)."""
+    path = out or Path(answer["filename"])
     try:
         path.write_bytes(base64.b64decode(answer["content_base64"]))
     except OSError as error:
@@ -171,7 +160,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"saved {path}")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,11 +18,12 @@ from typing import Any, Callable
 
 from nameko.rpc import rpc
 
-from services.ledger import register, register_import, register_sheets
+from services.ledger import record, register, register_import, register_sheets
 from services.ledger.register_schemas import (
     BirthdaysArgs, ChangeArgs, FilterArgs, FindArgs, ImportArgs, PauseArgs, ResidentIdArgs,
     ResidentSchema, ResumeArgs, RetireArgs,
 )
+from services.ledger.schemas import TICKETS_MAX
 from services.ledger.store import LedgerStore
 from services.shared import clock, outbox
 from services.shared.errors import (
@@ -159,6 +160,20 @@ class RegisterRpcs:
         now = clock.now()
         self.store.register.viewed([resident["_id"]], register.view(actor, now, "card"))
         return register.as_card(self._resident(resident["_id"]), register.today(now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def tickets_of_resident(self, resident_id: str, actor: dict) -> list[dict]:
+        """The tickets received with this resident's card on them (their calls, the
+        welfare checks of their missed check-ins), as ``tickets`` lists them, newest
+        received first, at most 500. Whoever may read the card may read these (the card's
+        read is recorded by get_resident, not here). Raises InvalidRequest, NotFound,
+        NotPermitted (agents; another unit's staff)."""
+        actor = load_actor(actor)
+        args = load(ResidentIdArgs(), {"resident_id": resident_id})
+        register.check_read(actor, self._resident(args["resident_id"]))
+        numbers = self.store.resident_ticket_nos(args["resident_id"])
+        listed = self.store.listed_tickets(None, None, None, numbers, None, TICKETS_MAX)
+        return [record.as_listed(row, created, latest) for row, created, latest in listed]
 
     @rpc(expected_exceptions=EXPECTED)
     def find_residents(self, actor: dict, phone: str | None = None, place: str | None = None,

@@ -139,7 +139,7 @@ class ResidentSchema(StrictSchema):
         return data
 
 
-class PlacePath(fields.String):
+class PlacePath(Text):
     """A place as directory paths name it, "杨浦区/殷行街道/开鲁新村", from the district down
     at most to the room; loaded as {level: name}."""
 
@@ -179,7 +179,7 @@ class FilterArgs(StrictSchema):
     place = PlacePath(load_default=None, allow_none=True)
     living_status = fields.String(load_default=None, allow_none=True,
                                   validate=validate.OneOf(LIVING_STATUSES))
-    group = fields.String(load_default=None, allow_none=True, validate=SHORT_TEXT)
+    group = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
     min_age = fields.Integer(load_default=None, allow_none=True, strict=True,
                              validate=validate.Range(0, 150))
     grid_unit_id = OptionalText(validate=SHORT_TEXT)

@@ -21,6 +21,10 @@ class TicketNoSchema(StrictSchema):
     ticket_no = Text(required=True, validate=SHORT_TEXT)
 
 
+class VerifySchema(StrictSchema):
+    ticket_no = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
+
+
 class ShanghaiDay(fields.Field):
     """The start of a Shanghai calendar day: a date (``2026-11-23``) or an ISO 8601 time at
     00:00 in Shanghai (``2026-11-23T00:00:00+08:00``, ``2026-11-22T16:00:00Z``), loaded as

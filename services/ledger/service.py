@@ -13,14 +13,16 @@ from __future__ import annotations
 import base64
 import logging
 
+import eventlet
+
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from services.ledger import indicators, record, workbook
+from services.ledger import chain, indicators, record, workbook
 from services.ledger.schemas import (
     RECENT_DEFAULT, TICKETS_DEFAULT, IndicatorsSchema, RecentSchema, TicketNoSchema,
-    TicketsSchema,
+    TicketsSchema, VerifySchema,
 )
 # The module, not the class: `nameko run services.ledger.service` takes every class with
 # RPCs it finds here for a service, and the mixin is no service of its own.
@@ -33,6 +35,7 @@ from services.shared.schemas import load
 from services.shared.storage import Storage
 
 log = logging.getLogger(__name__)
+UNCHAINED_LISTED = 100  # chains named in verify's answer; the count covers them all
 
 
 def _recorder(source: str, event_type: str):
@@ -193,3 +196,47 @@ class LedgerService(register_rpcs.RegisterRpcs):
         timeline), for a console's feed. ``limit`` 1–500, default 50. Raises InvalidRequest."""
         limit = load(RecentSchema(), {"limit": limit})["limit"]
         return [record.as_item(entry) for entry in self.store.recent(limit)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def verify(self, ticket_no: str | None = None) -> dict:
+        """Walk the hash chains of the record (every chain, or only ``ticket_no``'s) and
+        report what was changed directly in the store (rules: chain.py). No actor: like the
+        ledger's other reads it changes nothing, and its answer names no person.
+
+        Returns ``{"checked": entries walked, "chains": chains walked, "broken": [{ticket_no
+        (null outside a ticket), chain (the ticket number, resident:<id> or global), seq
+        (the place in the chain; null for an event the read model applied that the record
+        no longer has), event_id, problem (edited, removed, reordered), detail}],
+        "unchained": entries recorded before the ledger chained its entries (not broken),
+        "unchained_chains": the first UNCHAINED_LISTED chains holding them}``.
+        Raises InvalidRequest for a malformed ticket_no, NotFound when nothing is recorded
+        for it."""
+        ticket_no = load(VerifySchema(), {"ticket_no": ticket_no})["ticket_no"]
+        answer: dict = {"checked": 0, "chains": 0, "broken": [], "unchained": 0,
+                        "unchained_chains": []}
+        recorded: set[str] = set()
+        ends: dict[str, tuple[int, int]] = {}  # ticket_no: (places removed, last seq)
+        for entries in self.store.chains(ticket_no):
+            broken, unchained = chain.problems(entries)
+            if entries[0].get("ticket_no") is not None:
+                ends[entries[0]["ticket_no"]] = (
+                    sum(item["problem"] == chain.REMOVED for item in broken),
+                    max(chain.place(entry) or 0 for entry in entries))
+            answer["checked"] += len(entries)
+            answer["chains"] += 1
+            answer["broken"] += broken
+            answer["unchained"] += unchained
+            if unchained and len(answer["unchained_chains"]) < UNCHAINED_LISTED:
+                answer["unchained_chains"].append(chain.chain_of(entries[0]))
+            recorded.update(entry["_id"] for entry in entries if entry.get("ticket_no"))
+            eventlet.sleep(0)  # a long walk must not keep the ledger from recording
+        if ticket_no is not None and not answer["checked"]:
+            raise NotFound(f"ticket {ticket_no}")
+        for row_ticket_no, applied in self.store.applied_events(ticket_no):
+            # A praise names another ticket's row: look its event up in the record.
+            elsewhere = [event_id for event_id in applied if event_id not in recorded]
+            lost = set(elsewhere) - self.store.recorded(elsewhere) if elsewhere else set()
+            if lost:
+                answer["broken"] += chain.missing(row_ticket_no, lost,
+                                                  *ends.get(row_ticket_no, (0, 0)))
+        return answer

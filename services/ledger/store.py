@@ -2,7 +2,8 @@
 
 ``entries`` (_id = event_id): written once, never updated or deleted. A unique index on
 (ticket_no, seq) numbers each ticket's entries without gaps or doubles, even with several
-writers. ``tickets`` (_id = ticket_no): the read model, rebuilt field by field from the
+writers; one on (chain, chain_seq) does the same for the chains of entries without a
+ticket. Each entry is hash-chained to the one before it (chain.py). ``tickets`` (_id = ticket_no): the read model, rebuilt field by field from the
 entries (see record.ticket_changes), with each ticket's contributions to the indicators
 and the facts still to apply (``figures_outbox``). ``figures``: the indicators' day
 buckets, one per (Shanghai day, unit, subdistrict, category), with ``n`` (counters),
@@ -14,13 +15,15 @@ vulnerable residents (RegisterStore, below), the one thing the ledger changes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+from typing import Iterator
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.ledger import contributions, record, register
+from services.ledger import chain, contributions, record, register
 from services.shared import events, outbox
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
@@ -51,6 +54,11 @@ class LedgerStore:
             name="ticket_seq_unique",
             partialFilterExpression={"ticket_no": {"$type": "string"}},
         )
+        # One place per chain for entries without a ticket (a resident's, the global one).
+        self.entries.create_index(
+            [("chain", ASCENDING), ("chain_seq", ASCENDING)], unique=True,
+            name="chain_seq_unique", partialFilterExpression={"chain": {"$type": "string"}},
+        )
         self.entries.create_index([("occurred_at", ASCENDING)], name="occurred_at")
         self.entries.create_index([("recorded_at", DESCENDING)], name="recorded_at")
         self.figures.create_index([("day", ASCENDING)], name="day")
@@ -63,9 +71,7 @@ class LedgerStore:
         recorded and whether it is new: an event already recorded (same event_id) is
         returned as it was first recorded, and nothing is written."""
         for _ in range(WRITE_ATTEMPTS):
-            numbered = entry
-            if entry["ticket_no"] is not None:
-                numbered = record.follow(entry, self.last_entry(entry["ticket_no"]))
+            numbered = record.follow(entry, self.last_in_chain(chain.chain_of(entry), entry))
             try:
                 self.entries.insert_one(numbered)
                 return numbered, True
@@ -79,6 +85,42 @@ class LedgerStore:
     def last_entry(self, ticket_no: str) -> dict | None:
         """The ticket's entry with the highest seq."""
         return self.entries.find_one({"ticket_no": ticket_no}, sort=[("seq", DESCENDING)])
+
+    def last_in_chain(self, name: str, entry: dict) -> dict | None:
+        """The last entry of the chain ``entry`` goes in (named ``name``, see chain.py)."""
+        if entry["ticket_no"] is not None:
+            return self.last_entry(entry["ticket_no"])
+        return self.entries.find_one({"chain": name}, sort=[("chain_seq", DESCENDING)])
+
+    def chains(self, ticket_no: str | None = None) -> Iterator[list[dict]]:
+        """Every chain's entries (or only ``ticket_no``'s), one list per chain: tickets'
+        in number order, then the others'. Entries recorded without a ticket before the
+        ledger chained its entries come last, as one list."""
+        if ticket_no is not None:
+            found = list(self.entries.find({"ticket_no": ticket_no}))
+            yield from [found] if found else []
+            return
+        tickets = self.entries.find({"ticket_no": {"$type": "string"}},
+                                    sort=[("ticket_no", ASCENDING), ("seq", ASCENDING)])
+        for _, entries in itertools.groupby(tickets, key=lambda entry: entry["ticket_no"]):
+            yield list(entries)
+        others = self.entries.find({"ticket_no": None, "chain": {"$type": "string"}},
+                                   sort=[("chain", ASCENDING), ("chain_seq", ASCENDING)])
+        for _, entries in itertools.groupby(others, key=lambda entry: entry["chain"]):
+            yield list(entries)
+        unchained = list(self.entries.find({"ticket_no": None, "chain": {"$exists": False}}))
+        yield from [unchained] if unchained else []
+
+    def applied_events(self, ticket_no: str | None = None) -> Iterator[tuple[str, list[str]]]:
+        """Each ticket row's number and the events it applied (the latest APPLIED_KEPT)."""
+        query = {} if ticket_no is None else {"_id": ticket_no}
+        for row in self.tickets.find(query, {events.APPLIED: 1}, sort=[("_id", ASCENDING)]):
+            yield row["_id"], row.get(events.APPLIED) or []
+
+    def recorded(self, event_ids: list[str]) -> set[str]:
+        """Which of these events the record has."""
+        return {entry["_id"] for entry in self.entries.find({"_id": {"$in": event_ids}},
+                                                            {"_id": 1})}
 
     def apply_to_ticket(self, entry: dict) -> None:
         """Bring the read-model rows ``entry`` changes up to date (its ticket's, and the
@@ -190,6 +232,13 @@ class LedgerStore:
         created = {entry["ticket_no"]: entry for entry in self.entries.find(
             {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
         return [(row, created.get(row["_id"]), self.latest_entry(row["_id"])) for row in rows]
+
+    def resident_ticket_nos(self, resident_id: str) -> list[str]:
+        """The numbers of the tickets intake received with this resident's card on them
+        (a caller in the register, a missed check-in's welfare check)."""
+        return [entry["ticket_no"] for entry in self.entries.find(
+            {"event_type": "ticket_created", "data.resident.resident_id": resident_id},
+            {"ticket_no": 1})]
 
     def latest_entry(self, ticket_no: str) -> dict | None:
         """The ticket's entry last in its timeline's order (occurred_at, then seq)."""

@@ -47,6 +47,8 @@ DISPATCH_EVENTS = (
     "pause_requested", "pause_decided", "ticket_resumed",
     # joint handling (联勤联动)
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
+    # accounts of the console (no ticket)
+    "account_changed",
 )
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
                    "checkin_scheduled", "checkin_answered", "checkin_missed")

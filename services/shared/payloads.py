@@ -278,6 +278,26 @@ class TicketReopenedSchema(Payload):
     deadlines = fields.Nested(DeadlinesSchema, required=True)
 
 
+# dispatch: accounts of the console
+ACCOUNT_CHANGES = ("created", "changed", "password_changed", "token_issued", "token_revoked",
+                   "locked")
+
+
+class AccountChangedSchema(Payload):
+    """An account of the console changed (who changed it is the envelope's actor; a lock
+    after failed sign-ins is the system's). ``role`` and ``unit_id`` are the account's as
+    it now is. Never a password, a hash or a token's secret."""
+
+    username = fields.String(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(ACCOUNT_CHANGES))
+    role = fields.String(required=True)
+    unit_id = fields.String(allow_none=True, load_default=None)
+    token_id = fields.String(allow_none=True, load_default=None)  # token_issued / token_revoked
+    # the names of the fields changed (name, role, unit_id, active, password); declared
+    # last, since from here on ``fields`` in this class is this field, not marshmallow's
+    fields = fields.List(fields.String(), required=True)
+
+
 # callback
 class CallbackScheduledSchema(Payload):
     task_id = fields.String(required=True)
@@ -352,6 +372,7 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "checkin_scheduled": CheckinScheduledSchema,
     "checkin_answered": CheckinAnsweredSchema,
     "checkin_missed": CheckinMissedSchema,
+    "account_changed": AccountChangedSchema,
 }
 
 

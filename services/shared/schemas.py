@@ -34,6 +34,16 @@ LONG_TEXT = validate.Length(min=1, max=4000)
 def _no_control_chars(value: str) -> None:
     if any(ord(c) < 32 and c not in "\n\t" for c in value):
         raise ValidationError("Control characters are not allowed.")
+    unicode_text(value)
+
+
+def unicode_text(value: str) -> None:
+    """Refuse a lone surrogate ("\\ud800"): JSON can carry one, but neither UTF-8 nor a
+    store (BSON) can hold it, so it would fail far from the caller."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Not valid Unicode text.") from None
 
 
 class Text(fields.String):
@@ -127,7 +137,7 @@ def load_actor(actor: Any) -> dict:
 
 __all__ = [
     "CHANNELS", "SYSTEM_CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
-    "CALLBACK_OUTCOMES", "PLACE_LEVELS", "Text", "Phone", "normalise_phone", "StrictSchema",
-    "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
+    "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
+    "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
     "EXCLUDE",
 ]

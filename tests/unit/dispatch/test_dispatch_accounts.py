@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import nameko.standalone.rpc
 import pytest
 from argon2 import PasswordHasher
-from dispatch_support import ADMIN, DISPATCHER, KAICHEN, START, SUPERVISOR, actor
+from dispatch_support import ADMIN, DISPATCHER, KAICHEN, START, SUPERVISOR, actor, published
 
 from services.dispatch import accounts
 from services.dispatch import admin_cli as cli
@@ -400,6 +400,107 @@ def test_bad_input_is_refused_field_by_field(service, store):
     with pytest.raises(InvalidRequest):
         service.update_user("admin", {}, ADMIN)
     assert store.accounts.all() == []
+
+
+# What is said of accounts: account_changed, for the ledger
+def account_changes(service) -> list[dict]:
+    """The account_changed events published so far: the envelope's actor id and the data."""
+    return [{"by": event["actor"]["id"], **event["data"]}
+            for event_type, event in published(service) if event_type == "account_changed"]
+
+
+def said_nothing_secret(service, *secrets: str) -> None:
+    said = repr(published(service))
+    for secret in secrets:
+        assert secret not in said
+    assert "$argon2" not in said and not keys_in([e for _, e in published(service)]) & {
+        "password", "password_hash", "hash", "token"}
+
+
+def test_every_account_change_is_said_with_who_made_it_and_no_secret(service, store):
+    service.create_first_admin(FIRST)
+    service.create_user(WANG, ADMIN)
+    service.update_user("wang.li", {"role": "dispatcher", "unit_id": "centre", "name": "王丽"},
+                        ADMIN)  # the name is the same: only role and unit changed
+    service.update_user("wang.li", {"password": "reset-by-admin-1"}, ADMIN)
+    wang = signed_in(service, {"username": "wang.li", "password": "reset-by-admin-1"})
+    service.change_password("wang.li", "reset-by-admin-1", "wang-chosen-2", wang)
+    issued = service.issue_token("wang.li", "工单同步脚本", wang)
+    service.revoke_token("wang.li", issued["token_id"], ADMIN)
+    service.update_user("wang.li", {"active": False}, ADMIN)
+
+    def change(by, what, fields, role="dispatcher", unit_id="centre", token_id=None,
+               username="wang.li"):
+        return {"by": by, "username": username, "change": what, "role": role,
+                "unit_id": unit_id, "fields": fields, "token_id": token_id}
+
+    assert account_changes(service) == [
+        change("system", "created", ["name", "role", "unit_id", "password"], role="admin",
+               unit_id=None, username="admin"),
+        change(ADMIN["id"], "created", ["name", "role", "unit_id", "password"],
+               role="unit_staff", unit_id="kaichen"),
+        change(ADMIN["id"], "changed", ["role", "unit_id"]),
+        change(ADMIN["id"], "password_changed", ["password"]),
+        change("wang.li", "password_changed", ["password"]),
+        change("wang.li", "token_issued", ["tokens"], token_id=issued["token_id"]),
+        change(ADMIN["id"], "token_revoked", ["tokens"], token_id=issued["token_id"]),
+        change(ADMIN["id"], "changed", ["active"]),
+    ]
+    said_nothing_secret(service, FIRST["password"], WANG["password"], "reset-by-admin-1",
+                        "wang-chosen-2", issued["token"], issued["token"].rsplit("_", 1)[1])
+    assert all(not user["outbox"] for user in store.accounts.all())  # all of it published
+
+
+def test_a_refused_or_empty_change_says_nothing(users):
+    users.dispatch.reset_mock()
+    with pytest.raises(NotPermitted):
+        users.update_user("wang.li", {"active": False}, DISPATCHER)
+    with pytest.raises(IllegalTransition):
+        users.update_user("admin", {"active": False}, ADMIN)
+    with pytest.raises(IllegalTransition):
+        users.create_user(WANG, ADMIN)
+    with pytest.raises(NotFound):
+        users.revoke_token("wang.li", "0000000000000000", ADMIN)
+    users.update_user("wang.li", {"name": WANG["name"], "active": True}, ADMIN)  # as it was
+    users.authenticate("wang.li", WANG["password"])
+
+    assert published(users) == []
+
+
+def test_an_account_locked_by_failed_sign_ins_is_said_once_per_lock_as_the_system(users, now):
+    users.dispatch.reset_mock()
+    for _ in range(4):
+        refused(users, "wang.li", "wrong-password")
+    assert account_changes(users) == []
+
+    refused(users, "wang.li", "wrong-password")
+    for _ in range(3):  # tries while locked are not counted, and lock nothing more
+        refused(users, "wang.li", "wrong-password")
+    now.advance(seconds=30)
+    refused(users, "wang.li", "wrong-password")  # the sixth in a row: locked again, longer
+
+    locked = {"by": "system", "username": "wang.li", "change": "locked", "role": "unit_staff",
+              "unit_id": "kaichen", "fields": ["locked_until"], "token_id": None}
+    assert account_changes(users) == [locked, locked]
+    said_nothing_secret(users, "wrong-password", WANG["password"])
+
+
+def test_an_account_change_waits_in_the_users_outbox_while_the_broker_is_away(users, store,
+                                                                               now):
+    users.dispatch.reset_mock()
+    users.dispatch.side_effect = ConnectionError("broker away")
+    assert users.update_user("wang.li", {"active": False}, ADMIN)["active"] is False
+    assert [event["data"]["change"] for event in store.accounts.get("wang.li")["outbox"]] == [
+        "changed"]
+
+    users.dispatch.side_effect = None
+    users.dispatch.reset_mock()  # forget the failed try
+    users.publish_account_outbox()  # too fresh: left to the request that wrote it
+    assert account_changes(users) == []
+    now.advance(seconds=3)
+    users.publish_account_outbox()
+    assert [change["fields"] for change in account_changes(users)] == [["active"]]
+    assert store.accounts.get("wang.li")["outbox"] == []
 
 
 # The demo logins of `make run`

@@ -90,6 +90,9 @@ DEFAULT_DATA = {
                                "resident": {"resident_id": "r-1", "name": "孙奶奶",
                                             "phones": ["+8613800000009"],
                                             "address": {"district": "普陀区"}}},
+    "account_changed": lambda: {"username": "wang.li", "change": "changed", "role": "unit_staff",
+                                "unit_id": GRID[0], "fields": ["role", "unit_id"],
+                                "token_id": None},
 }
 
 

@@ -25,6 +25,8 @@ LIFE = [  # every event type of the contract, in an order they may happen in
     ("ticket_closed", {}), ("praise_received", {}),
     # check-ins concern residents, not tickets; the ledger records them all the same
     ("checkin_scheduled", {}), ("checkin_answered", {}), ("checkin_missed", {}),
+    # and so do changes to the console's accounts
+    ("account_changed", {}),
 ]
 
 
@@ -108,6 +110,25 @@ def test_an_event_without_a_ticket_is_recorded_without_seq(service, store, deliv
     assert (entry["ticket_no"], entry["seq"]) == (None, None)
     assert store.tickets.count_documents({}) == 0
     assert [item["event_id"] for item in service.recent()] == [scheduled["event_id"]]
+
+
+def test_account_changes_are_recorded_with_who_made_them_and_worded(service, deliver):
+    admin = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None}
+    made = said("account_changed", None, "2026-11-23T02:00:00Z", actor=admin, change="created",
+                fields=["name", "role", "unit_id", "password"])
+    moved = said("account_changed", None, "2026-11-23T02:01:00Z", actor=admin)
+    issued = said("account_changed", None, "2026-11-23T02:02:00Z", actor=admin,
+                  change="token_issued", fields=["tokens"], token_id="0a1b2c3d4e5f6071")
+    locked = said("account_changed", None, "2026-11-23T02:03:00Z", change="locked",
+                  fields=["locked_until"])
+    deliver(made, moved, issued, locked)
+
+    feed = sorted(service.recent(), key=lambda item: item["occurred_at"])
+    assert [item["summary"] for item in feed] == [
+        "新建账号 wang.li (承办单位人员)", "修改账号 wang.li: 角色、所属单位",
+        "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071", "账号 wang.li 登录失败次数过多, 已临时锁定"]
+    assert [item["actor"]["id"] for item in feed] == ["admin", "admin", "admin", "system"]
+    assert {item["ticket_no"] for item in feed} == {None}
 
 
 def test_a_writer_that_lost_the_race_for_a_seq_takes_the_next(store, deliver):

@@ -1,0 +1,49 @@
+"""Check the ledger's hash chains on the running system (``make verify``): over RPC, as the
+console does, so it reads the record the services are writing.
+
+    python -m services.ledger.verify_cli                     # every chain
+    python -m services.ledger.verify_cli --ticket YP20261123-0001
+
+Prints what was walked and each entry edited, removed or reordered. Exit status: 0 all
+whole, 1 anything broken, 2 a refused argument or unknown ticket, 3 the ledger does not
+answer.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from services.ledger.ledger_cli import DEFAULT_AMQP_URI, over_rpc
+
+RPC_TIMEOUT = 600  # the whole record is walked in one call
+PROBLEM_WORDS = {"edited": "被修改", "removed": "被删除", "reordered": "顺序被调换"}
+
+
+def check(rpc, ticket_no: str | None, out: TextIO | None = None) -> int:
+    """Ask the ledger to verify, print its report; 1 when anything is broken, else 0."""
+    out = out or sys.stdout
+    report = rpc.ledger.verify(ticket_no)
+    print(f"checked {report['checked']} entries in {report['chains']} chains", file=out)
+    if report["unchained"]:
+        print(f"{report['unchained']} entries recorded before the chain (unchained, not "
+              f"checked): {', '.join(report['unchained_chains'])}", file=out)
+    for item in report["broken"]:
+        where = item["chain"] if item["seq"] is None else f"{item['chain']} seq {item['seq']}"
+        print(f"BROKEN {where}: {item['problem']} ({PROBLEM_WORDS[item['problem']]}) — "
+              f"{item['detail']}" + (f" [event {item['event_id']}]" if item["event_id"] else ""),
+              file=out)
+    print(f"{len(report['broken'])} broken" if report["broken"] else "the ledger is whole",
+          file=out)
+    return 1 if report["broken"] else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = argparse.ArgumentParser(prog="verify", description="check the ledger's hash chains")
+    top.add_argument("--amqp-uri", default=DEFAULT_AMQP_URI)
+    top.add_argument("--ticket", default=None, help="only this ticket's chain")
+    args = top.parse_args(argv)
+    return over_rpc("verify", args.amqp_uri, RPC_TIMEOUT, lambda rpc: check(rpc, args.ticket))
+
+if __name__ == "__main__":
+    sys.exit(main())

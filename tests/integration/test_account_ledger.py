@@ -1,0 +1,41 @@
+"""Account changes in dispatch reach the ledger over RabbitMQ, with who made them."""
+from __future__ import annotations
+
+from services.shared.errors import NotPermitted
+
+from integration_support import eventually
+
+WANG = {"username": "wang.li", "name": "王丽", "role": "unit_staff",
+        "unit_id": "kaichen-property", "password": "kaichen-wang-1"}
+
+
+def account_feed(rpc) -> list[dict]:
+    return sorted((item for item in rpc.ledger.recent(50)
+                   if item["event_type"] == "account_changed"),
+                  key=lambda item: item["occurred_at"])
+
+
+def test_account_changes_and_a_lock_are_recorded_in_the_ledger(rpc):
+    rpc.dispatch.create_first_admin({"username": "admin", "name": "系统管理员",
+                                     "password": "first-admin-pass"})
+    admin = {key: value for key, value in rpc.dispatch.authenticate(
+        "admin", "first-admin-pass").items() if key in ("id", "name", "role", "unit_id")}
+    rpc.dispatch.create_user(WANG, admin)
+    token = rpc.dispatch.issue_token("wang.li", "工单同步脚本", admin)
+    for _ in range(5):
+        try:
+            rpc.dispatch.authenticate("wang.li", "wrong-password")
+        except NotPermitted:
+            pass
+
+    feed = eventually(lambda: len(account_feed(rpc)) == 4 and account_feed(rpc))
+
+    assert [(item["actor"]["id"], item["summary"]) for item in feed] == [
+        ("system", "新建账号 admin (管理员)"),
+        ("admin", "新建账号 wang.li (承办单位人员)"),
+        ("admin", f"为账号 wang.li 签发 API 令牌 {token['token_id']}"),
+        ("system", "账号 wang.li 登录失败次数过多, 已临时锁定"),
+    ]
+    recorded = repr(feed)
+    for secret in ("first-admin-pass", WANG["password"], "wrong-password", token["token"]):
+        assert secret not in recorded
