@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration browser broker chromium install clean-data
+.PHONY: run test unit integration browser broker chromium install clean-data verify
 
 install: $(STAMP)
 
@@ -40,6 +40,16 @@ unit: install
 integration: install broker
 	$(BIN)/pytest -q tests/integration
 
+## Check the ledger's hash chains on the running system (make run); exit 1 when broken.
+verify: install
+	$(BIN)/python -m services.ledger.verify_cli
+
 ## Forget the embedded store of `make run` (var/data).
 clean-data:
 	rm -rf var/data
+
+## Figures under load beside nameko's own floor (a few minutes; not part of `make test`):
+## prints a table, writes var/bench/bench.json and var/bench/bench.png.
+.PHONY: bench
+bench: install broker chromium
+	$(BIN)/python deploy/bench.py

@@ -1,0 +1,563 @@
+"""`make bench`: the hotline's figures under load beside the framework's own floor, in one
+run on the local RabbitMQ (a vhost of its own) with every part its own OS process:
+
+1. the floor: a trivial nameko service answering an RPC and emitting one event that a
+   second trivial service consumes (deploy/bench_floor.py);
+2. the pipeline: the four services (``nameko run``, the embedded store in a temporary
+   directory) while concurrent clients call ``intake.create_ticket`` at rising rates until
+   it saturates; per rate the RPC's latency, tickets a second, and the time from the RPC's
+   return until the ticket is dispatched and until the ledger has recorded it;
+3. 1, 2 and 4 callback workers claiming and completing callback tasks.
+
+Prints a table and the issue's targets beside the figures (never asserted), writes
+var/bench/bench.json and var/bench/bench.png (an SVG drawn here, rendered by Chromium).
+
+    .venv/bin/python deploy/bench.py [--seconds 6] [--rates 10,25,50,100,200,400]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
+
+import single_machine  # noqa: E402  deploy/single_machine.py
+
+OUT = ROOT / "var" / "bench"
+API = os.environ.get("RABBIT_API", "http://guest:guest@localhost:15672")
+AMQP = os.environ.get("RABBIT_AMQP", "pyamqp://guest:guest@localhost:5672")
+PROCESSES, THREADS = 2, 16          # client processes x threads, each thread its own proxy
+SATURATED_SHARE = 0.85              # under this share of the offered rate: saturated
+SAMPLE_PER_RATE = 60                # tickets per rate whose dispatch and record are timed
+AGENT = {"id": "bench", "name": "压测", "role": "agent", "unit_id": None}
+TARGETS = {
+    "pipeline_to_floor": "pipeline saturated throughput >= 0.5 x floor",
+    "create_p99_at_100": "create_ticket p99 < 50 ms at 100 tickets/s",
+    "recorded_p99_at_100": "created -> recorded p99 < 250 ms at 100 tickets/s",
+    "reads_p99": "timeline and unit queue p99 < 20 ms with 100,000 tickets stored",
+}
+
+
+# ---------------------------------------------------------------- figures
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def spread(values: list[float]) -> dict:
+    """p50/p95/p99 in milliseconds."""
+    return {f"p{int(p * 100)}": ms(percentile(values, p)) for p in (0.5, 0.95, 0.99)}
+
+
+# ---------------------------------------------------------------- broker
+
+def management(method: str, path: str, body: dict | None = None) -> None:
+    """One call of RabbitMQ's management API (RABBIT_API: http://user:password@host:port)."""
+    from urllib.parse import urlparse
+
+    import requests
+
+    api = urlparse(API)
+    requests.request(method, f"{api.scheme}://{api.hostname}:{api.port}{path}", json=body,
+                     auth=(api.username, api.password), timeout=10).raise_for_status()
+
+
+def make_vhost() -> str:
+    """A vhost of this run's own, for RABBIT_AMQP's user."""
+    from urllib.parse import urlparse
+
+    vhost = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    management("PUT", f"/api/vhosts/{vhost}")
+    management("PUT", f"/api/permissions/{vhost}/{urlparse(AMQP).username}",
+               {"configure": ".*", "write": ".*", "read": ".*"})
+    return vhost
+
+
+# ---------------------------------------------------------------- load
+
+def _client_process(uri: str, what: str, rate: float | None, seconds: float, threads: int,
+                    start_at: float, seed: int, results) -> None:
+    """One client process: ``threads`` threads, each with its own RPC proxy, sending at
+    ``rate`` a second between them (as fast as answers come when None) for ``seconds``."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    rows: list[tuple] = []
+    lock = threading.Lock()
+
+    def thread(index: int) -> None:
+        chance = random.Random(seed * 100 + index)
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+            interval = threads / rate if rate else 0.0
+            next_at = start_at + index * interval / threads
+            while True:
+                now = time.time()
+                if now < next_at:
+                    time.sleep(next_at - now)
+                if time.time() > start_at + seconds:
+                    return
+                next_at += interval
+                sent = time.time()
+                try:
+                    if what == "floor":
+                        rpc.floor.ping(sent)
+                        number = None
+                    else:
+                        number = rpc.intake.create_ticket(ticket_request(chance))["ticket_no"]
+                    row = (sent, time.time() - sent, True, number)
+                except Exception as error:  # a timeout under overload: counted, not fatal
+                    row = (sent, time.time() - sent, False, repr(error)[:200])
+                with lock:
+                    rows.append(row)
+
+    workers = [threading.Thread(target=thread, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    results.put(rows)
+
+
+def offer_load(uri: str, what: str, rate: float | None, seconds: float) -> dict:
+    """Calls from PROCESSES x THREADS clients; returns the calls as (sent, latency, ok, x)."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    start_at = time.time() + 1.0  # every proxy connected before the clock starts
+    processes = [context.Process(target=_client_process, args=(
+        uri, what, rate / PROCESSES if rate else None, seconds, THREADS, start_at, seed,
+        results)) for seed in range(PROCESSES)]
+    for process in processes:
+        process.start()
+    rows = [row for _ in processes for row in results.get()]
+    for process in processes:
+        process.join()
+    good = [row for row in rows if row[2]]
+    ended = max((sent + latency for sent, latency, *_ in good), default=start_at + seconds)
+    elapsed = max(ended, start_at + seconds) - start_at
+    return {"offered_per_s": rate, "calls": len(rows), "failed": len(rows) - len(good),
+            "per_s": round(len(good) / elapsed, 1), "latency_ms": spread([r[1] for r in good]),
+            "errors": sorted({row[3] for row in rows if not row[2]})[:3], "_rows": good}
+
+
+PHRASES = ["路灯不亮", "楼道积水", "电梯停运", "垃圾没人清", "噪音扰民", "下水道堵塞", "车辆乱停",
+           "外墙脱落", "树枝挡窗", "门禁坏了", "井盖松动", "水管漏水", "暖气不热", "违章搭建",
+           "油烟扰民", "野狗伤人", "路面塌陷", "广告牌松动", "停车收费", "楼顶渗水"]
+NOISE = "东南西北上下左右前后红黄蓝绿白黑大小多少新旧高低远近早晚春夏秋冬金木水火土"
+PLACES = [
+    ({"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
+      "estate": "开鲁新村"}, ["street_light", "elevator", "parking", "home_repair"]),
+    ({"district": "杨浦区", "subdistrict": "殷行街道", "community": "国和居民区",
+      "estate": "国和小区"}, ["street_light", "sanitation", "building_safety"]),
+    ({"district": "普陀区", "subdistrict": "桃浦镇", "community": "华和民祥园居民区",
+      "estate": "华和民祥园"}, ["home_repair", "elevator", "sanitation"]),
+]
+
+
+def ticket_request(chance: random.Random) -> dict:
+    """A call unlike the others (rarely a repeat to merge), to a place the directory routes."""
+    address, categories = chance.choice(PLACES)
+    words = "，".join(chance.sample(PHRASES, 3)) + "，" + "".join(
+        chance.choice(NOISE) for _ in range(12))
+    return {"channel": "hotline", "kind": "complaint", "category": chance.choice(categories),
+            "caller": {"name": "市民", "phone": f"139{chance.randrange(10**8):08d}"},
+            "description": f"{words}，第{chance.randrange(10**6)}次反映", "address": address}
+
+
+# ---------------------------------------------------------------- parts
+
+def floor(uri: str, seconds: float, log_dir: Path) -> dict:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "deploy")}
+    parts = {name: single_machine.start(f"bench-{name}", [
+        str(bin_dir / "nameko"), "run", "--broker", uri, f"bench_floor:{cls}"], env, log_dir)
+        for name, cls in (("floor", "FloorService"), ("listener", "FloorListener"))}
+    try:
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=2) as rpc:
+            wait(lambda: rpc.floor.ping(time.time()) and rpc.floor_listener.delays_heard(), 30)
+        figures = offer_load(uri, "floor", None, seconds)
+        time.sleep(0.5)
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=10) as rpc:
+            heard = rpc.floor_listener.delays_heard()
+        figures["events_heard"] = len(heard)
+        figures["event_delay_ms"] = spread(heard)
+        return figures
+    finally:
+        single_machine.stop(parts)
+
+
+def wait(check, seconds: float):
+    """``check()``'s first answer other than None; errors meanwhile mean not yet."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            answer = check()
+            if answer is not None:
+                return answer
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not reached in {seconds} s")
+        time.sleep(0.2)
+
+
+def parse_time(text: str) -> float:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def follow_through(rpc, rows: list[tuple]) -> dict:
+    """For a sample of the tickets: milliseconds from created (intake's ticket_created)
+    until dispatched (dispatch's ticket_dispatched) and until the ledger recorded the
+    creation, and how many of them were both before the caller had the RPC's answer."""
+    sample = rows[:: max(1, len(rows) // SAMPLE_PER_RATE)]
+    dispatched, recorded, before_return, missing = [], [], 0, 0
+    deadline = time.monotonic() + 30
+    for sent, latency, _, number in sample:
+        entries: dict = {}
+        while time.monotonic() < deadline:
+            entries = {entry["event_type"]: entry for entry in rpc.ledger.timeline(number)}
+            if "ticket_created" in entries and "ticket_dispatched" in entries:
+                break
+            time.sleep(0.1)
+        else:
+            missing += 1
+            continue
+        created = parse_time(entries["ticket_created"]["occurred_at"])
+        dispatched_at = parse_time(entries["ticket_dispatched"]["occurred_at"])
+        recorded_at = parse_time(entries["ticket_created"]["recorded_at"])
+        dispatched.append(dispatched_at - created)
+        recorded.append(recorded_at - created)
+        before_return += max(dispatched_at, recorded_at) <= sent + latency
+    return {"sampled": len(sample), "not_through": missing,
+            "to_dispatched_ms": spread(dispatched), "to_recorded_ms": spread(recorded),
+            "through_before_answer": before_return}
+
+
+def pipeline(uri: str, rates: list[float], seconds: float, log_dir: Path,
+             data_dir: Path) -> tuple[dict, dict]:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    env = {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": uri,
+           "MONGO_URI": f"litemongo:{data_dir}", "LOG_LEVEL": "WARNING",
+           "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
+           "CALLBACK_WINDOW_END": "24:00", "PYTHONUNBUFFERED": "1"}
+    parts = single_machine.start_services(env, log_dir)
+    try:
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+            chance = random.Random(0)
+            for _ in range(10):  # first calls load dictionaries and indexes
+                rpc.intake.create_ticket(ticket_request(chance))
+        steps, numbers = [], []
+        for rate in rates:
+            figures = offer_load(uri, "ticket", rate, seconds)
+            rows = figures.pop("_rows")
+            # A call merged into an open ticket (a repeat) returns that ticket's number.
+            unique = list(dict.fromkeys(row[3] for row in rows))
+            figures["merged"] = len(rows) - len(unique)
+            numbers += unique
+            with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+                figures.update(follow_through(rpc, rows))
+            steps.append(figures)
+            print(f"  {rate:>5g}/s offered: {figures['per_s']:>6} tickets/s, "
+                  f"p99 {figures['latency_ms']['p99']} ms", flush=True)
+            # Rising until saturated, through 100/s at least (the targets' rate).
+            saturated = figures["per_s"] < SATURATED_SHARE * rate or figures["failed"]
+            if saturated and rate >= 100:
+                break
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+            reads = read_latency(rpc, numbers)
+        workers = callback_workers(uri, numbers)
+        return {"steps": steps}, {"reads": reads, "workers": workers}
+    finally:
+        single_machine.stop(parts)
+
+
+def read_latency(rpc, numbers: list[str], calls: int = 100) -> dict:
+    """A ticket's timeline and a unit's queue, one call at a time, with what is stored."""
+    timeline, queue = [], []
+    unit = {"id": "bench-grid", "name": "网格员", "role": "unit_staff",
+            "unit_id": "yinhang-grid-1"}
+    for number in random.Random(1).sample(numbers, min(calls, len(numbers))):
+        started = time.perf_counter()
+        rpc.ledger.timeline(number)
+        timeline.append(time.perf_counter() - started)
+    for _ in range(min(calls, 30)):
+        started = time.perf_counter()
+        size = len(rpc.dispatch.queue("yinhang-grid-1", unit))
+        queue.append(time.perf_counter() - started)
+    return {"tickets_stored": len(numbers) + 10, "timeline_ms": spread(timeline),
+            "queue_ms": spread(queue), "queue_size": size}
+
+
+def _worker_process(uri: str, worker_id: str, budget, done) -> None:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.callback.dialers import ScriptedDialer
+    from services.callback.worker import CallbackWorker
+
+    with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+        worker = CallbackWorker(rpc.callback, ScriptedDialer({"default": "satisfied"}),
+                                worker_id)
+        idle_since = None
+        while True:
+            with budget.get_lock():
+                if budget.value <= 0:
+                    return
+                budget.value -= 1
+            if not worker.work_once():
+                with budget.get_lock():
+                    budget.value += 1
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > 2:  # nothing left to claim
+                    return
+                time.sleep(0.05)
+                continue
+            idle_since = None
+            with done.get_lock():
+                done.value += 1
+
+
+def callback_workers(uri: str, numbers: list[str], per_round: int = 100) -> list[dict]:
+    """Resolve 3 x per_round tickets (callback tasks due at once), then let 1, 2 and 4
+    worker processes claim, dial (a scripted, instant dialer) and complete per_round each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    chosen = list(dict.fromkeys(numbers))[: 3 * per_round]
+    local = threading.local()
+    proxies = []
+
+    def resolve(number: str) -> None:
+        if not hasattr(local, "rpc"):
+            local.proxy = ClusterRpcProxy({"AMQP_URI": uri}, timeout=30)
+            local.rpc = local.proxy.start()
+            proxies.append(local.proxy)
+        unit_id = local.rpc.dispatch.get_status(number, AGENT)["unit_id"]
+        staff = {"id": f"s-{unit_id}", "name": "承办人", "role": "unit_staff", "unit_id": unit_id}
+        local.rpc.dispatch.accept(number, staff)
+        local.rpc.dispatch.resolve(number, staff, "已处理")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(resolve, chosen))
+    for proxy in proxies:
+        proxy.stop()
+    with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+        for number in chosen:  # callback makes each task on hearing ticket_resolved
+            wait(lambda: rpc.callback.tasks_for_ticket(number) or None, 30)
+    context = multiprocessing.get_context("fork")
+    rounds = []
+    for count in (1, 2, 4):
+        budget, done = context.Value("i", per_round), context.Value("i", 0)
+        started = time.perf_counter()
+        workers = [context.Process(target=_worker_process,
+                                   args=(uri, f"bench-{count}-{i}", budget, done))
+                   for i in range(count)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        elapsed = time.perf_counter() - started
+        rounds.append({"workers": count, "tasks": done.value,
+                       "per_s": round(done.value / elapsed, 1)})
+        print(f"  {count} callback worker(s): {rounds[-1]['per_s']} tasks/s", flush=True)
+    return rounds
+
+
+# ---------------------------------------------------------------- report
+
+def chart(report: dict, path: Path) -> str:
+    """An SVG of the pipeline's throughput and latency by offered rate, as a PNG."""
+    steps = report["pipeline"]["steps"]
+    width, height, left, top, plot_w, plot_h = 900, 420, 70, 40, 340, 300
+    rates = [s["offered_per_s"] for s in steps]
+    top_rate = max(rates + [s["per_s"] for s in steps] + [report["floor"]["per_s"]]) * 1.1
+    top_ms = max([s["latency_ms"]["p99"] or 0 for s in steps] +
+                 [s["to_recorded_ms"]["p99"] or 0 for s in steps] + [60]) * 1.1
+
+    def x(rate, origin):
+        return origin + plot_w * (rates.index(rate) + 0.5) / len(rates)
+
+    def line(points, colour):
+        return (f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                + " ".join(f"{a:.1f},{b:.1f}" for a, b in points) + '"/>')
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="12"><rect width="100%" height="100%" '
+             f'fill="white"/>']
+    for origin, title, top_value in ((left, "tickets/s by offered rate", top_rate),
+                                     (left + plot_w + 110, "latency ms by offered rate",
+                                      top_ms)):
+        parts.append(f'<text x="{origin}" y="{top - 15}" font-size="14">{title}</text>')
+        parts.append(f'<rect x="{origin}" y="{top}" width="{plot_w}" height="{plot_h}" '
+                     f'fill="none" stroke="#999"/>')
+        for tick in range(5):
+            value = top_value * tick / 4
+            y = top + plot_h - plot_h * tick / 4
+            parts.append(f'<text x="{origin - 8}" y="{y + 4:.1f}" text-anchor="end">'
+                         f'{value:.0f}</text>')
+        for rate in rates:
+            parts.append(f'<text x="{x(rate, origin):.1f}" y="{top + plot_h + 18}" '
+                         f'text-anchor="middle">{rate:g}</text>')
+    def y_of(value, top_value):
+        return top + plot_h - plot_h * (value or 0) / top_value
+
+    right = left + plot_w + 110
+    floor_y = y_of(report["floor"]["per_s"], top_rate)
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{floor_y:.1f}" y2="{floor_y:.1f}" '
+                 f'stroke="#888" stroke-dasharray="4"/><text x="{left + 4}" '
+                 f'y="{floor_y - 4:.1f}" fill="#666">floor {report["floor"]["per_s"]}/s</text>')
+    parts.append(line([(x(r, left), y_of(r, top_rate)) for r in rates], "#bbb"))
+    parts.append(line([(x(s["offered_per_s"], left), y_of(s["per_s"], top_rate))
+                       for s in steps], "#1f6feb"))
+    series = [("create p50", lambda s: s["latency_ms"]["p50"], "#1f6feb"),
+              ("create p99", lambda s: s["latency_ms"]["p99"], "#0b3d91"),
+              ("recorded p99", lambda s: s["to_recorded_ms"]["p99"], "#d1242f"),
+              ("dispatched p99", lambda s: s["to_dispatched_ms"]["p99"], "#2da44e")]
+    for index, (name, value, colour) in enumerate(series):
+        parts.append(line([(x(s["offered_per_s"], right), y_of(value(s), top_ms))
+                           for s in steps], colour))
+        parts.append(f'<text x="{right + 10}" y="{top + 16 + 15 * index}" fill="{colour}">'
+                     f'{name}</text>')
+    parts.append(f'<text x="{left}" y="{height - 12}" fill="#666">offered rate '
+                 f'(tickets/s); grey: offered; dashed: the floor\'s RPC/s</text></svg>')
+    svg = path.with_suffix(".svg")
+    svg.write_text("".join(parts), encoding="utf-8")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        return f"no chromium: chart left as {svg.relative_to(ROOT)} (make chromium)"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--hide-scrollbars", f"--user-data-dir={profile}",
+                        f"--window-size={width},{height}", f"--screenshot={path}",
+                        svg.as_uri()], capture_output=True, timeout=60)
+    return str(path.relative_to(ROOT)) if path.exists() else f"chart left as {svg}"
+
+
+def at_rate(steps: list[dict], rate: float) -> dict | None:
+    return next((s for s in steps if s["offered_per_s"] == rate), None)
+
+
+def print_report(report: dict) -> None:
+    floor_figures, steps = report["floor"], report["pipeline"]["steps"]
+    print("\nfloor (trivial RPC + one event, "
+          f"{PROCESSES * THREADS} clients as fast as answered)")
+    print(f"  {floor_figures['per_s']} RPC/s; RPC ms p50/p95/p99 "
+          f"{'/'.join(str(v) for v in floor_figures['latency_ms'].values())}; "
+          f"events heard {floor_figures['events_heard']}/{floor_figures['calls']}, "
+          f"delay ms p50/p99 {floor_figures['event_delay_ms']['p50']}/"
+          f"{floor_figures['event_delay_ms']['p99']}")
+    print("\npipeline: intake.create_ticket at rising rates (4 services, embedded store; "
+          f"{sum(s['merged'] for s in steps)} calls merged as repeats)")
+    print(f"  {'offered/s':>9} {'tickets/s':>9} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'p99 ms':>7} | {'created→dispatched':>18} | {'created→recorded':>16} | "
+          f"{'done before answer':>18}")
+    print(f"  {'':>9} {'':>9} {'':>6} {'':>7} {'':>7} {'':>7} | {'p50/p99 ms':>18} | "
+          f"{'p50/p99 ms':>16} |")
+    for s in steps:
+        lat, dis, rec = s["latency_ms"], s["to_dispatched_ms"], s["to_recorded_ms"]
+        print(f"  {s['offered_per_s']:>9g} {s['per_s']:>9} {s['failed']:>6} {lat['p50']:>7} "
+              f"{lat['p95']:>7} {lat['p99']:>7} | {str(dis['p50']) + '/' + str(dis['p99']):>18}"
+              f" | {str(rec['p50']) + '/' + str(rec['p99']):>16} | "
+              f"{s['through_before_answer']:>8}/{s['sampled'] - s['not_through']}")
+    saturated = report["pipeline"]["saturated_per_s"]
+    ratio = report["pipeline"]["ratio_to_floor"]
+    print(f"\n  saturated throughput {saturated} tickets/s = {ratio} x the floor's "
+          f"{floor_figures['per_s']} RPC/s      target: {TARGETS['pipeline_to_floor']}")
+    hundred = at_rate(steps, 100)
+    if hundred:
+        print(f"  at 100/s: create_ticket p99 {hundred['latency_ms']['p99']} ms"
+              f"      target: {TARGETS['create_p99_at_100']}")
+        print(f"  at 100/s: created → recorded p99 {hundred['to_recorded_ms']['p99']} ms"
+              f"      target: {TARGETS['recorded_p99_at_100']}")
+    reads = report["reads"]
+    print(f"  reads with {reads['tickets_stored']} tickets stored: timeline p99 "
+          f"{reads['timeline_ms']['p99']} ms, queue of yinhang-grid-1 ({reads['queue_size']}"
+          f" open) p99 {reads['queue_ms']['p99']} ms      target: {TARGETS['reads_p99']}"
+          f" (not loaded to 100,000 in a 3-minute run)")
+    print("\ncallback workers (claim → scripted instant dialer → complete)")
+    for row in report["workers"]:
+        print(f"  {row['workers']} worker(s): {row['per_s']} tasks/s ({row['tasks']} tasks)")
+    print("\ncopies of a service: " + report["copies_note"])
+    print(f"\nwrote {report['json']} and {report['chart']}")
+
+
+def copies_note(saturated: float, floor_per_s: float) -> str:
+    expected = ", ".join(f"{n} copies ~{min(n * saturated, floor_per_s):.0f}" for n in (1, 2, 4))
+    return ("not measured. The embedded store (litemongo) is one process per database, so "
+            "N copies of intake, dispatch or ledger need a real MongoDB, which cannot be "
+            "installed on these machines. nameko consumers compete on one queue, so on "
+            "paper N copies give about N x the single copy's saturated throughput, bounded "
+            f"by the floor and MongoDB: {expected} tickets/s.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--seconds", type=float, default=6.0, help="per rate")
+    options.add_argument("--rates", default="10,25,50,100,200,400")
+    args = options.parse_args(argv)
+    rates = [float(rate) for rate in args.rates.split(",")]
+    # A timeout's SIGTERM stops the services and removes the vhost, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    OUT.mkdir(parents=True, exist_ok=True)
+    log_dir = OUT / "log"
+    vhost = make_vhost()
+    uri = f"{AMQP.rstrip('/')}/{vhost}"
+    data_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    started = time.monotonic()
+    try:
+        print(f"bench: vhost {vhost}, store {data_dir}, logs {log_dir.relative_to(ROOT)}/")
+        print("floor…", flush=True)
+        report: dict = {"floor": floor(uri, args.seconds, log_dir)}
+        report["floor"].pop("_rows")
+        print(f"  {report['floor']['per_s']} RPC/s", flush=True)
+        print("pipeline…", flush=True)
+        pipe, more = pipeline(uri, rates, args.seconds, log_dir, data_dir)
+        report["pipeline"] = pipe
+        report.update(more)
+        saturated = max(step["per_s"] for step in pipe["steps"])
+        pipe["saturated_per_s"] = saturated
+        pipe["ratio_to_floor"] = round(saturated / report["floor"]["per_s"], 2)
+        report["targets"] = TARGETS
+        report["copies_note"] = copies_note(saturated, report["floor"]["per_s"])
+        report["seconds"] = round(time.monotonic() - started, 1)
+        report["json"] = str((OUT / "bench.json").relative_to(ROOT))
+        report["chart"] = chart(report, OUT / "bench.png")
+        (OUT / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2),
+                                        encoding="utf-8")
+        print_report(report)
+        print(f"bench: {report['seconds']} s")
+        return 0
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        management("DELETE", f"/api/vhosts/{vhost}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""RabbitMQ users and permissions for the hotline: the call-centre integration may only
+call intake's RPCs, each service reaches only its own queues and exchanges.
+
+    python deploy/rabbitmq/permissions.py --vhost / --api http://localhost:15672 \\
+        --admin guest:guest            # passwords from HOTLINE_<USER>_PASSWORD
+
+Applied through RabbitMQ's management API (users, vhost permissions, topic permissions),
+so it can be run again after a change: every call is a PUT. See deploy/rabbitmq/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import secrets
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+RPC_EXCHANGE = "nameko-rpc"  # nameko's one topic exchange for every RPC and every reply
+REPLY_KEY = "[0-9a-f-]{36}"  # a reply queue's binding key: a uuid
+SERVICES = ("intake", "dispatch", "callback", "ledger")
+# Whose events each service listens to (services/*/service.py, the on_event sources).
+LISTENS_TO = {
+    "intake": ("dispatch", "callback", "ledger"),
+    "dispatch": ("intake", "callback"),
+    "callback": ("dispatch", "ledger"),
+    "ledger": ("intake", "dispatch", "callback"),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One user's rights in the vhost: RabbitMQ's configure / write / read regular
+    expressions on resource names; the routing keys it may publish to nameko-rpc with and
+    bind its queues to nameko-rpc with (topic permissions write and read)."""
+
+    user: str
+    configure: str
+    write: str
+    read: str
+    rpc_keys: str
+    bind_keys: str
+    tags: str = ""
+
+
+def _any_of(*patterns: str) -> str:
+    return "^(" + "|".join(patterns) + ")$"
+
+
+def _reply_queue(client: str) -> str:
+    # nameko's reply queue of a client: rpc.reply-<service>-<uuid>, where a standalone
+    # proxy (call-centre software, a worker, the console) is "standalone_rpc_proxy".
+    return re.escape(f"rpc.reply-{client}-") + "[0-9a-f-]+"
+
+
+def service_grant(service: str) -> Grant:
+    """A service: its RPC queue, its event queues (evt-<source>-<type>--<service>.<method>),
+    its own events exchange and its reply queue; it binds its event queues to the exchanges
+    of the services it listens to (nameko declares those exchanges too, which needs
+    configure on them: RabbitMQ has no declare-only right)."""
+    own_queues = [re.escape(f"rpc-{service}"), _reply_queue(service),
+                  r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+"]
+    exchanges = [re.escape(RPC_EXCHANGE), re.escape(f"{service}.events")]
+    heard = [re.escape(f"{source}.events") for source in LISTENS_TO[service]]
+    return Grant(
+        user=service,
+        configure=_any_of(*own_queues, *exchanges, *heard),
+        write=_any_of(*own_queues, *exchanges),     # publish (exchanges), bind (queues)
+        read=_any_of(*own_queues, re.escape(RPC_EXCHANGE), *heard),  # consume, bind
+        # Replies go to the caller's reply key (a uuid); a service may call others.
+        rpc_keys=".*",
+        bind_keys=rf"^({re.escape(service)}\.\*|{REPLY_KEY})$",
+    )
+
+
+def client_grant(user: str, services: tuple[str, ...]) -> Grant:
+    """A standalone RPC client (nameko's ClusterRpcProxy) that may call only ``services``:
+    its own reply queues, publishing to nameko-rpc with routing keys <service>.<method>."""
+    names = [re.escape(RPC_EXCHANGE), _reply_queue("standalone_rpc_proxy")]
+    keys = "|".join(re.escape(service) for service in services)
+    return Grant(user=user, configure=_any_of(*names), write=_any_of(*names),
+                 read=_any_of(*names), rpc_keys=rf"^({keys})\.[a-z_]+$",
+                 bind_keys=f"^{REPLY_KEY}$")
+
+
+def grants() -> list[Grant]:
+    """Every user of the hotline and what it may do."""
+    return [
+        *(service_grant(service) for service in SERVICES),
+        client_grant("callcentre", ("intake",)),     # the call-centre integration
+        client_grant("callback-worker", ("callback",)),
+        client_grant("console", SERVICES),           # the console and the command lines
+    ]
+
+
+class ManagementApi:
+    """The few calls of RabbitMQ's HTTP management API used here."""
+
+    def __init__(self, url: str, user: str, password: str) -> None:
+        self.url = url.rstrip("/")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: dict | None = None) -> None:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers=self.headers)
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    @staticmethod
+    def quote(name: str) -> str:
+        return urllib.parse.quote(name, safe="")
+
+
+def apply(api: ManagementApi, vhost: str, passwords: dict[str, str], *,
+          prefix: str = "") -> list[str]:
+    """Create (or update) every user of ``grants()`` as ``prefix + user`` with its
+    password, and give it its rights in ``vhost``. Returns the user names."""
+    v = api.quote(vhost)
+    names = []
+    for grant in grants():
+        name = prefix + grant.user
+        user = api.quote(name)
+        api.call("PUT", f"/api/users/{user}", {"password": passwords[grant.user],
+                                              "tags": grant.tags})
+        api.call("PUT", f"/api/permissions/{v}/{user}", {
+            "configure": grant.configure, "write": grant.write, "read": grant.read})
+        # Topic permissions are checked on publishing to a topic exchange (which RPCs a user
+        # may call) and on binding a queue to one (read: a client binds its reply queue
+        # under its own uuid only, so it cannot listen in on others' calls with "#").
+        api.call("PUT", f"/api/topic-permissions/{v}/{user}", {
+            "exchange": RPC_EXCHANGE, "write": grant.rpc_keys, "read": grant.bind_keys})
+        names.append(name)
+    return names
+
+
+def remove(api: ManagementApi, names: list[str]) -> None:
+    """Delete these users (their permissions go with them)."""
+    for name in names:
+        try:
+            api.call("DELETE", f"/api/users/{api.quote(name)}")
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--vhost", default="/")
+    options.add_argument("--api", default="http://localhost:15672")
+    options.add_argument("--admin", default="guest:guest", help="user:password of an admin")
+    options.add_argument("--print", action="store_true",
+                         help="only print the permissions, change nothing")
+    args = options.parse_args(argv)
+    if args.print:
+        for grant in grants():
+            print(f"{grant.user}\n  configure {grant.configure}\n  write     {grant.write}\n"
+                  f"  read      {grant.read}\n  {RPC_EXCHANGE} publish {grant.rpc_keys}"
+                  f"  bind {grant.bind_keys}")
+        return 0
+    passwords = {}
+    for grant in grants():
+        variable = "HOTLINE_" + grant.user.upper().replace("-", "_") + "_PASSWORD"
+        passwords[grant.user] = os.environ.get(variable) or secrets.token_urlsafe(18)
+        if variable not in os.environ:
+            print(f"{grant.user}: {variable} not set; made up password {passwords[grant.user]}")
+    admin, _, password = args.admin.partition(":")
+    names = apply(ManagementApi(args.api, admin, password), args.vhost, passwords)
+    print(f"users {', '.join(names)} set in vhost {args.vhost!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

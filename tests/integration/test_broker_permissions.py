@@ -1,0 +1,80 @@
+"""deploy/rabbitmq/permissions.py in a vhost of this test's own: the call-centre user can
+call intake.create_ticket, and the broker refuses it anything else."""
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from amqp.exceptions import AccessRefused
+from nameko.runners import ServiceRunner
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.intake.service import IntakeService
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq"))
+import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
+
+CALL = {
+    "channel": "hotline",
+    "caller": {"name": "张阿姨", "phone": "13812345678", "anonymous": False},
+    "kind": "help",
+    "category": "street_light",
+    "description": "小区路灯不亮",
+    "address": {"district": "杨浦区", "subdistrict": "殷行街道", "estate": "开鲁新村"},
+}
+
+
+@pytest.fixture
+def broker_users(request, rabbit_manager):
+    """A fresh vhost with the hotline's users (named with a prefix of this test's own);
+    yields a function giving a user's AMQP URI there."""
+    api_uri = urlparse(request.config.getoption("RABBIT_API_URI"))
+    amqp = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    api = permissions.ManagementApi(f"{api_uri.scheme}://{api_uri.hostname}:{api_uri.port}",
+                                    api_uri.username or "guest", api_uri.password or "guest")
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"hotline_permissions_{tag}"
+    rabbit_manager.create_vhost(vhost)
+    passwords = {grant.user: f"pw-{tag}-{grant.user}" for grant in permissions.grants()}
+    names: list[str] = []
+    try:
+        names = permissions.apply(api, vhost, passwords, prefix=f"t{tag}-")
+        yield lambda user: (f"amqp://t{tag}-{user}:{passwords[user]}@"
+                            f"{amqp.hostname}:{amqp.port or 5672}/{vhost}")
+    finally:
+        permissions.remove(api, names)
+        rabbit_manager.delete_vhost(vhost)
+
+
+def test_call_centre_may_create_tickets_and_nothing_else(broker_users, storage_config, settings):
+    # intake runs as its own broker user: its rights are enough to serve.
+    runner = ServiceRunner({**settings, **storage_config,
+                            "AMQP_URI": broker_users("intake")})
+    runner.add_service(IntakeService)
+    runner.start()
+    try:
+        with ClusterRpcProxy({"AMQP_URI": broker_users("callcentre")}, timeout=10) as rpc:
+            ticket = rpc.intake.create_ticket(CALL)
+            assert ticket["ticket_no"].startswith("YP")
+            assert rpc.intake.get_ticket(ticket["ticket_no"])["status"] == "received"
+
+        with pytest.raises(AccessRefused, match="topic 'dispatch.route'"):
+            with ClusterRpcProxy({"AMQP_URI": broker_users("callcentre")}, timeout=5) as rpc:
+                rpc.dispatch.route({"district": "杨浦区"}, "street_light",
+                                   {"id": "cc", "name": "cc", "role": "agent", "unit_id": None})
+    finally:
+        runner.kill()
+
+
+def test_call_centre_cannot_listen_in_on_calls(broker_users):
+    from kombu import Connection, Exchange, Queue
+
+    with Connection(broker_users("callcentre")) as connection:
+        spy = Queue(f"rpc.reply-standalone_rpc_proxy-{uuid.uuid4()}",
+                    Exchange(permissions.RPC_EXCHANGE, type="topic", durable=True),
+                    routing_key="#", auto_delete=True)
+        with pytest.raises(AccessRefused, match="topic"):
+            spy(connection.channel()).declare()
