@@ -20,11 +20,12 @@ from typing import Any, Callable
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.shared import clock
-from services.shared.errors import HotlineError
+from services.shared.errors import HotlineError, InvalidRequest
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
 from services.shared.words import STATE_WORDS
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
+REFUSED, SILENT = 2, 3  # exit statuses: a refused call; the services do not answer
 AGENT = {"id": "agent-cli", "name": "热线坐席", "role": "agent", "unit_id": None}
 
 
@@ -131,18 +132,24 @@ def print_figures(answer: dict) -> None:
         print("\t".join(cells + [shown(name, row.get(name)) for name, _ in FIGURES]))
 
 
-def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any]) -> tuple[int, Any]:
+def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any],
+              silent: str = "the services do not answer") -> tuple[int, Any]:
     """``call()``'s answer and exit status 0; or, with a message on stderr, status 2 when
-    the services refused (a documented error) or 3 when they do not answer."""
+    the services refused (a documented error; bad input one line per field) or 3 when
+    they do not answer (``silent`` says who). Every command line of the project uses it."""
     try:
         return 0, call()
+    except InvalidRequest as error:
+        for field, messages in error.errors.items():
+            print(f"{prog}: {field}: {' '.join(map(str, messages))}", file=sys.stderr)
+        return REFUSED, None
     except HotlineError as error:
         print(f"{prog}: {error}", file=sys.stderr)
-        return 2, None
+        return REFUSED, None
     except (UnknownService, RpcTimeout, OSError) as error:
-        print(f"{prog}: the services do not answer ({type(error).__name__}: {error}); "
+        print(f"{prog}: {silent} ({type(error).__name__}: {error}); "
               f"is the system up (make run) at {amqp_uri}?", file=sys.stderr)
-        return 3, None
+        return SILENT, None
 
 
 def main(argv: list[str] | None = None) -> int:
