@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration browser broker chromium install clean-data verify
+.PHONY: run test unit integration browser broker chromium install clean-data verify faults
 
 install: $(STAMP)
 
@@ -25,11 +25,13 @@ chromium:
 run: install broker
 	$(BIN)/python deploy/single_machine.py
 
-## The whole suite: unit tests, the services together against RabbitMQ, then the console
-## in a real browser (its own pytest process: playwright must not run under eventlet).
+## The whole suite: unit tests, the services together against RabbitMQ, the console in a
+## real browser (its own pytest process: playwright must not run under eventlet), then the
+## fault drill (about two minutes; see `faults`).
 test: install broker chromium
 	$(BIN)/pytest -q tests
 	$(BIN)/pytest -q --browser tests/browser
+	$(BIN)/python deploy/faults.py
 
 browser: install broker chromium
 	$(BIN)/pytest -q --browser tests/browser
@@ -39,6 +41,12 @@ unit: install
 
 integration: install broker
 	$(BIN)/pytest -q tests/integration
+
+## The fault drill: 1,000 tickets worked while each service and a callback worker are
+## killed with -9, RabbitMQ (a node of the drill's own) crashes and the store goes away;
+## prints sent/accepted/completed/lost/duplicated, exit 1 unless nothing is lost or doubled.
+faults: install broker
+	$(BIN)/python deploy/faults.py
 
 ## Check the ledger's hash chains on the running system (make run); exit 1 when broken.
 verify: install

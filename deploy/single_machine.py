@@ -5,21 +5,26 @@ http://127.0.0.1:8000/ unless CONSOLE_BIND says otherwise), then the demo data.
     python deploy/single_machine.py            # what `make run` does
     python deploy/single_machine.py --no-demo  # start empty
 
-Logs go to var/log/<part>.log; the embedded store lives in var/data (MONGO_URI). Ctrl-C
+Logs go to var/log/<part>.log; the embedded store lives in var/data (MONGO_URI). A part
+that stops is started again (Supervisor), as a service manager would. Ctrl-C
 stops every part cleanly.
 """
 from __future__ import annotations
 
 import argparse
+import collections
+import functools
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -48,7 +53,8 @@ def start(name: str, command: list[str], env: dict,
 
 def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
                          deadline_seconds: float = 60) -> None:
-    """Every service answers an RPC (a 'not found' is an answer); stop early if a part died."""
+    """Every service in ``parts`` answers an RPC (a 'not found' is an answer); stop early if
+    a part died."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.shared.errors import HotlineError
@@ -65,7 +71,7 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
         "ledger": lambda rpc: rpc.ledger.recent(1),
     }
     deadline = time.monotonic() + deadline_seconds
-    waiting = set(probes)
+    waiting = set(probes) & set(parts)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as rpc:
         while waiting and time.monotonic() < deadline:
             dead = [name for name, process in parts.items() if process.poll() is not None]
@@ -85,13 +91,16 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
         raise SystemExit(f"run: {', '.join(sorted(waiting))} did not answer; see var/log/")
 
 
+def start_service(name: str, env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+    """One service as its own ``nameko run`` with deploy/<name>.yml (not waiting for it)."""
+    nameko = str(Path(sys.executable).parent / "nameko")
+    return start(name, [nameko, "run", "--config", f"deploy/{name}.yml",
+                        f"services.{name}.service"], env, log_dir)
+
+
 def start_services(env: dict, log_dir: Path = ROOT / "var" / "log") -> dict[str, subprocess.Popen]:
     """The four services, each its own ``nameko run``; returns once every one answers."""
-    bin_dir = Path(sys.executable).parent
-    parts = {name: start(name, [str(bin_dir / "nameko"), "run", "--config",
-                                f"deploy/{name}.yml",
-                                f"services.{name}.service"], env, log_dir)
-             for name in SERVICES}
+    parts = {name: start_service(name, env, log_dir) for name in SERVICES}
     try:
         wait_until_answering(env["AMQP_URI"], parts)
     except BaseException:
@@ -103,15 +112,30 @@ def start_services(env: dict, log_dir: Path = ROOT / "var" / "log") -> dict[str,
 def start_console(env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
     """The console under gunicorn (deploy/gunicorn.conf.py) on ``CONSOLE_BIND``; returns
     once it serves its sign-in page."""
-    bin_dir = Path(sys.executable).parent
-    console = start("console", [str(bin_dir / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-                                "services.console.wsgi:app"], env, log_dir)
+    console = console_process(env, log_dir)
     try:
         wait_for_console(console_url(env), console)
     except BaseException:
         stop({"console": console})
         raise
     return console
+
+
+def console_process(env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+    """The console under gunicorn (not waiting for it)."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return start("console", [gunicorn, "-c", "deploy/gunicorn.conf.py",
+                             "services.console.wsgi:app"], env, log_dir)
+
+
+def callback_worker(worker_id: str, script: str, env: dict,
+                    log_dir: Path = ROOT / "var" / "log", poll_seconds: float = 1.0
+                    ) -> subprocess.Popen:
+    """An automated callback worker with the scripted dialer; its log is <worker_id>.log."""
+    return start(worker_id, [sys.executable, "-m", "services.callback.worker",
+                             "--worker-id", worker_id, "--dialer", "scripted",
+                             "--script", script, "--poll-seconds", str(poll_seconds)],
+                 env, log_dir)
 
 
 def console_url(env: dict) -> str:
@@ -154,6 +178,65 @@ def console_note(url: str, with_demo: bool) -> str:
     return "\n".join(lines)
 
 
+class Supervisor:
+    """Keeps every part running, as a service manager would (systemd's Restart=always): a
+    part that exits is started again after a pause, 1 s, doubling up to 30 s while it
+    keeps exiting within a minute of its start. nameko ends a service's process when the
+    broker goes away in the middle of a reply; this brings it back once the broker is."""
+
+    def __init__(self, starters: dict[str, Callable[[], subprocess.Popen]],
+                 say: Callable[[str], None] = print):
+        self.starters = starters
+        self.say = say
+        self.parts: dict[str, subprocess.Popen] = {}
+        self.restarts: collections.Counter = collections.Counter()
+        self._started_at: dict[str, float] = {}
+        self._pause: dict[str, float] = {}
+        self._due: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def adopt(self, name: str, process: subprocess.Popen) -> None:
+        """Watch a part started elsewhere (``starters[name]`` starts it again)."""
+        with self._lock:
+            self.parts[name] = process
+            self._started_at[name] = time.monotonic()
+
+    def check(self) -> None:
+        """Start again each part that has exited and whose pause is over."""
+        with self._lock:
+            now = time.monotonic()
+            for name, process in list(self.parts.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                if name not in self._due:
+                    short_lived = now - self._started_at[name] < 60
+                    pause = min(30.0, self._pause.get(name, 0.5) * 2) if short_lived else 1.0
+                    self._pause[name] = pause
+                    self._due[name] = now + pause
+                    self.say(f"run: {name} stopped (exit code {code}); starting it again "
+                             f"in {pause:.0f} s")
+                elif now >= self._due[name]:
+                    del self._due[name]
+                    self.parts[name] = self.starters[name]()
+                    self._started_at[name] = now
+                    self.restarts[name] += 1
+
+    def watch(self, stopping: threading.Event, every: float = 0.5) -> threading.Thread:
+        """check() every ``every`` seconds in a thread until ``stopping`` is set."""
+        def loop() -> None:
+            while not stopping.wait(every):
+                self.check()
+
+        thread = threading.Thread(target=loop, name="supervisor", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        with self._lock:
+            stop(self.parts)
+
+
 def stop(parts: dict[str, subprocess.Popen]) -> None:
     for process in reversed(list(parts.values())):  # the console first, the services last
         if process.poll() is None:
@@ -181,14 +264,18 @@ def main(argv: list[str] | None = None) -> int:
         # after resolution, at any hour, and an unanswered check-in tried again each minute.
         for name, value in DEMO_PACE.items():
             env.setdefault(name, value)
-    parts: dict[str, subprocess.Popen] = {}
+    supervisor = Supervisor({
+        **{name: functools.partial(start_service, name, env) for name in SERVICES},
+        "callback-worker": functools.partial(callback_worker, "dialer-1",
+                                             "deploy/demo/dialer.yml", env),
+        "console": functools.partial(console_process, env),
+    })
     started = time.monotonic()
     try:
-        parts.update(start_services(env))
-        parts["callback-worker"] = start("callback-worker", [
-            sys.executable, "-m", "services.callback.worker", "--worker-id", "dialer-1",
-            "--dialer", "scripted", "--script", "deploy/demo/dialer.yml"], env)
-        parts["console"] = start_console(env)
+        for name, process in start_services(env).items():
+            supervisor.adopt(name, process)
+        supervisor.adopt("callback-worker", supervisor.starters["callback-worker"]())
+        supervisor.adopt("console", start_console(env))
         print(f"run: intake, dispatch, callback, ledger, a callback worker and the console "
               f"are up ({time.monotonic() - started:.1f} s); logs in var/log/")
         if not args.no_demo:
@@ -197,17 +284,14 @@ def main(argv: list[str] | None = None) -> int:
             demo.load(env["AMQP_URI"])
         print(NEXT_STEPS)
         print(console_note(console_url(env), with_demo=not args.no_demo))
-        while all(process.poll() is None for process in parts.values()):
+        while True:  # a part that stops is started again (see Supervisor)
+            supervisor.check()
             time.sleep(1)
-        dead = [name for name, process in parts.items() if process.poll() is not None]
-        print(f"run: {', '.join(dead)} stopped; see var/log/. Stopping the rest.")
-        return 1
     except KeyboardInterrupt:
         print("\nrun: stopping…")
         return 0
     finally:
-        stop(parts)
-
+        supervisor.stop()
 
 NEXT_STEPS = """
 What to try next (in another terminal, from this folder):

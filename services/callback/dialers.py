@@ -14,6 +14,7 @@ nothing and the task returns to the queue when its lease runs out.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class ScriptedDialer:
     """Outcomes by number and attempt, from a script::
 
         default: satisfied                 # any number not listed
+        call_seconds: 0.5                  # how long each call lasts (default 0)
         numbers:
           "13800000001": [unreachable, unreachable, satisfied]   # attempts 1, 2, 3…
           "+8613900000002": [unsatisfied]
@@ -63,6 +65,9 @@ class ScriptedDialer:
     def __init__(self, script: dict | None):
         script = script or {}
         self.default = DialResult(script.get("default") or "satisfied").outcome
+        self.call_seconds = float(script.get("call_seconds") or 0)
+        if not 0 <= self.call_seconds <= 600:
+            raise ValueError(f"call_seconds must be 0 to 600, not {self.call_seconds}")
         self.numbers: dict[str, list[str]] = {}
         for phone, outcomes in (script.get("numbers") or {}).items():
             outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes or [])
@@ -76,6 +81,8 @@ class ScriptedDialer:
             return cls(yaml.safe_load(script))
 
     def dial(self, task: dict) -> DialResult:
+        # A call takes time: a worker killed meanwhile holds its task (make faults).
+        time.sleep(self.call_seconds)
         try:
             phone = normalise_phone(task["phone"])
         except ValueError:

@@ -156,13 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, finish_then_stop)
 
     # Imported here so that the module (and its unit tests) need no broker machinery.
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.shared.rpc_client import ServiceProxy
 
     log.info("worker %s: %s dialer, broker %s", args.worker_id, args.dialer,
              args.amqp_uri.split("@")[-1])
-    with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
-        worker = CallbackWorker(rpc.callback, dialer, args.worker_id)
+    # Reconnects after the broker went away: a worker outlives a RabbitMQ restart.
+    services = ServiceProxy(args.amqp_uri, timeout=RPC_TIMEOUT_SECONDS)
+    try:
+        worker = CallbackWorker(services.of("callback"), dialer, args.worker_id)
         handled = worker.run(stop, args.poll_seconds, once=args.once)
+    finally:
+        services.close()
     log.info("worker %s stopped after %d tasks", args.worker_id, handled)
     return 0
 

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from services.console.rpc import ServiceProxy
+from services.shared.rpc_client import ServiceProxy
 from services.console.settings import Settings
 
 csrf = CSRFProtect()

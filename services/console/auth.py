@@ -59,5 +59,5 @@ def require(*roles: str) -> Callable:
 
 
 def services():
-    """The RPC proxy of this process (see services/console/rpc.py)."""
+    """The RPC proxy of this process (see services/shared/rpc_client.py)."""
     return current_app.extensions["hotline_services"]

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from services.console.rpc import ServicesUnavailable
+from services.shared.rpc_client import ServicesUnavailable
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 
 log = logging.getLogger(__name__)

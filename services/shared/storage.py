@@ -7,9 +7,15 @@
   same name (fast tests).
 
 Code above this module sees a pymongo ``Database`` and nothing else.
+
+``STORAGE_FAULT_SWITCH`` (a file path, unset in production) lets a fault drill take the
+store away: while that file exists, every call a service makes on its collections raises
+``pymongo.errors.AutoReconnect``, as when a MongoDB primary is lost (``make faults``).
 """
 from __future__ import annotations
 
+import inspect
+import os
 import threading
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -19,6 +25,7 @@ import mongomock
 import pymongo
 from nameko.extensions import DependencyProvider
 from pymongo.database import Database
+from pymongo.errors import AutoReconnect
 
 DEFAULT_MONGO_URI = "litemongo:var/data"
 
@@ -70,10 +77,38 @@ def database_name(config: dict, service_name: str) -> str:
     return (config.get("DATABASE_PREFIX") or "") + (config.get("DATABASE") or service_name)
 
 
+class FaultSwitched:
+    """A database or collection whose every method call first looks at the fault switch:
+    while the file ``switch`` exists the call raises AutoReconnect instead, as a lost
+    primary does. Attributes that are not calls, and what calls return, pass through."""
+
+    def __init__(self, target: Any, switch: str):
+        self._target = target
+        self._switch = switch
+
+    def __getitem__(self, name: str) -> "FaultSwitched":
+        return FaultSwitched(self._target[name], self._switch)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if hasattr(value, "find_one"):  # db.tickets: a collection, not a call
+            return FaultSwitched(value, self._switch)
+        if not inspect.ismethod(value):
+            return value
+        switch = self._switch
+
+        def call(*args, **kwargs):
+            if os.path.exists(switch):
+                raise AutoReconnect(f"storage fault switch is on ({switch})")
+            return value(*args, **kwargs)
+
+        return call
+
+
 class Storage(DependencyProvider):
     """Injects the service's store: ``store_class(database)``, connected once per container
     from the ``MONGO_URI``, ``DATABASE`` and ``DATABASE_PREFIX`` settings, its indexes made
-    at start-up."""
+    at start-up; behind the fault switch when ``STORAGE_FAULT_SWITCH`` names a file."""
 
     def __init__(self, store_class: Callable[[Database], Any]):
         self.store_class = store_class
@@ -85,7 +120,9 @@ class Storage(DependencyProvider):
         uri = config.get("MONGO_URI") or DEFAULT_MONGO_URI
         database = database_name(config, self.container.service_name)
         self.client = open_client(uri, database)
-        self.store = self.store_class(self.client[database])
+        switch = config.get("STORAGE_FAULT_SWITCH")
+        db = FaultSwitched(self.client[database], switch) if switch else self.client[database]
+        self.store = self.store_class(db)
         self.store.ensure_indexes()
 
     def stop(self) -> None:

@@ -94,3 +94,17 @@ def test_an_unreachable_gateway_is_a_dialer_error():
 def test_an_empty_gateway_note_is_no_note():
     assert outcome_from_reply({"status": "answered", "satisfaction": "satisfied",
                                "note": " "}).note is None
+
+
+def test_a_scripted_call_lasts_as_long_as_the_script_says(monkeypatch):
+    slept = []
+    monkeypatch.setattr("services.callback.dialers.time.sleep", slept.append)
+    dialer = ScriptedDialer({"call_seconds": 0.25})
+    assert dialer.dial({"phone": "13800000001", "attempt": 1}).outcome == "satisfied"
+    assert slept == [0.25]
+
+
+@pytest.mark.parametrize("seconds", [-1, 601, "long"])
+def test_a_call_length_out_of_range_is_refused(seconds):
+    with pytest.raises(ValueError):
+        ScriptedDialer({"call_seconds": seconds})

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from services.console.app import create_app
-from services.console.rpc import ServicesUnavailable
+from services.shared.rpc_client import ServicesUnavailable
 from services.console.settings import Settings
 from services.shared import clock
 

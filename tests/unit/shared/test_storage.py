@@ -1,6 +1,8 @@
 import pytest
 from unittest.mock import Mock
 
+from pymongo.errors import AutoReconnect
+
 from services.shared import storage
 
 
@@ -57,3 +59,36 @@ def test_the_provider_connects_once_and_makes_indexes_at_start_up(storage_config
     assert store is provider.get_dependency(Mock())
     assert store.db.name == storage_config["DATABASE_PREFIX"] + "intake"
     assert "status" in store.db.tickets.index_information()
+
+
+def test_the_fault_switch_fails_every_storage_call_while_its_file_exists(tmp_path):
+    switch = tmp_path / "storage-away"
+    db = storage.FaultSwitched(storage.connect("mongomock://fault-switch", "intake"), str(switch))
+    db["tickets"].insert_one({"_id": "YP20261123-0001", "status": "received"})
+
+    switch.touch()
+    with pytest.raises(AutoReconnect, match="fault switch"):
+        db["tickets"].find_one({"_id": "YP20261123-0001"})
+    with pytest.raises(AutoReconnect):
+        db.tickets.update_one({"_id": "YP20261123-0001"}, {"$set": {"status": "x"}})
+    with pytest.raises(AutoReconnect):
+        db["counters"].insert_one({"_id": "YP"})
+
+    switch.unlink()
+    assert db.tickets.find_one({"_id": "YP20261123-0001"})["status"] == "received"
+    assert db["counters"].count_documents({}) == 0  # nothing was written while away
+    storage.forget_memory("mongomock://fault-switch")
+
+
+def test_the_provider_puts_the_store_behind_the_switch_when_configured(storage_config, tmp_path):
+    switch = tmp_path / "storage-away"
+    provider = storage.Storage(Store)
+    provider.container = Mock(service_name="intake",
+                              config={**storage_config, "STORAGE_FAULT_SWITCH": str(switch)})
+    provider.setup()
+    store = provider.get_dependency(Mock())
+    store.db.tickets.insert_one({"_id": 1})
+
+    switch.touch()
+    with pytest.raises(AutoReconnect):
+        store.db.tickets.find_one({"_id": 1})

@@ -1,0 +1,633 @@
+"""`make faults`: the fault drill. While 1,000 tickets are created at a steady rate and
+worked by scripted units and callback workers, every part of the system fails once:
+
+- kill -9 of each service (intake, dispatch, callback, ledger), restarted at once;
+- kill -9 of a callback worker in the middle of a call (holding a task), restarted;
+- a crash (kill -9) and restart of RabbitMQ: a node of the drill's own
+  (deploy/private_broker.py), so the broker that `make run` and the tests share is untouched;
+- the storage of all four services away for a few seconds (the fault switch of
+  services/shared/storage.py).
+
+Afterwards every ticket ``create_ticket`` accepted must exist once, reach the state its
+script leads to (closed) along the script's path, with the ledger holding each of its
+events exactly once and in order, and the ledger's hash chains intact; every call that
+failed must have told its caller (an error, never silence), and a retry with the same
+``external_id`` must succeed without a duplicate. Prints sent, accepted, completed, lost
+and duplicated; exits 1 unless lost and duplicated are 0 and every check holds. Writes
+var/faults/faults.json; the parts' logs go to var/faults/log/.
+
+    .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12]
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
+
+import bench  # noqa: E402  deploy/bench.py: the same calls as the benchmark's
+import single_machine  # noqa: E402
+from private_broker import PrivateBroker  # noqa: E402
+
+from services.shared.errors import HotlineError, NotFound  # noqa: E402
+from services.shared.rpc_client import ServiceProxy, ServicesUnavailable  # noqa: E402
+
+OUT = ROOT / "var" / "faults"
+RPC_TIMEOUT = 10          # a caller waits this long before it is told the call failed
+CALLBACK_WORKERS = 4
+CALL_SECONDS = 0.2        # each scripted callback call lasts this long
+LEASE_SECONDS = 5         # a killed worker's task is claimed again after this
+STORAGE_OUTAGE_SECONDS = 5
+SETTLE_SECONDS = 240      # after the last call, how long tickets may take to close
+
+# Each ticket follows one script; the share of each is by the ticket's index mod 10.
+SCRIPTS = {
+    "resolve": ["ticket_created", "ticket_dispatched", "ticket_accepted", "ticket_resolved",
+                "callback_scheduled", "callback_completed", "ticket_closed"],
+    "contact": ["ticket_created", "ticket_dispatched", "ticket_accepted", "ticket_contacted",
+                "ticket_resolved", "callback_scheduled", "callback_completed", "ticket_closed"],
+    "return": ["ticket_created", "ticket_dispatched", "ticket_returned", "ticket_dispatched",
+               "ticket_accepted", "ticket_resolved", "callback_scheduled",
+               "callback_completed", "ticket_closed"],
+}
+SCRIPT_BY_INDEX = ["resolve"] * 6 + ["contact"] * 2 + ["return"] * 2
+FINAL_STATE = "closed"
+DISPATCHER = {"id": "drill-centre", "name": "演练派单员", "role": "dispatcher", "unit_id": None}
+OBSERVER = {"id": "drill", "name": "演练", "role": "supervisor", "unit_id": None}
+AGENT = {"id": "drill-agent", "name": "演练话务员", "role": "agent", "unit_id": None}
+
+
+def staff_of(unit_id: str) -> dict:
+    return {"id": f"drill-{unit_id}", "name": "演练承办人", "role": "unit_staff",
+            "unit_id": unit_id}
+
+
+@dataclass
+class Ticket:
+    index: int
+    external_id: str
+    script: str
+    number: str | None = None
+    first_unit: str | None = None   # the unit it was first dispatched to
+    failures: list[str] = field(default_factory=list)  # what failed calls told the caller
+    retried: bool = False
+    state: str | None = None
+    # events of steps whose call told the drill it failed: such a step may have been
+    # carried out all the same, and taken again by the unit on its next look
+    told_failed_steps: set[str] = field(default_factory=set)
+
+
+class Clock:
+    def __init__(self):
+        self.started = time.monotonic()
+
+    def at(self) -> float:
+        return round(time.monotonic() - self.started, 1)
+
+    def say(self, text: str) -> None:
+        print(f"  [{self.at():6.1f} s] {text}", flush=True)
+
+
+def described(error: Exception) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text[:160]
+
+
+class Drill:
+    def __init__(self, args: argparse.Namespace, broker: PrivateBroker, data_dir: Path,
+                 log_dir: Path):
+        self.args = args
+        self.broker = broker
+        self.uri = broker.amqp_uri
+        self.data_dir = data_dir
+        self.log_dir = log_dir
+        self.switch = data_dir / "storage-fault-switch"
+        self.clock = Clock()
+        self.run_id = f"drill-{int(time.time())}"
+        self.tickets = [Ticket(i, f"{self.run_id}-{i:05d}", SCRIPT_BY_INDEX[i % 10])
+                        for i in range(args.tickets)]
+        self.by_number: dict[str, Ticket] = {}
+        self.lock = threading.Lock()
+        self.calls = collections.Counter()
+        self.successes: list[float] = []  # when create_ticket calls succeeded
+        self.faults: list[dict] = []
+        self.sending_done = threading.Event()
+        self.stop_working = threading.Event()
+        self.stop_supervising = threading.Event()
+        self.env = {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": self.uri,
+                    "MONGO_URI": f"litemongo:{data_dir}", "STORAGE_FAULT_SWITCH": str(self.switch),
+                    "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
+                    "CALLBACK_WINDOW_END": "24:00", "CALLBACK_LEASE_SECONDS": str(LEASE_SECONDS),
+                    "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+        self.script = data_dir / "dialer.yml"
+        self.worker_ids = [f"drill-worker-{n}" for n in range(1, CALLBACK_WORKERS + 1)]
+        self.supervisor = single_machine.Supervisor({
+            **{name: functools.partial(single_machine.start_service, name, self.env, log_dir)
+               for name in single_machine.SERVICES},
+            **{worker: functools.partial(single_machine.callback_worker, worker,
+                                         str(self.script), self.env, log_dir, 0.2)
+               for worker in self.worker_ids},
+        }, say=lambda text: self.clock.say(text))
+        self.units: list[str] = []
+
+    # ------------------------------------------------------------ parts
+    def start_parts(self) -> None:
+        self.script.write_text(f"default: satisfied\ncall_seconds: {CALL_SECONDS}\n")
+        for name, process in single_machine.start_services(self.env, self.log_dir).items():
+            self.supervisor.adopt(name, process)
+        for worker in self.worker_ids:
+            self.supervisor.adopt(worker, self.supervisor.starters[worker]())
+        self.supervisor.watch(self.stop_supervising, every=0.2)
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        self.units = [unit["id"] for unit in proxy.call("dispatch", "get_directory",
+                                                        OBSERVER)["units"]]
+        proxy.close()
+
+    def stop_parts(self) -> None:
+        self.stop_supervising.set()
+        self.supervisor.stop()
+
+    # ------------------------------------------------------------ load
+    def send(self, lane: int, lanes: int) -> None:
+        """Create every lanes-th ticket at its time on the steady schedule."""
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        chance = random.Random(lane)
+        interval = 1.0 / self.args.rate
+        for ticket in self.tickets[lane::lanes]:
+            due = self.clock.started + ticket.index * interval
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self.create(proxy, ticket, chance)
+        proxy.close()
+
+    def create(self, proxy: ServiceProxy, ticket: Ticket, chance: random.Random) -> bool:
+        request = {**bench.ticket_request(chance), "external_id": ticket.external_id,
+                   "merge": False}
+        self.calls["create_ticket"] += 1
+        try:
+            answer = proxy.call("intake", "create_ticket", request, AGENT)
+        except HotlineError:
+            raise  # a refusal would be a defect of the drill's requests, not a fault
+        except Exception as error:  # told: a timeout, a lost connection, a storage error
+            with self.lock:
+                ticket.failures.append(described(error))
+            return False
+        with self.lock:
+            if ticket.number not in (None, answer["ticket_no"]):
+                raise AssertionError(f"{ticket.external_id}: two numbers")
+            ticket.number = answer["ticket_no"]
+            self.by_number[ticket.number] = ticket
+            self.successes.append(time.monotonic())
+        return True
+
+    def retry_failed(self) -> None:
+        """Each failed call again with the same external_id until it succeeds."""
+        proxy, chance = ServiceProxy(self.uri, RPC_TIMEOUT), random.Random(99)
+        deadline = time.monotonic() + 120
+        for ticket in self.tickets:
+            if ticket.number is not None:
+                continue
+            ticket.retried = True
+            while not self.create(proxy, ticket, chance):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+        proxy.close()
+
+    # ------------------------------------------------------------ scripted units
+    def work_units(self, units: list[str]) -> None:
+        """These units (one of them may be the centre) work their queues as each ticket's
+        script says; each unit is worked by one thread only, as one desk would."""
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        dispatch = proxy.of("dispatch")
+        while not self.stop_working.is_set():
+            for unit_id in units:
+                try:
+                    actor = DISPATCHER if unit_id == "centre" else staff_of(unit_id)
+                    for row in dispatch.queue(unit_id, actor):
+                        self.step(dispatch, unit_id, row)
+                except HotlineError:
+                    continue  # the ticket moved on meanwhile
+                except Exception:  # a fault in progress: look again shortly
+                    time.sleep(0.5)
+            self.stop_working.wait(0.3)
+        proxy.close()
+
+    def step(self, dispatch, unit_id: str, row: dict) -> None:
+        with self.lock:
+            ticket = self.by_number.get(row["ticket_no"])
+        if ticket is None or row.get("role") != "lead":
+            return  # its creation's answer was lost: known after the retry
+        state, number = row["state"], row["ticket_no"]
+        staff = staff_of(unit_id)
+        if unit_id == "centre":
+            other = next(u for u in self.units if u not in ("centre", ticket.first_unit))
+            step = ("ticket_dispatched", dispatch.reassign, DISPATCHER, other, "演练: 改派")
+        elif state == "dispatched":
+            if ticket.first_unit is None:
+                ticket.first_unit = unit_id
+            if ticket.script == "return" and unit_id == ticket.first_unit:
+                step = ("ticket_returned", dispatch.return_ticket, staff, "演练: 非本单位职责")
+            else:
+                step = ("ticket_accepted", dispatch.accept, staff)
+        elif state == "accepted" and ticket.script == "contact":
+            step = ("ticket_contacted", dispatch.record_contact, staff, "演练: 已联系")
+        elif state in ("accepted", "contacted"):
+            step = ("ticket_resolved", dispatch.resolve, staff, "演练: 已处理")
+        else:
+            return
+        event, call, *args = step
+        try:
+            call(number, *args)
+        except HotlineError:
+            pass  # a step already taken (its answer lost): the state says what is next
+        except Exception:
+            ticket.told_failed_steps.add(event)
+            raise
+
+    # ------------------------------------------------------------ faults
+    def fault(self, name: str, action) -> None:
+        started = time.monotonic()
+        restarts = dict(self.supervisor.restarts)
+        self.clock.say(f"fault: {name}")
+        detail = action() or {}
+        # A broker restart ends the services caught mid-reply (nameko's way); the
+        # supervisor starts them again. Back means every service answers once more.
+        self.wait_until_answering()
+        restarted = sorted(n for n, count in self.supervisor.restarts.items()
+                           if count > restarts.get(n, 0))
+        record = {"fault": name, "at_s": round(started - self.clock.started, 1),
+                  "took_s": round(time.monotonic() - started, 1), **detail}
+        if restarted:
+            record["restarted"] = restarted
+        self.faults.append(record)
+        self.clock.say(f"  back after {record['took_s']} s"
+                       + (f"; started again: {', '.join(restarted)}" if restarted else ""))
+
+    def wait_until_answering(self, seconds: float = 120) -> None:
+        """Every service answers; one that dies meanwhile is the supervisor's to restart."""
+        deadline = time.monotonic() + seconds
+        while True:
+            services = {name: self.supervisor.parts[name] for name in single_machine.SERVICES}
+            try:
+                return single_machine.wait_until_answering(self.uri, services, 5)
+            except SystemExit:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def replaced(self, name: str, old: subprocess.Popen, seconds: float = 60) -> None:
+        """Wait until the supervisor has started ``name`` again after ``old`` died."""
+        deadline = time.monotonic() + seconds
+        while self.supervisor.parts[name] is old:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} was not started again in {seconds:.0f} s")
+            time.sleep(0.1)
+
+    def kill_service(self, name: str):
+        def action():
+            process = self.supervisor.parts[name]
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            self.replaced(name, process)
+        return action
+
+    def kill_worker_mid_call(self):
+        """kill -9 a worker whose log shows it in a call (holding a claimed task)."""
+        def action():
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                for worker in self.worker_ids:
+                    task = self.call_in_progress(worker)
+                    process = self.supervisor.parts[worker]
+                    if task and process.poll() is None:
+                        process.send_signal(signal.SIGKILL)
+                        process.wait()
+                        self.replaced(worker, process)
+                        return {"worker": worker, "task_id": task}
+                time.sleep(0.02)
+            raise RuntimeError("no callback worker was in a call for 30 s")
+        return action
+
+    def call_in_progress(self, worker: str) -> str | None:
+        """The task the worker's log says it is calling for, with no outcome yet."""
+        try:
+            with open(self.log_dir / f"{worker}.log", "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - 600))
+                last = log.read().decode("utf-8", "replace").rstrip("\n").rsplit("\n", 1)[-1]
+        except OSError:
+            return None
+        if " calling " in last and "(task " in last:
+            return last.split("(task ", 1)[1].split(",", 1)[0]
+        return None
+
+    def restart_broker(self):
+        def action():
+            self.broker.crash()
+            time.sleep(1)
+            return {"broker_start_s": round(self.broker.start(), 1)}
+        return action
+
+    def storage_outage(self):
+        def action():
+            self.switch.touch()
+            time.sleep(STORAGE_OUTAGE_SECONDS)
+            self.switch.unlink()
+        return action
+
+    def schedule(self) -> list[tuple[float, str, object]]:
+        """The faults, spread over the sending time (1,000 tickets at 12/s: about 83 s)."""
+        span = self.args.tickets / self.args.rate
+        plan = [("kill -9 intake", self.kill_service("intake")),
+                ("kill -9 dispatch", self.kill_service("dispatch")),
+                ("kill -9 callback", self.kill_service("callback")),
+                ("kill -9 ledger", self.kill_service("ledger")),
+                ("kill -9 a callback worker in a call", self.kill_worker_mid_call()),
+                ("crash and restart RabbitMQ", self.restart_broker()),
+                (f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage())]
+        return [(span * (n + 1) / (len(plan) + 1.5), name, action)
+                for n, (name, action) in enumerate(plan)]
+
+    def run_faults(self) -> None:
+        for at, name, action in self.schedule():
+            pause = self.clock.started + at - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self.fault(name, action)
+
+    # ------------------------------------------------------------ progress
+    def report_progress(self) -> None:
+        while not self.stop_working.wait(10):
+            with self.lock:
+                accepted = sum(t.number is not None for t in self.tickets)
+                failed = sum(bool(t.failures) for t in self.tickets)
+            self.clock.say(f"{self.calls['create_ticket']} calls, {accepted} accepted, "
+                           f"{failed} told of a failure")
+
+    def wait_for_closing(self) -> int:
+        """Poll each accepted ticket's state until all are closed or time runs out."""
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        deadline = time.monotonic() + SETTLE_SECONDS
+        open_ = [t for t in self.tickets if t.number]
+        said = 0.0
+        while open_ and time.monotonic() < deadline:
+            still = []
+            for ticket in open_:
+                try:
+                    ticket.state = proxy.call("dispatch", "get_status", ticket.number,
+                                              OBSERVER)["state"]
+                except ServicesUnavailable:
+                    pass
+                if ticket.state != FINAL_STATE:
+                    still.append(ticket)
+            open_ = still
+            if open_ and time.monotonic() - said > 10:
+                said = time.monotonic()
+                self.clock.say(f"waiting for {len(open_)} tickets to close")
+            if open_:
+                time.sleep(1)
+        proxy.close()
+        return len(open_)
+
+    # ------------------------------------------------------------ checks
+    def check(self) -> dict:
+        """What the ledger, dispatch and intake say of every ticket, then the stores."""
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        rpc = {name: proxy.of(name) for name in single_machine.SERVICES}
+        lost, wrong_path, wrong_state, twice, repeated = [], [], [], [], []
+        for ticket in self.tickets:
+            if ticket.number is None:
+                continue
+            try:
+                rpc["intake"].get_ticket(ticket.number)
+                status = rpc["dispatch"].get_status(ticket.number, OBSERVER)
+                timeline = rpc["ledger"].timeline(ticket.number)
+            except NotFound as missing:
+                lost.append(f"{ticket.number}: {missing}")
+                continue
+            if status["state"] != FINAL_STATE:
+                wrong_state.append(f"{ticket.number} ({ticket.script}): {status['state']}")
+            ids = [entry["event_id"] for entry in timeline]
+            if len(ids) != len(set(ids)):
+                twice.append(ticket.number)
+            path = [entry["event_type"] for entry in timeline]
+            if path != SCRIPTS[ticket.script]:
+                if on_path_but_repeated(path, SCRIPTS[ticket.script], ticket.told_failed_steps):
+                    repeated.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
+                else:
+                    wrong_path.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
+        chains = rpc["ledger"].verify()
+        held = None
+        killed = next((f for f in self.faults if "task_id" in f), None)
+        if killed:
+            task = rpc["callback"].get_task(killed["task_id"])
+            held = {"task_id": task["task_id"], "status": task["status"],
+                    "claimed_by": task["claimed_by"], "outcome": task["outcome"]}
+        proxy.close()
+        return {"lost": lost, "wrong_state": wrong_state, "wrong_path": wrong_path,
+                "repeated_after_told_failure": repeated,
+                "recorded_twice": twice, "chains_broken": chains["broken"],
+                "entries_checked": chains["checked"], "killed_workers_task": held}
+
+    def count_in_stores(self) -> dict:
+        """Read with the services stopped: tickets per external_id in intake, states per
+        ticket in dispatch, entries per event_id in the ledger."""
+        from services.shared.storage import connect
+
+        uri = f"litemongo:{self.data_dir}"
+        ours = {t.external_id for t in self.tickets}
+        intake = connect(uri, "intake")
+        per_external = collections.Counter(
+            doc.get("external_id") for doc in intake["tickets"].find({}, {"external_id": 1}))
+        duplicated = sorted(e for e, n in per_external.items() if e in ours and n > 1)
+        stored = sum(1 for e in per_external if e in ours)
+        intake.client.close()
+        ledger = connect(uri, "ledger")
+        per_event = collections.Counter(
+            doc["_id"] for doc in ledger["entries"].find({}, {"_id": 1}))  # _id: event_id
+        ledger.client.close()
+        return {"duplicated": duplicated, "stored_tickets": stored,
+                "events_recorded_twice": sorted(e for e, n in per_event.items() if n > 1)}
+
+    # ------------------------------------------------------------ the drill
+    def run(self) -> dict:
+        self.clock.say(f"starting the services, {CALLBACK_WORKERS} callback workers (RabbitMQ "
+                       f"{self.uri.split('@')[-1]}, store {self.data_dir})")
+        self.start_parts()
+        self.clock = Clock()
+        self.clock.say(f"sending {len(self.tickets)} tickets at {self.args.rate}/s")
+        lanes = 4
+        senders = [threading.Thread(target=self.send, args=(lane, lanes)) for lane in range(lanes)]
+        helpers = [threading.Thread(target=self.work_units, args=(self.units[desk::2],),
+                                    daemon=True) for desk in range(2)]
+        helpers.append(threading.Thread(target=self.report_progress, daemon=True))
+        for thread in senders + helpers:
+            thread.start()
+        self.run_faults()
+        for thread in senders:
+            thread.join()
+        told = sum(bool(t.failures) for t in self.tickets)
+        self.clock.say(f"sent; {told} calls were told they failed: retrying them with the "
+                       f"same external_id")
+        self.retry_failed()
+        still_open = self.wait_for_closing()
+        self.stop_working.set()
+        self.clock.say("checking every ticket, its path and its ledger")
+        checks = self.check()
+        self.stop_parts()
+        checks.update(self.count_in_stores())
+        return self.summary(checks, still_open)
+
+    def summary(self, checks: dict, still_open: int) -> dict:
+        accepted = [t for t in self.tickets if t.number]
+        told = [t for t in self.tickets if t.failures]
+        recovered = [t for t in told if t.number]
+        closed = sum(t.state == FINAL_STATE for t in accepted)
+        lost = len(checks["lost"]) + max(0, len(accepted) - checks["stored_tickets"])
+        return {
+            "sent": len(self.tickets),
+            "calls": self.calls["create_ticket"],
+            "accepted": len(accepted),
+            "accepted_first_time": sum(not t.failures for t in accepted),
+            "told_failed": len(told),
+            "retried_ok": len(recovered),
+            "failures_told": collections.Counter(
+                f.split(":")[0] for t in told for f in t.failures).most_common(),
+            "completed": closed,
+            "still_open": still_open,
+            "lost": lost,
+            "duplicated": len(checks["duplicated"]),
+            "scripts": collections.Counter(t.script for t in accepted),
+            "faults": self.faults,
+            "checks": checks,
+        }
+
+
+def on_path_but_repeated(path: list[str], script: list[str], told_failed: set[str]) -> bool:
+    """The script's path, but for steps taken twice in a row where the first call told the
+    unit it failed (an RPC is carried out at least once: a request the service took
+    before it died is taken again by the service that replaces it)."""
+    collapsed = [event for n, event in enumerate(path)
+                 if not (n and event == path[n - 1] and event in told_failed)]
+    return collapsed == script
+
+
+def verdict(summary: dict) -> list[str]:
+    """What went wrong; empty when the drill passed."""
+    checks = summary["checks"]
+    problems = []
+    if summary["lost"]:
+        problems.append(f"{summary['lost']} tickets lost: {checks['lost'][:5]}")
+    if summary["duplicated"]:
+        problems.append(f"{summary['duplicated']} tickets duplicated: {checks['duplicated'][:5]}")
+    if summary["accepted"] != summary["sent"]:
+        problems.append(f"{summary['sent'] - summary['accepted']} calls never succeeded, "
+                        f"even when retried")
+    if summary["completed"] != summary["accepted"]:
+        problems.append(f"{summary['accepted'] - summary['completed']} tickets not closed: "
+                        f"{checks['wrong_state'][:5]}")
+    for key, what in (("wrong_path", "tickets off their script's path"),
+                      ("recorded_twice", "tickets with an event recorded twice"),
+                      ("events_recorded_twice", "events recorded twice in the ledger's store"),
+                      ("chains_broken", "breaks in the ledger's hash chains")):
+        if checks[key]:
+            problems.append(f"{len(checks[key])} {what}: {checks[key][:3]}")
+    task = checks["killed_workers_task"]
+    if task is None or task["status"] != "done":
+        problems.append(f"the task held by the killed worker was not completed: {task}")
+    return problems
+
+
+def print_summary(summary: dict) -> None:
+    print("\nfaults, in order:")
+    for fault in summary["faults"]:
+        extra = {k: v for k, v in fault.items() if k not in ("fault", "at_s", "took_s")}
+        print(f"  at {fault['at_s']:>5} s  {fault['fault']:<40} back in {fault['took_s']} s"
+              + (f"  {extra}" if extra else ""))
+    task = summary["checks"]["killed_workers_task"]
+    if task:
+        print(f"  the task the killed worker held ({task['task_id']}): {task['status']}, "
+              f"{task['outcome']}")
+    print(f"\n  tickets sent        {summary['sent']:>6}")
+    print(f"  accepted            {summary['accepted']:>6}   ({summary['accepted_first_time']} "
+          f"at the first call; {summary['calls']} calls in all)")
+    print(f"  told of a failure   {summary['told_failed']:>6}   (then retried with the same "
+          f"external_id: {summary['retried_ok']} succeeded) {summary['failures_told']}")
+    print(f"  completed (closed)  {summary['completed']:>6}   {dict(summary['scripts'])}")
+    print(f"  lost                {summary['lost']:>6}   (must be 0)")
+    print(f"  duplicated          {summary['duplicated']:>6}   (must be 0)")
+    checks = summary["checks"]
+    print(f"  ledger: {checks['entries_checked']} entries in intact chains: "
+          f"{not checks['chains_broken']}; events recorded twice: "
+          f"{len(checks['events_recorded_twice'])}; tickets off their path: "
+          f"{len(checks['wrong_path'])}")
+    if checks["repeated_after_told_failure"]:
+        print(f"  a unit's step taken twice after its first call was told it failed: "
+              f"{len(checks['repeated_after_told_failure'])} tickets, e.g. "
+              f"{checks['repeated_after_told_failure'][0]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--tickets", type=int, default=1000)
+    options.add_argument("--rate", type=float, default=12.0, help="tickets a second")
+    args = options.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("amqp", "kombu", "nameko", "services.shared.rpc_client"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)  # the faults are on purpose
+    OUT.mkdir(parents=True, exist_ok=True)
+    log_dir = OUT / "log"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix="hotline-faults-"))
+    started = time.monotonic()
+    print(f"faults: a drill of {args.tickets} tickets at {args.rate}/s; logs in "
+          f"{log_dir.relative_to(ROOT)}/", flush=True)
+    broker = PrivateBroker(work / "rabbitmq")
+    drill = None
+    try:
+        broker.start()
+        data_dir = work / "data"
+        data_dir.mkdir()
+        drill = Drill(args, broker, data_dir, log_dir)
+        summary = drill.run()
+    finally:
+        if drill is not None:
+            drill.stop_working.set()
+            drill.stop_parts()
+        broker.stop()
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    problems = verdict(summary)
+    summary["problems"] = problems
+    (OUT / "faults.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
+                                                default=list), encoding="utf-8")
+    print_summary(summary)
+    shutil.rmtree(work, ignore_errors=True)
+    if problems:
+        print("\nfaults: FAILED\n  " + "\n  ".join(problems))
+        print(f"(the store and broker data were removed; logs in {log_dir.relative_to(ROOT)}/)")
+        return 1
+    print(f"\nfaults: passed in {summary['seconds']} s; wrote "
+          f"{(OUT / 'faults.json').relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""A long-lived way to the services for a process outside them (a console worker, a
+callback worker, a drill): one nameko RPC proxy, opened on first use and opened again
+after the broker goes away (a restarted broker leaves the old proxy's reply queue gone)."""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any
+
+from nameko.exceptions import RemoteError
+from nameko.rpc import ServiceProxy as NamekoServiceProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
+
+from services.shared.errors import HotlineError
+
+log = logging.getLogger(__name__)
+
+
+class ServicesUnavailable(Exception):
+    """A service did not answer (down, slow or unreachable): a clear page or a 503."""
+
+
+# A service that answered with one of these lost its store for a moment (pymongo's
+# ConnectionFailure family): worth trying again, as with a service that did not answer.
+STORAGE_AWAY = ("AutoReconnect", "ConnectionFailure", "NetworkTimeout",
+                "ServerSelectionTimeoutError", "NotPrimaryError")
+
+
+class _ExpiringCluster(ClusterProxy):
+    def __init__(self, worker_ctx, reply_listener, expiration: float):
+        super().__init__(worker_ctx, reply_listener)
+        self._expiration = expiration
+
+    def __getattr__(self, name: str):
+        if name not in self._proxies:
+            self._proxies[name] = NamekoServiceProxy(
+                self._worker_ctx, name, self._reply_listener, expiration=self._expiration)
+        return self._proxies[name]
+
+
+class ExpiringRpcProxy(ClusterRpcProxy):
+    """nameko's ClusterRpcProxy whose requests expire in their queue once the caller has
+    stopped waiting: a call its caller was told timed out is not carried out later by a
+    service that comes back from a crash to a queue of requests nobody waits for."""
+
+    def __init__(self, config: dict, timeout: float):
+        super().__init__(config, timeout=timeout)
+        self._proxy = _ExpiringCluster(self._worker_ctx, self._reply_listener, timeout)
+
+
+class ServiceProxy:
+    """``proxy.call("dispatch", "queue", unit_id, actor)``: one connection per process,
+    reused by every request (gunicorn's sync workers serve one request at a time; the
+    lock keeps it safe under threaded servers too)."""
+
+    def __init__(self, amqp_uri: str, timeout: float):
+        self.config = {"AMQP_URI": amqp_uri}
+        self.timeout = timeout
+        self._cluster = None
+        self._proxy = None
+        self._lock = threading.Lock()
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """The RPC's answer; the documented errors (services.shared.errors) pass through;
+        ServicesUnavailable when the service cannot be reached in time."""
+        with self._lock:
+            try:
+                proxy = self._open()
+                return getattr(getattr(proxy, service), method)(*args, **kwargs)
+            except HotlineError:
+                raise
+            except RemoteError as exc:
+                if exc.exc_type not in STORAGE_AWAY:
+                    raise
+                log.warning("%s.%s: its store is away: %s", service, method, exc.value)
+                raise ServicesUnavailable(f"{service} cannot reach its store") from exc
+            except Exception as exc:
+                # A timeout, an unknown service, a lost or refused connection, a proxy
+                # whose consumer the broker dropped: a fresh connection next time.
+                self._close()
+                log.warning("%s.%s unavailable: %r", service, method, exc)
+                raise ServicesUnavailable(f"{service} did not answer") from exc
+
+    def of(self, service: str) -> "BoundService":
+        """``proxy.of("callback").claim(worker_id)``: one service's RPCs, as attributes."""
+        return BoundService(self, service)
+
+    def _open(self):
+        if self._proxy is None:
+            self._cluster = ExpiringRpcProxy(self.config, timeout=self.timeout)
+            self._proxy = self._cluster.start()
+        return self._proxy
+
+    def _close(self) -> None:
+        cluster, self._cluster, self._proxy = self._cluster, None, None
+        if cluster is not None:
+            try:
+                cluster.stop()
+            except Exception:  # already broken; nothing more to release
+                log.debug("closing a broken RPC proxy", exc_info=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+class BoundService:
+    """One service's RPCs through a ServiceProxy (see ServiceProxy.of)."""
+
+    def __init__(self, proxy: ServiceProxy, service: str):
+        self._proxy = proxy
+        self._service = service
+
+    def __getattr__(self, method: str) -> Any:
+        return functools.partial(self._proxy.call, self._service, method)

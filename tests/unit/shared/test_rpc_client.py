@@ -1,0 +1,56 @@
+"""The long-lived RPC client of processes outside the services: what a caller is told."""
+import pytest
+from nameko.exceptions import RemoteError
+
+from services.shared.errors import NotFound
+from services.shared.rpc_client import ExpiringRpcProxy, ServiceProxy, ServicesUnavailable
+
+
+class Answering:
+    def __init__(self, error):
+        self.error = error
+
+    def __getattr__(self, name):
+        def method(*args):
+            raise self.error
+        return method
+
+
+def proxy_raising(error) -> ServiceProxy:
+    proxy = ServiceProxy("pyamqp://guest:guest@localhost:5672/", timeout=1)
+    proxy._proxy = type("Cluster", (), {"intake": Answering(error)})()
+    proxy._cluster = None
+    return proxy
+
+
+def test_a_documented_error_reaches_the_caller_as_it_is():
+    proxy = proxy_raising(NotFound("ticket SH20261123-0001"))
+    with pytest.raises(NotFound):
+        proxy.of("intake").get_ticket("SH20261123-0001")
+    assert proxy._proxy is not None  # the connection is fine
+
+
+def test_a_service_whose_store_is_away_is_unavailable_and_the_connection_kept():
+    proxy = proxy_raising(RemoteError("AutoReconnect", "storage fault switch is on"))
+    with pytest.raises(ServicesUnavailable, match="cannot reach its store"):
+        proxy.call("intake", "create_ticket", {})
+    assert proxy._proxy is not None
+
+
+def test_any_other_remote_fault_passes_through():
+    proxy = proxy_raising(RemoteError("KeyError", "'ticket_no'"))
+    with pytest.raises(RemoteError):
+        proxy.call("intake", "create_ticket", {})
+
+
+def test_a_broken_connection_is_unavailable_and_opened_afresh_next_time():
+    proxy = proxy_raising(RuntimeError("This consumer has been disconnected"))
+    with pytest.raises(ServicesUnavailable, match="did not answer"):
+        proxy.call("intake", "create_ticket", {})
+    assert proxy._proxy is None
+
+
+def test_requests_expire_in_the_queue_when_the_caller_stops_waiting():
+    cluster = ExpiringRpcProxy({"AMQP_URI": "pyamqp://guest:guest@localhost:5672/"}, timeout=7)
+    method = cluster._proxy.intake.create_ticket  # made without a connection
+    assert method.publisher.expiration == 7
