@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any, Callable
 
+from amqp.exceptions import AMQPError
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.shared import clock
@@ -146,7 +147,7 @@ def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any],
     except HotlineError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return REFUSED, None
-    except (UnknownService, RpcTimeout, OSError) as error:
+    except (UnknownService, RpcTimeout, OSError, AMQPError) as error:  # AMQPError: vhost, login
         print(f"{prog}: {silent} ({type(error).__name__}: {error}); "
               f"is the system up (make run) at {amqp_uri}?", file=sys.stderr)
         return SILENT, None

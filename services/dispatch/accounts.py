@@ -303,9 +303,9 @@ def change_named(fields: list[str]) -> str:
 def said(user: dict, change: str, actor: dict, fields: Sequence[str],
          token_id: str | None = None) -> dict:
     """The ``account_changed`` event of ``user`` as it is after the change: its username,
-    role and unit, the names of the ``fields`` changed and the ``token_id`` concerned; never
+    role, unit and whether it is active, the names of the ``fields`` changed and the ``token_id`` concerned; never
     a password, a hash or a token's secret."""
     data = event_data("account_changed", username=user["username"], change=change,
-                      role=user["role"], unit_id=user["unit_id"], fields=list(fields),
-                      token_id=token_id)
+                      role=user["role"], unit_id=user["unit_id"], active=user["active"],
+                      fields=list(fields), token_id=token_id)
     return new_event("dispatch", "account_changed", data, actor=actor)

@@ -178,6 +178,8 @@ def _account(data: dict) -> str:
         return f"撤销{who} 的 API 令牌 {data.get('token_id')}"
     if change == "locked":
         return f"{who} 登录失败次数过多, 已临时锁定"
+    if data.get("fields") == ["active"] and data.get("active") is not None:
+        return f"{'启用' if data['active'] else '停用'}{who}"
     named = "、".join(_word(ACCOUNT_FIELD_WORDS, name) for name in data.get("fields") or [])
     return f"修改{who}: {named}" if named else f"修改{who}"
 

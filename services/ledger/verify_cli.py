@@ -17,6 +17,7 @@ from typing import TextIO
 from services.ledger.ledger_cli import DEFAULT_AMQP_URI, over_rpc
 
 RPC_TIMEOUT = 600  # the whole record is walked in one call
+PROBE_TIMEOUT = 10
 PROBLEM_WORDS = {"edited": "被修改", "removed": "被删除", "reordered": "顺序被调换"}
 
 
@@ -38,11 +39,20 @@ def check(rpc, ticket_no: str | None, out: TextIO | None = None) -> int:
     return 1 if report["broken"] else 0
 
 
+def answering(rpc) -> int:
+    rpc.ledger.recent(1)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="verify", description="check the ledger's hash chains")
     top.add_argument("--amqp-uri", default=DEFAULT_AMQP_URI)
     top.add_argument("--ticket", default=None, help="only this ticket's chain")
     args = top.parse_args(argv)
+    # A ledger that is not running is told in seconds, not after the long walk's timeout.
+    present = over_rpc("verify", args.amqp_uri, PROBE_TIMEOUT, answering)
+    if present:
+        return present
     return over_rpc("verify", args.amqp_uri, RPC_TIMEOUT, lambda rpc: check(rpc, args.ticket))
 
 if __name__ == "__main__":

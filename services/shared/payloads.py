@@ -293,6 +293,8 @@ class AccountChangedSchema(Payload):
     role = fields.String(required=True)
     unit_id = fields.String(allow_none=True, load_default=None)
     token_id = fields.String(allow_none=True, load_default=None)  # token_issued / token_revoked
+    # whether the account may sign in, as it now is (null in events said before this field)
+    active = fields.Boolean(allow_none=True, load_default=None)
     # the names of the fields changed (name, role, unit_id, active, password); declared
     # last, since from here on ``fields`` in this class is this field, not marshmallow's
     fields = fields.List(fields.String(), required=True)

@@ -430,9 +430,9 @@ def test_every_account_change_is_said_with_who_made_it_and_no_secret(service, st
     service.update_user("wang.li", {"active": False}, ADMIN)
 
     def change(by, what, fields, role="dispatcher", unit_id="centre", token_id=None,
-               username="wang.li"):
+               username="wang.li", active=True):
         return {"by": by, "username": username, "change": what, "role": role,
-                "unit_id": unit_id, "fields": fields, "token_id": token_id}
+                "unit_id": unit_id, "fields": fields, "token_id": token_id, "active": active}
 
     assert account_changes(service) == [
         change("system", "created", ["name", "role", "unit_id", "password"], role="admin",
@@ -444,7 +444,7 @@ def test_every_account_change_is_said_with_who_made_it_and_no_secret(service, st
         change("wang.li", "password_changed", ["password"]),
         change("wang.li", "token_issued", ["tokens"], token_id=issued["token_id"]),
         change(ADMIN["id"], "token_revoked", ["tokens"], token_id=issued["token_id"]),
-        change(ADMIN["id"], "changed", ["active"]),
+        change(ADMIN["id"], "changed", ["active"], active=False),
     ]
     said_nothing_secret(service, FIRST["password"], WANG["password"], "reset-by-admin-1",
                         "wang-chosen-2", issued["token"], issued["token"].rsplit("_", 1)[1])
@@ -480,7 +480,8 @@ def test_an_account_locked_by_failed_sign_ins_is_said_once_per_lock_as_the_syste
     refused(users, "wang.li", "wrong-password")  # the sixth in a row: locked again, longer
 
     locked = {"by": "system", "username": "wang.li", "change": "locked", "role": "unit_staff",
-              "unit_id": "kaichen", "fields": ["locked_until"], "token_id": None}
+              "unit_id": "kaichen", "fields": ["locked_until"], "token_id": None,
+              "active": True}
     assert account_changes(users) == [locked, locked]
     said_nothing_secret(users, "wrong-password", WANG["password"])
 

@@ -121,13 +121,18 @@ def test_account_changes_are_recorded_with_who_made_them_and_worded(service, del
                   change="token_issued", fields=["tokens"], token_id="0a1b2c3d4e5f6071")
     locked = said("account_changed", None, "2026-11-23T02:03:00Z", change="locked",
                   fields=["locked_until"])
-    deliver(made, moved, issued, locked)
+    stopped = said("account_changed", None, "2026-11-23T02:04:00Z", actor=admin,
+                   fields=["active"], active=False)
+    restarted = said("account_changed", None, "2026-11-23T02:05:00Z", actor=admin,
+                     fields=["active"], active=True)
+    deliver(made, moved, issued, locked, stopped, restarted)
 
     feed = sorted(service.recent(), key=lambda item: item["occurred_at"])
     assert [item["summary"] for item in feed] == [
         "新建账号 wang.li (承办单位人员)", "修改账号 wang.li: 角色、所属单位",
-        "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071", "账号 wang.li 登录失败次数过多, 已临时锁定"]
-    assert [item["actor"]["id"] for item in feed] == ["admin", "admin", "admin", "system"]
+        "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071", "账号 wang.li 登录失败次数过多, 已临时锁定",
+        "停用账号 wang.li", "启用账号 wang.li"]
+    assert [item["actor"]["id"] for item in feed] == ["admin"] * 3 + ["system"] + ["admin"] * 2
     assert {item["ticket_no"] for item in feed} == {None}
 
 

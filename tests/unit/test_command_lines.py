@@ -1,0 +1,53 @@
+"""How every command line of the project answers refusals and silence (agent_cli.answer_of),
+and make verify's quick answer when no ledger is running."""
+import pytest
+from amqp.exceptions import AccessRefused, NotAllowed
+from nameko.exceptions import RpcTimeout, UnknownService
+
+from services.agent_cli import SILENT, REFUSED, answer_of
+from services.ledger import verify_cli
+from services.shared.errors import InvalidRequest, NotFound
+
+
+def failing(error):
+    def call():
+        raise error
+    return call
+
+
+def test_an_answer_is_status_0():
+    assert answer_of("hotline", "pyamqp://h/", lambda: {"ticket_no": "x"}) == (0, {"ticket_no": "x"})
+
+
+def test_bad_input_is_refused_field_by_field(capsys):
+    status, _ = answer_of("hotline", "pyamqp://h/", failing(InvalidRequest(
+        {"category": ["Must be one of: street_light."], "caller": {"phone": ["Not a phone."]}})))
+    assert status == REFUSED
+    err = capsys.readouterr().err
+    assert "hotline: category: Must be one of: street_light." in err
+    assert "hotline: caller:" in err
+
+
+def test_a_documented_refusal_is_status_2(capsys):
+    assert answer_of("hotline", "pyamqp://h/", failing(NotFound("ticket X")))[0] == REFUSED
+
+
+@pytest.mark.parametrize("error", [
+    UnknownService("ledger"), RpcTimeout(10), ConnectionRefusedError(111, "refused"),
+    NotAllowed("vhost hotline not found"), AccessRefused("login refused"),
+])
+def test_silence_a_refused_connection_or_a_wrong_vhost_is_status_3(error, capsys):
+    assert answer_of("verify", "pyamqp://h/", failing(error), silent="no ledger")[0] == SILENT
+    assert "verify: no ledger" in capsys.readouterr().err
+
+
+def test_verify_asks_briefly_whether_a_ledger_answers_before_the_long_walk(monkeypatch):
+    timeouts = []
+
+    def over_rpc(prog, uri, timeout, work):
+        timeouts.append(timeout)
+        return SILENT
+
+    monkeypatch.setattr(verify_cli, "over_rpc", over_rpc)
+    assert verify_cli.main(["--amqp-uri", "pyamqp://h/"]) == SILENT
+    assert timeouts == [verify_cli.PROBE_TIMEOUT]  # the 600 s walk never started
