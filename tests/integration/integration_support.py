@@ -4,9 +4,11 @@ from __future__ import annotations
 import time
 
 
-def eventually(check, timeout: float = 10.0, interval: float = 0.05):
+def eventually(check, timeout: float = 30.0, interval: float = 0.05):
     """``check()``'s first truthy answer, or its last answer as an AssertionError.
-    Used where a flow crosses several services and events."""
+    Used where a flow crosses several services and events. The ceiling is generous: a
+    passing check returns at once, and on a loaded 2-core machine a flow through four
+    services in one eventlet process once took more than 10 s."""
     deadline = time.monotonic() + timeout
     while True:
         try:
