@@ -31,6 +31,7 @@ run: install broker
 test: install broker chromium
 	$(BIN)/pytest -q tests
 	$(BIN)/pytest -q --browser tests/browser
+	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
 
 browser: install broker chromium
@@ -45,7 +46,8 @@ integration: install broker
 ## The fault drill: 1,000 tickets worked while each service and a callback worker are
 ## killed with -9, RabbitMQ (a node of the drill's own) crashes and the store goes away;
 ## prints sent/accepted/completed/lost/duplicated, exit 1 unless nothing is lost or doubled.
-faults: install broker
+faults: install
+	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
 
 ## Check the ledger's hash chains on the running system (make run); exit 1 when broken.

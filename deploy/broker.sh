@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure a RabbitMQ broker answers on localhost, with its management API (the tests make
 # a vhost per test through it). Installs Debian's rabbitmq-server where none is installed.
-# Does nothing to a broker that already answers on both ports.
+# Does nothing to a broker that already answers on both ports. With --with-server, also
+# makes sure the rabbitmq-server program is installed (the fault drill starts its own node).
 set -euo pipefail
 
 AMQP_PORT=${AMQP_PORT:-5672}
@@ -26,12 +27,20 @@ wait_for() {  # port, what, seconds
   exit 1
 }
 
-if ! answers "$AMQP_PORT"; then
+install_server() {
   if ! command -v rabbitmq-server >/dev/null && [ ! -x /usr/sbin/rabbitmq-server ]; then
     echo "broker: installing Debian's rabbitmq-server…"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
   fi
+}
+
+# The fault drill (make faults) runs a RabbitMQ node of its own: it needs the program even
+# where the shared broker runs elsewhere.
+if [ "${1:-}" = "--with-server" ]; then install_server; fi
+
+if ! answers "$AMQP_PORT"; then
+  install_server
   echo "broker: starting RabbitMQ…"
   if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
     as_root systemctl start rabbitmq-server
