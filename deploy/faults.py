@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import bench  # noqa: E402  deploy/bench.py: the same calls as the benchmark's
+import picture  # noqa: E402
 import single_machine  # noqa: E402
 from private_broker import PrivateBroker  # noqa: E402
 
@@ -125,6 +126,7 @@ class Drill:
         self.lock = threading.Lock()
         self.calls = collections.Counter()
         self.successes: list[float] = []  # when create_ticket calls succeeded
+        self.failures_at: list[float] = []  # when they told their caller they failed
         self.faults: list[dict] = []
         self.sending_done = threading.Event()
         self.stop_working = threading.Event()
@@ -187,6 +189,7 @@ class Drill:
         except Exception as error:  # told: a timeout, a lost connection, a storage error
             with self.lock:
                 ticket.failures.append(described(error))
+                self.failures_at.append(time.monotonic())
             return False
         with self.lock:
             if ticket.number not in (None, answer["ticket_no"]):
@@ -495,6 +498,16 @@ class Drill:
         checks.update(self.count_in_stores())
         return self.summary(checks, still_open)
 
+    def per_second(self) -> dict:
+        """Calls answered and calls told they failed, by second since sending began."""
+        def count(moments: list[float]) -> list[int]:
+            seconds = [int(moment - self.clock.started) for moment in moments]
+            counts = [0] * (max(seconds, default=0) + 1)
+            for second in seconds:
+                counts[second] += 1
+            return counts
+        return {"accepted": count(self.successes), "told_failed": count(self.failures_at)}
+
     def summary(self, checks: dict, still_open: int) -> dict:
         accepted = [t for t in self.tickets if t.number]
         told = [t for t in self.tickets if t.failures]
@@ -516,6 +529,7 @@ class Drill:
             "duplicated": len(checks["duplicated"]),
             "scripts": collections.Counter(t.script for t in accepted),
             "faults": self.faults,
+            "per_second": self.per_second(),
             "checks": checks,
         }
 
@@ -553,6 +567,52 @@ def verdict(summary: dict) -> list[str]:
     if task is None or task["status"] != "done":
         problems.append(f"the task held by the killed worker was not completed: {task}")
     return problems
+
+
+def chart(summary: dict, path: Path) -> Path:
+    """create_ticket answers and failures each second, with the faults marked."""
+    accepted, failed = summary["per_second"]["accepted"], summary["per_second"]["told_failed"]
+    span = max(len(accepted), len(failed), 1)
+    width, height, left, top, plot_w, plot_h = 960, 380, 60, 70, 860, 250
+    peak = max(accepted + failed + [1]) * 1.15
+
+    def x(second: float) -> float:
+        return left + plot_w * second / span
+
+    def y(value: float) -> float:
+        return top + plot_h - plot_h * value / peak
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="12"><rect width="100%" height="100%" '
+             f'fill="white"/>',
+             f'<text x="{left}" y="24" font-size="15">make faults: create_ticket each second '
+             f'while parts fail ({summary["sent"]} tickets; lost {summary["lost"]}, '
+             f'duplicated {summary["duplicated"]})</text>']
+    for n, fault in enumerate(summary["faults"]):
+        start, end = x(fault["at_s"]), x(fault["at_s"] + fault["took_s"])
+        parts.append(f'<rect x="{start:.1f}" y="{top}" width="{max(end - start, 2):.1f}" '
+                     f'height="{plot_h}" fill="#f4d9a6" opacity="0.6"/>')
+        parts.append(f'<text x="{start + 2:.1f}" y="{top - 8 - 14 * (n % 2)}" font-size="11" '
+                     f'fill="#8a5a00">{fault["fault"].replace("kill -9 ", "kill ")}</text>')
+    parts.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" '
+                 f'fill="none" stroke="#999"/>')
+    for tick in range(5):
+        value = peak * tick / 4
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">'
+                     f'{value:.0f}</text>')
+    for second in range(0, span + 1, 10):
+        parts.append(f'<text x="{x(second):.1f}" y="{top + plot_h + 16}" '
+                     f'text-anchor="middle">{second}</text>')
+    parts.append(picture.polyline([(x(n + 0.5), y(v)) for n, v in enumerate(accepted)],
+                                  "#1f6feb"))
+    parts.append(picture.polyline([(x(n + 0.5), y(v)) for n, v in enumerate(failed)],
+                                  "#d1242f"))
+    parts.append(f'<text x="{left}" y="{height - 14}" fill="#444">seconds since the first '
+                 f'call; <tspan fill="#1f6feb">blue: calls answered</tspan>, '
+                 f'<tspan fill="#d1242f">red: calls told they failed</tspan> (retried later '
+                 f'with the same external_id); shaded: a fault until every service answered '
+                 f'again</text></svg>')
+    return picture.as_png("".join(parts), path, width, height)
 
 
 def print_summary(summary: dict) -> None:
@@ -618,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["problems"] = problems
     (OUT / "faults.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
                                                 default=list), encoding="utf-8")
+    drawn = chart(summary, OUT / "faults.png")
     print_summary(summary)
     shutil.rmtree(work, ignore_errors=True)
     if problems:
@@ -625,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(the store and broker data were removed; logs in {log_dir.relative_to(ROOT)}/)")
         return 1
     print(f"\nfaults: passed in {summary['seconds']} s; wrote "
-          f"{(OUT / 'faults.json').relative_to(ROOT)}")
+          f"{(OUT / 'faults.json').relative_to(ROOT)} and {drawn.relative_to(ROOT)}")
     return 0
 
 
