@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.callback import checkins, tasks
 from services.shared import clock, outbox
+from services.shared.storage import keep_newer
 
 
 class TaskStore:
@@ -37,12 +38,15 @@ class TaskStore:
                                 name="resident_planned_for")
         # Residents whose plan is due to be looked at again.
         self.residents.create_index([("next_plan_at", ASCENDING)], name="next_plan_at")
+        # The sweep reads only tasks flagged with events waiting (add and complete flag
+        # what they push), not every task every second.
+        outbox.ensure_index(self.tasks)
 
     def add(self, task: dict, events: list[dict]) -> tuple[dict, bool]:
         """Store a new task with its events in its outbox, in one write. Returns the task
         and True, or the task already made from the same event (or for the same check-in
         time) and False."""
-        document = {**task, outbox.OUTBOX: events}
+        document = {**task, outbox.OUTBOX: events, **(outbox.waiting() if events else {})}
         try:
             self.tasks.insert_one(document)
         except DuplicateKeyError:
@@ -68,7 +72,8 @@ class TaskStore:
         is still as the completion expects. The updated task, or None if it changed."""
         return self.tasks.find_one_and_update(
             {"_id": task_id, **completion.expected},
-            {"$set": completion.changes,
+            {"$set": {**completion.changes,
+                      **(outbox.waiting() if completion.events else {})},
              "$push": {"attempts": completion.record,
                        outbox.OUTBOX: {"$each": completion.events}}},
             return_document=ReturnDocument.AFTER,
@@ -112,15 +117,8 @@ class TaskStore:
     def keep_resident(self, card: dict, version: int, now: dt.datetime) -> bool:
         """Keep this version of a resident's card if it is newer than the one kept. False
         for an older or the same version (a redelivery): nothing changes."""
-        try:
-            result = self.residents.update_one(
-                {"_id": card["resident_id"], "version": {"$lt": version}},
-                {"$set": {"card": card, "version": version, "changed_at": now,
-                          "next_plan_at": now}},
-                upsert=True)
-        except DuplicateKeyError:  # kept already, at this version or a later one
-            return False
-        return result.modified_count == 1 or result.upserted_id is not None
+        return keep_newer(self.residents, card["resident_id"], version,
+                          {"card": card, "changed_at": now, "next_plan_at": now})
 
     def resident(self, resident_id: str) -> dict | None:
         return self.residents.find_one({"_id": resident_id})

@@ -12,8 +12,10 @@ it). A refused call changes nothing and says nothing.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
+import weakref
 from typing import Any, Callable
 
 from marshmallow import EXCLUDE, ValidationError
@@ -56,6 +58,29 @@ SUPERVISION_READERS = CENTRE_ROLES
 # A step that loses a race is decided again on the new state, a few times at most.
 STEP_ATTEMPTS = 3
 CENTRE_NAME_UNSET = "派单中心"
+
+
+# A unit's queue shows each ticket as get_status does: building a few hundred of those
+# views was most of what the queue cost once its tickets come from memory (the store's
+# handled_by). A view depends on the ticket's state, which every change moves to a new
+# version, and on whether the reader may see the caller; it is kept by those, per store.
+QUEUE_VIEWS_KEPT = 20_000
+_queue_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def queue_view(store: TicketStateStore, state: dict, actor: dict) -> dict:
+    """lifecycle.view(state, actor), kept by ticket, version and what the reader may see
+    (shared by later readers: callers copy before changing it)."""
+    kept = _queue_views.setdefault(store, collections.OrderedDict())
+    key = (state["ticket_no"], state["version"], lifecycle.may_see_caller(state, actor))
+    view = kept.get(key)
+    if view is None:
+        view = kept[key] = lifecycle.view(state, actor)
+        while len(kept) > QUEUE_VIEWS_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return view
 
 
 class DirectoryStorage(Storage):
@@ -154,7 +179,8 @@ class DispatchService(account_rpcs.AccountRpcs):
         if self.store.unit(args["unit_id"]) is None:
             raise NotFound(f"unit {args['unit_id']}")
         handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
-        return [{**lifecycle.view(state, actor), "role": assists.role_of(state, args["unit_id"])}
+        return [{**queue_view(self.store, state, actor),
+                 "role": assists.role_of(state, args["unit_id"])}
                 for state in sorted(handled, key=lifecycle.queue_order)]
 
     # Steps a unit takes (staff of the unit holding the ticket, or an admin)

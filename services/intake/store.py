@@ -3,6 +3,7 @@ each still a candidate for repeats to merge into), the day counters that number 
 the register's residents as the ledger last said (looked up by phone)."""
 from __future__ import annotations
 
+import collections
 import datetime as dt
 
 from pymongo import ASCENDING, ReturnDocument
@@ -10,10 +11,15 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.shared import events, outbox
+from services.shared.storage import keep_newer
 
 # What the duplicate rules read of a candidate ticket.
 CANDIDATE_FIELDS = ("ticket_no", "category", "caller", "address", "description",
                     "received_at", "candidate", "calls")
+# Of those, what never changes once a ticket is stored: kept in memory per ticket (see
+# candidates), so that a call reads of each open ticket near it only its id and calls.
+FIXED_FIELDS = ("ticket_no", "category", "caller", "address", "description", "received_at")
+FIXED_KEPT = 50_000
 
 
 class TicketStore:
@@ -22,6 +28,8 @@ class TicketStore:
         self.tickets = db["tickets"]
         self.counters = db["counters"]
         self.residents = db["residents"]
+        # ticket_no -> FIXED_FIELDS of the ticket, most recently used last
+        self._fixed: collections.OrderedDict[str, dict] = collections.OrderedDict()
 
     def ensure_indexes(self) -> None:
         # The call's id makes create_ticket idempotent: a second ticket for it cannot exist.
@@ -45,6 +53,9 @@ class TicketStore:
         self.tickets.create_index([("address.estate", ASCENDING)], name="estate")
         # A caller's phone finds them in the register.
         self.residents.create_index([("phones", ASCENDING)], name="phones")
+        # The sweep reads only tickets flagged with events waiting (every write below that
+        # pushes one flags it), not every ticket every second.
+        outbox.ensure_index(self.tickets)
 
     def next_sequence(self, key: str) -> int:
         """The next number of the counter ``key``, allocated atomically."""
@@ -57,7 +68,8 @@ class TicketStore:
     def add(self, ticket: dict, new_events: list[dict]) -> dict:
         """Store a new ticket with its events in its outbox, in one write. Returns the
         ticket already stored for the same external_id if there is one."""
-        document = {"_id": ticket["ticket_no"], **ticket, outbox.OUTBOX: new_events}
+        document = {"_id": ticket["ticket_no"], **ticket, outbox.OUTBOX: new_events,
+                    **(outbox.waiting() if new_events else {})}
         try:
             self.tickets.insert_one(document)
         except DuplicateKeyError:
@@ -85,14 +97,44 @@ class TicketStore:
         near = [{"address.estate": estate}] if estate else []
         if phone:
             near.append({"caller.phone": phone})
-        found: dict = {}
+        calls: dict = {}
         for condition in near:  # one indexed query each, rather than an $or (see indexes)
             for ticket in self.tickets.find(
                     {**condition, "category": category, "candidate": True,
                      "received_at": {"$gte": since}},
-                    {name: 1 for name in CANDIDATE_FIELDS}):
-                found[ticket["_id"]] = ticket
-        return sorted(found.values(), key=lambda ticket: (ticket["received_at"], ticket["_id"]))
+                    {"_id": 1, "calls": 1}):
+                calls[ticket["_id"]] = ticket.get("calls")
+        # A call is compared with every open ticket of its category at its estate or from
+        # its phone, often hundreds, and copying their fields out of the embedded store was
+        # half of create_ticket (py-spy, 100 calls/s): those fields never change, so each
+        # ticket's are read once and kept.
+        fixed = self._fixed_fields(list(calls))
+        found = []
+        for ticket_no, count in calls.items():
+            if ticket_no in fixed:
+                ticket = {"_id": ticket_no, **fixed[ticket_no], "candidate": True}
+                if count is not None:
+                    ticket["calls"] = count
+                found.append(ticket)
+        return sorted(found, key=lambda ticket: (ticket["received_at"], ticket["_id"]))
+
+    def _fixed_fields(self, ticket_nos: list[str]) -> dict[str, dict]:
+        """FIXED_FIELDS of these tickets (those that exist), from memory where kept."""
+        kept = self._fixed
+        missing = [number for number in ticket_nos if number not in kept]
+        if missing:
+            for ticket in self.tickets.find({"_id": {"$in": missing}},
+                                            {name: 1 for name in FIXED_FIELDS}):
+                kept[ticket["_id"]] = {name: ticket[name] for name in FIXED_FIELDS
+                                       if name in ticket}
+        found = {}
+        for number in ticket_nos:
+            if number in kept:
+                kept.move_to_end(number)
+                found[number] = kept[number]
+        while len(kept) > FIXED_KEPT:
+            kept.popitem(last=False)
+        return found
 
     def merge(self, first: dict, call: dict, event: dict) -> dict | None:
         """Record a repeat call in the open ticket ``first`` as read, with one more call and
@@ -103,7 +145,7 @@ class TicketStore:
             query["repeats.external_id"] = {"$ne": call["external_id"]}
         return self.tickets.find_one_and_update(
             query,
-            {"$set": {"calls": first["calls"] + 1},
+            {"$set": {"calls": first["calls"] + 1, **outbox.waiting()},
              "$push": {"repeats": call, **outbox.append(event)}},
             return_document=ReturnDocument.AFTER,
         )
@@ -128,14 +170,8 @@ class TicketStore:
         retired resident is kept too, with no phone to be found by, so that an older event
         arriving late cannot bring them back). False for an older or the same version."""
         phones = [] if card.get("retired") else list(card.get("phones") or [])
-        try:
-            result = self.residents.update_one(
-                {"_id": card["resident_id"], "version": {"$lt": version}},
-                {"$set": {"card": card, "version": version, "phones": phones}},
-                upsert=True)
-        except DuplicateKeyError:  # kept already, at this version or a later one
-            return False
-        return result.modified_count == 1 or result.upserted_id is not None
+        return keep_newer(self.residents, card["resident_id"], version,
+                          {"card": card, "phones": phones})
 
     def residents_by_phone(self, phone: str | None) -> list[dict]:
         """The cards of the residents (not retired) who have this phone (E.164)."""

@@ -10,7 +10,8 @@ A resident, as stored (``residents``, _id = resident_id)::
      "hobbies", "emergency_contacts" [{name, relation, phone}], "grid_unit_id",
      "grid_worker", "checkin_plan" {days, times, paused, paused_until} | null,
      "consent_notes", "retired", "retired_at", "retired_reason", "created_at",
-     "changed_at", "version", "history" [...], "views" [...], "outbox" [...]}
+     "changed_at", "version", "history" [...], "outbox" [...]}
+Each read of a card is a document of the ledger's ``card_views`` (see store.RegisterStore).
 
 Age and birthday are worked out from ``birth_date`` whenever asked, never stored, so
 they are never out of date. Nothing is deleted: retiring marks a resident retired, and
@@ -221,7 +222,7 @@ def new_resident(resident_id: str, fields: dict, actor: dict, now: dt.datetime,
     resident = {
         "_id": resident_id, "resident_id": resident_id, **values,
         "retired": False, "retired_at": None, "retired_reason": None,
-        "created_at": at, "changed_at": at, "version": 1, "views": [],
+        "created_at": at, "changed_at": at, "version": 1,
     }
     changes = {name: {"from": None, "to": value} for name, value in values.items()
                if value not in (None, [], "")}
@@ -406,7 +407,8 @@ def as_card(resident: dict, day: dt.date) -> dict:
         "retired_at": resident.get("retired_at"), "retired_reason": resident.get("retired_reason"),
         "created_at": resident.get("created_at"), "changed_at": resident.get("changed_at"),
         "history": resident.get("history") or [],
-        "views": list(reversed(views[-CARD_VIEWS_SHOWN:])), "view_count": len(views),
+        "views": list(reversed(views[-CARD_VIEWS_SHOWN:])),
+        "view_count": resident.get("view_count", len(views)),
     }
 
 

@@ -6,9 +6,10 @@ writers; one on (chain, chain_seq) does the same for the chains of entries witho
 ticket. Each entry is hash-chained to the one before it (chain.py). ``tickets`` (_id = ticket_no): the read model, rebuilt field by field from the
 entries (see record.ticket_changes), with each ticket's contributions to the indicators
 and the facts still to apply (``figures_outbox``). ``figures``: the indicators' day
-buckets, one per (Shanghai day, unit, subdistrict, category), with ``n`` (counters),
-``hours`` ([{id, h}], resolve hours) and ``applied`` (the ids of the facts applied, which
-makes each fact count once; one day of one unit, place and category bounds it).
+buckets, per (Shanghai day, unit, subdistrict, category) split in FIGURE_SHARDS by fact
+(a reader sums them), with ``n`` (counters), ``hours`` ([{id, h}], resolve hours) and
+``applied`` (the ids of the facts applied, which makes each fact count once; one day of
+one unit, place and category, and one shard of its facts, bounds it).
 ``units``: each unit's name, as dispatch last gave it. ``residents``: the register of
 vulnerable residents (RegisterStore, below), the one thing the ledger changes.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import zlib
 from typing import Iterator
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -24,12 +26,29 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.ledger import chain, contributions, record, register
-from services.shared import events, outbox
+from services.shared import clock, events, outbox
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
 # retries, after which the event goes back on the queue (on_event) and comes again.
 WRITE_ATTEMPTS = 20
 FIGURES_OUTBOX = "figures_outbox"
+# Each fact rewrites its bucket, and a bucket keeps the id of every fact it applied: one
+# bucket for a day of a busy unit grew by every ticket (at 100 tickets a second, a third
+# of the ledger's time went to copying buckets). A bucket is split in this many documents;
+# a fact always goes to the same one (figure_shard), so it still counts once.
+FIGURE_SHARDS = 16
+# The minute (UTC, "2026-11-23T02:05") an entry was recorded, indexed: the newest entries
+# are found by equality on the last minutes' values (see recent), which the embedded store
+# answers from its index, where a sort on recorded_at reads every entry (a minute with
+# 100,000 tickets' entries).
+RECORDED_MINUTE = "recorded_minute"
+# How far back recent looks by minute, window by window, before it reads by recorded_at.
+RECENT_WINDOWS = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(days=1),
+                  dt.timedelta(days=7))
+
+
+def recorded_minute(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")
 
 
 class Contention(Exception):
@@ -49,18 +68,19 @@ class LedgerStore:
     def ensure_indexes(self) -> None:
         self.register.ensure_indexes()
         # One seq per ticket: a concurrent writer that read the same last seq fails here.
-        self.entries.create_index(
-            [("ticket_no", ASCENDING), ("seq", ASCENDING)], unique=True,
+        ensure_index(
+            self.entries, [("ticket_no", ASCENDING), ("seq", ASCENDING)], unique=True,
             name="ticket_seq_unique",
             partialFilterExpression={"ticket_no": {"$type": "string"}},
         )
         # One place per chain for entries without a ticket (a resident's, the global one).
-        self.entries.create_index(
-            [("chain", ASCENDING), ("chain_seq", ASCENDING)], unique=True,
+        ensure_index(
+            self.entries, [("chain", ASCENDING), ("chain_seq", ASCENDING)], unique=True,
             name="chain_seq_unique", partialFilterExpression={"chain": {"$type": "string"}},
         )
         self.entries.create_index([("occurred_at", ASCENDING)], name="occurred_at")
         self.entries.create_index([("recorded_at", DESCENDING)], name="recorded_at")
+        self.entries.create_index([(RECORDED_MINUTE, ASCENDING)], name=RECORDED_MINUTE)
         self.figures.create_index([("day", ASCENDING)], name="day")
         self.tickets.create_index([("received_at", DESCENDING)], name="received_at")
 
@@ -72,6 +92,7 @@ class LedgerStore:
         returned as it was first recorded, and nothing is written."""
         for _ in range(WRITE_ATTEMPTS):
             numbered = record.follow(entry, self.last_in_chain(chain.chain_of(entry), entry))
+            numbered[RECORDED_MINUTE] = recorded_minute(numbered["recorded_at"])
             try:
                 self.entries.insert_one(numbered)
                 return numbered, True
@@ -171,6 +192,7 @@ class LedgerStore:
 
     def _apply_fact(self, fact: dict) -> None:
         bucket = fact["bucket"]
+        shard = figure_shard(fact)
         update: dict = {"$setOnInsert": bucket, "$push": {"applied": fact["id"]}}
         if fact["inc"]:
             update["$inc"] = {f"n.{name}": value for name, value in fact["inc"].items()}
@@ -178,13 +200,16 @@ class LedgerStore:
             update["$push"]["hours"] = fact["push_hours"]
         if fact["pull_hours"]:
             update["$pull"] = {"hours": {"id": fact["pull_hours"]}}
-        where = {"_id": bucket_id(bucket), "applied": {"$ne": fact["id"]}}
+        where = {"_id": bucket_id(bucket, shard), "applied": {"$ne": fact["id"]}}
         try:
             self.figures.update_one(where, update, upsert=True)
         except DuplicateKeyError:
             # The bucket exists: it applied this fact already (nothing matches), or a rival
             # made it between our look and our insert (it matches now).
             self.figures.update_one(where, update)
+        if fact["pull_hours"]:  # hours pushed before buckets were split are in the whole one
+            self.figures.update_one({"_id": bucket_id(bucket)},
+                                    {"$pull": {"hours": {"id": fact["pull_hours"]}}})
 
     def name_unit(self, unit_id: str, unit_name: str | None) -> None:
         """Remember a unit's name for the indicators' rows."""
@@ -199,8 +224,33 @@ class LedgerStore:
                                       sort=[("occurred_at", ASCENDING), ("seq", ASCENDING)]))
 
     def recent(self, limit: int) -> list[dict]:
-        """The newest recorded entries, across tickets, newest first."""
-        return list(self.entries.find({}, sort=[("recorded_at", DESCENDING)], limit=limit))
+        """The newest recorded entries, across tickets, newest first: those recorded in
+        the last minutes, window by window back (RECENT_WINDOWS) until there are enough,
+        then any older by recorded_at (entries recorded before RECORDED_MINUTE was kept
+        are found there)."""
+        order = [("recorded_at", DESCENDING)]
+        found: list[dict] = []
+        newest = clock.now() + dt.timedelta(minutes=1)  # a clock a little ahead: still found
+        end = newest
+        for window in RECENT_WINDOWS:
+            start = newest - window
+            minutes = []
+            moment = end
+            while moment > start:
+                minutes.append(recorded_minute(moment))
+                moment -= dt.timedelta(minutes=1)
+            found += self.entries.find({RECORDED_MINUTE: {"$in": minutes}}, sort=order)
+            end = moment
+            if len(found) >= limit:
+                return found[:limit]
+        # Recorded before the minutes looked at, or before entries kept their minute (and
+        # so before all of those found): one pass over the entries, as every call once was.
+        boundary = dt.datetime.strptime(recorded_minute(end), "%Y-%m-%dT%H:%M").replace(
+            tzinfo=dt.timezone.utc) + dt.timedelta(minutes=1)
+        older = self.entries.find({"$or": [{RECORDED_MINUTE: {"$exists": False}},
+                                           {"recorded_at": {"$lt": boundary}}]},
+                                  sort=order, limit=limit - len(found))
+        return found + list(older)
 
     def ticket(self, ticket_no: str) -> dict | None:
         return self.tickets.find_one({"_id": ticket_no})
@@ -256,22 +306,47 @@ class LedgerStore:
                 for row in self.units.find({"_id": {"$in": list(unit_ids)}})}
 
 
-def bucket_id(bucket: dict) -> str:
-    """A bucket's _id: its day, unit, subdistrict and category, as JSON text."""
-    return json.dumps([bucket["day"], bucket["unit_id"], bucket["subdistrict"],
-                       bucket["category"]], ensure_ascii=False)
+def ensure_index(collection, keys: list[tuple], **options) -> None:
+    """``create_index``, unless the collection has that index already (same name, same
+    keys). The embedded store checks every document against a unique index each time it
+    is asked to make it: with 100,000 tickets' entries that was a minute at each start.
+    An index of that name on other keys is still refused by create_index."""
+    existing = collection.index_information().get(options.get("name"))
+    if existing is not None and [tuple(key) for key in existing["key"]] == list(keys) \
+            and bool(existing.get("unique")) == bool(options.get("unique")) \
+            and existing.get("partialFilterExpression") == options.get("partialFilterExpression"):
+        return
+    collection.create_index(keys, **options)
+
+
+def bucket_id(bucket: dict, shard: int | None = None) -> str:
+    """A bucket's _id: its day, unit, subdistrict and category, as JSON text, and after
+    ``#`` its shard (none for a bucket written before buckets were split)."""
+    whole = json.dumps([bucket["day"], bucket["unit_id"], bucket["subdistrict"],
+                        bucket["category"]], ensure_ascii=False)
+    return whole if shard is None else f"{whole}#{shard}"
+
+
+def figure_shard(fact: dict) -> int:
+    """The shard of its bucket a fact goes to: always the same for the same fact, and a
+    fact that takes back resolve hours goes where the fact that gave them went (their id
+    is that fact's)."""
+    key = fact["pull_hours"] or fact["id"]
+    return zlib.crc32(str(key).encode("utf-8")) % FIGURE_SHARDS
 
 
 class RegisterStore:
     """The register of vulnerable residents: ``residents`` (_id = resident_id, see
-    register.py), each with its history, the reads of its card (``views``) and its
-    outbox. Shares the ledger's database; reads unit names from ``units``."""
+    register.py), each with its history and its outbox, and ``card_views``, every read of
+    a card (one document each: a card read daily for years must not grow its resident's
+    document without end). Shares the ledger's database; reads unit names from ``units``."""
 
     READING = {outbox.OUTBOX: 0}                           # a card: all but the outbox
     LISTING = {outbox.OUTBOX: 0, "history": 0, "views": 0}  # a row of a list
 
     def __init__(self, db: Database):
         self.residents = db["residents"]
+        self.views = db["card_views"]
         self.units = db["units"]
 
     def ensure_indexes(self) -> None:
@@ -287,29 +362,46 @@ class RegisterStore:
         self.residents.create_index([("living_status", ASCENDING)], name="living_status")
         self.residents.create_index([("groups", ASCENDING)], name="groups")
         self.residents.create_index([("retired", ASCENDING)], name="retired")
+        self.views.create_index([("resident_id", ASCENDING), ("at", DESCENDING)],
+                                name="resident_at")
 
     def add(self, resident: dict) -> None:
         """Store a new resident with its first history entry and event (in its outbox)."""
         self.residents.insert_one(resident)
 
     def get(self, resident_id: str) -> dict | None:
-        return self.residents.find_one({"_id": resident_id}, self.READING)
+        """The resident with the latest reads of their card (``views``, oldest first) and
+        how many there have been (``view_count``)."""
+        return self._with_views(self.residents.find_one({"_id": resident_id}, self.READING))
 
     def apply(self, change: register.Change) -> dict | None:
         """Apply ``change`` if the resident is still the version it was decided on, its
-        history entry and event pushed in the same update. The resident as now stored, or
-        None when someone changed them meanwhile (nothing written)."""
-        return self.residents.find_one_and_update(
+        history entry and event pushed in the same update. The resident as now stored (as
+        get gives it), or None when someone changed them meanwhile (nothing written)."""
+        return self._with_views(self.residents.find_one_and_update(
             {"_id": change.resident_id, "version": change.version},
             {"$set": {**change.fields, "version": change.version + 1},
              "$push": {"history": change.history, outbox.OUTBOX: change.event}},
-            projection=self.READING, return_document=ReturnDocument.AFTER)
+            projection=self.READING, return_document=ReturnDocument.AFTER))
 
     def viewed(self, resident_ids: list[str], view: dict) -> None:
         """Record a read of these residents' cards."""
         if resident_ids:
-            self.residents.update_many({"_id": {"$in": list(resident_ids)}},
-                                       {"$push": {"views": view}})
+            self.views.insert_many([{**view, "resident_id": resident_id}
+                                    for resident_id in resident_ids])
+
+    def _with_views(self, resident: dict | None) -> dict | None:
+        if resident is None:
+            return None
+        # Reads recorded in the resident's own document before card_views existed.
+        earlier = resident.pop("views", None) or []
+        mine = {"resident_id": resident["_id"]}
+        latest = self.views.find(mine, {"_id": 0, "resident_id": 0},
+                                 sort=[("at", DESCENDING), ("_id", DESCENDING)],
+                                 limit=register.CARD_VIEWS_SHOWN)  # _id: the order written
+        views = (earlier + list(reversed(list(latest))))[-register.CARD_VIEWS_SHOWN:]
+        return {**resident, "views": views,
+                "view_count": len(earlier) + self.views.count_documents(mine)}
 
     def find(self, filters: dict, born_by: str | None, limit: int | None = None) -> list[dict]:
         """Residents that meet every filter given (phone, place, living_status, group,

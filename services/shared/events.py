@@ -93,6 +93,11 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+# Every event a service hears is read with it: built once (a schema keeps no state
+# between loads, and building one costs more than a load).
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+
+
 class BadEvent(Exception):
     """An event that does not fit the envelope; consumers log and drop it."""
 
@@ -144,7 +149,7 @@ def read_event(payload: Any) -> dict:
     try:
         if not isinstance(payload, dict):
             raise ValidationError("not an object")
-        return EnvelopeSchema().load(payload)
+        return _ENVELOPE_SCHEMA.load(payload)
     except (ValidationError, ValueError) as exc:
         raise BadEvent(str(exc)) from None
 

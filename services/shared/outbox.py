@@ -6,6 +6,12 @@ publishes what is pending and pulls each event off once the broker has confirmed
 A crash between the two leaves the event in the outbox, and the periodic sweep
 publishes it later: an event may go out twice, never zero times, so every consumer
 is idempotent on ``event_id``.
+
+A store may make its collection's outbox flagged (``ensure_index``): then every write
+that pushes an event also sets ``outbox_pending`` (``waiting()``) in the same update, and
+the sweep reads only the documents so marked, by that index, instead of every document
+every second (with 100,000 tickets that scan held a service for seconds at a time). The
+flag goes with the last event pulled; ``ensure_index`` flags what older writers left.
 """
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ from services.shared import clock
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
+# Set by the write that pushes an event, gone with the last event pulled: what the sweep
+# of a flagged collection looks for, by an index.
+PENDING = "outbox_pending"
 SWEEP_INTERVAL_SECONDS = 1.0
 # The sweep leaves fresh events to the request that wrote them, to avoid publishing twice.
 SWEEP_SETTLE = dt.timedelta(seconds=2)
@@ -31,31 +40,64 @@ def append(event: dict) -> dict:
     return {OUTBOX: event}
 
 
+def waiting() -> dict:
+    """The fields (for ``$set``, or a new document) that mark a document as having events
+    to publish; every write that pushes one to a flagged collection sets them."""
+    return {PENDING: True}
+
+
+def ensure_index(collection: Collection) -> None:
+    """The index the sweep of a flagged collection reads by, and the flag on documents
+    that older writers left events in (one pass over the collection, at start-up)."""
+    collection.create_index([(PENDING, 1)], name=PENDING,
+                            partialFilterExpression={PENDING: True})
+    flag_waiting(collection)
+
+
+def flag_waiting(collection: Collection) -> int:
+    """Flag every document with events waiting that is not flagged yet; how many."""
+    return collection.update_many({f"{OUTBOX}.0": {"$exists": True}, PENDING: {"$ne": True}},
+                                  {"$set": waiting()}).modified_count
+
+
 def publish_pending(
     collection: Collection,
     publish: Callable[[str, dict], Any],
     *,
     doc_id: Any = None,
     settled: bool = False,
+    flagged: bool = False,
 ) -> int:
     """Publish the pending events of one document (``doc_id``) or of all of them, in the
     order they were written, removing each after the broker confirmed it. With
-    ``settled``, only documents whose oldest pending event is older than SWEEP_SETTLE.
+    ``settled``, only documents whose oldest pending event is older than SWEEP_SETTLE;
+    with ``flagged``, only documents flagged as waiting (see the module's notes).
     Returns how many were published."""
     query: dict = {f"{OUTBOX}.0": {"$exists": True}}
     if doc_id is not None:
         query["_id"] = doc_id
+    if flagged:
+        query[PENDING] = True
     if settled:
         query[f"{OUTBOX}.0.occurred_at"] = {"$lt": clock.iso(clock.now() - SWEEP_SETTLE)}
     published = 0
     for doc in collection.find(query, {OUTBOX: 1}):
         for event in doc[OUTBOX]:
             publish(event["event_type"], event)
-            collection.update_one(
-                {"_id": doc["_id"]}, {"$pull": {OUTBOX: {"event_id": event["event_id"]}}}
-            )
+            _pull(collection, doc["_id"], event["event_id"])
             published += 1
     return published
+
+
+def _pull(collection: Collection, doc_id: Any, event_id: str) -> None:
+    """Take a published event off; with the last one, the flag too, in the same update (a
+    writer that pushed another meanwhile keeps the flag: the first update matches nothing)."""
+    pull = {"$pull": {OUTBOX: {"event_id": event_id}}}
+    last = collection.update_one(
+        {"_id": doc_id, OUTBOX: {"$size": 1}, f"{OUTBOX}.0.event_id": event_id},
+        {**pull, "$unset": {PENDING: ""}})
+    if not last.matched_count:
+        collection.update_one({"_id": doc_id}, pull)
 
 
 def publish_now(collection: Collection, publish: Callable[[str, dict], Any], doc_id: Any) -> None:
@@ -67,17 +109,29 @@ def publish_now(collection: Collection, publish: Callable[[str, dict], Any], doc
         log.warning("events of %s left in the outbox for the sweep", doc_id, exc_info=True)
 
 
+def is_flagged(collection: Collection) -> bool:
+    """Whether the collection's store made the flag's index (``ensure_index``): the promise
+    that its writers flag what they leave, so that the sweep may read by the flag."""
+    return PENDING in collection.index_information()
+
+
 def sweep(collection_of: Callable[[Any], Collection]):
     """The service's periodic sweep, as a nameko timer entrypoint: publishes events that a
     crash or a broker outage left in the outbox of ``collection_of(service)``, through the
-    service's ``dispatch`` EventDispatcher. In a service class::
+    service's ``dispatch`` EventDispatcher. Where the store made the flag's index, only
+    the documents flagged are read. In a service class::
 
         publish_outbox = outbox.sweep(lambda service: service.store.tickets)
     """
 
     @timer(interval=SWEEP_INTERVAL_SECONDS)
     def publish_outbox(self) -> None:
-        publish_pending(collection_of(self), self.dispatch, settled=True)
+        collection = collection_of(self)
+        flagged = is_flagged(collection)
+        publish_pending(collection, self.dispatch, settled=True, flagged=flagged)
+        if flagged:  # a flag left behind (it never hides an event): off the index
+            collection.update_many({PENDING: True, OUTBOX: {"$size": 0}},
+                                   {"$unset": {PENDING: ""}})
 
     publish_outbox.__doc__ = "Publish events a crash or a broker outage left unpublished."
     return publish_outbox

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import litemongo
 import mongomock
 import pymongo
+import pymongo.errors
 from nameko.extensions import DependencyProvider
 from pymongo.database import Database
 from pymongo.errors import AutoReconnect
@@ -75,6 +76,19 @@ def database_name(config: dict, service_name: str) -> str:
     """The service's database: ``DATABASE`` (default: the service's name), after an
     optional ``DATABASE_PREFIX`` that lets several systems (or test runs) share a server."""
     return (config.get("DATABASE_PREFIX") or "") + (config.get("DATABASE") or service_name)
+
+
+def keep_newer(collection: Any, doc_id: Any, version: int, fields: dict) -> bool:
+    """Keep ``fields`` with ``version`` as document ``doc_id`` if that version is newer than
+    the one kept (or none is): how a service keeps its copy of another's record as events
+    about it arrive, in any order and perhaps twice. False for an older or the same
+    version: nothing changes."""
+    try:
+        result = collection.update_one({"_id": doc_id, "version": {"$lt": version}},
+                                       {"$set": {**fields, "version": version}}, upsert=True)
+    except pymongo.errors.DuplicateKeyError:  # kept already, at this version or a later one
+        return False
+    return result.modified_count == 1 or result.upserted_id is not None
 
 
 class FaultSwitched:

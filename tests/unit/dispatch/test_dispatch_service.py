@@ -541,3 +541,17 @@ def test_a_broker_outage_keeps_the_step_and_its_event_for_the_sweep(service, sto
     outbox.publish_pending(store.tickets, service.dispatch)
     assert published_types(service) == ["ticket_accepted"]
     assert store.get(NO)["outbox"] == []
+
+
+def test_a_units_queue_shows_each_ticket_as_it_is_now(service, store):
+    # The queue keeps tickets and their views in memory by version: every step shows.
+    create(service)
+    [ticket] = service.queue("kaichen", KAICHEN)
+    assert ticket["state"] == "dispatched"
+    service.accept(NO, KAICHEN)
+    [ticket] = service.queue("kaichen", KAICHEN)
+    assert ticket["state"] == "accepted" and ticket == {**service.get_status(NO, KAICHEN),
+                                                        "role": "lead"}
+    service.reassign(NO, DISPATCHER, "grid-1")
+    assert service.queue("kaichen", KAICHEN) == []
+    assert [t["ticket_no"] for t in service.queue("grid-1", GRID)] == [NO]

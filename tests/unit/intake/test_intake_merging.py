@@ -151,3 +151,19 @@ def test_events_about_tickets_intake_never_took_change_nothing(service, store):
     service.on_ticket_closed(closed("YP20000101-0001"))
     service.on_ticket_reopened({**reopened("x"), "ticket_no": None})
     assert store.tickets.count_documents({}) == 0
+
+
+def test_candidates_kept_in_memory_still_count_calls_and_closures_as_stored(service, store):
+    # What never changes of a ticket is kept in memory after the first call compares it;
+    # its calls and whether it is still open are read from the store every time.
+    first = service.create_ticket(lamp_request(address=GUOHE, description=LAMPS))
+    assert service.create_ticket(lamp_request(
+        caller=NEIGHBOUR, address=GUOHE, description=LAMPS))["calls"] == 2
+    assert service.create_ticket(lamp_request(
+        caller={"name": "钱先生", "phone": "13900000088"}, address=GUOHE,
+        description=LAMPS))["calls"] == 3
+    service.on_ticket_closed(closed(first["ticket_no"]))
+    later = service.create_ticket(lamp_request(
+        caller={"name": "孙女士", "phone": "13900000099"}, address=GUOHE, description=LAMPS))
+    assert later["ticket_no"] != first["ticket_no"] and later["calls"] == 1
+    assert service.get_ticket(first["ticket_no"])["calls"] == 3

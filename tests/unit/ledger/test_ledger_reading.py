@@ -120,6 +120,8 @@ def test_recent_is_the_newest_recorded_first(service, deliver, monkeypatch):
     ticks = iter(clock.parse_iso(f"2026-11-23T02:00:0{n}Z") for n in range(3))
     monkeypatch.setattr(clock, "now", lambda: next(ticks))
     deliver(*events)
+    # recent looks back from the ledger's clock, minute by minute
+    monkeypatch.setattr(clock, "now", lambda: clock.parse_iso("2026-11-23T02:00:03Z"))
 
     feed = service.recent(limit=2)
     assert [item["ticket_no"] for item in feed] == ["YP20261123-0001", "YP20261123-0003"]
@@ -174,3 +176,27 @@ def test_supervision_joint_handling_repeats_and_praise_read_in_chinese(service, 
     ]
     assert [item["summary"] for item in service.timeline("YP20261126-0001")] == [
         "表扬 YP20261123-0001: 网格员上门很及时"]
+
+
+def test_recent_finds_entries_of_any_age_and_those_recorded_without_their_minute(
+        service, store, deliver, monkeypatch):
+    from services.ledger.store import RECORDED_MINUTE
+
+    events = [said("ticket_created", f"YP20261123-{n:04d}", f"2026-11-23T01:0{n}:00Z")
+              for n in (1, 2, 3, 4)]
+    recorded = iter(clock.parse_iso(text) for text in (
+        "2026-09-01T02:00:00Z",   # long before the windows
+        "2026-11-20T02:00:00Z",   # days before
+        "2026-11-23T01:30:00Z",   # in the last hour
+        "2026-11-23T01:59:30Z"))  # in the last minutes
+    monkeypatch.setattr(clock, "now", lambda: next(recorded))
+    deliver(*events)
+    # as an entry recorded before the ledger kept the minute
+    store.entries.update_one({"ticket_no": "YP20261123-0002"}, {"$unset": {RECORDED_MINUTE: ""}})
+    monkeypatch.setattr(clock, "now", lambda: clock.parse_iso("2026-11-23T02:00:00Z"))
+
+    assert [item["ticket_no"] for item in service.recent(limit=10)] == [
+        "YP20261123-0004", "YP20261123-0003", "YP20261123-0002", "YP20261123-0001"]
+    assert [item["ticket_no"] for item in service.recent(limit=1)] == ["YP20261123-0004"]
+    assert [item["ticket_no"] for item in service.recent(limit=3)] == [
+        "YP20261123-0004", "YP20261123-0003", "YP20261123-0002"]

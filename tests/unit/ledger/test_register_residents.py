@@ -256,6 +256,33 @@ def test_every_read_of_a_card_is_recorded(service):
     assert len(register_events(service)) == 1  # reading says nothing
 
 
+def test_reads_of_a_card_are_kept_apart_so_the_residents_record_does_not_grow(service, store):
+    card = service.add_resident(zhang(), GRID)
+    resident_id = card["resident_id"]
+    before = len(repr(store.register.residents.find_one({"_id": resident_id})))
+
+    for _ in range(register.CARD_VIEWS_SHOWN + 5):
+        service.get_resident(resident_id, GRID_2)
+    read = service.get_resident(resident_id, SUPERVISOR)
+
+    assert len(repr(store.register.residents.find_one({"_id": resident_id}))) == before
+    assert read["view_count"] == register.CARD_VIEWS_SHOWN + 6
+    assert len(read["views"]) == register.CARD_VIEWS_SHOWN
+    assert read["views"][0]["actor"]["id"] == "chen"  # the newest first
+
+
+def test_reads_kept_in_the_residents_record_before_still_count(service, store):
+    card = service.add_resident(zhang(), GRID)
+    earlier = register.view(GRID_2, clock.now(), "card")
+    store.register.residents.update_one({"_id": card["resident_id"]},
+                                        {"$set": {"views": [earlier]}})
+
+    read = service.get_resident(card["resident_id"], SUPERVISOR)
+
+    assert read["view_count"] == 2
+    assert [view["actor"]["id"] for view in read["views"]] == ["chen", "li"]
+
+
 # --- ages, birthdays, finding ----------------------------------------------------------
 
 

@@ -92,3 +92,15 @@ def test_the_provider_puts_the_store_behind_the_switch_when_configured(storage_c
     switch.touch()
     with pytest.raises(AutoReconnect):
         store.db.tickets.find_one({"_id": 1})
+
+
+def test_a_copy_of_anothers_record_keeps_the_newest_version_whatever_the_order():
+    residents = storage.connect("mongomock://keep-newer", "callback")["residents"]
+
+    assert storage.keep_newer(residents, "R1", 2, {"name": "周奶奶 v2"})
+    assert not storage.keep_newer(residents, "R1", 1, {"name": "周奶奶 v1"})  # late
+    assert not storage.keep_newer(residents, "R1", 2, {"name": "again"})      # redelivered
+    assert residents.find_one({"_id": "R1"}) == {"_id": "R1", "name": "周奶奶 v2", "version": 2}
+    assert storage.keep_newer(residents, "R1", 3, {"name": "周奶奶 v3"})
+    assert residents.find_one({"_id": "R1"})["name"] == "周奶奶 v3"
+    storage.forget_memory("mongomock://keep-newer")

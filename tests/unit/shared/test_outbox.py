@@ -1,0 +1,92 @@
+"""The outbox's flag: a flagged collection's sweep reads only the documents whose writers
+marked them as having events waiting, and the mark goes with the last event published."""
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from services.shared import clock, outbox
+from services.shared.events import new_event
+
+
+@pytest.fixture
+def collection(database):
+    return database("outbox")["docs"]
+
+
+def old_event(event_type: str = "ticket_created") -> dict:
+    event = new_event("intake", event_type, {}, ticket_no="YP20261123-0001")
+    return {**event, "occurred_at": clock.iso(clock.now() - dt.timedelta(minutes=1))}
+
+
+def sweep_once(collection) -> list[str]:
+    """Run the sweep's timer entrypoint once; the types of the events it published."""
+    heard: list[str] = []
+    service = SimpleNamespace(dispatch=lambda event_type, event: heard.append(event_type),
+                              docs=collection)
+    outbox.sweep(lambda service: service.docs)(service)
+    return heard
+
+
+def test_a_collection_is_flagged_once_its_store_made_the_index(collection):
+    collection.insert_one({"_id": 1})
+    assert not outbox.is_flagged(collection)
+    outbox.ensure_index(collection)
+    assert outbox.is_flagged(collection)
+
+
+def test_the_index_flags_what_older_writers_left_waiting(collection):
+    collection.insert_many([{"_id": 1, outbox.OUTBOX: [old_event()]},
+                            {"_id": 2, outbox.OUTBOX: []}])
+    outbox.ensure_index(collection)
+    assert collection.find_one({"_id": 1})[outbox.PENDING] is True
+    assert outbox.PENDING not in collection.find_one({"_id": 2})
+    assert sweep_once(collection) == ["ticket_created"]
+    assert collection.find_one({"_id": 1}) == {"_id": 1, outbox.OUTBOX: []}
+
+
+def test_a_flagged_sweep_reads_only_flagged_documents(collection):
+    outbox.ensure_index(collection)
+    collection.insert_one({"_id": 1, outbox.OUTBOX: [old_event()], **outbox.waiting()})
+    # Written without the mark after the index was made: a writer that broke the rule.
+    collection.insert_one({"_id": 2, outbox.OUTBOX: [old_event("ticket_merged")]})
+    assert sweep_once(collection) == ["ticket_created"]
+    assert collection.find_one({"_id": 2})[outbox.OUTBOX]  # not read
+
+
+def test_an_unflagged_collection_is_swept_whole_as_before(collection):
+    collection.insert_one({"_id": 2, outbox.OUTBOX: [old_event("ticket_merged")]})
+    assert sweep_once(collection) == ["ticket_merged"]
+    assert collection.find_one({"_id": 2}) == {"_id": 2, outbox.OUTBOX: []}
+
+
+def test_the_flag_goes_with_the_last_event_and_stays_while_another_waits(collection):
+    outbox.ensure_index(collection)
+    first, second = old_event(), old_event("ticket_answered")
+    collection.insert_one({"_id": 1, outbox.OUTBOX: [first, second], **outbox.waiting()})
+    published = []
+
+    def publish(event_type, event):
+        published.append(event_type)
+        if event_type == "ticket_answered":  # a writer pushes a third meanwhile
+            collection.update_one({"_id": 1}, {"$push": outbox.append(old_event("ticket_merged")),
+                                               "$set": outbox.waiting()})
+
+    assert outbox.publish_pending(collection, publish, doc_id=1) == 2
+    doc = collection.find_one({"_id": 1})
+    assert [e["event_type"] for e in doc[outbox.OUTBOX]] == ["ticket_merged"]
+    assert doc[outbox.PENDING] is True
+    assert outbox.publish_pending(collection, publish, doc_id=1) == 1
+    assert collection.find_one({"_id": 1}) == {"_id": 1, outbox.OUTBOX: []}
+
+
+def test_fresh_events_are_left_to_their_writer_and_a_stray_flag_is_cleared(collection):
+    outbox.ensure_index(collection)
+    fresh = new_event("intake", "ticket_created", {}, ticket_no="YP20261123-0001")
+    collection.insert_one({"_id": 1, outbox.OUTBOX: [fresh], **outbox.waiting()})
+    collection.insert_one({"_id": 2, outbox.OUTBOX: [], **outbox.waiting()})
+    assert sweep_once(collection) == []
+    assert collection.find_one({"_id": 1})[outbox.PENDING] is True
+    assert outbox.PENDING not in collection.find_one({"_id": 2})
