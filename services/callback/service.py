@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
@@ -32,7 +32,7 @@ from services.callback.window import is_open
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
-from services.shared.payloads import RegisterChangedSchema, TicketResolvedSchema
+from services.shared.payloads import read_data
 from services.shared.schemas import load
 from services.shared.storage import Storage
 
@@ -66,7 +66,7 @@ class CallbackService:
     def schedule_callback(self, event: dict) -> None:
         """A resolved ticket gets one callback task (none more if the event comes again)."""
         try:
-            resolved = TicketResolvedSchema(unknown=EXCLUDE).load(event["data"])
+            resolved = read_data("ticket_resolved", event["data"])
         except ValidationError as exc:
             # It can never succeed: requeueing would loop forever.
             log.error("dropped ticket_resolved %s: %s", event["event_id"], exc.messages)
@@ -158,7 +158,7 @@ class CallbackService:
         their check-ins again at once: a new time is planned, a pause or a retirement
         cancels what was planned. An older version or a redelivery changes nothing."""
         try:
-            changed = RegisterChangedSchema(unknown=EXCLUDE).load(event["data"])
+            changed = read_data("register_changed", event["data"])
         except ValidationError as exc:
             log.error("dropped register_changed %s: %s", event["event_id"], exc.messages)
             return
@@ -181,7 +181,7 @@ class CallbackService:
     def _plan(self, resident_id: str) -> None:
         """One check-in task for every planned time the resident's plan wants, and none
         it does not (checkins.py); done again if the card changes meanwhile."""
-        policy, window = self.checkin_policy, self.policy.window
+        policy = self.checkin_policy
         for _ in range(PLAN_ROUNDS):
             resident = self.store.resident(resident_id)
             if resident is None:

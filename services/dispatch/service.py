@@ -18,11 +18,11 @@ import logging
 import weakref
 from typing import Any, Callable
 
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
-from nameko.timer import Timer, timer
+from nameko.timer import Timer
 
 from services.dispatch import assists, lifecycle, supervision
 from services.dispatch import directory as directory_rules
@@ -43,7 +43,7 @@ from services.shared.errors import (
     EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
 from services.shared.events import on_event
-from services.shared.payloads import CallbackCompletedSchema, TicketMergedSchema, TicketSchema
+from services.shared.payloads import read_data
 from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 
@@ -448,7 +448,7 @@ class DispatchService(account_rpcs.AccountRpcs):
         nothing."""
         try:
             # fields a newer intake may add are not ours to refuse
-            ticket = TicketSchema(unknown=EXCLUDE).load(event["data"])
+            ticket = read_data("ticket_created", event["data"])
         except ValidationError as exc:
             log.error("dropped ticket_created %s: data does not fit: %s", event["event_id"], exc)
             return
@@ -470,7 +470,7 @@ class DispatchService(account_rpcs.AccountRpcs):
         """Close a resolved ticket on a satisfied, basically satisfied or finally
         unreachable callback; reopen it to the same unit on an unsatisfied one."""
         try:
-            event = {**event, "data": CallbackCompletedSchema(unknown=EXCLUDE).load(event["data"])}
+            event = {**event, "data": read_data("callback_completed", event["data"])}
         except ValidationError as exc:
             log.error("dropped callback_completed %s: data does not fit: %s",
                       event["event_id"], exc)
@@ -488,7 +488,7 @@ class DispatchService(account_rpcs.AccountRpcs):
         """A repeat call was merged into an open ticket (重复件): its ``calls`` becomes the
         count intake gives. A redelivery, or an older count, changes nothing."""
         try:
-            event = {**event, "data": TicketMergedSchema(unknown=EXCLUDE).load(event["data"])}
+            event = {**event, "data": read_data("ticket_merged", event["data"])}
         except ValidationError as exc:
             log.error("dropped ticket_merged %s: data does not fit: %s", event["event_id"], exc)
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
@@ -26,7 +26,7 @@ from services.intake.store import TicketStore
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
 from services.shared.events import on_event
-from services.shared.payloads import CheckinMissedSchema, RegisterChangedSchema
+from services.shared.payloads import read_data
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.storage import Storage
 
@@ -41,8 +41,6 @@ MERGE_ATTEMPTS = 3
 # Built once: building a schema copies its fields, which cost more than the load itself
 # (marshmallow keeps no state in a schema between loads).
 TICKET_REQUEST = TicketRequestSchema()
-REGISTER_CHANGED = RegisterChangedSchema(unknown=EXCLUDE)
-CHECKIN_MISSED = CheckinMissedSchema(unknown=EXCLUDE)
 
 
 class ChineseWords(DependencyProvider):
@@ -143,7 +141,7 @@ class IntakeService:
         is newer than the one kept; a retired resident is no longer found. An older
         version or a redelivery changes nothing."""
         try:
-            changed = REGISTER_CHANGED.load(event["data"])
+            changed = read_data("register_changed", event["data"])
         except ValidationError as exc:
             log.error("dropped register_changed %s: %s", event["event_id"], exc.messages)
             return
@@ -158,7 +156,7 @@ class IntakeService:
         their card on it, for dispatch to send to their grid. Never merged; a redelivered
         event finds the ticket it opened (external_id ``checkin-missed:<event_id>``)."""
         try:
-            missed = CHECKIN_MISSED.load(event["data"])
+            missed = read_data("checkin_missed", event["data"])
         except ValidationError as exc:
             log.error("dropped checkin_missed %s: %s", event["event_id"], exc.messages)
             return

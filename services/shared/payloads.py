@@ -6,7 +6,9 @@ ISO 8601 UTC text (``clock.iso``).
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+import functools
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.shared import clock
 from services.shared.schemas import (
@@ -378,11 +380,24 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(event_type: str, reading: bool) -> Payload:
+    # Built once per event type: building a schema cost more than checking the data.
+    return EVENT_SCHEMAS[event_type](unknown=EXCLUDE) if reading else EVENT_SCHEMAS[event_type]()
+
+
 def event_data(event_type: str, **data) -> dict:
     """``data`` for an event of ``event_type``, checked against its schema.
     A mismatch is a bug in the producer: ValidationError, before anything is written."""
-    schema = EVENT_SCHEMAS[event_type]()
+    schema = _schema(event_type, False)
     errors = schema.validate(data)
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def read_data(event_type: str, data: dict) -> dict:
+    """An event's data as a consumer reads it: loaded with the event's schema, fields that
+    a newer producer added left out. ValidationError when it does not fit (the consumer
+    logs and drops the event: it can never succeed)."""
+    return _schema(event_type, True).load(data)

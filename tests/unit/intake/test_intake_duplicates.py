@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from services.intake import duplicates
 from services.intake.duplicates import Settings, find_repeat, settings_from, similarity
 
 ROOT = Path(__file__).resolve().parents[3]
