@@ -191,9 +191,23 @@ PLACES = [
 ]
 
 
+# A subdistrict's calls come from dozens of estates (殷行街道 has about fifty), and intake
+# compares each call with the open tickets of its category at its estate: sending every
+# call to the three named estates made each compare with hundreds, which no district sees.
+# The subdistrict's rules route any of its estates. `--estates 0` keeps the three alone.
+YINHANG_ESTATES = [f"{street}{number}村" for street in ("开鲁", "国和", "殷行", "民星", "工农")
+                   for number in "一二三四五六七八"]
+SPREAD = {"estates": len(YINHANG_ESTATES)}
+
+
 def ticket_request(chance: random.Random) -> dict:
-    """A call unlike the others (rarely a repeat to merge), to a place the directory routes."""
-    address, categories = chance.choice(PLACES)
+    """A call unlike the others (rarely a repeat to merge), to a place the directory routes:
+    one of PLACES, or in 殷行街道 one of SPREAD["estates"] estates more."""
+    spread = YINHANG_ESTATES[:SPREAD["estates"]]
+    # the one estate of 桃浦镇 a tenth of the calls once the subdistrict's are spread
+    address, categories = chance.choices(PLACES, weights=(45, 45, 10) if spread else None)[0]
+    if address["subdistrict"] == "殷行街道" and spread and chance.random() < 0.9:
+        address = {**address, "estate": chance.choice(spread)}
     words = "，".join(chance.sample(PHRASES, 3)) + "，" + "".join(
         chance.choice(NOISE) for _ in range(12))
     return {"channel": "hotline", "kind": "complaint", "category": chance.choice(categories),
@@ -821,6 +835,10 @@ def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--seconds", type=float, default=6.0, help="per rate")
     options.add_argument("--rates", default="10,25,50,100,200,400")
+    options.add_argument("--estates", type=int, default=len(YINHANG_ESTATES),
+                         help="estates of 殷行街道 the calls come from besides the named "
+                              "ones (0: only the three named estates, the worst case for "
+                              "intake's repeat-call check)")
     # 100,000 (the reads target's figure) takes about 3 minutes to store on two cores and a
     # minute more for the services' first reads, so make bench stores fewer by default.
     options.add_argument("--stored", type=int, default=STORED_DEFAULT,
@@ -828,6 +846,7 @@ def main(argv: list[str] | None = None) -> int:
                               "reads (0: none; the target's figure is 100000)")
     args = options.parse_args(argv)
     rates = [float(rate) for rate in args.rates.split(",")]
+    SPREAD["estates"] = max(0, min(args.estates, len(YINHANG_ESTATES)))  # forked clients see it
     # A timeout's SIGTERM stops the services and removes the vhost, as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     logging.basicConfig(level=logging.WARNING)
