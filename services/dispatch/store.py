@@ -224,6 +224,7 @@ class AccountStore:
         self.users.create_index([("username", ASCENDING)], unique=True, name="username")
         self.users.create_index([("tokens.token_id", ASCENDING)], name="token_id")
         self.users.create_index([("role", ASCENDING), ("active", ASCENDING)], name="role")
+        outbox.ensure_index(self.users)  # the sweep reads only users with events waiting
         # Two create_first_admin calls at once: only one account may carry the mark.
         self.users.create_index([("first_admin", ASCENDING)], unique=True, name="first_admin",
                                 partialFilterExpression={"first_admin": True})
@@ -241,7 +242,8 @@ class AccountStore:
         """Store a new user with its ``events``; False if the username (or the first admin's
         mark) is taken."""
         try:
-            self.users.insert_one({**user, outbox.OUTBOX: list(events)})
+            self.users.insert_one({**user, outbox.OUTBOX: list(events),
+                                   **(outbox.waiting() if events else {})})
         except DuplicateKeyError:
             return False
         return True
@@ -256,7 +258,7 @@ class AccountStore:
     def change(self, username: str, fields: dict, events: Sequence[dict] = ()) -> dict | None:
         """Set ``fields``, with ``events``; the user as now stored, or None if there is none."""
         return self.users.find_one_and_update({"_id": username},
-                                              {"$set": fields, **self._saying(events)},
+                                              self._saying(events, fields),
                                               return_document=ReturnDocument.AFTER)
 
     def count_failure(self, username: str) -> int:
@@ -278,7 +280,8 @@ class AccountStore:
         already."""
         result = self.users.update_one(
             {"_id": username, f"tokens.{limit - 1}": {"$exists": False}},
-            {"$push": {"tokens": record, outbox.OUTBOX: {"$each": list(events)}}})
+            {"$push": {"tokens": record, outbox.OUTBOX: {"$each": list(events)}},
+             **({"$set": outbox.waiting()} if events else {})})
         return result.modified_count == 1
 
     def remove_token(self, username: str, token_id: str, events: Sequence[dict] = ()) -> bool:
@@ -293,6 +296,14 @@ class AccountStore:
                               {"$set": {"tokens.$.last_used_at": now}})
 
     @staticmethod
-    def _saying(events: Sequence[dict]) -> dict:
-        """The ``$push`` clause putting ``events`` in the user's outbox (none if none)."""
-        return {"$push": {outbox.OUTBOX: {"$each": list(events)}}} if events else {}
+    def _saying(events: Sequence[dict], fields: dict | None = None) -> dict:
+        """The update setting ``fields`` and putting ``events`` in the user's outbox,
+        flagged for the sweep (nothing of the outbox if no events)."""
+        fields = dict(fields or {})
+        update: dict = {}
+        if events:
+            update["$push"] = {outbox.OUTBOX: {"$each": list(events)}}
+            fields.update(outbox.waiting())
+        if fields:
+            update["$set"] = fields
+        return update

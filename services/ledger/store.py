@@ -364,10 +364,12 @@ class RegisterStore:
         self.residents.create_index([("retired", ASCENDING)], name="retired")
         self.views.create_index([("resident_id", ASCENDING), ("at", DESCENDING)],
                                 name="resident_at")
+        outbox.ensure_index(self.residents)  # the sweep reads only residents with events
 
     def add(self, resident: dict) -> None:
         """Store a new resident with its first history entry and event (in its outbox)."""
-        self.residents.insert_one(resident)
+        self.residents.insert_one({**resident, **(outbox.waiting()
+                                                  if resident.get(outbox.OUTBOX) else {})})
 
     def get(self, resident_id: str) -> dict | None:
         """The resident with the latest reads of their card (``views``, oldest first) and
@@ -380,7 +382,7 @@ class RegisterStore:
         get gives it), or None when someone changed them meanwhile (nothing written)."""
         return self._with_views(self.residents.find_one_and_update(
             {"_id": change.resident_id, "version": change.version},
-            {"$set": {**change.fields, "version": change.version + 1},
+            {"$set": {**change.fields, "version": change.version + 1, **outbox.waiting()},
              "$push": {"history": change.history, outbox.OUTBOX: change.event}},
             projection=self.READING, return_document=ReturnDocument.AFTER))
 

@@ -7,11 +7,11 @@ A crash between the two leaves the event in the outbox, and the periodic sweep
 publishes it later: an event may go out twice, never zero times, so every consumer
 is idempotent on ``event_id``.
 
-A store may make its collection's outbox flagged (``ensure_index``): then every write
-that pushes an event also sets ``outbox_pending`` (``waiting()``) in the same update, and
-the sweep reads only the documents so marked, by that index, instead of every document
-every second (with 100,000 tickets that scan held a service for seconds at a time). The
-flag goes with the last event pulled; ``ensure_index`` flags what older writers left.
+Every write that pushes an event also sets ``outbox_pending`` (``waiting()``) in the same
+update, and the sweep reads only the documents so marked, by an index its store makes
+(``ensure_index``), instead of every document every second (with 100,000 tickets that
+scan held a service for seconds at a time). The flag goes with the last event pulled;
+``ensure_index`` flags what older writers left.
 """
 from __future__ import annotations
 
@@ -109,17 +109,11 @@ def publish_now(collection: Collection, publish: Callable[[str, dict], Any], doc
         log.warning("events of %s left in the outbox for the sweep", doc_id, exc_info=True)
 
 
-def is_flagged(collection: Collection) -> bool:
-    """Whether the collection's store made the flag's index (``ensure_index``): the promise
-    that its writers flag what they leave, so that the sweep may read by the flag."""
-    return PENDING in collection.index_information()
-
-
 def sweep(collection_of: Callable[[Any], Collection]):
     """The service's periodic sweep, as a nameko timer entrypoint: publishes events that a
     crash or a broker outage left in the outbox of ``collection_of(service)``, through the
-    service's ``dispatch`` EventDispatcher. Where the store made the flag's index, only
-    the documents flagged are read. In a service class::
+    service's ``dispatch`` EventDispatcher, reading only the documents flagged (the
+    store makes the flag's index with ``ensure_index``). In a service class::
 
         publish_outbox = outbox.sweep(lambda service: service.store.tickets)
     """
@@ -127,11 +121,9 @@ def sweep(collection_of: Callable[[Any], Collection]):
     @timer(interval=SWEEP_INTERVAL_SECONDS)
     def publish_outbox(self) -> None:
         collection = collection_of(self)
-        flagged = is_flagged(collection)
-        publish_pending(collection, self.dispatch, settled=True, flagged=flagged)
-        if flagged:  # a flag left behind (it never hides an event): off the index
-            collection.update_many({PENDING: True, OUTBOX: {"$size": 0}},
-                                   {"$unset": {PENDING: ""}})
+        publish_pending(collection, self.dispatch, settled=True, flagged=True)
+        # a flag left behind (it never hides an event): off the index
+        collection.update_many({PENDING: True, OUTBOX: {"$size": 0}}, {"$unset": {PENDING: ""}})
 
     publish_outbox.__doc__ = "Publish events a crash or a broker outage left unpublished."
     return publish_outbox

@@ -1,5 +1,5 @@
-"""The outbox's flag: a flagged collection's sweep reads only the documents whose writers
-marked them as having events waiting, and the mark goes with the last event published."""
+"""The outbox's flag: the sweep reads only the documents whose writers marked them as
+having events waiting, and the mark goes with the last event published."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from services.callback.store import TaskStore
+from services.dispatch.store import TicketStateStore
+from services.intake.store import TicketStore
+from services.ledger.store import LedgerStore
 from services.shared import clock, outbox
 from services.shared.events import new_event
 
@@ -30,11 +34,14 @@ def sweep_once(collection) -> list[str]:
     return heard
 
 
-def test_a_collection_is_flagged_once_its_store_made_the_index(collection):
-    collection.insert_one({"_id": 1})
-    assert not outbox.is_flagged(collection)
-    outbox.ensure_index(collection)
-    assert outbox.is_flagged(collection)
+@pytest.mark.parametrize("service, store_class, swept", [
+    ("intake", TicketStore, ["tickets"]), ("dispatch", TicketStateStore, ["tickets", "users"]),
+    ("callback", TaskStore, ["tasks"]), ("ledger", LedgerStore, ["residents"])])
+def test_every_collection_a_service_sweeps_has_the_flags_index(database, service, store_class,
+                                                                swept):
+    store_class(database(service)).ensure_indexes()
+    for name in swept:
+        assert outbox.PENDING in database(service)[name].index_information()
 
 
 def test_the_index_flags_what_older_writers_left_waiting(collection):
@@ -54,12 +61,6 @@ def test_a_flagged_sweep_reads_only_flagged_documents(collection):
     collection.insert_one({"_id": 2, outbox.OUTBOX: [old_event("ticket_merged")]})
     assert sweep_once(collection) == ["ticket_created"]
     assert collection.find_one({"_id": 2})[outbox.OUTBOX]  # not read
-
-
-def test_an_unflagged_collection_is_swept_whole_as_before(collection):
-    collection.insert_one({"_id": 2, outbox.OUTBOX: [old_event("ticket_merged")]})
-    assert sweep_once(collection) == ["ticket_merged"]
-    assert collection.find_one({"_id": 2}) == {"_id": 2, outbox.OUTBOX: []}
 
 
 def test_the_flag_goes_with_the_last_event_and_stays_while_another_waits(collection):
