@@ -524,20 +524,6 @@ def follow_through(rpc, rows: list[tuple]) -> dict:
             "through_before_answer": before_return}
 
 
-def start_services(env: dict, log_dir: Path, deadline_seconds: float) -> dict:
-    """single_machine.start_services, waiting longer: with many tickets stored, the
-    embedded store reads all of a collection at its first query after start (its
-    in-memory indexes), which the ledger's first answer waits for."""
-    parts = {name: single_machine.start_service(name, env, log_dir)
-             for name in single_machine.SERVICES}
-    try:
-        single_machine.wait_until_answering(env["AMQP_URI"], parts, deadline_seconds)
-    except BaseException:
-        single_machine.stop(parts)
-        raise
-    return parts
-
-
 def service_env(uri: str, data_dir: Path) -> dict:
     return {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": uri,
             "MONGO_URI": f"litemongo:{data_dir}", "LOG_LEVEL": "WARNING",
@@ -594,7 +580,9 @@ def stored_reads(uri: str, stored: int, log_dir: Path) -> dict:
               f"{seeded['open']} open, {seeded['open_at_read_unit']} at {READ_UNIT}) in "
               f"{seeded['seconds']} s", flush=True)
         started = time.monotonic()
-        parts = start_services(service_env(uri, data_dir), log_dir, 900)
+        # With many tickets stored, the embedded store reads all of a collection at its
+        # first query after start (its in-memory indexes): the ledger answers late.
+        parts = single_machine.start_services(service_env(uri, data_dir), log_dir, 900)
         try:
             with ClusterRpcProxy({"AMQP_URI": uri}, timeout=900) as rpc:
                 # The embedded store builds its in-memory indexes of a collection at the

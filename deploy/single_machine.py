@@ -98,11 +98,13 @@ def start_service(name: str, env: dict, log_dir: Path = ROOT / "var" / "log") ->
                         f"services.{name}.service"], env, log_dir)
 
 
-def start_services(env: dict, log_dir: Path = ROOT / "var" / "log") -> dict[str, subprocess.Popen]:
-    """The four services, each its own ``nameko run``; returns once every one answers."""
+def start_services(env: dict, log_dir: Path = ROOT / "var" / "log",
+                   deadline_seconds: float = 60) -> dict[str, subprocess.Popen]:
+    """The four services, each its own ``nameko run``; returns once every one answers
+    (within ``deadline_seconds``)."""
     parts = {name: start_service(name, env, log_dir) for name in SERVICES}
     try:
-        wait_until_answering(env["AMQP_URI"], parts)
+        wait_until_answering(env["AMQP_URI"], parts, deadline_seconds)
     except BaseException:
         stop(parts)
         raise
