@@ -255,7 +255,7 @@ class InProcess:
         self.callback.config = {"CALLBACK": {"delay_minutes": 0,
                                              "window": {"start": "00:00", "end": "24:00"}}}
         self.ledger = worker_factory(LedgerService, store=self.stores["ledger"])
-        self.services = (self.intake, self.dispatch, self.callback, self.ledger)
+        self.services = (self.intake, self.publisher, self.callback, self.ledger)
         self.handlers: dict[tuple, list] = {}
         for service in self.services:
             for name in dir(type(service)):
@@ -271,8 +271,8 @@ class InProcess:
         while True:
             said = []
             for service in self.services:
-                said += [call.args[1] for call in service.dispatch.call_args_list]
-                service.dispatch.reset_mock()
+                said += [call.args[1] for call in service.publisher.call_args_list]
+                service.publisher.reset_mock()
             if not said:
                 return
             for event in said:

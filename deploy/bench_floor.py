@@ -11,12 +11,12 @@ from nameko.rpc import rpc
 
 class FloorService:
     name = "floor"
-    dispatch = EventDispatcher()
+    publisher = EventDispatcher()
 
     @rpc
     def ping(self, sent_at: float) -> float:
         """Says ``pinged`` with the caller's send time; returns it."""
-        self.dispatch("pinged", {"sent_at": sent_at})
+        self.publisher("pinged", {"sent_at": sent_at})
         return sent_at
 
 

@@ -25,7 +25,7 @@ from services.shared.errors import HotlineError, InvalidRequest
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
 from services.shared.words import STATE_WORDS
 
-DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
+DEFAULT_AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")
 REFUSED, SILENT = 2, 3  # exit statuses: a refused call; the services do not answer
 AGENT = {"id": "agent-cli", "name": "热线坐席", "role": "agent", "unit_id": None}
 
@@ -151,6 +151,20 @@ def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any],
         print(f"{prog}: {silent} ({type(error).__name__}: {error}); "
               f"is the system up (make run) at {amqp_uri}?", file=sys.stderr)
         return SILENT, None
+
+
+def over_rpc(prog: str, amqp_uri: str, timeout: int, work: Callable[[Any], int],
+             silent: str = "the services do not answer") -> int:
+    """``work(rpc)``'s exit status, or 2 (refused) / 3 (no answer) as answer_of says them:
+    for a command line whose work is several calls on one connection."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    def call() -> int:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as rpc:
+            return work(rpc)
+
+    status, answer = answer_of(prog, amqp_uri, call, silent=silent)
+    return answer if status == 0 else status
 
 
 def main(argv: list[str] | None = None) -> int:

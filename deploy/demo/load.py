@@ -95,11 +95,11 @@ def load_register(rpc) -> None:
             plan = resident["checkin_plan"]
             plan["times"] = sorted(set(plan["times"]) | {f"{at:%H:%M}"})
             plan["days"] = sorted(set(plan["days"]) | {at.isoweekday()})
-        found = rpc.ledger.find_residents(as_admin, phone=resident["phones"][0],
+        found = rpc.register.find_residents(as_admin, phone=resident["phones"][0],
                                           include_retired=True)
         row = next((row for row in found if row["name"] == resident["name"]), None)
         if row is None:
-            row = rpc.ledger.add_resident(resident, as_admin)
+            row = rpc.register.add_resident(resident, as_admin)
         print(f"register: {row['resident_id']}  {row['name']:<6} {row['age']}岁 "
               f"{row['grid_unit_id'] or '-'}")
 

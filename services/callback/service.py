@@ -52,7 +52,7 @@ class CallbackService:
 
     store: TaskStore = Storage(TaskStore)
     config = Config()
-    dispatch = EventDispatcher()
+    publisher = EventDispatcher()
 
     @property
     def policy(self) -> tasks.Policy:
@@ -75,7 +75,7 @@ class CallbackService:
         stored, created = self.store.add(task, events)
         if not created:
             log.info("ticket_resolved %s already has task %s", event["event_id"], stored["_id"])
-        outbox.publish_now(self.store.tasks, self.dispatch, stored["_id"])
+        outbox.publish_now(self.store.tasks, self.publisher, stored["_id"])
 
     @rpc(expected_exceptions=EXPECTED)
     def claim(self, worker_id: str) -> dict | None:
@@ -119,7 +119,7 @@ class CallbackService:
             completion = self._completion(task, data, clock.now())
             updated = self.store.complete(task["_id"], completion)
             if updated is not None:
-                outbox.publish_now(self.store.tasks, self.dispatch, task["_id"])
+                outbox.publish_now(self.store.tasks, self.publisher, task["_id"])
                 return tasks.as_completion(updated, completion.record)
         raise NotPermitted(f"callback task {data['task_id']} keeps changing; try again")
 
@@ -152,7 +152,7 @@ class CallbackService:
         return [checkins.as_history_entry(task)
                 for task in self.store.checkins_of(data["resident_id"], data["limit"])]
 
-    @on_event("ledger", "register_changed")
+    @on_event("register", "register_changed")
     def keep_resident(self, event: dict) -> None:
         """Keep the resident's card if this version is newer than the one kept, and plan
         their check-ins again at once: a new time is planned, a pause or a retirement
@@ -213,7 +213,7 @@ class CallbackService:
                         clock.iso(task["due_at"]))
         stored, created = self.store.add(task, events)
         if created:
-            outbox.publish_now(self.store.tasks, self.dispatch, stored["_id"])
+            outbox.publish_now(self.store.tasks, self.publisher, stored["_id"])
 
     def _completion(self, task: dict, data: dict, now: dt.datetime) -> tasks.Completion:
         """The attempt completed, as the task's kind says."""

@@ -362,7 +362,7 @@ def day(value: dt.date | None) -> str | None:
 def find_residents(query: dict):
     """Residents meeting every filter given, in address order (no health notes, contacts
     or history: those are on the card). Retired ones only with ``include_retired``."""
-    return call("ledger", "find_residents", keeper(), query.get("phone"), query.get("place"),
+    return call("register", "find_residents", keeper(), query.get("phone"), query.get("place"),
                 query.get("living_status"), query.get("group"), query.get("min_age"),
                 query.get("grid_unit_id"), query["include_retired"], query["limit"])
 
@@ -373,7 +373,7 @@ def find_residents(query: dict):
 def add_resident(resident: dict):
     """Add a resident; answers their card. 409 when the same person (by name and phone,
     or name and room) is in the register already: the message names them."""
-    return call("ledger", "add_resident", resident, keeper())
+    return call("register", "add_resident", resident, keeper())
 
 
 @residents.route("/register/birthdays")
@@ -386,7 +386,7 @@ def birthdays(query: dict):
     unit_id = query.get("grid_unit_id") or current_user().get("unit_id")
     if not unit_id:
         raise InvalidRequest({"grid_unit_id": ["Name the unit."]})
-    return call("ledger", "birthdays", unit_id, day(query.get("start")), query["days"], who)
+    return call("register", "birthdays", unit_id, day(query.get("start")), query["days"], who)
 
 
 @residents.route("/register/template")
@@ -395,7 +395,7 @@ def birthdays(query: dict):
 def register_template():
     """The blank register to fill in and import."""
     keeper()
-    return workbook(call("ledger", "register_template"))
+    return workbook(call("register", "register_template"))
 
 
 @residents.route("/register/export")
@@ -405,7 +405,7 @@ def register_template():
 def register_export(query: dict):
     """The register, filtered as the list, as an .xlsx in the template's columns (retired
     residents left out); importing it back changes nothing. Each card's read is recorded."""
-    return workbook(call("ledger", "export_register", keeper(), query.get("grid_unit_id"),
+    return workbook(call("register", "export_register", keeper(), query.get("grid_unit_id"),
                          query.get("place"), query.get("living_status"), query.get("group"),
                          query.get("min_age")))
 
@@ -420,7 +420,7 @@ def register_import(upload: dict):
     who = keeper()
     file = upload["file"]
     content = base64.b64encode(file.read()).decode("ascii")
-    return call("ledger", "import_register", content, file.filename or "register.xlsx", who,
+    return call("register", "import_register", content, file.filename or "register.xlsx", who,
                 upload["dry_run"])
 
 
@@ -428,7 +428,7 @@ def register_import(upload: dict):
 @residents.response(200, schemas.ResidentRecordSchema)
 def get_resident(resident_id: str):
     """A resident's card; this read is recorded in its ``views``."""
-    return call("ledger", "get_resident", resident_id, keeper())
+    return call("register", "get_resident", resident_id, keeper())
 
 
 @residents.route("/residents/<resident_id>", methods=["PATCH"])
@@ -438,7 +438,7 @@ def change_resident(changes: dict, resident_id: str):
     """Change some of a resident's fields as of the ``version`` read; answers the card.
     409 when someone changed the resident since, or the resident is retired."""
     version = changes.pop("version")
-    return call("ledger", "change_resident", resident_id, changes, keeper(), version)
+    return call("register", "change_resident", resident_id, changes, keeper(), version)
 
 
 @residents.route("/residents/<resident_id>/retire", methods=["POST"])
@@ -447,7 +447,7 @@ def change_resident(changes: dict, resident_id: str):
 def retire_resident(fields: dict, resident_id: str):
     """Retire a resident, with the reason: kept with their history, no longer listed or
     phoned. 409 when retired already."""
-    return call("ledger", "retire_resident", resident_id, keeper(), fields["reason"])
+    return call("register", "retire_resident", resident_id, keeper(), fields["reason"])
 
 
 @residents.route("/residents/<resident_id>/checkins/pause", methods=["POST"])
@@ -456,7 +456,7 @@ def retire_resident(fields: dict, resident_id: str):
 def pause_checkins(fields: dict, resident_id: str):
     """Stop the check-in calls (a hospital stay, travel) until a day or until resumed, the
     plan kept. 409 without a plan, when paused already, or ``until`` is past."""
-    return call("ledger", "pause_checkins", resident_id, keeper(), day(fields["until"]),
+    return call("register", "pause_checkins", resident_id, keeper(), day(fields["until"]),
                 fields["reason"])
 
 
@@ -465,7 +465,7 @@ def pause_checkins(fields: dict, resident_id: str):
 @residents.response(200, schemas.ResidentRecordSchema)
 def resume_checkins(fields: dict, resident_id: str):
     """Phone the resident again on their plan as it was. 409 when not paused."""
-    return call("ledger", "resume_checkins", resident_id, keeper(), fields.get("reason"))
+    return call("register", "resume_checkins", resident_id, keeper(), fields.get("reason"))
 
 
 @residents.route("/residents/<resident_id>/tickets")
@@ -473,7 +473,7 @@ def resume_checkins(fields: dict, resident_id: str):
 def resident_tickets(resident_id: str):
     """The tickets with this resident's card on them (their calls, the welfare checks of
     missed check-ins), newest first."""
-    return call("ledger", "tickets_of_resident", resident_id, keeper())
+    return call("register", "tickets_of_resident", resident_id, keeper())
 
 
 @residents.route("/residents/<resident_id>/checkins")
@@ -482,7 +482,7 @@ def resident_tickets(resident_id: str):
 def resident_checkins(query: dict, resident_id: str):
     """The resident's check-in calls, the latest planned first. Reading them is reading the
     card (recorded in its ``views``): the phones are in full."""
-    card = call("ledger", "get_resident", resident_id, keeper())
+    card = call("register", "get_resident", resident_id, keeper())
     return call("callback", "checkins_for", card["resident_id"], query["limit"])
 
 

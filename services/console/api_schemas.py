@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate
 from services.dispatch.accounts import PEOPLE_ROLES
 from services.dispatch.steps import STATES
 from services.ledger.indicators import GROUPS, INTERVALS
-from services.ledger.register_schemas import IsoDate
+from services.register.schemas import IsoDate
 from services.shared import clock
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES, DeadlinesSchema, TicketSchema

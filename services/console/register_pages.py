@@ -36,7 +36,7 @@ MISSED_DAYS = 7
 
 
 def words() -> dict:
-    return call("ledger", "register_words", actor())
+    return call("register", "register_words", actor())
 
 
 def own_unit(asked: str | None) -> str | None:
@@ -65,7 +65,7 @@ def register_list():
     unit_id = own_unit(request.args.get("unit_id"))
     asked = filters()
     include_retired = request.args.get("include_retired") == "1"
-    residents = call("ledger", "find_residents", actor(), None, None, asked["living_status"],
+    residents = call("register", "find_residents", actor(), None, None, asked["living_status"],
                      asked["group"], asked["min_age"], unit_id, include_retired)
     return render_template(
         "register_list.html", residents=residents, unit_id=unit_id or "",
@@ -79,14 +79,14 @@ def register_list():
 def register_export():
     unit_id = own_unit(request.args.get("unit_id"))
     asked = filters()
-    return download(call("ledger", "export_register", actor(), unit_id, None,
+    return download(call("register", "export_register", actor(), unit_id, None,
                          asked["living_status"], asked["group"], asked["min_age"]))
 
 
 @blueprint.route("/register/template")
 @require(*KEEPERS)
 def register_template():
-    return download(call("ledger", "register_template"))
+    return download(call("register", "register_template"))
 
 
 def download(file: dict) -> Response:
@@ -105,8 +105,8 @@ def render_card(resident_id: str, failed: dict | None = None, status: int = 200,
                 editing: bool = False):
     """The card (the ledger records this read; another unit's resident is its 403), their
     tickets and check-ins; ``failed`` re-shows a refused form with what was typed."""
-    card = call("ledger", "get_resident", resident_id, actor())
-    tickets = call("ledger", "tickets_of_resident", resident_id, actor())
+    card = call("register", "get_resident", resident_id, actor())
+    tickets = call("register", "tickets_of_resident", resident_id, actor())
     # phones in full: only now that the ledger has let this person read the card
     checkins = call("callback", "checkins_for", resident_id, 30)
     return render_template(
@@ -212,7 +212,7 @@ def change_resident(resident_id: str):
     someone else is refused and shown, with what was typed kept."""
     version = request.form.get("version", "")
     try:
-        call("ledger", "change_resident", resident_id, resident_from(request.form), actor(),
+        call("register", "change_resident", resident_id, resident_from(request.form), actor(),
              int(version) if version.isdigit() else None)
     except REFUSALS as refused:
         failed = refused_form("edit", refused)
@@ -256,7 +256,7 @@ def new_resident():
     status = 200
     if request.method == "POST":
         try:
-            card = call("ledger", "add_resident", resident_from(request.form), actor())
+            card = call("register", "add_resident", resident_from(request.form), actor())
         except REFUSALS as refused:
             failed, status = refused_form("new", refused), errors.STATUS[type(refused)]
         else:
@@ -291,7 +291,7 @@ def register_import():
                                message="请选择要导入的 .xlsx 或 .csv 文件"), 422
     apply = request.form.get("apply") == "1"
     try:
-        report = call("ledger", "import_register", content, filename, actor(), not apply)
+        report = call("register", "import_register", content, filename, actor(), not apply)
     except (InvalidRequest, NotPermitted) as refused:
         message = "；".join(m for ms in display.flat_errors(refused.errors).values()
                            for m in ms) if isinstance(refused, InvalidRequest) \
@@ -316,7 +316,7 @@ def care():
                                missed=[], unit_name="")
     today = clock.local(clock.now()).date()
     monday = today - dt.timedelta(days=today.weekday())
-    birthdays = call("ledger", "birthdays", unit_id, monday.isoformat(), 7, actor())
+    birthdays = call("register", "birthdays", unit_id, monday.isoformat(), 7, actor())
     return render_template(
         "care.html", unit_id=unit_id, unit_name=unit_name(unit_id), birthdays=birthdays,
         missed=missed_checkins(unit_id, clock.now() - dt.timedelta(days=MISSED_DAYS)),
@@ -326,7 +326,7 @@ def care():
 def missed_checkins(unit_id: str, since: dt.datetime) -> list[dict]:
     """The unit's residents' check-ins that nobody answered since ``since``, latest first."""
     missed = []
-    for row in call("ledger", "find_residents", actor(), None, None, None, None, None,
+    for row in call("register", "find_residents", actor(), None, None, None, None, None,
                     unit_id):
         if not row.get("checkin_plan"):
             continue

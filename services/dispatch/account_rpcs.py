@@ -233,7 +233,7 @@ class AccountRpcs:
 
     def _publish(self, username: str) -> None:
         """Publish what the user's last write said (the sweep retries on failure)."""
-        outbox.publish_now(self.store.accounts.users, self.dispatch, username)
+        outbox.publish_now(self.store.accounts.users, self.publisher, username)
 
     def _check_password(self, user: dict, password: str, now: dt.datetime,
                         refusal: str) -> None:

@@ -145,7 +145,7 @@ class DispatchService(account_rpcs.AccountRpcs):
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
     policy: Policy = DeadlinePolicy()
     grid_categories: frozenset[str] = GridRouting()
-    dispatch = EventDispatcher()
+    publisher = EventDispatcher()
 
     # Reading tickets
     @rpc(expected_exceptions=EXPECTED)
@@ -463,7 +463,7 @@ class DispatchService(account_rpcs.AccountRpcs):
                                   deadlines, now, warn_share=self.policy.warn_share,
                                   received_by=(event["actor"] or {}).get("id"))
         if self.store.add_if_new(state):
-            outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])
+            outbox.publish_now(self.store.tickets, self.publisher, state["_id"])
 
     @on_event("callback", "callback_completed")
     def on_callback_completed(self, event: dict) -> None:
@@ -510,7 +510,7 @@ class DispatchService(account_rpcs.AccountRpcs):
             change = supervision.watch(state, now)
             # one that moved meanwhile is looked at again on the next pass
             if change is not None and self.store.apply(state, change) is not None:
-                outbox.publish_now(self.store.tickets, self.dispatch, state["_id"])
+                outbox.publish_now(self.store.tickets, self.publisher, state["_id"])
 
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
     publish_account_outbox = outbox.sweep(lambda service: service.store.accounts.users)
@@ -541,7 +541,7 @@ class DispatchService(account_rpcs.AccountRpcs):
                 return None
             stored = self.store.apply(state, change)
             if stored is not None:
-                outbox.publish_now(self.store.tickets, self.dispatch, ticket_no)
+                outbox.publish_now(self.store.tickets, self.publisher, ticket_no)
                 return stored
         raise IllegalTransition(f"ticket {ticket_no} keeps changing; read it again")
 

@@ -65,7 +65,7 @@ class IntakeService:
     store: TicketStore = Storage(TicketStore)
     words = ChineseWords()
     config = Config()
-    dispatch = EventDispatcher()
+    publisher = EventDispatcher()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_ticket(self, request: dict, actor: dict | None = None) -> dict:
@@ -135,7 +135,7 @@ class IntakeService:
         """A reopened ticket takes repeats again."""
         self._index(event, candidate=True)
 
-    @on_event("ledger", "register_changed")
+    @on_event("register", "register_changed")
     def keep_resident(self, event: dict) -> None:
         """Keep the resident's card, looked up by phone when someone calls, if this version
         is newer than the one kept; a retired resident is no longer found. An older
@@ -183,7 +183,7 @@ class IntakeService:
         number = numbering.ticket_no(key, self.store.next_sequence(key))
         ticket, events = reception.receive(request, number, received_at, actor, resident)
         stored = self.store.add(ticket, events)
-        outbox.publish_now(self.store.tickets, self.dispatch, stored["_id"])
+        outbox.publish_now(self.store.tickets, self.publisher, stored["_id"])
         return stored
     def _check_praised(self, praised: dict) -> None:
         """A praised ticket must be one intake received, and not itself a praise call."""
@@ -207,7 +207,7 @@ class IntakeService:
             call, event = reception.repeat_call(first, data, match, received_at, actor)
             merged = self.store.merge(first, call, event)
             if merged is not None:
-                outbox.publish_now(self.store.tickets, self.dispatch, merged["_id"])
+                outbox.publish_now(self.store.tickets, self.publisher, merged["_id"])
                 return merged
             # a retry of this very call may have merged it meanwhile
             existing = self.store.by_external_id(data["external_id"])

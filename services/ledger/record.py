@@ -20,6 +20,7 @@ import datetime as dt
 
 from services.ledger import chain, contributions
 from services.shared import clock
+from services.shared.words import REGISTER_CHANGE_WORDS
 
 # --- entries -----------------------------------------------------------------------------
 
@@ -36,8 +37,23 @@ def entry_of(event: dict, recorded_at: dt.datetime) -> dict:
         "occurred_at": clock.parse_iso(event["occurred_at"]),
         "recorded_at": recorded_at,
         "actor": event.get("actor"),
-        "data": event.get("data") or {},
+        "data": kept_data(event["event_type"], event.get("data") or {}),
     }
+
+
+def kept_data(event_type: str, data: dict) -> dict:
+    """What the ledger keeps of an event's data: all of it, except a register change, of
+    which it keeps who and which resident, the kind of change, the version and the grid,
+    not the card. The card (phones, address, birth date, health notes, contacts) and its
+    history stay in the register, which answers for who reads them; the ledger's record is
+    for good and read more widely."""
+    if event_type != "register_changed":
+        return data
+    resident = data.get("resident") or {}
+    return {"change": data.get("change"), "version": data.get("version"),
+            "resident_id": resident.get("resident_id"),
+            "grid_unit_id": resident.get("grid_unit_id"),
+            "retired": bool(resident.get("retired"))}
 
 
 def follow(entry: dict, previous: dict | None) -> dict:
@@ -215,6 +231,8 @@ SUMMARIES = {
     "checkin_answered": lambda d: _with("探访电话已接通", d.get("note")),
     "checkin_missed": lambda d: f"探访电话{d.get('attempts') or ''}次未接通, 转网格上门",
     "account_changed": _account,
+    "register_changed": lambda d: f"台账{_word(REGISTER_CHANGE_WORDS, d.get('change'))}: "
+                                  f"{d.get('resident_id')}",
 }
 
 

@@ -21,6 +21,10 @@ class TicketNoSchema(StrictSchema):
     ticket_no = Text(required=True, validate=SHORT_TEXT)
 
 
+class ResidentIdSchema(StrictSchema):
+    resident_id = Text(required=True, validate=SHORT_TEXT)
+
+
 class VerifySchema(StrictSchema):
     ticket_no = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
 

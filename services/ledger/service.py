@@ -3,10 +3,7 @@ and answers consoles and reports from that record.
 
 Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
 field), ``NotFound``. Both come from ``services.shared.errors``. Every answer is a read:
-no RPC changes the record.
-
-It also keeps the register of vulnerable residents (台账, register_rpcs.py), whose RPCs
-may also raise IllegalTransition and NotPermitted, and says ``register_changed``.
+no RPC changes the record, and the ledger says nothing.
 """
 from __future__ import annotations
 
@@ -15,20 +12,15 @@ import logging
 
 import eventlet
 
-from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from services.ledger import chain, indicators, record, workbook
 from services.ledger.schemas import (
-    RECENT_DEFAULT, TICKETS_DEFAULT, IndicatorsSchema, RecentSchema, TicketNoSchema,
-    TicketsSchema, VerifySchema,
+    RECENT_DEFAULT, TICKETS_DEFAULT, TICKETS_MAX, IndicatorsSchema, RecentSchema,
+    ResidentIdSchema, TicketNoSchema, TicketsSchema, VerifySchema,
 )
-# The module, not the class: `nameko run services.ledger.service` takes every class with
-# RPCs it finds here for a service, and the mixin is no service of its own.
-from services.ledger import register_rpcs
 from services.ledger.store import LedgerStore
-from services.shared import clock, outbox
+from services.shared import clock
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
 from services.shared.schemas import load
@@ -62,16 +54,10 @@ def records_every_event(cls):
 
 
 @records_every_event
-class LedgerService(register_rpcs.RegisterRpcs):
-    """The register of vulnerable residents (台账) is kept here beside the record, its RPCs
-    in register_rpcs.py; it is the one thing the ledger changes, and says."""
-
+class LedgerService:
     name = "ledger"
 
     store: LedgerStore = Storage(LedgerStore)
-    config = Config()
-    dispatch = EventDispatcher()
-    publish_outbox = outbox.sweep(lambda service: service.store.residents)
 
     def record(self, event: dict) -> None:
         """Append the event to the ledger, then bring its ticket's read model and the
@@ -142,6 +128,17 @@ class LedgerService(register_rpcs.RegisterRpcs):
         listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
                                            asked["ticket_nos"], asked["categories"],
                                            asked["limit"])
+        return [record.as_listed(row, created, latest) for row, created, latest in listed]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def tickets_of_resident(self, resident_id: str) -> list[dict]:
+        """The tickets intake received with this resident's card on them (their calls, the
+        welfare checks of their missed check-ins), as ``tickets`` lists them, newest
+        received first, at most 500. The register asks, for those who may read the card.
+        Raises InvalidRequest (a missing or malformed resident_id)."""
+        resident_id = load(ResidentIdSchema(), {"resident_id": resident_id})["resident_id"]
+        numbers = self.store.resident_ticket_nos(resident_id)
+        listed = self.store.listed_tickets(None, None, None, numbers, None, TICKETS_MAX)
         return [record.as_listed(row, created, latest) for row, created, latest in listed]
 
     @rpc(expected_exceptions=EXPECTED)

@@ -10,8 +10,7 @@ buckets, per (Shanghai day, unit, subdistrict, category) split in FIGURE_SHARDS 
 (a reader sums them), with ``n`` (counters), ``hours`` ([{id, h}], resolve hours) and
 ``applied`` (the ids of the facts applied, which makes each fact count once; one day of
 one unit, place and category, and one shard of its facts, bounds it).
-``units``: each unit's name, as dispatch last gave it. ``residents``: the register of
-vulnerable residents (RegisterStore, below), the one thing the ledger changes.
+``units``: each unit's name, as dispatch last gave it.
 """
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.ledger import chain, contributions, record, register
+from services.ledger import chain, contributions, record
 from services.shared import clock, events, outbox
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
@@ -62,11 +61,8 @@ class LedgerStore:
         self.tickets = db["tickets"]
         self.figures = db["figures"]
         self.units = db["units"]
-        self.register = RegisterStore(db)  # the register of residents (台账)
-        self.residents = self.register.residents
 
     def ensure_indexes(self) -> None:
-        self.register.ensure_indexes()
         # One seq per ticket: a concurrent writer that read the same last seq fails here.
         ensure_index(
             self.entries, [("ticket_no", ASCENDING), ("seq", ASCENDING)], unique=True,
@@ -333,106 +329,3 @@ def figure_shard(fact: dict) -> int:
     is that fact's)."""
     key = fact["pull_hours"] or fact["id"]
     return zlib.crc32(str(key).encode("utf-8")) % FIGURE_SHARDS
-
-
-class RegisterStore:
-    """The register of vulnerable residents: ``residents`` (_id = resident_id, see
-    register.py), each with its history and its outbox, and ``card_views``, every read of
-    a card (one document each: a card read daily for years must not grow its resident's
-    document without end). Shares the ledger's database; reads unit names from ``units``."""
-
-    READING = {outbox.OUTBOX: 0}                           # a card: all but the outbox
-    LISTING = {outbox.OUTBOX: 0, "history": 0, "views": 0}  # a row of a list
-
-    def __init__(self, db: Database):
-        self.residents = db["residents"]
-        self.views = db["card_views"]
-        self.units = db["units"]
-
-    def ensure_indexes(self) -> None:
-        # A caller known by phone (intake, agents); matching an imported row by name.
-        self.residents.create_index([("phones", ASCENDING)], name="phones")
-        self.residents.create_index([("name", ASCENDING)], name="name")
-        # Finding by place, from the district down to the room.
-        self.residents.create_index(
-            [(f"address.{level}", ASCENDING) for level in register.ADDRESS_LEVELS],
-            name="address")
-        self.residents.create_index([("grid_unit_id", ASCENDING), ("retired", ASCENDING)],
-                                    name="grid_unit")
-        self.residents.create_index([("living_status", ASCENDING)], name="living_status")
-        self.residents.create_index([("groups", ASCENDING)], name="groups")
-        self.residents.create_index([("retired", ASCENDING)], name="retired")
-        self.views.create_index([("resident_id", ASCENDING), ("at", DESCENDING)],
-                                name="resident_at")
-        outbox.ensure_index(self.residents)  # the sweep reads only residents with events
-
-    def add(self, resident: dict) -> None:
-        """Store a new resident with its first history entry and event (in its outbox)."""
-        self.residents.insert_one({**resident, **(outbox.waiting()
-                                                  if resident.get(outbox.OUTBOX) else {})})
-
-    def get(self, resident_id: str) -> dict | None:
-        """The resident with the latest reads of their card (``views``, oldest first) and
-        how many there have been (``view_count``)."""
-        return self._with_views(self.residents.find_one({"_id": resident_id}, self.READING))
-
-    def apply(self, change: register.Change) -> dict | None:
-        """Apply ``change`` if the resident is still the version it was decided on, its
-        history entry and event pushed in the same update. The resident as now stored (as
-        get gives it), or None when someone changed them meanwhile (nothing written)."""
-        return self._with_views(self.residents.find_one_and_update(
-            {"_id": change.resident_id, "version": change.version},
-            {"$set": {**change.fields, "version": change.version + 1, **outbox.waiting()},
-             "$push": {"history": change.history, outbox.OUTBOX: change.event}},
-            projection=self.READING, return_document=ReturnDocument.AFTER))
-
-    def viewed(self, resident_ids: list[str], view: dict) -> None:
-        """Record a read of these residents' cards."""
-        if resident_ids:
-            self.views.insert_many([{**view, "resident_id": resident_id}
-                                    for resident_id in resident_ids])
-
-    def _with_views(self, resident: dict | None) -> dict | None:
-        if resident is None:
-            return None
-        # Reads recorded in the resident's own document before card_views existed.
-        earlier = resident.pop("views", None) or []
-        mine = {"resident_id": resident["_id"]}
-        latest = self.views.find(mine, {"_id": 0, "resident_id": 0},
-                                 sort=[("at", DESCENDING), ("_id", DESCENDING)],
-                                 limit=register.CARD_VIEWS_SHOWN)  # _id: the order written
-        views = (earlier + list(reversed(list(latest))))[-register.CARD_VIEWS_SHOWN:]
-        return {**resident, "views": views,
-                "view_count": len(earlier) + self.views.count_documents(mine)}
-
-    def find(self, filters: dict, born_by: str | None, limit: int | None = None) -> list[dict]:
-        """Residents that meet every filter given (phone, place, living_status, group,
-        grid_unit_id, include_retired) and were born on or before ``born_by``, in the
-        order of their addresses, then names."""
-        query: dict = {}
-        if filters.get("phone"):
-            query["phones"] = filters["phone"]
-        for level, name in (filters.get("place") or {}).items():
-            query[f"address.{level}"] = name
-        for name in ("living_status", "grid_unit_id"):
-            if filters.get(name):
-                query[name] = filters[name]
-        if filters.get("group"):
-            query["groups"] = filters["group"]
-        if born_by is not None:
-            query["birth_date"] = {"$ne": None, "$lte": born_by}
-        if not filters.get("include_retired"):
-            query["retired"] = False
-        order = [(f"address.{level}", ASCENDING) for level in register.ADDRESS_LEVELS]
-        cursor = self.residents.find(query, self.LISTING, sort=order + [("name", ASCENDING)])
-        return list(cursor.limit(limit) if limit else cursor)
-
-    def matching(self, names: list[str], phones: list[str], ids: list[str]) -> list[dict]:
-        """Every resident, retired ones too, who has one of these names, phones or ids:
-        those an imported row could be."""
-        either = [{"_id": {"$in": ids}}, {"name": {"$in": names}}, {"phones": {"$in": phones}}]
-        return list(self.residents.find({"$or": either}, self.LISTING))
-
-    def unit_ids_by_name(self) -> dict[str, str]:
-        """Unit ids by the names dispatch gave them, so a sheet may name its 网格 either way."""
-        return {row["name"]: row["_id"] for row in self.units.find()}

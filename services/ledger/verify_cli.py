@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from services.ledger.ledger_cli import DEFAULT_AMQP_URI, over_rpc
+from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
 
 RPC_TIMEOUT = 600  # the whole record is walked in one call
 PROBE_TIMEOUT = 10
@@ -50,10 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--ticket", default=None, help="only this ticket's chain")
     args = top.parse_args(argv)
     # A ledger that is not running is told in seconds, not after the long walk's timeout.
-    present = over_rpc("verify", args.amqp_uri, PROBE_TIMEOUT, answering)
+    present = over_rpc("verify", args.amqp_uri, PROBE_TIMEOUT, answering,
+                       silent="the ledger does not answer")
     if present:
         return present
-    return over_rpc("verify", args.amqp_uri, RPC_TIMEOUT, lambda rpc: check(rpc, args.ticket))
+    return over_rpc("verify", args.amqp_uri, RPC_TIMEOUT, lambda rpc: check(rpc, args.ticket),
+                    silent="the ledger does not answer")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -52,14 +52,14 @@ DISPATCH_EVENTS = (
 )
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
                    "checkin_scheduled", "checkin_answered", "checkin_missed")
-LEDGER_EVENTS = ("register_changed",)
+REGISTER_EVENTS = ("register_changed",)
 EVENTS_BY_SOURCE = {
     "intake": INTAKE_EVENTS,
     "dispatch": DISPATCH_EVENTS,
     "callback": CALLBACK_EVENTS,
+    "register": REGISTER_EVENTS,
 }
-"""What the ledger records: every event of the other three (it does not listen to itself;
-its own register changes are in its register, with their history)."""
+"""What the ledger records: every event of every other service (the ledger says none)."""
 
 
 # Consumers remember the ids of the events they applied, in the document they changed,

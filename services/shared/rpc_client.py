@@ -22,9 +22,10 @@ class ServicesUnavailable(Exception):
 
 
 # A service that answered with one of these lost its store for a moment (pymongo's
-# ConnectionFailure family): worth trying again, as with a service that did not answer.
-STORAGE_AWAY = ("AutoReconnect", "ConnectionFailure", "NetworkTimeout",
-                "ServerSelectionTimeoutError", "NotPrimaryError")
+# ConnectionFailure family), or another service it asked did not answer: worth trying
+# again, as with a service that did not answer.
+AWAY = ("AutoReconnect", "ConnectionFailure", "NetworkTimeout",
+        "ServerSelectionTimeoutError", "NotPrimaryError", "ServicesUnavailable")
 
 
 class _ExpiringCluster(ClusterProxy):
@@ -71,10 +72,10 @@ class ServiceProxy:
             except HotlineError:
                 raise
             except RemoteError as exc:
-                if exc.exc_type not in STORAGE_AWAY:
+                if exc.exc_type not in AWAY:
                     raise
-                log.warning("%s.%s: its store is away: %s", service, method, exc.value)
-                raise ServicesUnavailable(f"{service} cannot reach its store") from exc
+                log.warning("%s.%s: %s away: %s", service, method, exc.exc_type, exc.value)
+                raise ServicesUnavailable(f"{service} cannot reach what it needs") from exc
             except Exception as exc:
                 # A timeout, an unknown service, a lost or refused connection, a proxy
                 # whose consumer the broker dropped: a fresh connection next time.

@@ -16,6 +16,7 @@ URGENCY_WORDS = {"normal": "一般", "urgent": "紧急"}
 DEADLINE_WORDS = {"accept": "签收", "contact": "联系", "resolve": "办结"}
 OUTCOME_WORDS = {"satisfied": "满意", "basically_satisfied": "基本满意",
                  "unsatisfied": "不满意", "unreachable": "联系不上", "answered": "已直接答复"}
+REGISTER_CHANGE_WORDS = {"added": "登记", "changed": "修改", "retired": "注销"}  # 台账人员
 STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "已签收",
                "contacted": "已联系", "resolved": "已办结", "closed": "已结案",
                "received": "已受理", "answered": "已直接答复", "praise": "表扬"}

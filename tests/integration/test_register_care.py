@@ -86,7 +86,7 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
                     "estate": "国和小区"}})
     eventually(lambda: rpc.dispatch.queue("yinhang-grid-1", GRID))
 
-    card = rpc.ledger.add_resident(resident(), ADMIN)
+    card = rpc.register.add_resident(resident(), ADMIN)
     worker = never_answers(rpc)
     for _ in range(3):  # the planned call and two retries, nobody answering
         eventually(worker.work_once)
@@ -112,18 +112,18 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
 
 
 def test_a_paused_plan_calls_nobody_and_a_resumed_one_calls_again(rpc):
-    card = rpc.ledger.add_resident(resident(), ADMIN)
+    card = rpc.register.add_resident(resident(), ADMIN)
     resident_id = card["resident_id"]
     eventually(lambda: rpc.callback.checkins_for(resident_id))
 
-    rpc.ledger.pause_checkins(resident_id, ADMIN, reason="住院治疗")
+    rpc.register.pause_checkins(resident_id, ADMIN, reason="住院治疗")
 
     eventually(lambda: {entry["result"] for entry in rpc.callback.checkins_for(resident_id)}
                == {"cancelled"})
     assert never_answers(rpc).work_once() is False
     assert welfare_checks(rpc) == []
 
-    rpc.ledger.resume_checkins(resident_id, ADMIN, reason="已出院")
+    rpc.register.resume_checkins(resident_id, ADMIN, reason="已出院")
     # the plan as it was: its time (just past, caught up) is called again
     eventually(lambda: [entry for entry in rpc.callback.checkins_for(resident_id)
                         if entry["result"] is None])
@@ -133,7 +133,7 @@ def test_a_paused_plan_calls_nobody_and_a_resumed_one_calls_again(rpc):
 def test_a_caller_in_the_register_is_answered_first_with_their_card(rpc, runner):
     intake = get_container(runner, IntakeService)
     with entrypoint_waiter(intake, "keep_resident", timeout=10):
-        card = rpc.ledger.add_resident(resident(phones=["13800000021"], checkin_plan=None),
+        card = rpc.register.add_resident(resident(phones=["13800000021"], checkin_plan=None),
                                        ADMIN)
 
     ticket = rpc.intake.create_ticket({

@@ -44,7 +44,7 @@ def test_silence_a_refused_connection_or_a_wrong_vhost_is_status_3(error, capsys
 def test_verify_asks_briefly_whether_a_ledger_answers_before_the_long_walk(monkeypatch):
     timeouts = []
 
-    def over_rpc(prog, uri, timeout, work):
+    def over_rpc(prog, uri, timeout, work, silent):
         timeouts.append(timeout)
         return SILENT
 

@@ -58,7 +58,7 @@ def card(**changes) -> dict:
 def register_changed(version: int, change: str = "changed", **changes) -> dict:
     data = event_data("register_changed", change=change, resident=card(**changes),
                       version=version)
-    return new_event("ledger", "register_changed", data,
+    return new_event("register", "register_changed", data,
                      actor={"id": "admin", "name": "管理员", "role": "admin", "unit_id": None})
 
 
@@ -75,7 +75,7 @@ def planned(store) -> list[dt.datetime]:
 
 
 def published(service, event_type: str | None = None) -> list[dict]:
-    return [event for kind, event in (call.args for call in service.dispatch.call_args_list)
+    return [event for kind, event in (call.args for call in service.publisher.call_args_list)
             if event_type is None or kind == event_type]
 
 
@@ -105,7 +105,7 @@ def test_the_timer_plans_the_next_day_once_and_only_once(service, store, now):
     now.moment = shanghai("2026-11-23 11:00")
     service.plan_checkins()
     service.plan_checkins()
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     now.moment = shanghai("2026-11-23 12:30")
     service.plan_checkins()
 
@@ -195,7 +195,7 @@ def test_a_redelivered_register_change_changes_nothing(service, store):
     event = register_changed(1, "added")
     service.keep_resident(event)
     before = list(store.tasks.find())
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     service.keep_resident(dict(event))
 
@@ -252,7 +252,7 @@ def test_an_answered_check_in_is_recorded(service, store, now, outcome):
     service.keep_resident(register_changed(1, "added"))
     now.moment = shanghai("2026-11-23 10:00")
     claim = service.claim("w1")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     answer = service.complete(claim["task_id"], "w1", outcome, "身体还好，正在吃午饭")
 
@@ -273,7 +273,7 @@ def test_nobody_answering_after_the_retries_is_one_missed_check_in(service, stor
         {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"},
         {"name": "王芳", "relation": "邻居", "phone": "+8613900000002"}]))
     worker = CallbackWorker(service, ScriptedDialer({"numbers": {PHONE: ["unreachable"]}}), "w1")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.moment = shanghai("2026-11-23 10:00")
     for minute in ("10:00", "10:10", "10:20"):
@@ -295,7 +295,7 @@ def test_nobody_answering_after_the_retries_is_one_missed_check_in(service, stor
     assert [a["outcome"] for a in entry["attempts"]] == ["unreachable"] * 3
 
     # the missed report again (a lost reply) says nothing more
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     service.complete(entry["task_id"], "w1", "unreachable")
     assert published(service) == []
 

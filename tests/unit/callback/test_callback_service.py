@@ -40,7 +40,7 @@ def service(store):
 
 
 def published(service):
-    return [call.args for call in service.dispatch.call_args_list]
+    return [call.args for call in service.publisher.call_args_list]
 
 
 def event_types(service):
@@ -186,7 +186,7 @@ def test_a_claim_needs_a_worker_id(service, worker_id):
 def test_a_satisfied_caller_ends_the_task(service, store):
     task = schedule(service)
     service.claim("w1")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     answer = service.complete(task["_id"], "w1", "satisfied", "路灯亮了，谢谢")
 
@@ -213,7 +213,7 @@ def test_nobody_answering_is_tried_again_until_max_attempts(service, store):
     task = schedule(service)
     for attempt in (1, 2):
         service.claim("w1")
-        service.dispatch.reset_mock()
+        service.publisher.reset_mock()
         before = clock.now()
         answer = service.complete(task["_id"], "w1", "unreachable")
 
@@ -232,7 +232,7 @@ def test_nobody_answering_is_tried_again_until_max_attempts(service, store):
         set_task(store, task["_id"], due_at=clock.now())
 
     service.claim("w1")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     answer = service.complete(task["_id"], "w1", "unreachable", "无人接听")
 
     assert answer["final"] is True and answer["attempt"] == 3
@@ -261,7 +261,7 @@ def test_a_repeated_report_gets_the_same_answer_and_says_nothing(service, store)
     service.claim("w1")
     done = service.complete(first["_id"], "w1", "satisfied")
     retry = service.complete(second["_id"], "w1", "unreachable")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     assert service.complete(first["_id"], "w1", "satisfied") == done
     assert service.complete(second["_id"], "w1", "unreachable") == retry
@@ -279,7 +279,7 @@ def test_refused_reports_change_nothing_and_say_nothing(service, store):
     with pytest.raises(NotPermitted):  # due, not claimed
         service.complete(task["_id"], "w1", "satisfied")
     service.claim("w1")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     before = store.get(task["_id"])
 
     with pytest.raises(NotPermitted):
@@ -316,13 +316,13 @@ def test_get_task_and_tasks_for_ticket(service):
 
 
 def test_a_broker_outage_keeps_the_events_for_the_sweep(service, store):
-    service.dispatch.side_effect = ConnectionError("broker away")
+    service.publisher.side_effect = ConnectionError("broker away")
     task = schedule(service)
     assert len(store.get(task["_id"])["outbox"]) == 1
 
-    service.dispatch.side_effect = None
-    service.dispatch.reset_mock()
-    outbox.publish_pending(store.tasks, service.dispatch)
+    service.publisher.side_effect = None
+    service.publisher.reset_mock()
+    outbox.publish_pending(store.tasks, service.publisher)
     assert event_types(service) == ["callback_scheduled"]
     assert store.get(task["_id"])["outbox"] == []
 

@@ -28,8 +28,8 @@ HISTORY = {"R1": [checkin("missed", 2, "YP20261123-0009"), checkin("answered", 5
 
 def test_the_care_page_lists_the_weeks_missed_check_ins_latest_first():
     services = Canned({
-        ("ledger", "birthdays"): lambda *args: [],
-        ("ledger", "find_residents"): lambda *args: ROWS,
+        ("register", "birthdays"): lambda *args: [],
+        ("register", "find_residents"): lambda *args: ROWS,
         ("callback", "checkins_for"): lambda resident_id, limit: HISTORY[resident_id],
         ("dispatch", "get_directory"): lambda *args: {"units": [], "places": [], "rules": []},
     })

@@ -127,7 +127,7 @@ class Clock:
 
 
 def published(service) -> list[tuple[str, dict]]:
-    return [call.args for call in service.dispatch.call_args_list]
+    return [call.args for call in service.publisher.call_args_list]
 
 
 def published_types(service) -> list[str]:
@@ -137,7 +137,7 @@ def published_types(service) -> list[str]:
 def assert_refused(service, store, step: Callable, error: type, ticket_no: str = NO) -> None:
     """``step(service)`` raises ``error``, and the ticket is as it was and nothing was said."""
     state = store.get(ticket_no)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     with pytest.raises(error):
         step(service)
     assert store.get(ticket_no) == state

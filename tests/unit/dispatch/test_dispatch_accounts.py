@@ -452,7 +452,7 @@ def test_every_account_change_is_said_with_who_made_it_and_no_secret(service, st
 
 
 def test_a_refused_or_empty_change_says_nothing(users):
-    users.dispatch.reset_mock()
+    users.publisher.reset_mock()
     with pytest.raises(NotPermitted):
         users.update_user("wang.li", {"active": False}, DISPATCHER)
     with pytest.raises(IllegalTransition):
@@ -468,7 +468,7 @@ def test_a_refused_or_empty_change_says_nothing(users):
 
 
 def test_an_account_locked_by_failed_sign_ins_is_said_once_per_lock_as_the_system(users, now):
-    users.dispatch.reset_mock()
+    users.publisher.reset_mock()
     for _ in range(4):
         refused(users, "wang.li", "wrong-password")
     assert account_changes(users) == []
@@ -488,14 +488,14 @@ def test_an_account_locked_by_failed_sign_ins_is_said_once_per_lock_as_the_syste
 
 def test_an_account_change_waits_in_the_users_outbox_while_the_broker_is_away(users, store,
                                                                                now):
-    users.dispatch.reset_mock()
-    users.dispatch.side_effect = ConnectionError("broker away")
+    users.publisher.reset_mock()
+    users.publisher.side_effect = ConnectionError("broker away")
     assert users.update_user("wang.li", {"active": False}, ADMIN)["active"] is False
     assert [event["data"]["change"] for event in store.accounts.get("wang.li")["outbox"]] == [
         "changed"]
 
-    users.dispatch.side_effect = None
-    users.dispatch.reset_mock()  # forget the failed try
+    users.publisher.side_effect = None
+    users.publisher.reset_mock()  # forget the failed try
     users.publish_account_outbox()  # too fresh: left to the request that wrote it
     assert account_changes(users) == []
     now.advance(seconds=3)

@@ -13,7 +13,7 @@ def with_grid_assisting(service) -> dict:
     create(service)
     service.accept(NO, KAICHEN)
     service.add_assist(NO, KAICHEN, "grid-1", "请网格员一同上门")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     return service.get_status(NO, ADMIN)
 
 
@@ -66,7 +66,7 @@ def test_a_return_or_a_reassignment_keeps_the_assisting_units(service):
     assert [a["status"] for a in service.get_status(NO, ADMIN)["assists"]] == ["added", "added"]
     assert [item["role"] for item in service.queue("grid-1", GRID)] == ["assist"]
 
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     status = service.reassign(NO, DISPATCHER, "grid-1", "由网格站主办")
 
     # the grid workstation now leads, so it no longer assists; the committee still does

@@ -1,5 +1,5 @@
 """The dispatch service through its entrypoints: worker_factory, a real store on mongomock,
-``service.dispatch`` a mock whose calls are the published events."""
+``service.publisher`` a mock whose calls are the published events."""
 from unittest.mock import Mock
 
 import pytest
@@ -21,7 +21,7 @@ def resolved(service, now, ticket_no=NO) -> dict:
     service.record_contact(ticket_no, KAICHEN, "已电话联系王阿姨")
     now.advance(hours=3)
     service.resolve(ticket_no, KAICHEN, "凯晨物业上门打孔安装扶手并加防滑胶")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     return service.get_status(ticket_no, ADMIN)
 
 
@@ -75,7 +75,7 @@ def test_a_redelivered_ticket_created_changes_nothing(service, store, now):
     service.on_ticket_created(event)
     service.accept(NO, KAICHEN)
     before = store.get(NO)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.advance(hours=1)
     service.on_ticket_created(event)
@@ -136,7 +136,7 @@ def test_a_unit_returns_a_misrouted_ticket_to_the_centre(service, steps):
     create(service)
     for step in steps:
         getattr(service, step)(NO, KAICHEN)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     status = service.return_ticket(NO, KAICHEN, "非物业管辖范围")
 
@@ -154,7 +154,7 @@ def test_a_unit_returns_a_misrouted_ticket_to_the_centre(service, steps):
 # Steps the centre takes
 def test_the_centre_reassigns_a_pending_ticket_with_fresh_deadlines(service, now):
     create(service, address={"district": "徐汇区"})
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     later = now.advance(hours=5)
 
     status = service.reassign(NO, DISPATCHER, "grid-1", "徐汇区临时由殷行协助")
@@ -254,7 +254,7 @@ def test_of_two_concurrent_steps_one_wins(service, store):
 # Deadlines
 def test_a_missed_deadline_is_reported_once(service, store, now):
     create(service)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.advance(hours=1)
     service.check_deadlines()
@@ -279,7 +279,7 @@ def test_met_deadlines_are_never_reported(service, now):
     service.record_contact(NO, KAICHEN)
     now.advance(hours=100)
     service.resolve(NO, KAICHEN, "已修好")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.advance(hours=500)
     service.check_deadlines()
@@ -294,7 +294,7 @@ def test_each_missed_deadline_is_reported_once_per_dispatch(service, now):
 
     service.reassign(NO, DISPATCHER, "grid-1")  # fresh deadlines, nothing missed yet
     assert service.get_status(NO, ADMIN)["overdue"] == []
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     service.check_deadlines()
     assert published(service) == []
 
@@ -365,7 +365,7 @@ def test_a_redelivered_callback_changes_nothing(service, store, now):
     service.accept(NO, KAICHEN)
     service.resolve(NO, KAICHEN, "更换扶手螺栓")
     state = store.get(NO)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     service.on_callback_completed(unsatisfied)  # the old result, delivered again
 
@@ -376,7 +376,7 @@ def test_a_redelivered_callback_changes_nothing(service, store, now):
 def test_a_callback_for_a_ticket_not_waiting_for_one_changes_nothing(service, store):
     create(service)
     state = store.get(NO)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     service.on_callback_completed(callback_event(NO, "satisfied"))
     service.on_callback_completed(callback_event("YP20000101-9999", "satisfied"))
     assert store.get(NO) == state and published(service) == []
@@ -532,13 +532,13 @@ def test_the_directory_file_is_loaded_only_into_an_empty_directory(storage_confi
 # The outbox
 def test_a_broker_outage_keeps_the_step_and_its_event_for_the_sweep(service, store):
     create(service)
-    service.dispatch.side_effect = ConnectionError("broker away")
+    service.publisher.side_effect = ConnectionError("broker away")
     assert service.accept(NO, KAICHEN)["state"] == "accepted"
     assert [e["event_type"] for e in store.get(NO)["outbox"]] == ["ticket_accepted"]
 
-    service.dispatch.side_effect = None
-    service.dispatch.reset_mock()
-    outbox.publish_pending(store.tickets, service.dispatch)
+    service.publisher.side_effect = None
+    service.publisher.reset_mock()
+    outbox.publish_pending(store.tickets, service.publisher)
     assert published_types(service) == ["ticket_accepted"]
     assert store.get(NO)["outbox"] == []
 

@@ -26,7 +26,7 @@ def events_of(service, event_type: str) -> list[dict]:
 def accepted(service, ticket_no=NO, **changes) -> dict:
     create(service, ticket_no, **changes)
     service.accept(ticket_no, KAICHEN)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     return service.get_status(ticket_no, ADMIN)
 
 
@@ -34,14 +34,14 @@ def paused(service, now, resume_on=None) -> dict:
     accepted(service)
     service.request_pause(NO, KAICHEN, "等待业主购买扶手配件", resume_on)
     service.decide_pause(NO, SUPERVISOR, True)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     return service.get_status(NO, ADMIN)
 
 
 # Warnings
 def test_a_near_deadline_is_warned_of_once_then_reported_when_missed(service, now):
     create(service)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.advance(minutes=95)
     service.check_deadlines()
@@ -66,7 +66,7 @@ def test_a_met_deadline_is_not_warned_of(service, now):
     create(service)
     now.advance(minutes=30)
     service.accept(NO, KAICHEN)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     now.advance(minutes=80)
     service.check_deadlines()
     assert published(service) == []
@@ -177,7 +177,7 @@ def test_an_approved_extension_moves_the_deadline_and_it_is_watched_afresh(servi
     now.advance(hours=121)
     service.check_deadlines()
     assert [e["data"]["deadline"] for e in events_of(service, "ticket_overdue")] == ["resolve"]
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     until = START + 170 * HOUR
 
     service.request_extension(NO, KAICHEN, iso(until), "外墙脱落需搭脚手架")
@@ -194,7 +194,7 @@ def test_an_approved_extension_moves_the_deadline_and_it_is_watched_afresh(servi
     assert decided["actor"] == SUPERVISOR
     assert decided["data"] == {"unit_id": "kaichen", "deadline": "resolve", "approved": True,
                                "due_at": iso(until), "until": iso(until), "note": "同意延期"}
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.advance(hours=40)  # 161 h: 80% of the window to 170 h has passed
     service.check_deadlines()
@@ -279,7 +279,7 @@ def test_a_refused_request_or_decision_changes_nothing(service, store, now, name
 def test_a_paused_resolve_clock_stands_still_and_moves_the_deadline_on_resume(service, now):
     accepted(service)
     service.record_contact(NO, KAICHEN)
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
     now.advance(hours=10)
     service.request_pause(NO, KAICHEN, "等待业主购买扶手配件")
     now.advance(hours=2)
@@ -290,7 +290,7 @@ def test_a_paused_resolve_clock_stands_still_and_moves_the_deadline_on_resume(se
                                  "resume_on": None}
     assert decided["data"] == {"unit_id": "kaichen", "approved": True, "note": "同意",
                                "resume_on": None}
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     now.advance(hours=150)  # far past the resolve deadline, but paused
     service.check_deadlines()
@@ -348,7 +348,7 @@ def test_requests_still_waiting_are_withdrawn_when_the_ticket_leaves_the_unit(se
     accepted(service)
     service.request_extension(NO, KAICHEN, iso(START + 200 * HOUR), "需要采购配件")
     service.request_pause(NO, KAICHEN, "等待配件")
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     status = service.return_ticket(NO, KAICHEN, "非物业管辖范围")
 

@@ -29,7 +29,7 @@ def lamp_request(**changes) -> dict:
 
 def published(service) -> list[tuple]:
     """(event_type, envelope) of every event the service published, in order."""
-    return [call.args for call in service.dispatch.call_args_list]
+    return [call.args for call in service.publisher.call_args_list]
 
 
 def closed(ticket_no: str, occurred_at: str | None = None) -> dict:

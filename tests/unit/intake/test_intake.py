@@ -107,15 +107,15 @@ def test_get_ticket_and_unknown_numbers(service):
 
 
 def test_a_broker_outage_keeps_the_ticket_and_its_event_for_the_sweep(service, store):
-    service.dispatch.side_effect = ConnectionError("broker away")
+    service.publisher.side_effect = ConnectionError("broker away")
     ticket = service.create_ticket(lamp_request())
     [pending] = store.tickets.find()
     assert pending["ticket_no"] == ticket["ticket_no"]
     assert len(pending["outbox"]) == 1
 
-    service.dispatch.side_effect = None
-    service.dispatch.reset_mock()
+    service.publisher.side_effect = None
+    service.publisher.reset_mock()
     # the sweep waits for events to settle; publish everything pending now
-    outbox.publish_pending(store.tickets, service.dispatch)
+    outbox.publish_pending(store.tickets, service.publisher)
     assert [event_type for event_type, _ in published(service)] == ["ticket_created"]
     assert store.tickets.find_one()["outbox"] == []

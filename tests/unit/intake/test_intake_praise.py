@@ -14,7 +14,7 @@ def praise_request(praise, **changes):
 
 def test_a_praise_call_is_numbered_and_says_only_praise_received(service, store):
     lamps = service.create_ticket(lamp_request())
-    service.dispatch.reset_mock()
+    service.publisher.reset_mock()
 
     praise = service.create_ticket(praise_request({"ticket_no": lamps["ticket_no"]}))
 

@@ -31,7 +31,7 @@ def card(**changes) -> dict:
 
 
 def register_changed(version: int, change: str = "changed", **changes) -> dict:
-    return new_event("ledger", "register_changed", event_data(
+    return new_event("register", "register_changed", event_data(
         "register_changed", change=change, resident=card(**changes), version=version))
 
 
@@ -79,7 +79,7 @@ def test_other_callers_are_not_in_the_register(service):
 
 def test_a_couple_on_one_phone_each_get_their_own_card(service):
     service.keep_resident(register_changed(1, "added"))
-    service.keep_resident(new_event("ledger", "register_changed", event_data(
+    service.keep_resident(new_event("register", "register_changed", event_data(
         "register_changed", change="added", version=1,
         resident=card(resident_id="r-0002", name="周爷爷"))))
 

@@ -90,6 +90,13 @@ DEFAULT_DATA = {
                                "resident": {"resident_id": "r-1", "name": "孙奶奶",
                                             "phones": ["+8613800000009"],
                                             "address": {"district": "普陀区"}}},
+    "register_changed": lambda: {
+        "change": "changed", "version": 2,
+        "resident": {"resident_id": "r-1", "name": "孙奶奶", "phones": ["+8613800000009"],
+                     "address": {"district": "普陀区"}, "health_notes": "高血压",
+                     "emergency_contacts": [{"name": "孙明", "relation": "儿子",
+                                             "phone": "+8613900000009"}],
+                     "grid_unit_id": GRID[0]}},
     "account_changed": lambda: {"username": "wang.li", "change": "changed", "role": "unit_staff",
                                 "unit_id": GRID[0], "fields": ["role", "unit_id"],
                                 "token_id": None},

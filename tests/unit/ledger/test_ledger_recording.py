@@ -11,6 +11,8 @@ from services.shared import clock
 from services.shared.events import EVENTS_BY_SOURCE
 
 TICKET = "YP20261123-0001"
+GRID_WORKER = {"id": "zhou", "name": "网格员 周伟", "role": "unit_staff",
+               "unit_id": "yinhang-grid-1"}
 
 
 LIFE = [  # every event type of the contract, in an order they may happen in
@@ -25,8 +27,8 @@ LIFE = [  # every event type of the contract, in an order they may happen in
     ("ticket_closed", {}), ("praise_received", {}),
     # check-ins concern residents, not tickets; the ledger records them all the same
     ("checkin_scheduled", {}), ("checkin_answered", {}), ("checkin_missed", {}),
-    # and so do changes to the console's accounts
-    ("account_changed", {}),
+    # and so do changes to the console's accounts and to the register
+    ("account_changed", {}), ("register_changed", {}),
 ]
 
 
@@ -303,3 +305,17 @@ def test_a_praise_call_is_its_own_row_in_state_praise(service, deliver):
     view = service.ticket_view("YP20261201-0009")
     assert (view["state"], view["praise"]) == ("praise", {"ticket_no": None,
                                                          "unit_id": COMMITTEE[0]})
+
+
+def test_of_a_register_change_the_ledger_keeps_who_and_which_resident_not_the_card(
+        service, store, deliver):
+    changed = said("register_changed", None, "2026-11-23T02:00:00Z", actor=GRID_WORKER)
+    deliver(changed)
+
+    entry = store.entries.find_one({"_id": changed["event_id"]})
+    assert entry["data"] == {"change": "changed", "version": 2, "resident_id": "r-1",
+                             "grid_unit_id": "yinhang-grid-1", "retired": False}
+    assert entry["actor"]["id"] == "zhou"
+    assert entry["chain"] == "resident:r-1"
+    assert "孙奶奶" not in repr(entry) and "高血压" not in repr(entry)
+    assert record.summary(entry) == "台账修改: r-1"

@@ -10,7 +10,7 @@ import pytest
 from services.callback.store import TaskStore
 from services.dispatch.store import TicketStateStore
 from services.intake.store import TicketStore
-from services.ledger.store import LedgerStore
+from services.register.store import RegisterStore
 from services.shared import clock, outbox
 from services.shared.events import new_event
 
@@ -28,7 +28,7 @@ def old_event(event_type: str = "ticket_created") -> dict:
 def sweep_once(collection) -> list[str]:
     """Run the sweep's timer entrypoint once; the types of the events it published."""
     heard: list[str] = []
-    service = SimpleNamespace(dispatch=lambda event_type, event: heard.append(event_type),
+    service = SimpleNamespace(publisher=lambda event_type, event: heard.append(event_type),
                               docs=collection)
     outbox.sweep(lambda service: service.docs)(service)
     return heard
@@ -36,7 +36,7 @@ def sweep_once(collection) -> list[str]:
 
 @pytest.mark.parametrize("service, store_class, swept", [
     ("intake", TicketStore, ["tickets"]), ("dispatch", TicketStateStore, ["tickets", "users"]),
-    ("callback", TaskStore, ["tasks"]), ("ledger", LedgerStore, ["residents"])])
+    ("callback", TaskStore, ["tasks"]), ("register", RegisterStore, ["residents"])])
 def test_every_collection_a_service_sweeps_has_the_flags_index(database, service, store_class,
                                                                 swept):
     store_class(database(service)).ensure_indexes()

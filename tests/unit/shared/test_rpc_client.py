@@ -32,7 +32,7 @@ def test_a_documented_error_reaches_the_caller_as_it_is():
 
 def test_a_service_whose_store_is_away_is_unavailable_and_the_connection_kept():
     proxy = proxy_raising(RemoteError("AutoReconnect", "storage fault switch is on"))
-    with pytest.raises(ServicesUnavailable, match="cannot reach its store"):
+    with pytest.raises(ServicesUnavailable, match="cannot reach what it needs"):
         proxy.call("intake", "create_ticket", {})
     assert proxy._proxy is not None
 

@@ -11,7 +11,7 @@ A resident, as stored (``residents``, _id = resident_id)::
      "grid_worker", "checkin_plan" {days, times, paused, paused_until} | null,
      "consent_notes", "retired", "retired_at", "retired_reason", "created_at",
      "changed_at", "version", "history" [...], "outbox" [...]}
-Each read of a card is a document of the ledger's ``card_views`` (see store.RegisterStore).
+Each read of a card is a document of the register's ``card_views`` (see store.RegisterStore).
 
 Age and birthday are worked out from ``birth_date`` whenever asked, never stored, so
 they are never out of date. Nothing is deleted: retiring marks a resident retired, and
@@ -349,7 +349,7 @@ def _history(action: str, actor: dict, at: str, changes: dict, reason: str | Non
 
 
 def _event(action: str, resident: dict, actor: dict) -> dict:
-    return new_event("ledger", "register_changed",
+    return new_event("register", "register_changed",
                      event_data("register_changed", change=EVENT_CHANGE[action],
                                 resident=card_of(resident), version=resident["version"]),
                      actor=actor)

@@ -1,35 +1,44 @@
-"""ledger's RPCs for the register of vulnerable residents (台账). Mixed into LedgerService,
-which gives ``store``, ``config`` (REGISTER.groups: more groups, code: Chinese word) and
-``dispatch`` (register_changed goes out through each resident's outbox).
+"""The register of vulnerable residents (台账): who they are, where they live, who answers
+for them, when they are phoned to check on them, and every change and read of their card.
+It drives the work: callback plans check-in calls from it, intake finds callers in it.
 
-Every RPC takes ``actor`` = {id, name, role, unit_id}. Who may: admins anything, anywhere;
-unit staff the residents of their own grid unit (``grid_unit_id``); dispatchers and
-supervisors read; agents only look a caller up by phone. Every read of a card is recorded
-in the resident's ``views``. Errors a caller may see (``services.shared.errors``):
-InvalidRequest (``errors`` lists every field), NotFound, IllegalTransition, NotPermitted.
-A refused call changes nothing and says nothing.
+Contract version 1. Every RPC takes ``actor`` = {id, name, role, unit_id}. Who may:
+admins anything, anywhere; unit staff the residents of their own grid unit
+(``grid_unit_id``); dispatchers and supervisors read; agents only look a caller up by
+phone. Every read of a card is recorded (``card_views``). Errors a caller may see
+(``services.shared.errors``): InvalidRequest (``errors`` lists every field), NotFound,
+IllegalTransition, NotPermitted, ServicesUnavailable (a resident's tickets while the ledger
+does not answer). A refused call changes nothing and says nothing.
+
+Says ``register_changed`` (source ``register``) through each resident's outbox: the card
+as it now is, for intake and callback to keep their copies; the ledger records it.
+Asks dispatch for unit names (an import's 网格 column may name a unit) and the ledger for
+a resident's tickets.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
-from typing import Any, Callable
+from typing import Callable
 
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from services.ledger import record, register, register_import, register_sheets
-from services.ledger.register_schemas import (
+from services.register import importing, residents, sheets
+from services.register.schemas import (
     BirthdaysArgs, ChangeArgs, FilterArgs, FindArgs, ImportArgs, PauseArgs, ResidentIdArgs,
     ResidentSchema, ResumeArgs, RetireArgs,
 )
-from services.ledger.schemas import TICKETS_MAX
-from services.ledger.store import LedgerStore
+from services.register.store import RegisterStore
 from services.shared import clock, outbox
 from services.shared.errors import (
     EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
 from services.shared.schemas import load, load_actor
+from services.shared.service_rpc import ServiceRpc
+from services.shared.storage import Storage
 
 # A step that loses a race is decided again on the resident as the winner left them.
 STEP_ATTEMPTS = 3
@@ -37,10 +46,15 @@ EXPORT_MAX = 100_000
 STALE = "导入时该人员已被他人修改，请重新预览后导入"
 
 
-class RegisterRpcs:
-    store: LedgerStore
-    config: Any
-    dispatch: Callable
+class RegisterService:
+    name = "register"
+
+    store: RegisterStore = Storage(RegisterStore)
+    config = Config()
+    publisher = EventDispatcher()
+    ledger = ServiceRpc("ledger")
+    directory = ServiceRpc("dispatch")
+    publish_outbox = outbox.sweep(lambda service: service.store.residents)
 
     # Changing the register
     @rpc(expected_exceptions=EXPECTED)
@@ -60,16 +74,16 @@ class RegisterRpcs:
         fields = load(ResidentSchema(known_groups=self._groups()), resident)
         if fields["grid_unit_id"] is None and actor["role"] == "unit_staff":
             fields["grid_unit_id"] = actor["unit_id"]
-        register.check_edit(actor, fields["grid_unit_id"])
+        residents.check_edit(actor, fields["grid_unit_id"])
         twin = self._twin(fields)
         if twin is not None:
             raise IllegalTransition(f"{fields['name']} is in the register already as "
                                     f"{twin['_id']}; change that entry instead")
         now = clock.now()
-        added = register.new_resident(register.new_resident_id(), fields, actor, now)
-        self.store.register.add(added)
-        outbox.publish_now(self.store.residents, self.dispatch, added["_id"])
-        return register.as_card(self._resident(added["_id"]), register.today(now))
+        added = residents.new_resident(residents.new_resident_id(), fields, actor, now)
+        self.store.add(added)
+        outbox.publish_now(self.store.residents, self.publisher, added["_id"])
+        return residents.as_card(self._resident(added["_id"]), residents.today(now))
 
     @rpc(expected_exceptions=EXPECTED)
     def change_resident(self, resident_id: str, changes: dict, actor: dict,
@@ -86,24 +100,24 @@ class RegisterRpcs:
         actor = load_actor(actor)
         args = load(ChangeArgs(), {"resident_id": resident_id, "version": version})
         fields = load(ResidentSchema(known_groups=self._groups()), changes,
-                      partial=register.RESIDENT_FIELDS)
+                      partial=residents.RESIDENT_FIELDS)
         if not fields:
             raise InvalidRequest({"changes": ["Nothing to change."]})
         resident = self._resident(args["resident_id"])
-        register.check_edit(actor, resident.get("grid_unit_id"))
+        residents.check_edit(actor, resident.get("grid_unit_id"))
         if resident["version"] != args["version"]:
             raise IllegalTransition(f"resident {resident['_id']} was changed since version "
                                     f"{args['version']} (now {resident['version']}); read it again")
         now = clock.now()
-        change = register.changed(resident, fields, actor, now)
+        change = residents.changed(resident, fields, actor, now)
         if change is None:
-            return register.as_card(resident, register.today(now))
-        stored = self.store.register.apply(change)
+            return residents.as_card(resident, residents.today(now))
+        stored = self.store.apply(change)
         if stored is None:
             raise IllegalTransition(f"resident {resident['_id']} was changed meanwhile; "
                                     f"read it again")
-        outbox.publish_now(self.store.residents, self.dispatch, resident["_id"])
-        return register.as_card(stored, register.today(now))
+        outbox.publish_now(self.store.residents, self.publisher, resident["_id"])
+        return residents.as_card(stored, residents.today(now))
 
     @rpc(expected_exceptions=EXPECTED)
     def retire_resident(self, resident_id: str, actor: dict, reason: str | None = None) -> dict:
@@ -113,7 +127,7 @@ class RegisterRpcs:
         InvalidRequest, NotFound, NotPermitted, IllegalTransition (retired already)."""
         actor = load_actor(actor)
         args = load(RetireArgs(), {"resident_id": resident_id, "reason": reason})
-        return self._step(args["resident_id"], lambda resident, now: register.retired(
+        return self._step(args["resident_id"], lambda resident, now: residents.retired(
             resident, actor, args["reason"], now))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -127,7 +141,7 @@ class RegisterRpcs:
         actor = load_actor(actor)
         args = load(PauseArgs(), {"resident_id": resident_id, "until": until, "reason": reason})
         until_day = dt.date.fromisoformat(args["until"]) if args["until"] else None
-        return self._step(args["resident_id"], lambda resident, now: register.checkins_paused(
+        return self._step(args["resident_id"], lambda resident, now: residents.checkins_paused(
             resident, actor, until_day, args["reason"], now))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -137,7 +151,7 @@ class RegisterRpcs:
         IllegalTransition (not paused, retired)."""
         actor = load_actor(actor)
         args = load(ResumeArgs(), {"resident_id": resident_id, "reason": reason})
-        return self._step(args["resident_id"], lambda resident, now: register.checkins_resumed(
+        return self._step(args["resident_id"], lambda resident, now: residents.checkins_resumed(
             resident, actor, args["reason"], now))
 
     # Reading the register
@@ -156,24 +170,23 @@ class RegisterRpcs:
         actor = load_actor(actor)
         args = load(ResidentIdArgs(), {"resident_id": resident_id})
         resident = self._resident(args["resident_id"])
-        register.check_read(actor, resident)
+        residents.check_read(actor, resident)
         now = clock.now()
-        self.store.register.viewed([resident["_id"]], register.view(actor, now, "card"))
-        return register.as_card(self._resident(resident["_id"]), register.today(now))
+        self.store.viewed([resident["_id"]], residents.view(actor, now, "card"))
+        return residents.as_card(self._resident(resident["_id"]), residents.today(now))
 
     @rpc(expected_exceptions=EXPECTED)
     def tickets_of_resident(self, resident_id: str, actor: dict) -> list[dict]:
         """The tickets received with this resident's card on them (their calls, the
-        welfare checks of their missed check-ins), as ``tickets`` lists them, newest
-        received first, at most 500. Whoever may read the card may read these (the card's
-        read is recorded by get_resident, not here). Raises InvalidRequest, NotFound,
-        NotPermitted (agents; another unit's staff)."""
+        welfare checks of their missed check-ins), as the ledger's ``tickets`` lists them,
+        newest received first, at most 500. Whoever may read the card may read these (the
+        card's read is recorded by get_resident, not here). Raises InvalidRequest, NotFound,
+        NotPermitted (agents; another unit's staff), ServicesUnavailable (the ledger does
+        not answer)."""
         actor = load_actor(actor)
         args = load(ResidentIdArgs(), {"resident_id": resident_id})
-        register.check_read(actor, self._resident(args["resident_id"]))
-        numbers = self.store.resident_ticket_nos(args["resident_id"])
-        listed = self.store.listed_tickets(None, None, None, numbers, None, TICKETS_MAX)
-        return [record.as_listed(row, created, latest) for row, created, latest in listed]
+        residents.check_read(actor, self._resident(args["resident_id"]))
+        return self.ledger.tickets_of_resident(args["resident_id"])
 
     @rpc(expected_exceptions=EXPECTED)
     def find_residents(self, actor: dict, phone: str | None = None, place: str | None = None,
@@ -197,10 +210,10 @@ class RegisterRpcs:
             "min_age": min_age, "grid_unit_id": grid_unit_id,
             "include_retired": include_retired, "limit": limit})
         found, day = self._find(actor, asked)
-        if register.phone_lookup(actor):
-            self.store.register.viewed([resident["_id"] for resident in found],
-                                       register.view(actor, clock.now(), "phone_lookup"))
-        return [register.as_row(resident, day) for resident in found]
+        if residents.phone_lookup(actor):
+            self.store.viewed([resident["_id"] for resident in found],
+                                       residents.view(actor, clock.now(), "phone_lookup"))
+        return [residents.as_row(resident, day) for resident in found]
 
     @rpc(expected_exceptions=EXPECTED)
     def birthdays(self, grid_unit_id: str, start: str | None = None, days: int = 7,
@@ -213,20 +226,20 @@ class RegisterRpcs:
         actor = load_actor(actor)
         args = load(BirthdaysArgs(), {"grid_unit_id": grid_unit_id, "start": start,
                                       "days": days})
-        scope = register.find_scope(actor, {"grid_unit_id": args["grid_unit_id"]})
-        day = register.today(clock.now())
+        scope = residents.find_scope(actor, {"grid_unit_id": args["grid_unit_id"]})
+        day = residents.today(clock.now())
         first = dt.date.fromisoformat(args["start"]) if args["start"] else day
-        residents = self.store.register.find(scope, None)
-        return [{**register.as_row(found["resident"], day), "birthday_on": found["date"],
+        listed = self.store.find(scope, None)
+        return [{**residents.as_row(found["resident"], day), "birthday_on": found["date"],
                  "turns": found["turns"]}
-                for found in register.birthdays_between(residents, first, args["days"])]
+                for found in residents.birthdays_between(listed, first, args["days"])]
 
     @rpc(expected_exceptions=EXPECTED)
     def register_words(self, actor: dict) -> dict:
         """The register's vocabulary for forms and filters: {living_statuses: {code: 中文},
         groups: {code: 中文}} (groups: the built-in five and REGISTER.groups)."""
         load_actor(actor)
-        return register.words(self._configured_groups())
+        return residents.words(self._configured_groups())
 
     # Excel in, Excel out
     @rpc(expected_exceptions=EXPECTED)
@@ -236,7 +249,7 @@ class RegisterRpcs:
         楼栋, 室, 出生日期, 居住状态, 人员类别, 健康状况, 兴趣爱好, 紧急联系人, 联系人关系,
         联系人电话, 网格, 网格员, 探访计划, 备注/同意情况, 台账编号) and a second, 填写说明,
         explaining each."""
-        return _file("register_template.xlsx", register_sheets.template(self._groups()))
+        return _file("register_template.xlsx", sheets.template(self._groups()))
 
     @rpc(expected_exceptions=EXPECTED)
     def import_register(self, content_base64: str, filename: str, actor: dict,
@@ -262,22 +275,22 @@ class RegisterRpcs:
         actor = load_actor(actor)
         args = load(ImportArgs(), {"content_base64": content_base64, "filename": filename,
                                    "dry_run": dry_run, "rows": rows, "batch_id": batch_id})
-        if actor["role"] not in register_import.IMPORTERS:
+        if actor["role"] not in importing.IMPORTERS:
             raise NotPermitted("only admins and unit staff import a register")
         groups = self._groups()
-        sheet = self._sheet(args, groups)
+        sheet = self._sheet(args, groups, actor)
         now = clock.now()
-        plans = register_import.plan(
-            sheet, self.store.register.matching(*register_import.lookups(sheet)), actor, groups)
+        plans = importing.plan(
+            sheet, self.store.matching(*importing.lookups(sheet)), actor, groups)
         if args["rows"]:
             first, last = args["rows"]
             plans = [decision for decision in plans if first <= decision.row <= last]
         batch = None
         if not args["dry_run"]:
-            batch = args["batch_id"] or register_import.new_batch_id(now)
+            batch = args["batch_id"] or importing.new_batch_id(now)
             for decision in plans:
                 self._apply_row(decision, actor, now, batch)
-        return register_import.report(plans, sheet, args["filename"], args["dry_run"], batch)
+        return importing.report(plans, sheet, args["filename"], args["dry_run"], batch)
 
     @rpc(expected_exceptions=EXPECTED)
     def export_register(self, actor: dict, grid_unit_id: str | None = None,
@@ -293,10 +306,10 @@ class RegisterRpcs:
                                     "min_age": min_age})
         found, day = self._find(actor, {**asked, "limit": EXPORT_MAX})
         ids = [resident["_id"] for resident in found]
-        self.store.register.viewed(ids, register.view(actor, clock.now(), "export"))
-        scope = register.find_scope(actor, asked).get("grid_unit_id") or "all"
+        self.store.viewed(ids, residents.view(actor, clock.now(), "export"))
+        scope = residents.find_scope(actor, asked).get("grid_unit_id") or "all"
         return _file(f"register_{scope}_{day.isoformat()}.xlsx",
-                     register_sheets.workbook(found, self._groups()))
+                     sheets.workbook(found, self._groups()))
 
     # Shared by the entrypoints
     def _configured_groups(self) -> dict:
@@ -304,81 +317,87 @@ class RegisterRpcs:
         return (settings or {}).get("groups") or {}
 
     def _groups(self) -> dict[str, str]:
-        return register.group_words(self._configured_groups())
+        return residents.group_words(self._configured_groups())
+
+    def _unit_ids_by_name(self, actor: dict) -> dict[str, str]:
+        """Unit ids by the names dispatch's directory gives them, so that a sheet may name
+        its 网格 either way."""
+        return {unit["name"]: unit["id"]
+                for unit in self.directory.get_directory(actor)["units"]}
 
     def _resident(self, resident_id: str) -> dict:
-        resident = self.store.register.get(resident_id)
+        resident = self.store.get(resident_id)
         if resident is None:
             raise NotFound(f"resident {resident_id}")
         return resident
 
     def _twin(self, fields: dict) -> dict | None:
         """A resident in the register (not retired) who is the same person as ``fields``."""
-        keys = register.match_keys(fields)
-        for resident in self.store.register.matching([fields["name"]], fields["phones"], []):
-            if not resident.get("retired") and keys & register.match_keys(resident):
+        keys = residents.match_keys(fields)
+        for resident in self.store.matching([fields["name"]], fields["phones"], []):
+            if not resident.get("retired") and keys & residents.match_keys(resident):
                 return resident
         return None
 
     def _find(self, actor: dict, asked: dict) -> tuple[list[dict], dt.date]:
-        scope = register.find_scope(actor, asked)
+        scope = residents.find_scope(actor, asked)
         if scope.get("group") and scope["group"] not in self._groups():
             raise InvalidRequest({"group": [f"Unknown group; known: "
                                             f"{', '.join(self._groups())}."]})
-        day = register.today(clock.now())
-        born_by = register.latest_birth_date(scope["min_age"], day) \
+        day = residents.today(clock.now())
+        born_by = residents.latest_birth_date(scope["min_age"], day) \
             if scope.get("min_age") is not None else None
-        return self.store.register.find(scope, born_by, scope.get("limit")), day
+        return self.store.find(scope, born_by, scope.get("limit")), day
 
-    def _step(self, resident_id: str, decide: Callable[[dict, dt.datetime], register.Change]
+    def _step(self, resident_id: str, decide: Callable[[dict, dt.datetime], residents.Change]
               ) -> dict:
         """Decide a step on the resident as read and write it if nobody changed them
         meanwhile; otherwise decide again on what they left. Returns the card."""
         for _ in range(STEP_ATTEMPTS):
             now = clock.now()
-            stored = self.store.register.apply(decide(self._resident(resident_id), now))
+            stored = self.store.apply(decide(self._resident(resident_id), now))
             if stored is not None:
-                outbox.publish_now(self.store.residents, self.dispatch, resident_id)
-                return register.as_card(stored, register.today(now))
+                outbox.publish_now(self.store.residents, self.publisher, resident_id)
+                return residents.as_card(stored, residents.today(now))
         raise IllegalTransition(f"resident {resident_id} keeps changing; read it again")
 
-    def _sheet(self, args: dict, groups: dict[str, str]) -> register_sheets.Sheet:
+    def _sheet(self, args: dict, groups: dict[str, str], actor: dict) -> sheets.Sheet:
         try:
             content = base64.b64decode(args["content_base64"], validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequest({"content_base64": ["Not base64."]}) from None
         try:
-            return register_sheets.read(
-                content, args["filename"], unit_ids=self.store.register.unit_ids_by_name(),
+            return sheets.read(
+                content, args["filename"], unit_ids=self._unit_ids_by_name(actor),
                 group_codes={word: code for code, word in groups.items()},
-                today=register.today(clock.now()))
-        except register_sheets.SheetError as exc:
+                today=residents.today(clock.now()))
+        except sheets.SheetError as exc:
             raise InvalidRequest({"content_base64": [str(exc)]}) from None
 
-    def _apply_row(self, decision: register_import.RowPlan, actor: dict, now: dt.datetime,
+    def _apply_row(self, decision: importing.RowPlan, actor: dict, now: dt.datetime,
                    batch: str) -> None:
         """Write what the plan decided for one row; a row overtaken by another change
         since the plan was made is refused, and nothing of it written."""
-        if decision.action == register_import.ADD:
-            added = register.new_resident(register.new_resident_id(), decision.fields, actor,
+        if decision.action == importing.ADD:
+            added = residents.new_resident(residents.new_resident_id(), decision.fields, actor,
                                           now, batch)
-            self.store.register.add(added)
-            outbox.publish_now(self.store.residents, self.dispatch, added["_id"])
+            self.store.add(added)
+            outbox.publish_now(self.store.residents, self.publisher, added["_id"])
             decision.resident_id = added["_id"]
             return
-        if decision.action != register_import.CHANGE:
+        if decision.action != importing.CHANGE:
             return
-        resident = self.store.register.get(decision.resident_id)
+        resident = self.store.get(decision.resident_id)
         try:
             change = None if resident is None or resident["version"] != decision.version else \
-                register.changed(resident, decision.fields, actor, now, batch)
+                residents.changed(resident, decision.fields, actor, now, batch)
         except (NotPermitted, IllegalTransition) as exc:
             decision.refuse(str(exc))
             return
-        if change is None or self.store.register.apply(change) is None:
+        if change is None or self.store.apply(change) is None:
             decision.refuse(STALE)
             return
-        outbox.publish_now(self.store.residents, self.dispatch, decision.resident_id)
+        outbox.publish_now(self.store.residents, self.publisher, decision.resident_id)
 
 
 def _file(filename: str, content: bytes) -> dict:

@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from services.ledger.register import ADDRESS_LEVELS, LIST_FIELDS
+from services.register.residents import ADDRESS_LEVELS, LIST_FIELDS
 from services.shared import clock
 from services.shared.payloads import LIVING_STATUSES
 from services.shared.schemas import SHORT_TEXT, AddressSchema, Phone, StrictSchema, Text

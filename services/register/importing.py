@@ -17,9 +17,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from services.ledger import register
-from services.ledger.register_schemas import ResidentSchema
-from services.ledger.register_sheets import HEADERS, Sheet, SheetRow
+from services.register import residents
+from services.register.schemas import ResidentSchema
+from services.register.sheets import HEADERS, Sheet, SheetRow
 from services.shared.errors import NotPermitted
 
 ADD, CHANGE, UNCHANGED, REFUSED = "add", "change", "unchanged", "refused"
@@ -61,7 +61,7 @@ class RowPlan:
 
 def new_batch_id(now: dt.datetime) -> str:
     """An import's id, recorded in each history entry it makes: imp-20261123-8f3a2c1d."""
-    return f"imp-{register.today(now):%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    return f"imp-{residents.today(now):%Y%m%d}-{uuid.uuid4().hex[:8]}"
 
 
 def lookups(sheet: Sheet) -> tuple[list[str], list[str], list[str]]:
@@ -84,7 +84,7 @@ def plan(sheet: Sheet, existing: list[dict], actor: dict,
     by_id = {resident["_id"]: resident for resident in existing}
     by_key: dict[str, list[dict]] = {}
     for resident in existing:
-        for key in register.match_keys(resident):
+        for key in residents.match_keys(resident):
             by_key.setdefault(key, []).append(resident)
     seen: dict[str, int] = {}  # identifying key → the first row that gave it
     plans = []
@@ -105,7 +105,7 @@ def plan(sheet: Sheet, existing: list[dict], actor: dict,
 
 
 def _row_keys(row: SheetRow) -> set[str]:
-    keys = register.match_keys(row.fields)
+    keys = residents.match_keys(row.fields)
     if row.resident_id:
         keys.add(f"id|{row.resident_id}")
     # rows that are the same in every cell are one person, even without a phone or a room
@@ -132,7 +132,7 @@ def _match(row: SheetRow, by_id: dict, by_key: dict) -> tuple[dict | None, str |
         if resident is None:
             return None, f"台账编号不存在: {row.resident_id}"
     else:
-        found = {resident["_id"]: resident for key in register.match_keys(row.fields)
+        found = {resident["_id"]: resident for key in residents.match_keys(row.fields)
                  for resident in by_key.get(key, ())}
         active = [resident for resident in found.values() if not resident.get("retired")]
         if len(active) > 1:
@@ -178,7 +178,7 @@ def _plan_change(decision: RowPlan, row: SheetRow, resident: dict, actor: dict,
         return
     if "grid_unit_id" in loaded and not _may_edit(decision, actor, loaded["grid_unit_id"]):
         return
-    changes = register.differences(resident, register.prepared(resident, loaded))
+    changes = residents.differences(resident, residents.prepared(resident, loaded))
     decision.fields = loaded
     decision.action = CHANGE if changes else UNCHANGED
     decision.changes = changes or None
@@ -186,7 +186,7 @@ def _plan_change(decision: RowPlan, row: SheetRow, resident: dict, actor: dict,
 
 def _may_edit(decision: RowPlan, actor: dict, grid_unit_id: str | None) -> bool:
     try:
-        register.check_edit(actor, grid_unit_id)
+        residents.check_edit(actor, grid_unit_id)
     except NotPermitted:
         decision.refuse(f"网格 {grid_unit_id or '(未填)'} 不属于本单位，无权导入")
         return False
@@ -197,7 +197,7 @@ def _load(decision: RowPlan, fields: dict, known_groups: dict[str, str], *,
           partial: bool) -> dict | None:
     try:
         return ResidentSchema(known_groups=known_groups).load(
-            fields, partial=register.RESIDENT_FIELDS if partial else None)
+            fields, partial=residents.RESIDENT_FIELDS if partial else None)
     except ValidationError as exc:
         decision.refuse(*_reasons(exc.messages))
         return None

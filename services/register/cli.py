@@ -1,10 +1,10 @@
 """The register's command line: import a committee's spreadsheet, export a unit's register,
-get the blank template. It talks to the ledger over RPC, as the console does.
+get the blank template. It talks to the register service over RPC, as the console does.
 
-    python -m services.ledger.register_cli import 开鲁新村台账.xlsx           # dry run: the report
-    python -m services.ledger.register_cli import 开鲁新村台账.xlsx --apply   # then apply it
-    python -m services.ledger.register_cli export --grid yinhang-grid-1 --out 台账.xlsx
-    python -m services.ledger.register_cli template --out 台账模板.xlsx
+    python -m services.register.cli import 开鲁新村台账.xlsx           # dry run: the report
+    python -m services.register.cli import 开鲁新村台账.xlsx --apply   # then apply it
+    python -m services.register.cli export --grid yinhang-grid-1 --out 台账.xlsx
+    python -m services.register.cli template --out 台账模板.xlsx
 
 An import always shows the dry run's row-by-row report first. With ``--apply`` the rows
 to add or change are then applied in chunks (``--chunk`` rows per call, all under one
@@ -22,8 +22,8 @@ import unicodedata
 from pathlib import Path
 from typing import TextIO
 
-from services.ledger.ledger_cli import DEFAULT_AMQP_URI, over_rpc
-from services.ledger.register_import import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
+from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
+from services.register.importing import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
 from services.shared import clock
 DEFAULT_CHUNK = 50
 RPC_TIMEOUT = 120  # a chunk of rows, each written and its event published
@@ -95,7 +95,7 @@ def import_file(rpc, filename: str, content: bytes, actor: dict, apply: bool, ch
     change in chunks of ``chunk`` rows, one batch, showing progress. Returns how many rows
     were added and changed, and refused when applied (or the dry run's counts)."""
     encoded = base64.b64encode(content).decode("ascii")
-    report = rpc.ledger.import_register(encoded, filename, actor, dry_run=True)
+    report = rpc.register.import_register(encoded, filename, actor, dry_run=True)
     print_report(report, out)
     numbers = [row["row"] for row in report["rows"] if row["action"] in (ADD, CHANGE)]
     if not apply:
@@ -110,7 +110,7 @@ def import_file(rpc, filename: str, content: bytes, actor: dict, apply: bool, ch
     progress(0, len(numbers), err)
     for start in range(0, len(numbers), chunk):
         part = set(numbers[start:start + chunk])
-        applied = rpc.ledger.import_register(encoded, filename, actor, dry_run=False,
+        applied = rpc.register.import_register(encoded, filename, actor, dry_run=False,
                                              rows=[min(part), max(part)], batch_id=batch)
         for row in applied["rows"]:
             if row["row"] in part:
@@ -142,16 +142,17 @@ def main(argv: list[str] | None = None) -> int:
             import_file(rpc, args.file.name, content, actor, args.apply, max(args.chunk, 1))
             return 0
         if args.command == "export":
-            answer = rpc.ledger.export_register(actor, grid_unit_id=args.grid_unit_id)
+            answer = rpc.register.export_register(actor, grid_unit_id=args.grid_unit_id)
         else:
-            answer = rpc.ledger.register_template()
+            answer = rpc.register.register_template()
         return save(answer, args.out)
 
-    return over_rpc("register", args.amqp_uri, RPC_TIMEOUT, work)
+    return over_rpc("register", args.amqp_uri, RPC_TIMEOUT, work,
+                    silent="the register does not answer")
 
 
 def save(answer: dict, out: Path | None) -> int:
-    """Write an exported workbook to ``out`` (default: the name the ledger gave it)."""
+    """Write an exported workbook to ``out`` (default: the name the register gave it)."""
     path = out or Path(answer["filename"])
     try:
         path.write_bytes(base64.b64decode(answer["content_base64"]))

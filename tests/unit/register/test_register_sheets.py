@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.ledger import register_cli
-from services.ledger.register_sheets import parse_date, parse_plan, plan_text
+from services.register import cli as register_cli
+from services.register.sheets import parse_date, parse_plan, plan_text
 from services.shared.errors import InvalidRequest, NotPermitted
 from test_register_residents import ADMIN, GRID, KAILU_12_302, PROPERTY, register_events, zhang
 
@@ -286,7 +286,7 @@ def test_dates_and_plans_as_committees_write_them():
 def test_the_command_line_shows_the_report_then_applies_with_a_progress_bar(service, tmp_path):
     path = tmp_path / "开鲁新村台账.xlsx"
     path.write_bytes(workbook_bytes(HEADER, committee_rows()))
-    rpc = SimpleNamespace(ledger=service)
+    rpc = SimpleNamespace(register=service)
     out, err = io.StringIO(), io.StringIO()
 
     preview = register_cli.import_file(rpc, path.name, path.read_bytes(), GRID, apply=False,

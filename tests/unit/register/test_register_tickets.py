@@ -1,8 +1,7 @@
-"""A resident's tickets for their card page: those intake received with their card on
-them, and only for those who may read the card."""
+"""A resident's tickets for their card page: the register checks who asks, then asks the
+ledger, which keeps the tickets."""
 import pytest
 
-from ledger_events import said
 from services.shared.errors import NotFound, NotPermitted
 
 GRID = {"id": "li", "name": "网格员 李琳", "role": "unit_staff", "unit_id": "yinhang-grid-1"}
@@ -18,19 +17,13 @@ def resident(service) -> dict:
                                  "address": ADDRESS, "grid_unit_id": "yinhang-grid-1"}, GRID)
 
 
-def test_the_tickets_received_with_a_residents_card_are_theirs(service, deliver, resident):
-    card = {"resident_id": resident["resident_id"], "name": resident["name"],
-            "phones": resident["phones"], "address": ADDRESS}
-    deliver(said("ticket_created", "YP20261123-0001", "2026-11-23T02:00:00Z", resident=card,
-                 description="家里没电了"),
-            said("ticket_created", "YP20261123-0002", "2026-11-23T03:00:00Z"),
-            said("ticket_created", "YP20261124-0001", "2026-11-24T01:00:00Z", resident=card,
-                 category="welfare_check", kind="help"))
+def test_the_grid_gets_the_tickets_the_ledger_lists_for_the_resident(service, resident):
+    service.ledger.tickets_of_resident.return_value = [{"ticket_no": "YP20261124-0001"}]
 
     listed = service.tickets_of_resident(resident["resident_id"], GRID)
 
-    assert [row["ticket_no"] for row in listed] == ["YP20261124-0001", "YP20261123-0001"]
-    assert listed[1]["description"] == "家里没电了"
+    assert listed == [{"ticket_no": "YP20261124-0001"}]
+    service.ledger.tickets_of_resident.assert_called_once_with(resident["resident_id"])
 
 
 def test_another_units_staff_may_not_list_them_and_an_unknown_resident_is_not_found(
@@ -39,4 +32,4 @@ def test_another_units_staff_may_not_list_them_and_an_unknown_resident_is_not_fo
         service.tickets_of_resident(resident["resident_id"], PROPERTY)
     with pytest.raises(NotFound):
         service.tickets_of_resident("R-nobody", GRID)
-    assert service.tickets_of_resident(resident["resident_id"], GRID) == []
+    service.ledger.tickets_of_resident.assert_not_called()

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from services.ledger import register
+from services.register import residents
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.outbox import publish_pending
@@ -45,13 +45,13 @@ def zhang(**changes) -> dict:
 
 def years_ago(years: int, days: int = 0) -> str:
     """A birth date making someone ``years`` old today (Shanghai), ``days`` past birthday."""
-    today = register.today(clock.now()) - dt.timedelta(days=days)
+    today = residents.today(clock.now()) - dt.timedelta(days=days)
     return today.replace(year=today.year - years).isoformat() if (today.month, today.day) \
         != (2, 29) else dt.date(today.year - years, 2, 28).isoformat()
 
 
 def register_events(service) -> list[dict]:
-    return [call.args[1] for call in service.dispatch.call_args_list
+    return [call.args[1] for call in service.publisher.call_args_list
             if call.args[0] == "register_changed"]
 
 
@@ -68,7 +68,7 @@ def test_a_resident_added_has_phones_in_e164_a_history_and_an_event(service, sto
     assert (added["action"], added["actor"]["id"], added["version"]) == ("added", "zhou", 1)
     assert added["changes"]["name"] == {"from": None, "to": "孤老张老伯"}
     [event] = register_events(service)
-    assert event["source"] == "ledger" and event["actor"]["id"] == "zhou"
+    assert event["source"] == "register" and event["actor"]["id"] == "zhou"
     assert event["data"]["change"] == "added" and event["data"]["version"] == 1
     assert event["data"]["resident"]["resident_id"] == card["resident_id"]
     assert event["data"]["resident"]["phones"] == card["phones"]
@@ -259,22 +259,22 @@ def test_every_read_of_a_card_is_recorded(service):
 def test_reads_of_a_card_are_kept_apart_so_the_residents_record_does_not_grow(service, store):
     card = service.add_resident(zhang(), GRID)
     resident_id = card["resident_id"]
-    before = len(repr(store.register.residents.find_one({"_id": resident_id})))
+    before = len(repr(store.residents.find_one({"_id": resident_id})))
 
-    for _ in range(register.CARD_VIEWS_SHOWN + 5):
+    for _ in range(residents.CARD_VIEWS_SHOWN + 5):
         service.get_resident(resident_id, GRID_2)
     read = service.get_resident(resident_id, SUPERVISOR)
 
-    assert len(repr(store.register.residents.find_one({"_id": resident_id}))) == before
-    assert read["view_count"] == register.CARD_VIEWS_SHOWN + 6
-    assert len(read["views"]) == register.CARD_VIEWS_SHOWN
+    assert len(repr(store.residents.find_one({"_id": resident_id}))) == before
+    assert read["view_count"] == residents.CARD_VIEWS_SHOWN + 6
+    assert len(read["views"]) == residents.CARD_VIEWS_SHOWN
     assert read["views"][0]["actor"]["id"] == "chen"  # the newest first
 
 
 def test_reads_kept_in_the_residents_record_before_still_count(service, store):
     card = service.add_resident(zhang(), GRID)
-    earlier = register.view(GRID_2, clock.now(), "card")
-    store.register.residents.update_one({"_id": card["resident_id"]},
+    earlier = residents.view(GRID_2, clock.now(), "card")
+    store.residents.update_one({"_id": card["resident_id"]},
                                         {"$set": {"views": [earlier]}})
 
     read = service.get_resident(card["resident_id"], SUPERVISOR)
@@ -287,15 +287,15 @@ def test_reads_kept_in_the_residents_record_before_still_count(service, store):
 
 
 def test_age_and_birthday_are_worked_out_from_the_birth_date():
-    assert register.age_on("1927-03-05", dt.date(2026, 3, 4)) == 98
-    assert register.age_on("1927-03-05", dt.date(2026, 3, 5)) == 99
-    assert register.age_on(None, dt.date(2026, 3, 5)) is None
-    assert register.birthday_in("1928-02-29", 2026) == dt.date(2026, 2, 28)
-    assert register.birthday_in("1928-02-29", 2028) == dt.date(2028, 2, 29)
-    residents = [{"name": "甲", "birth_date": "1940-12-30"},
-                 {"name": "乙", "birth_date": "1950-01-02"},
-                 {"name": "丙", "birth_date": "1950-01-09"}, {"name": "丁", "birth_date": None}]
-    week = register.birthdays_between(residents, dt.date(2026, 12, 28), 7)  # across new year
+    assert residents.age_on("1927-03-05", dt.date(2026, 3, 4)) == 98
+    assert residents.age_on("1927-03-05", dt.date(2026, 3, 5)) == 99
+    assert residents.age_on(None, dt.date(2026, 3, 5)) is None
+    assert residents.birthday_in("1928-02-29", 2026) == dt.date(2026, 2, 28)
+    assert residents.birthday_in("1928-02-29", 2028) == dt.date(2028, 2, 29)
+    people = [{"name": "甲", "birth_date": "1940-12-30"},
+              {"name": "乙", "birth_date": "1950-01-02"},
+              {"name": "丙", "birth_date": "1950-01-09"}, {"name": "丁", "birth_date": None}]
+    week = residents.birthdays_between(people, dt.date(2026, 12, 28), 7)  # across new year
     assert [(found["resident"]["name"], found["date"], found["turns"]) for found in week] == \
         [("甲", "2026-12-30", 86), ("乙", "2027-01-02", 77)]
 
@@ -358,7 +358,7 @@ def test_find_by_place_status_group_age_and_unit(service, neighbourhood):
 
 
 def test_this_weeks_birthdays_for_a_grid_worker(service):
-    today = register.today(clock.now())
+    today = residents.today(clock.now())
     soon = service.add_resident(zhang(birth_date=years_ago(80, days=-3)), ADMIN)
     service.add_resident(zhang(name="吴大娘", phones=["13800000009"],
                                birth_date=years_ago(88, days=-10)), ADMIN)
@@ -381,7 +381,7 @@ def test_this_weeks_birthdays_for_a_grid_worker(service):
 
 def test_pausing_check_ins_keeps_the_plan(service):
     card = service.add_resident(zhang(), GRID)
-    until = (register.today(clock.now()) + dt.timedelta(days=10)).isoformat()
+    until = (residents.today(clock.now()) + dt.timedelta(days=10)).isoformat()
 
     paused = service.pause_checkins(card["resident_id"], GRID, until=until, reason="住院")
 
@@ -414,7 +414,7 @@ def test_pausing_check_ins_keeps_the_plan(service):
 def test_a_pause_needs_a_plan_a_reason_and_a_day_to_come(service):
     card = service.add_resident(zhang(checkin_plan=None), GRID)
     planned = service.add_resident(zhang(name="吴大娘", phones=["13800000009"]), GRID)
-    yesterday = (register.today(clock.now()) - dt.timedelta(days=1)).isoformat()
+    yesterday = (residents.today(clock.now()) - dt.timedelta(days=1)).isoformat()
 
     with pytest.raises(IllegalTransition):
         service.pause_checkins(card["resident_id"], GRID, reason="住院")
@@ -428,10 +428,10 @@ def test_a_pause_needs_a_plan_a_reason_and_a_day_to_come(service):
 
 def test_a_pause_past_its_last_day_counts_as_over():
     plan = {"days": [1], "times": ["10:00"], "paused": True, "paused_until": "2026-11-30"}
-    assert register.checkin_status(plan, dt.date(2026, 11, 30)) == "paused"
-    assert register.checkin_status(plan, dt.date(2026, 12, 1)) == "active"
-    assert register.checkin_status({**plan, "paused_until": None}, dt.date(2030, 1, 1)) == "paused"
-    assert register.checkin_status(None, dt.date(2026, 12, 1)) is None
+    assert residents.checkin_status(plan, dt.date(2026, 11, 30)) == "paused"
+    assert residents.checkin_status(plan, dt.date(2026, 12, 1)) == "active"
+    assert residents.checkin_status({**plan, "paused_until": None}, dt.date(2030, 1, 1)) == "paused"
+    assert residents.checkin_status(None, dt.date(2026, 12, 1)) is None
 
 
 # --- configuration and the outbox ------------------------------------------------------
@@ -451,14 +451,14 @@ def test_more_groups_come_from_the_config(service):
 
 
 def test_an_event_the_broker_missed_waits_in_the_outbox(service, store):
-    service.dispatch.side_effect = ConnectionError("broker away")
+    service.publisher.side_effect = ConnectionError("broker away")
 
     card = service.add_resident(zhang(), GRID)  # the write stands
 
     [waiting] = store.residents.find_one({"_id": card["resident_id"]})["outbox"]
     assert waiting["event_type"] == "register_changed"
-    service.dispatch.side_effect = None
-    assert publish_pending(store.residents, service.dispatch) == 1
+    service.publisher.side_effect = None
+    assert publish_pending(store.residents, service.publisher) == 1
     assert store.residents.find_one({"_id": card["resident_id"]})["outbox"] == []
 
 
@@ -467,11 +467,11 @@ def test_an_event_the_broker_missed_waits_in_the_outbox(service, store):
 
 def test_the_demo_register_loads_once_as_the_demo_admin(service):
     deploy = Path(__file__).resolve().parents[3] / "deploy"
-    service.config = yaml.safe_load((deploy / "ledger.yml").read_text(encoding="utf-8"))
+    service.config = yaml.safe_load((deploy / "register.yml").read_text(encoding="utf-8"))
     spec = importlib.util.spec_from_file_location("demo_load", deploy / "demo" / "load.py")
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    rpc = SimpleNamespace(ledger=service)
+    rpc = SimpleNamespace(register=service)
 
     demo.load_register(rpc)
     demo.load_register(rpc)  # loading twice adds nobody twice
