@@ -1,11 +1,11 @@
 """`make faults`: the fault drill. While 1,000 tickets are created at a steady rate and
 worked by scripted units and callback workers, every part of the system fails once:
 
-- kill -9 of each service (intake, dispatch, callback, ledger), restarted at once;
+- kill -9 of each service (intake, dispatch, callback, ledger, register), restarted at once;
 - kill -9 of a callback worker in the middle of a call (holding a task), restarted;
 - a crash (kill -9) and restart of RabbitMQ: a node of the drill's own
   (deploy/private_broker.py), so the broker that `make run` and the tests share is untouched;
-- the storage of all four services away for a few seconds (the fault switch of
+- the storage of every service away for a few seconds (the fault switch of
   services/shared/storage.py).
 
 Afterwards every ticket ``create_ticket`` accepted must exist once, reach the state its
@@ -360,11 +360,9 @@ class Drill:
     def schedule(self) -> list[tuple[float, str, object]]:
         """The faults, spread over the sending time (1,000 tickets at 12/s: about 83 s)."""
         span = self.args.tickets / self.args.rate
-        plan = [("kill -9 intake", self.kill_service("intake")),
-                ("kill -9 dispatch", self.kill_service("dispatch")),
-                ("kill -9 callback", self.kill_service("callback")),
-                ("kill -9 ledger", self.kill_service("ledger")),
-                ("kill -9 a callback worker in a call", self.kill_worker_mid_call()),
+        plan = [(f"kill -9 {name}", self.kill_service(name))
+                for name in single_machine.SERVICES]
+        plan += [("kill -9 a callback worker in a call", self.kill_worker_mid_call()),
                 ("crash and restart RabbitMQ", self.restart_broker()),
                 (f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage())]
         return [(span * (n + 1) / (len(plan) + 1.5), name, action)

@@ -341,8 +341,8 @@ def revoke_token(username: str, token_id: str):
     return call("dispatch", "revoke_token", username, token_id, actor())
 
 
-# The register of vulnerable residents (the ledger keeps it and decides whose residents
-# each person may see and change; these routes keep the pages' rule of who uses it)
+# The register of vulnerable residents (the register service keeps it and decides whose
+# residents each person may see and change; these routes keep the pages' rule of who uses it)
 KEEPERS = ("unit_staff", "admin")
 
 

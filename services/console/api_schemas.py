@@ -283,8 +283,8 @@ class IssuedTokenSchema(TokenViewSchema):
     token = fields.String(required=True, metadata={"description": "shown this once only"})
 
 
-# The register of vulnerable residents (台账): the ledger validates every field again and
-# keeps the rules (known groups, birth dates, who may touch which unit's residents).
+# The register of vulnerable residents (台账): the register service validates every field
+# again and keeps the rules (known groups, birth dates, who may touch which unit's residents).
 class PassedOn(Schema):
     """An answer passed on as the service gave it: the fields named here are documented,
     any others the service adds are kept too."""

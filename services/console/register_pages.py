@@ -2,7 +2,7 @@
 export and import (a dry run first, then applying the same file), a resident's card with
 their tickets and check-in history, the add and edit forms, retiring, pausing check-ins,
 and a grid worker's care page (this week's birthdays, missed check-ins). Routes of the
-pages blueprint; the ledger keeps the register, decides who may see and change whom and
+pages blueprint; the register service keeps it, decides who may see and change whom and
 records every read of a card.
 """
 from __future__ import annotations
@@ -103,11 +103,11 @@ def resident(resident_id: str):
 
 def render_card(resident_id: str, failed: dict | None = None, status: int = 200,
                 editing: bool = False):
-    """The card (the ledger records this read; another unit's resident is its 403), their
+    """The card (the register records this read; another unit's resident is its 403), their
     tickets and check-ins; ``failed`` re-shows a refused form with what was typed."""
     card = call("register", "get_resident", resident_id, actor())
     tickets = call("register", "tickets_of_resident", resident_id, actor())
-    # phones in full: only now that the ledger has let this person read the card
+    # phones in full: only now that the register has let this person read the card
     checkins = call("callback", "checkins_for", resident_id, 30)
     return render_template(
         "resident.html", r=card, tickets=tickets, checkins=checkins, register_words=words(),
@@ -186,7 +186,7 @@ def resident_from(form) -> dict:
 
 
 def field_errors(refused: InvalidRequest) -> dict:
-    """The ledger's field errors keyed as the form's fields: address levels each, every
+    """The register's field errors keyed as the form's fields: address levels each, every
     other field (a phone among phones, a contact's phone) under its own name."""
     flat = display.flat_errors(refused.errors)
     shown: dict[str, list[str]] = {}
@@ -241,7 +241,7 @@ def resident_step(resident_id: str, step: str):
         args.append((request.form.get("until") or "").strip() or None)
     args.append(reason)
     try:
-        call("ledger", method, *args)
+        call("register", method, *args)
     except REFUSALS as refused:
         return render_card(resident_id, failed=refused_form(step, refused),
                            status=errors.STATUS[type(refused)])

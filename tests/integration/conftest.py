@@ -1,4 +1,4 @@
-"""The four services together in this process, against RabbitMQ on localhost, in a vhost
+"""The services together in this process, against RabbitMQ on localhost, in a vhost
 of the test's own (nameko's ``rabbit_config``), each service with its own database
 (``storage_config``)."""
 from __future__ import annotations
@@ -9,13 +9,9 @@ import pytest
 import yaml
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.callback.service import CallbackService
-from services.dispatch.service import DispatchService
-from services.intake.service import IntakeService
-from services.ledger.service import LedgerService
+from integration_support import SERVICES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService)
 
 
 def service_settings() -> dict:
@@ -24,7 +20,8 @@ def service_settings() -> dict:
 
     setup_yaml_parser()  # read the files as `nameko run` does: ${VAR:default} filled in
     settings: dict = {}
-    for name in ("intake", "dispatch", "callback", "ledger"):
+    for service in SERVICES:
+        name = service.name
         text = (DEPLOY / f"{name}.yml").read_text(encoding="utf-8")
         loaded = yaml.safe_load(text)
         for key, value in loaded.items():
@@ -49,7 +46,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def system(rabbit_config, storage_config, settings, runner_factory):
-    """Start intake, dispatch, callback and ledger; yield the config a client needs."""
+    """Start every service of SERVICES; yield the config a client needs."""
     config = {**settings, **rabbit_config, **storage_config}
     runner = runner_factory(config, *SERVICES)
     runner.start()
@@ -63,8 +60,8 @@ def rpc(system):
         yield proxy
 
 
-# The console's tests share one running system per test module: starting the four
-# services takes seconds, and each test works tickets of its own.
+# The console's tests share one running system per test module: starting the services
+# takes seconds, and each test works tickets of its own.
 CONSOLE_USERS = {
     "admin": {"username": "admin", "name": "系统管理员", "role": "admin", "unit_id": None},
     "agent": {"username": "zhou", "name": "话务员小周", "role": "agent", "unit_id": None},
@@ -82,7 +79,7 @@ CONSOLE_PASSWORD = "test-password-1"
 
 @pytest.fixture(scope="module")
 def console_system(rabbit_manager, request):
-    """The four services in a vhost of this module's own, with the users of
+    """The services in a vhost of this module's own, with the users of
     CONSOLE_USERS (password CONSOLE_PASSWORD); yields the services' config."""
     import uuid
 

@@ -3,6 +3,15 @@ from __future__ import annotations
 
 import time
 
+from services.callback.service import CallbackService
+from services.dispatch.service import DispatchService
+from services.intake.service import IntakeService
+from services.ledger.service import LedgerService
+from services.register.service import RegisterService
+
+# Every service of the system, as `make run` starts them.
+SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService)
+
 
 def eventually(check, timeout: float = 30.0, interval: float = 0.05):
     """``check()``'s first truthy answer, or its last answer as an AssertionError.

@@ -1,5 +1,5 @@
-"""Care that does not wait for a call, through the four services over RabbitMQ: a resident
-added to the register (ledger) is phoned on their plan (callback); nobody answering opens
+"""Care that does not wait for a call, through the services over RabbitMQ: a resident
+added to the register (register) is phoned on their plan (callback); nobody answering opens
 one welfare check (intake) for their grid (dispatch); a paused plan calls nobody; a caller
 in the register is answered first with their card."""
 from __future__ import annotations
@@ -11,12 +11,10 @@ from nameko.testing.utils import get_container
 from services.callback.dialers import ScriptedDialer
 from services.callback.service import CallbackService
 from services.callback.worker import CallbackWorker
-from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
-from services.ledger.service import LedgerService
 from services.shared import clock
 
-from integration_support import eventually
+from integration_support import SERVICES, eventually
 
 ADMIN = {"id": "admin-1", "name": "管理员", "role": "admin", "unit_id": None}
 GRID = {"id": "li", "name": "网格员李琳", "role": "unit_staff", "unit_id": "yinhang-grid-1"}
@@ -35,8 +33,7 @@ def settings(settings):
 
 @pytest.fixture
 def runner(rabbit_config, storage_config, settings, runner_factory):
-    runner = runner_factory({**settings, **rabbit_config, **storage_config}, IntakeService,
-                            DispatchService, CallbackService, LedgerService)
+    runner = runner_factory({**settings, **rabbit_config, **storage_config}, *SERVICES)
     runner.start()
     yield runner
     runner.stop()
@@ -44,7 +41,7 @@ def runner(rabbit_config, storage_config, settings, runner_factory):
 
 @pytest.fixture
 def system(runner):
-    """The four services as conftest's ``system`` starts them, their runner at hand."""
+    """The services as conftest's ``system`` starts them, their runner at hand."""
     return runner.config
 
 

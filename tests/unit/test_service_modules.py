@@ -1,17 +1,62 @@
 """`nameko run --config deploy/<service>.yml services.<service>.service` (the README's way
-to start one service alone) must find exactly that service in its module."""
+to start one service alone) must find exactly that service in its module, and each
+service's broker user may hear exactly the sources its handlers listen to."""
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+
 import pytest
 from nameko.cli.run import import_service
+from nameko.events import EventHandler
+from nameko.extensions import Entrypoint
 
 from services.callback.service import CallbackService
 from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
 from services.ledger.service import LedgerService
+from services.register.service import RegisterService
+
+SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService)
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
-@pytest.mark.parametrize("module, service", [
-    ("services.intake.service", IntakeService), ("services.dispatch.service", DispatchService),
-    ("services.callback.service", CallbackService), ("services.ledger.service", LedgerService),
-])
-def test_each_service_module_holds_one_service(module, service):
-    assert import_service(module) == [service]
+def permissions():
+    spec = importlib.util.spec_from_file_location(
+        "permissions", DEPLOY / "rabbitmq" / "permissions.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_each_service_module_holds_one_service(service):
+    assert import_service(f"services.{service.name}.service") == [service]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_no_service_takes_its_rpcs_from_a_mixin(service):
+    for base in inspect.getmro(service)[1:]:
+        if base is object:
+            continue
+        offered = [name for name, value in vars(base).items()
+                   if getattr(value, "nameko_entrypoints", None)]
+        assert offered == [], f"{service.__name__} inherits {offered} from {base.__name__}"
+
+
+def test_every_service_has_a_config_and_a_broker_user_that_hears_what_it_listens_to():
+    grants = permissions()
+    assert set(grants.SERVICES) == {service.name for service in SERVICES}
+    for service in SERVICES:
+        assert (DEPLOY / f"{service.name}.yml").exists()
+        heard = {entrypoint.source_service for name in dir(service)
+                 for entrypoint in getattr(getattr(service, name), "nameko_entrypoints", ())
+                 if isinstance(entrypoint, EventHandler)}
+        assert heard == set(grants.LISTENS_TO[service.name]), service.name
+
+
+def test_an_entrypoint_of_every_kind_is_seen():
+    # the mixin check above looks at nameko_entrypoints: make sure that is where they are
+    assert any(isinstance(entrypoint, Entrypoint)
+               for entrypoint in LedgerService.timeline.nameko_entrypoints)
