@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
@@ -32,7 +31,6 @@ from services.callback.window import is_open
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
-from services.shared.payloads import read_data
 from services.shared.schemas import load
 from services.shared.storage import Storage
 
@@ -65,13 +63,7 @@ class CallbackService:
     @on_event("dispatch", "ticket_resolved")
     def schedule_callback(self, event: dict) -> None:
         """A resolved ticket gets one callback task (none more if the event comes again)."""
-        try:
-            resolved = read_data("ticket_resolved", event["data"])
-        except ValidationError as exc:
-            # It can never succeed: requeueing would loop forever.
-            log.error("dropped ticket_resolved %s: %s", event["event_id"], exc.messages)
-            return
-        task, events = tasks.schedule(event, resolved, self.policy, clock.now())
+        task, events = tasks.schedule(event, event["data"], self.policy, clock.now())
         stored, created = self.store.add(task, events)
         if not created:
             log.info("ticket_resolved %s already has task %s", event["event_id"], stored["_id"])
@@ -157,11 +149,7 @@ class CallbackService:
         """Keep the resident's card if this version is newer than the one kept, and plan
         their check-ins again at once: a new time is planned, a pause or a retirement
         cancels what was planned. An older version or a redelivery changes nothing."""
-        try:
-            changed = read_data("register_changed", event["data"])
-        except ValidationError as exc:
-            log.error("dropped register_changed %s: %s", event["event_id"], exc.messages)
-            return
+        changed = event["data"]
         card = changed["resident"]
         if not self.store.keep_resident(card, changed["version"], clock.now()):
             log.info("register_changed %s: resident %s version %s is not newer than ours",

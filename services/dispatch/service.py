@@ -18,7 +18,6 @@ import logging
 import weakref
 from typing import Any, Callable
 
-from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
@@ -43,7 +42,6 @@ from services.shared.errors import (
     EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
 from services.shared.events import on_event
-from services.shared.payloads import read_data
 from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 
@@ -446,12 +444,7 @@ class DispatchService(account_rpcs.AccountRpcs):
         ROUTING.grid_categories category to the resident's grid), or pending at the centre,
         with deadlines; an answered consultation is closed at once. A redelivery changes
         nothing."""
-        try:
-            # fields a newer intake may add are not ours to refuse
-            ticket = read_data("ticket_created", event["data"])
-        except ValidationError as exc:
-            log.error("dropped ticket_created %s: data does not fit: %s", event["event_id"], exc)
-            return
+        ticket = event["data"]
         if self.store.get(ticket["ticket_no"]) is not None:
             return
         now = clock.now()
@@ -469,12 +462,6 @@ class DispatchService(account_rpcs.AccountRpcs):
     def on_callback_completed(self, event: dict) -> None:
         """Close a resolved ticket on a satisfied, basically satisfied or finally
         unreachable callback; reopen it to the same unit on an unsatisfied one."""
-        try:
-            event = {**event, "data": read_data("callback_completed", event["data"])}
-        except ValidationError as exc:
-            log.error("dropped callback_completed %s: data does not fit: %s",
-                      event["event_id"], exc)
-            return
         if not event["ticket_no"] or self.store.get(event["ticket_no"]) is None:
             log.warning("callback_completed %s names no ticket of ours (%s)",
                         event["event_id"], event["ticket_no"])
@@ -487,11 +474,6 @@ class DispatchService(account_rpcs.AccountRpcs):
     def on_ticket_merged(self, event: dict) -> None:
         """A repeat call was merged into an open ticket (重复件): its ``calls`` becomes the
         count intake gives. A redelivery, or an older count, changes nothing."""
-        try:
-            event = {**event, "data": read_data("ticket_merged", event["data"])}
-        except ValidationError as exc:
-            log.error("dropped ticket_merged %s: data does not fit: %s", event["event_id"], exc)
-            return
         if not event["ticket_no"] or self.store.get(event["ticket_no"]) is None:
             log.warning("ticket_merged %s names no ticket of ours (%s)",
                         event["event_id"], event["ticket_no"])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
@@ -26,7 +25,6 @@ from services.intake.store import TicketStore
 from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
 from services.shared.events import on_event
-from services.shared.payloads import read_data
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.storage import Storage
 
@@ -140,11 +138,7 @@ class IntakeService:
         """Keep the resident's card, looked up by phone when someone calls, if this version
         is newer than the one kept; a retired resident is no longer found. An older
         version or a redelivery changes nothing."""
-        try:
-            changed = read_data("register_changed", event["data"])
-        except ValidationError as exc:
-            log.error("dropped register_changed %s: %s", event["event_id"], exc.messages)
-            return
+        changed = event["data"]
         if not self.store.keep_resident(changed["resident"], changed["version"]):
             log.info("register_changed %s: resident %s version %s is not newer than ours",
                      event["event_id"], changed["resident"]["resident_id"], changed["version"])
@@ -155,11 +149,7 @@ class IntakeService:
         (welfare_check, channel checkin) with the resident as caller at their address and
         their card on it, for dispatch to send to their grid. Never merged; a redelivered
         event finds the ticket it opened (external_id ``checkin-missed:<event_id>``)."""
-        try:
-            missed = read_data("checkin_missed", event["data"])
-        except ValidationError as exc:
-            log.error("dropped checkin_missed %s: %s", event["event_id"], exc.messages)
-            return
+        missed = event["data"]
         request = residents.welfare_check(missed, f"checkin-missed:{event['event_id']}")
         if self.store.by_external_id(request["external_id"]) is not None:
             return

@@ -38,7 +38,7 @@ def _recorder(source: str, event_type: str):
 
     handle.__name__ = handle.__qualname__ = f"on_{event_type}"
     handle.__doc__ = f"Record {source}'s {event_type}."
-    return on_event(source, event_type)(handle)
+    return on_event(source, event_type, as_said=True)(handle)
 
 
 def records_every_event(cls):

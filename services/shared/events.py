@@ -26,6 +26,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from nameko.events import event_handler
 
 from services.shared import clock
+from services.shared.payloads import read_data
 from services.shared.schemas import ActorSchema
 
 log = logging.getLogger(__name__)
@@ -154,15 +155,17 @@ def read_event(payload: Any) -> dict:
         raise BadEvent(str(exc)) from None
 
 
-def on_event(source: str, event_type: str):
-    """Declare a nameko handler of one event type; the method receives the validated envelope.
+def on_event(source: str, event_type: str, *, as_said: bool = False):
+    """Declare a nameko handler of one event type. The method receives the validated
+    envelope, its ``data`` read with the event's schema (payloads.read_data: fields a newer
+    producer added are left out), or, with ``as_said``, the data as it was said (the ledger
+    records it so).
 
-    A malformed envelope is logged and dropped (it can never succeed). An exception while
-    applying a good one puts the message back on the queue after a short pause, so a
-    storage outage delays events instead of losing them; handlers must therefore be
-    idempotent on ``event_id``.
+    An envelope or data that does not fit is logged and dropped (it can never succeed). An
+    exception while applying a good one puts the message back on the queue after a short
+    pause, so a storage outage delays events instead of losing them; handlers must
+    therefore be idempotent on ``event_id``.
     """
-
     def decorator(method):
         @functools.wraps(method)
         def handler(self, payload):
@@ -171,6 +174,13 @@ def on_event(source: str, event_type: str):
             except BadEvent as exc:
                 log.error("dropped a malformed %s.%s event: %s", source, event_type, exc)
                 return None
+            if not as_said:
+                try:
+                    event = {**event, "data": read_data(event_type, event["data"])}
+                except ValidationError as exc:
+                    log.error("dropped %s %s: its data does not fit: %s", event_type,
+                              event["event_id"], exc.messages)
+                    return None
             try:
                 with handling(event):
                     return method(self, event)

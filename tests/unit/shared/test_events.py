@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from services.shared import clock
-from services.shared.events import BadEvent, handling, new_event, read_event
+from services.shared.events import BadEvent, handling, new_event, on_event, read_event
 from services.shared.payloads import event_data
 
 
@@ -45,3 +45,32 @@ def test_payloads_refuse_data_that_does_not_fit_the_contract():
 
     with pytest.raises(ValidationError):
         event_data("ticket_overdue", unit_id="u", deadline="lunch", due_at="2026-11-23T02:00:00Z")
+
+
+class Listener:
+    """A handler of ticket_answered as services declare them, keeping what it was given."""
+
+    def __init__(self):
+        self.heard: list[dict] = []
+
+    @on_event("intake", "ticket_answered")
+    def on_answered(self, event: dict) -> None:
+        self.heard.append(event)
+
+    @on_event("intake", "ticket_answered", as_said=True)
+    def record(self, event: dict) -> None:
+        self.heard.append(event)
+
+
+def test_a_handler_gets_the_data_read_with_the_events_schema_or_never_hears_it():
+    listener = Listener()
+    answered = new_event("intake", "ticket_answered",
+                         {"answer": "请到街道服务站办理", "added_later": 1}, ticket_no="YP1")
+
+    listener.on_answered(answered)
+    listener.record(answered)
+    listener.on_answered({**answered, "data": {"answer": 42}})  # does not fit: dropped
+
+    read, as_said = listener.heard
+    assert read["data"] == {"answer": "请到街道服务站办理"}  # a newer producer's field left out
+    assert as_said["data"]["added_later"] == 1              # the ledger records what was said
