@@ -32,7 +32,7 @@ from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
 from services.shared.schemas import load
-from services.shared.storage import Storage
+from services.shared.storage import LOST, Contention, Lost, Storage, until_written
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +103,20 @@ class CallbackService:
         paused or whose resident was retired)."""
         data = load(CompleteRequestSchema(), {"task_id": task_id, "worker_id": worker_id,
                                               "outcome": outcome, "note": note})
-        for _ in range(COMPLETE_ROUNDS):
+        def attempt() -> dict | Lost:
             task = self._task(data["task_id"])
             record = tasks.repeated(task, data["worker_id"], data["outcome"])
             if record is not None:
                 return tasks.as_completion(task, record)
             completion = self._completion(task, data, clock.now())
             updated = self.store.complete(task["_id"], completion)
-            if updated is not None:
-                outbox.publish_now(self.store.tasks, self.publisher, task["_id"])
-                return tasks.as_completion(updated, completion.record)
-        raise NotPermitted(f"callback task {data['task_id']} keeps changing; try again")
+            if updated is None:
+                return LOST
+            outbox.publish_now(self.store.tasks, self.publisher, task["_id"])
+            return tasks.as_completion(updated, completion.record)
+
+        return until_written(attempt, COMPLETE_ROUNDS, NotPermitted(
+            f"callback task {data['task_id']} keeps changing; try again"))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_task(self, task_id: str) -> dict:
@@ -170,10 +173,11 @@ class CallbackService:
         """One check-in task for every planned time the resident's plan wants, and none
         it does not (checkins.py); done again if the card changes meanwhile."""
         policy = self.checkin_policy
-        for _ in range(PLAN_ROUNDS):
+
+        def attempt() -> None | Lost:
             resident = self.store.resident(resident_id)
             if resident is None:
-                return
+                return None
             card, now = resident["card"], clock.now()
             wanted = checkins.planned_times(card, policy, now)
             for task in self.store.live_checkins(resident_id):
@@ -188,10 +192,15 @@ class CallbackService:
             if unserved == checkins.NO_PHONE:
                 log.warning("resident %s has a check-in plan but no phone: nobody is called",
                             resident_id)
-            if self.store.planned(resident_id, resident["version"],
-                                  None if unserved else now + policy.replan):
-                return
-        log.warning("resident %s keeps changing; the timer plans them again", resident_id)
+            if not self.store.planned(resident_id, resident["version"],
+                                      None if unserved else now + policy.replan):
+                return LOST
+            return None
+
+        try:
+            until_written(attempt, PLAN_ROUNDS, Contention(resident_id))
+        except Contention:
+            log.warning("resident %s keeps changing; the timer plans them again", resident_id)
 
     def _add_checkin(self, card: dict, planned_for: dt.datetime, now: dt.datetime) -> None:
         task, events = checkins.new_checkin(card, planned_for, self.policy.window, now)

@@ -43,7 +43,7 @@ from services.shared.errors import (
 )
 from services.shared.events import on_event
 from services.shared.schemas import load, load_actor
-from services.shared.storage import Storage
+from services.shared.storage import LOST, Lost, Storage, until_written
 
 log = logging.getLogger(__name__)
 
@@ -516,16 +516,19 @@ class DispatchService(account_rpcs.AccountRpcs):
                decide: Callable[[dict, dt.datetime], Change | None]) -> dict | None:
         """Decide a step on the ticket as read and write it if nobody moved the ticket
         meanwhile; otherwise decide again on what they left. Publishes its events."""
-        for _ in range(STEP_ATTEMPTS):
+        def attempt() -> dict | None | Lost:
             state = self._ticket(ticket_no)
             change = decide(state, clock.now())
             if change is None:
                 return None
             stored = self.store.apply(state, change)
-            if stored is not None:
-                outbox.publish_now(self.store.tickets, self.publisher, ticket_no)
-                return stored
-        raise IllegalTransition(f"ticket {ticket_no} keeps changing; read it again")
+            if stored is None:
+                return LOST
+            outbox.publish_now(self.store.tickets, self.publisher, ticket_no)
+            return stored
+
+        return until_written(attempt, STEP_ATTEMPTS, IllegalTransition(
+            f"ticket {ticket_no} keeps changing; read it again"))
 
     def _route(self, address: dict, category: str) -> directory_rules.Route:
         return directory_rules.route(

@@ -26,7 +26,7 @@ from services.shared import clock, outbox
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
 from services.shared.events import on_event
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
-from services.shared.storage import Storage
+from services.shared.storage import LOST, Contention, Lost, Storage, until_written
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,8 @@ class IntakeService:
     def _merge_repeat(self, data: dict, received_at: dt.datetime, actor: dict) -> dict | None:
         """The open ticket this call was merged into, or None when it repeats none."""
         settings = duplicates.settings_from(self.config.get("DUPLICATES"))
-        for _ in range(MERGE_ATTEMPTS):
+
+        def attempt() -> dict | None | Lost:
             candidates = self.store.candidates(
                 data["category"], duplicates.window_start(received_at, settings),
                 data["caller"]["phone"], data["address"]["estate"])
@@ -200,12 +201,14 @@ class IntakeService:
                 outbox.publish_now(self.store.tickets, self.publisher, merged["_id"])
                 return merged
             # a retry of this very call may have merged it meanwhile
-            existing = self.store.by_external_id(data["external_id"])
-            if existing is not None:
-                return existing
-        log.warning("call %s not merged after %d tries: a ticket of its own",
-                    data["external_id"], MERGE_ATTEMPTS)
-        return None
+            return self.store.by_external_id(data["external_id"]) or LOST
+
+        try:
+            return until_written(attempt, MERGE_ATTEMPTS, Contention(data["external_id"]))
+        except Contention:
+            log.warning("call %s not merged after %d tries: a ticket of its own",
+                        data["external_id"], MERGE_ATTEMPTS)
+            return None
 
     def _index(self, event: dict, candidate: bool) -> None:
         if not event["ticket_no"]:

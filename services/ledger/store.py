@@ -26,6 +26,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.ledger import chain, contributions, record
 from services.shared import clock, events, outbox
+from services.shared.storage import LOST, Contention, Lost, until_written
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
 # retries, after which the event goes back on the queue (on_event) and comes again.
@@ -48,10 +49,6 @@ RECENT_WINDOWS = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(
 
 def recorded_minute(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")
-
-
-class Contention(Exception):
-    """Other writers kept winning; the event is redelivered and recorded then."""
 
 
 class LedgerStore:
@@ -86,7 +83,7 @@ class LedgerStore:
         """Record ``entry`` (numbered here when it has a ticket). Returns the entry as
         recorded and whether it is new: an event already recorded (same event_id) is
         returned as it was first recorded, and nothing is written."""
-        for _ in range(WRITE_ATTEMPTS):
+        def attempt() -> tuple[dict, bool] | Lost:
             numbered = record.follow(entry, self.last_in_chain(chain.chain_of(entry), entry))
             numbered[RECORDED_MINUTE] = recorded_minute(numbered["recorded_at"])
             try:
@@ -96,8 +93,10 @@ class LedgerStore:
                 recorded = self.entries.find_one({"_id": entry["_id"]})
                 if recorded is not None:
                     return recorded, False
-                # Another writer took this seq: read the ticket's last entry again.
-        raise Contention(f"could not number {entry['_id']} for {entry['ticket_no']}")
+                return LOST  # another writer took this seq: read the last entry again
+
+        return until_written(attempt, WRITE_ATTEMPTS, Contention(
+            f"could not number {entry['_id']} for {entry['ticket_no']}"))
 
     def last_entry(self, ticket_no: str) -> dict | None:
         """The ticket's entry with the highest seq."""
@@ -150,10 +149,11 @@ class LedgerStore:
 
     def _apply_to_row(self, ticket_no: str, entry: dict) -> None:
         event_id = entry["_id"]
-        for _ in range(WRITE_ATTEMPTS):
+
+        def attempt() -> None | Lost:
             row = self.tickets.find_one({"_id": ticket_no})
             if row is not None and event_id in row.get(events.APPLIED, ()):
-                return
+                return None
             changes, facts = record.row_changes(row, entry, ticket_no)
             if row is None:
                 try:
@@ -161,9 +161,9 @@ class LedgerStore:
                         "_id": ticket_no, **record.new_row(ticket_no), **changes,
                         "version": 1, events.APPLIED: [event_id], FIGURES_OUTBOX: facts,
                     })
-                    return
+                    return None
                 except DuplicateKeyError:
-                    continue  # another writer made the row first
+                    return LOST  # another writer made the row first
             update = {"$inc": {"version": 1},
                       "$push": {**events.applied(event_id), FIGURES_OUTBOX: {"$each": facts}}}
             if changes:
@@ -172,9 +172,10 @@ class LedgerStore:
                 {"_id": ticket_no, "version": row["version"], **events.unapplied(event_id)},
                 update,
             )
-            if result.matched_count:
-                return
-        raise Contention(f"could not apply {event_id} to ticket {ticket_no}")
+            return None if result.matched_count else LOST
+
+        until_written(attempt, WRITE_ATTEMPTS, Contention(
+            f"could not apply {event_id} to ticket {ticket_no}"))
 
     def apply_figures(self, ticket_no: str) -> None:
         """Apply the facts waiting in the ticket's ``figures_outbox`` to their buckets, in

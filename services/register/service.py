@@ -38,7 +38,7 @@ from services.shared.errors import (
 )
 from services.shared.schemas import load, load_actor
 from services.shared.service_rpc import ServiceRpc
-from services.shared.storage import Storage
+from services.shared.storage import LOST, Lost, Storage, until_written
 
 # A step that loses a race is decided again on the resident as the winner left them.
 STEP_ATTEMPTS = 3
@@ -353,13 +353,16 @@ class RegisterService:
               ) -> dict:
         """Decide a step on the resident as read and write it if nobody changed them
         meanwhile; otherwise decide again on what they left. Returns the card."""
-        for _ in range(STEP_ATTEMPTS):
+        def attempt() -> dict | Lost:
             now = clock.now()
             stored = self.store.apply(decide(self._resident(resident_id), now))
-            if stored is not None:
-                outbox.publish_now(self.store.residents, self.publisher, resident_id)
-                return residents.as_card(stored, residents.today(now))
-        raise IllegalTransition(f"resident {resident_id} keeps changing; read it again")
+            if stored is None:
+                return LOST
+            outbox.publish_now(self.store.residents, self.publisher, resident_id)
+            return residents.as_card(stored, residents.today(now))
+
+        return until_written(attempt, STEP_ATTEMPTS, IllegalTransition(
+            f"resident {resident_id} keeps changing; read it again"))
 
     def _sheet(self, args: dict, groups: dict[str, str], actor: dict) -> sheets.Sheet:
         try:

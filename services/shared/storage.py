@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import os
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlparse
 
 import litemongo
@@ -89,6 +89,33 @@ def keep_newer(collection: Any, doc_id: Any, version: int, fields: dict) -> bool
     except pymongo.errors.DuplicateKeyError:  # kept already, at this version or a later one
         return False
     return result.modified_count == 1 or result.upserted_id is not None
+
+
+T = TypeVar("T")
+
+
+class Lost:
+    """An attempt's answer when another writer changed the document since it was read."""
+
+
+LOST = Lost()
+
+
+class Contention(Exception):
+    """Other writers kept winning; nothing of this attempt was written."""
+
+
+def until_written(attempt: Callable[[], "T | Lost"], attempts: int, gives_up: Exception) -> T:
+    """The compare-and-set loop: ``attempt()`` reads, decides and writes only if the
+    document is as it read it, answering LOST when another writer was first; it runs again
+    on what the winner left, at most ``attempts`` times, then ``gives_up`` is raised (the
+    error the caller ends in: IllegalTransition for a step, Contention for work that is
+    tried again later)."""
+    for _ in range(attempts):
+        answer = attempt()
+        if not isinstance(answer, Lost):
+            return answer
+    raise gives_up
 
 
 class FaultSwitched:

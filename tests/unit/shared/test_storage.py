@@ -104,3 +104,18 @@ def test_a_copy_of_anothers_record_keeps_the_newest_version_whatever_the_order()
     assert storage.keep_newer(residents, "R1", 3, {"name": "周奶奶 v3"})
     assert residents.find_one({"_id": "R1"})["name"] == "周奶奶 v3"
     storage.forget_memory("mongomock://keep-newer")
+
+
+def test_the_compare_and_set_loop_decides_again_while_others_win_then_gives_up():
+    from services.shared.errors import IllegalTransition
+    from services.shared.storage import LOST, until_written
+
+    answers = iter([LOST, LOST, "written"])
+    assert until_written(lambda: next(answers), 3, IllegalTransition("keeps changing")) == \
+        "written"
+    assert until_written(lambda: None, 3, IllegalTransition("keeps changing")) is None
+
+    tries = []
+    with pytest.raises(IllegalTransition, match="keeps changing"):
+        until_written(lambda: tries.append(1) or LOST, 3, IllegalTransition("keeps changing"))
+    assert len(tries) == 3
