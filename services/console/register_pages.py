@@ -17,21 +17,15 @@ from services.console.auth import actor, current_user, require
 from services.console.pages import REFUSALS, blueprint, call, handling_units, unit_name
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
+from services.shared.words import (
+    CHECKIN_RESULT_WORDS, IMPORT_ACTION_WORDS, REGISTER_CHANGE_WORDS, RESIDENT_FIELD_WORDS,
+)
 
 KEEPERS = ("unit_staff", "admin")  # who keep a unit's register
 WEEKDAYS = ((1, "周一"), (2, "周二"), (3, "周三"), (4, "周四"), (5, "周五"), (6, "周六"),
             (7, "周日"))
 CONTACT_ROWS = 3
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ACTION_WORDS = {"add": "新增", "change": "修改", "unchanged": "无变化", "refused": "不予导入"}
-HISTORY_WORDS = {"added": "登记", "changed": "修改", "retired": "注销",
-                 "checkins_paused": "暂停探访", "checkins_resumed": "恢复探访"}
-FIELD_WORDS = {"name": "姓名", "phones": "联系电话", "address": "地址", "birth_date": "出生日期",
-               "living_status": "居住状态", "groups": "人员类别", "health_notes": "健康状况",
-               "hobbies": "兴趣爱好", "emergency_contacts": "紧急联系人",
-               "grid_unit_id": "所属网格", "grid_worker": "网格员", "checkin_plan": "探访计划",
-               "consent_notes": "同意情况"}
-RESULT_WORDS = {"answered": "已接听", "missed": "未接通", "cancelled": "已取消", None: "待拨打"}
 MISSED_DAYS = 7
 
 
@@ -121,8 +115,8 @@ def render_card(resident_id: str, failed: dict | None = None, status: int = 200,
 
 def page_words() -> dict:
     return {"weekdays": WEEKDAYS, "contact_rows": range(CONTACT_ROWS),
-            "history_words": HISTORY_WORDS, "result_words": RESULT_WORDS,
-            "field_words": FIELD_WORDS}
+            "history_words": REGISTER_CHANGE_WORDS, "result_words": CHECKIN_RESULT_WORDS,
+            "field_words": RESIDENT_FIELD_WORDS}
 
 
 def form_values(card: dict) -> dict:
@@ -300,7 +294,7 @@ def register_import():
                                message=message), errors.STATUS[type(refused)]
     return render_template("register_import.html", report=report, message=None,
                            content_base64=content, filename=filename,
-                           action_words=ACTION_WORDS)
+                           action_words=IMPORT_ACTION_WORDS)
 
 
 # A grid worker's care page

@@ -25,9 +25,9 @@ from typing import TextIO
 from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
 from services.register.importing import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
 from services.shared import clock
+from services.shared.words import IMPORT_ACTION_WORDS
 DEFAULT_CHUNK = 50
 RPC_TIMEOUT = 120  # a chunk of rows, each written and its event published
-ACTION_WORDS = {"add": "新增", "change": "修改", "unchanged": "无变化", "refused": "不导入"}
 BAR_WIDTH = 30
 
 
@@ -71,12 +71,12 @@ def print_report(report: dict, out: TextIO = sys.stdout) -> None:
         detail = "；".join(row["reasons"]) if row["reasons"] else \
             "、".join(row["changed_columns"]) or (row["resident_id"] or "")
         print(f"{_cell(str(row['row']), 6)}{_cell(row['name'] or '-', 14)}"
-              f"{_cell(ACTION_WORDS[row['action']], 8)}{detail}", file=out)
+              f"{_cell(IMPORT_ACTION_WORDS[row['action']], 8)}{detail}", file=out)
     print(summary(report["counts"]), file=out)
 
 
 def summary(counts: dict) -> str:
-    return "合计: " + "，".join(f"{ACTION_WORDS[action]} {counts.get(action, 0)}"
+    return "合计: " + "，".join(f"{IMPORT_ACTION_WORDS[action]} {counts.get(action, 0)}"
                               for action in ACTIONS)
 
 

@@ -30,8 +30,8 @@ from services.shared.errors import IllegalTransition, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import LIVING_STATUSES, ResidentCardSchema, event_data
 from services.shared.schemas import PLACE_LEVELS
+from services.shared.words import LIVING_STATUS_WORDS
 
-LIVING_STATUS_WORDS = {"alone": "独居", "empty_nest": "空巢", "with_family": "与家人同住"}
 assert tuple(LIVING_STATUS_WORDS) == LIVING_STATUSES
 # The groups every register has (seed 002 sorts its elders this way); REGISTER.groups in
 # the service's config adds more, code: word.

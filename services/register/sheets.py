@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from services.register.residents import LIVING_STATUS_WORDS
+from services.shared.words import LIVING_STATUS_WORDS
 from services.shared.schemas import normalise_phone
 
 

@@ -16,7 +16,20 @@ URGENCY_WORDS = {"normal": "一般", "urgent": "紧急"}
 DEADLINE_WORDS = {"accept": "签收", "contact": "联系", "resolve": "办结"}
 OUTCOME_WORDS = {"satisfied": "满意", "basically_satisfied": "基本满意",
                  "unsatisfied": "不满意", "unreachable": "联系不上", "answered": "已直接答复"}
-REGISTER_CHANGE_WORDS = {"added": "登记", "changed": "修改", "retired": "注销"}  # 台账人员
+# The register of vulnerable residents (台账)
+LIVING_STATUS_WORDS = {"alone": "独居", "empty_nest": "空巢", "with_family": "与家人同住"}
+# a resident's history (register_changed says the first three)
+REGISTER_CHANGE_WORDS = {"added": "登记", "changed": "修改", "retired": "注销",
+                         "checkins_paused": "暂停探访", "checkins_resumed": "恢复探访"}
+RESIDENT_FIELD_WORDS = {
+    "name": "姓名", "phones": "联系电话", "address": "地址", "birth_date": "出生日期",
+    "living_status": "居住状态", "groups": "人员类别", "health_notes": "健康状况",
+    "hobbies": "兴趣爱好", "emergency_contacts": "紧急联系人", "grid_unit_id": "所属网格",
+    "grid_worker": "网格员", "checkin_plan": "探访计划", "consent_notes": "同意情况"}
+IMPORT_ACTION_WORDS = {"add": "新增", "change": "修改", "unchanged": "无变化",
+                       "refused": "不予导入"}
+CHECKIN_RESULT_WORDS = {"answered": "已接听", "missed": "未接通", "cancelled": "已取消",
+                        None: "待拨打"}
 STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "已签收",
                "contacted": "已联系", "resolved": "已办结", "closed": "已结案",
                "received": "已受理", "answered": "已直接答复", "praise": "表扬"}
