@@ -46,7 +46,7 @@ class TaskStore:
         """Store a new task with its events in its outbox, in one write. Returns the task
         and True, or the task already made from the same event (or for the same check-in
         time) and False."""
-        document = {**task, outbox.OUTBOX: events, **(outbox.waiting() if events else {})}
+        document = {**task, outbox.OUTBOX: events, **(outbox.sweep_flag() if events else {})}
         try:
             self.tasks.insert_one(document)
         except DuplicateKeyError:
@@ -73,7 +73,7 @@ class TaskStore:
         return self.tasks.find_one_and_update(
             {"_id": task_id, **completion.expected},
             {"$set": {**completion.changes,
-                      **(outbox.waiting() if completion.events else {})},
+                      **(outbox.sweep_flag() if completion.events else {})},
              "$push": {"attempts": completion.record,
                        outbox.OUTBOX: {"$each": completion.events}}},
             return_document=ReturnDocument.AFTER,

@@ -26,7 +26,7 @@ from services.shared import outbox
 
 DUE_CHECKS_PER_PASS = 500
 # what readers of a ticket need not see
-READING = {outbox.OUTBOX: 0, shared_events.APPLIED: 0, outbox.PENDING: 0}
+READING = {outbox.OUTBOX: 0, shared_events.APPLIED: 0, outbox.SWEEP_FLAG: 0}
 # Tickets as readers see them, kept in memory at the version read (see handled_by).
 READINGS_KEPT = 20_000
 
@@ -69,7 +69,7 @@ class TicketStateStore:
         fields = {name: value for name, value in state.items() if name != "_id"}
         fields[OWING_UNITS] = owing_units(state.get("assists", []))
         if fields.get(outbox.OUTBOX):
-            fields.update(outbox.waiting())
+            fields.update(outbox.sweep_flag())
         result = self.tickets.update_one({"_id": state["_id"]}, {"$setOnInsert": fields},
                                          upsert=True)
         return result.upserted_id is not None
@@ -84,7 +84,7 @@ class TicketStateStore:
         query = {"_id": state["_id"], "version": state["version"]}
         push: dict = {outbox.OUTBOX: {"$each": change.events}}
         if change.events:
-            fields.update(outbox.waiting())
+            fields.update(outbox.sweep_flag())
         if change.applied_event:
             query.update(shared_events.unapplied(change.applied_event))
             push.update(shared_events.applied(change.applied_event))
@@ -243,7 +243,7 @@ class AccountStore:
         mark) is taken."""
         try:
             self.users.insert_one({**user, outbox.OUTBOX: list(events),
-                                   **(outbox.waiting() if events else {})})
+                                   **(outbox.sweep_flag() if events else {})})
         except DuplicateKeyError:
             return False
         return True
@@ -281,7 +281,7 @@ class AccountStore:
         result = self.users.update_one(
             {"_id": username, f"tokens.{limit - 1}": {"$exists": False}},
             {"$push": {"tokens": record, outbox.OUTBOX: {"$each": list(events)}},
-             **({"$set": outbox.waiting()} if events else {})})
+             **({"$set": outbox.sweep_flag()} if events else {})})
         return result.modified_count == 1
 
     def remove_token(self, username: str, token_id: str, events: Sequence[dict] = ()) -> bool:
@@ -303,7 +303,7 @@ class AccountStore:
         update: dict = {}
         if events:
             update["$push"] = {outbox.OUTBOX: {"$each": list(events)}}
-            fields.update(outbox.waiting())
+            fields.update(outbox.sweep_flag())
         if fields:
             update["$set"] = fields
         return update

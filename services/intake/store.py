@@ -69,7 +69,7 @@ class TicketStore:
         """Store a new ticket with its events in its outbox, in one write. Returns the
         ticket already stored for the same external_id if there is one."""
         document = {"_id": ticket["ticket_no"], **ticket, outbox.OUTBOX: new_events,
-                    **(outbox.waiting() if new_events else {})}
+                    **(outbox.sweep_flag() if new_events else {})}
         try:
             self.tickets.insert_one(document)
         except DuplicateKeyError:
@@ -145,7 +145,7 @@ class TicketStore:
             query["repeats.external_id"] = {"$ne": call["external_id"]}
         return self.tickets.find_one_and_update(
             query,
-            {"$set": {"calls": first["calls"] + 1, **outbox.waiting()},
+            {"$set": {"calls": first["calls"] + 1, **outbox.sweep_flag()},
              "$push": {"repeats": call, **outbox.append(event)}},
             return_document=ReturnDocument.AFTER,
         )

@@ -56,7 +56,7 @@ def kept_data(event_type: str, data: dict) -> dict:
             "retired": bool(resident.get("retired"))}
 
 
-def follow(entry: dict, previous: dict | None) -> dict:
+def chained_after(entry: dict, previous: dict | None) -> dict:
     """The entry numbered to follow ``previous``, the last recorded entry of its chain (its
     ticket's, see chain.py; None for the first), carrying ``prev_hash`` and its ``hash``."""
     return chain.link(entry, previous)

@@ -84,7 +84,7 @@ class LedgerStore:
         recorded and whether it is new: an event already recorded (same event_id) is
         returned as it was first recorded, and nothing is written."""
         def attempt() -> tuple[dict, bool] | Lost:
-            numbered = record.follow(entry, self.last_in_chain(chain.chain_of(entry), entry))
+            numbered = record.chained_after(entry, self.last_in_chain(chain.chain_of(entry), entry))
             numbered[RECORDED_MINUTE] = recorded_minute(numbered["recorded_at"])
             try:
                 self.entries.insert_one(numbered)

@@ -42,7 +42,7 @@ class RegisterStore:
 
     def add(self, resident: dict) -> None:
         """Store a new resident with its first history entry and event (in its outbox)."""
-        self.residents.insert_one({**resident, **(outbox.waiting()
+        self.residents.insert_one({**resident, **(outbox.sweep_flag()
                                                   if resident.get(outbox.OUTBOX) else {})})
 
     def get(self, resident_id: str) -> dict | None:
@@ -56,7 +56,7 @@ class RegisterStore:
         get gives it), or None when someone changed them meanwhile (nothing written)."""
         return self._with_views(self.residents.find_one_and_update(
             {"_id": change.resident_id, "version": change.version},
-            {"$set": {**change.fields, "version": change.version + 1, **outbox.waiting()},
+            {"$set": {**change.fields, "version": change.version + 1, **outbox.sweep_flag()},
              "$push": {"history": change.history, outbox.OUTBOX: change.event}},
             projection=self.READING, return_document=ReturnDocument.AFTER))
 

@@ -7,7 +7,7 @@ A crash between the two leaves the event in the outbox, and the periodic sweep
 publishes it later: an event may go out twice, never zero times, so every consumer
 is idempotent on ``event_id``.
 
-Every write that pushes an event also sets ``outbox_pending`` (``waiting()``) in the same
+Every write that pushes an event also sets ``outbox_pending`` (``sweep_flag()``) in the same
 update, and the sweep reads only the documents so marked, by an index its store makes
 (``ensure_index``), instead of every document every second (with 100,000 tickets that
 scan held a service for seconds at a time). The flag goes with the last event pulled;
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 # Set by the write that pushes an event, gone with the last event pulled: what the sweep
 # of a flagged collection looks for, by an index.
-PENDING = "outbox_pending"
+SWEEP_FLAG = "outbox_pending"
 SWEEP_INTERVAL_SECONDS = 1.0
 # The sweep leaves fresh events to the request that wrote them, to avoid publishing twice.
 SWEEP_SETTLE = dt.timedelta(seconds=2)
@@ -40,24 +40,24 @@ def append(event: dict) -> dict:
     return {OUTBOX: event}
 
 
-def waiting() -> dict:
+def sweep_flag() -> dict:
     """The fields (for ``$set``, or a new document) that mark a document as having events
     to publish; every write that pushes one to a flagged collection sets them."""
-    return {PENDING: True}
+    return {SWEEP_FLAG: True}
 
 
 def ensure_index(collection: Collection) -> None:
     """The index the sweep of a flagged collection reads by, and the flag on documents
     that older writers left events in (one pass over the collection, at start-up)."""
-    collection.create_index([(PENDING, 1)], name=PENDING,
-                            partialFilterExpression={PENDING: True})
+    collection.create_index([(SWEEP_FLAG, 1)], name=SWEEP_FLAG,
+                            partialFilterExpression={SWEEP_FLAG: True})
     flag_waiting(collection)
 
 
 def flag_waiting(collection: Collection) -> int:
     """Flag every document with events waiting that is not flagged yet; how many."""
-    return collection.update_many({f"{OUTBOX}.0": {"$exists": True}, PENDING: {"$ne": True}},
-                                  {"$set": waiting()}).modified_count
+    return collection.update_many({f"{OUTBOX}.0": {"$exists": True}, SWEEP_FLAG: {"$ne": True}},
+                                  {"$set": sweep_flag()}).modified_count
 
 
 def publish_pending(
@@ -77,7 +77,7 @@ def publish_pending(
     if doc_id is not None:
         query["_id"] = doc_id
     if flagged:
-        query[PENDING] = True
+        query[SWEEP_FLAG] = True
     if settled:
         query[f"{OUTBOX}.0.occurred_at"] = {"$lt": clock.iso(clock.now() - SWEEP_SETTLE)}
     published = 0
@@ -95,7 +95,7 @@ def _pull(collection: Collection, doc_id: Any, event_id: str) -> None:
     pull = {"$pull": {OUTBOX: {"event_id": event_id}}}
     last = collection.update_one(
         {"_id": doc_id, OUTBOX: {"$size": 1}, f"{OUTBOX}.0.event_id": event_id},
-        {**pull, "$unset": {PENDING: ""}})
+        {**pull, "$unset": {SWEEP_FLAG: ""}})
     if not last.matched_count:
         collection.update_one({"_id": doc_id}, pull)
 
@@ -123,7 +123,7 @@ def sweep(collection_of: Callable[[Any], Collection]):
         collection = collection_of(self)
         publish_pending(collection, self.publisher, settled=True, flagged=True)
         # a flag left behind (it never hides an event): off the index
-        collection.update_many({PENDING: True, OUTBOX: {"$size": 0}}, {"$unset": {PENDING: ""}})
+        collection.update_many({SWEEP_FLAG: True, OUTBOX: {"$size": 0}}, {"$unset": {SWEEP_FLAG: ""}})
 
     publish_outbox.__doc__ = "Publish events a crash or a broker outage left unpublished."
     return publish_outbox

@@ -241,7 +241,7 @@ def test_an_event_left_in_the_outbox_by_a_crash_is_published_by_the_sweep(system
     # As the writer's one update leaves it: the event, and the flag the sweep reads by.
     intake_db.tickets.insert_one({**orphan, "_id": number, "ticket_no": number,
                                   "external_id": None, outbox.OUTBOX: [event],
-                                  **outbox.waiting()})
+                                  **outbox.sweep_flag()})
 
     assert in_state(rpc, number, "dispatched")
     assert recorded(rpc, number, "ticket_dispatched") == ["ticket_created", "ticket_dispatched"]

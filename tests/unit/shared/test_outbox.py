@@ -41,22 +41,22 @@ def test_every_collection_a_service_sweeps_has_the_flags_index(database, service
                                                                 swept):
     store_class(database(service)).ensure_indexes()
     for name in swept:
-        assert outbox.PENDING in database(service)[name].index_information()
+        assert outbox.SWEEP_FLAG in database(service)[name].index_information()
 
 
 def test_the_index_flags_what_older_writers_left_waiting(collection):
     collection.insert_many([{"_id": 1, outbox.OUTBOX: [old_event()]},
                             {"_id": 2, outbox.OUTBOX: []}])
     outbox.ensure_index(collection)
-    assert collection.find_one({"_id": 1})[outbox.PENDING] is True
-    assert outbox.PENDING not in collection.find_one({"_id": 2})
+    assert collection.find_one({"_id": 1})[outbox.SWEEP_FLAG] is True
+    assert outbox.SWEEP_FLAG not in collection.find_one({"_id": 2})
     assert sweep_once(collection) == ["ticket_created"]
     assert collection.find_one({"_id": 1}) == {"_id": 1, outbox.OUTBOX: []}
 
 
 def test_a_flagged_sweep_reads_only_flagged_documents(collection):
     outbox.ensure_index(collection)
-    collection.insert_one({"_id": 1, outbox.OUTBOX: [old_event()], **outbox.waiting()})
+    collection.insert_one({"_id": 1, outbox.OUTBOX: [old_event()], **outbox.sweep_flag()})
     # Written without the mark after the index was made: a writer that broke the rule.
     collection.insert_one({"_id": 2, outbox.OUTBOX: [old_event("ticket_merged")]})
     assert sweep_once(collection) == ["ticket_created"]
@@ -66,19 +66,19 @@ def test_a_flagged_sweep_reads_only_flagged_documents(collection):
 def test_the_flag_goes_with_the_last_event_and_stays_while_another_waits(collection):
     outbox.ensure_index(collection)
     first, second = old_event(), old_event("ticket_answered")
-    collection.insert_one({"_id": 1, outbox.OUTBOX: [first, second], **outbox.waiting()})
+    collection.insert_one({"_id": 1, outbox.OUTBOX: [first, second], **outbox.sweep_flag()})
     published = []
 
     def publish(event_type, event):
         published.append(event_type)
         if event_type == "ticket_answered":  # a writer pushes a third meanwhile
             collection.update_one({"_id": 1}, {"$push": outbox.append(old_event("ticket_merged")),
-                                               "$set": outbox.waiting()})
+                                               "$set": outbox.sweep_flag()})
 
     assert outbox.publish_pending(collection, publish, doc_id=1) == 2
     doc = collection.find_one({"_id": 1})
     assert [e["event_type"] for e in doc[outbox.OUTBOX]] == ["ticket_merged"]
-    assert doc[outbox.PENDING] is True
+    assert doc[outbox.SWEEP_FLAG] is True
     assert outbox.publish_pending(collection, publish, doc_id=1) == 1
     assert collection.find_one({"_id": 1}) == {"_id": 1, outbox.OUTBOX: []}
 
@@ -86,8 +86,8 @@ def test_the_flag_goes_with_the_last_event_and_stays_while_another_waits(collect
 def test_fresh_events_are_left_to_their_writer_and_a_stray_flag_is_cleared(collection):
     outbox.ensure_index(collection)
     fresh = new_event("intake", "ticket_created", {}, ticket_no="YP20261123-0001")
-    collection.insert_one({"_id": 1, outbox.OUTBOX: [fresh], **outbox.waiting()})
-    collection.insert_one({"_id": 2, outbox.OUTBOX: [], **outbox.waiting()})
+    collection.insert_one({"_id": 1, outbox.OUTBOX: [fresh], **outbox.sweep_flag()})
+    collection.insert_one({"_id": 2, outbox.OUTBOX: [], **outbox.sweep_flag()})
     assert sweep_once(collection) == []
-    assert collection.find_one({"_id": 1})[outbox.PENDING] is True
-    assert outbox.PENDING not in collection.find_one({"_id": 2})
+    assert collection.find_one({"_id": 1})[outbox.SWEEP_FLAG] is True
+    assert outbox.SWEEP_FLAG not in collection.find_one({"_id": 2})
