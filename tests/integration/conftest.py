@@ -1,5 +1,5 @@
-"""The four services together in this process, against RabbitMQ on localhost, in a vhost
-of the test's own (nameko's ``rabbit_config``), each service with its own database
+"""The services together in this process, against RabbitMQ on localhost, in a vhost of the
+test's own (nameko's ``rabbit_config``), each service with its own database
 (``storage_config``)."""
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 import yaml
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.accounts.service import AccountsService
 from services.callback.service import CallbackService
 from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
 from services.ledger.service import LedgerService
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService)
+SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, AccountsService)
 
 
 def service_settings() -> dict:
@@ -24,7 +25,8 @@ def service_settings() -> dict:
 
     setup_yaml_parser()  # read the files as `nameko run` does: ${VAR:default} filled in
     settings: dict = {}
-    for name in ("intake", "dispatch", "callback", "ledger"):
+    for service in SERVICES:
+        name = service.name
         text = (DEPLOY / f"{name}.yml").read_text(encoding="utf-8")
         loaded = yaml.safe_load(text)
         for key, value in loaded.items():
@@ -49,7 +51,8 @@ def settings(tmp_path):
 
 @pytest.fixture
 def system(rabbit_config, storage_config, settings, runner_factory):
-    """Start intake, dispatch, callback and ledger; yield the config a client needs."""
+    """Start intake, dispatch, callback, ledger and accounts; yield the config a client
+    needs."""
     config = {**settings, **rabbit_config, **storage_config}
     runner = runner_factory(config, *SERVICES)
     runner.start()
@@ -63,8 +66,8 @@ def rpc(system):
         yield proxy
 
 
-# The console's tests share one running system per test module: starting the four
-# services takes seconds, and each test works tickets of its own.
+# The console's tests share one running system per test module: starting the services
+# takes seconds, and each test works tickets of its own.
 CONSOLE_USERS = {
     "admin": {"username": "admin", "name": "系统管理员", "role": "admin", "unit_id": None},
     "agent": {"username": "zhou", "name": "话务员小周", "role": "agent", "unit_id": None},
@@ -82,7 +85,7 @@ CONSOLE_PASSWORD = "test-password-1"
 
 @pytest.fixture(scope="module")
 def console_system(rabbit_manager, request):
-    """The four services in a vhost of this module's own, with the users of
+    """The services in a vhost of this module's own, with the users of
     CONSOLE_USERS (password CONSOLE_PASSWORD); yields the services' config."""
     import uuid
 
@@ -107,12 +110,12 @@ def console_system(rabbit_manager, request):
     runner.start()
     with ClusterRpcProxy(config, timeout=10) as rpc:
         admin = CONSOLE_USERS["admin"]
-        rpc.dispatch.create_first_admin({"username": admin["username"], "name": admin["name"],
+        rpc.accounts.create_first_admin({"username": admin["username"], "name": admin["name"],
                                          "password": CONSOLE_PASSWORD})
         admin_actor = {"id": "admin", "name": admin["name"], "role": "admin", "unit_id": None}
         for key, user in CONSOLE_USERS.items():
             if key != "admin":
-                rpc.dispatch.create_user({**user, "password": CONSOLE_PASSWORD}, admin_actor)
+                rpc.accounts.create_user({**user, "password": CONSOLE_PASSWORD}, admin_actor)
     yield config
     runner.kill()
     storage.forget_memory(config["MONGO_URI"])
