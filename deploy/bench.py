@@ -3,7 +3,7 @@ run on the local RabbitMQ (a vhost of its own) with every part its own OS proces
 
 1. the floor: a trivial nameko service answering an RPC and emitting one event that a
    second trivial service consumes (deploy/bench_floor.py);
-2. the pipeline: the four services (``nameko run``, the embedded store in a temporary
+2. the pipeline: the services (``nameko run``, the embedded store in a temporary
    directory) while concurrent clients call ``intake.create_ticket`` at rising rates until
    it saturates; per rate the RPC's latency, tickets a second, and the time from the RPC's
    return until the ticket is dispatched and until the ledger has recorded it;
@@ -419,7 +419,7 @@ def seed_stores(data_dir: Path, count: int) -> dict:
     """``count`` tickets in dispatch's and the ledger's embedded stores under ``data_dir``,
     before their services start: states and entries in processes of their own (the
     ledger's in two, by halves of the tickets), then the ledger's indexes. Dispatch's
-    indexes, directory and accounts are left to its start-up. What was stored and how
+    indexes and directory are left to its start-up. What was stored and how
     long it took."""
     from services.ledger.store import LedgerStore
     from services.shared import storage

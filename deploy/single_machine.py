@@ -1,5 +1,5 @@
 """The whole system on one machine, each part its own OS process, as in production:
-the four services (``nameko run``), one automated callback worker, the console (gunicorn,
+the services (``nameko run``), one automated callback worker, the console (gunicorn,
 http://127.0.0.1:8000/ unless CONSOLE_BIND says otherwise), then the demo data.
 
     python deploy/single_machine.py            # what `make run` does
@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo")]
 
-SERVICES = ("intake", "dispatch", "callback", "ledger")
+SERVICES = ("intake", "dispatch", "callback", "ledger", "accounts")
 DEMO_PACE = {"CALLBACK_DELAY_MINUTES": "1", "CALLBACK_WINDOW_START": "00:00",
              "CALLBACK_WINDOW_END": "24:00", "CHECKIN_RETRY_MINUTES": "1"}
 DEFAULTS = {
@@ -69,6 +69,7 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
                                                     "role": "admin", "unit_id": None}),
         "callback": lambda rpc: rpc.callback.get_task("ready"),
         "ledger": lambda rpc: rpc.ledger.recent(1),
+        "accounts": lambda rpc: rpc.accounts.authenticate_token("hlt_ready_probe"),
     }
     deadline = time.monotonic() + deadline_seconds
     waiting = set(probes) & set(parts)
@@ -100,7 +101,7 @@ def start_service(name: str, env: dict, log_dir: Path = ROOT / "var" / "log") ->
 
 def start_services(env: dict, log_dir: Path = ROOT / "var" / "log",
                    deadline_seconds: float = 60) -> dict[str, subprocess.Popen]:
-    """The four services, each its own ``nameko run``; returns once every one answers
+    """The services (SERVICES), each its own ``nameko run``; returns once every one answers
     (within ``deadline_seconds``)."""
     parts = {name: start_service(name, env, log_dir) for name in SERVICES}
     try:
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             supervisor.adopt(name, process)
         supervisor.adopt("callback-worker", supervisor.starters["callback-worker"]())
         supervisor.adopt("console", start_console(env))
-        print(f"run: intake, dispatch, callback, ledger, a callback worker and the console "
+        print(f"run: {', '.join(SERVICES)}, a callback worker and the console "
               f"are up ({time.monotonic() - started:.1f} s); logs in var/log/")
         if not args.no_demo:
             import load as demo  # deploy/demo/load.py

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's one topic exchange for every RPC and every reply
 REPLY_KEY = "[0-9a-f-]{36}"  # a reply queue's binding key: a uuid
-SERVICES = ("intake", "dispatch", "callback", "ledger")
+SERVICES = ("intake", "dispatch", "callback", "ledger", "accounts")
 # Whose events each service listens to (services/*/service.py, the on_event sources).
 LISTENS_TO = {
     "intake": ("dispatch", "callback", "ledger"),
     "dispatch": ("intake", "callback"),
     "callback": ("dispatch", "ledger"),
-    "ledger": ("intake", "dispatch", "callback"),
+    "ledger": ("intake", "dispatch", "callback", "accounts"),
+    "accounts": (),  # it calls dispatch (RPC), and listens to nobody
 }
 
 
