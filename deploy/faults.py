@@ -722,7 +722,8 @@ def print_summary(summary: dict) -> None:
     accounts = summary["accounts"]
     print(f"  accounts made       {accounts['made']:>6}   (each signs in and is recorded once: "
           f"{not checks_of(summary, 'accounts_not_signing_in', 'accounts_not_recorded_once')}; "
-          f"{accounts.get('told_failed', 0)} calls told they failed, made again)")
+          f"{accounts.get('told_failed', 0)} calls told they failed, made again; "
+          f"{accounts.get('sign_in_told_failed', 0)} sign-ins told they failed)")
     checks = summary["checks"]
     print(f"  ledger: {checks['entries_checked']} entries in intact chains: "
           f"{not checks['chains_broken']}; events recorded twice: "

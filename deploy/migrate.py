@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -49,7 +50,9 @@ MOVES: dict[str, tuple[str, str, list[str]]] = {
 
 class MoveRefused(Exception):
     """The move cannot go on: counts that do not add up, or a document the new database
-    holds differently. Nothing was removed from the old database."""
+    holds differently. Nothing was removed from the old database (but where the removal
+    itself fell short: then the new database holds every document, and the message says
+    what is left)."""
 
 
 @dataclass
@@ -70,7 +73,9 @@ def service_database(service: str, config: dict) -> str:
     path = DEPLOY / f"{service}.yml"
     database = None
     if path.exists():
-        from nameko.cli.main import setup_yaml_parser
+        with warnings.catch_warnings():  # nameko's command line imports pkg_resources
+            warnings.simplefilter("ignore")
+            from nameko.cli.main import setup_yaml_parser
 
         setup_yaml_parser()  # read the file as `nameko run` does: ${VAR:default} filled in
         database = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("DATABASE")
@@ -149,10 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--mongo-uri", default=os.environ.get("MONGO_URI")
                          or storage.DEFAULT_MONGO_URI)
     args = options.parse_args(argv)
-    if args.list or not args.move:
+    if args.list:
         for name, (from_service, to_service, collections) in MOVES.items():
             print(f"{name}: {', '.join(collections)} from {from_service} to {to_service}")
-        return 0 if args.list else 2
+        return 0
+    if not args.move:
+        options.error("name a move (--list shows them)")
     from_service, to_service, collections = MOVES[args.move]
     config = {"MONGO_URI": args.mongo_uri}
     print(f"migrate {args.move}: {', '.join(collections)} from {from_service} to "

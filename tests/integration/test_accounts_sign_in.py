@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Iterator
 
 import pytest
+from flask import Flask
 
 from services.accounts import admin_cli
 from services.console.app import create_app
@@ -18,14 +20,14 @@ WANG = {"username": "wang.li", "name": "王丽", "role": "unit_staff",
 
 
 @pytest.fixture
-def console(system):
+def console(system) -> Iterator[Flask]:
     app = create_app(Settings(amqp_uri=system["AMQP_URI"], secret_key="test-secret",
                               testing=True))
     yield app
     app.extensions["hotline_services"].close()
 
 
-def sign_in(console, username: str, password: str) -> str:
+def sign_in(console: Flask, username: str, password: str) -> str:
     """Sign in through the login form, in a browser of one's own; the page it leads to."""
     browser = console.test_client()
     token = CSRF.search(browser.get("/login").get_data(as_text=True)).group(1)

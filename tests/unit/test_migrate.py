@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pymongo.database import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
 sys.path.insert(0, str(Path(__file__).parent / "accounts"))
@@ -24,7 +25,7 @@ from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
 WHEN = dt.datetime(2026, 11, 23, 1, 0, tzinfo=clock.UTC)
 
 
-def kept_by_dispatch(db) -> dict:
+def kept_by_dispatch(db: Database) -> dict:
     """dispatch's ``users`` as it kept them before the move: an admin, and 王丽 with an API
     token, three wrong passwords in a row, a lock, and a change said but not yet published
     (the broker was away). Returns the token."""
@@ -46,7 +47,7 @@ def cheap_hashing(monkeypatch) -> None:
     monkeypatch.setattr(credentials, "HASHER", CHEAP)
 
 
-def accounts_on(db) -> AccountsService:
+def accounts_on(db: Database) -> AccountsService:
     """The accounts service on the database the users moved to, as it starts."""
     service, _ = worker(AccountsService, AccountStore, lambda name: db, dispatch=Dispatch(UNITS))
     return service

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import yaml
 from argon2 import PasswordHasher
@@ -62,6 +63,6 @@ ZHANG = {"username": "zhang.min", "name": "张敏", "role": "dispatcher", "unit_
          "password": "centre-zhang-1"}
 
 
-def published(service) -> list[tuple[str, dict]]:
+def published(service: Any) -> list[tuple[str, dict]]:
     """What the service said so far: (event_type, envelope) pairs."""
     return [call.args for call in service.publisher.call_args_list]

@@ -37,7 +37,7 @@ def dispatch() -> Dispatch:
 
 
 @pytest.fixture
-def service(database, dispatch, now):
+def service(database, dispatch, now) -> AccountsService:
     service, _ = worker(AccountsService, AccountStore, database, dispatch=dispatch)
     return service
 
