@@ -9,8 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from services.console import display, errors
 from services.console.auth import actor, require
 from services.console.pages import REFUSALS, blueprint, call, directory, refused_step
-
-ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin")
+from services.shared.schemas import PEOPLE_ROLES
 
 
 @blueprint.route("/admin/users")
@@ -24,7 +23,7 @@ def render_users(failed: dict | None = None, issued: dict | None = None, status:
     a token just issued (shown this once: it is in no cookie and no log)."""
     return render_template("users.html", users=call("accounts", "list_users", actor()),
                            units=directory()["units"],
-                           roles=[(role, display.ROLE_WORDS[role]) for role in ROLES],
+                           roles=[(role, display.ROLE_WORDS[role]) for role in PEOPLE_ROLES],
                            failed=failed or {},
                            issued=issued), status
 
