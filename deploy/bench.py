@@ -420,7 +420,7 @@ def seed_stores(data_dir: Path, count: int) -> dict:
     """``count`` tickets in dispatch's and the ledger's embedded stores under ``data_dir``,
     before their services start: states and entries in processes of their own (the
     ledger's in two, by halves of the tickets), then the ledger's indexes. Dispatch's
-    indexes, directory and accounts are left to its start-up. What was stored and how
+    indexes and directory are left to its start-up. What was stored and how
     long it took."""
     from services.ledger.store import LedgerStore
     from services.shared import storage

@@ -30,10 +30,10 @@ def token_for_bench(amqp_uri: str) -> str:
 
     services = ServiceProxy(amqp_uri, timeout=30)
     try:
-        admin = services.call("dispatch", "create_first_admin", ADMIN)
+        admin = services.call("accounts", "create_first_admin", ADMIN)
         actor = {"id": admin["username"], "name": admin["name"], "role": "admin",
                  "unit_id": None}
-        return services.call("dispatch", "issue_token", ADMIN["username"], "压测", actor)["token"]
+        return services.call("accounts", "issue_token", ADMIN["username"], "压测", actor)["token"]
     finally:
         services.close()
 

@@ -1,20 +1,25 @@
 """`make faults`: the fault drill. While 1,000 tickets are created at a steady rate and
 worked by scripted units and callback workers, every part of the system fails once:
 
-- kill -9 of each service (intake, dispatch, callback, ledger, register), restarted at once;
+- kill -9 of each service (intake, dispatch, callback, ledger, register, accounts), restarted
+  at once;
 - kill -9 of a callback worker in the middle of a call (holding a task), restarted;
 - a crash (kill -9) and restart of RabbitMQ: a node of the drill's own
   (deploy/private_broker.py), so the broker that `make run` and the tests share is untouched;
 - the storage of every service away for a few seconds (the fault switch of
   services/shared/storage.py).
 
+Meanwhile an admin makes an account for a unit's staff every few seconds, and each signs in.
+
 Afterwards every ticket ``create_ticket`` accepted must exist once, reach the state its
 script leads to (closed) along the script's path, with the ledger holding each of its
 events exactly once and in order, and the ledger's hash chains intact; every call that
 failed must have told its caller (an error, never silence), and a retry with the same
-``external_id`` must succeed without a duplicate. Prints sent, accepted, completed, lost
-and duplicated; exits 1 unless lost and duplicated are 0 and every check holds. Writes
-var/faults/faults.json; the parts' logs go to var/faults/log/.
+``external_id`` must succeed without a duplicate. Every account made (at once or when
+retried) must sign in, with its unit's name, and be recorded in the ledger as created exactly
+once. Prints sent, accepted, completed, lost and duplicated; exits 1 unless lost and
+duplicated are 0 and every check holds. Writes var/faults/faults.json; the parts' logs go
+to var/faults/log/.
 
     .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12]
 """
@@ -45,7 +50,7 @@ import picture  # noqa: E402
 import single_machine  # noqa: E402
 from private_broker import PrivateBroker  # noqa: E402
 
-from services.shared.errors import HotlineError, NotFound  # noqa: E402
+from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
 from services.shared.rpc_client import ServiceProxy, ServicesUnavailable  # noqa: E402
 
 OUT = ROOT / "var" / "faults"
@@ -68,6 +73,11 @@ SCRIPTS = {
 }
 SCRIPT_BY_INDEX = ["resolve"] * 6 + ["contact"] * 2 + ["return"] * 2
 FINAL_STATE = "closed"
+ACCOUNT_EVERY_SECONDS = 2  # an admin makes an account this often while tickets are sent
+ACCOUNTS = 40             # at most
+DRILL_PASSWORD = "drill-staff-pass"
+ADMIN = {"username": "drill-admin", "name": "演练管理员", "password": "drill-admin-pass"}
+ADMIN_ACTOR = {"id": ADMIN["username"], "name": ADMIN["name"], "role": "admin", "unit_id": None}
 DISPATCHER = {"id": "drill-centre", "name": "演练派单员", "role": "dispatcher", "unit_id": None}
 OBSERVER = {"id": "drill", "name": "演练", "role": "supervisor", "unit_id": None}
 AGENT = {"id": "drill-agent", "name": "演练话务员", "role": "agent", "unit_id": None}
@@ -129,6 +139,8 @@ class Drill:
         self.failures_at: list[float] = []  # when they told their caller they failed
         self.faults: list[dict] = []
         self.two_numbers: list[str] = []  # one external_id answered with two ticket numbers
+        self.accounts: dict[str, str] = {}  # username -> unit_id, of the accounts made
+        self.account_calls = collections.Counter()  # told_failed, signed_in, ...
         self.stop_working = threading.Event()
         self.stop_supervising = threading.Event()
         self.env = {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": self.uri,
@@ -158,6 +170,7 @@ class Drill:
         proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
         self.units = [unit["id"] for unit in proxy.call("dispatch", "get_directory",
                                                         OBSERVER)["units"]]
+        proxy.call("accounts", "create_first_admin", ADMIN)
         proxy.close()
 
     def stop_parts(self) -> None:
@@ -265,6 +278,52 @@ class Drill:
         except Exception:
             ticket.told_failed_steps.add(event)
             raise
+
+    # ------------------------------------------------------------ accounts
+    def work_accounts(self) -> None:
+        """An admin makes an account for staff of a unit every ACCOUNT_EVERY_SECONDS (a call
+        told it failed is made again until it succeeds or finds the account there: the
+        first was carried out), and the new account signs in."""
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        units = [unit for unit in self.units if unit != "centre"]
+        for n in range(ACCOUNTS):
+            if self.stop_working.wait(ACCOUNT_EVERY_SECONDS):
+                break
+            user = drill_account(n, units[n % len(units)])
+            while not self.stop_working.is_set():
+                try:
+                    proxy.call("accounts", "create_user", user, ADMIN_ACTOR)
+                except IllegalTransition:
+                    pass  # made by a call the drill was told had failed
+                except ServicesUnavailable:  # told: a fault in progress; try again shortly
+                    self.account_calls["told_failed"] += 1
+                    time.sleep(0.5)
+                    continue
+                self.accounts[user["username"]] = user["unit_id"]
+                break
+            try:
+                proxy.call("accounts", "authenticate", user["username"], user["password"])
+                self.account_calls["signed_in"] += 1
+            except ServicesUnavailable:
+                self.account_calls["sign_in_told_failed"] += 1
+            except HotlineError:  # check_accounts says which and why
+                self.account_calls["sign_in_refused"] += 1
+        proxy.close()
+
+    def check_accounts(self, rpc: dict) -> list[str]:
+        """Every account made signs in, with its unit's name as dispatch has it."""
+        names = {unit["id"]: unit["name"]
+                 for unit in rpc["dispatch"].get_directory(OBSERVER)["units"]}
+        wrong = []
+        for username, unit_id in sorted(self.accounts.items()):
+            try:
+                who = rpc["accounts"].authenticate(username, DRILL_PASSWORD)
+            except HotlineError as refusal:
+                wrong.append(f"{username}: {refusal}")
+                continue
+            if (who["unit_id"], who["unit_name"]) != (unit_id, names[unit_id]):
+                wrong.append(f"{username}: {who['unit_id']} {who['unit_name']}")
+        return wrong
 
     # ------------------------------------------------------------ faults
     def fault(self, name: str, action) -> None:
@@ -437,6 +496,7 @@ class Drill:
                 else:
                     wrong_path.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
         chains = rpc["ledger"].verify()
+        accounts_wrong = self.check_accounts(rpc)
         held = None
         killed = next((f for f in self.faults if "task_id" in f), None)
         if killed:
@@ -447,6 +507,7 @@ class Drill:
         return {"lost": lost, "wrong_state": wrong_state, "wrong_path": wrong_path,
                 "repeated_after_told_failure": repeated,
                 "recorded_twice": twice, "chains_broken": chains["broken"],
+                "accounts_not_signing_in": accounts_wrong,
                 "entries_checked": chains["checked"], "killed_workers_task": held}
 
     def count_in_stores(self) -> dict:
@@ -466,9 +527,15 @@ class Drill:
         ledger = connect(uri, "ledger")
         per_event = collections.Counter(
             doc["_id"] for doc in ledger["entries"].find({}, {"_id": 1}))  # _id: event_id
+        created = collections.Counter(
+            doc["data"]["username"] for doc in ledger["entries"].find(
+                {"event_type": "account_changed", "data.change": "created"}, {"data": 1}))
         ledger.client.close()
         return {"duplicated": duplicated, "stored_tickets": stored,
-                "events_recorded_twice": sorted(e for e, n in per_event.items() if n > 1)}
+                "events_recorded_twice": sorted(e for e, n in per_event.items() if n > 1),
+                "accounts_not_recorded_once": sorted(
+                    f"{username}: {created[username]}" for username in self.accounts
+                    if created[username] != 1)}
 
     # ------------------------------------------------------------ the drill
     def run(self) -> dict:
@@ -482,7 +549,8 @@ class Drill:
         helpers = [threading.Thread(target=self.work_units, args=(self.units[desk::2],),
                                     daemon=True) for desk in range(2)]
         helpers.append(threading.Thread(target=self.report_progress, daemon=True))
-        for thread in senders + helpers:
+        admin_desk = threading.Thread(target=self.work_accounts)
+        for thread in senders + helpers + [admin_desk]:
             thread.start()
         self.run_faults()
         for thread in senders:
@@ -493,6 +561,7 @@ class Drill:
         self.retry_failed()
         still_open = self.wait_for_closing()
         self.stop_working.set()
+        admin_desk.join()
         self.clock.say("checking every ticket, its path and its ledger")
         checks = self.check()
         self.stop_parts()
@@ -529,10 +598,21 @@ class Drill:
             "lost": lost,
             "duplicated": len(checks["duplicated"]),
             "scripts": collections.Counter(t.script for t in accepted),
+            "accounts": {"made": len(self.accounts), **self.account_calls},
             "faults": self.faults,
             "per_second": self.per_second(),
             "checks": checks,
         }
+
+
+def drill_account(n: int, unit_id: str) -> dict:
+    return {"username": f"drill-staff-{n:03d}", "name": f"演练承办人{n}", "role": "unit_staff",
+            "unit_id": unit_id, "password": DRILL_PASSWORD}
+
+
+def checks_of(summary: dict, *keys: str) -> list:
+    """What these checks found wrong, together."""
+    return [problem for key in keys for problem in summary["checks"][key]]
 
 
 def on_path_but_repeated(path: list[str], script: list[str], told_failed: set[str]) -> bool:
@@ -561,7 +641,10 @@ def verdict(summary: dict) -> list[str]:
     for key, what in (("wrong_path", "tickets off their script's path"),
                       ("recorded_twice", "tickets with an event recorded twice"),
                       ("events_recorded_twice", "events recorded twice in the ledger's store"),
-                      ("chains_broken", "breaks in the ledger's hash chains")):
+                      ("chains_broken", "breaks in the ledger's hash chains"),
+                      ("accounts_not_signing_in", "accounts made that do not sign in"),
+                      ("accounts_not_recorded_once",
+                       "accounts not recorded as created exactly once")):
         if checks[key]:
             problems.append(f"{len(checks[key])} {what}: {checks[key][:3]}")
     task = checks["killed_workers_task"]
@@ -634,6 +717,11 @@ def print_summary(summary: dict) -> None:
     print(f"  completed (closed)  {summary['completed']:>6}   {dict(summary['scripts'])}")
     print(f"  lost                {summary['lost']:>6}   (must be 0)")
     print(f"  duplicated          {summary['duplicated']:>6}   (must be 0)")
+    accounts = summary["accounts"]
+    print(f"  accounts made       {accounts['made']:>6}   (each signs in and is recorded once: "
+          f"{not checks_of(summary, 'accounts_not_signing_in', 'accounts_not_recorded_once')}; "
+          f"{accounts.get('told_failed', 0)} calls told they failed, made again; "
+          f"{accounts.get('sign_in_told_failed', 0)} sign-ins told they failed)")
     checks = summary["checks"]
     print(f"  ledger: {checks['entries_checked']} entries in intact chains: "
           f"{not checks['chains_broken']}; events recorded twice: "

@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo")]
 
-SERVICES = ("intake", "dispatch", "callback", "ledger", "register")
+SERVICES = ("intake", "dispatch", "callback", "ledger", "register", "accounts")
 DEMO_PACE = {"CALLBACK_DELAY_MINUTES": "1", "CALLBACK_WINDOW_START": "00:00",
              "CALLBACK_WINDOW_END": "24:00", "CHECKIN_RETRY_MINUTES": "1"}
 DEFAULTS = {
@@ -70,6 +70,7 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
         "callback": lambda rpc: rpc.callback.get_task("ready"),
         "ledger": lambda rpc: rpc.ledger.recent(1),
         "register": lambda rpc: rpc.register.register_template(),
+        "accounts": lambda rpc: rpc.accounts.authenticate_token("hlt_ready_probe"),
     }
     deadline = time.monotonic() + deadline_seconds
     waiting = set(probes) & set(parts)
@@ -101,7 +102,7 @@ def start_service(name: str, env: dict, log_dir: Path = ROOT / "var" / "log") ->
 
 def start_services(env: dict, log_dir: Path = ROOT / "var" / "log",
                    deadline_seconds: float = 60) -> dict[str, subprocess.Popen]:
-    """The services, each its own ``nameko run``; returns once every one answers
+    """The services (SERVICES), each its own ``nameko run``; returns once every one answers
     (within ``deadline_seconds``)."""
     parts = {name: start_service(name, env, log_dir) for name in SERVICES}
     try:

@@ -67,16 +67,16 @@ def load_users(rpc) -> list[dict]:
     demo = yaml.safe_load(USERS.read_text(encoding="utf-8"))
     admin = demo["admin"]
     try:
-        rpc.dispatch.create_first_admin(admin)
+        rpc.accounts.create_first_admin(admin)
     except IllegalTransition:
         pass  # there is an admin already
     as_admin = {"id": admin["username"], "name": admin["name"], "role": "admin", "unit_id": None}
     for user in demo["users"]:
         try:
-            rpc.dispatch.create_user(user, as_admin)
+            rpc.accounts.create_user(user, as_admin)
         except IllegalTransition:
             continue  # exists already
-    made = {user["username"] for user in rpc.dispatch.list_users(as_admin)}
+    made = {user["username"] for user in rpc.accounts.list_users(as_admin)}
     logins = [login for login in [{**admin, "role": "admin", "unit_id": None}] + demo["users"]
               if login["username"] in made]  # not the demo admin if another admin came first
     return logins

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's one topic exchange for every RPC and every reply
 REPLY_KEY = "[0-9a-f-]{36}"  # a reply queue's binding key: a uuid
-SERVICES = ("intake", "dispatch", "callback", "ledger", "register")
+SERVICES = ("intake", "dispatch", "callback", "ledger", "register", "accounts")
 # Whose events each service listens to (services/*/service.py, the on_event sources).
 LISTENS_TO = {
     "intake": ("dispatch", "callback", "register"),
     "dispatch": ("intake", "callback"),
     "callback": ("dispatch", "register"),
-    "ledger": ("intake", "dispatch", "callback", "register"),
-    "register": (),
+    "ledger": ("intake", "dispatch", "callback", "register", "accounts"),
+    "register": (),  # it calls dispatch and the ledger (RPC), and listens to nobody
+    "accounts": (),  # it calls dispatch (RPC), and listens to nobody
 }
 
 

@@ -1,7 +1,7 @@
 """The admin's pages: the accounts of the people who use the console (create, change role
 or unit, reset a password, deactivate) and the API tokens of the programs that call on
-their behalf (issued and shown once, revoked). Routes of the pages blueprint; dispatch
-keeps the accounts."""
+their behalf (issued and shown once, revoked). Routes of the pages blueprint; the accounts
+service keeps the accounts."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -9,8 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from services.console import display, errors
 from services.console.auth import actor, require
 from services.console.pages import REFUSALS, blueprint, call, directory, refused_step
-
-ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin")
+from services.shared.schemas import PEOPLE_ROLES
 
 
 @blueprint.route("/admin/users")
@@ -22,9 +21,9 @@ def users():
 def render_users(failed: dict | None = None, issued: dict | None = None, status: int = 200):
     """The accounts page; ``failed`` re-shows a refused form with what was typed, ``issued``
     a token just issued (shown this once: it is in no cookie and no log)."""
-    return render_template("users.html", users=call("dispatch", "list_users", actor()),
+    return render_template("users.html", users=call("accounts", "list_users", actor()),
                            units=directory()["units"],
-                           roles=[(role, display.ROLE_WORDS[role]) for role in ROLES],
+                           roles=[(role, display.ROLE_WORDS[role]) for role in PEOPLE_ROLES],
                            failed=failed or {},
                            issued=issued), status
 
@@ -45,7 +44,7 @@ def create_user():
             "role": form.get("role", ""), "unit_id": form.get("unit_id") or None,
             "password": form.get("password", "")}
     try:
-        created = call("dispatch", "create_user", user, actor())
+        created = call("accounts", "create_user", user, actor())
     except REFUSALS as error:
         return refused("create", error)
     flash(f"已创建用户 {created['username']}（{created['name']}）", "ok")
@@ -67,7 +66,7 @@ def update_user(username: str):
         if form.get("password"):
             changes["password"] = form["password"]
     try:
-        call("dispatch", "update_user", username, changes, actor())
+        call("accounts", "update_user", username, changes, actor())
     except REFUSALS as error:
         return refused(f"user:{username}", error)
     said = {True: "已启用", False: "已停用"}.get(changes.get("active"), "已保存")
@@ -79,7 +78,7 @@ def update_user(username: str):
 @require("admin")
 def issue_token(username: str):
     try:
-        token = call("dispatch", "issue_token", username, request.form.get("name", "").strip(),
+        token = call("accounts", "issue_token", username, request.form.get("name", "").strip(),
                      actor())
     except REFUSALS as error:
         return refused(f"token:{username}", error)
@@ -90,7 +89,7 @@ def issue_token(username: str):
 @require("admin")
 def revoke_token(username: str, token_id: str):
     try:
-        call("dispatch", "revoke_token", username, token_id, actor())
+        call("accounts", "revoke_token", username, token_id, actor())
     except REFUSALS as error:
         return refused(f"user:{username}", error)
     flash(f"已吊销 {username} 的令牌 {token_id}", "ok")

@@ -2,7 +2,7 @@
 of the pages, as the person an API token was issued to.
 
 A program sends ``Authorization: Bearer <token>`` (an admin issues tokens, see
-POST /api/users/{username}/tokens). The token is checked with dispatch on every request,
+POST /api/users/{username}/tokens). The token is checked with accounts on every request,
 so a revoked token or a deactivated user is refused at once; nothing is cached. The API
 is exempt from CSRF: browsers never send the token by themselves.
 
@@ -26,8 +26,9 @@ from werkzeug.datastructures import CombinedMultiDict
 from services.console import api_schemas as schemas
 from services.console.auth import actor, current_user, services
 from services.console.errors import respond
-from services.dispatch.schemas import DirectorySchema, NewUserSchema, UserChangesSchema
+from services.dispatch.schemas import DirectorySchema
 from services.intake.schemas import TicketRequestSchema
+from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
 from services.shared.privacy import mask_payload
 
@@ -77,7 +78,7 @@ def authenticate():
     if scheme.lower() != "bearer" or not token:
         return unauthorised("Send 'Authorization: Bearer <token>'.")
     try:
-        g.api_user = services().call("dispatch", "authenticate_token", token)
+        g.api_user = services().call("accounts", "authenticate_token", token)
     except (NotPermitted, InvalidRequest) as refusal:
         return unauthorised(str(refusal))
     return None
@@ -294,12 +295,13 @@ def get_directory():
     return call("dispatch", "get_directory", actor())
 
 
-# Accounts (dispatch lets admins manage them, and users read and issue tokens for their own)
+# Accounts (the accounts service lets admins manage them, and users read and issue tokens
+# for their own)
 @users.route("/users")
 @users.response(200, schemas.UserProfileSchema(many=True))
 def list_users():
     """Every account (admins)."""
-    return call("dispatch", "list_users", actor())
+    return call("accounts", "list_users", actor())
 
 
 @users.route("/users", methods=["POST"])
@@ -307,14 +309,14 @@ def list_users():
 @users.response(201, schemas.UserProfileSchema)
 def create_user(user: dict):
     """Add an account (admins). Unit staff name their handling unit."""
-    return call("dispatch", "create_user", user, actor())
+    return call("accounts", "create_user", user, actor())
 
 
 @users.route("/users/<username>")
 @users.response(200, schemas.UserProfileSchema)
 def get_user(username: str):
     """An account (admins, or the user themself)."""
-    return call("dispatch", "get_user", username, actor())
+    return call("accounts", "get_user", username, actor())
 
 
 @users.route("/users/<username>", methods=["PATCH"])
@@ -323,7 +325,7 @@ def get_user(username: str):
 def update_user(changes: dict, username: str):
     """Change an account's name, role, unit, password, or deactivate it (active false:
     no more sign-in, by password or token). Admins."""
-    return call("dispatch", "update_user", username, changes, actor())
+    return call("accounts", "update_user", username, changes, actor())
 
 
 @users.route("/users/<username>/tokens", methods=["POST"])
@@ -331,14 +333,14 @@ def update_user(changes: dict, username: str):
 @users.response(201, schemas.IssuedTokenSchema)
 def issue_token(fields: dict, username: str):
     """A new API token (admins, or the user themself). The token is in this answer only."""
-    return call("dispatch", "issue_token", username, fields["name"], actor())
+    return call("accounts", "issue_token", username, fields["name"], actor())
 
 
 @users.route("/users/<username>/tokens/<token_id>", methods=["DELETE"])
 @users.response(200, schemas.UserProfileSchema)
 def revoke_token(username: str, token_id: str):
     """Revoke a token: it is refused from the next request on."""
-    return call("dispatch", "revoke_token", username, token_id, actor())
+    return call("accounts", "revoke_token", username, token_id, actor())
 
 
 # The register of vulnerable residents (the register service keeps it and decides whose

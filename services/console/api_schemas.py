@@ -1,6 +1,7 @@
 """What the JSON API takes and gives (marshmallow; flask-smorest writes them into
 /api/openapi.json). Requests the services define already (a new ticket, a new user, the
-changes to one, the directory) use the services' own schemas; the rest are here.
+changes to one, the directory) use the services' own schemas (an account's are the shared
+contract's: services/shared/accounts.py); the rest are here.
 
 Times are ISO 8601 text in UTC (``2026-11-23T02:00:00.000Z``), as the services give them.
 """
@@ -11,7 +12,6 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
-from services.dispatch.accounts import PEOPLE_ROLES
 from services.dispatch.steps import STATES
 from services.ledger.indicators import GROUPS, INTERVALS
 from services.register.schemas import IsoDate
@@ -19,8 +19,8 @@ from services.shared import clock
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES, DeadlinesSchema, TicketSchema
 from services.shared.schemas import (
-    CATEGORIES, KINDS, LONG_TEXT, PRIORITIES, SHORT_TEXT, URGENCIES, AddressSchema,
-    CallerSchema, StrictSchema, Text,
+    CATEGORIES, KINDS, LONG_TEXT, PEOPLE_ROLES, PRIORITIES, SHORT_TEXT, URGENCIES,
+    AddressSchema, CallerSchema, StrictSchema, Text,
 )
 
 UNIT_ID = validate.Length(min=1, max=64)

@@ -177,7 +177,7 @@ def poster(api_key: str | None) -> dict:
     if not api_key:
         raise NotPermitted("api_key is required to post a request")
     try:
-        user = services().call("dispatch", "authenticate_token", api_key)
+        user = services().call("accounts", "authenticate_token", api_key)
     except (NotPermitted, InvalidRequest):
         raise NotPermitted("api_key is invalid or revoked") from None
     if user["role"] not in CREATORS:

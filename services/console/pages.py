@@ -53,7 +53,7 @@ def login():
         return render_template("login.html", next=target, username=username,
                                message="请输入用户名和密码"), 401
     try:
-        user = call("dispatch", "authenticate", username, password)
+        user = call("accounts", "authenticate", username, password)
     except (NotPermitted, InvalidRequest) as refused:
         # a username that could not exist is refused as an unknown one is
         message = display.sign_in_refusal(

@@ -1,8 +1,8 @@
 """The dispatch service: routes each new ticket to the unit that answers for it, lets units
 sign for, contact, resolve or return tickets and the centre reassign them, watches
 deadlines (warnings, overdue reports, urges, extensions, pauses), lets several units handle
-one ticket together, and closes or reopens tickets on the callback's result. It also keeps
-the accounts of the people who work in the directory's units, and signs them in.
+one ticket together, and closes or reopens tickets on the callback's result. It keeps the
+directory of places, units and routing rules (accounts asks it about units: ``get_unit``).
 
 Contract version 1. Every RPC takes ``actor`` = {id, name, role, unit_id} and returns
 JSON-ready dicts. Errors a caller may see (``services.shared.errors``): InvalidRequest
@@ -25,15 +25,12 @@ from nameko.timer import Timer
 
 from services.dispatch import assists, lifecycle, supervision
 from services.dispatch import directory as directory_rules
-# The module, not the class: `nameko run services.dispatch.service` takes every class with
-# RPCs it finds here for a service, and the mixin is no service of its own.
-from services.dispatch import account_rpcs
 from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
     AssistArgs, ContactArgs, DecisionArgs, ExtensionArgs, PauseArgs, QueueArgs, ReassignArgs,
     ReportArgs, ResolveArgs, ReturnArgs, RouteArgs, RuleKeySchema, RuleSchema, TicketArgs,
-    UnitSchema, UrgeArgs,
+    UnitArgs, UnitSchema, UrgeArgs,
 )
 from services.dispatch.steps import CENTRE_ID, CENTRE_KIND, CENTRE_ROLES, OPEN_STATES, Change
 from services.dispatch.store import TicketStateStore
@@ -134,10 +131,7 @@ class ConfiguredTimer(Timer):
         super().setup()
 
 
-class DispatchService(account_rpcs.AccountRpcs):
-    """The accounts of the people who work in the directory's units, and their sign-in, are
-    kept here beside the directory (account_rpcs.py)."""
-
+class DispatchService:
     name = "dispatch"
 
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
@@ -384,6 +378,18 @@ class DispatchService(account_rpcs.AccountRpcs):
         return self.store.directory()
 
     @rpc(expected_exceptions=EXPECTED)
+    def get_unit(self, unit_id: str, actor: dict) -> dict:
+        """One unit of the directory: {id, name, kind, place} (the centre's kind is
+        "centre"). How accounts learns the name and kind of the unit an account names.
+        Raises InvalidRequest, NotFound."""
+        load_actor(actor)
+        args = load(UnitArgs(), {"unit_id": unit_id})
+        unit = self.store.unit(args["unit_id"])
+        if unit is None:
+            raise NotFound(f"unit {args['unit_id']}")
+        return unit
+
+    @rpc(expected_exceptions=EXPECTED)
     def load_directory(self, directory: dict, actor: dict) -> dict:
         """Replace the whole directory (dispatcher, admin). It must name the centre (id
         'centre', kind centre) and every place and unit its units and rules refer to.
@@ -495,7 +501,6 @@ class DispatchService(account_rpcs.AccountRpcs):
                 outbox.publish_now(self.store.tickets, self.publisher, state["_id"])
 
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
-    publish_account_outbox = outbox.sweep(lambda service: service.store.accounts.users)
 
     # Shared by the entrypoints
     def _ticket(self, ticket_no: str) -> dict:

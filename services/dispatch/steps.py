@@ -18,6 +18,7 @@ from services.shared import clock
 from services.shared.errors import IllegalTransition, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
+from services.shared.schemas import CENTRE_ID  # noqa: F401 - dispatch's modules take it from here
 
 # States
 PENDING = "pending"        # waits at the dispatch centre: no rule routed it, or a unit sent it back
@@ -31,8 +32,8 @@ OPEN_STATES = timing.OPEN_STATES  # someone still owes the caller a step
 HELD = (DISPATCHED, ACCEPTED, CONTACTED)  # a handling unit holds it
 WORKING = (ACCEPTED, CONTACTED)           # the unit has signed for it and works on it
 
-# The dispatch centre is a unit of the directory: pending tickets are held by it.
-CENTRE_ID = "centre"
+# The dispatch centre is a unit of the directory (CENTRE_ID, the contract's): pending
+# tickets are held by it.
 CENTRE_KIND = "centre"
 
 # Who takes a step

@@ -1,5 +1,6 @@
-"""What the four services share, and so the published contract: the event envelope,
-payload schemas, error types, the storage connection, the outbox and the clock.
+"""What the services share, and so the published contract: the event envelope,
+payload schemas, the account schemas, error types, the storage connection, the outbox and
+the clock.
 
 Changing anything here is changing the API that the services and integrators rely on.
 """

@@ -48,17 +48,17 @@ DISPATCH_EVENTS = (
     "pause_requested", "pause_decided", "ticket_resumed",
     # joint handling (联勤联动)
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
-    # accounts of the console (no ticket)
-    "account_changed",
 )
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
                    "checkin_scheduled", "checkin_answered", "checkin_missed")
 REGISTER_EVENTS = ("register_changed",)
+ACCOUNTS_EVENTS = ("account_changed",)  # accounts of the console (no ticket)
 EVENTS_BY_SOURCE = {
     "intake": INTAKE_EVENTS,
     "dispatch": DISPATCH_EVENTS,
     "callback": CALLBACK_EVENTS,
     "register": REGISTER_EVENTS,
+    "accounts": ACCOUNTS_EVENTS,
 }
 """What the ledger records: every event of every other service (the ledger says none)."""
 

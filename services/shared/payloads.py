@@ -280,7 +280,7 @@ class TicketReopenedSchema(Payload):
     deadlines = fields.Nested(DeadlinesSchema, required=True)
 
 
-# dispatch: accounts of the console
+# accounts: the accounts of the console's people and programs
 ACCOUNT_CHANGES = ("created", "changed", "password_changed", "token_issued", "token_revoked",
                    "locked")
 

@@ -22,13 +22,23 @@ CATEGORIES = (
 )
 URGENCIES = ("normal", "urgent")
 PRIORITIES = ("normal", "high")
-ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin", "system")
+# The roles of the people who sign in (accounts gives each account one of them), and the
+# system itself, which acts on events and timers.
+PEOPLE_ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin")
+ROLES = PEOPLE_ROLES + ("system",)
 CALLBACK_OUTCOMES = ("satisfied", "basically_satisfied", "unsatisfied", "unreachable")
 PLACE_LEVELS = ("district", "subdistrict", "community", "estate", "building")
+
+# The dispatch centre is the unit of dispatch's directory with this id (and kind): pending
+# tickets wait there, and its people are dispatchers, supervisors and admins.
+CENTRE_ID = "centre"
 
 # Free text is bounded so that one request cannot fill a store or a queue.
 SHORT_TEXT = validate.Length(min=1, max=100)
 LONG_TEXT = validate.Length(min=1, max=4000)
+# A unit of the directory, as dispatch and the accounts that name units spell its id.
+UNIT_ID = [validate.Length(min=1, max=64),
+           validate.Regexp(r"^[\w.-]+$", error="Letters, digits, '.', '_' and '-' only.")]
 
 
 def _no_control_chars(value: str) -> None:
@@ -53,6 +63,11 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         _no_control_chars(text)
         return text
+
+
+def Decision(**kwargs) -> fields.Boolean:  # noqa: N802 - reads as a field type
+    """true or false, and nothing that merely looks like one."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
 
 
 def normalise_phone(text: Any) -> str:
@@ -142,6 +157,7 @@ def load_actor(actor: Any) -> dict:
 
 __all__ = [
     "CHANNELS", "SYSTEM_CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
+    "PEOPLE_ROLES", "CENTRE_ID", "UNIT_ID", "Decision",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
     "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
     "EXCLUDE",

@@ -104,12 +104,12 @@ def console_system(rabbit_manager, request):
     runner.start()
     with ClusterRpcProxy(config, timeout=10) as rpc:
         admin = CONSOLE_USERS["admin"]
-        rpc.dispatch.create_first_admin({"username": admin["username"], "name": admin["name"],
+        rpc.accounts.create_first_admin({"username": admin["username"], "name": admin["name"],
                                          "password": CONSOLE_PASSWORD})
         admin_actor = {"id": "admin", "name": admin["name"], "role": "admin", "unit_id": None}
         for key, user in CONSOLE_USERS.items():
             if key != "admin":
-                rpc.dispatch.create_user({**user, "password": CONSOLE_PASSWORD}, admin_actor)
+                rpc.accounts.create_user({**user, "password": CONSOLE_PASSWORD}, admin_actor)
     yield config
     runner.kill()
     storage.forget_memory(config["MONGO_URI"])

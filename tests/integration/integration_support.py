@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from services.accounts.service import AccountsService
 from services.callback.service import CallbackService
 from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
@@ -10,7 +11,8 @@ from services.ledger.service import LedgerService
 from services.register.service import RegisterService
 
 # Every service of the system, as `make run` starts them.
-SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService)
+SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService,
+            AccountsService)
 
 
 def eventually(check, timeout: float = 30.0, interval: float = 0.05):

@@ -1,4 +1,5 @@
-"""Account changes in dispatch reach the ledger over RabbitMQ, with who made them."""
+"""Account changes in the accounts service reach the ledger over RabbitMQ, with who made
+them."""
 from __future__ import annotations
 
 from services.shared.errors import NotPermitted
@@ -16,15 +17,15 @@ def account_feed(rpc) -> list[dict]:
 
 
 def test_account_changes_and_a_lock_are_recorded_in_the_ledger(rpc):
-    rpc.dispatch.create_first_admin({"username": "admin", "name": "系统管理员",
+    rpc.accounts.create_first_admin({"username": "admin", "name": "系统管理员",
                                      "password": "first-admin-pass"})
-    admin = {key: value for key, value in rpc.dispatch.authenticate(
+    admin = {key: value for key, value in rpc.accounts.authenticate(
         "admin", "first-admin-pass").items() if key in ("id", "name", "role", "unit_id")}
-    rpc.dispatch.create_user(WANG, admin)
-    token = rpc.dispatch.issue_token("wang.li", "工单同步脚本", admin)
+    rpc.accounts.create_user(WANG, admin)
+    token = rpc.accounts.issue_token("wang.li", "工单同步脚本", admin)
     for _ in range(5):
         try:
-            rpc.dispatch.authenticate("wang.li", "wrong-password")
+            rpc.accounts.authenticate("wang.li", "wrong-password")
         except NotPermitted:
             pass
 

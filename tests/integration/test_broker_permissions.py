@@ -1,5 +1,6 @@
 """deploy/rabbitmq/permissions.py in a vhost of this test's own: the call-centre user can
-call intake.create_ticket, and the broker refuses it anything else."""
+call intake.create_ticket, and the broker refuses it anything else; the console signs in
+through accounts, which asks dispatch, each part as its own broker user."""
 from __future__ import annotations
 
 import sys
@@ -12,6 +13,8 @@ from amqp.exceptions import AccessRefused
 from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.accounts.service import AccountsService
+from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq"))
@@ -78,3 +81,27 @@ def test_call_centre_cannot_listen_in_on_calls(broker_users):
                     routing_key="#", auto_delete=True)
         with pytest.raises(AccessRefused, match="topic"):
             spy(connection.channel()).declare()
+
+
+def test_the_console_signs_in_through_accounts_which_asks_dispatch(broker_users, storage_config,
+                                                                   settings):
+    runners = []
+    for service in (DispatchService, AccountsService):  # each as its own broker user
+        runner = ServiceRunner({**settings, **storage_config,
+                                "AMQP_URI": broker_users(service.name)})
+        runner.add_service(service)
+        runner.start()
+        runners.append(runner)
+    try:
+        with ClusterRpcProxy({"AMQP_URI": broker_users("console")}, timeout=10) as rpc:
+            rpc.accounts.create_first_admin({"username": "admin", "name": "系统管理员",
+                                             "password": "first-admin-pass"})
+            admin = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None}
+            rpc.accounts.create_user({"username": "wang.li", "name": "王丽",
+                                      "role": "unit_staff", "unit_id": "kaichen-property",
+                                      "password": "kaichen-wang-1"}, admin)
+            signed_in = rpc.accounts.authenticate("wang.li", "kaichen-wang-1")
+        assert (signed_in["unit_id"], signed_in["unit_name"]) == ("kaichen-property", "凯晨物业")
+    finally:
+        for runner in runners:
+            runner.kill()

@@ -27,7 +27,7 @@ PHONE, MASKED = "13812345678", "138****5678"
 def tokens(console_system):
     """An API token for each of CONSOLE_USERS, by key."""
     with ClusterRpcProxy(console_system, timeout=10) as rpc:
-        return {key: rpc.dispatch.issue_token(username, "api tests", ADMIN_ACTOR)["token"]
+        return {key: rpc.accounts.issue_token(username, "api tests", ADMIN_ACTOR)["token"]
                 for key, username in USERNAMES.items()}
 
 

@@ -26,7 +26,7 @@ from nameko.testing.services import worker_factory
 
 from services.shared.errors import EXPECTED, InvalidRequest
 
-# Sized so that the four test_bad_input_* files together run in well under 40 s;
+# Sized so that the test_bad_input_* files together run in well under 40 s;
 # BAD_INPUT_EXAMPLES=500 searches harder.
 BAD_INPUT = settings(max_examples=int(os.environ.get("BAD_INPUT_EXAMPLES") or 60),
                      deadline=None, database=None,

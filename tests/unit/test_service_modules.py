@@ -11,13 +11,15 @@ from nameko.cli.run import import_service
 from nameko.events import EventHandler
 from nameko.extensions import Entrypoint
 
+from services.accounts.service import AccountsService
 from services.callback.service import CallbackService
 from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
 from services.ledger.service import LedgerService
 from services.register.service import RegisterService
 
-SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService)
+SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService,
+            AccountsService)
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from services.accounts.store import AccountStore
 from services.callback.store import TaskStore
 from services.dispatch.store import TicketStateStore
 from services.intake.store import TicketStore
@@ -35,8 +36,9 @@ def sweep_once(collection) -> list[str]:
 
 
 @pytest.mark.parametrize("service, store_class, swept", [
-    ("intake", TicketStore, ["tickets"]), ("dispatch", TicketStateStore, ["tickets", "users"]),
-    ("callback", TaskStore, ["tasks"]), ("register", RegisterStore, ["residents"])])
+    ("intake", TicketStore, ["tickets"]), ("dispatch", TicketStateStore, ["tickets"]),
+    ("callback", TaskStore, ["tasks"]), ("register", RegisterStore, ["residents"]),
+    ("accounts", AccountStore, ["users"])])
 def test_every_collection_a_service_sweeps_has_the_flags_index(database, service, store_class,
                                                                 swept):
     store_class(database(service)).ensure_indexes()

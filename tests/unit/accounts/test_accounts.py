@@ -1,36 +1,27 @@
-"""Accounts in dispatch: who may sign in to the console, as what and for which unit, the
-sign-in slow-down, and programs' API tokens. Through the entrypoints (worker_factory, a
-real store on mongomock, the clock the tests move), and the rules where time is the point."""
+"""Accounts: who may sign in to the console, as what and for which unit, the sign-in
+slow-down, and programs' API tokens. Through the entrypoints (worker_factory, a real store
+on mongomock, dispatch's units as a stand-in answers get_unit, the clock the tests move),
+and the rules where time is the point."""
 import datetime as dt
 import getpass
 import importlib.util
 import io
-from pathlib import Path
 from types import SimpleNamespace
 
 import nameko.standalone.rpc
 import pytest
+from accounts_support import (
+    ADMIN, DEPLOY, DISPATCHER, FIRST, KAICHEN, START, SUPERVISOR, WANG, ZHANG, actor,
+    deployed_units, published,
+)
 from argon2 import PasswordHasher
-from dispatch_support import ADMIN, DISPATCHER, KAICHEN, START, SUPERVISOR, actor, published
 
-from services.dispatch import accounts
-from services.dispatch import admin_cli as cli
-from services.dispatch.directory import read_file as read_directory
+from services.accounts import admin_cli as cli
+from services.accounts import credentials, people
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.schemas import PEOPLE_ROLES
 
-FIRST = {"username": "admin", "name": "系统管理员", "password": "first-admin-pass"}
-WANG = {"username": "wang.li", "name": "王丽", "role": "unit_staff", "unit_id": "kaichen",
-        "password": "kaichen-wang-1"}
-ZHANG = {"username": "zhang.min", "name": "张敏", "role": "dispatcher", "unit_id": "centre",
-         "password": "centre-zhang-1"}
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """Default argon2 takes ~0.1 s a hash; the tests that are not about it use a cheap one."""
-    monkeypatch.setattr(accounts, "HASHER", CHEAP)
+SECOND = dt.timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -66,14 +57,14 @@ def keys_in(value) -> set:
 
 # Passwords
 def test_a_password_is_kept_only_as_an_argon2id_hash_with_the_default_parameters(monkeypatch):
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher())
-    stored = accounts.hash_password("kaichen-wang-1")
+    monkeypatch.setattr(credentials, "HASHER", PasswordHasher())
+    stored = credentials.hash_password("kaichen-wang-1")
 
     assert stored.startswith("$argon2id$") and "m=65536,t=3,p=4" in stored
     assert "kaichen-wang-1" not in stored
-    assert accounts.password_matches(stored, "kaichen-wang-1")
-    assert not accounts.password_matches(stored, "kaichen-wang-2")
-    assert not accounts.password_matches("not a hash", "kaichen-wang-1")
+    assert credentials.password_matches(stored, "kaichen-wang-1")
+    assert not credentials.password_matches(stored, "kaichen-wang-2")
+    assert not credentials.password_matches("not a hash", "kaichen-wang-1")
 
 
 def test_signing_in_gives_who_the_user_is_and_the_store_never_holds_the_password(users, store):
@@ -81,7 +72,7 @@ def test_signing_in_gives_who_the_user_is_and_the_store_never_holds_the_password
 
     assert identity == {"id": "wang.li", "username": "wang.li", "name": "王丽",
                         "role": "unit_staff", "unit_id": "kaichen", "unit_name": "凯晨物业"}
-    assert "kaichen-wang-1" not in repr(store.accounts.get("wang.li"))
+    assert "kaichen-wang-1" not in repr(store.get("wang.li"))
     assert users.get_user("wang.li", ADMIN)["last_login_at"] == "2026-11-23T01:00:00.000Z"
 
 
@@ -104,18 +95,18 @@ def test_the_password_policy_refuses_short_passwords_and_the_username(users, sto
         users.update_user("zhang.min", {"password": "zhang.min"}, ADMIN)
     with pytest.raises(InvalidRequest):
         users.change_password("zhang.min", ZHANG["password"], "1234567", signed_in(users, ZHANG))
-    assert [user["_id"] for user in store.accounts.all()] == ["admin", "wang.li", "zhang.min"]
+    assert [user["_id"] for user in store.all()] == ["admin", "wang.li", "zhang.min"]
     assert users.authenticate("zhang.min", ZHANG["password"])
 
 
 def test_an_outdated_hash_is_renewed_at_sign_in(users, store, monkeypatch):
-    old_hash = store.accounts.get("wang.li")["password_hash"]
+    old_hash = store.get("wang.li")["password_hash"]
     stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
-    monkeypatch.setattr(accounts, "HASHER", stronger)
+    monkeypatch.setattr(credentials, "HASHER", stronger)
 
     users.authenticate("wang.li", "kaichen-wang-1")
 
-    new_hash = store.accounts.get("wang.li")["password_hash"]
+    new_hash = store.get("wang.li")["password_hash"]
     assert new_hash != old_hash and not stronger.check_needs_rehash(new_hash)
     assert users.authenticate("wang.li", "kaichen-wang-1")["id"] == "wang.li"
 
@@ -127,16 +118,16 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(users, store):
     malformed = refused(users, "no such user!", "kaichen-wang-1")
 
     assert unknown == wrong == malformed == "wrong username or password"
-    assert store.accounts.get("nobody") is None
+    assert store.get("nobody") is None
 
 
 # Sign-in slow-down
 def test_the_lock_doubles_from_30_seconds_after_five_failures_up_to_15_minutes():
-    assert [accounts.lock_for(failures) for failures in range(5)] == [None] * 5
-    assert [accounts.lock_for(failures).total_seconds() for failures in range(5, 12)] == [
+    assert [credentials.lock_for(failures) for failures in range(5)] == [None] * 5
+    assert [credentials.lock_for(failures).total_seconds() for failures in range(5, 12)] == [
         30, 60, 120, 240, 480, 900, 900]
-    assert accounts.lock_for(10_000) == dt.timedelta(minutes=15)
-    assert accounts.locked_until(5, START) == START + dt.timedelta(seconds=30)
+    assert credentials.lock_for(10_000) == dt.timedelta(minutes=15)
+    assert credentials.locked_until(5, START) == START + dt.timedelta(seconds=30)
 
 
 def test_five_wrong_passwords_lock_the_account_for_30_seconds(users, now):
@@ -148,10 +139,10 @@ def test_five_wrong_passwords_lock_the_account_for_30_seconds(users, now):
 
     assert refused(users, "wang.li", "kaichen-wang-1") == (
         "too many failed sign-ins: try again in 30 s")
-    now.advance(seconds=20)
+    now.moment += 20 * SECOND
     assert refused(users, "wang.li", "kaichen-wang-1").endswith("try again in 10 s")
     assert users.get_user("wang.li", ADMIN)["locked_until"] == "2026-11-23T01:00:30.000Z"
-    now.advance(seconds=10)
+    now.moment += 10 * SECOND
     assert users.authenticate("wang.li", "kaichen-wang-1")["id"] == "wang.li"
     assert users.get_user("wang.li", ADMIN)["locked_until"] is None
 
@@ -159,11 +150,11 @@ def test_five_wrong_passwords_lock_the_account_for_30_seconds(users, now):
 def test_each_failure_after_the_fifth_doubles_the_lock(users, now):
     for _ in range(5):
         refused(users, "wang.li", "wrong-password")
-    now.advance(seconds=30)
+    now.moment += 30 * SECOND
     refused(users, "wang.li", "wrong-password")
 
     assert refused(users, "wang.li", "kaichen-wang-1").endswith("try again in 60 s")
-    now.advance(seconds=60)
+    now.moment += 60 * SECOND
     refused(users, "wang.li", "wrong-password")
     assert refused(users, "wang.li", "kaichen-wang-1").endswith("try again in 120 s")
 
@@ -174,7 +165,7 @@ def test_tries_while_locked_are_not_counted_and_an_admin_password_reset_lifts_th
         refused(users, "wang.li", "wrong-password")
     for _ in range(10):
         refused(users, "wang.li", "wrong-password")
-    now.advance(seconds=30)
+    now.moment += 30 * SECOND
     assert users.authenticate("wang.li", "kaichen-wang-1")  # still the 30 s lock, not longer
 
     for _ in range(5):
@@ -195,7 +186,7 @@ def test_tries_while_locked_are_not_counted_and_an_admin_password_reset_lifts_th
 def test_unit_staff_name_a_handling_unit_and_nobody_else_does(users, store, role, unit_id, error):
     with pytest.raises(error):
         users.create_user({**WANG, "username": "li.na", "role": role, "unit_id": unit_id}, ADMIN)
-    assert store.accounts.get("li.na") is None
+    assert store.get("li.na") is None
 
 
 @pytest.mark.parametrize("role, unit_id", [
@@ -212,7 +203,7 @@ def test_each_role_may_be_given(users, role, unit_id):
 def test_a_role_change_must_bring_a_fitting_unit(users, store):
     with pytest.raises(InvalidRequest):
         users.update_user("wang.li", {"role": "supervisor"}, ADMIN)
-    assert store.accounts.get("wang.li")["role"] == "unit_staff"
+    assert store.get("wang.li")["role"] == "unit_staff"
 
     moved = users.update_user("wang.li", {"role": "supervisor", "unit_id": None}, ADMIN)
     assert (moved["role"], moved["unit_id"], moved["unit_name"]) == ("supervisor", None, None)
@@ -220,19 +211,28 @@ def test_a_role_change_must_bring_a_fitting_unit(users, store):
         "unit_name"] == "殷行街道第一网格工作站"
 
 
-def test_staff_of_a_unit_gone_from_the_directory_can_still_be_deactivated(users, store):
-    store.units.delete_one({"_id": "kaichen"})
+def test_staff_of_a_unit_gone_from_the_directory_can_still_be_deactivated(users, dispatch):
+    dispatch.units.pop("kaichen")
 
     assert users.update_user("wang.li", {"active": False}, ADMIN)["active"] is False
     with pytest.raises(NotFound):
         users.update_user("wang.li", {"unit_id": "kaichen"}, ADMIN)
 
 
+def test_the_unit_name_is_dispatchs_as_it_stands_at_sign_in(users, dispatch):
+    dispatch.units["kaichen"]["name"] = "凯晨物业管理有限公司"  # renamed in the directory
+
+    assert users.authenticate("wang.li", WANG["password"])["unit_name"] == "凯晨物业管理有限公司"
+    asked = dispatch.asked
+    assert users.authenticate("admin", FIRST["password"])["unit_name"] is None
+    assert dispatch.asked == asked  # no unit, nothing to ask
+
+
 def test_a_taken_username_is_refused(users, store):
-    before = store.accounts.get("wang.li")
+    before = store.get("wang.li")
     with pytest.raises(IllegalTransition):
         users.create_user({**WANG, "name": "另一个王丽", "password": "another-pass"}, ADMIN)
-    assert store.accounts.get("wang.li") == before
+    assert store.get("wang.li") == before
 
 
 # Admin only
@@ -240,7 +240,7 @@ def test_a_taken_username_is_refused(users, store):
     DISPATCHER, SUPERVISOR, KAICHEN, actor("agent"), actor("system"),
 ])
 def test_only_an_admin_manages_accounts(users, store, other):
-    before = store.accounts.all()
+    before = store.all()
     attempts = [
         lambda: users.create_user({**WANG, "username": "li.na"}, other),
         lambda: users.update_user("wang.li", {"active": False}, other),
@@ -252,7 +252,7 @@ def test_only_an_admin_manages_accounts(users, store, other):
     for attempt in attempts:
         with pytest.raises(NotPermitted):
             attempt()
-    assert store.accounts.all() == before
+    assert store.all() == before
 
 
 def test_users_read_their_own_account_and_no_answer_holds_a_hash(users):
@@ -276,7 +276,7 @@ def test_the_last_active_admin_may_be_neither_demoted_nor_deactivated(users, sto
     for change in ({"active": False}, {"role": "supervisor"}):
         with pytest.raises(IllegalTransition):
             users.update_user("admin", change, ADMIN)
-    assert store.accounts.get("admin")["active"] is True
+    assert store.get("admin")["active"] is True
 
     users.update_user("zhang.min", {"role": "admin"}, ADMIN)
     assert users.update_user("admin", {"active": False}, ADMIN)["active"] is False
@@ -304,7 +304,7 @@ def test_a_token_is_shown_once_kept_as_a_hash_and_authenticates_its_user(users, 
 
     assert issued["token"].startswith(f"hlt_{issued['token_id']}_")
     assert len(issued["token"]) > 40 and issued["name"] == "工单同步脚本"
-    assert issued["token"] not in repr(store.accounts.get("wang.li"))
+    assert issued["token"] not in repr(store.get("wang.li"))
     assert users.authenticate_token(issued["token"]) == users.authenticate(
         "wang.li", WANG["password"])
     [listed] = users.get_user("wang.li", ADMIN)["tokens"]
@@ -345,11 +345,11 @@ def test_tokens_are_issued_and_revoked_by_an_admin_or_the_user_only(users, store
         users.issue_token("wang.li", "借用", zhang)
     with pytest.raises(NotPermitted):
         users.revoke_token("wang.li", token["token_id"], zhang)
-    assert len(store.accounts.get("wang.li")["tokens"]) == 1
+    assert len(store.get("wang.li")["tokens"]) == 1
 
 
 def test_a_user_holds_at_most_twenty_tokens(users):
-    for number in range(accounts.MAX_TOKENS):
+    for number in range(credentials.MAX_TOKENS):
         users.issue_token("wang.li", f"脚本{number}", ADMIN)
     with pytest.raises(IllegalTransition):
         users.issue_token("wang.li", "one too many", ADMIN)
@@ -360,7 +360,7 @@ def test_a_deactivated_user_signs_in_neither_by_password_nor_by_token(users):
     token = users.issue_token("wang.li", "脚本", ADMIN)["token"]
     users.update_user("wang.li", {"active": False}, ADMIN)
 
-    assert refused(users, "wang.li", WANG["password"]) == accounts.DEACTIVATED
+    assert refused(users, "wang.li", WANG["password"]) == people.DEACTIVATED
     assert users.get_user("wang.li", ADMIN)["last_login_at"] is None
     assert refused(users, "wang.li", "wrong-password") == "wrong username or password"
     with pytest.raises(NotPermitted):
@@ -379,17 +379,17 @@ def test_the_first_admin_is_made_once_only(service, store):
 
     with pytest.raises(IllegalTransition):
         service.create_first_admin({**FIRST, "username": "admin2"})
-    assert [user["_id"] for user in store.accounts.all()] == ["admin"]
+    assert [user["_id"] for user in store.all()] == ["admin"]
     assert service.authenticate("admin", FIRST["password"])["role"] == "admin"
 
 
 def test_the_first_admin_mark_stops_a_second_even_when_both_checked_at_once(service, store):
     service.create_first_admin(FIRST)
-    store.accounts.admin_exists = lambda: False  # as if the second call read before the first wrote
+    store.admin_exists = lambda: False  # as if the second call read before the first wrote
 
     with pytest.raises(IllegalTransition):
         service.create_first_admin({**FIRST, "username": "admin2"})
-    assert store.accounts.get("admin2") is None
+    assert store.get("admin2") is None
 
 
 def test_bad_input_is_refused_field_by_field(service, store):
@@ -399,7 +399,7 @@ def test_bad_input_is_refused_field_by_field(service, store):
     assert set(caught.value.errors) == {"username", "name", "password", "role"}
     with pytest.raises(InvalidRequest):
         service.update_user("admin", {}, ADMIN)
-    assert store.accounts.all() == []
+    assert store.all() == []
 
 
 # What is said of accounts: account_changed, for the ledger
@@ -446,9 +446,10 @@ def test_every_account_change_is_said_with_who_made_it_and_no_secret(service, st
         change(ADMIN["id"], "token_revoked", ["tokens"], token_id=issued["token_id"]),
         change(ADMIN["id"], "changed", ["active"], active=False),
     ]
+    assert {event["source"] for _, event in published(service)} == {"accounts"}
     said_nothing_secret(service, FIRST["password"], WANG["password"], "reset-by-admin-1",
                         "wang-chosen-2", issued["token"], issued["token"].rsplit("_", 1)[1])
-    assert all(not user["outbox"] for user in store.accounts.all())  # all of it published
+    assert all(not user["outbox"] for user in store.all())  # all of it published
 
 
 def test_a_refused_or_empty_change_says_nothing(users):
@@ -476,7 +477,7 @@ def test_an_account_locked_by_failed_sign_ins_is_said_once_per_lock_as_the_syste
     refused(users, "wang.li", "wrong-password")
     for _ in range(3):  # tries while locked are not counted, and lock nothing more
         refused(users, "wang.li", "wrong-password")
-    now.advance(seconds=30)
+    now.moment += 30 * SECOND
     refused(users, "wang.li", "wrong-password")  # the sixth in a row: locked again, longer
 
     locked = {"by": "system", "username": "wang.li", "change": "locked", "role": "unit_staff",
@@ -491,33 +492,33 @@ def test_an_account_change_waits_in_the_users_outbox_while_the_broker_is_away(us
     users.publisher.reset_mock()
     users.publisher.side_effect = ConnectionError("broker away")
     assert users.update_user("wang.li", {"active": False}, ADMIN)["active"] is False
-    assert [event["data"]["change"] for event in store.accounts.get("wang.li")["outbox"]] == [
+    assert [event["data"]["change"] for event in store.get("wang.li")["outbox"]] == [
         "changed"]
 
     users.publisher.side_effect = None
     users.publisher.reset_mock()  # forget the failed try
-    users.publish_account_outbox()  # too fresh: left to the request that wrote it
+    users.publish_outbox()  # too fresh: left to the request that wrote it
     assert account_changes(users) == []
-    now.advance(seconds=3)
-    users.publish_account_outbox()
+    now.moment += 3 * SECOND
+    users.publish_outbox()
     assert [change["fields"] for change in account_changes(users)] == [["active"]]
-    assert store.accounts.get("wang.li")["outbox"] == []
+    assert store.get("wang.li")["outbox"] == []
 
 
 # The demo logins of `make run`
-def test_the_demo_logins_are_made_through_the_rpcs_once(service, store):
+def test_the_demo_logins_are_made_through_the_rpcs_once(service, dispatch):
     spec = importlib.util.spec_from_file_location("demo_load", DEPLOY / "demo" / "load.py")
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    store.replace_directory(read_directory(str(DEPLOY / "directory.yml")))
-    rpc = SimpleNamespace(dispatch=service)
+    dispatch.units = {unit["id"]: unit for unit in deployed_units()}
+    rpc = SimpleNamespace(accounts=service)
     logins = demo.load_users(rpc)
     service.update_user("kaichen", {"name": "凯晨物业 王丽丽"}, ADMIN)
 
     assert demo.load_users(rpc) == logins  # a second load leaves every account alone
     assert service.get_user("kaichen", ADMIN)["name"] == "凯晨物业 王丽丽"
     roles = {login["username"]: (login["role"], login["unit_id"]) for login in logins}
-    assert {role for role, _ in roles.values()} == set(accounts.PEOPLE_ROLES)
+    assert {role for role, _ in roles.values()} == set(PEOPLE_ROLES)
     assert {unit for role, unit in roles.values() if role == "unit_staff"} == {
         "yinhang-grid-1", "kaichen-property", "taihualu-veterans"}
     for login in logins:
@@ -534,7 +535,7 @@ def admin_cli(service, monkeypatch):
             pass
 
         def __enter__(self):
-            return SimpleNamespace(dispatch=service)
+            return SimpleNamespace(accounts=service)
 
         def __exit__(self, *exc):
             return False

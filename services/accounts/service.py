@@ -1,37 +1,49 @@
-"""dispatch's RPCs for accounts: who may sign in to the console, as what, for which unit,
-and the API tokens of programs. Mixed into DispatchService, which owns the directory the
-accounts name units of, and gives ``store`` and ``_unit_name``.
+"""The accounts service: who may sign in to the console, as what and for which unit, and the
+API tokens of programs.
 
-The console holds no data: it calls ``authenticate`` (or ``authenticate_token``) and takes
-the answer's id, name, role and unit_id as the actor of every later RPC. Errors a caller
-may see: InvalidRequest, NotFound, IllegalTransition, NotPermitted; a refused call changes
-nothing, except that a wrong password is counted towards the sign-in slow-down.
+Contract version 1. The console holds no data: it calls ``authenticate`` (or
+``authenticate_token``) and takes the answer's id, name, role and unit_id as the actor of
+every later RPC. Errors a caller may see (``services.shared.errors``): InvalidRequest
+(``errors`` lists every field), NotFound, IllegalTransition, NotPermitted; a refused call
+changes nothing, except that a wrong password is counted towards the sign-in slow-down.
 
 Every change to an account says ``account_changed`` (created, changed, password_changed,
 token_issued, token_revoked, and locked when failed sign-ins lock it) with who made it,
-through the user's outbox (``publish_account_outbox`` on DispatchService sweeps it).
+through the user's outbox (``publish_outbox`` sweeps it).
+
+The units accounts name are dispatch's (its directory): accounts asks dispatch for a unit
+(``get_unit``, by RPC) to learn its name and whether it exists, and never reads dispatch's
+database. While dispatch does not answer, a call that needs a unit waits for it.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Iterable
 
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from services.dispatch import accounts
-from services.dispatch.schemas import (
-    FirstAdminSchema, IssueTokenArgs, NewUserSchema, PasswordChangeArgs, RevokeTokenArgs,
-    SignInArgs, TokenArgs, UpdateUserArgs, UserArgs,
+from services.accounts import credentials, people
+from services.accounts.schemas import (
+    IssueTokenArgs, PasswordChangeArgs, RevokeTokenArgs, SignInArgs, TokenArgs, UpdateUserArgs,
+    UserArgs,
 )
-from services.dispatch.store import TicketStateStore
+from services.accounts.store import AccountStore
 from services.shared import clock, outbox
+from services.shared.accounts import FirstAdminSchema, NewUserSchema
 from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
+from services.shared.service_rpc import ServiceRpc
+from services.shared.storage import Storage
 
 
-class AccountRpcs:
-    store: TicketStateStore  # and DispatchService's _unit_name(unit_id)
-    dispatch: Callable[[str, dict], Any]  # DispatchService's EventDispatcher
+class AccountsService:
+    name = "accounts"
+
+    store: AccountStore = Storage(AccountStore)
+    directory = ServiceRpc("dispatch")  # the directory's units: get_unit
+    publisher = EventDispatcher()
+    publish_outbox = outbox.sweep(lambda service: service.store.users)
 
     # Signing in
     @rpc(expected_exceptions=EXPECTED)
@@ -44,28 +56,28 @@ class AccountRpcs:
         deactivated."""
         args = load(SignInArgs(), {"username": username, "password": password})
         now = clock.now()
-        user = self.store.accounts.get(args["username"])
+        user = self.store.get(args["username"])
         if user is None:
-            accounts.spend_a_check(args["password"])
-            raise NotPermitted(accounts.WRONG_LOGIN)
-        self._check_password(user, args["password"], now, accounts.WRONG_LOGIN)
-        return accounts.identity(user, self._unit_name(user["unit_id"]))
+            credentials.spend_a_check(args["password"])
+            raise NotPermitted(credentials.WRONG_LOGIN)
+        self._check_password(user, args["password"], now, credentials.WRONG_LOGIN)
+        return people.identity(user, self._unit_name(user["unit_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_token(self, token: str) -> dict:
         """The user an API token was issued to, as ``authenticate`` answers. Raises
         NotPermitted (not a token of ours, revoked, or the user deactivated)."""
         args = load(TokenArgs(), {"token": token})
-        token_id = accounts.token_id_of(args["token"])
-        user = self.store.accounts.by_token(token_id) if token_id else None
-        record = accounts.token_record(user, token_id) if user else None
-        if record is None or not accounts.token_matches(record, args["token"]):
-            raise NotPermitted(accounts.WRONG_TOKEN)
-        accounts.refuse_if_inactive(user)
+        token_id = credentials.token_id_of(args["token"])
+        user = self.store.by_token(token_id) if token_id else None
+        record = credentials.token_record(user, token_id) if user else None
+        if record is None or not credentials.token_matches(record, args["token"]):
+            raise NotPermitted(credentials.WRONG_TOKEN)
+        people.refuse_if_inactive(user)
         now = clock.now()
-        if accounts.use_worth_recording(record, now):
-            self.store.accounts.token_used(user["_id"], token_id, now)
-        return accounts.identity(user, self._unit_name(user["unit_id"]))
+        if credentials.use_worth_recording(record, now):
+            self.store.token_used(user["_id"], token_id, now)
+        return people.identity(user, self._unit_name(user["unit_id"]))
 
     # Managing accounts
     @rpc(expected_exceptions=EXPECTED)
@@ -76,16 +88,16 @@ class AccountRpcs:
         least, not the username), IllegalTransition (an admin exists). Says account_changed,
         created, as the system."""
         fields = load(FirstAdminSchema(), user)
-        accounts.check_password_policy(fields["username"], fields["password"])
+        credentials.check_password_policy(fields["username"], fields["password"])
         refusal = "an admin exists already: ask them for an account"
-        if self.store.accounts.admin_exists():
+        if self.store.admin_exists():
             raise IllegalTransition(refusal)
         now = clock.now()
-        stored = accounts.new_user({**fields, "role": accounts.ADMIN, "unit_id": None}, now,
-                                   created_by=None, first_admin=True)
+        stored = people.new_user({**fields, "role": people.ADMIN, "unit_id": None}, now,
+                                 created_by=None, first_admin=True)
         # made from the command line, by nobody the system knows yet
-        said = accounts.said(stored, "created", SYSTEM_ACTOR, accounts.CREATED_FIELDS)
-        if not self.store.accounts.add(stored, [said]):  # another call was first
+        said = people.said(stored, "created", SYSTEM_ACTOR, people.CREATED_FIELDS)
+        if not self.store.add(stored, [said]):  # another call was first
             raise IllegalTransition(refusal)
         self._publish(stored["_id"])
         return self._profile(stored, now)
@@ -94,22 +106,21 @@ class AccountRpcs:
     def create_user(self, user: dict, actor: dict) -> dict:
         """An admin adds an account: {username, name, role, unit_id, password}; unit staff
         name their handling unit, others "centre" or none. Returns it as get_user shows
-        it. Raises InvalidRequest (password policy, role and unit), NotFound (unit),
-        NotPermitted (not an admin), IllegalTransition (the username is taken). Says
-        account_changed, created."""
+        it. Raises InvalidRequest (password policy, role and unit), NotFound (a unit
+        dispatch's directory does not have), NotPermitted (not an admin),
+        IllegalTransition (the username is taken). Says account_changed, created."""
         actor = load_actor(actor)
-        accounts.check_admin(actor)
+        people.check_admin(actor)
         fields = load(NewUserSchema(), user)
-        accounts.check_password_policy(fields["username"], fields["password"])
-        accounts.check_role_unit(fields["role"], fields["unit_id"],
-                                 self._unit(fields["unit_id"]))
+        credentials.check_password_policy(fields["username"], fields["password"])
+        people.check_role_unit(fields["role"], fields["unit_id"], self._unit)
         taken = f"user {fields['username']} exists already"
-        if self.store.accounts.get(fields["username"]) is not None:
+        if self.store.get(fields["username"]) is not None:
             raise IllegalTransition(taken)
         now = clock.now()
-        stored = accounts.new_user(fields, now, created_by=actor["id"])
-        said = accounts.said(stored, "created", actor, accounts.CREATED_FIELDS)
-        if not self.store.accounts.add(stored, [said]):
+        stored = people.new_user(fields, now, created_by=actor["id"])
+        said = people.said(stored, "created", actor, people.CREATED_FIELDS)
+        if not self.store.add(stored, [said]):
             raise IllegalTransition(taken)
         self._publish(stored["_id"])
         return self._profile(stored, now)
@@ -123,18 +134,17 @@ class AccountRpcs:
         deactivated). Says account_changed naming the fields whose value changed:
         password_changed for a password alone, changed otherwise, nothing if none did."""
         actor = load_actor(actor)
-        accounts.check_admin(actor)
+        people.check_admin(actor)
         args = load(UpdateUserArgs(), {"username": username, "changes": changes})
         user = self._user(args["username"])
         changes = args["changes"]
-        unit_id = changes["unit_id"] if "unit_id" in changes else user["unit_id"]
         now = clock.now()
-        fields = accounts.changed(user, changes, self._unit(unit_id),
-                                  self.store.accounts.active_admins_besides(user["_id"]), now)
-        named = accounts.fields_changed(user, changes)
-        said = [accounts.said({**user, **fields}, accounts.change_named(named), actor, named)
+        fields = people.changed(user, changes, self._unit,
+                                self.store.active_admins_besides(user["_id"]), now)
+        named = people.fields_changed(user, changes)
+        said = [people.said({**user, **fields}, people.change_named(named), actor, named)
                 ] if named else []  # the same values again: nothing to say
-        stored = self.store.accounts.change(user["_id"], fields, said)
+        stored = self.store.change(user["_id"], fields, said)
         self._publish(user["_id"])
         return self._profile(stored, now)
 
@@ -143,9 +153,11 @@ class AccountRpcs:
         """Every account, by username, as get_user shows them (an admin only). Raises
         NotPermitted."""
         actor = load_actor(actor)
-        accounts.check_admin(actor)
+        people.check_admin(actor)
         now = clock.now()
-        return [self._profile(user, now) for user in self.store.accounts.all()]
+        users = self.store.all()
+        names = self._unit_names(user["unit_id"] for user in users)
+        return [people.profile(user, names[user["unit_id"]], now) for user in users]
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, username: str, actor: dict) -> dict:
@@ -155,7 +167,7 @@ class AccountRpcs:
         hash or a token. Raises NotPermitted, NotFound."""
         actor = load_actor(actor)
         args = load(UserArgs(), {"username": username})
-        accounts.check_reader(actor, args["username"])
+        people.check_reader(actor, args["username"])
         return self._profile(self._user(args["username"]), clock.now())
 
     @rpc(expected_exceptions=EXPECTED)
@@ -170,14 +182,15 @@ class AccountRpcs:
                                            "new_password": new_password})
         if actor["id"] != args["username"]:
             raise NotPermitted("only the user themself changes their password")
-        accounts.check_password_policy(args["username"], args["new_password"])  # before counting
+        credentials.check_password_policy(args["username"], args["new_password"])  # before counting
         user = self._user(args["username"])
         now = clock.now()
         self._check_password(user, args["old_password"], now, "the old password is wrong")
-        stored = self.store.accounts.change(
+        stored = self.store.change(
             user["_id"],
-            {**accounts.new_password(user["username"], args["new_password"]), "updated_at": now},
-            [accounts.said(user, "password_changed", actor, ["password"])])
+            {**credentials.new_password(user["username"], args["new_password"]),
+             "updated_at": now},
+            [people.said(user, "password_changed", actor, ["password"])])
         self._publish(user["_id"])
         return self._profile(stored, now)
 
@@ -191,17 +204,17 @@ class AccountRpcs:
         account_changed, token_issued, with the token_id (never the token)."""
         actor = load_actor(actor)
         args = load(IssueTokenArgs(), {"username": username, "name": name})
-        accounts.check_reader(actor, args["username"])
+        people.check_reader(actor, args["username"])
         user = self._user(args["username"])
         if not user["active"]:
             raise IllegalTransition(f"user {user['_id']} is deactivated")
-        token, record = accounts.new_token(args["name"], clock.now())
-        said = accounts.said(user, "token_issued", actor, ["tokens"], record["token_id"])
-        if not self.store.accounts.add_token(user["_id"], record, accounts.MAX_TOKENS, [said]):
-            raise IllegalTransition(f"user {user['_id']} holds {accounts.MAX_TOKENS} tokens "
+        token, record = credentials.new_token(args["name"], clock.now())
+        said = people.said(user, "token_issued", actor, ["tokens"], record["token_id"])
+        if not self.store.add_token(user["_id"], record, credentials.MAX_TOKENS, [said]):
+            raise IllegalTransition(f"user {user['_id']} holds {credentials.MAX_TOKENS} tokens "
                                     f"already: revoke one first")
         self._publish(user["_id"])
-        return accounts.issued(token, record)
+        return credentials.issued(token, record)
 
     @rpc(expected_exceptions=EXPECTED)
     def revoke_token(self, username: str, token_id: str, actor: dict) -> dict:
@@ -210,30 +223,45 @@ class AccountRpcs:
         (user or token). Says account_changed, token_revoked."""
         actor = load_actor(actor)
         args = load(RevokeTokenArgs(), {"username": username, "token_id": token_id})
-        accounts.check_reader(actor, args["username"])
+        people.check_reader(actor, args["username"])
         user = self._user(args["username"])
-        said = accounts.said(user, "token_revoked", actor, ["tokens"], args["token_id"])
-        if not self.store.accounts.remove_token(user["_id"], args["token_id"], [said]):
+        said = people.said(user, "token_revoked", actor, ["tokens"], args["token_id"])
+        if not self.store.remove_token(user["_id"], args["token_id"], [said]):
             raise NotFound(f"token {args['token_id']}")
         self._publish(user["_id"])
         return self._profile(self._user(user["_id"]), clock.now())
 
     # Shared by the entrypoints above
     def _user(self, username: str) -> dict:
-        user = self.store.accounts.get(username)
+        user = self.store.get(username)
         if user is None:
             raise NotFound(f"user {username}")
         return user
 
-    def _unit(self, unit_id: str | None) -> dict | None:
-        return None if unit_id is None else self.store.unit(unit_id)
+    def _unit(self, unit_id: str) -> dict | None:
+        """The unit of dispatch's directory, or None if it has none of that id."""
+        try:
+            return self.directory.get_unit(unit_id, SYSTEM_ACTOR)
+        except NotFound:
+            return None
+
+    def _unit_name(self, unit_id: str | None) -> str | None:
+        """The unit's name; a unit gone from the directory goes by its id."""
+        if unit_id is None:
+            return None
+        unit = self._unit(unit_id)
+        return unit_id if unit is None else unit["name"]
+
+    def _unit_names(self, unit_ids: Iterable[str | None]) -> dict[str | None, str | None]:
+        """The names of these units, each asked of dispatch once."""
+        return {unit_id: self._unit_name(unit_id) for unit_id in set(unit_ids)}
 
     def _profile(self, user: dict, now: dt.datetime) -> dict:
-        return accounts.profile(user, self._unit_name(user["unit_id"]), now)
+        return people.profile(user, self._unit_name(user["unit_id"]), now)
 
     def _publish(self, username: str) -> None:
         """Publish what the user's last write said (the sweep retries on failure)."""
-        outbox.publish_now(self.store.accounts.users, self.publisher, username)
+        outbox.publish_now(self.store.users, self.publisher, username)
 
     def _check_password(self, user: dict, password: str, now: dt.datetime,
                         refusal: str) -> None:
@@ -242,17 +270,17 @@ class AccountRpcs:
         ``refusal`` if the password is wrong, counted, and locking the account at the fifth
         in a row and each one after (saying ``account_changed``, locked, as the system);
         and, only to whoever knows the password, if the account is deactivated."""
-        accounts.refuse_if_locked(user, now)
-        if not accounts.password_matches(user["password_hash"], password):
-            failures = self.store.accounts.count_failure(user["_id"])
-            until = accounts.locked_until(failures, now)
+        credentials.refuse_if_locked(user, now)
+        if not credentials.password_matches(user["password_hash"], password):
+            failures = self.store.count_failure(user["_id"])
+            until = credentials.locked_until(failures, now)
             if until is not None:
-                self.store.accounts.change(
+                self.store.change(
                     user["_id"], {"locked_until": until},
-                    [accounts.said(user, "locked", SYSTEM_ACTOR, ["locked_until"])])
+                    [people.said(user, "locked", SYSTEM_ACTOR, ["locked_until"])])
                 self._publish(user["_id"])
             raise NotPermitted(refusal)
-        accounts.refuse_if_inactive(user)
-        renewed = (accounts.hash_password(password)
-                   if accounts.needs_rehash(user["password_hash"]) else None)
-        self.store.accounts.signed_in(user["_id"], now, renewed)
+        people.refuse_if_inactive(user)
+        renewed = (credentials.hash_password(password)
+                   if credentials.needs_rehash(user["password_hash"]) else None)
+        self.store.signed_in(user["_id"], now, renewed)

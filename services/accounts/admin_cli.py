@@ -4,9 +4,9 @@
     printf '%s\n' "$PASSWORD" | hotline-admin create-admin --username admin --name 系统管理员 \
         --password-stdin
 
-It asks dispatch over RPC (``create_first_admin``), which refuses once any admin exists;
-that admin then makes everyone else's account in the console. The password is asked for
-twice without echo, or read from the first line of standard input for scripts.
+It asks the accounts service over RPC (``create_first_admin``), which refuses once any
+admin exists; that admin then makes everyone else's account in the console. The password is
+asked for twice without echo, or read from the first line of standard input for scripts.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def create_admin(amqp_uri: str, username: str, name: str, password: str) -> dict
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
-        return rpc.dispatch.create_first_admin(
+        return rpc.accounts.create_first_admin(
             {"username": username, "name": name, "password": password})
 
 

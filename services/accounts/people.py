@@ -1,0 +1,151 @@
+"""The people who use the console: their roles, the units they serve, who may manage whose
+account, the account as its readers see it, and what is said when one changes.
+
+Plain rules, no database, no RPC: the service looks up what they need (a user's document, a
+unit of dispatch's directory) and passes it in. Time is an argument (``now``).
+
+- A role is one of the contract's ``PEOPLE_ROLES``. Unit staff belong to one handling unit
+  of dispatch's directory; everyone else belongs to the centre or to no unit.
+- Every change to an account is said as ``account_changed`` (``said``), with the actor
+  and the names of the fields changed, never a password, a hash or a token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Sequence
+
+from services.accounts import credentials
+from services.shared import clock
+from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.events import new_event
+from services.shared.payloads import event_data
+from services.shared.schemas import CENTRE_ID
+
+ADMIN = "admin"
+UNIT_STAFF = "unit_staff"
+DEACTIVATED = "this account is deactivated; ask an admin"
+
+
+# Roles and units
+def check_role_unit(role: str, unit_id: str | None,
+                    find_unit: Callable[[str], dict | None]) -> None:
+    """Unit staff name a handling unit of the directory (``find_unit`` looks it up: None if
+    there is none of that id); others the centre or no unit. InvalidRequest / NotFound."""
+    if role == UNIT_STAFF:
+        if unit_id is None:
+            raise InvalidRequest({"unit_id": ["Unit staff belong to a handling unit: name it."]})
+        if unit_id == CENTRE_ID:
+            raise InvalidRequest({"unit_id": ["The centre's people are dispatchers, "
+                                              "supervisors or admins, not unit staff."]})
+        if find_unit(unit_id) is None:
+            raise NotFound(f"unit {unit_id}")
+    elif unit_id not in (None, CENTRE_ID):
+        raise InvalidRequest({"unit_id": [f"Only unit staff belong to a handling unit; "
+                                          f"a {role} belongs to '{CENTRE_ID}' or to none."]})
+
+
+def may_read(actor: dict, username: str) -> bool:
+    """An admin reads any account; everyone reads their own."""
+    return actor["role"] == ADMIN or actor["id"] == username
+
+
+def check_admin(actor: dict) -> None:
+    if actor["role"] != ADMIN:
+        raise NotPermitted("only an admin manages accounts")
+
+
+def check_reader(actor: dict, username: str) -> None:
+    if not may_read(actor, username):
+        raise NotPermitted("only an admin or the user themself")
+
+
+def refuse_if_inactive(user: dict) -> None:
+    if not user["active"]:
+        raise NotPermitted(DEACTIVATED)
+
+
+# Users
+def new_user(fields: dict, now: dt.datetime, created_by: str | None,
+             first_admin: bool = False) -> dict:
+    """The stored document of a new, active user from validated ``fields`` (username, name,
+    role, unit_id, password); the password is kept only as its hash."""
+    user = {
+        "_id": fields["username"], "username": fields["username"], "name": fields["name"],
+        "role": fields["role"], "unit_id": fields.get("unit_id"),
+        "password_hash": credentials.hash_password(fields["password"]), "active": True,
+        "failures": 0, "locked_until": None, "last_login_at": None, "tokens": [],
+        "created_at": now, "created_by": created_by, "updated_at": now,
+    }
+    if first_admin:
+        user["first_admin"] = True  # a unique index lets only one account carry it
+    return user
+
+
+def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
+            other_active_admins: int, now: dt.datetime) -> dict:
+    """The fields to set when an admin changes ``user`` (any of name, role, unit_id, active,
+    password). ``find_unit`` looks up the directory's unit the user will belong to;
+    ``other_active_admins`` counts active admins besides this user, since the last one may
+    be neither demoted nor deactivated. A new password also lifts a lock."""
+    role = changes.get("role", user["role"])
+    unit_id = changes["unit_id"] if "unit_id" in changes else user["unit_id"]
+    if "role" in changes or "unit_id" in changes:
+        # only then: a user whose unit left the directory can still be renamed or deactivated
+        check_role_unit(role, unit_id, find_unit)
+    stays_admin = role == ADMIN and changes.get("active", user["active"])
+    if user["role"] == ADMIN and user["active"] and not stays_admin and other_active_admins == 0:
+        raise IllegalTransition("the last active admin may be neither demoted nor deactivated")
+    fields: dict[str, Any] = {name: value for name, value in changes.items()
+                              if name in ("name", "role", "unit_id", "active")}
+    if "password" in changes:
+        fields.update(credentials.new_password(user["username"], changes["password"]))
+    fields["updated_at"] = now
+    return fields
+
+
+def identity(user: dict, unit_name: str | None) -> dict:
+    """Who signed in, as the console keeps them: id (= username), username, name, role,
+    unit_id, unit_name. Its id, name, role and unit_id make the actor of later RPCs."""
+    return {"id": user["_id"], "username": user["username"], "name": user["name"],
+            "role": user["role"], "unit_id": user["unit_id"], "unit_name": unit_name}
+
+
+def profile(user: dict, unit_name: str | None, now: dt.datetime) -> dict:
+    """An account as an admin (or its owner) reads it: ``identity`` plus active, times,
+    locked_until (while locked) and tokens without their secrets. Never a hash."""
+    locked = credentials.seconds_locked(user, now) > 0
+    return {
+        **identity(user, unit_name), "active": user["active"],
+        "created_at": clock.iso(user["created_at"]), "updated_at": clock.iso(user["updated_at"]),
+        "last_login_at": clock.iso(user["last_login_at"]),
+        "locked_until": clock.iso(user["locked_until"]) if locked else None,
+        "tokens": [credentials.token_view(token) for token in user.get("tokens") or []],
+    }
+
+
+# What is said of an account
+# What an admin may change, in the order ``fields`` names them (a password by name only).
+ACCOUNT_FIELDS = ("name", "role", "unit_id", "active", "password")
+CREATED_FIELDS = ("name", "role", "unit_id", "password")
+
+
+def fields_changed(user: dict, changes: dict) -> list[str]:
+    """The names of the fields an admin's ``changes`` really change (a password always)."""
+    return [name for name in ACCOUNT_FIELDS if name in changes
+            and (name == "password" or changes[name] != user.get(name))]
+
+
+def change_named(fields: list[str]) -> str:
+    """``password_changed`` when only the password changes (a reset), else ``changed``."""
+    return "password_changed" if fields == ["password"] else "changed"
+
+
+def said(user: dict, change: str, actor: dict, fields: Sequence[str],
+         token_id: str | None = None) -> dict:
+    """The ``account_changed`` event of ``user`` as it is after the change: its username,
+    role, unit and whether it is active, the names of the ``fields`` changed and the
+    ``token_id`` concerned; never a password, a hash or a token's secret."""
+    data = event_data("account_changed", username=user["username"], change=change,
+                      role=user["role"], unit_id=user["unit_id"], active=user["active"],
+                      fields=list(fields), token_id=token_id)
+    return new_event("accounts", "account_changed", data, actor=actor)

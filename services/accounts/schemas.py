@@ -1,0 +1,40 @@
+"""What a caller of accounts sends besides an account's fields (those are the shared
+contract's, services/shared/accounts.py): the arguments of every RPC (contract version 1)."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from services.shared.accounts import USERNAME, Password, UserChangesSchema, Username
+from services.shared.schemas import SHORT_TEXT, StrictSchema, Text, unicode_text
+
+
+class UserArgs(StrictSchema):
+    username = Username(required=True, validate=USERNAME)
+
+
+class UpdateUserArgs(UserArgs):
+    changes = fields.Nested(UserChangesSchema, required=True)
+
+
+class SignInArgs(StrictSchema):
+    """Loose on purpose: a username that could not exist is refused as any unknown one is."""
+
+    username = Username(required=True, validate=SHORT_TEXT)
+    password = Password(required=True)
+
+
+class PasswordChangeArgs(UserArgs):
+    old_password = Password(required=True)
+    new_password = Password(required=True)
+
+
+class TokenArgs(StrictSchema):
+    token = fields.String(required=True, validate=[validate.Length(min=1, max=200), unicode_text])
+
+
+class IssueTokenArgs(UserArgs):
+    name = Text(required=True, validate=SHORT_TEXT)  # what the token is for: "工单同步脚本"
+
+
+class RevokeTokenArgs(UserArgs):
+    token_id = Text(required=True, validate=validate.Length(min=1, max=64))

@@ -1,0 +1,63 @@
+"""What a caller of accounts sends to make or change an account (contract version 1).
+
+The console checks its forms and API requests with these schemas, and the accounts service
+checks the same RPC arguments with them, so both refuse the same things in the same words.
+Only the shape is checked here; the password policy, roles against units and whether a
+unit exists are the accounts service's rules.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.shared.schemas import (
+    PEOPLE_ROLES, SHORT_TEXT, UNIT_ID, Decision, StrictSchema, Text, unicode_text,
+)
+
+MAX_PASSWORD_LENGTH = 1024  # hashing is the costly part: bound what one request may send
+
+
+class Username(Text):
+    """Letters, digits, '.', '_' and '-', compared without case: stored in lower case."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+USERNAME = [validate.Length(min=2, max=64),
+            validate.Regexp(r"^[a-z0-9][a-z0-9._-]*$",
+                            error="Letters, digits, '.', '_' and '-', starting with a letter "
+                                  "or digit.")]
+
+
+def Password(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """A password as typed (spaces count); the accounts service's policy says the rest."""
+    return fields.String(validate=[validate.Length(min=1, max=MAX_PASSWORD_LENGTH), unicode_text],
+                         **kwargs)
+
+
+class FirstAdminSchema(StrictSchema):
+    username = Username(required=True, validate=USERNAME)
+    name = Text(required=True, validate=SHORT_TEXT)
+    password = Password(required=True)
+
+
+class NewUserSchema(FirstAdminSchema):
+    role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
+    unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID)
+
+
+class UserChangesSchema(StrictSchema):
+    """What an admin may change; only the fields sent change."""
+
+    name = Text(validate=SHORT_TEXT)
+    role = fields.String(validate=validate.OneOf(PEOPLE_ROLES))
+    unit_id = Text(allow_none=True, validate=UNIT_ID)
+    active = Decision()
+    password = Password()
+
+    @validates_schema
+    def _something(self, data: dict, **kwargs) -> None:
+        if not data:
+            raise ValidationError("Name at least one change.")

@@ -1,0 +1,161 @@
+"""deploy/migrate.py: the accounts that dispatch kept move to the accounts service's
+database, with everything in them, once; on mongomock and on the embedded store."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+from pymongo.database import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
+sys.path.insert(0, str(Path(__file__).parent / "accounts"))
+
+import migrate  # noqa: E402
+from accounts_support import ADMIN, CHEAP, UNITS, Dispatch  # noqa: E402
+from bad_input import worker  # noqa: E402
+
+from services.accounts import credentials, people  # noqa: E402
+from services.accounts.service import AccountsService  # noqa: E402
+from services.accounts.store import AccountStore  # noqa: E402
+from services.shared import clock, outbox, storage  # noqa: E402
+from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
+
+WHEN = dt.datetime(2026, 11, 23, 1, 0, tzinfo=clock.UTC)
+
+
+def kept_by_dispatch(db: Database) -> dict:
+    """dispatch's ``users`` as it kept them before the move: an admin, and 王丽 with an API
+    token, three wrong passwords in a row, a lock, and a change said but not yet published
+    (the broker was away). Returns the token."""
+    admin = people.new_user({"username": "admin", "name": "系统管理员", "role": "admin",
+                             "password": "first-admin-pass"}, WHEN, None, first_admin=True)
+    wang = people.new_user({"username": "wang.li", "name": "王丽", "role": "unit_staff",
+                            "unit_id": "kaichen", "password": "kaichen-wang-1"}, WHEN, "admin")
+    token, record = credentials.new_token("工单同步脚本", WHEN)
+    locked = people.said(wang, "locked", SYSTEM_ACTOR, ["locked_until"])
+    wang.update({"tokens": [record], "failures": 3, "version": 4,
+                 "locked_until": WHEN + dt.timedelta(minutes=1),
+                 outbox.OUTBOX: [locked], **outbox.sweep_flag()})
+    db["users"].insert_many([{**admin, outbox.OUTBOX: []}, wang])
+    return {"token": token, "event_id": locked["event_id"]}
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch) -> None:
+    monkeypatch.setattr(credentials, "HASHER", CHEAP)
+
+
+def accounts_on(db: Database) -> AccountsService:
+    """The accounts service on the database the users moved to, as it starts."""
+    service, _ = worker(AccountsService, AccountStore, lambda name: db, directory=Dispatch(UNITS))
+    return service
+
+
+def test_the_accounts_move_whole_from_dispatch_and_work_there(storage_config, database,
+                                                              monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: WHEN)
+    kept = kept_by_dispatch(database("dispatch"))
+    before = sorted(database("dispatch")["users"].find(), key=lambda user: user["_id"])
+    said: list[str] = []
+
+    moved = migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=said.append)
+
+    assert [(done.collection, done.copied, done.removed, done.held) for done in moved] == [
+        ("users", 2, 2, 2)]
+    assert said == ["  users: 2 moved from dispatch to accounts; accounts holds 2, dispatch none"]
+    assert sorted(database("accounts")["users"].find(), key=lambda user: user["_id"]) == before
+    assert "users" not in database("dispatch").list_collection_names()
+
+    accounts = accounts_on(database("accounts"))
+    monkeypatch.setattr(clock, "now", lambda: WHEN + dt.timedelta(minutes=2))
+    assert accounts.authenticate_token(kept["token"])["unit_name"] == "凯晨物业"
+    assert accounts.authenticate("wang.li", "kaichen-wang-1")["id"] == "wang.li"
+    accounts.publish_outbox()  # what dispatch had not published yet goes out from accounts
+    assert [event["event_id"] for _, event in (call.args for call in
+            accounts.publisher.call_args_list)] == [kept["event_id"]]
+
+
+def test_moving_again_moves_nothing_twice(storage_config, database):
+    kept_by_dispatch(database("dispatch"))
+    migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=print)
+    accounts_on(database("accounts")).create_user(
+        {"username": "li.na", "name": "李娜", "role": "agent", "password": "agent-li-na-1"},
+        ADMIN)
+
+    [again] = migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=print)
+
+    assert (again.copied, again.removed, again.held) == (0, 0, 3)
+    assert database("accounts")["users"].count_documents({}) == 3
+
+
+def test_a_move_stopped_after_copying_is_finished_by_the_next_run(storage_config, database):
+    kept_by_dispatch(database("dispatch"))
+    target = database("accounts")["users"]
+    for user in database("dispatch")["users"].find():
+        target.insert_one(user)  # as if a run had copied them and stopped
+
+    [done] = migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=print)
+
+    assert (done.copied, done.already, done.removed, done.held) == (0, 2, 2, 2)
+
+
+def test_counts_that_do_not_match_stop_the_move_with_nothing_removed(storage_config, database,
+                                                                     monkeypatch):
+    kept_by_dispatch(database("dispatch"))
+    copy = migrate.copy
+    monkeypatch.setattr(migrate, "copy", lambda target, document: None
+                        if document["_id"] == "wang.li" else copy(target, document))  # lost
+
+    with pytest.raises(migrate.MoveRefused, match="the counts do not match: dispatch had 2, "
+                                                  "accounts holds 1 of them"):
+        migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=print)
+    assert database("dispatch")["users"].count_documents({}) == 2
+
+
+def test_an_account_the_new_home_holds_differently_stops_the_move(storage_config, database):
+    kept_by_dispatch(database("dispatch"))
+    database("accounts")["users"].insert_one({"_id": "wang.li", "name": "另一个王丽"})
+
+    with pytest.raises(migrate.MoveRefused, match="'wang.li': accounts holds a different one"):
+        migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=print)
+    assert database("dispatch")["users"].count_documents({}) == 2
+    assert database("accounts")["users"].count_documents({}) == 1  # nothing written
+
+
+# The command, on the embedded store as `make run` keeps it
+def test_the_command_moves_the_accounts_on_the_embedded_store_once(tmp_path, capsys):
+    uri = f"litemongo:{tmp_path}"
+    dispatch_db = storage.connect(uri, "dispatch")
+    kept_by_dispatch(dispatch_db)
+    dispatch_db.client.close()
+
+    assert migrate.main(["accounts", "--mongo-uri", uri]) == 0
+    assert "users: 2 moved from dispatch to accounts" in capsys.readouterr().out
+    assert migrate.main(["accounts", "--mongo-uri", uri]) == 0
+    assert "nothing to move" in capsys.readouterr().out
+
+    accounts_db = storage.connect(uri, "accounts")
+    try:
+        assert sorted(user["_id"] for user in accounts_db["users"].find()) == [
+            "admin", "wang.li"]
+        assert accounts_on(accounts_db).authenticate("admin", "first-admin-pass")["role"] == \
+            "admin"
+    finally:
+        accounts_db.client.close()
+
+
+def test_the_command_says_why_and_fails_when_the_counts_do_not_match(tmp_path, capsys,
+                                                                     monkeypatch):
+    uri = f"litemongo:{tmp_path}"
+    dispatch_db = storage.connect(uri, "dispatch")
+    kept_by_dispatch(dispatch_db)
+    dispatch_db.client.close()
+    monkeypatch.setattr(migrate, "copy", lambda target, document: None)  # every write lost
+
+    assert migrate.main(["accounts", "--mongo-uri", uri]) == 1
+    assert "refused: users: the counts do not match" in capsys.readouterr().err
+    dispatch_db = storage.connect(uri, "dispatch")
+    assert dispatch_db["users"].count_documents({}) == 2
+    dispatch_db.client.close()
