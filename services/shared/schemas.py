@@ -23,6 +23,8 @@ CATEGORIES = (
 URGENCIES = ("normal", "urgent")
 PRIORITIES = ("normal", "high")
 ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin", "system")
+CENTRE_ROLES = ("dispatcher", "supervisor", "admin")  # the dispatch centre (派单中心)
+SUPERVISOR_ROLES = ("supervisor", "admin")            # supervisors (督办)
 CALLBACK_OUTCOMES = ("satisfied", "basically_satisfied", "unsatisfied", "unreachable")
 PLACE_LEVELS = ("district", "subdistrict", "community", "estate", "building")
 
@@ -142,6 +144,7 @@ def load_actor(actor: Any) -> dict:
 
 __all__ = [
     "CHANNELS", "SYSTEM_CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
+    "CENTRE_ROLES", "SUPERVISOR_ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
     "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
     "EXCLUDE",
