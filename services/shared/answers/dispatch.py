@@ -182,7 +182,7 @@ class OverdueSchema(OwedSchema):
     hours_late = fields.Float(required=True)
 
 
-class NearSchema(OwedSchema):
+class WarningSchema(OwedSchema):
     hours_left = fields.Float(required=True)
 
 
@@ -206,6 +206,6 @@ class SupervisionSchema(Schema):
     priority before normal in each."""
 
     overdue = fields.List(fields.Nested(OverdueSchema), required=True)
-    warning = fields.List(fields.Nested(NearSchema), required=True)
+    warning = fields.List(fields.Nested(WarningSchema), required=True)
     extensions = fields.List(fields.Nested(WaitingExtensionSchema), required=True)
     pauses = fields.List(fields.Nested(WaitingPauseSchema), required=True)
