@@ -33,9 +33,8 @@ def add_assist(state: dict, actor: dict, unit: dict, note: str | None, now: dt.d
     if _owing(state, unit["id"]) is not None:
         raise IllegalTransition(f"ticket {state['ticket_no']}: {unit['name']} assists already")
     entry = {"unit_id": unit["id"], "unit_name": unit["name"], "status": ASSIST_ADDED,
-             "note": note,
-             "added_at": now, "added_by": actor, "accepted_at": None, "report": None,
-             "reported_at": None, "released_at": None}
+             "note": note, "added_at": now, "added_by": actor, "accepted_at": None,
+             "report": None, "reported_at": None, "released_at": None}
     assists = [assist for assist in state.get("assists", []) if assist["unit_id"] != unit["id"]]
     return steps.change(state, now, {"assists": assists + [entry]}, [
         _said("assist_added", state, actor, unit["id"], note)])

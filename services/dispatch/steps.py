@@ -64,7 +64,8 @@ def _none_owed(state: dict, actor: dict) -> str | None:
 
 
 def _some_owed(state: dict, actor: dict) -> str | None:
-    return None if owed(state) else f"ticket {state['ticket_no']}: no assisting unit owes its part"
+    return None if owed(state) else (
+        f"ticket {state['ticket_no']}: no assisting unit owes its part")
 
 
 def _no_extension_waiting(state: dict, actor: dict) -> str | None:
@@ -73,7 +74,8 @@ def _no_extension_waiting(state: dict, actor: dict) -> str | None:
 
 
 def _some_deadline_unmet(state: dict, actor: dict) -> str | None:
-    unmet = state.get("deadlines") and any(name not in state["met"] for name in DEADLINE_NAMES)
+    unmet = bool(state.get("deadlines")) and any(name not in state["met"]
+                                                 for name in DEADLINE_NAMES)
     return None if unmet else f"ticket {state['ticket_no']}: every deadline is met"
 
 

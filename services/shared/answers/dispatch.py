@@ -4,22 +4,23 @@ unit's queue, a dry run of routing and the supervisor's list. The directory it a
 """
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from services.shared.payloads import DEADLINE_NAMES, DeadlinesSchema, ResidentCardSchema, Time
 from services.shared.schemas import (
     CATEGORIES, KINDS, PRIORITIES, URGENCIES, ActorSchema, AddressSchema, CallerSchema,
 )
-from services.shared.states import (
-    ACTIONS, ASSIST_STATUSES, QUEUE_ROLES, REQUEST_STATUSES, STATES,
-)
+from services.shared.states import ACTIONS, ASSIST_STATUSES, QUEUE_ROLES, REQUEST_STATUSES, STATES
 
 
-def Deadline(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+def Deadline(**kwargs: Any) -> fields.String:  # noqa: N802 - reads as a field type
+    """accept, contact or resolve."""
     return fields.String(validate=validate.OneOf(DEADLINE_NAMES), **kwargs)
 
 
-def Actor(**kwargs) -> fields.Nested:  # noqa: N802 - reads as a field type
+def Actor(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
     """Who did it: {id, name, role, unit_id}."""
     return fields.Nested(ActorSchema, **kwargs)
 
@@ -32,34 +33,31 @@ class DeadlineDueSchema(Schema):
     due_at = Time(required=True)
 
 
-class ExtensionRequestSchema(Schema):
+class RequestSchema(Schema):
+    """A unit's request to a supervisor, and the decision on it."""
+
+    reason = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
+    unit_id = fields.String(allow_none=True)
+    requested_at = Time(required=True)
+    requested_by = Actor(required=True)
+    decided_at = Time(allow_none=True)
+    decided_by = Actor(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "the decision's"})
+
+
+class ExtensionRequestSchema(RequestSchema):
     """A unit's request for more time (延期) and what became of it."""
 
     deadline = Deadline(required=True)
     due_at = Time(required=True, metadata={"description": "the deadline when asked"})
     until = Time(required=True, metadata={"description": "the deadline asked for"})
-    reason = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
-    unit_id = fields.String(allow_none=True)
-    requested_at = Time(required=True)
-    requested_by = Actor(required=True)
-    decided_at = Time(allow_none=True)
-    decided_by = Actor(allow_none=True)
-    note = fields.String(allow_none=True)
 
 
-class PauseRequestSchema(Schema):
+class PauseRequestSchema(RequestSchema):
     """A unit's request to stop the resolve clock (挂起), and the pause it became."""
 
-    reason = fields.String(required=True)
     resume_on = Time(allow_none=True, metadata={"description": "null: until resumed"})
-    status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
-    unit_id = fields.String(allow_none=True)
-    requested_at = Time(required=True)
-    requested_by = Actor(required=True)
-    decided_at = Time(allow_none=True)
-    decided_by = Actor(allow_none=True)
-    note = fields.String(allow_none=True)
     since = Time(allow_none=True, metadata={"description": "when the clock stopped"})
     ended_at = Time(allow_none=True)
     hours = fields.Float(allow_none=True, metadata={"description": "how long it held"})
