@@ -78,7 +78,7 @@ FIELD_MESSAGES = {
     "Name a handling unit other than the lead.": "请选择主办单位以外的承办单位",
     "At least 8 characters.": "至少 8 个字符",
     "The password may not be the username.": "密码不能与用户名相同",
-    "Unit staff belong to a handling unit: name it.": "承办人员须选择所属承办单位",
+    "Unit staff belong to a handling unit: name it.": "承办单位人员须选择所属承办单位",
     "Name at least one change.": "请至少修改一项",
 }
 ERROR_TITLES = {"InvalidRequest": "填写有误", "NotFound": "未找到", "NotPermitted": "无权操作",

@@ -2,11 +2,10 @@
 
 Signing in and out; home, which sends each role where its work is; a unit's queue; the
 dispatch centre; a ticket with the steps its viewer may take now (dispatch says which:
-get_status's ``actions``); a new
-ticket for agents; supervision with indicators and charts; and the admin's accounts
-(admin_pages.py). Every read and step is an RPC with the signed-in person as the actor;
-a step the services refuse comes back as their message, bad input as field errors next
-to the fields, keeping what was typed.
+get_status's ``actions``); a new ticket for agents; supervision with indicators and
+charts; and the admin's accounts (admin_pages.py). Every read and step is an RPC with the
+signed-in person as the actor; a step the services refuse comes back as their message,
+bad input as field errors next to the fields, keeping what was typed.
 """
 from __future__ import annotations
 
