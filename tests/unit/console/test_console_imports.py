@@ -55,7 +55,7 @@ def service_package(module: str, name: str | None) -> str | None:
     return None
 
 
-def test_the_parser_sees_every_way_of_importing_a_service():
+def test_the_parser_sees_every_way_of_importing_a_service() -> None:
     source = ("import services.intake.service\nfrom services import ledger\n"
               "from ..callback import tasks\nfrom .auth import actor\n"
               "from services.shared import clock\nimport flask\n"
@@ -67,7 +67,7 @@ def test_the_parser_sees_every_way_of_importing_a_service():
                      "services.dispatch", None}
 
 
-def test_no_console_file_imports_a_service_package():
+def test_no_console_file_imports_a_service_package() -> None:
     files = sorted(CONSOLE.rglob("*.py"))
     assert len(files) > 10
     reached = {(str(path.relative_to(CONSOLE)), module, name) for path in files
@@ -96,7 +96,7 @@ print(json.dumps({"allowed": sorted(allowed), "more": sorted(loaded() - allowed)
 """
 
 
-def test_the_console_app_loads_no_service_package():
+def test_the_console_app_loads_no_service_package() -> None:
     allowed = sorted({(module, name) for _, module, name in ALLOWED})
     answer = subprocess.run([sys.executable, "-c", LOADED % {"own": OWN, "allowed": allowed}],
                             capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)

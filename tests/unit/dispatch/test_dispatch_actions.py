@@ -14,6 +14,8 @@ from dispatch_support import (
 )
 
 from services.dispatch import lifecycle
+from services.dispatch.service import DispatchService
+from services.dispatch.store import TicketStateStore
 from services.shared.errors import IllegalTransition, NotPermitted
 from services.shared.payloads import DEADLINE_NAMES
 from services.shared.states import ACTIONS, ASSIST_OWING
@@ -27,70 +29,88 @@ WEIYANG = {"district": "未央区", "subdistrict": "谭家街道", "community": 
 
 
 # Tickets in each state, with what may hang on them
-def accepted(service) -> None:
+def dispatched(service: DispatchService) -> None:
+    create(service)
+
+
+def accepted(service: DispatchService) -> None:
     create(service)
     service.accept(NO, KAICHEN)
 
 
-def contacted(service) -> None:
+def contacted(service: DispatchService) -> None:
     accepted(service)
     service.record_contact(NO, KAICHEN, "已电话联系王阿姨")
 
 
-def resolved(service) -> None:
+def sent_back(service: DispatchService) -> None:
+    accepted(service)
+    service.return_ticket(NO, KAICHEN, "非本单位")
+
+
+def routed_nowhere(service: DispatchService) -> None:
+    create(service, address=WEIYANG)
+
+
+def resolved(service: DispatchService) -> None:
     contacted(service)
     service.resolve(NO, KAICHEN, "扶手已安装")
 
 
-def requests_waiting(service) -> None:
+def closed_satisfied(service: DispatchService) -> None:
+    resolved(service)
+    service.on_callback_completed(callback_event(NO, "satisfied"))
+
+
+def reopened(service: DispatchService) -> None:
+    resolved(service)
+    service.on_callback_completed(callback_event(NO, "unsatisfied"))
+
+
+def answered_at_intake(service: DispatchService) -> None:
+    create(service, kind="consult", category="other", status="answered", answer="请到街道办理")
+
+
+def requests_waiting(service: DispatchService) -> None:
     accepted(service)
     service.request_extension(NO, KAICHEN, iso(dt.datetime(2026, 12, 30, tzinfo=dt.timezone.utc)),
                               "配件缺货")
     service.request_pause(NO, KAICHEN, "老人住院")
 
 
-def paused(service) -> None:
+def paused(service: DispatchService) -> None:
     accepted(service)
     service.request_pause(NO, KAICHEN, "老人住院")
     service.decide_pause(NO, SUPERVISOR, True)
 
 
-def assisted(service) -> None:
+def assisted(service: DispatchService) -> None:
     accepted(service)
     service.add_assist(NO, KAICHEN, "grid-1", "请网格员一同上门")
 
 
-def assist_accepted(service) -> None:
+def assist_accepted(service: DispatchService) -> None:
     assisted(service)
     service.accept_assist(NO, GRID)
 
 
-def assist_reported(service) -> None:
+def assist_reported(service: DispatchService) -> None:
     assist_accepted(service)
     service.report_assist(NO, GRID, "已协助入户")
 
 
-SCENARIOS: dict[str, Callable] = {
-    "dispatched": create,
-    "accepted": accepted,
-    "contacted": contacted,
-    "sent back to the centre": lambda service: (accepted(service),
-                                                service.return_ticket(NO, KAICHEN, "非本单位")),
-    "routed nowhere": lambda service: create(service, address=WEIYANG),
-    "resolved": resolved,
-    "closed satisfied": lambda service: (resolved(service), service.on_callback_completed(
-        callback_event(NO, "satisfied"))),
-    "reopened": lambda service: (resolved(service), service.on_callback_completed(
-        callback_event(NO, "unsatisfied"))),
-    "answered at intake": lambda service: create(service, kind="consult", category="other",
-                                                 status="answered", answer="请到街道办理"),
-    "requests waiting": requests_waiting,
-    "paused": paused,
-    "assist added": assisted,
-    "assist accepted": assist_accepted,
-    "assist reported": assist_reported,
-    "assist released": lambda service: (assisted(service),
-                                        service.release_assist(NO, DISPATCHER, "grid-1")),
+def assist_released(service: DispatchService) -> None:
+    assisted(service)
+    service.release_assist(NO, DISPATCHER, "grid-1")
+
+
+SCENARIOS: dict[str, Callable[[DispatchService], None]] = {
+    "dispatched": dispatched, "accepted": accepted, "contacted": contacted,
+    "sent back to the centre": sent_back, "routed nowhere": routed_nowhere,
+    "resolved": resolved, "closed satisfied": closed_satisfied, "reopened": reopened,
+    "answered at intake": answered_at_intake, "requests waiting": requests_waiting,
+    "paused": paused, "assist added": assisted, "assist accepted": assist_accepted,
+    "assist reported": assist_reported, "assist released": assist_released,
 }
 
 
@@ -115,7 +135,8 @@ def arguments(step: str, ticket: dict) -> tuple:
 
 @pytest.mark.parametrize("person", PEOPLE)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_every_step_offered_is_taken_and_every_other_refused(service, store, scenario, person):
+def test_every_step_offered_is_taken_and_every_other_refused(
+        service: DispatchService, store: TicketStateStore, scenario: str, person: str) -> None:
     SCENARIOS[scenario](service)
     who = PEOPLE[person]
     offered = service.get_status(NO, who)["actions"]
@@ -124,7 +145,7 @@ def test_every_step_offered_is_taken_and_every_other_refused(service, store, sce
 
     for step in ACTIONS:
         store.tickets.replace_one({"_id": NO}, kept)  # each step on the ticket as it was
-        def take(service, step=step):
+        def take(service: DispatchService, step: str = step) -> dict:
             return getattr(service, step)(NO, who, *arguments(step, ticket))
         if step in offered:
             assert take(service)["ticket_no"] == NO, step
@@ -134,13 +155,13 @@ def test_every_step_offered_is_taken_and_every_other_refused(service, store, sce
 
 # What the offer looks like to the people who use it
 def test_the_holding_unit_signs_for_a_dispatched_ticket_and_nothing_more_of_its_work_yet(
-        service):
+        service: DispatchService) -> None:
     create(service)
     assert service.get_status(NO, KAICHEN)["actions"] == [
         "accept", "add_assist", "request_extension", "return_ticket"]
 
 
-def test_each_step_answers_what_may_be_done_next(service):
+def test_each_step_answers_what_may_be_done_next(service: DispatchService) -> None:
     create(service)
     assert service.accept(NO, KAICHEN)["actions"] == [
         "record_contact", "resolve", "add_assist", "request_extension", "request_pause",
@@ -148,7 +169,8 @@ def test_each_step_answers_what_may_be_done_next(service):
     assert service.resolve(NO, KAICHEN, "扶手已安装")["actions"] == []
 
 
-def test_nothing_is_offered_to_another_unit_or_an_agent_nor_on_a_closed_ticket(service):
+def test_nothing_is_offered_to_another_unit_or_an_agent_nor_on_a_closed_ticket(
+        service: DispatchService) -> None:
     contacted(service)
     assert service.get_status(NO, COMMITTEE)["actions"] == []
     assert service.get_status(NO, AGENT)["actions"] == []
@@ -157,13 +179,13 @@ def test_nothing_is_offered_to_another_unit_or_an_agent_nor_on_a_closed_ticket(s
     assert all(service.get_status(NO, who)["actions"] == [] for who in PEOPLE.values())
 
 
-def test_the_centre_reassigns_a_ticket_no_rule_routed(service):
+def test_the_centre_reassigns_a_ticket_no_rule_routed(service: DispatchService) -> None:
     create(service, address=WEIYANG)
     assert service.get_status(NO, DISPATCHER)["actions"] == ["reassign", "add_assist"]
 
 
 def test_the_lead_resolves_once_the_assisting_unit_has_reported_and_it_signs_for_then_reports(
-        service):
+        service: DispatchService) -> None:
     assisted(service)
     assert "resolve" not in service.get_status(NO, KAICHEN)["actions"]
     assert "release_assist" in service.get_status(NO, KAICHEN)["actions"]
@@ -174,7 +196,8 @@ def test_the_lead_resolves_once_the_assisting_unit_has_reported_and_it_signs_for
     assert "release_assist" not in service.get_status(NO, KAICHEN)["actions"]
 
 
-def test_a_request_waiting_is_not_asked_again_and_a_supervisor_decides_it(service):
+def test_a_request_waiting_is_not_asked_again_and_a_supervisor_decides_it(
+        service: DispatchService) -> None:
     requests_waiting(service)
     unit = service.get_status(NO, KAICHEN)["actions"]
     assert "request_extension" not in unit and "request_pause" not in unit
@@ -183,7 +206,7 @@ def test_a_request_waiting_is_not_asked_again_and_a_supervisor_decides_it(servic
     assert "decide_extension" not in service.get_status(NO, DISPATCHER)["actions"]
 
 
-def test_a_paused_ticket_is_resumed_not_paused_again(service):
+def test_a_paused_ticket_is_resumed_not_paused_again(service: DispatchService) -> None:
     paused(service)
     assert "resume" in service.get_status(NO, KAICHEN)["actions"]
     assert "request_pause" not in service.get_status(NO, KAICHEN)["actions"]
@@ -193,7 +216,8 @@ def test_a_paused_ticket_is_resumed_not_paused_again(service):
 # The answer is the contract's
 @pytest.mark.parametrize("scenario", ["requests waiting", "paused", "assist accepted",
                                       "reopened"])
-def test_the_answer_keeps_every_field_of_the_view(service, store, scenario):
+def test_the_answer_keeps_every_field_of_the_view(
+        service: DispatchService, store: TicketStateStore, scenario: str) -> None:
     """get_status is dumped with the contract's schema (TicketStatusSchema): nothing the
     view holds, however deep, is lost on the way."""
     SCENARIOS[scenario](service)
