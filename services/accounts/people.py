@@ -19,7 +19,7 @@ from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
-from services.shared.schemas import CENTRE_ID
+from services.shared.directory import CENTRE_ID
 
 ADMIN = "admin"
 UNIT_STAFF = "unit_staff"

@@ -41,8 +41,9 @@ from services.shared import clock
 from services.shared.events import new_event
 from services.shared.payloads import event_data
 from services.shared.schemas import SYSTEM_ACTOR
+from services.shared.states import CHECKIN_ANSWERED, CHECKIN_MISSED, CHECKIN_TASK
 
-KIND = "checkin"
+KIND = CHECKIN_TASK
 DAY = dt.timedelta(days=1)
 
 # Why a check-in was cancelled (its ``note``).
@@ -217,10 +218,10 @@ def result_of(task: dict) -> str | None:
     """How the check-in ended, in a word for the resident's card page: answered, missed,
     cancelled, or None while it is still to be called."""
     if task["status"] == tasks.CANCELLED:
-        return "cancelled"
+        return tasks.CANCELLED
     if task["status"] != tasks.DONE:
         return None
-    return "missed" if task["outcome"] == tasks.UNREACHABLE else "answered"
+    return CHECKIN_MISSED if task["outcome"] == tasks.UNREACHABLE else CHECKIN_ANSWERED
 
 
 def as_history_entry(task: dict) -> dict:

@@ -8,9 +8,10 @@ ahead (checkins.py); says ``checkin_scheduled``, ``checkin_answered`` and
 ``checkin_missed``. Automated callback workers (services/callback/worker.py) ``claim``
 due tasks of both kinds and ``complete`` them.
 
-Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
-field), ``NotFound``, ``NotPermitted``, ``IllegalTransition``; all from
-``services.shared.errors``. A refused call changes nothing and says nothing.
+Contract version 1. Every answer is dumped with its schema in
+services/shared/answers/callback.py. Errors a caller may see: ``InvalidRequest``
+(``errors`` lists every field), ``NotFound``, ``NotPermitted``, ``IllegalTransition``; all
+from ``services.shared.errors``. A refused call changes nothing and says nothing.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from services.callback.schemas import (
 from services.callback.store import TaskStore
 from services.callback.window import is_open
 from services.shared import clock, outbox
+from services.shared.answers.callback import (
+    CheckinSchema, ClaimedTaskSchema, CompletionSchema, TaskSchema,
+)
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
 from services.shared.schemas import load
@@ -43,6 +47,9 @@ COMPLETE_ROUNDS = 3
 PLAN_EVERY_SECONDS = 60
 # Planning that finds the card changed under it plans again on the new card.
 PLAN_ROUNDS = 3
+# Built once: building a schema copies its fields, which costs more than a dump with it.
+CLAIMED_TASK, COMPLETION, TASK = ClaimedTaskSchema(), CompletionSchema(), TaskSchema()
+CHECKIN = CheckinSchema()
 
 
 class CallbackService:
@@ -75,8 +82,9 @@ class CallbackService:
         until ``lease_until``: ``task_id``, ``kind`` (callback, checkin), ``ticket_no`` (a
         callback's), ``resident_id`` and ``planned_for`` (a check-in's), ``phone``,
         ``caller_name`` (for a check-in, the resident's name), ``attempt``, ``due_at``,
-        ``lease_until``. None when nothing is due, or outside the calling window (a task
-        left over from the evening waits for the morning).
+        ``lease_until`` (ClaimedTaskSchema, services/shared/answers/callback.py). None when
+        nothing is due, or outside the calling window (a task left over from the evening
+        waits for the morning).
         A task whose lease ran out is handed out again. Raises InvalidRequest."""
         data = load(ClaimRequestSchema(), {"worker_id": worker_id})
         now = clock.now()
@@ -84,7 +92,7 @@ class CallbackService:
         if not is_open(now, policy.window):
             return None
         task = self.store.claim(tasks.claim(data["worker_id"], policy, now), now)
-        return None if task is None else tasks.as_claim(task)
+        return None if task is None else CLAIMED_TASK.dump(tasks.as_claim(task))
 
     @rpc(expected_exceptions=EXPECTED)
     def complete(self, task_id: str, worker_id: str, outcome: str, note: str | None = None) -> dict:
@@ -94,8 +102,8 @@ class CallbackService:
         attempt: ``task_id``, ``kind``, ``ticket_no``, ``resident_id``, ``attempt``,
         ``outcome``, ``note``, ``final``, ``worker_id``, ``completed_at``, and
         ``next_attempt``/``next_due_at`` when nobody answered and another try is
-        scheduled. The same report again from the same worker returns the same answer
-        and changes nothing.
+        scheduled (CompletionSchema). The same report again from the same worker returns
+        the same answer and changes nothing.
 
         Raises InvalidRequest (bad outcome or arguments; "answered" for a callback),
         NotFound (no such task), NotPermitted (the task is not held by ``worker_id``),
@@ -107,13 +115,13 @@ class CallbackService:
             task = self._task(data["task_id"])
             record = tasks.repeated(task, data["worker_id"], data["outcome"])
             if record is not None:
-                return tasks.as_completion(task, record)
+                return COMPLETION.dump(tasks.as_completion(task, record))
             completion = self._completion(task, data, clock.now())
             updated = self.store.complete(task["_id"], completion)
             if updated is None:
                 return LOST
             outbox.publish_now(self.store.tasks, self.publisher, task["_id"])
-            return tasks.as_completion(updated, completion.record)
+            return COMPLETION.dump(tasks.as_completion(updated, completion.record))
 
         return until_written(attempt, COMPLETE_ROUNDS, NotPermitted(
             f"callback task {data['task_id']} keeps changing; try again"))
@@ -124,28 +132,30 @@ class CallbackService:
         ``resident_id``, ``planned_for``, ``unit_id``, ``phone``, ``caller_name``,
         ``attempt``, ``status`` (due, claimed, done, cancelled), ``due_at``,
         ``claimed_by``, ``lease_until``, ``outcome``, ``note`` (a cancelled check-in's:
-        why), ``created_at``, ``completed_at``, ``attempts``. Raises InvalidRequest,
-        NotFound."""
+        why), ``created_at``, ``completed_at``, ``attempts`` (TaskSchema). Raises
+        InvalidRequest, NotFound."""
         data = load(TaskIdSchema(), {"task_id": task_id})
-        return tasks.as_payload(self._task(data["task_id"]))
+        return TASK.dump(tasks.as_payload(self._task(data["task_id"])))
 
     @rpc(expected_exceptions=EXPECTED)
     def tasks_for_ticket(self, ticket_no: str) -> list[dict]:
         """Every callback task of the ticket, oldest first (see get_task); an empty list
         for a ticket with none. Raises InvalidRequest."""
         data = load(TicketNoSchema(), {"ticket_no": ticket_no})
-        return [tasks.as_payload(task) for task in self.store.for_ticket(data["ticket_no"])]
+        return TASK.dump([tasks.as_payload(task)
+                          for task in self.store.for_ticket(data["ticket_no"])], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def checkins_for(self, resident_id: str, limit: int = 60) -> list[dict]:
         """The resident's check-in history for their card page, the latest planned first,
         at most ``limit`` (1..500): each as get_task shows it plus ``result`` (answered,
-        missed, cancelled, or null while still to be called). The phone is in full: the
-        console shows it only to those who may read the card. An empty list for a resident
-        with none. Raises InvalidRequest."""
+        missed, cancelled, or null while still to be called; CheckinSchema). The phone is
+        in full: the console shows it only to those who may read the card. An empty list
+        for a resident with none. Raises InvalidRequest."""
         data = load(CheckinsForSchema(), {"resident_id": resident_id, "limit": limit})
-        return [checkins.as_history_entry(task)
-                for task in self.store.checkins_of(data["resident_id"], data["limit"])]
+        return CHECKIN.dump([checkins.as_history_entry(task) for task in
+                             self.store.checkins_of(data["resident_id"], data["limit"])],
+                            many=True)
 
     @on_event("register", "register_changed")
     def keep_resident(self, event: dict) -> None:

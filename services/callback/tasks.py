@@ -27,11 +27,14 @@ from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitt
 from services.shared.events import new_event
 from services.shared.payloads import event_data
 from services.shared.schemas import CALLBACK_OUTCOMES, SYSTEM_ACTOR
+from services.shared.states import (
+    CALLBACK_TASK, TASK_CANCELLED, TASK_CLAIMED, TASK_DONE, TASK_DUE,
+)
 
 SOURCE = "callback"
-KIND = "callback"
-# cancelled: a check-in its resident's plan no longer wants (never a callback)
-DUE, CLAIMED, DONE, CANCELLED = "due", "claimed", "done", "cancelled"
+# The contract's names (services/shared/states.py), as this module has always called them
+KIND = CALLBACK_TASK
+DUE, CLAIMED, DONE, CANCELLED = TASK_DUE, TASK_CLAIMED, TASK_DONE, TASK_CANCELLED
 FINISHED = (DONE, CANCELLED)
 UNREACHABLE = "unreachable"
 NO_PHONE_NOTE = "no phone number"

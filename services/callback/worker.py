@@ -22,6 +22,7 @@ from typing import Any
 from services.callback.dialers import Dialer, build_dialer
 from services.shared import privacy
 from services.shared.errors import EXPECTED
+from services.shared.states import CHECKIN_TASK
 
 log = logging.getLogger("services.callback.worker")
 
@@ -37,7 +38,7 @@ def masked_phone(phone: str | None) -> str:
 
 def what_for(task: dict) -> str:
     """What a claimed task is about, for a log: a ticket's callback or a resident's check-in."""
-    if task.get("kind") == "checkin":
+    if task.get("kind") == CHECKIN_TASK:
         return f"the check-in of resident {task.get('resident_id')}"
     return f"ticket {task.get('ticket_no')}"
 

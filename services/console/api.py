@@ -26,11 +26,15 @@ from werkzeug.datastructures import CombinedMultiDict
 from services.console import api_schemas as schemas
 from services.console.auth import actor, current_user, services
 from services.console.errors import respond
-from services.dispatch.schemas import DirectorySchema
-from services.intake.schemas import TicketRequestSchema
 from services.shared.accounts import NewUserSchema, UserChangesSchema
+from services.shared.answers.callback import CheckinSchema
+from services.shared.answers.dispatch import QueueRowSchema, SupervisionSchema, TicketStatusSchema
+from services.shared.answers.intake import CreatedTicketSchema
+from services.shared.answers.ledger import IndicatorsSchema
+from services.shared.directory import DirectorySchema
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
 from services.shared.privacy import mask_payload
+from services.shared.requests import TicketRequestSchema
 
 TITLE = "12345 工单 API"
 # Who may do what beyond what the services check themselves.
@@ -128,7 +132,7 @@ def who_am_i():
 # Tickets
 @tickets.route("/tickets", methods=["POST"])
 @tickets.arguments(TicketRequestSchema)
-@tickets.response(201, schemas.CreatedTicketSchema)
+@tickets.response(201, CreatedTicketSchema)
 def create_ticket(ticket: dict):
     """Create a ticket from a call (agents). A repeat of an open ticket is merged into it:
     the answer is then that ticket, with ``merged`` true and ``calls`` counting this call.
@@ -175,7 +179,7 @@ def step(name: str, path: str, method: str, body: type | None, summary: str,
 
     take.__name__ = name
     take.__doc__ = summary
-    view = tickets.response(200, schemas.TicketStatusSchema)(take)
+    view = tickets.response(200, TicketStatusSchema)(take)
     if body is not None:  # a body of optional fields may be left out
         required = any(field.required for field in body().fields.values())
         view = tickets.arguments(body, required=required)(view)
@@ -222,7 +226,7 @@ def own_unit(unit_id: str) -> None:
 
 
 @tickets.route("/tickets/<ticket_no>/assists/<unit_id>/accept", methods=["POST"])
-@tickets.response(200, schemas.TicketStatusSchema)
+@tickets.response(200, TicketStatusSchema)
 def accept_assist(ticket_no: str, unit_id: str):
     """The assisting unit takes on its part: its staff only."""
     own_unit(unit_id)
@@ -231,7 +235,7 @@ def accept_assist(ticket_no: str, unit_id: str):
 
 @tickets.route("/tickets/<ticket_no>/assists/<unit_id>/report", methods=["POST"])
 @tickets.arguments(schemas.ReportBody)
-@tickets.response(200, schemas.TicketStatusSchema)
+@tickets.response(200, TicketStatusSchema)
 def report_assist(fields: dict, ticket_no: str, unit_id: str):
     """The assisting unit reports its part done: its staff only."""
     own_unit(unit_id)
@@ -241,7 +245,7 @@ def report_assist(fields: dict, ticket_no: str, unit_id: str):
 # Queues
 @queues.route("/queues/<unit_id>")
 @queues.arguments(schemas.QueueQuerySchema, location="query")
-@queues.response(200, schemas.QueueItemSchema(many=True))
+@queues.response(200, QueueRowSchema(many=True))
 def queue(query: dict, unit_id: str):
     """The open tickets a unit holds or assists on (the centre's: those pending), high
     priority first, then by the nearest deadline. Unit staff read their own unit's."""
@@ -250,7 +254,7 @@ def queue(query: dict, unit_id: str):
 
 # Supervision
 @supervision.route("/supervision")
-@supervision.response(200, schemas.SupervisionSchema)
+@supervision.response(200, SupervisionSchema)
 def supervision_list():
     """Overdue and near deadlines, and the extensions and pauses waiting for a decision
     (supervisors, dispatchers, admins)."""
@@ -265,7 +269,7 @@ def indicators_question(query: dict) -> tuple:
 
 @indicators.route("/indicators")
 @indicators.arguments(schemas.IndicatorsQuerySchema, location="query")
-@indicators.response(200, schemas.IndicatorsSchema)
+@indicators.response(200, IndicatorsSchema)
 def indicator_figures(query: dict):
     """The figures for the Shanghai days [start, end), grouped by unit, subdistrict and/or
     category, per day or week if asked (supervisors, dispatchers, admins)."""
@@ -480,7 +484,7 @@ def resident_tickets(resident_id: str):
 
 @residents.route("/residents/<resident_id>/checkins")
 @residents.arguments(schemas.CheckinsQuery, location="query")
-@residents.response(200, schemas.CheckinSchema(many=True))
+@residents.response(200, CheckinSchema(many=True))
 def resident_checkins(query: dict, resident_id: str):
     """The resident's check-in calls, the latest planned first. Reading them is reading the
     card (recorded in its ``views``): the phones are in full."""

@@ -1,7 +1,8 @@
 """What the JSON API takes and gives (marshmallow; flask-smorest writes them into
-/api/openapi.json). Requests the services define already (a new ticket, a new user, the
-changes to one, the directory) use the services' own schemas (an account's are the shared
-contract's: services/shared/accounts.py); the rest are here.
+/api/openapi.json). What the services answer is described by the shared contract's own
+schemas (services/shared/answers/, the directory's services/shared/directory.py), as
+are the requests they define (a new ticket; a new user and the changes to one:
+services/shared/accounts.py); what the console itself takes and composes is here.
 
 Times are ISO 8601 text in UTC (``2026-11-23T02:00:00.000Z``), as the services give them.
 """
@@ -12,18 +13,16 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
-from services.dispatch.steps import STATES
-from services.ledger.indicators import GROUPS, INTERVALS
-from services.register.schemas import IsoDate
 from services.shared import clock
+from services.shared.answers.dispatch import TicketStatusSchema
+from services.shared.answers.ledger import GROUPS, INTERVALS, TimelineEntrySchema
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
-from services.shared.payloads import LIVING_STATUSES, DeadlinesSchema, TicketSchema
+from services.shared.payloads import LIVING_STATUSES, TicketSchema
 from services.shared.schemas import (
-    CATEGORIES, KINDS, LONG_TEXT, PEOPLE_ROLES, PRIORITIES, SHORT_TEXT, URGENCIES,
-    AddressSchema, CallerSchema, StrictSchema, Text,
+    LONG_TEXT, PEOPLE_ROLES, SHORT_TEXT, UNIT_ID, AddressSchema, IsoDate, StrictSchema, Text,
 )
+from services.shared.states import STATES
 
-UNIT_ID = validate.Length(min=1, max=64)
 
 
 def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
@@ -75,76 +74,6 @@ class IdentitySchema(Schema):
 
 
 # Tickets
-class CreatedTicketSchema(TicketSchema):
-    """The ticket a call made, or the open ticket it was merged into (``merged``)."""
-
-    merged = fields.Boolean(required=True)
-
-
-class MissedDeadlineSchema(Schema):
-    deadline = fields.String(required=True, validate=validate.OneOf(DEADLINES))
-    due_at = Time(required=True)
-
-
-class TicketStatusSchema(Schema):
-    """A ticket's state now, as dispatch keeps it. ``caller_in_full`` false: the caller's
-    phone and room are masked (138****5678), as everything else shown about them."""
-
-    ticket_no = fields.String(required=True)
-    state = fields.String(required=True, validate=validate.OneOf(STATES))
-    unit_id = fields.String(allow_none=True)
-    unit_name = fields.String(allow_none=True)
-    routed = fields.Boolean()
-    route = fields.String(allow_none=True)
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
-    kind = fields.String(validate=validate.OneOf(KINDS))
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    urgency = fields.String(validate=validate.OneOf(URGENCIES))
-    calls = fields.Integer(metadata={"description": "calls about it, repeats merged in"})
-    caller_in_full = fields.Boolean(required=True)
-    caller = fields.Nested(CallerSchema)
-    address = fields.Nested(AddressSchema)
-    description = fields.String()
-    deadlines = fields.Nested(DeadlinesSchema, allow_none=True)
-    met = fields.List(fields.String())
-    warned = fields.List(fields.Raw())
-    overdue = fields.List(fields.Nested(MissedDeadlineSchema))
-    paused = fields.Boolean()
-    paused_hours = fields.Float()
-    extensions = fields.List(fields.Dict(), metadata={"description": "extension requests"})
-    pauses = fields.List(fields.Dict(), metadata={"description": "pause requests"})
-    urges = fields.List(fields.Dict(),
-                        metadata={"description": "{at, by, unit_id, note, deadline}"})
-    assists = fields.List(fields.Dict(), metadata={"description": "assisting units (联勤联动)"})
-    reopen_count = fields.Integer()
-    outcome = fields.String(allow_none=True)
-    resolution = fields.String(allow_none=True)
-    last_note = fields.String(allow_none=True)
-    received_at = Time(allow_none=True)
-    dispatched_at = Time(allow_none=True)
-    updated_at = Time(allow_none=True)
-    version = fields.Integer()
-
-
-class QueueItemSchema(TicketStatusSchema):
-    role = fields.String(required=True, validate=validate.OneOf(("lead", "assist")))
-
-
-class TimelineEntrySchema(Schema):
-    """One recorded step; ``data`` masked alike when ``caller_in_full`` is false."""
-
-    seq = fields.Integer(allow_none=True)
-    event_id = fields.String(required=True)
-    ticket_no = fields.String(allow_none=True)
-    event_type = fields.String(required=True)
-    source = fields.String(required=True)
-    occurred_at = Time(required=True)
-    recorded_at = Time(allow_none=True)
-    actor = fields.Dict(allow_none=True)
-    data = fields.Dict()
-    summary = fields.String(metadata={"description": "the step in a Chinese sentence"})
-
-
 class TicketFileSchema(Schema):
     """Everything about one ticket: as received, its state now (null until dispatch has
     it, and for praise calls, which are not handled), and its timeline."""
@@ -204,57 +133,13 @@ class ReportBody(StrictSchema):
     report = Note(required=True)
 
 
-# Supervision and indicators
-class SupervisionItemSchema(Schema):
-    ticket_no = fields.String(required=True)
-    unit_id = fields.String(allow_none=True)
-    unit_name = fields.String(allow_none=True)
-    deadline = fields.String(validate=validate.OneOf(DEADLINES))
-    due_at = Time(allow_none=True)
-    priority = fields.String()
-    category = fields.String()
-    hours_late = fields.Float()
-    hours_left = fields.Float()
-    reason = fields.String()
-    requested_at = Time()
-    requested_by = fields.Dict()
-    until = Time()
-    resume_on = Time(allow_none=True)
-
-
-class SupervisionSchema(Schema):
-    overdue = fields.List(fields.Nested(SupervisionItemSchema), required=True)
-    warning = fields.List(fields.Nested(SupervisionItemSchema), required=True)
-    extensions = fields.List(fields.Nested(SupervisionItemSchema), required=True)
-    pauses = fields.List(fields.Nested(SupervisionItemSchema), required=True)
-
-
+# Indicators
 class IndicatorsQuerySchema(Schema):
     start = Day(required=True)
     end = Day(required=True, metadata={"description": "excluded"})
     group_by = fields.List(fields.String(validate=validate.OneOf(GROUPS)),
                            metadata={"description": "repeat to group by several"})
     interval = fields.String(validate=validate.OneOf(INTERVALS))
-
-
-class PeriodSchema(Schema):
-    start = Time()
-    end = Time()
-    first_day = fields.String()
-    last_day = fields.String()
-
-
-class IndicatorsSchema(Schema):
-    """The figures (services/ledger/indicators.py defines each): ``rows`` per group,
-    ``totals``, per ``units``, and tickets ``by_state``."""
-
-    period = fields.Nested(PeriodSchema)
-    group_by = fields.List(fields.String())
-    interval = fields.String(allow_none=True)
-    rows = fields.List(fields.Dict())
-    totals = fields.Dict()
-    units = fields.Dict()
-    by_state = fields.Dict()
 
 
 # Accounts
@@ -457,22 +342,6 @@ class ResidentTicketSchema(PassedOn):
     closed_at = Time(allow_none=True)
     description = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
-
-
-class CheckinSchema(PassedOn):
-    """A check-in call to the resident; the phone in full (the card's reader may see it)."""
-
-    task_id = fields.String(required=True)
-    planned_for = Time(allow_none=True)
-    due_at = Time(allow_none=True)
-    phone = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "due, claimed, done, cancelled"})
-    outcome = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
-    completed_at = Time(allow_none=True)
-    result = fields.String(allow_none=True,
-                           metadata={"description": "answered, missed, cancelled; null while "
-                                                    "still to be called"})
 
 
 class ImportRowSchema(PassedOn):

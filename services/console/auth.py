@@ -8,10 +8,6 @@ from typing import Callable
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
-ROLE_NAMES = {
-    "agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办人员",
-    "supervisor": "督办", "admin": "管理员",
-}
 SESSION_KEY = "user"
 
 

@@ -9,24 +9,24 @@ from typing import Any, Iterable
 
 import phonenumbers
 
-from services.console.auth import ROLE_NAMES
 from services.console.charts import number
 from services.shared import clock
-from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, SYSTEM_CHANNELS
-from services.shared.words import (  # noqa: F401 - the console's words are these
-    CATEGORY_WORDS, CHANNEL_WORDS, DEADLINE_WORDS, KIND_WORDS, OUTCOME_WORDS, STATE_WORDS,
-    URGENCY_WORDS,
+from services.shared.payloads import DEADLINE_NAMES as DEADLINES
+from services.shared.payloads import LIVING_STATUSES
+from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, ROLES, SYSTEM_CHANNELS
+from services.shared.states import (  # noqa: F401 - OPEN_STATES: the queue's filter
+    ASSIST_STATUSES, INTAKE_STATUSES, OPEN_STATES, REQUEST_STATUSES, STATES,
 )
+from services.shared.words import (  # noqa: F401 - the console's words are these
+    CATEGORY_WORDS, CHANNEL_WORDS, DEADLINE_WORDS, KIND_WORDS, OUTCOME_WORDS, ROLE_WORDS,
+    STATE_WORDS, URGENCY_WORDS,
+)
+from services.shared.words import LIVING_STATUS_WORDS as LIVING_WORDS
 
-STATES = STATE_WORDS
-OPEN_STATES = ("pending", "dispatched", "accepted", "contacted")
-DEADLINES = tuple(DEADLINE_WORDS)
-ROLE_WORDS = ROLE_NAMES
 ASSIST_WORDS = {"added": "待协办签收", "accepted": "协办中", "reported": "已反馈",
                 "released": "已结束协办"}
 REQUEST_WORDS = {"pending": "待审批", "approved": "已同意", "refused": "不同意",
                  "withdrawn": "已撤回", "in_force": "挂起中", "ended": "已结束"}
-LIVING_WORDS = {"alone": "独居", "empty_nest": "空巢", "with_family": "与家人同住"}
 PRIORITY_REASONS = {"urgent": "紧急", "welfare_check": "探访关爱"}
 ADDRESS_LEVELS = (("district", "区"), ("subdistrict", "街道/镇"), ("community", "社区"),
                   ("estate", "小区"), ("building", "楼栋"), ("room", "房号"),
@@ -45,7 +45,13 @@ FIELD_LABELS = {
 # What an agent may pick for a new ticket: the callers' channels, not the system's own.
 CALLER_CHANNEL_WORDS = {channel: CHANNEL_WORDS[channel] for channel in CHANNELS}
 VOCABULARIES = {"kind": (KINDS, KIND_WORDS), "category": (CATEGORIES, CATEGORY_WORDS),
-                "channel": (CHANNELS + SYSTEM_CHANNELS, CHANNEL_WORDS)}
+                "channel": (CHANNELS + SYSTEM_CHANNELS, CHANNEL_WORDS),
+                "state": (STATES + INTAKE_STATUSES, STATE_WORDS),
+                "deadline": (DEADLINES, DEADLINE_WORDS),
+                "role": (tuple(role for role in ROLES if role != "system"), ROLE_WORDS),
+                "assist_status": (ASSIST_STATUSES, ASSIST_WORDS),
+                "request_status": (REQUEST_STATUSES, REQUEST_WORDS),
+                "living_status": (LIVING_STATUSES, LIVING_WORDS)}
 
 # The services' field messages (marshmallow's and their own) in the console's language.
 FIELD_MESSAGES = {
@@ -72,7 +78,7 @@ FIELD_MESSAGES = {
     "Name a handling unit other than the lead.": "请选择主办单位以外的承办单位",
     "At least 8 characters.": "至少 8 个字符",
     "The password may not be the username.": "密码不能与用户名相同",
-    "Unit staff belong to a handling unit: name it.": "承办人员须选择所属承办单位",
+    "Unit staff belong to a handling unit: name it.": "承办单位人员须选择所属承办单位",
     "Name at least one change.": "请至少修改一项",
 }
 ERROR_TITLES = {"InvalidRequest": "填写有误", "NotFound": "未找到", "NotPermitted": "无权操作",
@@ -155,6 +161,12 @@ def next_deadline(ticket: dict, now: dt.datetime) -> dict | None:
     """The deadline a unit owes next (the earliest unmet one, as deadlines_of lists it)."""
     running = [item for item in deadlines_of(ticket, now) if not item["met"]]
     return min(running, key=lambda item: item["due_at"], default=None)
+
+
+def unmet_deadlines(ticket: dict) -> list[str]:
+    """The deadlines of a ticket not met yet, in the order a unit meets them: what the
+    extension form offers (dispatch offers the form only while there is one)."""
+    return [item["name"] for item in deadlines_of(ticket, clock.now()) if not item["met"]]
 
 
 def phone(number: str | None) -> str:

@@ -28,6 +28,7 @@ from services.shared.rpc_client import ServicesUnavailable
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.schemas import CATEGORIES, KINDS, LONG_TEXT, SHORT_TEXT, Phone, Text
+from services.shared.states import CLOSED
 
 DEFAULT_DISTRICT = "杨浦区"
 CREATORS = ("agent",)  # the city's app posts as an agent's account
@@ -229,7 +230,7 @@ def as_service_request(row: dict) -> dict:
     place = row.get("place") or {}
     return {
         "service_request_id": row["ticket_no"],
-        "status": "closed" if row.get("state") == "closed" else "open",
+        "status": "closed" if row.get("state") == CLOSED else "open",
         "status_notes": row.get("summary"),
         "service_name": CATEGORY_WORDS.get(row.get("category"), row.get("category")),
         "service_code": row.get("category"),

@@ -1,11 +1,11 @@
 """The pages people use: server-rendered, in Chinese, usable on a phone.
 
 Signing in and out; home, which sends each role where its work is; a unit's queue; the
-dispatch centre; a ticket with the steps its viewer may take now (actions.py); a new
-ticket for agents; supervision with indicators and charts; and the admin's accounts
-(admin_pages.py). Every read and step is an RPC with the signed-in person as the actor;
-a step the services refuse comes back as their message, bad input as field errors next
-to the fields, keeping what was typed.
+dispatch centre; a ticket with the steps its viewer may take now (dispatch says which:
+get_status's ``actions``); a new ticket for agents; supervision with indicators and
+charts; and the admin's accounts (admin_pages.py). Every read and step is an RPC with the
+signed-in person as the actor; a step the services refuse comes back as their message,
+bad input as field errors next to the fields, keeping what was typed.
 """
 from __future__ import annotations
 
@@ -19,20 +19,21 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from services.console import actions, display, errors
+from services.console import display, errors
 from services.console.auth import actor, current_user, log_in, log_out, require, services
 from services.shared import clock
+from services.shared.directory import CENTRE_ID, CENTRE_KIND
 from services.shared.errors import (
     HotlineError, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
 from services.shared.privacy import mask_address, mask_caller, mask_payload
+from services.shared.schemas import CENTRE_ROLES
+from services.shared.states import ASSIST_OWING, OPEN_STATES
 
 blueprint = Blueprint("pages", __name__)
 
-CENTRE = "centre"
-CENTRE_ROLES = actions.CENTRE_ROLES
 TICKET_TAKERS = ("agent", "dispatcher", "admin")
-SUPERVISION_READERS = ("supervisor", "dispatcher", "admin")
+SUPERVISION_READERS = CENTRE_ROLES  # dispatch lets the centre read the supervision list
 
 
 def call(service: str, method: str, *args: Any) -> Any:
@@ -111,7 +112,7 @@ def directory() -> dict:
 
 
 def handling_units() -> list[dict]:
-    return [unit for unit in directory()["units"] if unit["kind"] != CENTRE]
+    return [unit for unit in directory()["units"] if unit["kind"] != CENTRE_KIND]
 
 
 def unit_name(unit_id: str) -> str:
@@ -130,7 +131,7 @@ def queue(unit_id: str):
     nearest deadline; filtered by state and category."""
     state = request.args.get("state") or ""
     category = request.args.get("category") or ""
-    states = [state] if state in display.OPEN_STATES else None
+    states = [state] if state in OPEN_STATES else None
     tickets = call("dispatch", "queue", unit_id, actor(), states)
     if category:
         tickets = [ticket for ticket in tickets if ticket["category"] == category]
@@ -147,7 +148,7 @@ def centre():
     back), each with a one-step reassignment."""
     now = clock.now()
     rows = [{**ticket, "next": display.next_deadline(ticket, now)}
-            for ticket in call("dispatch", "queue", CENTRE, actor())]
+            for ticket in call("dispatch", "queue", CENTRE_ID, actor())]
     return render_template("centre.html", rows=rows, units=handling_units())
 
 
@@ -170,7 +171,6 @@ def ticket(ticket_no: str):
 def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200):
     """The ticket page; ``failed`` = {action, errors, typed, message} re-shows a refused
     step with what was typed."""
-    user = current_user()
     try:
         view = call("dispatch", "get_status", ticket_no, actor())
     except NotFound:
@@ -180,13 +180,13 @@ def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200)
     timeline = [{**item, "data": item["data"] if in_full else mask_payload(item["data"])}
                 for item in _timeline(ticket_no)]
     now = clock.now()
-    may = actions.actions_for(view, user)
+    may = view["actions"]  # dispatch's word on what this person may do now
     units = handling_units() if {"reassign", "add_assist"} & set(may) else []
     return render_template(
         "ticket.html", t=view, received=received, timeline=timeline, actions=may,
-        deadlines=display.deadlines_of(view, now), unmet=actions.unmet_deadlines(view),
+        deadlines=display.deadlines_of(view, now), unmet=display.unmet_deadlines(view),
         units=units, failed=failed or {}, owing=[assist for assist in view["assists"]
-                                                  if assist["status"] in actions.OWING],
+                                                  if assist["status"] in ASSIST_OWING],
     ), status
 
 
@@ -403,7 +403,7 @@ def choices(items, value_key: str, text_key: str) -> list[tuple[str, str]]:
 
 
 FILTER_WORDS = {
-    "state": display.STATES, "kind": display.KIND_WORDS, "category": display.CATEGORY_WORDS,
+    "state": display.STATE_WORDS, "kind": display.KIND_WORDS, "category": display.CATEGORY_WORDS,
     "channel": display.CHANNEL_WORDS, "urgency": display.URGENCY_WORDS,
     "deadline": display.DEADLINE_WORDS, "role": display.ROLE_WORDS,
     "assist_status": display.ASSIST_WORDS, "request_status": display.REQUEST_WORDS,

@@ -16,20 +16,13 @@ import datetime as dt
 
 from services.dispatch import steps
 from services.dispatch.steps import (
-    ACCEPT_ASSIST, ADD_ASSIST, CENTRE_KIND, RELEASE_ASSIST, REPORT_ASSIST, Change, event,
-    replaced,
+    ACCEPT_ASSIST, ADD_ASSIST, RELEASE_ASSIST, REPORT_ASSIST, Change, event, owed, replaced,
 )
+from services.shared.directory import CENTRE_KIND
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound
-
-# An assist's status
-ADDED = "added"
-ACCEPTED = "accepted"
-REPORTED = "reported"
-RELEASED = "released"
-OWING = (ADDED, ACCEPTED)  # the assisting unit still owes its part
-
-LEAD = "lead"
-ASSIST = "assist"
+from services.shared.states import (
+    ASSIST, ASSIST_ACCEPTED, ASSIST_ADDED, ASSIST_OWING, ASSIST_RELEASED, ASSIST_REPORTED, LEAD,
+)
 
 
 def add_assist(state: dict, actor: dict, unit: dict, note: str | None, now: dt.datetime) -> Change:
@@ -39,9 +32,9 @@ def add_assist(state: dict, actor: dict, unit: dict, note: str | None, now: dt.d
         raise InvalidRequest({"unit_id": ["Name a handling unit other than the lead."]})
     if _owing(state, unit["id"]) is not None:
         raise IllegalTransition(f"ticket {state['ticket_no']}: {unit['name']} assists already")
-    entry = {"unit_id": unit["id"], "unit_name": unit["name"], "status": ADDED, "note": note,
-             "added_at": now, "added_by": actor, "accepted_at": None, "report": None,
-             "reported_at": None, "released_at": None}
+    entry = {"unit_id": unit["id"], "unit_name": unit["name"], "status": ASSIST_ADDED,
+             "note": note, "added_at": now, "added_by": actor, "accepted_at": None,
+             "report": None, "reported_at": None, "released_at": None}
     assists = [assist for assist in state.get("assists", []) if assist["unit_id"] != unit["id"]]
     return steps.change(state, now, {"assists": assists + [entry]}, [
         _said("assist_added", state, actor, unit["id"], note)])
@@ -49,53 +42,32 @@ def add_assist(state: dict, actor: dict, unit: dict, note: str | None, now: dt.d
 
 def accept_assist(state: dict, actor: dict, now: dt.datetime) -> Change:
     """The assisting unit takes on its part."""
-    steps.check(ACCEPT_ASSIST, state, actor)
+    steps.check(ACCEPT_ASSIST, state, actor)  # its part is added
     assist = _assist_of(state, actor["unit_id"])
-    if assist["status"] != ADDED:
-        raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
-                                f"{assist['unit_name']} is {assist['status']}")
-    return _move(state, actor, assist, {"status": ACCEPTED, "accepted_at": now}, now,
+    return _move(state, actor, assist, {"status": ASSIST_ACCEPTED, "accepted_at": now}, now,
                  "assist_accepted", None)
 
 
 def report_assist(state: dict, actor: dict, report: str, now: dt.datetime) -> Change:
     """The assisting unit reports its part done; the lead may then resolve."""
-    steps.check(REPORT_ASSIST, state, actor)
+    steps.check(REPORT_ASSIST, state, actor)  # its part is accepted
     if not report or not report.strip():
         raise InvalidRequest({"report": ["Say what was done."]})
     assist = _assist_of(state, actor["unit_id"])
-    if assist["status"] != ACCEPTED:
-        raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
-                                f"{assist['unit_name']} is {assist['status']}; only an "
-                                f"accepted assist reports")
-    return _move(state, actor, assist, {"status": REPORTED, "report": report,
+    return _move(state, actor, assist, {"status": ASSIST_REPORTED, "report": report,
                                         "reported_at": now}, now, "assist_reported", report)
 
 
 def release_assist(state: dict, actor: dict, unit_id: str, note: str | None,
                    now: dt.datetime) -> Change:
     """The centre or the lead no longer needs ``unit_id``'s help."""
-    steps.check(RELEASE_ASSIST, state, actor)
+    steps.check(RELEASE_ASSIST, state, actor)  # some assisting unit owes its part
     assist = _assist_of(state, unit_id)
-    if assist["status"] not in OWING:
+    if assist["status"] not in ASSIST_OWING:
         raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
                                 f"{assist['unit_name']} is {assist['status']}")
-    return _move(state, actor, assist, {"status": RELEASED, "released_at": now}, now,
+    return _move(state, actor, assist, {"status": ASSIST_RELEASED, "released_at": now}, now,
                  "assist_released", note)
-
-
-def owed(state: dict) -> list[dict]:
-    """The assists whose unit still owes its part."""
-    return [assist for assist in state.get("assists", []) if assist["status"] in OWING]
-
-
-def check_none_owed(state: dict) -> None:
-    """Refuse to resolve while an assisting unit owes its part, naming who."""
-    owing = owed(state)
-    if owing:
-        names = ", ".join(f"{assist['unit_name']} ({assist['status']})" for assist in owing)
-        raise IllegalTransition(f"ticket {state['ticket_no']}: assisting units have not "
-                                f"reported: {names}")
 
 
 def handed_to(state: dict, actor: dict, unit_id: str, now: dt.datetime) -> tuple[dict, list]:
@@ -104,7 +76,7 @@ def handed_to(state: dict, actor: dict, unit_id: str, now: dt.datetime) -> tuple
     if assist is None:
         return {}, []
     note = "now the lead unit"
-    released = {**assist, "status": RELEASED, "released_at": now}
+    released = {**assist, "status": ASSIST_RELEASED, "released_at": now}
     return {"assists": replaced(state["assists"], assist, released)}, [
         _said("assist_released", state, actor, unit_id, note)]
 

@@ -15,8 +15,9 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from services.dispatch.steps import CENTRE_ID, CENTRE_KIND
-from services.dispatch.schemas import ANY_CATEGORY, PLACE_SEPARATOR, DirectorySchema
+from services.shared.directory import (
+    ANY_CATEGORY, CENTRE_ID, CENTRE_KIND, PLACE_SEPARATOR, DirectorySchema,
+)
 from services.shared.errors import InvalidRequest
 from services.shared.schemas import CATEGORIES, PLACE_LEVELS, load
 

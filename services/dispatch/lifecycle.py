@@ -15,15 +15,19 @@ from typing import TYPE_CHECKING
 from services.dispatch import assists, steps, supervision, timing
 from services.dispatch.policy import DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
-    ACCEPT, ACCEPTED, CENTRE_KIND, CLOSE, CLOSED, CONTACT, CONTACTED,
-    DISPATCHED, PENDING, REASSIGN, REOPEN, RESOLVE, RESOLVED, RETURN, Change, Step, jsonable,
+    ACCEPT, CLOSE, CONTACT, REASSIGN, REOPEN, RESOLVE, RETURN, Change, Step, jsonable,
 )
 from services.dispatch.timing import nearest_deadline, next_check
 from services.shared import clock, privacy
+from services.shared.answers.dispatch import QueueRowSchema, TicketStatusSchema
+from services.shared.directory import CENTRE_KIND
 from services.shared.errors import InvalidRequest
 from services.shared.events import APPLIED
 from services.shared.outbox import OUTBOX
 from services.shared.schemas import SYSTEM_ACTOR
+from services.shared.states import (
+    ACCEPTED, ANSWERED, CLOSED, CONTACTED, DISPATCHED, PENDING, RESOLVED,
+)
 
 if TYPE_CHECKING:
     from services.dispatch.directory import Route
@@ -60,7 +64,7 @@ def created(ticket: dict, destination: "Route", unit_name: str,
         **_dispatch(None, None, None, None, warn_share),
         "created_at": now, "updated_at": now, "version": 1, APPLIED: [],
     }
-    if ticket["status"] == "answered":
+    if ticket["status"] == ANSWERED:
         state.update(state=CLOSED, outcome="answered")
         events = [steps.event("ticket_closed", state, SYSTEM_ACTOR, unit_id=None,
                               outcome="answered", note=ticket.get("answer"))]
@@ -120,10 +124,9 @@ def resolve(state: dict, actor: dict, resolution: str, now: dt.datetime) -> Chan
     """The unit has done what was asked (办结); the callback will phone the caller. Only
     once every assisting unit has reported or been released. A paused ticket may be
     resolved: the pause ends now, its time counted, before the deadline is judged."""
-    steps.check(RESOLVE, state, actor)
+    steps.check(RESOLVE, state, actor)  # no assisting unit owes its part
     if not resolution or not resolution.strip():
         raise InvalidRequest({"resolution": ["Say what was done."]})
-    assists.check_none_owed(state)
     fields, events = supervision.wind_up(state, actor, now, "resolved")
     after = {**state, **fields}
     fields.update(state=RESOLVED, met=_met(state, RESOLVE), resolution=resolution)
@@ -207,12 +210,29 @@ def may_see_caller(state: dict, actor: dict) -> bool:
     return (actor["role"] == "unit_staff" and actor.get("unit_id") is not None
             and (actor["unit_id"] == state.get("unit_id")
                  or any(assist["unit_id"] == actor["unit_id"]
-                        for assist in assists.owed(state))))
+                        for assist in steps.owed(state))))
+
+
+# Built once: building a schema copies its fields, which costs more than a dump with it.
+TICKET_STATUS = TicketStatusSchema()
+QUEUE_ROW = QueueRowSchema()
+
+
+def status(state: dict, actor: dict) -> dict:
+    """get_status's answer, and every step's (TicketStatusSchema): the ticket's view, and
+    the steps ``actor`` may take on it now, judged by the table every step is checked by."""
+    return TICKET_STATUS.dump({**view(state, actor), "actions": steps.offered(state, actor)})
+
+
+def queue_row(state: dict, actor: dict, role: str) -> dict:
+    """The ticket as a unit's queue lists it (QueueRowSchema): its view, and ``role``,
+    whether the unit leads it or assists."""
+    return QUEUE_ROW.dump({**view(state, actor), "role": role})
 
 
 def view(state: dict, actor: dict) -> dict:
-    """The ticket's state as a caller of get_status sees it, JSON-ready, the caller's
-    phone and room, and the resident card's phones and room, masked unless
+    """The ticket's state as a reader sees it (the fields of TicketViewSchema), JSON-ready,
+    the caller's phone and room, and the resident card's phones and room, masked unless
     ``may_see_caller``."""
     in_full = may_see_caller(state, actor)
     return jsonable({

@@ -5,10 +5,12 @@ one ticket together, and closes or reopens tickets on the callback's result. It 
 directory of places, units and routing rules (accounts asks it about units: ``get_unit``).
 
 Contract version 1. Every RPC takes ``actor`` = {id, name, role, unit_id} and returns
-JSON-ready dicts. Errors a caller may see (``services.shared.errors``): InvalidRequest
-(``errors`` lists every field), NotFound, IllegalTransition (the step is not legal from
-the ticket's state, or another step won the race), NotPermitted (the actor may not take
-it). A refused call changes nothing and says nothing.
+JSON-ready dicts, each dumped with its schema in services/shared/answers/dispatch.py (the
+directory's: services/shared/directory.py). Every step on a ticket answers as get_status
+does, as the ticket stands after it. Errors a caller may see (``services.shared.errors``):
+InvalidRequest (``errors`` lists every field), NotFound, IllegalTransition (the step is
+not legal from the ticket's state, or another step won the race), NotPermitted (the actor
+may not take it). A refused call changes nothing and says nothing.
 """
 from __future__ import annotations
 
@@ -29,17 +31,22 @@ from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_d
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
     AssistArgs, ContactArgs, DecisionArgs, ExtensionArgs, PauseArgs, QueueArgs, ReassignArgs,
-    ReportArgs, ResolveArgs, ReturnArgs, RouteArgs, RuleKeySchema, RuleSchema, TicketArgs,
-    UnitArgs, UnitSchema, UrgeArgs,
+    ReportArgs, ResolveArgs, ReturnArgs, RouteArgs, TicketArgs, UnitArgs, UrgeArgs,
 )
-from services.dispatch.steps import CENTRE_ID, CENTRE_KIND, CENTRE_ROLES, OPEN_STATES, Change
+from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
 from services.shared import clock, outbox
+from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
+from services.shared.directory import (
+    CENTRE_ID, CENTRE_KIND, DirectorySchema, RuleFieldsSchema, RuleKeySchema, RuleSchema,
+    UnitSchema,
+)
 from services.shared.errors import (
     EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
 from services.shared.events import on_event
-from services.shared.schemas import load, load_actor
+from services.shared.schemas import CENTRE_ROLES, load, load_actor
+from services.shared.states import OPEN_STATES
 from services.shared.storage import LOST, Lost, Storage, until_written
 
 log = logging.getLogger(__name__)
@@ -55,27 +62,33 @@ STEP_ATTEMPTS = 3
 CENTRE_NAME_UNSET = "派单中心"
 
 
-# A unit's queue shows each ticket as get_status does: building a few hundred of those
-# views was most of what the queue cost once its tickets come from memory (the store's
-# handled_by). A view depends on the ticket's state, which every change moves to a new
-# version, and on whether the reader may see the caller; it is kept by those, per store.
+# A unit's queue shows each ticket as get_status does: building (and dumping) a few
+# hundred of those views was most of what the queue cost once its tickets come from memory
+# (the store's handled_by). A row depends on the ticket's state, which every change moves
+# to a new version, on whether the reader may see the caller and on the unit's role; it is
+# kept by those, per store.
 QUEUE_VIEWS_KEPT = 20_000
 _queue_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Built once: building a schema copies its fields, which costs more than a dump with it.
+ROUTE, SUPERVISION, DIRECTORY = RouteSchema(), SupervisionSchema(), DirectorySchema()
+UNIT, RULE, RULE_FIELDS = UnitSchema(), RuleSchema(), RuleFieldsSchema()
 
 
-def queue_view(store: TicketStateStore, state: dict, actor: dict) -> dict:
-    """lifecycle.view(state, actor), kept by ticket, version and what the reader may see
-    (shared by later readers: callers copy before changing it)."""
+def queue_row(store: TicketStateStore, state: dict, actor: dict, unit_id: str) -> dict:
+    """lifecycle.queue_row for ``unit_id``'s queue, kept by ticket, version, what the
+    reader may see and the unit's role (shared by later readers: callers copy before
+    changing it)."""
     kept = _queue_views.setdefault(store, collections.OrderedDict())
-    key = (state["ticket_no"], state["version"], lifecycle.may_see_caller(state, actor))
-    view = kept.get(key)
-    if view is None:
-        view = kept[key] = lifecycle.view(state, actor)
+    role = assists.role_of(state, unit_id)
+    key = (state["ticket_no"], state["version"], lifecycle.may_see_caller(state, actor), role)
+    row = kept.get(key)
+    if row is None:
+        row = kept[key] = lifecycle.queue_row(state, actor, role)
         while len(kept) > QUEUE_VIEWS_KEPT:
             kept.popitem(last=False)
     else:
         kept.move_to_end(key)
-    return view
+    return row
 
 
 class DirectoryStorage(Storage):
@@ -149,21 +162,24 @@ class DispatchService:
         is about, or null), met, warned and overdue [{deadline, due_at}], paused,
         paused_hours, extensions and pauses (requests with their status), urges
         [{at, by, unit_id, note, deadline}], assists [{unit_id, unit_name, status, ...}],
-        reopen_count, outcome, resolution, last_note, times, version. The caller's phone
-        and room, and the resident's and their contacts' phones and room, are masked for
-        staff of units neither leading nor assisting.
-        Raises NotFound."""
+        reopen_count, outcome, resolution, last_note, times, version; and ``actions``, the
+        steps ``actor`` may take on it now (names of the RPCs below, in the order a console
+        offers them), judged by the rules each step is checked by when taken. The caller's
+        phone and room, and the resident's and their contacts' phones and room, are masked
+        for staff of units neither leading nor assisting. The shape:
+        services/shared/answers/dispatch.py, TicketStatusSchema.
+        Raises InvalidRequest (a malformed actor or ticket_no), NotFound."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
-        return lifecycle.view(self._ticket(args["ticket_no"]), actor)
+        return lifecycle.status(self._ticket(args["ticket_no"]), actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def queue(self, unit_id: str, actor: dict, states: list[str] | None = None) -> list[dict]:
         """The open tickets a unit holds (the centre's: those pending) or assists and still
-        owes its part on, as get_status shows them plus ``role`` ("lead" or "assist"), high
-        priority first, then by nearest unmet deadline. ``states`` narrows it. Unit staff
-        read their own unit's queue only (NotPermitted). Raises NotFound for an unknown
-        unit."""
+        owes its part on, as get_status shows them (without ``actions``) plus ``role``
+        ("lead" or "assist"; QueueRowSchema), high priority first, then by nearest unmet
+        deadline. ``states`` narrows it. Unit staff read their own unit's queue only
+        (NotPermitted). Raises InvalidRequest, NotFound for an unknown unit."""
         actor = load_actor(actor)
         args = load(QueueArgs(), {"unit_id": unit_id, "states": states})
         if actor["role"] == "unit_staff" and actor["unit_id"] != args["unit_id"]:
@@ -171,14 +187,13 @@ class DispatchService:
         if self.store.unit(args["unit_id"]) is None:
             raise NotFound(f"unit {args['unit_id']}")
         handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
-        return [{**queue_view(self.store, state, actor),
-                 "role": assists.role_of(state, args["unit_id"])}
+        return [queue_row(self.store, state, actor, args["unit_id"])
                 for state in sorted(handled, key=lifecycle.queue_order)]
 
     # Steps a unit takes (staff of the unit holding the ticket, or an admin)
     @rpc(expected_exceptions=EXPECTED)
     def accept(self, ticket_no: str, actor: dict) -> dict:
-        """Sign for a dispatched ticket (签收): state accepted. Returns get_status's view.
+        """Sign for a dispatched ticket (签收): state accepted. Returns get_status's answer.
         Raises NotFound, NotPermitted, IllegalTransition."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
@@ -241,17 +256,18 @@ class DispatchService:
         pauses}. Each item names ticket_no, unit_id, unit_name, deadline, due_at, priority
         and category; overdue items add hours_late (latest first), warning items hours_left
         (least first), requests reason, requested_at, requested_by and until (extensions)
-        or resume_on (pauses). High priority first in each. Raises NotPermitted."""
+        or resume_on (pauses). High priority first in each (SupervisionSchema). Raises
+        NotPermitted."""
         actor = load_actor(actor)
         if actor["role"] not in SUPERVISION_READERS:
             raise NotPermitted(f"only {', '.join(SUPERVISION_READERS)} read the supervision list")
-        return supervision.supervision(self.store.open_tickets(), clock.now())
+        return SUPERVISION.dump(supervision.supervision(self.store.open_tickets(), clock.now()))
 
     @rpc(expected_exceptions=EXPECTED)
     def urge(self, ticket_no: str, actor: dict, note: str) -> dict:
         """A supervisor chases the unit holding an open ticket (督办) about the next deadline
-        it owes (``ticket_urged``); the unit sees it in ``urges``. Returns the view.
-        Raises InvalidRequest (no note), NotFound, NotPermitted, IllegalTransition."""
+        it owes (``ticket_urged``); the unit sees it in ``urges``. Returns get_status's
+        answer. Raises InvalidRequest (no note), NotFound, NotPermitted, IllegalTransition."""
         actor = load_actor(actor)
         args = load(UrgeArgs(), {"ticket_no": ticket_no, "note": note})
         return self._step(args["ticket_no"], actor, lambda state, now: supervision.urge(
@@ -261,9 +277,9 @@ class DispatchService:
     def request_extension(self, ticket_no: str, actor: dict, until: str, reason: str,
                           deadline: str = "resolve") -> dict:
         """The holding unit asks for more time (延期申请): ``deadline`` (accept, contact,
-        resolve) to move to ``until`` (ISO 8601). Returns the view. Raises InvalidRequest
-        (``until`` not later than the deadline in force, or past), NotFound, NotPermitted,
-        IllegalTransition (a request already waits, the deadline is met)."""
+        resolve) to move to ``until`` (ISO 8601). Returns get_status's answer. Raises
+        InvalidRequest (``until`` not later than the deadline in force, or past), NotFound,
+        NotPermitted, IllegalTransition (a request already waits, the deadline is met)."""
         actor = load_actor(actor)
         args = load(ExtensionArgs(), {"ticket_no": ticket_no, "until": until, "reason": reason,
                                       "deadline": deadline})
@@ -274,7 +290,7 @@ class DispatchService:
     def decide_extension(self, ticket_no: str, actor: dict, approve: bool,
                          note: str | None = None) -> dict:
         """A supervisor grants (the deadline moves to what was asked, and is watched afresh)
-        or refuses the waiting extension request. Returns the view. Raises NotFound,
+        or refuses the waiting extension request. Returns get_status's answer. Raises NotFound,
         NotPermitted (not a supervisor), IllegalTransition (none waits)."""
         actor = load_actor(actor)
         args = load(DecisionArgs(), {"ticket_no": ticket_no, "approve": approve, "note": note})
@@ -298,7 +314,7 @@ class DispatchService:
     def decide_pause(self, ticket_no: str, actor: dict, approve: bool,
                      note: str | None = None) -> dict:
         """A supervisor approves the waiting pause (the resolve clock stops now) or refuses
-        it. Returns the view. Raises NotFound, NotPermitted (not a supervisor),
+        it. Returns get_status's answer. Raises NotFound, NotPermitted (not a supervisor),
         IllegalTransition (none waits, or its resume_on has passed)."""
         actor = load_actor(actor)
         args = load(DecisionArgs(), {"ticket_no": ticket_no, "approve": approve, "note": note})
@@ -308,7 +324,7 @@ class DispatchService:
     @rpc(expected_exceptions=EXPECTED)
     def resume(self, ticket_no: str, actor: dict) -> dict:
         """The holding unit or a supervisor ends the pause: the resolve deadline moves later
-        by the time paused (``ticket_resumed``, by request). Returns the view. Raises
+        by the time paused (``ticket_resumed``, by request). Returns get_status's answer. Raises
         NotFound, NotPermitted, IllegalTransition (not paused)."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
@@ -319,9 +335,9 @@ class DispatchService:
     @rpc(expected_exceptions=EXPECTED)
     def add_assist(self, ticket_no: str, actor: dict, unit_id: str, note: str | None = None) -> dict:
         """The centre or the lead unit asks ``unit_id`` to assist on an open ticket; it sees
-        the ticket in its queue (role "assist"). Returns the view. Raises InvalidRequest
-        (the centre or the lead itself), NotFound (ticket or unit), NotPermitted,
-        IllegalTransition (it assists already, or the ticket is not open)."""
+        the ticket in its queue (role "assist"). Returns get_status's answer. Raises
+        InvalidRequest (the centre or the lead itself), NotFound (ticket or unit),
+        NotPermitted, IllegalTransition (it assists already, or the ticket is not open)."""
         actor = load_actor(actor)
         args = load(AssistArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
         unit = self.store.unit(args["unit_id"])
@@ -332,8 +348,9 @@ class DispatchService:
 
     @rpc(expected_exceptions=EXPECTED)
     def accept_assist(self, ticket_no: str, actor: dict) -> dict:
-        """The assisting unit (the actor's) takes on its part. Returns the view. Raises
-        NotFound, NotPermitted (not an assisting unit's staff), IllegalTransition."""
+        """The assisting unit (the actor's) takes on its part. Returns get_status's answer.
+        Raises NotFound, NotPermitted (not an assisting unit's staff), IllegalTransition
+        (its part is not waiting to be taken on)."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
         return self._step(args["ticket_no"], actor, lambda state, now: assists.accept_assist(
@@ -341,8 +358,9 @@ class DispatchService:
 
     @rpc(expected_exceptions=EXPECTED)
     def report_assist(self, ticket_no: str, actor: dict, report: str) -> dict:
-        """The assisting unit (the actor's) reports its accepted part done. Returns the view.
-        Raises InvalidRequest (no report), NotFound, NotPermitted, IllegalTransition."""
+        """The assisting unit (the actor's) reports its accepted part done. Returns
+        get_status's answer. Raises InvalidRequest (no report), NotFound, NotPermitted,
+        IllegalTransition (its part is not accepted)."""
         actor = load_actor(actor)
         args = load(ReportArgs(), {"ticket_no": ticket_no, "report": report})
         return self._step(args["ticket_no"], actor, lambda state, now: assists.report_assist(
@@ -352,8 +370,9 @@ class DispatchService:
     def release_assist(self, ticket_no: str, actor: dict, unit_id: str,
                        note: str | None = None) -> dict:
         """The centre or the lead unit releases an assisting unit that has not reported.
-        Returns the view. Raises NotFound (ticket, or no assist of that unit),
-        NotPermitted, IllegalTransition (reported or released already)."""
+        Returns get_status's answer. Raises NotFound (ticket, or no assist of that unit),
+        NotPermitted, IllegalTransition (no assisting unit owes its part, or that one has
+        reported or was released already)."""
         actor = load_actor(actor)
         args = load(AssistArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
         return self._step(args["ticket_no"], actor, lambda state, now: assists.release_assist(
@@ -363,19 +382,21 @@ class DispatchService:
     @rpc(expected_exceptions=EXPECTED)
     def route(self, address: dict, category: str, actor: dict) -> dict:
         """Where a ticket of ``category`` at ``address`` would go, without making one:
-        {unit_id, unit_name, routed, route}. Raises InvalidRequest."""
+        {unit_id, unit_name, routed, route} (RouteSchema). Raises InvalidRequest."""
         load_actor(actor)
         args = load(RouteArgs(), {"address": address, "category": category})
         destination = self._route(args["address"], args["category"])
-        return {"unit_id": destination.unit_id, "unit_name": self._unit_name(destination.unit_id),
-                "routed": destination.routed, "route": destination.route}
+        return ROUTE.dump({"unit_id": destination.unit_id,
+                           "unit_name": self._unit_name(destination.unit_id),
+                           "routed": destination.routed, "route": destination.route})
 
     @rpc(expected_exceptions=EXPECTED)
     def get_directory(self, actor: dict) -> dict:
         """{units: [{id, name, kind, place}], places: [{name, children}], rules:
-        [{category, place, unit_id}]}: the shape load_directory takes."""
+        [{category, place, unit_id}]}: the shape load_directory takes (DirectorySchema,
+        services/shared/directory.py). Raises InvalidRequest (a malformed actor)."""
         load_actor(actor)
-        return self.store.directory()
+        return DIRECTORY.dump(self.store.directory())
 
     @rpc(expected_exceptions=EXPECTED)
     def get_unit(self, unit_id: str, actor: dict) -> dict:
@@ -397,7 +418,7 @@ class DispatchService:
         Raises InvalidRequest (nothing changed), NotPermitted."""
         self._directory_editor(actor)
         self.store.replace_directory(directory_rules.checked(directory))
-        return self.store.directory()
+        return DIRECTORY.dump(self.store.directory())
 
     @rpc(expected_exceptions=EXPECTED)
     def put_unit(self, unit: dict, actor: dict) -> dict:
@@ -405,7 +426,7 @@ class DispatchService:
         InvalidRequest (a second centre, a centre made a handling unit, a handling unit
         without a place), NotFound (place), NotPermitted."""
         self._directory_editor(actor)
-        unit = load(UnitSchema(), unit)
+        unit = load(UNIT, unit)
         is_centre = unit["id"] == CENTRE_ID
         if is_centre != (unit["kind"] == CENTRE_KIND):
             raise InvalidRequest(
@@ -414,7 +435,7 @@ class DispatchService:
             raise InvalidRequest({"place": ["A handling unit needs the place it answers for."]})
         if unit["place"] and not self.store.place_exists(unit["place"]):
             raise NotFound(f"place {unit['place']}")
-        return self.store.put_unit(unit)
+        return UNIT.dump(self.store.put_unit(unit))
 
     @rpc(expected_exceptions=EXPECTED)
     def put_rule(self, rule: dict, actor: dict) -> dict:
@@ -422,7 +443,7 @@ class DispatchService:
         that category and place; returns it. Raises InvalidRequest (a rule to the
         centre), NotFound (place, unit), NotPermitted."""
         self._directory_editor(actor)
-        rule = load(RuleSchema(), rule)
+        rule = load(RULE, rule)
         if not self.store.place_exists(rule["place"]):
             raise NotFound(f"place {rule['place']}")
         unit = self.store.unit(rule["unit_id"])
@@ -430,7 +451,7 @@ class DispatchService:
             raise NotFound(f"unit {rule['unit_id']}")
         if unit["kind"] == CENTRE_KIND:
             raise InvalidRequest({"unit_id": ["What no rule routes waits at the centre already."]})
-        return self.store.put_rule(rule)
+        return RULE.dump(self.store.put_rule(rule))
 
     @rpc(expected_exceptions=EXPECTED)
     def remove_rule(self, rule: dict, actor: dict) -> dict:
@@ -438,10 +459,9 @@ class DispatchService:
         Raises NotFound (no such rule), NotPermitted."""
         self._directory_editor(actor)
         key = load(RuleKeySchema(), rule)
-        key.pop("unit_id", None)
         if not self.store.remove_rule(key["category"], key["place"]):
             raise NotFound(f"rule {key['category']} @ {key['place']}")
-        return key
+        return RULE_FIELDS.dump(key)
 
     # Events
     @on_event("intake", "ticket_created")
@@ -511,11 +531,12 @@ class DispatchService:
 
     def _step(self, ticket_no: str, actor: dict,
               decide: Callable[[dict, dt.datetime], Change]) -> dict:
-        """Take an RPC step and return the ticket's new view; refusals propagate."""
+        """Take an RPC step and return the ticket's new status (get_status's answer, as the
+        actor now sees it); refusals propagate."""
         stored = self._apply(ticket_no, decide)
         if stored is None:  # cannot happen for RPC steps: they raise instead of declining
             raise IllegalTransition(f"ticket {ticket_no} did not change")
-        return lifecycle.view(stored, actor)
+        return lifecycle.status(stored, actor)
 
     def _apply(self, ticket_no: str,
                decide: Callable[[dict, dt.datetime], Change | None]) -> dict | None:

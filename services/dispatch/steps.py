@@ -1,5 +1,7 @@
-"""What every step on a ticket shares: the states, the table of steps (from which states
-each is legal and who may take it), the ``Change`` a step makes and the events it says.
+"""What every step on a ticket shares: the table of steps (from which states each is
+legal, who may take it and what else it needs of the ticket), which of them a person may
+take now, the ``Change`` a step makes and the events it says. The states themselves are
+the shared contract's (services/shared/states.py).
 
 Plain functions, no broker and no database. A step takes the ticket's state document as
 read, the actor and the time, and returns a ``Change`` (the fields to set and the events to
@@ -11,30 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from services.dispatch import timing
 from services.shared import clock
-from services.shared.errors import IllegalTransition, NotPermitted
+# accounts.py reads the centre's id and kind from here
+from services.shared.directory import CENTRE_ID, CENTRE_KIND  # noqa: F401
+from services.shared.errors import HotlineError, IllegalTransition, NotPermitted
 from services.shared.events import new_event
-from services.shared.payloads import event_data
-from services.shared.schemas import CENTRE_ID  # noqa: F401 - dispatch's modules take it from here
-
-# States
-PENDING = "pending"        # waits at the dispatch centre: no rule routed it, or a unit sent it back
-DISPATCHED = "dispatched"  # sent to a unit, not yet signed for (签收)
-ACCEPTED = "accepted"      # the unit signed for it
-CONTACTED = "contacted"    # the unit reached the caller
-RESOLVED = "resolved"      # the unit says it is done; waits for the callback (回访)
-CLOSED = "closed"          # answered on the spot, or the callback settled it
-STATES = (PENDING, DISPATCHED, ACCEPTED, CONTACTED, RESOLVED, CLOSED)
-OPEN_STATES = timing.OPEN_STATES  # someone still owes the caller a step
-HELD = (DISPATCHED, ACCEPTED, CONTACTED)  # a handling unit holds it
-WORKING = (ACCEPTED, CONTACTED)           # the unit has signed for it and works on it
-
-# The dispatch centre is a unit of the directory (CENTRE_ID, the contract's): pending
-# tickets are held by it.
-CENTRE_KIND = "centre"
+from services.shared.payloads import DEADLINE_NAMES, event_data
+from services.shared.schemas import CENTRE_ROLES, SUPERVISOR_ROLES
+from services.shared.states import (
+    ACCEPTED, ACTIONS, ASSIST_ACCEPTED, ASSIST_ADDED, ASSIST_OWING, CLOSED, CONTACTED,
+    DISPATCHED, HELD, OPEN_STATES, PENDING, REQUEST_PENDING, RESOLVED, WORKING,
+)
 
 # Who takes a step
 UNIT = "unit"              # staff of the unit holding the ticket (the lead unit), or an admin
@@ -42,10 +34,83 @@ CENTRE = "centre"          # the dispatch centre
 SUPERVISOR = "supervisor"  # a supervisor (督办), or an admin
 ASSISTING = "assisting"    # staff of a unit assisting the lead (联勤联动)
 SYSTEM = "system"          # dispatch itself, on an event or a timer
-CENTRE_ROLES = ("dispatcher", "supervisor", "admin")
-SUPERVISOR_ROLES = ("supervisor", "admin")
 # Who reads the caller's phone and room in full: the ticket's handlers and the hotline.
 CALLER_READERS = ("agent", "dispatcher", "supervisor", "admin", "system")
+
+
+# What else a step needs of the ticket, whatever the caller sends with it: each says why
+# the step cannot be taken now, or None. A step checks them when it is taken, and
+# get_status offers a step only when they all hold, so the two cannot disagree.
+Need = Callable[[dict, dict], str | None]
+
+
+def waiting(state: dict, what: str) -> dict | None:
+    """The request of ``what`` ("extensions", "pauses") waiting for a supervisor."""
+    return next((entry for entry in state.get(what, []) if entry["status"] == REQUEST_PENDING),
+                None)
+
+
+def owed(state: dict) -> list[dict]:
+    """The assists whose unit still owes its part."""
+    return [assist for assist in state.get("assists", []) if assist["status"] in ASSIST_OWING]
+
+
+def _none_owed(state: dict, actor: dict) -> str | None:
+    owing = owed(state)
+    if not owing:
+        return None
+    names = ", ".join(f"{assist['unit_name']} ({assist['status']})" for assist in owing)
+    return f"ticket {state['ticket_no']}: assisting units have not reported: {names}"
+
+
+def _some_owed(state: dict, actor: dict) -> str | None:
+    return None if owed(state) else (
+        f"ticket {state['ticket_no']}: no assisting unit owes its part")
+
+
+def _no_extension_waiting(state: dict, actor: dict) -> str | None:
+    return None if waiting(state, "extensions") is None else (
+        f"ticket {state['ticket_no']} already has an extension request waiting for a supervisor")
+
+
+def _some_deadline_unmet(state: dict, actor: dict) -> str | None:
+    unmet = bool(state.get("deadlines")) and any(name not in state["met"]
+                                                 for name in DEADLINE_NAMES)
+    return None if unmet else f"ticket {state['ticket_no']}: every deadline is met"
+
+
+def _extension_waiting(state: dict, actor: dict) -> str | None:
+    return None if waiting(state, "extensions") is not None else (
+        f"ticket {state['ticket_no']} has no extension request waiting")
+
+
+def _not_paused_nor_asked(state: dict, actor: dict) -> str | None:
+    if waiting(state, "pauses") is None and timing.pause_in_force(state) is None:
+        return None
+    return f"ticket {state['ticket_no']} is paused or has a pause request waiting"
+
+
+def _pause_waiting(state: dict, actor: dict) -> str | None:
+    return None if waiting(state, "pauses") is not None else (
+        f"ticket {state['ticket_no']} has no pause request waiting")
+
+
+def _paused(state: dict, actor: dict) -> str | None:
+    return None if timing.pause_in_force(state) is not None else (
+        f"ticket {state['ticket_no']} is not paused")
+
+
+def _own_assist(status: str) -> Need:
+    """The actor's unit assists, its part ``status`` (ASSIST_ADDED to accept it,
+    ASSIST_ACCEPTED to report it)."""
+    def need(state: dict, actor: dict) -> str | None:
+        assist = next(assist for assist in state.get("assists", [])
+                      if assist["unit_id"] == actor.get("unit_id"))  # ASSISTING says it does
+        if assist["status"] == status:
+            return None
+        return f"ticket {state['ticket_no']}: the assist of {assist['unit_name']} is " \
+               f"{assist['status']}"
+    return need
 
 
 @dataclass(frozen=True)
@@ -55,31 +120,39 @@ class Step:
     to: str | None             # None: the state stays as it is
     taken_by: tuple[str, ...]  # any of these may take it
     meets: str | None = None   # the deadline this step meets
+    needs: tuple[Need, ...] = ()  # what else the ticket must show, checked in this order
 
 
 # The lifecycle
 ACCEPT = Step("accept", (DISPATCHED,), ACCEPTED, (UNIT,), meets="accept")
 RETURN = Step("return_ticket", HELD, PENDING, (UNIT,))
 CONTACT = Step("record_contact", WORKING, CONTACTED, (UNIT,), meets="contact")
-RESOLVE = Step("resolve", WORKING, RESOLVED, (UNIT,), meets="resolve")
+# the lead resolves once every assisting unit has reported or been released
+RESOLVE = Step("resolve", WORKING, RESOLVED, (UNIT,), meets="resolve", needs=(_none_owed,))
 REASSIGN = Step("reassign", OPEN_STATES, DISPATCHED, (CENTRE,))
 CLOSE = Step("close", (RESOLVED,), CLOSED, (SYSTEM,))
 REOPEN = Step("reopen", (RESOLVED,), DISPATCHED, (SYSTEM,))
-# Supervision (督办)
+# Supervision (督办): one request of each kind waits at a time
 URGE = Step("urge", OPEN_STATES, None, (SUPERVISOR,))
-REQUEST_EXTENSION = Step("request_extension", HELD, None, (UNIT,))
-DECIDE_EXTENSION = Step("decide_extension", HELD, None, (SUPERVISOR,))
-REQUEST_PAUSE = Step("request_pause", WORKING, None, (UNIT,))
-DECIDE_PAUSE = Step("decide_pause", WORKING, None, (SUPERVISOR,))
-RESUME = Step("resume", WORKING, None, (UNIT, SUPERVISOR))
+REQUEST_EXTENSION = Step("request_extension", HELD, None, (UNIT,),
+                         needs=(_no_extension_waiting, _some_deadline_unmet))
+DECIDE_EXTENSION = Step("decide_extension", HELD, None, (SUPERVISOR,),
+                        needs=(_extension_waiting,))
+REQUEST_PAUSE = Step("request_pause", WORKING, None, (UNIT,), needs=(_not_paused_nor_asked,))
+DECIDE_PAUSE = Step("decide_pause", WORKING, None, (SUPERVISOR,), needs=(_pause_waiting,))
+RESUME = Step("resume", WORKING, None, (UNIT, SUPERVISOR), needs=(_paused,))
 # Joint handling (联勤联动)
 ADD_ASSIST = Step("add_assist", OPEN_STATES, None, (CENTRE, UNIT))
-ACCEPT_ASSIST = Step("accept_assist", OPEN_STATES, None, (ASSISTING,))
-REPORT_ASSIST = Step("report_assist", OPEN_STATES, None, (ASSISTING,))
-RELEASE_ASSIST = Step("release_assist", OPEN_STATES, None, (CENTRE, UNIT))
+ACCEPT_ASSIST = Step("accept_assist", OPEN_STATES, None, (ASSISTING,),
+                     needs=(_own_assist(ASSIST_ADDED),))
+REPORT_ASSIST = Step("report_assist", OPEN_STATES, None, (ASSISTING,),
+                     needs=(_own_assist(ASSIST_ACCEPTED),))
+RELEASE_ASSIST = Step("release_assist", OPEN_STATES, None, (CENTRE, UNIT), needs=(_some_owed,))
 STEPS = (ACCEPT, RETURN, CONTACT, RESOLVE, REASSIGN, CLOSE, REOPEN, URGE, REQUEST_EXTENSION,
          DECIDE_EXTENSION, REQUEST_PAUSE, DECIDE_PAUSE, RESUME, ADD_ASSIST, ACCEPT_ASSIST,
          REPORT_ASSIST, RELEASE_ASSIST)
+# The steps people take (not dispatch's own), in the order get_status offers them.
+OFFERED = tuple(next(step for step in STEPS if step.name == name) for name in ACTIONS)
 
 
 @dataclass
@@ -92,16 +165,36 @@ class Change:
     applied_event: str | None = None
 
 
-def check(step: Step, state: dict, actor: dict) -> None:
-    """Refuse a step the actor may not take, or one not legal from the ticket's state."""
+def refusal(step: Step, state: dict, actor: dict) -> HotlineError | None:
+    """Why the actor may not take the step on the ticket now, whatever is sent with it:
+    NotPermitted (not theirs to take), IllegalTransition (not from this state, or a need
+    unmet); None when they may."""
     if not any(_may(who, state, actor) for who in step.taken_by):
         takers = " or ".join(_describe(who, state) for who in step.taken_by)
-        raise NotPermitted(f"ticket {state['ticket_no']}: only {takers} may "
-                           f"{step.name.replace('_', ' ')}")
+        return NotPermitted(f"ticket {state['ticket_no']}: only {takers} may "
+                            f"{step.name.replace('_', ' ')}")
     if state["state"] not in step.from_states:
-        raise IllegalTransition(f"ticket {state['ticket_no']} is {state['state']}; "
-                                f"{step.name.replace('_', ' ')} is only taken from "
-                                f"{', '.join(step.from_states)}")
+        return IllegalTransition(f"ticket {state['ticket_no']} is {state['state']}; "
+                                 f"{step.name.replace('_', ' ')} is only taken from "
+                                 f"{', '.join(step.from_states)}")
+    for need in step.needs:
+        missing = need(state, actor)
+        if missing is not None:
+            return IllegalTransition(missing)
+    return None
+
+
+def check(step: Step, state: dict, actor: dict) -> None:
+    """Refuse a step the actor may not take now (``refusal``); each step calls it first."""
+    refused = refusal(step, state, actor)
+    if refused is not None:
+        raise refused
+
+
+def offered(state: dict, actor: dict) -> list[str]:
+    """The steps ``actor`` may take on the ticket now, by name, in ACTIONS order: those
+    ``check`` lets through (the step may still refuse what is sent with it)."""
+    return [step.name for step in OFFERED if refusal(step, state, actor) is None]
 
 
 def _may(who: str, state: dict, actor: dict) -> bool:

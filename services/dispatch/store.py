@@ -10,7 +10,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 
 from services.dispatch import directory as directory_rules
-from services.dispatch.assists import OWING
+from services.shared.states import ASSIST_OWING, OPEN_STATES
 
 # The units that assist a ticket and still owe their part, kept beside ``assists`` on every
 # write so that an assisting unit's queue is one indexed equality (see handled_by).
@@ -18,8 +18,8 @@ OWING_UNITS = "owing_units"
 
 
 def owing_units(assists: list[dict]) -> list[str]:
-    return [assist["unit_id"] for assist in assists if assist["status"] in OWING]
-from services.dispatch.steps import OPEN_STATES, Change
+    return [assist["unit_id"] for assist in assists if assist["status"] in ASSIST_OWING]
+from services.dispatch.steps import Change
 from services.shared import events as shared_events
 from services.shared import outbox
 

@@ -24,19 +24,15 @@ from services.dispatch import steps, timing
 from services.dispatch.policy import DEADLINES, DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
     DECIDE_EXTENSION, DECIDE_PAUSE, REQUEST_EXTENSION, REQUEST_PAUSE, RESUME, URGE, Change,
-    event, jsonable, replaced,
+    event, jsonable, replaced, waiting,
 )
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest
 from services.shared.schemas import SYSTEM_ACTOR
-
-# A request's status
-PENDING = "pending"
-APPROVED = "approved"    # an extension granted
-REFUSED = "refused"
-WITHDRAWN = "withdrawn"  # the ticket left the unit's hands before a decision
-ENDED = "ended"          # a pause that was in force and is over
-IN_FORCE = timing.IN_FORCE
+from services.shared.states import (
+    PAUSE_ENDED, PAUSE_IN_FORCE, REQUEST_APPROVED, REQUEST_PENDING, REQUEST_REFUSED,
+    REQUEST_WITHDRAWN,
+)
 
 
 # The timer
@@ -84,10 +80,7 @@ def urge(state: dict, actor: dict, note: str, now: dt.datetime) -> Change:
 def request_extension(state: dict, actor: dict, deadline: str, until: dt.datetime,
                       reason: str, now: dt.datetime) -> Change:
     """The unit asks for ``deadline`` to move to ``until``, later than it stands."""
-    steps.check(REQUEST_EXTENSION, state, actor)
-    if _pending(state, "extensions") is not None:
-        raise IllegalTransition(f"ticket {state['ticket_no']} already has an extension "
-                                f"request waiting for a supervisor")
+    steps.check(REQUEST_EXTENSION, state, actor)  # none waits, some deadline is unmet
     if deadline in state["met"]:
         raise IllegalTransition(f"ticket {state['ticket_no']}: the {deadline} deadline is met")
     due = timing.due(state, deadline)
@@ -97,7 +90,7 @@ def request_extension(state: dict, actor: dict, deadline: str, until: dt.datetim
     if until <= now:
         raise InvalidRequest({"until": ["Ask for a time still to come."]})
     entry = {"deadline": deadline, "due_at": due, "until": until, "reason": reason,
-             "status": PENDING, "unit_id": state["unit_id"], "requested_at": now,
+             "status": REQUEST_PENDING, "unit_id": state["unit_id"], "requested_at": now,
              "requested_by": actor, "decided_at": None, "decided_by": None, "note": None}
     return steps.change(state, now, {"extensions": state.get("extensions", []) + [entry]}, [
         event("extension_requested", state, actor, unit_id=state["unit_id"], deadline=deadline,
@@ -108,13 +101,11 @@ def decide_extension(state: dict, actor: dict, approve: bool, note: str | None,
                      now: dt.datetime) -> Change:
     """A supervisor grants the waiting request (the deadline moves to what was asked, to be
     warned of and reported afresh) or refuses it (nothing moves)."""
-    steps.check(DECIDE_EXTENSION, state, actor)
-    request = _pending(state, "extensions")
-    if request is None:
-        raise IllegalTransition(f"ticket {state['ticket_no']} has no extension request waiting")
+    steps.check(DECIDE_EXTENSION, state, actor)  # a request waits
+    request = waiting(state, "extensions")
     name = request["deadline"]
     fields = {"extensions": replaced(state["extensions"], request, _decided(
-        request, APPROVED if approve else REFUSED, actor, note, now))}
+        request, REQUEST_APPROVED if approve else REQUEST_REFUSED, actor, note, now))}
     if approve:
         fields.update(
             deadlines={**state["deadlines"], f"{name}_by": request["until"]},
@@ -132,13 +123,10 @@ def request_pause(state: dict, actor: dict, reason: str, resume_on: dt.datetime 
                   now: dt.datetime) -> Change:
     """The unit asks for the resolve clock to stand still, until ``resume_on`` or until it
     resumes the work."""
-    steps.check(REQUEST_PAUSE, state, actor)
-    if _pending(state, "pauses") is not None or timing.pause_in_force(state) is not None:
-        raise IllegalTransition(f"ticket {state['ticket_no']} is paused or has a pause "
-                                f"request waiting")
+    steps.check(REQUEST_PAUSE, state, actor)  # not paused, none waits
     if resume_on is not None and resume_on <= now:
         raise InvalidRequest({"resume_on": ["Name a time still to come, or none."]})
-    entry = {"reason": reason, "resume_on": resume_on, "status": PENDING,
+    entry = {"reason": reason, "resume_on": resume_on, "status": REQUEST_PENDING,
              "unit_id": state["unit_id"], "requested_at": now, "requested_by": actor,
              "decided_at": None, "decided_by": None, "note": None, "since": None,
              "ended_at": None, "hours": None, "ended_by": None}
@@ -150,14 +138,13 @@ def request_pause(state: dict, actor: dict, reason: str, resume_on: dt.datetime 
 def decide_pause(state: dict, actor: dict, approve: bool, note: str | None,
                  now: dt.datetime) -> Change:
     """A supervisor approves the waiting pause (the resolve clock stops now) or refuses it."""
-    steps.check(DECIDE_PAUSE, state, actor)
-    request = _pending(state, "pauses")
-    if request is None:
-        raise IllegalTransition(f"ticket {state['ticket_no']} has no pause request waiting")
+    steps.check(DECIDE_PAUSE, state, actor)  # a request waits
+    request = waiting(state, "pauses")
     if approve and request["resume_on"] is not None and request["resume_on"] <= now:
         raise IllegalTransition(f"ticket {state['ticket_no']}: the pause asked for would have "
                                 f"ended at {clock.iso(request['resume_on'])}; refuse it")
-    decided = _decided(request, IN_FORCE if approve else REFUSED, actor, note, now)
+    decided = _decided(request, PAUSE_IN_FORCE if approve else REQUEST_REFUSED, actor, note,
+                       now)
     if approve:
         decided["since"] = now
     return steps.change(state, now, {"pauses": replaced(state["pauses"], request, decided)}, [
@@ -168,9 +155,7 @@ def decide_pause(state: dict, actor: dict, approve: bool, note: str | None,
 def resume(state: dict, actor: dict, now: dt.datetime) -> Change:
     """The unit or a supervisor ends the pause in force: the resolve clock runs again, its
     deadline later by the time paused."""
-    steps.check(RESUME, state, actor)
-    if timing.pause_in_force(state) is None:
-        raise IllegalTransition(f"ticket {state['ticket_no']} is not paused")
+    steps.check(RESUME, state, actor)  # a pause is in force
     fields, events = _end_pause(state, actor, now, "request")
     return steps.change(state, now, fields, events)
 
@@ -182,19 +167,19 @@ def wind_up(state: dict, actor: dict, now: dt.datetime, why: str) -> tuple[dict,
     fields, events = _end_pause(state, actor, now, "request")
     after = {**state, **fields}
     note = f"withdrawn: the ticket was {why}"
-    extension = _pending(after, "extensions")
+    extension = waiting(after, "extensions")
     if extension is not None:
         fields["extensions"] = replaced(after["extensions"], extension, _decided(
-            extension, WITHDRAWN, SYSTEM_ACTOR, note, now))
+            extension, REQUEST_WITHDRAWN, SYSTEM_ACTOR, note, now))
         name = extension["deadline"]
         events.append(event("extension_decided", state, SYSTEM_ACTOR, unit_id=state["unit_id"],
                             deadline=name, approved=False,
                             due_at=clock.iso(timing.due(after, name)),
                             until=clock.iso(extension["until"]), note=note))
-    pause = _pending(after, "pauses")
+    pause = waiting(after, "pauses")
     if pause is not None:
         fields["pauses"] = replaced(after["pauses"], pause, _decided(
-            pause, WITHDRAWN, SYSTEM_ACTOR, note, now))
+            pause, REQUEST_WITHDRAWN, SYSTEM_ACTOR, note, now))
         events.append(event("pause_decided", state, SYSTEM_ACTOR, unit_id=state["unit_id"],
                             approved=False, note=note, resume_on=clock.iso(pause["resume_on"])))
     return fields, events
@@ -207,7 +192,7 @@ def _end_pause(state: dict, actor: dict, end: dt.datetime, by: str) -> tuple[dic
     length = max(end - pause["since"], dt.timedelta(0))
     resolve_by = timing.due(state, "resolve") + length
     paused = timing.hours(length)
-    ended = {**pause, "status": ENDED, "ended_at": end, "hours": paused, "ended_by": by}
+    ended = {**pause, "status": PAUSE_ENDED, "ended_at": end, "hours": paused, "ended_by": by}
     fields = {"pauses": replaced(state["pauses"], pause, ended),
               "deadlines": {**state["deadlines"], "resolve_by": resolve_by},
               "paused_hours": state.get("paused_hours", 0.0) + paused,
@@ -215,10 +200,6 @@ def _end_pause(state: dict, actor: dict, end: dt.datetime, by: str) -> tuple[dic
               "paused_hours_total": state.get("paused_hours_total", 0.0) + paused}
     return fields, [event("ticket_resumed", state, actor, unit_id=state["unit_id"],
                           paused_hours=paused, due_at=clock.iso(resolve_by), by=by)]
-
-
-def _pending(state: dict, what: str) -> dict | None:
-    return next((entry for entry in state.get(what, []) if entry["status"] == PENDING), None)
 
 
 def _decided(request: dict, status: str, actor: dict, note: str | None,
@@ -242,12 +223,12 @@ def supervision(states: Iterable[dict], now: dt.datetime) -> dict[str, list[dict
             elif timing.warn_at(state, name) <= now:
                 report["warning"].append({**_owed(state, name, due),
                                           "hours_left": _rounded(due - now)})
-        extension = _pending(state, "extensions")
+        extension = waiting(state, "extensions")
         if extension is not None:
             report["extensions"].append({
                 **_owed(state, extension["deadline"], timing.due(state, extension["deadline"])),
                 **_request(extension), "until": extension["until"]})
-        pause = _pending(state, "pauses")
+        pause = waiting(state, "pauses")
         if pause is not None:
             report["pauses"].append({**_owed(state, "resolve", timing.due(state, "resolve")),
                                      **_request(pause), "resume_on": pause["resume_on"]})

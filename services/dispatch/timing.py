@@ -19,12 +19,9 @@ from __future__ import annotations
 import datetime as dt
 
 from services.dispatch.policy import DEADLINES, DEFAULT_WARN_SHARE, to_millis
+from services.shared.states import OPEN_STATES, PAUSE_IN_FORCE
 
 HOUR = dt.timedelta(hours=1)
-# The open states (steps.py names them all); here, where the clock needs them, so that
-# steps.py may use this module and not the other way round.
-OPEN_STATES = ("pending", "dispatched", "accepted", "contacted")
-IN_FORCE = "in_force"  # a pause's status while it holds the resolve clock
 
 
 def due(state: dict, name: str) -> dt.datetime:
@@ -32,8 +29,8 @@ def due(state: dict, name: str) -> dt.datetime:
 
 
 def pause_in_force(state: dict) -> dict | None:
-    return next((pause for pause in state.get("pauses", []) if pause["status"] == IN_FORCE),
-                None)
+    return next((pause for pause in state.get("pauses", [])
+                 if pause["status"] == PAUSE_IN_FORCE), None)
 
 
 def running(state: dict) -> list[str]:

@@ -11,6 +11,7 @@ from services.intake.residents import CHECKIN_CHANNEL, REGISTERED_RESIDENT
 from services.shared import clock
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data
+from services.shared.states import ANSWERED, PRAISE, RECEIVED
 from services.shared.words import CHANNEL_WORDS
 
 
@@ -45,7 +46,7 @@ def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,
     priority, reasons = priority_of(request, resident)
     answered = bool(request.get("answer"))
     praise = request["kind"] == "praise"
-    status = "praise" if praise else "answered" if answered else "received"
+    status = PRAISE if praise else ANSWERED if answered else RECEIVED
     ticket = {
         "ticket_no": number,
         "channel": request["channel"],
@@ -67,7 +68,7 @@ def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,
         # in the duplicate index: a later call about the same matter merges into it
         # until dispatch closes it; answered consultations, praise calls and welfare
         # checks on a missed check-in (one ticket per missed check-in) never are
-        "candidate": status == "received" and request["channel"] != CHECKIN_CHANNEL,
+        "candidate": status == RECEIVED and request["channel"] != CHECKIN_CHANNEL,
         "repeats": [],
     }
     if praise:

@@ -20,12 +20,15 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from services.intake import duplicates, numbering, reception, residents
-from services.intake.schemas import TicketRequestSchema
 from services.intake.store import TicketStore
 from services.shared import clock, outbox
+from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.errors import EXPECTED, InvalidRequest, NotFound
 from services.shared.events import on_event
+from services.shared.payloads import TicketSchema
+from services.shared.requests import TicketRequestSchema
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
+from services.shared.states import PRAISE
 from services.shared.storage import LOST, Contention, Lost, Storage, until_written
 
 log = logging.getLogger(__name__)
@@ -37,8 +40,9 @@ MERGE_ATTEMPTS = 3
 
 
 # Built once: building a schema copies its fields, which cost more than the load itself
-# (marshmallow keeps no state in a schema between loads).
+# (marshmallow keeps no state in a schema between loads or dumps).
 TICKET_REQUEST = TicketRequestSchema()
+TICKET, CREATED_TICKET = TicketSchema(), CreatedTicketSchema()
 
 
 class ChineseWords(DependencyProvider):
@@ -53,8 +57,9 @@ class ChineseWords(DependencyProvider):
 
 
 def answer(ticket: dict, *, merged: bool) -> dict:
-    """create_ticket's answer: the ticket, and whether this call was merged into it."""
-    return {**reception.as_payload(ticket), "merged": merged}
+    """create_ticket's answer (CreatedTicketSchema): the ticket, and whether this call was
+    merged into it."""
+    return CREATED_TICKET.dump({**reception.as_payload(ticket), "merged": merged})
 
 
 class IntakeService:
@@ -69,7 +74,8 @@ class IntakeService:
     def create_ticket(self, request: dict, actor: dict | None = None) -> dict:
         """Receive a call and return its ticket: ``ticket_no``, ``status`` (received;
         answered when ``answer`` was given; praise for a praise call), ``priority``,
-        ``calls`` and every field as stored. ``actor`` is the agent who took the call
+        ``calls``, ``merged`` and every field as stored (CreatedTicketSchema in
+        services/shared/answers/intake.py). ``actor`` is the agent who took the call
         (``id``, ``name``, ``role``, ``unit_id``); without one the ledger records the
         channel as the receiver.
 
@@ -112,15 +118,16 @@ class IntakeService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_ticket(self, ticket_no: str) -> dict:
-        """The ticket as received (see create_ticket), ``calls`` counting repeats merged
-        into it. Its progress since is ``dispatch.get_status``; its history
-        ``ledger.timeline``. Raises NotFound."""
+        """The ticket as received (see create_ticket; payloads.TicketSchema), ``calls``
+        counting repeats merged into it. Its progress since is ``dispatch.get_status``;
+        its history ``ledger.timeline``. Raises InvalidRequest (not a ticket number),
+        NotFound."""
         if not isinstance(ticket_no, str):
             raise InvalidRequest({"ticket_no": ["Not a valid string."]})
         ticket = self.store.get(ticket_no)
         if ticket is None:
             raise NotFound(f"ticket {ticket_no}")
-        return reception.as_payload(ticket)
+        return TICKET.dump(reception.as_payload(ticket))
 
     # Events
     @on_event("dispatch", "ticket_closed")
@@ -180,7 +187,7 @@ class IntakeService:
         if praised["ticket_no"] is None:
             return
         ticket = self.store.get(praised["ticket_no"])
-        if ticket is None or ticket["status"] == "praise":
+        if ticket is None or ticket["status"] == PRAISE:
             raise InvalidRequest({"praise": {"ticket_no": ["No such ticket to praise."]}})
 
     def _merge_repeat(self, data: dict, received_at: dt.datetime, actor: dict) -> dict | None:

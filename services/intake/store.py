@@ -11,6 +11,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.shared import events, outbox
+from services.shared.states import RECEIVED
 from services.shared.storage import keep_newer
 
 # What the duplicate rules read of a candidate ticket.
@@ -156,7 +157,7 @@ class TicketStore:
         out of order: the latest event by ``occurred_at`` decides. Only tickets dispatch
         handles (status received) are ever candidates. True if it changed."""
         result = self.tickets.update_one(
-            {"_id": ticket_no, "status": "received", **events.unapplied(event["event_id"]),
+            {"_id": ticket_no, "status": RECEIVED, **events.unapplied(event["event_id"]),
              "$or": [{"candidate_as_of": None},
                      {"candidate_as_of": {"$lt": event["occurred_at"]}}]},
             {"$set": {"candidate": candidate, "candidate_as_of": event["occurred_at"]},

@@ -77,8 +77,6 @@ from typing import Iterable
 from services.ledger.contributions import STATE_COUNT
 from services.shared import clock
 
-GROUPS = ("unit", "subdistrict", "category")
-INTERVALS = ("day", "week")
 COUNT, RATE, HOURS = "count", "rate", "hours"
 
 

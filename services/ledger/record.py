@@ -20,7 +20,13 @@ import datetime as dt
 
 from services.ledger import chain, contributions
 from services.shared import clock
-from services.shared.words import REGISTER_CHANGE_WORDS
+from services.shared.states import (
+    ACCEPTED, ASSIST_ACCEPTED, ASSIST_ADDED, ASSIST_RELEASED, ASSIST_REPORTED, CLOSED,
+    CONTACTED, DISPATCHED, PENDING, PRAISE, RECEIVED, RESOLVED,
+)
+from services.shared.words import (
+    DEADLINE_WORDS, OUTCOME_WORDS, REGISTER_CHANGE_WORDS, ROLE_WORDS,
+)
 
 # --- entries -----------------------------------------------------------------------------
 
@@ -80,14 +86,6 @@ def as_item(entry: dict) -> dict:
 
 # --- summaries: one short sentence per entry, for a console ----------------------------
 
-OUTCOME_WORDS = {
-    "satisfied": "满意",
-    "basically_satisfied": "基本满意",
-    "unsatisfied": "不满意",
-    "unreachable": "联系不上",
-    "answered": "已直接答复",
-}
-DEADLINE_WORDS = {"accept": "签收", "contact": "联系", "resolve": "办结"}
 SUMMARY_TEXT_LIMIT = 40
 
 
@@ -175,8 +173,6 @@ def _praise(data: dict) -> str:
     return _with(f"表扬 {praised}" if praised else "表扬", data.get("description"))
 
 
-ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办单位人员",
-              "supervisor": "督办员", "admin": "管理员"}
 ACCOUNT_FIELD_WORDS = {"name": "姓名", "role": "角色", "unit_id": "所属单位",
                        "active": "启用状态", "password": "密码"}
 
@@ -253,17 +249,17 @@ def summary(entry: dict) -> str:
 # whenever it arrives. Applying an event twice gives the same row.
 
 STATE_OF = {
-    "ticket_dispatched": lambda d: "dispatched" if d.get("routed", True) else "pending",
-    "ticket_accepted": lambda d: "accepted",
-    "ticket_returned": lambda d: "pending",
-    "ticket_contacted": lambda d: "contacted",
-    "ticket_resolved": lambda d: "resolved",
-    "ticket_closed": lambda d: "closed",
-    "ticket_reopened": lambda d: "dispatched",
+    "ticket_dispatched": lambda d: DISPATCHED if d.get("routed", True) else PENDING,
+    "ticket_accepted": lambda d: ACCEPTED,
+    "ticket_returned": lambda d: PENDING,
+    "ticket_contacted": lambda d: CONTACTED,
+    "ticket_resolved": lambda d: RESOLVED,
+    "ticket_closed": lambda d: CLOSED,
+    "ticket_reopened": lambda d: DISPATCHED,
     # Before dispatch says anything, the ticket is as intake received it.
-    "ticket_created": lambda d: d.get("status") or "received",
+    "ticket_created": lambda d: d.get("status") or RECEIVED,
     # A praise call is numbered but never handled: it says only this.
-    "praise_received": lambda d: "praise",
+    "praise_received": lambda d: PRAISE,
 }
 """The state each event puts a ticket in (dispatch's states, and intake's ``received`` /
 ``answered`` / ``praise`` until dispatch speaks). Events not listed leave the state alone:
@@ -279,8 +275,8 @@ PAUSE_OF = {
 }
 """The word ``pause`` takes from each pause event: requested (申请挂起), paused (the clock
 stands still), refused, resumed."""
-ASSIST_STATUS = {"assist_added": "added", "assist_accepted": "accepted",
-                 "assist_reported": "reported", "assist_released": "released"}
+ASSIST_STATUS = {"assist_added": ASSIST_ADDED, "assist_accepted": ASSIST_ACCEPTED,
+                 "assist_reported": ASSIST_REPORTED, "assist_released": ASSIST_RELEASED}
 
 
 def order_key(entry: dict) -> list:

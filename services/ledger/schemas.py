@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.ledger.indicators import GROUPS, INTERVALS
 from services.shared import clock
+from services.shared.answers.ledger import GROUPS, INTERVALS
 from services.shared.schemas import CATEGORIES, SHORT_TEXT, StrictSchema, Text
 
 RECENT_DEFAULT = 50

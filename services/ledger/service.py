@@ -3,7 +3,8 @@ and answers consoles and reports from that record.
 
 Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
 field), ``NotFound``. Both come from ``services.shared.errors``. Every answer is a read:
-no RPC changes the record, and the ledger says nothing.
+no RPC changes the record, and the ledger says nothing. The answers are dumped with their
+schemas in services/shared/answers/ledger.py.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from services.ledger.schemas import (
 )
 from services.ledger.store import LedgerStore
 from services.shared import clock
+from services.shared.answers import ledger as answers
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
 from services.shared.schemas import load
@@ -28,6 +30,10 @@ from services.shared.storage import Storage
 
 log = logging.getLogger(__name__)
 UNCHAINED_LISTED = 100  # chains named in verify's answer; the count covers them all
+# Built once: building a schema copies its fields, which costs more than a dump with it.
+ENTRY, TICKET = answers.TimelineEntrySchema(), answers.LedgerTicketSchema()
+LISTED, INDICATORS = answers.ListedTicketSchema(), answers.IndicatorsSchema()
+WORKBOOK, CHAIN_REPORT = answers.WorkbookSchema(), answers.ChainReportSchema()
 
 
 def _recorder(source: str, event_type: str):
@@ -76,14 +82,14 @@ class LedgerService:
         """Everything recorded about one ticket, in the order it happened (occurred_at,
         then seq). Each item: seq, event_id, ticket_no, event_type, source, occurred_at,
         recorded_at (ISO), actor, data, and summary, a short Chinese sentence for a console
-        ("派单至 殷行街道第一网格工作站", "退单: …", "回访: 满意").
+        ("派单至 殷行街道第一网格工作站", "退单: …", "回访: 满意") (TimelineEntrySchema).
         Raises InvalidRequest for a missing or malformed ticket_no, NotFound when nothing
         is recorded for it."""
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
         entries = self.store.timeline(ticket_no)
         if not entries:
             raise NotFound(f"ticket {ticket_no}")
-        return [record.as_item(entry) for entry in entries]
+        return ENTRY.dump([record.as_item(entry) for entry in entries], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def ticket_view(self, ticket_no: str) -> dict:
@@ -97,14 +103,14 @@ class LedgerService:
         pauses moved them), urge_count, extension ({deadline, status requested / approved /
         refused, until, due_at}: the latest), pause (requested, paused, refused, resumed:
         the latest), resume_on, paused_hours (all pauses ended so far), assists ([{unit_id,
-        status added / accepted / reported / released}]). The live state is
-        dispatch.get_status; this one may lag it by the events in flight.
+        status added / accepted / reported / released}]) (LedgerTicketSchema). The live
+        state is dispatch.get_status; this one may lag it by the events in flight.
         Raises InvalidRequest, NotFound."""
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
         row = self.store.ticket(ticket_no)
         if row is None:
             raise NotFound(f"ticket {ticket_no}")
-        return record.as_view(row)
+        return TICKET.dump(record.as_view(row))
 
     @rpc(expected_exceptions=EXPECTED)
     def tickets(self, start: str | None = None, end: str | None = None,
@@ -112,7 +118,8 @@ class LedgerService:
                 ticket_nos: list[str] | None = None,
                 categories: list[str] | None = None) -> list[dict]:
         """Tickets as ticket_view shows them, plus ``description`` (as received) and
-        ``summary`` (the latest timeline entry's sentence), newest received first: those
+        ``summary`` (the latest timeline entry's sentence; ListedTicketSchema), newest
+        received first: those
         received in [``start``, ``end``) (ISO 8601 times, either left out for no bound),
         ``status`` "closed" (state closed) or "open" (any other state), among
         ``ticket_nos`` when given (unknown numbers left out), of ``categories`` when given
@@ -128,7 +135,8 @@ class LedgerService:
         listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
                                            asked["ticket_nos"], asked["categories"],
                                            asked["limit"])
-        return [record.as_listed(row, created, latest) for row, created, latest in listed]
+        return LISTED.dump([record.as_listed(row, created, latest)
+                            for row, created, latest in listed], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def tickets_of_resident(self, resident_id: str) -> list[dict]:
@@ -156,24 +164,26 @@ class LedgerService:
         _on_time_rate), the same for contacted and resolved, callbacks_reached, satisfied,
         basically_satisfied, unsatisfied, unreachable, satisfaction_rate, reopened,
         reopen_rate, resolve_hours_median, resolve_hours_p90, merged, praise,
-        closed_satisfied; a rate or hours figure is null with nothing to measure.
+        closed_satisfied; a rate or hours figure is null with nothing to measure
+        (IndicatorsSchema).
         Definitions: services/ledger/indicators.py. Read from day buckets kept as events
         arrive, so a year costs little more than a day.
         Raises InvalidRequest for a malformed day, a time not at 00:00 Shanghai, a period
         that does not end after it starts, or an unknown grouping or interval."""
-        return self._indicators(start, end, group_by, interval)
+        return INDICATORS.dump(self._indicators(start, end, group_by, interval))
 
     @rpc(expected_exceptions=EXPECTED)
     def indicators_xlsx(self, start: str, end: str, group_by: list[str] | None = None,
                         interval: str | None = None) -> dict:
-        """The same indicators as an Excel workbook: ``{"filename", "content_base64"}``, an
+        """The same indicators as an Excel workbook (WorkbookSchema): ``{"filename",
+        "content_base64"}``, an
         .xlsx with sheet 指标 (a row per group, 合计 last when grouped, Chinese headers,
         rates as percentages) and sheet 指标说明 (period, grouping, each figure defined).
         Arguments and errors as ``indicators``."""
         answer = self._indicators(start, end, group_by, interval)
-        return {"filename": workbook.filename(answer),
-                "content_base64": base64.b64encode(
-                    workbook.indicators_workbook(answer)).decode("ascii")}
+        return WORKBOOK.dump({"filename": workbook.filename(answer),
+                              "content_base64": base64.b64encode(
+                                  workbook.indicators_workbook(answer)).decode("ascii")})
 
     def _indicators(self, start: str, end: str, group_by: list[str] | None,
                     interval: str | None) -> dict:
@@ -190,9 +200,11 @@ class LedgerService:
     @rpc(expected_exceptions=EXPECTED)
     def recent(self, limit: int = RECENT_DEFAULT) -> list[dict]:
         """The newest recorded entries across tickets, newest first (items as in
-        timeline), for a console's feed. ``limit`` 1–500, default 50. Raises InvalidRequest."""
+        timeline, TimelineEntrySchema), for a console's feed. ``limit`` 1–500, default 50.
+        Raises InvalidRequest."""
         limit = load(RecentSchema(), {"limit": limit})["limit"]
-        return [record.as_item(entry) for entry in self.store.recent(limit)]
+        return ENTRY.dump([record.as_item(entry) for entry in self.store.recent(limit)],
+                          many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def verify(self, ticket_no: str | None = None) -> dict:
@@ -205,7 +217,8 @@ class LedgerService:
         (the place in the chain; null for an event the read model applied that the record
         no longer has), event_id, problem (edited, removed, reordered), detail}],
         "unchained": entries recorded before the ledger chained its entries (not broken),
-        "unchained_chains": the first UNCHAINED_LISTED chains holding them}``.
+        "unchained_chains": the first UNCHAINED_LISTED chains holding them}``
+        (ChainReportSchema).
         Raises InvalidRequest for a malformed ticket_no, NotFound when nothing is recorded
         for it."""
         ticket_no = load(VerifySchema(), {"ticket_no": ticket_no})["ticket_no"]
@@ -236,4 +249,4 @@ class LedgerService:
             if lost:
                 answer["broken"] += chain.missing(row_ticket_no, lost,
                                                   *ends.get(row_ticket_no, (0, 0)))
-        return answer
+        return CHAIN_REPORT.dump(answer)

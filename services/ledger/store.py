@@ -27,6 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from services.ledger import chain, contributions, record
 from services.shared import clock, events, outbox
 from services.shared.storage import LOST, Contention, Lost, until_written
+from services.shared.states import CLOSED
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
 # retries, after which the event goes back on the queue (on_event) and comes again.
@@ -268,7 +269,7 @@ class LedgerStore:
         if received:
             query["received_at"] = received
         if closed is not None:
-            query["state"] = "closed" if closed else {"$ne": "closed"}
+            query["state"] = CLOSED if closed else {"$ne": CLOSED}
         if ticket_nos is not None:
             query["_id"] = {"$in": list(ticket_nos)}
         if categories is not None:

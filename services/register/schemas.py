@@ -12,7 +12,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 from services.register.residents import ADDRESS_LEVELS, LIST_FIELDS
 from services.shared import clock
 from services.shared.payloads import LIVING_STATUSES
-from services.shared.schemas import SHORT_TEXT, AddressSchema, Phone, StrictSchema, Text
+from services.shared.schemas import SHORT_TEXT, AddressSchema, IsoDate, Phone, StrictSchema, Text
 
 NOTES = validate.Length(max=2000)
 MAX_PHONES = 5
@@ -38,16 +38,6 @@ class OptionalText(Text):
     def _validate(self, value: Any) -> None:
         if value is not None:  # blank became none: nothing left to check
             super()._validate(value)
-
-
-class IsoDate(fields.Field):
-    """A calendar date as ISO text (``1927-03-05``), loaded as that text."""
-
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        try:
-            return dt.date.fromisoformat(str(value).strip()).isoformat()
-        except ValueError as exc:
-            raise ValidationError("Not a date (YYYY-MM-DD).") from exc
 
 
 def _lived(text: str | None) -> None:

@@ -7,6 +7,7 @@ ISO 8601 UTC text (``clock.iso``).
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -15,6 +16,7 @@ from services.shared.schemas import (
     CALLBACK_OUTCOMES, CATEGORIES, CHANNELS, KINDS, PRIORITIES, SYSTEM_CHANNELS, URGENCIES,
     AddressSchema, CallerSchema,
 )
+from services.shared.states import INTAKE_STATUSES
 
 
 def _iso(text: str) -> None:
@@ -24,8 +26,10 @@ def _iso(text: str) -> None:
         raise ValidationError("Not an ISO 8601 time.") from exc
 
 
-def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
-    return fields.String(validate=_iso, **kwargs)
+def Time(*, metadata: dict | None = None, **kwargs: Any) -> fields.String:  # noqa: N802
+    """ISO 8601 text in UTC (``2026-11-23T02:00:00.000Z``), in events and answers alike."""
+    return fields.String(validate=_iso, metadata={"format": "date-time", **(metadata or {})},
+                         **kwargs)
 
 
 class Payload(Schema):
@@ -100,8 +104,7 @@ class TicketSchema(Payload):
     external_id = fields.String(allow_none=True, load_default=None)
     # received: goes to dispatch; answered: a consultation answered on the spot;
     # praise: a praise call, credited and not handled (dispatch never sees it)
-    status = fields.String(required=True,
-                           validate=validate.OneOf(("received", "answered", "praise")))
+    status = fields.String(required=True, validate=validate.OneOf(INTAKE_STATUSES))
     received_at = Time(required=True)
     calls = fields.Integer(load_default=1)  # calls about this matter, repeats merged in included
     praise = fields.Dict(allow_none=True, load_default=None)  # {ticket_no, unit_id} of a praise call

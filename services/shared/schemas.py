@@ -5,6 +5,7 @@ console and the README.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import phonenumbers
@@ -26,6 +27,8 @@ PRIORITIES = ("normal", "high")
 # system itself, which acts on events and timers.
 PEOPLE_ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin")
 ROLES = PEOPLE_ROLES + ("system",)
+CENTRE_ROLES = ("dispatcher", "supervisor", "admin")  # the dispatch centre (派单中心)
+SUPERVISOR_ROLES = ("supervisor", "admin")            # supervisors (督办)
 CALLBACK_OUTCOMES = ("satisfied", "basically_satisfied", "unsatisfied", "unreachable")
 PLACE_LEVELS = ("district", "subdistrict", "community", "estate", "building")
 
@@ -63,6 +66,16 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         _no_control_chars(text)
         return text
+
+
+class IsoDate(fields.Field):
+    """A calendar date as ISO text (``1927-03-05``), loaded as that text."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        try:
+            return dt.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError as exc:
+            raise ValidationError("Not a date (YYYY-MM-DD).") from exc
 
 
 def Decision(**kwargs) -> fields.Boolean:  # noqa: N802 - reads as a field type
@@ -158,6 +171,7 @@ def load_actor(actor: Any) -> dict:
 __all__ = [
     "CHANNELS", "SYSTEM_CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
     "PEOPLE_ROLES", "CENTRE_ID", "UNIT_ID", "Decision",
+    "CENTRE_ROLES", "SUPERVISOR_ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
     "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
     "EXCLUDE",

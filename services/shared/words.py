@@ -33,3 +33,5 @@ CHECKIN_RESULT_WORDS = {"answered": "已接听", "missed": "未接通", "cancell
 STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "已签收",
                "contacted": "已联系", "resolved": "已办结", "closed": "已结案",
                "received": "已受理", "answered": "已直接答复", "praise": "表扬"}
+ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办单位人员",
+              "supervisor": "督办员", "admin": "管理员"}

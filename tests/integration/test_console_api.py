@@ -95,6 +95,9 @@ def test_the_openapi_description_names_every_route_and_schema(client):
         "$ref": "#/components/schemas/TicketRequest"}
     assert "201" in created_ticket["responses"]
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+    # the answers are described by the shared contract's schemas, as the services dump them
+    status = spec["components"]["schemas"]["TicketStatus"]["properties"]
+    assert "accept" in status["actions"]["items"]["enum"] and "resident" in status
 
 
 def test_without_a_valid_token_the_api_answers_401(client):
@@ -122,6 +125,8 @@ def test_an_agent_creates_and_a_unit_works_the_ticket_to_resolved(api):
 
     file = dispatched(api, number)
     assert file["status"]["unit_id"] == GRID
+    assert file["status"]["actions"] == ["accept", "add_assist", "request_extension",
+                                         "return_ticket"]  # what the grid's staff may do now
     queue = api("get", f"/api/queues/{GRID}", "grid").get_json()
     assert number in [item["ticket_no"] for item in queue]
     assert api("get", f"/api/queues/{GRID}?state=accepted", "grid").get_json() == [

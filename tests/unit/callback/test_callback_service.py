@@ -315,6 +315,20 @@ def test_get_task_and_tasks_for_ticket(service):
         service.get_task({"task_id": task["_id"]})
 
 
+def test_the_answers_are_the_contracts_and_lose_nothing_of_the_task(service, store):
+    """Each answer is dumped with its schema (services/shared/answers/callback.py): what
+    the service builds of a task, attempts and all, reaches the caller whole."""
+    task = schedule(service)
+    claim = service.claim("w1")
+    assert claim == tasks.as_claim(store.get(task["_id"]))
+    done = service.complete(task["_id"], "w1", "unreachable", "无人接听")
+    assert done == tasks.as_completion(store.get(task["_id"]),
+                                       store.get(task["_id"])["attempts"][-1])
+    assert done["next_attempt"] == 2
+    assert service.get_task(task["_id"]) == tasks.as_payload(store.get(task["_id"]))
+    assert service.get_task(task["_id"])["attempts"][0]["note"] == "无人接听"
+
+
 def test_a_broker_outage_keeps_the_events_for_the_sweep(service, store):
     service.publisher.side_effect = ConnectionError("broker away")
     task = schedule(service)

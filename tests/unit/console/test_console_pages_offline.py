@@ -35,7 +35,7 @@ def view(ticket_no: str, **changes) -> dict:
             "reopen_count": 0, "outcome": None, "resolution": None, "last_note": None,
             "received_at": iso(-30), "dispatched_at": iso(-30), "updated_at": iso(-30),
             "deadlines": {"accept_by": iso(5), "contact_by": iso(20), "resolve_by": iso(100)},
-            "role": "lead", **changes}
+            "role": "lead", "actions": ["accept", "return_ticket"], **changes}
 
 
 class Canned:

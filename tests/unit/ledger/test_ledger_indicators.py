@@ -9,6 +9,10 @@ import openpyxl
 import pytest
 
 from ledger_events import COMMITTEE, GRID, PROPERTY, said
+from marshmallow import fields
+
+from services.ledger.indicators import COUNT, FIGURE_NAMES, FIGURES
+from services.shared.answers.ledger import FiguresSchema
 from services.shared.errors import InvalidRequest
 
 WEEK_1 = ("2026-11-23", "2026-11-30")  # Monday to Sunday, Shanghai
@@ -425,3 +429,18 @@ def test_indicators_refuse_a_bad_request(service, start, end, extra, field):
     assert field in raised.value.errors
     with pytest.raises(InvalidRequest):
         service.indicators_xlsx(start, end, **extra)
+
+
+@pytest.mark.parametrize("group_by, interval", [(None, None), (["unit"], "day"),
+                                                (["subdistrict", "category"], "week")])
+def test_the_answer_is_the_contracts_and_loses_nothing(service, deliver, group_by, interval):
+    """indicators is dumped with the contract's IndicatorsSchema, which names every figure
+    this ledger counts, a count as a whole number, a rate or hours as a number or null."""
+    kinds = {figure.name: figure.kind for figure in FIGURES}
+    declared = FiguresSchema().fields
+    assert tuple(declared) == FIGURE_NAMES
+    assert all(isinstance(declared[name], fields.Integer) == (kind == COUNT)
+               for name, kind in kinds.items())
+    deliver(*fortnight())
+    assert service.indicators(*FORTNIGHT, group_by, interval) == \
+        service._indicators(*FORTNIGHT, group_by, interval)

@@ -1,4 +1,5 @@
-"""What a caller of intake sends: the ``create_ticket`` request (contract version 1)."""
+"""What a caller of intake sends: the ``create_ticket`` request (contract version 1), as
+intake loads it and the console's API takes and describes it."""
 from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema

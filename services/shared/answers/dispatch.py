@@ -1,0 +1,209 @@
+"""dispatch's answers about tickets: a ticket's state (``get_status`` and every step), a
+unit's queue, a dry run of routing and the supervisor's list. The directory it answers is
+``services/shared/directory.py``'s.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from services.shared.payloads import DEADLINE_NAMES, DeadlinesSchema, ResidentCardSchema, Time
+from services.shared.schemas import (
+    CATEGORIES, KINDS, PRIORITIES, URGENCIES, ActorSchema, AddressSchema, CallerSchema,
+)
+from services.shared.states import ACTIONS, ASSIST_STATUSES, QUEUE_ROLES, REQUEST_STATUSES, STATES
+
+
+def Deadline(**kwargs: Any) -> fields.String:  # noqa: N802 - reads as a field type
+    """accept, contact or resolve."""
+    return fields.String(validate=validate.OneOf(DEADLINE_NAMES), **kwargs)
+
+
+def Actor(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
+    """Who did it: {id, name, role, unit_id}."""
+    return fields.Nested(ActorSchema, **kwargs)
+
+
+# What hangs on a ticket
+class DeadlineDueSchema(Schema):
+    """A deadline said near (``warned``) or missed (``overdue``), as it stood then."""
+
+    deadline = Deadline(required=True)
+    due_at = Time(required=True)
+
+
+class RequestSchema(Schema):
+    """A unit's request to a supervisor, and the decision on it."""
+
+    reason = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
+    unit_id = fields.String(allow_none=True)
+    requested_at = Time(required=True)
+    requested_by = Actor(required=True)
+    decided_at = Time(allow_none=True)
+    decided_by = Actor(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "the decision's"})
+
+
+class ExtensionRequestSchema(RequestSchema):
+    """A unit's request for more time (延期) and what became of it."""
+
+    deadline = Deadline(required=True)
+    due_at = Time(required=True, metadata={"description": "the deadline when asked"})
+    until = Time(required=True, metadata={"description": "the deadline asked for"})
+
+
+class PauseRequestSchema(RequestSchema):
+    """A unit's request to stop the resolve clock (挂起), and the pause it became."""
+
+    resume_on = Time(allow_none=True, metadata={"description": "null: until resumed"})
+    since = Time(allow_none=True, metadata={"description": "when the clock stopped"})
+    ended_at = Time(allow_none=True)
+    hours = fields.Float(allow_none=True, metadata={"description": "how long it held"})
+    ended_by = fields.String(allow_none=True, validate=validate.OneOf(("date", "request")))
+
+
+class UrgeSchema(Schema):
+    """A supervisor chasing the holding unit (督办) about the deadline it owed next."""
+
+    at = Time(required=True)
+    by = Actor(required=True)
+    unit_id = fields.String(allow_none=True)
+    note = fields.String(required=True)
+    deadline = Deadline(allow_none=True)
+
+
+class AssistingUnitSchema(Schema):
+    """A unit assisting the lead (联勤联动) and how far its part has come."""
+
+    unit_id = fields.String(required=True)
+    unit_name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(ASSIST_STATUSES))
+    note = fields.String(allow_none=True)
+    added_at = Time(required=True)
+    added_by = Actor(required=True)
+    accepted_at = Time(allow_none=True)
+    report = fields.String(allow_none=True)
+    reported_at = Time(allow_none=True)
+    released_at = Time(allow_none=True)
+
+
+# A ticket
+class TicketViewSchema(Schema):
+    """A ticket's state now, as dispatch keeps it. ``caller_in_full`` false: the caller's
+    phone and room (and the resident card's phones and room) are masked (138****5678),
+    and a console masks everything else it shows of them alike."""
+
+    ticket_no = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(STATES))
+    unit_id = fields.String(allow_none=True, metadata={"description": "the lead unit"})
+    unit_name = fields.String(allow_none=True)
+    routed = fields.Boolean(required=True)
+    route = fields.String(allow_none=True, metadata={"description": "the place whose rule "
+                                                                    "routed it"})
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    calls = fields.Integer(required=True, metadata={"description": "calls about it, repeats "
+                                                                   "merged in"})
+    caller_in_full = fields.Boolean(required=True)
+    caller = fields.Nested(CallerSchema, required=True)
+    address = fields.Nested(AddressSchema, required=True)
+    resident = fields.Nested(ResidentCardSchema, allow_none=True, metadata={
+        "description": "the register's card of the resident it is about (一号专线, a missed "
+                       "check-in)"})
+    description = fields.String(required=True)
+    deadlines = fields.Nested(DeadlinesSchema, allow_none=True,
+                              metadata={"description": "in force: extensions and pauses "
+                                                       "moved them"})
+    met = fields.List(Deadline(), required=True)
+    warned = fields.List(fields.Nested(DeadlineDueSchema), required=True)
+    overdue = fields.List(fields.Nested(DeadlineDueSchema), required=True)
+    paused = fields.Boolean(required=True)
+    paused_hours = fields.Float(required=True)
+    extensions = fields.List(fields.Nested(ExtensionRequestSchema), required=True)
+    pauses = fields.List(fields.Nested(PauseRequestSchema), required=True)
+    urges = fields.List(fields.Nested(UrgeSchema), required=True)
+    assists = fields.List(fields.Nested(AssistingUnitSchema), required=True)
+    reopen_count = fields.Integer(required=True)
+    outcome = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    last_note = fields.String(allow_none=True)
+    received_at = Time(required=True)
+    dispatched_at = Time(allow_none=True)
+    updated_at = Time(required=True)
+    version = fields.Integer(required=True)
+
+
+class TicketStatusSchema(TicketViewSchema):
+    """``get_status``'s answer, and every step's: the ticket, and the steps the asker may
+    take on it now (dispatch's rules decide, as when the step is taken)."""
+
+    actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)), required=True,
+                          metadata={"description": "step names (the RPCs of those names), "
+                                                   "in the order a console offers them"})
+
+
+class QueueRowSchema(TicketViewSchema):
+    """A ticket in a unit's queue: as get_status shows it (without ``actions``), and how
+    the unit handles it."""
+
+    role = fields.String(required=True, validate=validate.OneOf(QUEUE_ROLES))
+
+
+class RouteSchema(Schema):
+    """Where a ticket would go (``route``): the unit, and the place whose rule matched."""
+
+    unit_id = fields.String(required=True)
+    unit_name = fields.String(required=True)
+    routed = fields.Boolean(required=True, metadata={"description": "false: no rule matched, "
+                                                                    "it waits at the centre"})
+    route = fields.String(allow_none=True)
+
+
+# The supervisor's list (督办)
+class OwedSchema(Schema):
+    """Who owes which step by when, on one ticket."""
+
+    ticket_no = fields.String(required=True)
+    unit_id = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    deadline = Deadline(required=True)
+    due_at = Time(required=True)
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+
+
+class OverdueSchema(OwedSchema):
+    hours_late = fields.Float(required=True)
+
+
+class WarningSchema(OwedSchema):
+    hours_left = fields.Float(required=True)
+
+
+class WaitingRequestSchema(OwedSchema):
+    reason = fields.String(required=True)
+    requested_at = Time(required=True)
+    requested_by = Actor(required=True)
+
+
+class WaitingExtensionSchema(WaitingRequestSchema):
+    until = Time(required=True)
+
+
+class WaitingPauseSchema(WaitingRequestSchema):
+    resume_on = Time(allow_none=True)
+
+
+class SupervisionSchema(Schema):
+    """``supervision``'s answer: running deadlines passed (latest first) and near (least
+    time left first), and the requests waiting for a decision (oldest first); high
+    priority before normal in each."""
+
+    overdue = fields.List(fields.Nested(OverdueSchema), required=True)
+    warning = fields.List(fields.Nested(WarningSchema), required=True)
+    extensions = fields.List(fields.Nested(WaitingExtensionSchema), required=True)
+    pauses = fields.List(fields.Nested(WaitingPauseSchema), required=True)

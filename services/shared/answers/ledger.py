@@ -1,0 +1,210 @@
+"""The ledger's answers about tickets and its record: timeline entries (``timeline``,
+``recent``), a ticket as the ledger's events say it stands (``ticket_view``, ``tickets``),
+the indicators (``indicators``, ``indicators_xlsx``) and the check of its hash chains
+(``verify``). The register's answers are not here.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from services.shared.answers.dispatch import DeadlineDueSchema
+from services.shared.payloads import DeadlinesSchema, Time
+from services.shared.schemas import CATEGORIES, ActorSchema
+from services.shared.states import ASSIST_STATUSES, INTAKE_STATUSES, STATES
+
+# How the indicators may be grouped, and over what time
+GROUPS = ("unit", "subdistrict", "category")
+INTERVALS = ("day", "week")  # weeks start on Monday
+
+
+# The record
+class TimelineEntrySchema(Schema):
+    """One recorded event, in a Chinese sentence too."""
+
+    seq = fields.Integer(allow_none=True, metadata={"description": "its place in the "
+                                                                   "ticket's history"})
+    event_id = fields.String(required=True)
+    ticket_no = fields.String(allow_none=True)
+    event_type = fields.String(required=True)
+    source = fields.String(required=True)
+    occurred_at = Time(required=True)
+    recorded_at = Time(required=True)
+    actor = fields.Nested(ActorSchema, allow_none=True)
+    data = fields.Dict(required=True, metadata={"description": "the event's data as said"})
+    summary = fields.String(required=True, metadata={"description": "the step in a Chinese "
+                                                                    "sentence"})
+
+
+# A ticket as the ledger has it
+class TicketPlaceSchema(Schema):
+    """Where a ticket is, no finer than the community: the rest is personal."""
+
+    district = fields.String(allow_none=True)
+    subdistrict = fields.String(allow_none=True)
+    community = fields.String(allow_none=True)
+
+
+class ExtensionAsRecordedSchema(Schema):
+    """The latest extension request (延期), as its events say."""
+
+    deadline = fields.String(allow_none=True)
+    status = fields.String(allow_none=True, metadata={"description": "requested, approved, "
+                                                                     "refused"})
+    until = Time(allow_none=True)
+    due_at = Time(allow_none=True)
+
+
+class AssistAsRecordedSchema(Schema):
+    unit_id = fields.String(allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(ASSIST_STATUSES))
+
+
+class LedgerTicketSchema(Schema):
+    """``ticket_view``'s answer: the ticket as the recorded events say it stands (it may
+    lag dispatch.get_status by the events in flight)."""
+
+    ticket_no = fields.String(required=True)
+    state = fields.String(allow_none=True, validate=validate.OneOf(STATES + INTAKE_STATUSES),
+                          metadata={"description": "dispatch's states; intake's until "
+                                                   "dispatch speaks"})
+    state_at = Time(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
+    place = fields.Nested(TicketPlaceSchema, allow_none=True)
+    received_at = Time(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    closed_at = Time(allow_none=True)
+    reopen_count = fields.Integer(required=True)
+    overdue = fields.List(fields.Nested(DeadlineDueSchema), required=True)
+    last_event_at = Time(allow_none=True)
+    calls = fields.Integer(required=True, metadata={"description": "repeat calls merged in "
+                                                                   "included"})
+    praise = fields.Dict(allow_none=True, metadata={"description": "a praise call's "
+                                                                   "{ticket_no, unit_id}"})
+    praise_count = fields.Integer(required=True, metadata={"description": "praise calls "
+                                                                          "naming it"})
+    deadlines = fields.Nested(DeadlinesSchema, allow_none=True)
+    warnings = fields.List(fields.Nested(DeadlineDueSchema), required=True)
+    urge_count = fields.Integer(required=True)
+    extension = fields.Nested(ExtensionAsRecordedSchema, allow_none=True)
+    pause = fields.String(allow_none=True, metadata={"description": "the latest: requested, "
+                                                                    "paused, refused, resumed"})
+    resume_on = Time(allow_none=True)
+    paused_hours = fields.Float(required=True, metadata={"description": "all pauses ended "
+                                                                        "so far"})
+    assists = fields.List(fields.Nested(AssistAsRecordedSchema), required=True)
+
+
+class ListedTicketSchema(LedgerTicketSchema):
+    """A ticket as ``tickets`` lists it."""
+
+    description = fields.String(allow_none=True, metadata={"description": "as received"})
+    summary = fields.String(allow_none=True, metadata={"description": "its latest entry's "
+                                                                      "sentence"})
+
+
+# The indicators (services/ledger/indicators.py defines each figure)
+def Count() -> fields.Integer:  # noqa: N802 - reads as a field type
+    return fields.Integer(required=True)
+
+
+def Ratio() -> fields.Float:  # noqa: N802 - reads as a field type
+    """A rate (0.75) or hours; null with nothing to measure."""
+    return fields.Float(required=True, allow_none=True)
+
+
+class FiguresSchema(Schema):
+    received = Count()
+    accepted = Count()
+    accepted_on_time = Count()
+    accepted_late = Count()
+    accepted_on_time_rate = Ratio()
+    contacted = Count()
+    contacted_on_time = Count()
+    contacted_late = Count()
+    contacted_on_time_rate = Ratio()
+    resolved = Count()
+    resolved_on_time = Count()
+    resolved_late = Count()
+    resolved_on_time_rate = Ratio()
+    callbacks_reached = Count()
+    satisfied = Count()
+    basically_satisfied = Count()
+    unsatisfied = Count()
+    unreachable = Count()
+    satisfaction_rate = Ratio()
+    reopened = Count()
+    reopen_rate = Ratio()
+    resolve_hours_median = Ratio()
+    resolve_hours_p90 = Ratio()
+    merged = Count()
+    praise = Count()
+    closed_satisfied = Count()
+
+
+class IndicatorRowSchema(FiguresSchema):
+    """The figures of one group: its day or week (from Monday) and the grouped fields, as
+    asked."""
+
+    day = fields.String(metadata={"format": "date"})
+    week = fields.String(metadata={"format": "date", "description": "its Monday"})
+    unit_id = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    subdistrict = fields.String(allow_none=True)
+    category = fields.String(allow_none=True, validate=validate.OneOf(CATEGORIES))
+
+
+class PeriodSchema(Schema):
+    start = Time(required=True)
+    end = Time(required=True, metadata={"description": "excluded"})
+    first_day = fields.String(required=True, metadata={"format": "date"})
+    last_day = fields.String(required=True, metadata={"format": "date"})
+
+
+class IndicatorsSchema(Schema):
+    """``indicators``'s answer: ``rows`` per group, ``totals``, per ``units``, and where
+    the tickets received in the period stand now, ``by_state``."""
+
+    period = fields.Nested(PeriodSchema, required=True)
+    group_by = fields.List(fields.String(validate=validate.OneOf(GROUPS)), required=True)
+    interval = fields.String(allow_none=True, validate=validate.OneOf(INTERVALS))
+    rows = fields.List(fields.Nested(IndicatorRowSchema), required=True)
+    totals = fields.Nested(FiguresSchema, required=True)
+    units = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema),
+                        required=True, metadata={"description": "by unit_id"})
+    by_state = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class WorkbookSchema(Schema):
+    """An Excel workbook (``indicators_xlsx``)."""
+
+    filename = fields.String(required=True)
+    content_base64 = fields.String(required=True)
+
+
+# The hash chains
+class BrokenPlaceSchema(Schema):
+    ticket_no = fields.String(allow_none=True)
+    chain = fields.String(required=True, metadata={"description": "the ticket number, "
+                                                                  "resident:<id> or global"})
+    seq = fields.Integer(allow_none=True)
+    event_id = fields.String(allow_none=True)
+    problem = fields.String(required=True, metadata={"description": "edited, removed, "
+                                                                    "reordered"})
+    detail = fields.String(required=True)
+
+
+class ChainReportSchema(Schema):
+    """``verify``'s answer: what was changed directly in the store."""
+
+    checked = fields.Integer(required=True, metadata={"description": "entries walked"})
+    chains = fields.Integer(required=True)
+    broken = fields.List(fields.Nested(BrokenPlaceSchema), required=True)
+    unchained = fields.Integer(required=True, metadata={"description": "entries recorded "
+                                                                       "before chaining"})
+    unchained_chains = fields.List(fields.String(), required=True)

@@ -1,0 +1,227 @@
+"""The steps get_status offers (``actions``): for tickets in every state and with every kind
+of request and assist on them, and for every kind of person, each step offered is taken
+when tried, and each step not offered is refused (IllegalTransition or NotPermitted) with
+nothing changed. Dispatch judges both by the same table (steps.py)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import pytest
+from dispatch_support import (
+    ADMIN, COMMITTEE, DISPATCHER, GRID, KAICHEN, NO, SUPERVISOR, actor, assert_refused,
+    callback_event, create, iso,
+)
+
+from services.dispatch import lifecycle
+from services.dispatch.service import DispatchService
+from services.dispatch.store import TicketStateStore
+from services.shared.errors import IllegalTransition, NotPermitted
+from services.shared.payloads import DEADLINE_NAMES
+from services.shared.states import ACTIONS, ASSIST_OWING
+
+AGENT = actor("agent")
+PEOPLE = {"lead staff": KAICHEN, "grid staff": GRID, "other staff": COMMITTEE,
+          "dispatcher": DISPATCHER, "supervisor": SUPERVISOR, "admin": ADMIN, "agent": AGENT}
+UNITS = ("kailu-committee", "veterans", "grid-1")  # handling units of the test directory
+WEIYANG = {"district": "未央区", "subdistrict": "谭家街道", "community": None, "estate": None,
+           "building": None, "room": None, "detail": None}
+
+
+# Tickets in each state, with what may hang on them
+def dispatched(service: DispatchService) -> None:
+    create(service)
+
+
+def accepted(service: DispatchService) -> None:
+    create(service)
+    service.accept(NO, KAICHEN)
+
+
+def contacted(service: DispatchService) -> None:
+    accepted(service)
+    service.record_contact(NO, KAICHEN, "已电话联系王阿姨")
+
+
+def sent_back(service: DispatchService) -> None:
+    accepted(service)
+    service.return_ticket(NO, KAICHEN, "非本单位")
+
+
+def routed_nowhere(service: DispatchService) -> None:
+    create(service, address=WEIYANG)
+
+
+def resolved(service: DispatchService) -> None:
+    contacted(service)
+    service.resolve(NO, KAICHEN, "扶手已安装")
+
+
+def closed_satisfied(service: DispatchService) -> None:
+    resolved(service)
+    service.on_callback_completed(callback_event(NO, "satisfied"))
+
+
+def reopened(service: DispatchService) -> None:
+    resolved(service)
+    service.on_callback_completed(callback_event(NO, "unsatisfied"))
+
+
+def answered_at_intake(service: DispatchService) -> None:
+    create(service, kind="consult", category="other", status="answered", answer="请到街道办理")
+
+
+def requests_waiting(service: DispatchService) -> None:
+    accepted(service)
+    service.request_extension(NO, KAICHEN, iso(dt.datetime(2026, 12, 30, tzinfo=dt.timezone.utc)),
+                              "配件缺货")
+    service.request_pause(NO, KAICHEN, "老人住院")
+
+
+def paused(service: DispatchService) -> None:
+    accepted(service)
+    service.request_pause(NO, KAICHEN, "老人住院")
+    service.decide_pause(NO, SUPERVISOR, True)
+
+
+def assisted(service: DispatchService) -> None:
+    accepted(service)
+    service.add_assist(NO, KAICHEN, "grid-1", "请网格员一同上门")
+
+
+def assist_accepted(service: DispatchService) -> None:
+    assisted(service)
+    service.accept_assist(NO, GRID)
+
+
+def assist_reported(service: DispatchService) -> None:
+    assist_accepted(service)
+    service.report_assist(NO, GRID, "已协助入户")
+
+
+def assist_released(service: DispatchService) -> None:
+    assisted(service)
+    service.release_assist(NO, DISPATCHER, "grid-1")
+
+
+SCENARIOS: dict[str, Callable[[DispatchService], None]] = {
+    "dispatched": dispatched, "accepted": accepted, "contacted": contacted,
+    "sent back to the centre": sent_back, "routed nowhere": routed_nowhere,
+    "resolved": resolved, "closed satisfied": closed_satisfied, "reopened": reopened,
+    "answered at intake": answered_at_intake, "requests waiting": requests_waiting,
+    "paused": paused, "assist added": assisted, "assist accepted": assist_accepted,
+    "assist reported": assist_reported, "assist released": assist_released,
+}
+
+
+def arguments(step: str, ticket: dict) -> tuple:
+    """Arguments the step would take from anyone allowed to take it on ``ticket`` (as
+    get_status shows it), so that only who and when decide."""
+    lead, assists = ticket["unit_id"], ticket["assists"]
+    owing = [assist["unit_id"] for assist in assists if assist["status"] in ASSIST_OWING]
+    free = next(unit for unit in UNITS if unit != lead and unit not in owing)
+    unmet = [name for name in DEADLINE_NAMES if name not in ticket["met"]]
+    return {
+        "record_contact": ("已电话联系",), "resolve": ("已修好",), "report_assist": ("已协助",),
+        "urge": ("请今天联系老人",), "return_ticket": ("非本单位辖区",),
+        "decide_extension": (True,), "decide_pause": (True,),
+        "reassign": (free,), "add_assist": (free,),
+        "release_assist": ((owing or [assist["unit_id"] for assist in assists] or UNITS)[0],),
+        "request_extension": (iso(dt.datetime(2027, 1, 30, tzinfo=dt.timezone.utc)), "配件缺货",
+                              (unmet or ["resolve"])[0]),
+        "request_pause": ("等业主出院",),
+    }.get(step, ())
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_step_offered_is_taken_and_every_other_refused(
+        service: DispatchService, store: TicketStateStore, scenario: str, person: str) -> None:
+    SCENARIOS[scenario](service)
+    who = PEOPLE[person]
+    offered = service.get_status(NO, who)["actions"]
+    assert offered == [step for step in ACTIONS if step in offered]  # in ACTIONS order
+    ticket, kept = service.get_status(NO, ADMIN), store.tickets.find_one({"_id": NO})
+
+    for step in ACTIONS:
+        store.tickets.replace_one({"_id": NO}, kept)  # each step on the ticket as it was
+        def take(service: DispatchService, step: str = step) -> dict:
+            return getattr(service, step)(NO, who, *arguments(step, ticket))
+        if step in offered:
+            assert take(service)["ticket_no"] == NO, step
+        else:
+            assert_refused(service, store, take, (IllegalTransition, NotPermitted))
+
+
+# What the offer looks like to the people who use it
+def test_the_holding_unit_signs_for_a_dispatched_ticket_and_nothing_more_of_its_work_yet(
+        service: DispatchService) -> None:
+    create(service)
+    assert service.get_status(NO, KAICHEN)["actions"] == [
+        "accept", "add_assist", "request_extension", "return_ticket"]
+
+
+def test_each_step_answers_what_may_be_done_next(service: DispatchService) -> None:
+    create(service)
+    assert service.accept(NO, KAICHEN)["actions"] == [
+        "record_contact", "resolve", "add_assist", "request_extension", "request_pause",
+        "return_ticket"]
+    assert service.resolve(NO, KAICHEN, "扶手已安装")["actions"] == []
+
+
+def test_nothing_is_offered_to_another_unit_or_an_agent_nor_on_a_closed_ticket(
+        service: DispatchService) -> None:
+    contacted(service)
+    assert service.get_status(NO, COMMITTEE)["actions"] == []
+    assert service.get_status(NO, AGENT)["actions"] == []
+    service.resolve(NO, KAICHEN, "扶手已安装")
+    service.on_callback_completed(callback_event(NO, "satisfied"))
+    assert all(service.get_status(NO, who)["actions"] == [] for who in PEOPLE.values())
+
+
+def test_the_centre_reassigns_a_ticket_no_rule_routed(service: DispatchService) -> None:
+    create(service, address=WEIYANG)
+    assert service.get_status(NO, DISPATCHER)["actions"] == ["reassign", "add_assist"]
+
+
+def test_the_lead_resolves_once_the_assisting_unit_has_reported_and_it_signs_for_then_reports(
+        service: DispatchService) -> None:
+    assisted(service)
+    assert "resolve" not in service.get_status(NO, KAICHEN)["actions"]
+    assert "release_assist" in service.get_status(NO, KAICHEN)["actions"]
+    assert service.get_status(NO, GRID)["actions"] == ["accept_assist"]
+    assert service.accept_assist(NO, GRID)["actions"] == ["report_assist"]
+    assert service.report_assist(NO, GRID, "已协助入户")["actions"] == []
+    assert "resolve" in service.get_status(NO, KAICHEN)["actions"]
+    assert "release_assist" not in service.get_status(NO, KAICHEN)["actions"]
+
+
+def test_a_request_waiting_is_not_asked_again_and_a_supervisor_decides_it(
+        service: DispatchService) -> None:
+    requests_waiting(service)
+    unit = service.get_status(NO, KAICHEN)["actions"]
+    assert "request_extension" not in unit and "request_pause" not in unit
+    assert {"decide_extension", "decide_pause", "urge"} <= set(
+        service.get_status(NO, SUPERVISOR)["actions"])
+    assert "decide_extension" not in service.get_status(NO, DISPATCHER)["actions"]
+
+
+def test_a_paused_ticket_is_resumed_not_paused_again(service: DispatchService) -> None:
+    paused(service)
+    assert "resume" in service.get_status(NO, KAICHEN)["actions"]
+    assert "request_pause" not in service.get_status(NO, KAICHEN)["actions"]
+    assert "resume" in service.get_status(NO, SUPERVISOR)["actions"]
+
+
+# The answer is the contract's
+@pytest.mark.parametrize("scenario", ["requests waiting", "paused", "assist accepted",
+                                      "reopened"])
+def test_the_answer_keeps_every_field_of_the_view(
+        service: DispatchService, store: TicketStateStore, scenario: str) -> None:
+    """get_status is dumped with the contract's schema (TicketStatusSchema): nothing the
+    view holds, however deep, is lost on the way."""
+    SCENARIOS[scenario](service)
+    for who in (ADMIN, COMMITTEE):
+        answer = service.get_status(NO, who)
+        assert {key: value for key, value in answer.items() if key != "actions"} == \
+            lifecycle.view(store.get(NO), who)
