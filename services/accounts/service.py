@@ -30,11 +30,15 @@ from services.accounts.schemas import (
 )
 from services.accounts.store import AccountStore
 from services.shared import clock, outbox
+from services.shared.answers import accounts as answers
 from services.shared.accounts import FirstAdminSchema, NewUserSchema
 from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage
+
+IDENTITY, PROFILE = answers.IdentitySchema(), answers.UserProfileSchema()
+ISSUED = answers.IssuedTokenSchema()
 
 
 class AccountsService:
@@ -61,7 +65,7 @@ class AccountsService:
             credentials.spend_a_check(args["password"])
             raise NotPermitted(credentials.WRONG_LOGIN)
         self._check_password(user, args["password"], now, credentials.WRONG_LOGIN)
-        return people.identity(user, self._unit_name(user["unit_id"]))
+        return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"])))
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_token(self, token: str) -> dict:
@@ -77,7 +81,7 @@ class AccountsService:
         now = clock.now()
         if credentials.use_worth_recording(record, now):
             self.store.token_used(user["_id"], token_id, now)
-        return people.identity(user, self._unit_name(user["unit_id"]))
+        return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"])))
 
     # Managing accounts
     @rpc(expected_exceptions=EXPECTED)
@@ -157,7 +161,8 @@ class AccountsService:
         now = clock.now()
         users = self.store.all()
         names = self._unit_names(user["unit_id"] for user in users)
-        return [people.profile(user, names[user["unit_id"]], now) for user in users]
+        return PROFILE.dump([people.profile(user, names[user["unit_id"]], now)
+                             for user in users], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, username: str, actor: dict) -> dict:
@@ -214,7 +219,7 @@ class AccountsService:
             raise IllegalTransition(f"user {user['_id']} holds {credentials.MAX_TOKENS} tokens "
                                     f"already: revoke one first")
         self._publish(user["_id"])
-        return credentials.issued(token, record)
+        return ISSUED.dump(credentials.issued(token, record))
 
     @rpc(expected_exceptions=EXPECTED)
     def revoke_token(self, username: str, token_id: str, actor: dict) -> dict:
@@ -257,7 +262,7 @@ class AccountsService:
         return {unit_id: self._unit_name(unit_id) for unit_id in set(unit_ids)}
 
     def _profile(self, user: dict, now: dt.datetime) -> dict:
-        return people.profile(user, self._unit_name(user["unit_id"]), now)
+        return PROFILE.dump(people.profile(user, self._unit_name(user["unit_id"]), now))
 
     def _publish(self, username: str) -> None:
         """Publish what the user's last write said (the sweep retries on failure)."""

@@ -27,10 +27,16 @@ from services.console import api_schemas as schemas
 from services.console.auth import actor, current_user, services
 from services.console.errors import respond
 from services.shared.accounts import NewUserSchema, UserChangesSchema
+from services.shared.answers.accounts import (
+    IdentitySchema, IssuedTokenSchema, UserProfileSchema,
+)
 from services.shared.answers.callback import CheckinSchema
 from services.shared.answers.dispatch import QueueRowSchema, SupervisionSchema, TicketStatusSchema
 from services.shared.answers.intake import CreatedTicketSchema
-from services.shared.answers.ledger import IndicatorsSchema
+from services.shared.answers.ledger import IndicatorsSchema, ListedTicketSchema
+from services.shared.answers.register import (
+    BirthdaySchema, ImportReportSchema, ResidentRecordSchema, ResidentRowSchema,
+)
 from services.shared.directory import DirectorySchema
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
 from services.shared.privacy import mask_payload
@@ -123,7 +129,7 @@ BLUEPRINTS = (me, tickets, queues, supervision, indicators, directory, users, re
 
 # Who
 @me.route("/me")
-@me.response(200, schemas.IdentitySchema)
+@me.response(200, IdentitySchema)
 def who_am_i():
     """The person the token was issued to."""
     return current_user()
@@ -302,7 +308,7 @@ def get_directory():
 # Accounts (the accounts service lets admins manage them, and users read and issue tokens
 # for their own)
 @users.route("/users")
-@users.response(200, schemas.UserProfileSchema(many=True))
+@users.response(200, UserProfileSchema(many=True))
 def list_users():
     """Every account (admins)."""
     return call("accounts", "list_users", actor())
@@ -310,14 +316,14 @@ def list_users():
 
 @users.route("/users", methods=["POST"])
 @users.arguments(NewUserSchema)
-@users.response(201, schemas.UserProfileSchema)
+@users.response(201, UserProfileSchema)
 def create_user(user: dict):
     """Add an account (admins). Unit staff name their handling unit."""
     return call("accounts", "create_user", user, actor())
 
 
 @users.route("/users/<username>")
-@users.response(200, schemas.UserProfileSchema)
+@users.response(200, UserProfileSchema)
 def get_user(username: str):
     """An account (admins, or the user themself)."""
     return call("accounts", "get_user", username, actor())
@@ -325,7 +331,7 @@ def get_user(username: str):
 
 @users.route("/users/<username>", methods=["PATCH"])
 @users.arguments(UserChangesSchema)
-@users.response(200, schemas.UserProfileSchema)
+@users.response(200, UserProfileSchema)
 def update_user(changes: dict, username: str):
     """Change an account's name, role, unit, password, or deactivate it (active false:
     no more sign-in, by password or token). Admins."""
@@ -334,14 +340,14 @@ def update_user(changes: dict, username: str):
 
 @users.route("/users/<username>/tokens", methods=["POST"])
 @users.arguments(schemas.TokenRequestSchema)
-@users.response(201, schemas.IssuedTokenSchema)
+@users.response(201, IssuedTokenSchema)
 def issue_token(fields: dict, username: str):
     """A new API token (admins, or the user themself). The token is in this answer only."""
     return call("accounts", "issue_token", username, fields["name"], actor())
 
 
 @users.route("/users/<username>/tokens/<token_id>", methods=["DELETE"])
-@users.response(200, schemas.UserProfileSchema)
+@users.response(200, UserProfileSchema)
 def revoke_token(username: str, token_id: str):
     """Revoke a token: it is refused from the next request on."""
     return call("accounts", "revoke_token", username, token_id, actor())
@@ -364,7 +370,7 @@ def day(value: dt.date | None) -> str | None:
 
 @residents.route("/register")
 @residents.arguments(schemas.RegisterQuery, location="query")
-@residents.response(200, schemas.ResidentRowSchema(many=True))
+@residents.response(200, ResidentRowSchema(many=True))
 def find_residents(query: dict):
     """Residents meeting every filter given, in address order (no health notes, contacts
     or history: those are on the card). Retired ones only with ``include_retired``."""
@@ -375,7 +381,7 @@ def find_residents(query: dict):
 
 @residents.route("/register", methods=["POST"])
 @residents.arguments(schemas.ResidentBody)
-@residents.response(201, schemas.ResidentRecordSchema)
+@residents.response(201, ResidentRecordSchema)
 def add_resident(resident: dict):
     """Add a resident; answers their card. 409 when the same person (by name and phone,
     or name and room) is in the register already: the message names them."""
@@ -384,7 +390,7 @@ def add_resident(resident: dict):
 
 @residents.route("/register/birthdays")
 @residents.arguments(schemas.BirthdaysQuery, location="query")
-@residents.response(200, schemas.BirthdaySchema(many=True))
+@residents.response(200, BirthdaySchema(many=True))
 def birthdays(query: dict):
     """The unit's residents whose birthday falls in the ``days`` from ``start``, in date
     order, with the day it falls on and the age reached. Retired residents are left out."""
@@ -418,7 +424,7 @@ def register_export(query: dict):
 
 @residents.route("/register/import", methods=["POST"])
 @residents.arguments(schemas.ImportBody, location="files")
-@residents.response(200, schemas.ImportReportSchema)
+@residents.response(200, ImportReportSchema)
 def register_import(upload: dict):
     """Import a register file (multipart ``file``): each row is added, changed, unchanged
     or refused with its reasons. With ``dry_run`` (the default) nothing is written: send
@@ -431,7 +437,7 @@ def register_import(upload: dict):
 
 
 @residents.route("/residents/<resident_id>")
-@residents.response(200, schemas.ResidentRecordSchema)
+@residents.response(200, ResidentRecordSchema)
 def get_resident(resident_id: str):
     """A resident's card; this read is recorded in its ``views``."""
     return call("register", "get_resident", resident_id, keeper())
@@ -439,7 +445,7 @@ def get_resident(resident_id: str):
 
 @residents.route("/residents/<resident_id>", methods=["PATCH"])
 @residents.arguments(schemas.ResidentChangesBody(partial=schemas.RESIDENT_FIELDS))
-@residents.response(200, schemas.ResidentRecordSchema)
+@residents.response(200, ResidentRecordSchema)
 def change_resident(changes: dict, resident_id: str):
     """Change some of a resident's fields as of the ``version`` read; answers the card.
     409 when someone changed the resident since, or the resident is retired."""
@@ -449,7 +455,7 @@ def change_resident(changes: dict, resident_id: str):
 
 @residents.route("/residents/<resident_id>/retire", methods=["POST"])
 @residents.arguments(schemas.RetireBody)
-@residents.response(200, schemas.ResidentRecordSchema)
+@residents.response(200, ResidentRecordSchema)
 def retire_resident(fields: dict, resident_id: str):
     """Retire a resident, with the reason: kept with their history, no longer listed or
     phoned. 409 when retired already."""
@@ -458,7 +464,7 @@ def retire_resident(fields: dict, resident_id: str):
 
 @residents.route("/residents/<resident_id>/checkins/pause", methods=["POST"])
 @residents.arguments(schemas.PauseCheckinsBody)
-@residents.response(200, schemas.ResidentRecordSchema)
+@residents.response(200, ResidentRecordSchema)
 def pause_checkins(fields: dict, resident_id: str):
     """Stop the check-in calls (a hospital stay, travel) until a day or until resumed, the
     plan kept. 409 without a plan, when paused already, or ``until`` is past."""
@@ -468,14 +474,14 @@ def pause_checkins(fields: dict, resident_id: str):
 
 @residents.route("/residents/<resident_id>/checkins/resume", methods=["POST"])
 @residents.arguments(schemas.ResumeCheckinsBody, required=False)
-@residents.response(200, schemas.ResidentRecordSchema)
+@residents.response(200, ResidentRecordSchema)
 def resume_checkins(fields: dict, resident_id: str):
     """Phone the resident again on their plan as it was. 409 when not paused."""
     return call("register", "resume_checkins", resident_id, keeper(), fields.get("reason"))
 
 
 @residents.route("/residents/<resident_id>/tickets")
-@residents.response(200, schemas.ResidentTicketSchema(many=True))
+@residents.response(200, ListedTicketSchema(many=True))
 def resident_tickets(resident_id: str):
     """The tickets with this resident's card on them (their calls, the welfare checks of
     missed check-ins), newest first."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, post_dump, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.shared import clock
 from services.shared.answers.dispatch import TicketStatusSchema
@@ -59,18 +59,6 @@ class Day(fields.String):
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not a date (2026-11-23) or an ISO 8601 time.") from exc
         return text
-
-
-# Who is calling
-class IdentitySchema(Schema):
-    """The person an API token was issued to; every action is recorded as theirs."""
-
-    id = fields.String(required=True)
-    username = fields.String(required=True)
-    name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
-    unit_id = fields.String(allow_none=True)
-    unit_name = fields.String(allow_none=True)
 
 
 # Tickets
@@ -143,42 +131,13 @@ class IndicatorsQuerySchema(Schema):
 
 
 # Accounts
-class TokenViewSchema(Schema):
-    token_id = fields.String(required=True)
-    name = fields.String(required=True)
-    created_at = Time()
-    last_used_at = Time(allow_none=True)
-
-
-class UserProfileSchema(IdentitySchema):
-    active = fields.Boolean()
-    created_at = Time()
-    updated_at = Time()
-    last_login_at = Time(allow_none=True)
-    locked_until = Time(allow_none=True)
-    tokens = fields.List(fields.Nested(TokenViewSchema))
-
-
 class TokenRequestSchema(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT,
                 metadata={"description": "what the token is for, e.g. 工单同步脚本"})
 
 
-class IssuedTokenSchema(TokenViewSchema):
-    token = fields.String(required=True, metadata={"description": "shown this once only"})
-
-
 # The register of vulnerable residents (台账): the register service validates every field
 # again and keeps the rules (known groups, birth dates, who may touch which unit's residents).
-class PassedOn(Schema):
-    """An answer passed on as the service gave it: the fields named here are documented,
-    any others the service adds are kept too."""
-
-    @post_dump(pass_original=True)
-    def _keep_the_rest(self, dumped: dict, original: Any, **kwargs) -> dict:
-        return {**original, **dumped} if isinstance(original, dict) else dumped
-
-
 class EmergencyContactBody(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT)
     relation = Text(allow_none=True, validate=validate.Length(max=20))
@@ -282,91 +241,6 @@ class ImportBody(Schema):
     dry_run = fields.Boolean(load_default=True,
                              metadata={"description": "true (the default): write nothing, "
                                                       "say what would be done"})
-
-
-class ResidentRowSchema(PassedOn):
-    """A resident as the register lists them (no health notes, contacts or history)."""
-
-    resident_id = fields.String(required=True)
-    name = fields.String(required=True)
-    phones = fields.List(fields.String())
-    address = fields.Dict(allow_none=True)
-    birth_date = fields.String(allow_none=True, metadata={"format": "date"})
-    age = fields.Integer(allow_none=True)
-    birthday = fields.String(allow_none=True, metadata={"description": "MM-DD"})
-    living_status = fields.String(allow_none=True)
-    groups = fields.List(fields.String())
-    grid_unit_id = fields.String(allow_none=True)
-    grid_worker = fields.String(allow_none=True)
-    checkin_plan = fields.Dict(allow_none=True,
-                               metadata={"description": "{days, times, paused, paused_until}"})
-    checkin_status = fields.String(allow_none=True,
-                                   metadata={"description": "null, active or paused"})
-    retired = fields.Boolean()
-    version = fields.Integer()
-
-
-class BirthdaySchema(ResidentRowSchema):
-    birthday_on = fields.String(metadata={"format": "date"})
-    turns = fields.Integer(allow_none=True)
-
-
-class ResidentRecordSchema(ResidentRowSchema):
-    """A resident's whole card. Every read of it is recorded (``views``)."""
-
-    health_notes = fields.String(allow_none=True)
-    hobbies = fields.String(allow_none=True)
-    emergency_contacts = fields.List(fields.Dict())
-    consent_notes = fields.String(allow_none=True)
-    retired_at = Time(allow_none=True)
-    retired_reason = fields.String(allow_none=True)
-    created_at = Time(allow_none=True)
-    changed_at = Time(allow_none=True)
-    history = fields.List(fields.Dict(), metadata={
-        "description": "{at, action, actor, changes {field: {from, to}}, reason, batch_id, "
-                       "version}, oldest first"})
-    views = fields.List(fields.Dict(), metadata={"description": "{at, actor, via}, newest "
-                                                                "first"})
-    view_count = fields.Integer()
-
-
-class ResidentTicketSchema(PassedOn):
-    """A ticket with the resident's card on it, as the ledger lists tickets."""
-
-    ticket_no = fields.String(required=True)
-    state = fields.String(allow_none=True)
-    unit_id = fields.String(allow_none=True)
-    unit_name = fields.String(allow_none=True)
-    category = fields.String(allow_none=True)
-    received_at = Time(allow_none=True)
-    closed_at = Time(allow_none=True)
-    description = fields.String(allow_none=True)
-    summary = fields.String(allow_none=True)
-
-
-class ImportRowSchema(PassedOn):
-    row = fields.Integer(required=True)
-    name = fields.String(allow_none=True)
-    action = fields.String(required=True,
-                           validate=validate.OneOf(("add", "change", "unchanged", "refused")))
-    reasons = fields.List(fields.String(), metadata={"description": "why refused, in Chinese"})
-    resident_id = fields.String(allow_none=True)
-    changes = fields.Dict(metadata={"description": "{field: {from, to}}"})
-    changed_columns = fields.List(fields.String())
-
-
-class ImportReportSchema(PassedOn):
-    """What the import did (or, on a dry run, would do), row by row."""
-
-    filename = fields.String(required=True)
-    dry_run = fields.Boolean(required=True)
-    batch_id = fields.String(allow_none=True,
-                             metadata={"description": "named in each history entry written"})
-    columns = fields.List(fields.String())
-    ignored_columns = fields.List(fields.String())
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                         metadata={"description": "{add, change, unchanged, refused}"})
-    rows = fields.List(fields.Nested(ImportRowSchema))
 
 
 class CheckinsQuery(Schema):

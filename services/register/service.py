@@ -33,6 +33,7 @@ from services.register.schemas import (
 )
 from services.register.store import RegisterStore
 from services.shared import clock, outbox
+from services.shared.answers import register as answers
 from services.shared.errors import (
     EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
 )
@@ -40,6 +41,10 @@ from services.shared.schemas import load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import LOST, Lost, Storage, until_written
 
+ROW, BIRTHDAY, CARD = answers.ResidentRowSchema(), answers.BirthdaySchema(), \
+    answers.ResidentRecordSchema()
+REPORT, WORDS = answers.ImportReportSchema(), answers.RegisterWordsSchema()
+TICKET, WORKBOOK = answers.ListedTicketSchema(), answers.WorkbookSchema()
 # A step that loses a race is decided again on the resident as the winner left them.
 STEP_ATTEMPTS = 3
 EXPORT_MAX = 100_000
@@ -83,7 +88,7 @@ class RegisterService:
         added = residents.new_resident(residents.new_resident_id(), fields, actor, now)
         self.store.add(added)
         outbox.publish_now(self.store.residents, self.publisher, added["_id"])
-        return residents.as_card(self._resident(added["_id"]), residents.today(now))
+        return _card(self._resident(added["_id"]), now)
 
     @rpc(expected_exceptions=EXPECTED)
     def change_resident(self, resident_id: str, changes: dict, actor: dict,
@@ -111,13 +116,13 @@ class RegisterService:
         now = clock.now()
         change = residents.changed(resident, fields, actor, now)
         if change is None:
-            return residents.as_card(resident, residents.today(now))
+            return _card(resident, now)
         stored = self.store.apply(change)
         if stored is None:
             raise IllegalTransition(f"resident {resident['_id']} was changed meanwhile; "
                                     f"read it again")
         outbox.publish_now(self.store.residents, self.publisher, resident["_id"])
-        return residents.as_card(stored, residents.today(now))
+        return _card(stored, now)
 
     @rpc(expected_exceptions=EXPECTED)
     def retire_resident(self, resident_id: str, actor: dict, reason: str | None = None) -> dict:
@@ -173,7 +178,7 @@ class RegisterService:
         residents.check_read(actor, resident)
         now = clock.now()
         self.store.viewed([resident["_id"]], residents.view(actor, now, "card"))
-        return residents.as_card(self._resident(resident["_id"]), residents.today(now))
+        return _card(self._resident(resident["_id"]), now)
 
     @rpc(expected_exceptions=EXPECTED)
     def tickets_of_resident(self, resident_id: str, actor: dict) -> list[dict]:
@@ -186,7 +191,7 @@ class RegisterService:
         actor = load_actor(actor)
         args = load(ResidentIdArgs(), {"resident_id": resident_id})
         residents.check_read(actor, self._resident(args["resident_id"]))
-        return self.ledger.tickets_of_resident(args["resident_id"])
+        return TICKET.dump(self.ledger.tickets_of_resident(args["resident_id"]), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def find_residents(self, actor: dict, phone: str | None = None, place: str | None = None,
@@ -213,7 +218,7 @@ class RegisterService:
         if residents.phone_lookup(actor):
             self.store.viewed([resident["_id"] for resident in found],
                                        residents.view(actor, clock.now(), "phone_lookup"))
-        return [residents.as_row(resident, day) for resident in found]
+        return ROW.dump([residents.as_row(resident, day) for resident in found], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def birthdays(self, grid_unit_id: str, start: str | None = None, days: int = 7,
@@ -230,16 +235,18 @@ class RegisterService:
         day = residents.today(clock.now())
         first = dt.date.fromisoformat(args["start"]) if args["start"] else day
         listed = self.store.find(scope, None)
-        return [{**residents.as_row(found["resident"], day), "birthday_on": found["date"],
-                 "turns": found["turns"]}
-                for found in residents.birthdays_between(listed, first, args["days"])]
+        return BIRTHDAY.dump([{**residents.as_row(found["resident"], day),
+                               "birthday_on": found["date"], "turns": found["turns"]}
+                              for found in residents.birthdays_between(listed, first,
+                                                                       args["days"])],
+                             many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def register_words(self, actor: dict) -> dict:
         """The register's vocabulary for forms and filters: {living_statuses: {code: 中文},
         groups: {code: 中文}} (groups: the built-in five and REGISTER.groups)."""
         load_actor(actor)
-        return residents.words(self._configured_groups())
+        return WORDS.dump(residents.words(self._configured_groups()))
 
     # Excel in, Excel out
     @rpc(expected_exceptions=EXPECTED)
@@ -290,7 +297,8 @@ class RegisterService:
             batch = args["batch_id"] or importing.new_batch_id(now)
             for decision in plans:
                 self._apply_row(decision, actor, now, batch)
-        return importing.report(plans, sheet, args["filename"], args["dry_run"], batch)
+        return REPORT.dump(importing.report(plans, sheet, args["filename"], args["dry_run"],
+                                            batch))
 
     @rpc(expected_exceptions=EXPECTED)
     def export_register(self, actor: dict, grid_unit_id: str | None = None,
@@ -359,7 +367,7 @@ class RegisterService:
             if stored is None:
                 return LOST
             outbox.publish_now(self.store.residents, self.publisher, resident_id)
-            return residents.as_card(stored, residents.today(now))
+            return _card(stored, now)
 
         return until_written(attempt, STEP_ATTEMPTS, IllegalTransition(
             f"resident {resident_id} keeps changing; read it again"))
@@ -404,4 +412,9 @@ class RegisterService:
 
 
 def _file(filename: str, content: bytes) -> dict:
-    return {"filename": filename, "content_base64": base64.b64encode(content).decode("ascii")}
+    return WORKBOOK.dump({"filename": filename,
+                          "content_base64": base64.b64encode(content).decode("ascii")})
+
+
+def _card(resident: dict, now: dt.datetime) -> dict:
+    return CARD.dump(residents.as_card(resident, residents.today(now)))

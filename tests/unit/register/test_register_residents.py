@@ -491,3 +491,15 @@ def test_the_demo_register_loads_once_as_the_demo_admin(service):
     assert script["numbers"]["13800000009"] == ["unreachable"]
     assert {event["data"]["resident"]["name"] for event in register_events(service)} == \
         set(by_name)
+
+
+def test_the_answers_are_the_contracts_and_lose_nothing_of_the_resident(service, store):
+    """Each answer is dumped with its schema (services/shared/answers/register.py): what
+    the register builds of a resident reaches the caller whole."""
+    card = service.add_resident(zhang(), GRID)
+    stored = store.get(card["resident_id"])
+    day = residents.today(clock.now())
+    assert card == residents.as_card(stored, day)
+    [row] = service.find_residents(GRID)
+    assert row == residents.as_row(store.get(card["resident_id"]), day)
+    assert service.register_words(GRID) == residents.words({})
