@@ -140,7 +140,7 @@ def change_named(fields: list[str]) -> str:
     return "password_changed" if fields == ["password"] else "changed"
 
 
-def said(user: dict, change: str, actor: dict, fields: Sequence[str],
+def account_changed(user: dict, change: str, actor: dict, fields: Sequence[str],
          token_id: str | None = None) -> dict:
     """The ``account_changed`` event of ``user`` as it is after the change: its username,
     role, unit and whether it is active, the names of the ``fields`` changed and the

@@ -100,8 +100,8 @@ class AccountsService:
         stored = people.new_user({**fields, "role": people.ADMIN, "unit_id": None}, now,
                                  created_by=None, first_admin=True)
         # made from the command line, by nobody the system knows yet
-        said = people.said(stored, "created", SYSTEM_ACTOR, people.CREATED_FIELDS)
-        if not self.store.add(stored, [said]):  # another call was first
+        event = people.account_changed(stored, "created", SYSTEM_ACTOR, people.CREATED_FIELDS)
+        if not self.store.add(stored, [event]):  # another call was first
             raise IllegalTransition(refusal)
         self._publish(stored["_id"])
         return self._profile(stored, now)
@@ -123,8 +123,8 @@ class AccountsService:
             raise IllegalTransition(taken)
         now = clock.now()
         stored = people.new_user(fields, now, created_by=actor["id"])
-        said = people.said(stored, "created", actor, people.CREATED_FIELDS)
-        if not self.store.add(stored, [said]):
+        event = people.account_changed(stored, "created", actor, people.CREATED_FIELDS)
+        if not self.store.add(stored, [event]):
             raise IllegalTransition(taken)
         self._publish(stored["_id"])
         return self._profile(stored, now)
@@ -146,9 +146,10 @@ class AccountsService:
         fields = people.changed(user, changes, self._unit,
                                 self.store.active_admins_besides(user["_id"]), now)
         named = people.fields_changed(user, changes)
-        said = [people.said({**user, **fields}, people.change_named(named), actor, named)
-                ] if named else []  # the same values again: nothing to say
-        stored = self.store.change(user["_id"], fields, said)
+        events = [people.account_changed({**user, **fields}, people.change_named(named),
+                                         actor, named)
+                  ] if named else []  # the same values again: nothing to say
+        stored = self.store.change(user["_id"], fields, events)
         self._publish(user["_id"])
         return self._profile(stored, now)
 
@@ -195,7 +196,7 @@ class AccountsService:
             user["_id"],
             {**credentials.new_password(user["username"], args["new_password"]),
              "updated_at": now},
-            [people.said(user, "password_changed", actor, ["password"])])
+            [people.account_changed(user, "password_changed", actor, ["password"])])
         self._publish(user["_id"])
         return self._profile(stored, now)
 
@@ -214,8 +215,8 @@ class AccountsService:
         if not user["active"]:
             raise IllegalTransition(f"user {user['_id']} is deactivated")
         token, record = credentials.new_token(args["name"], clock.now())
-        said = people.said(user, "token_issued", actor, ["tokens"], record["token_id"])
-        if not self.store.add_token(user["_id"], record, credentials.MAX_TOKENS, [said]):
+        event = people.account_changed(user, "token_issued", actor, ["tokens"], record["token_id"])
+        if not self.store.add_token(user["_id"], record, credentials.MAX_TOKENS, [event]):
             raise IllegalTransition(f"user {user['_id']} holds {credentials.MAX_TOKENS} tokens "
                                     f"already: revoke one first")
         self._publish(user["_id"])
@@ -230,8 +231,8 @@ class AccountsService:
         args = load(RevokeTokenArgs(), {"username": username, "token_id": token_id})
         people.check_reader(actor, args["username"])
         user = self._user(args["username"])
-        said = people.said(user, "token_revoked", actor, ["tokens"], args["token_id"])
-        if not self.store.remove_token(user["_id"], args["token_id"], [said]):
+        event = people.account_changed(user, "token_revoked", actor, ["tokens"], args["token_id"])
+        if not self.store.remove_token(user["_id"], args["token_id"], [event]):
             raise NotFound(f"token {args['token_id']}")
         self._publish(user["_id"])
         return self._profile(self._user(user["_id"]), clock.now())
@@ -282,7 +283,7 @@ class AccountsService:
             if until is not None:
                 self.store.change(
                     user["_id"], {"locked_until": until},
-                    [people.said(user, "locked", SYSTEM_ACTOR, ["locked_until"])])
+                    [people.account_changed(user, "locked", SYSTEM_ACTOR, ["locked_until"])])
                 self._publish(user["_id"])
             raise NotPermitted(refusal)
         people.refuse_if_inactive(user)

@@ -34,7 +34,7 @@ def kept_by_dispatch(db: Database) -> dict:
     wang = people.new_user({"username": "wang.li", "name": "王丽", "role": "unit_staff",
                             "unit_id": "kaichen", "password": "kaichen-wang-1"}, WHEN, "admin")
     token, record = credentials.new_token("工单同步脚本", WHEN)
-    locked = people.said(wang, "locked", SYSTEM_ACTOR, ["locked_until"])
+    locked = people.account_changed(wang, "locked", SYSTEM_ACTOR, ["locked_until"])
     wang.update({"tokens": [record], "failures": 3, "version": 4,
                  "locked_until": WHEN + dt.timedelta(minutes=1),
                  outbox.OUTBOX: [locked], **outbox.sweep_flag()})
