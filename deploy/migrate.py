@@ -11,8 +11,11 @@ environment (default ``litemongo:var/data``; ``--mongo-uri`` for another) and ea
 service's ``DATABASE`` from ``deploy/<service>.yml``.
 
 Every document goes as it is: its ``_id``, versions, times and whatever else it holds
-(for accounts: password hashes, API tokens, the lock state, and events still waiting in
-its outbox, which the new owner's sweep publishes). A document is written to the new
+(for accounts: password hashes, API tokens, the lock state; for the register: each
+resident's history, and every read of a card), and events still waiting in its outbox,
+which the new owner's sweep publishes on its own exchange: those the old owner said are
+said as the new owner's (their ``source``), since a consumer takes an event only from the
+exchange of the service it names. A document is written to the new
 database, then, once the counts show that every one is there, removed from the old one,
 and the emptied collection dropped. Running it again moves nothing twice: what is there
 already, the same, is only counted. A document the new database holds differently under
@@ -38,13 +41,14 @@ sys.path.insert(0, str(ROOT))
 from pymongo.collection import Collection  # noqa: E402
 from pymongo.errors import DuplicateKeyError  # noqa: E402
 
-from services.shared import storage  # noqa: E402
+from services.shared import outbox, storage  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 
 # A part that became a service of its own: (from service, to service, collections moved).
 MOVES: dict[str, tuple[str, str, list[str]]] = {
     "accounts": ("dispatch", "accounts", ["users"]),
+    "register": ("ledger", "register", ["residents", "card_views"]),
 }
 
 
@@ -104,6 +108,17 @@ def move_collections(config: dict, from_service: str, to_service: str,
     return moved
 
 
+def restamped(document: dict, from_service: str, to_service: str) -> dict:
+    """The document with the events waiting in its outbox that ``from_service`` said made
+    ``to_service``'s, which publishes them now."""
+    waiting = document.get(outbox.OUTBOX)
+    if not waiting:
+        return document
+    return {**document, outbox.OUTBOX: [
+        {**event, "source": to_service} if event.get("source") == from_service else event
+        for event in waiting]}
+
+
 def copy(target: Collection, document: dict) -> None:
     """Write one document to the new database (its own function: a test loses one here)."""
     target.insert_one(document)
@@ -114,6 +129,7 @@ def _move(source: Collection, target: Collection, from_service: str, to_service:
     documents = list(source.find())
     held_before = target.count_documents({})
     waiting, already = [], 0
+    documents = [restamped(document, from_service, to_service) for document in documents]
     for document in documents:  # first look at all, so that a refusal writes nothing
         there = target.find_one({"_id": document["_id"]})
         if there is None:

@@ -1,5 +1,6 @@
 """deploy/migrate.py: the accounts that dispatch kept move to the accounts service's
-database, with everything in them, once; on mongomock and on the embedded store."""
+database, and the residents the ledger kept to the register's, with everything in them,
+once; on mongomock and on the embedded store."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from nameko.testing.services import worker_factory
 from pymongo.database import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
@@ -19,6 +21,9 @@ from bad_input import worker  # noqa: E402
 from services.accounts import credentials, people  # noqa: E402
 from services.accounts.service import AccountsService  # noqa: E402
 from services.accounts.store import AccountStore  # noqa: E402
+from services.register import residents  # noqa: E402
+from services.register.service import RegisterService  # noqa: E402
+from services.register.store import RegisterStore  # noqa: E402
 from services.shared import clock, outbox, storage  # noqa: E402
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
 
@@ -34,7 +39,8 @@ def kept_by_dispatch(db: Database) -> dict:
     wang = people.new_user({"username": "wang.li", "name": "王丽", "role": "unit_staff",
                             "unit_id": "kaichen", "password": "kaichen-wang-1"}, WHEN, "admin")
     token, record = credentials.new_token("工单同步脚本", WHEN)
-    locked = people.account_changed(wang, "locked", SYSTEM_ACTOR, ["locked_until"])
+    locked = {**people.account_changed(wang, "locked", SYSTEM_ACTOR, ["locked_until"]),
+              "source": "dispatch"}  # said by dispatch, which kept the accounts then
     wang.update({"tokens": [record], "failures": 3, "version": 4,
                  "locked_until": WHEN + dt.timedelta(minutes=1),
                  outbox.OUTBOX: [locked], **outbox.sweep_flag()})
@@ -65,7 +71,10 @@ def test_the_accounts_move_whole_from_dispatch_and_work_there(storage_config, da
     assert [(done.collection, done.copied, done.removed, done.held) for done in moved] == [
         ("users", 2, 2, 2)]
     assert said == ["  users: 2 moved from dispatch to accounts; accounts holds 2, dispatch none"]
-    assert sorted(database("accounts")["users"].find(), key=lambda user: user["_id"]) == before
+    after = sorted(database("accounts")["users"].find(), key=lambda user: user["_id"])
+    assert [{**user, "outbox": None} for user in after] == \
+        [{**user, "outbox": None} for user in before]
+    assert [event["source"] for event in after[1]["outbox"]] == ["accounts"]  # its own now
     assert "users" not in database("dispatch").list_collection_names()
 
     accounts = accounts_on(database("accounts"))
@@ -75,6 +84,47 @@ def test_the_accounts_move_whole_from_dispatch_and_work_there(storage_config, da
     accounts.publish_outbox()  # what dispatch had not published yet goes out from accounts
     assert [event["event_id"] for _, event in (call.args for call in
             accounts.publisher.call_args_list)] == [kept["event_id"]]
+
+
+def kept_by_the_ledger(db: Database) -> str:
+    """The ledger's ``residents`` and ``card_views`` as it kept them before the register
+    was a service: 孤老张老伯, changed once, his card read twice, and the change said but
+    not yet published. Returns his resident_id."""
+    added = residents.new_resident("R-ZHANG", {
+        "name": "孤老张老伯", "phones": ["+8613800000001"], "address": {"district": "杨浦区"},
+        "birth_date": "1941-11-26", "living_status": "alone", "groups": [],
+        "health_notes": "高血压", "hobbies": None, "emergency_contacts": [],
+        "grid_unit_id": "yinhang-grid-1", "grid_worker": "周伟", "checkin_plan": None,
+        "consent_notes": None}, ADMIN, WHEN)
+    change = residents.changed({**added, "version": 1}, {"hobbies": "听评弹"}, ADMIN, WHEN)
+    event = {**change.event, "source": "ledger",  # said by the ledger, which kept them then
+             "occurred_at": clock.iso(WHEN)}
+    db["residents"].insert_one({**added, **change.fields, "version": 2,
+                                "history": added["history"] + [change.history],
+                                outbox.OUTBOX: [event], **outbox.sweep_flag()})
+    db["card_views"].insert_many([{**residents.view(ADMIN, WHEN, "card"),
+                                   "resident_id": "R-ZHANG"} for _ in range(2)])
+    return "R-ZHANG"
+
+
+def test_the_register_moves_from_the_ledger_with_its_history_and_reads(storage_config,
+                                                                       database):
+    resident_id = kept_by_the_ledger(database("ledger"))
+
+    moved = migrate.move_collections(storage_config, *migrate.MOVES["register"], say=print)
+
+    assert [(done.collection, done.copied, done.held) for done in moved] == [
+        ("residents", 1, 1), ("card_views", 2, 2)]
+    assert not {"residents", "card_views"} & set(database("ledger").list_collection_names())
+    store = RegisterStore(database("register"))
+    store.ensure_indexes()
+    register = worker_factory(RegisterService, store=store)
+    card = register.get_resident(resident_id, ADMIN)
+    assert (card["version"], card["hobbies"], card["view_count"]) == (2, "听评弹", 3)
+    assert [entry["action"] for entry in card["history"]] == ["added", "changed"]
+    register.publish_outbox()  # what the ledger had not published goes out from the register
+    [(event_type, event)] = [call.args for call in register.publisher.call_args_list]
+    assert (event_type, event["source"]) == ("register_changed", "register")
 
 
 def test_moving_again_moves_nothing_twice(storage_config, database):
@@ -93,8 +143,8 @@ def test_moving_again_moves_nothing_twice(storage_config, database):
 def test_a_move_stopped_after_copying_is_finished_by_the_next_run(storage_config, database):
     kept_by_dispatch(database("dispatch"))
     target = database("accounts")["users"]
-    for user in database("dispatch")["users"].find():
-        target.insert_one(user)  # as if a run had copied them and stopped
+    for user in database("dispatch")["users"].find():  # as if a run had copied them, stopped
+        target.insert_one(migrate.restamped(user, "dispatch", "accounts"))
 
     [done] = migrate.move_collections(storage_config, *migrate.MOVES["accounts"], say=print)
 
