@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration browser broker chromium install clean-data verify faults
+.PHONY: run test lint unit integration browser broker chromium install clean-data verify faults
 
 install: $(STAMP)
 
@@ -25,14 +25,19 @@ chromium:
 run: install broker
 	$(BIN)/python deploy/single_machine.py
 
-## The whole suite: unit tests, the services together against RabbitMQ, the console in a
-## real browser (its own pytest process: playwright must not run under eventlet), then the
-## fault drill (about two minutes; see `faults`).
-test: install broker chromium
+## The whole suite: lint and type checks, unit tests, the services together against
+## RabbitMQ, the console in a real browser (its own pytest process: playwright must not run
+## under eventlet), then the fault drill (about two minutes; see `faults`).
+test: install broker chromium lint
 	$(BIN)/pytest -q tests
 	$(BIN)/pytest -q --browser tests/browser
 	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
+
+## ruff (style, imports, likely bugs) and mypy (types) over the code and the tests.
+lint: install
+	$(BIN)/ruff check services deploy tests
+	$(BIN)/mypy services deploy
 
 browser: install broker chromium
 	$(BIN)/pytest -q --browser tests/browser

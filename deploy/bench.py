@@ -427,7 +427,7 @@ def seed_stores(data_dir: Path, count: int) -> dict:
 
     started = time.monotonic()
     made = templates()
-    plan = stored_plan(count, made, dt.datetime.now(dt.timezone.utc))
+    plan = stored_plan(count, made, dt.datetime.now(dt.UTC))
     uri = f"litemongo:{data_dir}"
     half = len(plan) // 2
     context = multiprocessing.get_context("fork")

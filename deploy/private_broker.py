@@ -118,7 +118,7 @@ class PrivateBroker:
             self.crash()
         self.process = None
 
-    def __enter__(self) -> "PrivateBroker":
+    def __enter__(self) -> PrivateBroker:
         self.start()
         return self
 

@@ -15,7 +15,8 @@ import base64
 import json
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from amqp.exceptions import AMQPError
 from nameko.exceptions import RpcTimeout, UnknownService

@@ -12,14 +12,15 @@ unit of dispatch's directory) and passes it in. Time is an argument (``now``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from services.accounts import credentials
 from services.shared import clock
+from services.shared.directory import CENTRE_ID
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
-from services.shared.directory import CENTRE_ID
 
 ADMIN = "admin"
 UNIT_STAFF = "unit_staff"

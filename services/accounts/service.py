@@ -18,20 +18,25 @@ database. While dispatch does not answer, a call that needs a unit waits for it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from services.accounts import credentials, people
 from services.accounts.schemas import (
-    IssueTokenArgs, PasswordChangeArgs, RevokeTokenArgs, SignInArgs, TokenArgs, UpdateUserArgs,
+    IssueTokenArgs,
+    PasswordChangeArgs,
+    RevokeTokenArgs,
+    SignInArgs,
+    TokenArgs,
+    UpdateUserArgs,
     UserArgs,
 )
 from services.accounts.store import AccountStore
 from services.shared import clock, outbox
-from services.shared.answers import accounts as answers
 from services.shared.accounts import FirstAdminSchema, NewUserSchema
+from services.shared.answers import accounts as answers
 from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.service_rpc import ServiceRpc

@@ -4,7 +4,7 @@ update as the change."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database

@@ -29,8 +29,8 @@ Plain functions, no broker and no database; every rule takes ``now``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from marshmallow import ValidationError
 

@@ -26,7 +26,6 @@ import yaml
 from services.shared.schemas import CALLBACK_OUTCOMES, normalise_phone
 
 
-
 @dataclass(frozen=True)
 class DialResult:
     outcome: str
@@ -76,7 +75,7 @@ class ScriptedDialer:
             self.numbers[normalise_phone(phone)] = [DialResult(outcome).outcome for outcome in outcomes]
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "ScriptedDialer":
+    def from_file(cls, path: str | Path) -> ScriptedDialer:
         with open(path, encoding="utf-8") as script:
             return cls(yaml.safe_load(script))
 

@@ -25,13 +25,20 @@ from nameko.timer import timer
 
 from services.callback import checkins, tasks
 from services.callback.schemas import (
-    CheckinsForSchema, ClaimRequestSchema, CompleteRequestSchema, TaskIdSchema, TicketNoSchema,
+    CheckinsForSchema,
+    ClaimRequestSchema,
+    CompleteRequestSchema,
+    TaskIdSchema,
+    TicketNoSchema,
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
 from services.shared import clock, outbox
 from services.shared.answers.callback import (
-    CheckinSchema, ClaimedTaskSchema, CompletionSchema, TaskSchema,
+    CheckinSchema,
+    ClaimedTaskSchema,
+    CompletionSchema,
+    TaskSchema,
 )
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event

@@ -28,7 +28,11 @@ from services.shared.events import new_event
 from services.shared.payloads import event_data
 from services.shared.schemas import CALLBACK_OUTCOMES, SYSTEM_ACTOR
 from services.shared.states import (
-    CALLBACK_TASK, TASK_CANCELLED, TASK_CLAIMED, TASK_DONE, TASK_DUE,
+    CALLBACK_TASK,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_DONE,
+    TASK_DUE,
 )
 
 SOURCE = "callback"

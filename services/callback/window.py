@@ -6,8 +6,9 @@ fall outside it waits for the next opening. Times in and out are aware UTC datet
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Union
+from typing import Union
 
 from services.shared import clock
 
@@ -40,7 +41,7 @@ class CallingWindow:
             raise ValueError("a calling window must open before it closes, within one day")
 
     @classmethod
-    def of(cls, start: str = DEFAULT_START, end: str = DEFAULT_END) -> "CallingWindow":
+    def of(cls, start: str = DEFAULT_START, end: str = DEFAULT_END) -> CallingWindow:
         return cls(_minutes(start), _minutes(end))
 
 

@@ -28,14 +28,19 @@ from services.console.auth import actor, current_user, services
 from services.console.errors import respond
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
-    IdentitySchema, IssuedTokenSchema, UserProfileSchema,
+    IdentitySchema,
+    IssuedTokenSchema,
+    UserProfileSchema,
 )
 from services.shared.answers.callback import CheckinSchema
 from services.shared.answers.dispatch import QueueRowSchema, SupervisionSchema, TicketStatusSchema
 from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.answers.ledger import IndicatorsSchema, ListedTicketSchema
 from services.shared.answers.register import (
-    BirthdaySchema, ImportReportSchema, ResidentRecordSchema, ResidentRowSchema,
+    BirthdaySchema,
+    ImportReportSchema,
+    ResidentRecordSchema,
+    ResidentRowSchema,
 )
 from services.shared.directory import DirectorySchema
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted

@@ -19,10 +19,15 @@ from services.shared.answers.ledger import GROUPS, INTERVALS, TimelineEntrySchem
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES, TicketSchema
 from services.shared.schemas import (
-    LONG_TEXT, PEOPLE_ROLES, SHORT_TEXT, UNIT_ID, AddressSchema, IsoDate, StrictSchema, Text,
+    LONG_TEXT,
+    SHORT_TEXT,
+    UNIT_ID,
+    AddressSchema,
+    IsoDate,
+    StrictSchema,
+    Text,
 )
 from services.shared.states import STATES
-
 
 
 def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type

@@ -7,8 +7,8 @@ import datetime as dt
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from services.shared.rpc_client import ServiceProxy
 from services.console.settings import Settings
+from services.shared.rpc_client import ServiceProxy
 
 csrf = CSRFProtect()
 

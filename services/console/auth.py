@@ -4,7 +4,7 @@ every RPC carries, so every action is recorded in the ledger with who took it.""
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 

@@ -4,8 +4,8 @@ days or weeks. Plain functions from figures to markup."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from markupsafe import Markup, escape
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import phonenumbers
 
@@ -15,11 +16,21 @@ from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, ROLES, SYSTEM_CHANNELS
 from services.shared.states import (  # noqa: F401 - OPEN_STATES: the queue's filter
-    ASSIST_STATUSES, INTAKE_STATUSES, OPEN_STATES, REQUEST_STATUSES, STATES,
+    ASSIST_STATUSES,
+    INTAKE_STATUSES,
+    OPEN_STATES,
+    REQUEST_STATUSES,
+    STATES,
 )
 from services.shared.words import (  # noqa: F401 - the console's words are these
-    CATEGORY_WORDS, CHANNEL_WORDS, DEADLINE_WORDS, KIND_WORDS, OUTCOME_WORDS, ROLE_WORDS,
-    STATE_WORDS, URGENCY_WORDS,
+    CATEGORY_WORDS,
+    CHANNEL_WORDS,
+    DEADLINE_WORDS,
+    KIND_WORDS,
+    OUTCOME_WORDS,
+    ROLE_WORDS,
+    STATE_WORDS,
+    URGENCY_WORDS,
 )
 from services.shared.words import LIVING_STATUS_WORDS as LIVING_WORDS
 

@@ -7,8 +7,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from services.shared.rpc_client import ServicesUnavailable
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.rpc_client import ServicesUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from werkzeug.exceptions import HTTPException
 
 from services.console.auth import actor, services
 from services.console.display import CATEGORY_WORDS
-from services.shared.rpc_client import ServicesUnavailable
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.rpc_client import ServicesUnavailable
 from services.shared.schemas import CATEGORIES, KINDS, LONG_TEXT, SHORT_TEXT, Phone, Text
 from services.shared.states import CLOSED
 

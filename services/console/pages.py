@@ -15,7 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for,
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_wtf.csrf import CSRFError
 
@@ -24,7 +32,11 @@ from services.console.auth import actor, current_user, log_in, log_out, require,
 from services.shared import clock
 from services.shared.directory import CENTRE_ID, CENTRE_KIND
 from services.shared.errors import (
-    HotlineError, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
+    HotlineError,
+    IllegalTransition,
+    InvalidRequest,
+    NotFound,
+    NotPermitted,
 )
 from services.shared.privacy import mask_address, mask_caller, mask_payload
 from services.shared.schemas import CENTRE_ROLES
@@ -367,7 +379,9 @@ def ticket_request(form) -> dict:
 
 def register(app: Flask) -> None:
     from services.console import (  # noqa: F401 (their routes)
-        admin_pages, register_pages, supervision_pages,
+        admin_pages,
+        register_pages,
+        supervision_pages,
     )
 
     app.register_blueprint(blueprint)

@@ -18,7 +18,10 @@ from services.console.pages import REFUSALS, blueprint, call, handling_units, un
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
 from services.shared.words import (
-    CHECKIN_RESULT_WORDS, IMPORT_ACTION_WORDS, REGISTER_CHANGE_WORDS, RESIDENT_FIELD_WORDS,
+    CHECKIN_RESULT_WORDS,
+    IMPORT_ACTION_WORDS,
+    REGISTER_CHANGE_WORDS,
+    RESIDENT_FIELD_WORDS,
 )
 
 KEEPERS = ("unit_staff", "admin")  # who keep a unit's register

@@ -16,12 +16,25 @@ import datetime as dt
 
 from services.dispatch import steps
 from services.dispatch.steps import (
-    ACCEPT_ASSIST, ADD_ASSIST, RELEASE_ASSIST, REPORT_ASSIST, Change, event, owed, replaced,
+    ACCEPT_ASSIST,
+    ADD_ASSIST,
+    RELEASE_ASSIST,
+    REPORT_ASSIST,
+    Change,
+    event,
+    owed,
+    replaced,
 )
 from services.shared.directory import CENTRE_KIND
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound
 from services.shared.states import (
-    ASSIST, ASSIST_ACCEPTED, ASSIST_ADDED, ASSIST_OWING, ASSIST_RELEASED, ASSIST_REPORTED, LEAD,
+    ASSIST,
+    ASSIST_ACCEPTED,
+    ASSIST_ADDED,
+    ASSIST_OWING,
+    ASSIST_RELEASED,
+    ASSIST_REPORTED,
+    LEAD,
 )
 
 

@@ -10,13 +10,18 @@ missed check-in) goes to the resident's grid unit instead, for the categories th
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
 
 from services.shared.directory import (
-    ANY_CATEGORY, CENTRE_ID, CENTRE_KIND, PLACE_SEPARATOR, DirectorySchema,
+    ANY_CATEGORY,
+    CENTRE_ID,
+    CENTRE_KIND,
+    PLACE_SEPARATOR,
+    DirectorySchema,
 )
 from services.shared.errors import InvalidRequest
 from services.shared.schemas import CATEGORIES, PLACE_LEVELS, load

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING
 from services.dispatch import assists, steps, supervision, timing
 from services.dispatch.policy import DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
-    ACCEPT, CLOSE, CONTACT, REASSIGN, REOPEN, RESOLVE, RETURN, Change, Step, jsonable,
+    ACCEPT,
+    CLOSE,
+    CONTACT,
+    REASSIGN,
+    REOPEN,
+    RESOLVE,
+    RETURN,
+    Change,
+    Step,
+    jsonable,
 )
 from services.dispatch.timing import nearest_deadline, next_check
 from services.shared import clock, privacy
@@ -26,7 +35,13 @@ from services.shared.events import APPLIED
 from services.shared.outbox import OUTBOX
 from services.shared.schemas import SYSTEM_ACTOR
 from services.shared.states import (
-    ACCEPTED, ANSWERED, CLOSED, CONTACTED, DISPATCHED, PENDING, RESOLVED,
+    ACCEPTED,
+    ANSWERED,
+    CLOSED,
+    CONTACTED,
+    DISPATCHED,
+    PENDING,
+    RESOLVED,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +51,7 @@ CLOSING_OUTCOMES = ("satisfied", "basically_satisfied", "unreachable")
 
 
 # Intake's ticket arrives
-def created(ticket: dict, destination: "Route", unit_name: str,
+def created(ticket: dict, destination: Route, unit_name: str,
             deadlines: dict[str, dt.datetime], now: dt.datetime, *,
             warn_share: float = DEFAULT_WARN_SHARE, received_by: str | None = None) -> dict:
     """The state document of a ticket intake created (``TicketSchema`` data), its events in

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from services.dispatch.policy import DEADLINES, to_millis
 from services.shared import clock
 from services.shared.schemas import (
-    CATEGORIES, LONG_TEXT, SHORT_TEXT, UNIT_ID, AddressSchema, Decision, StrictSchema, Text,
+    CATEGORIES,
+    LONG_TEXT,
+    UNIT_ID,
+    AddressSchema,
+    Decision,
+    StrictSchema,
+    Text,
 )
 from services.shared.states import STATES
 

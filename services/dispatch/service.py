@@ -18,7 +18,8 @@ import collections
 import datetime as dt
 import logging
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
@@ -30,19 +31,40 @@ from services.dispatch import directory as directory_rules
 from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
-    AssistArgs, ContactArgs, DecisionArgs, ExtensionArgs, PauseArgs, QueueArgs, ReassignArgs,
-    ReportArgs, ResolveArgs, ReturnArgs, RouteArgs, TicketArgs, UnitArgs, UrgeArgs,
+    AssistArgs,
+    ContactArgs,
+    DecisionArgs,
+    ExtensionArgs,
+    PauseArgs,
+    QueueArgs,
+    ReassignArgs,
+    ReportArgs,
+    ResolveArgs,
+    ReturnArgs,
+    RouteArgs,
+    TicketArgs,
+    UnitArgs,
+    UrgeArgs,
 )
 from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
 from services.shared import clock, outbox
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
 from services.shared.directory import (
-    CENTRE_ID, CENTRE_KIND, DirectorySchema, RuleFieldsSchema, RuleKeySchema, RuleSchema,
+    CENTRE_ID,
+    CENTRE_KIND,
+    DirectorySchema,
+    RuleFieldsSchema,
+    RuleKeySchema,
+    RuleSchema,
     UnitSchema,
 )
 from services.shared.errors import (
-    EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
+    EXPECTED,
+    IllegalTransition,
+    InvalidRequest,
+    NotFound,
+    NotPermitted,
 )
 from services.shared.events import on_event
 from services.shared.schemas import CENTRE_ROLES, load, load_actor

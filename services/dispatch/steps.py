@@ -12,11 +12,13 @@ concurrent steps one wins and the other is decided again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from services.dispatch import timing
 from services.shared import clock
+
 # accounts.py reads the centre's id and kind from here
 from services.shared.directory import CENTRE_ID, CENTRE_KIND  # noqa: F401
 from services.shared.errors import HotlineError, IllegalTransition, NotPermitted
@@ -24,8 +26,20 @@ from services.shared.events import new_event
 from services.shared.payloads import DEADLINE_NAMES, event_data
 from services.shared.schemas import CENTRE_ROLES, SUPERVISOR_ROLES
 from services.shared.states import (
-    ACCEPTED, ACTIONS, ASSIST_ACCEPTED, ASSIST_ADDED, ASSIST_OWING, CLOSED, CONTACTED,
-    DISPATCHED, HELD, OPEN_STATES, PENDING, REQUEST_PENDING, RESOLVED, WORKING,
+    ACCEPTED,
+    ACTIONS,
+    ASSIST_ACCEPTED,
+    ASSIST_ADDED,
+    ASSIST_OWING,
+    CLOSED,
+    CONTACTED,
+    DISPATCHED,
+    HELD,
+    OPEN_STATES,
+    PENDING,
+    REQUEST_PENDING,
+    RESOLVED,
+    WORKING,
 )
 
 # Who takes a step

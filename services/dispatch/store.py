@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database

@@ -18,19 +18,32 @@ said as refused by dispatch itself, with the reason in the note.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from services.dispatch import steps, timing
 from services.dispatch.policy import DEADLINES, DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
-    DECIDE_EXTENSION, DECIDE_PAUSE, REQUEST_EXTENSION, REQUEST_PAUSE, RESUME, URGE, Change,
-    event, jsonable, replaced, waiting,
+    DECIDE_EXTENSION,
+    DECIDE_PAUSE,
+    REQUEST_EXTENSION,
+    REQUEST_PAUSE,
+    RESUME,
+    URGE,
+    Change,
+    event,
+    jsonable,
+    replaced,
+    waiting,
 )
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest
 from services.shared.schemas import SYSTEM_ACTOR
 from services.shared.states import (
-    PAUSE_ENDED, PAUSE_IN_FORCE, REQUEST_APPROVED, REQUEST_PENDING, REQUEST_REFUSED,
+    PAUSE_ENDED,
+    PAUSE_IN_FORCE,
+    REQUEST_APPROVED,
+    REQUEST_PENDING,
+    REQUEST_REFUSED,
     REQUEST_WITHDRAWN,
 )
 

@@ -26,8 +26,8 @@ import re
 import threading
 import unicodedata
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from rapidfuzz import fuzz
 

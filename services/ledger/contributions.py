@@ -40,7 +40,7 @@ the unit the ticket was last dispatched to. Such a fact waits until that unit is
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from services.shared import clock
 

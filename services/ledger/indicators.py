@@ -71,8 +71,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from services.ledger.contributions import STATE_COUNT
 from services.shared import clock

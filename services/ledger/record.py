@@ -21,11 +21,24 @@ import datetime as dt
 from services.ledger import chain, contributions
 from services.shared import clock
 from services.shared.states import (
-    ACCEPTED, ASSIST_ACCEPTED, ASSIST_ADDED, ASSIST_RELEASED, ASSIST_REPORTED, CLOSED,
-    CONTACTED, DISPATCHED, PENDING, PRAISE, RECEIVED, RESOLVED,
+    ACCEPTED,
+    ASSIST_ACCEPTED,
+    ASSIST_ADDED,
+    ASSIST_RELEASED,
+    ASSIST_REPORTED,
+    CLOSED,
+    CONTACTED,
+    DISPATCHED,
+    PENDING,
+    PRAISE,
+    RECEIVED,
+    RESOLVED,
 )
 from services.shared.words import (
-    DEADLINE_WORDS, OUTCOME_WORDS, REGISTER_CHANGE_WORDS, ROLE_WORDS,
+    DEADLINE_WORDS,
+    OUTCOME_WORDS,
+    REGISTER_CHANGE_WORDS,
+    ROLE_WORDS,
 )
 
 # --- entries -----------------------------------------------------------------------------

@@ -12,13 +12,19 @@ import base64
 import logging
 
 import eventlet
-
 from nameko.rpc import rpc
 
 from services.ledger import chain, indicators, record, workbook
 from services.ledger.schemas import (
-    RECENT_DEFAULT, TICKETS_DEFAULT, TICKETS_MAX, IndicatorsSchema, RecentSchema,
-    ResidentIdSchema, TicketNoSchema, TicketsSchema, VerifySchema,
+    RECENT_DEFAULT,
+    TICKETS_DEFAULT,
+    TICKETS_MAX,
+    IndicatorsSchema,
+    RecentSchema,
+    ResidentIdSchema,
+    TicketNoSchema,
+    TicketsSchema,
+    VerifySchema,
 )
 from services.ledger.store import LedgerStore
 from services.shared import clock

@@ -18,16 +18,16 @@ import datetime as dt
 import itertools
 import json
 import zlib
-from typing import Iterator
+from collections.abc import Iterator
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.ledger import chain, contributions, record
-from services.shared import clock, events, outbox
-from services.shared.storage import LOST, Contention, Lost, until_written
+from services.shared import clock, events
 from services.shared.states import CLOSED
+from services.shared.storage import LOST, Contention, Lost, until_written
 
 # Writers racing for the same ticket each lose at most once per rival; this bounds the
 # retries, after which the event goes back on the queue (on_event) and comes again.
@@ -49,7 +49,7 @@ RECENT_WINDOWS = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(
 
 
 def recorded_minute(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 class LedgerStore:
@@ -244,7 +244,7 @@ class LedgerStore:
         # Recorded before the minutes looked at, or before entries kept their minute (and
         # so before all of those found): one pass over the entries, as every call once was.
         boundary = dt.datetime.strptime(recorded_minute(end), "%Y-%m-%dT%H:%M").replace(
-            tzinfo=dt.timezone.utc) + dt.timedelta(minutes=1)
+            tzinfo=dt.UTC) + dt.timedelta(minutes=1)
         older = self.entries.find({"$or": [{RECORDED_MINUTE: {"$exists": False}},
                                            {"recorded_at": {"$lt": boundary}}]},
                                   sort=order, limit=limit - len(found))

@@ -26,6 +26,7 @@ from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
 from services.register.importing import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
 from services.shared import clock
 from services.shared.words import IMPORT_ACTION_WORDS
+
 DEFAULT_CHUNK = 50
 RPC_TIMEOUT = 120  # a chunk of rows, each written and its event published
 BAR_WIDTH = 30

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from services.shared import clock
 from services.shared.errors import IllegalTransition, NotPermitted

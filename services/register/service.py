@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
@@ -28,14 +28,26 @@ from nameko.rpc import rpc
 
 from services.register import importing, residents, sheets
 from services.register.schemas import (
-    BirthdaysArgs, ChangeArgs, FilterArgs, FindArgs, ImportArgs, PauseArgs, ResidentIdArgs,
-    ResidentSchema, ResumeArgs, RetireArgs,
+    BirthdaysArgs,
+    ChangeArgs,
+    FilterArgs,
+    FindArgs,
+    ImportArgs,
+    PauseArgs,
+    ResidentIdArgs,
+    ResidentSchema,
+    ResumeArgs,
+    RetireArgs,
 )
 from services.register.store import RegisterStore
 from services.shared import clock, outbox
 from services.shared.answers import register as answers
 from services.shared.errors import (
-    EXPECTED, IllegalTransition, InvalidRequest, NotFound, NotPermitted,
+    EXPECTED,
+    IllegalTransition,
+    InvalidRequest,
+    NotFound,
+    NotPermitted,
 )
 from services.shared.schemas import load, load_actor
 from services.shared.service_rpc import ServiceRpc

@@ -11,8 +11,9 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import phonenumbers
 from openpyxl import Workbook, load_workbook
@@ -20,8 +21,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from services.shared.words import LIVING_STATUS_WORDS
 from services.shared.schemas import normalise_phone
+from services.shared.words import LIVING_STATUS_WORDS
 
 
 @dataclass(frozen=True)

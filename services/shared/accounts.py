@@ -12,7 +12,13 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.shared.schemas import (
-    PEOPLE_ROLES, SHORT_TEXT, UNIT_ID, Decision, StrictSchema, Text, unicode_text,
+    PEOPLE_ROLES,
+    SHORT_TEXT,
+    UNIT_ID,
+    Decision,
+    StrictSchema,
+    Text,
+    unicode_text,
 )
 
 MAX_PASSWORD_LENGTH = 1024  # hashing is the costly part: bound what one request may send

@@ -8,7 +8,12 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate
 
 from services.shared.schemas import (  # noqa: F401 - CENTRE_ID: the directory's too
-    CATEGORIES, CENTRE_ID, SHORT_TEXT, UNIT_ID, StrictSchema, Text,
+    CATEGORIES,
+    CENTRE_ID,
+    SHORT_TEXT,
+    UNIT_ID,
+    StrictSchema,
+    Text,
 )
 
 # The dispatch centre is a unit of the directory (CENTRE_ID): it holds the tickets no

@@ -19,7 +19,8 @@ import functools
 import logging
 import threading
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import eventlet
 from marshmallow import EXCLUDE, Schema, ValidationError, fields

@@ -13,8 +13,15 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.shared import clock
 from services.shared.schemas import (
-    CALLBACK_OUTCOMES, CATEGORIES, CHANNELS, KINDS, PRIORITIES, SYSTEM_CHANNELS, URGENCIES,
-    AddressSchema, CallerSchema,
+    CALLBACK_OUTCOMES,
+    CATEGORIES,
+    CHANNELS,
+    KINDS,
+    PRIORITIES,
+    SYSTEM_CHANNELS,
+    URGENCIES,
+    AddressSchema,
+    CallerSchema,
 )
 from services.shared.states import INTAKE_STATUSES
 
@@ -383,7 +390,7 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema(event_type: str, reading: bool) -> Payload:
     # Built once per event type: building a schema cost more than checking the data.
     return EVENT_SCHEMAS[event_type](unknown=EXCLUDE) if reading else EVENT_SCHEMAS[event_type]()

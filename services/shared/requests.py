@@ -5,8 +5,16 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.shared.schemas import (
-    CATEGORIES, CHANNELS, KINDS, LONG_TEXT, SHORT_TEXT, URGENCIES, AddressSchema,
-    CallerSchema, StrictSchema, Text,
+    CATEGORIES,
+    CHANNELS,
+    KINDS,
+    LONG_TEXT,
+    SHORT_TEXT,
+    URGENCIES,
+    AddressSchema,
+    CallerSchema,
+    StrictSchema,
+    Text,
 )
 
 

@@ -83,7 +83,7 @@ class ServiceProxy:
                 log.warning("%s.%s unavailable: %r", service, method, exc)
                 raise ServicesUnavailable(f"{service} did not answer") from exc
 
-    def of(self, service: str) -> "BoundService":
+    def of(self, service: str) -> BoundService:
         """``proxy.of("callback").claim(worker_id)``: one service's RPCs, as attributes."""
         return BoundService(self, service)
 

@@ -27,7 +27,7 @@ class ServiceRpc(RpcProxy):
         super().__init__(target_service, expiration=timeout)
         self.timeout = timeout
 
-    def get_dependency(self, worker_ctx: Any) -> "BoundedService":
+    def get_dependency(self, worker_ctx: Any) -> BoundedService:
         return BoundedService(super().get_dependency(worker_ctx), self.target_service,
                               self.timeout)
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import inspect
 import os
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import litemongo
@@ -105,7 +106,7 @@ class Contention(Exception):
     """Other writers kept winning; nothing of this attempt was written."""
 
 
-def until_written(attempt: Callable[[], "T | Lost"], attempts: int, gives_up: Exception) -> T:
+def until_written(attempt: Callable[[], T | Lost], attempts: int, gives_up: Exception) -> T:
     """The compare-and-set loop: ``attempt()`` reads, decides and writes only if the
     document is as it read it, answering LOST when another writer was first; it runs again
     on what the winner left, at most ``attempts`` times, then ``gives_up`` is raised (the
@@ -127,7 +128,7 @@ class FaultSwitched:
         self._target = target
         self._switch = switch
 
-    def __getitem__(self, name: str) -> "FaultSwitched":
+    def __getitem__(self, name: str) -> FaultSwitched:
         return FaultSwitched(self._target[name], self._switch)
 
     def __getattr__(self, name: str) -> Any:

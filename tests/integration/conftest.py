@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from integration_support import SERVICES
+from nameko.standalone.rpc import ClusterRpcProxy
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 

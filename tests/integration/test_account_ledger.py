@@ -2,9 +2,9 @@
 them."""
 from __future__ import annotations
 
-from services.shared.errors import NotPermitted
-
 from integration_support import eventually
+
+from services.shared.errors import NotPermitted
 
 WANG = {"username": "wang.li", "name": "王丽", "role": "unit_staff",
         "unit_id": "kaichen-property", "password": "kaichen-wang-1"}

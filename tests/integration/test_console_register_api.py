@@ -9,6 +9,7 @@ import uuid
 
 from integration_support import eventually
 from openpyxl import load_workbook
+
 # a token per user of conftest.CONSOLE_USERS and api(method, path, who, ...), as there
 from test_console_api import api, client, tokens  # noqa: F401 - pytest fixtures
 

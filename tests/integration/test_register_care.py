@@ -5,16 +5,14 @@ in the register is answered first with their card."""
 from __future__ import annotations
 
 import pytest
+from integration_support import SERVICES, eventually
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
 from services.callback.dialers import ScriptedDialer
-from services.callback.service import CallbackService
 from services.callback.worker import CallbackWorker
 from services.intake.service import IntakeService
 from services.shared import clock
-
-from integration_support import SERVICES, eventually
 
 ADMIN = {"id": "admin-1", "name": "管理员", "role": "admin", "unit_id": None}
 GRID = {"id": "li", "name": "网格员李琳", "role": "unit_staff", "unit_id": "yinhang-grid-1"}

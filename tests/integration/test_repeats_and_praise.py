@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from integration_support import eventually
 from test_ticket_life import AGENT, call_back, in_state, lamp, recorded, work_to_resolved
 
 from services.shared import storage
 from services.shared.errors import NotFound
-
-from integration_support import eventually
 
 NEIGHBOUR = {"name": "周阿姨", "phone": "13900000077"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from integration_support import eventually
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from integration_support import eventually
 from services.intake.service import IntakeService
 from services.shared.rpc_client import ServiceProxy, ServicesUnavailable
 

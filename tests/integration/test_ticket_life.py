@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from integration_support import eventually
 from nameko.standalone.events import event_dispatcher
 
 from services.callback.dialers import ScriptedDialer
@@ -12,8 +13,6 @@ from services.shared import outbox, storage
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
-
-from integration_support import eventually
 
 AGENT = {"id": "a-1", "name": "话务员小周", "role": "agent", "unit_id": None}
 DISPATCHER = {"id": "d-1", "name": "派单员老陈", "role": "dispatcher", "unit_id": "centre"}

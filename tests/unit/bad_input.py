@@ -11,8 +11,9 @@ nothing, and the service still serves a valid call after it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import bson
 import pytest

@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "accounts"))
 from accounts_support import (  # noqa: E402
-    ADMIN, CHEAP, DISPATCHER, FIRST, KAICHEN, START, SUPERVISOR, UNITS, WANG, Dispatch,
+    ADMIN,
+    CHEAP,
+    DISPATCHER,
+    FIRST,
+    KAICHEN,
+    START,
+    SUPERVISOR,
+    UNITS,
+    WANG,
+    Dispatch,
 )
 from bad_input import Served, assert_refused, rpc_tests, worker  # noqa: E402
 

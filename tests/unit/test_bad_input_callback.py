@@ -3,9 +3,9 @@ event sent, and callback still serves a valid call afterwards (bad_input.py)."""
 from __future__ import annotations
 
 import pytest
+from bad_input import Served, assert_refused, rpc_tests, worker
 from hypothesis import strategies as st
 
-from bad_input import Served, assert_refused, rpc_tests, worker
 from services.callback.service import CallbackService
 from services.callback.store import TaskStore
 from services.shared.events import new_event

@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent / "dispatch"))
 from bad_input import Served, assert_refused, rpc_tests, worker  # noqa: E402
 from dispatch_support import (  # noqa: E402
-    ADMIN, DIRECTORY, DISPATCHER, GRID, KAICHEN, KAILU, NO, POLICY, START, SUPERVISOR, Clock,
+    ADMIN,
+    DIRECTORY,
+    DISPATCHER,
+    GRID,
+    KAICHEN,
+    KAILU,
+    NO,
+    POLICY,
+    START,
+    SUPERVISOR,
+    Clock,
     created_event,
 )
 

@@ -4,7 +4,7 @@ import pytest
 from amqp.exceptions import AccessRefused, NotAllowed
 from nameko.exceptions import RpcTimeout, UnknownService
 
-from services.agent_cli import SILENT, REFUSED, answer_of
+from services.agent_cli import REFUSED, SILENT, answer_of
 from services.ledger import verify_cli
 from services.shared.errors import InvalidRequest, NotFound
 

@@ -10,7 +10,13 @@ from marshmallow import Schema, fields, validate
 
 from services.shared.payloads import DEADLINE_NAMES, DeadlinesSchema, ResidentCardSchema, Time
 from services.shared.schemas import (
-    CATEGORIES, KINDS, PRIORITIES, URGENCIES, ActorSchema, AddressSchema, CallerSchema,
+    CATEGORIES,
+    KINDS,
+    PRIORITIES,
+    URGENCIES,
+    ActorSchema,
+    AddressSchema,
+    CallerSchema,
 )
 from services.shared.states import ACTIONS, ASSIST_STATUSES, QUEUE_ROLES, REQUEST_STATUSES, STATES
 

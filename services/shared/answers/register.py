@@ -10,7 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from services.shared.answers.ledger import ListedTicketSchema, WorkbookSchema
 from services.shared.payloads import (
-    LIVING_STATUSES, CheckinPlanSchema, EmergencyContactSchema, Time,
+    LIVING_STATUSES,
+    CheckinPlanSchema,
+    EmergencyContactSchema,
+    Time,
 )
 from services.shared.schemas import ActorSchema, AddressSchema
 

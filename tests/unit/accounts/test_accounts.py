@@ -11,8 +11,18 @@ from types import SimpleNamespace
 import nameko.standalone.rpc
 import pytest
 from accounts_support import (
-    ADMIN, DEPLOY, DISPATCHER, FIRST, KAICHEN, START, SUPERVISOR, WANG, ZHANG, actor,
-    deployed_units, published,
+    ADMIN,
+    DEPLOY,
+    DISPATCHER,
+    FIRST,
+    KAICHEN,
+    START,
+    SUPERVISOR,
+    WANG,
+    ZHANG,
+    actor,
+    deployed_units,
+    published,
 )
 from argon2 import PasswordHasher
 

@@ -3,7 +3,12 @@ from pathlib import Path
 import pytest
 
 from services.callback.dialers import (
-    DialerError, DialResult, HttpGatewayDialer, ScriptedDialer, build_dialer, outcome_from_reply,
+    DialerError,
+    DialResult,
+    HttpGatewayDialer,
+    ScriptedDialer,
+    build_dialer,
+    outcome_from_reply,
 )
 
 DEMO_SCRIPT = Path(__file__).resolve().parents[3] / "deploy" / "demo" / "dialer.yml"

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from services.console.app import create_app
-from services.shared.rpc_client import ServicesUnavailable
 from services.console.settings import Settings
 from services.shared import clock
+from services.shared.rpc_client import ServicesUnavailable
 
 GRID = {"id": "li", "username": "li", "name": "网格员李琳", "role": "unit_staff",
         "unit_id": "yinhang-grid-1", "unit_name": "殷行街道第一网格工作站"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.shared import clock
-
 from test_console_pages_offline import GRID, Canned, signed_in
+
+from services.shared import clock
 
 
 def iso(hours_from_now: float) -> str:

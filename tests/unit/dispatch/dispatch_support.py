@@ -3,7 +3,7 @@ intake's and callback's events, and a clock the tests move."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

@@ -5,12 +5,22 @@ nothing changed. Dispatch judges both by the same table (steps.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from dispatch_support import (
-    ADMIN, COMMITTEE, DISPATCHER, GRID, KAICHEN, NO, SUPERVISOR, actor, assert_refused,
-    callback_event, create, iso,
+    ADMIN,
+    COMMITTEE,
+    DISPATCHER,
+    GRID,
+    KAICHEN,
+    NO,
+    SUPERVISOR,
+    actor,
+    assert_refused,
+    callback_event,
+    create,
+    iso,
 )
 
 from services.dispatch import lifecycle
@@ -73,7 +83,7 @@ def answered_at_intake(service: DispatchService) -> None:
 
 def requests_waiting(service: DispatchService) -> None:
     accepted(service)
-    service.request_extension(NO, KAICHEN, iso(dt.datetime(2026, 12, 30, tzinfo=dt.timezone.utc)),
+    service.request_extension(NO, KAICHEN, iso(dt.datetime(2026, 12, 30, tzinfo=dt.UTC)),
                               "配件缺货")
     service.request_pause(NO, KAICHEN, "老人住院")
 
@@ -127,7 +137,7 @@ def arguments(step: str, ticket: dict) -> tuple:
         "decide_extension": (True,), "decide_pause": (True,),
         "reassign": (free,), "add_assist": (free,),
         "release_assist": ((owing or [assist["unit_id"] for assist in assists] or UNITS)[0],),
-        "request_extension": (iso(dt.datetime(2027, 1, 30, tzinfo=dt.timezone.utc)), "配件缺货",
+        "request_extension": (iso(dt.datetime(2027, 1, 30, tzinfo=dt.UTC)), "配件缺货",
                               (unmet or ["resolve"])[0]),
         "request_pause": ("等业主出院",),
     }.get(step, ())

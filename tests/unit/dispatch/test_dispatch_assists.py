@@ -2,8 +2,17 @@
 the grab-bar ticket of seed 000, the grid workstation and the residents' committee assist."""
 import pytest
 from dispatch_support import (
-    ADMIN, COMMITTEE, DISPATCHER, GRID, KAICHEN, NO, SUPERVISOR, assert_refused, create,
-    published, published_types,
+    ADMIN,
+    COMMITTEE,
+    DISPATCHER,
+    GRID,
+    KAICHEN,
+    NO,
+    SUPERVISOR,
+    assert_refused,
+    create,
+    published,
+    published_types,
 )
 
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted

@@ -2,7 +2,13 @@
 see it."""
 import pytest
 from dispatch_support import (
-    COMMITTEE, GRID, KAILU, POLICY, SUPERVISOR, created_event, staff,
+    COMMITTEE,
+    GRID,
+    KAILU,
+    POLICY,
+    SUPERVISOR,
+    created_event,
+    staff,
 )
 from nameko.testing.services import worker_factory
 

@@ -4,8 +4,22 @@ from unittest.mock import Mock
 
 import pytest
 from dispatch_support import (
-    ADMIN, DISPATCHER, GRID, KAICHEN, KAILU, NO, START, actor, assert_refused, callback_event,
-    create, created_event, deadlines_from, published, published_types, staff,
+    ADMIN,
+    DISPATCHER,
+    GRID,
+    KAICHEN,
+    KAILU,
+    NO,
+    START,
+    actor,
+    assert_refused,
+    callback_event,
+    create,
+    created_event,
+    deadlines_from,
+    published,
+    published_types,
+    staff,
 )
 
 from services.dispatch import lifecycle
@@ -14,6 +28,7 @@ from services.dispatch.store import TicketStateStore
 from services.shared import outbox
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.schemas import SYSTEM_ACTOR
+
 
 def resolved(service, now, ticket_no=NO) -> dict:
     create(service, ticket_no)

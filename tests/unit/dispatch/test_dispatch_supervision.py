@@ -5,8 +5,21 @@ from unittest.mock import Mock
 
 import pytest
 from dispatch_support import (
-    ADMIN, DISPATCHER, GRID, HOUR, KAICHEN, NO, POLICY, START, SUPERVISOR, actor,
-    assert_refused, create, iso, published, published_types,
+    ADMIN,
+    DISPATCHER,
+    GRID,
+    HOUR,
+    KAICHEN,
+    NO,
+    POLICY,
+    START,
+    SUPERVISOR,
+    actor,
+    assert_refused,
+    create,
+    iso,
+    published,
+    published_types,
 )
 from nameko.testing.services import worker_factory
 
@@ -82,7 +95,7 @@ def test_the_policy_settings_come_from_config(tmp_path):
     provider.setup()
     assert provider.policy.warn_share == 0.5
     # dispatched on Saturday 2025-10-04 (a holiday): counted from Thursday 9th at 08:30
-    holiday = dt.datetime(2025, 10, 4, 4, 0, tzinfo=dt.timezone.utc)
+    holiday = dt.datetime(2025, 10, 4, 4, 0, tzinfo=dt.UTC)
     deadlines = provider.policy.deadlines_for(
         {"category": "other", "kind": "help", "urgency": "normal"}, holiday)
     assert iso(deadlines["contact_by"]) == "2025-10-10T00:30:00.000Z"

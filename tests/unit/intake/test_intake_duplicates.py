@@ -9,7 +9,7 @@ import pytest
 from services.intake.duplicates import Settings, find_repeat, settings_from, similarity
 
 ROOT = Path(__file__).resolve().parents[3]
-NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
 SETTINGS = Settings()
 
 # Seed 000 repeats this complaint word for word.

@@ -1,8 +1,8 @@
 """The tamper-evident ledger: entries are hash-chained, and verify reports every entry edited,
 removed or reordered directly in the store."""
 import pytest
-
 from ledger_events import said
+
 from services.ledger import chain, verify_cli
 from services.shared.errors import InvalidRequest, NotFound
 

@@ -7,7 +7,6 @@ import random
 
 import openpyxl
 import pytest
-
 from ledger_events import COMMITTEE, GRID, PROPERTY, said
 from marshmallow import fields
 

@@ -4,8 +4,8 @@ latest step in a sentence."""
 import json
 
 import pytest
-
 from ledger_events import said
+
 from services.shared.errors import InvalidRequest
 
 FIRST, SECOND, THIRD = "YP20261123-0001", "YP20261123-0002", "YP20261124-0001"

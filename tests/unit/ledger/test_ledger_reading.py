@@ -2,8 +2,8 @@
 import json
 
 import pytest
-
 from ledger_events import CENTRE, COMMITTEE, DEADLINES, GRID, said
+
 from services.shared import clock
 from services.shared.errors import InvalidRequest, NotFound
 

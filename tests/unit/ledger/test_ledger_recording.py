@@ -3,8 +3,8 @@ whatever order the events arrive in."""
 import itertools
 
 import pytest
-
 from ledger_events import COMMITTEE, DEADLINES, GRID, PROPERTY, SOURCE_OF, said
+
 from services.ledger import record
 from services.ledger.service import LedgerService
 from services.shared import clock

@@ -1,8 +1,8 @@
 """The tickets intake received with a resident's card on them, which the register asks
 for when someone who may read the card opens it."""
 import pytest
-
 from ledger_events import said
+
 from services.shared.errors import InvalidRequest
 
 ADDRESS = {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from test_register_residents import ADMIN, GRID, KAILU_12_302, PROPERTY, register_events, zhang
 
 from services.register import cli as register_cli
 from services.register.sheets import parse_date, parse_plan, plan_text
 from services.shared.errors import InvalidRequest, NotPermitted
-from test_register_residents import ADMIN, GRID, KAILU_12_302, PROPERTY, register_events, zhang
 
 TEMPLATE_HEADERS = ["姓名", "联系电话", "区", "街道", "社区", "小区", "楼栋", "室", "出生日期",
                     "居住状态", "人员类别", "健康状况", "兴趣爱好", "紧急联系人", "联系人关系",

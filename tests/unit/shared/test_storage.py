@@ -1,6 +1,6 @@
-import pytest
 from unittest.mock import Mock
 
+import pytest
 from pymongo.errors import AutoReconnect
 
 from services.shared import storage
