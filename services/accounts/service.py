@@ -79,8 +79,9 @@ class AccountsService:
         args = load(TokenArgs(), {"token": token})
         token_id = credentials.token_id_of(args["token"])
         user = self.store.by_token(token_id) if token_id else None
-        record = credentials.token_record(user, token_id) if user else None
-        if record is None or not credentials.token_matches(record, args["token"]):
+        record = credentials.token_record(user, token_id) if user and token_id else None
+        if user is None or token_id is None or record is None \
+                or not credentials.token_matches(record, args["token"]):
             raise NotPermitted(credentials.WRONG_TOKEN)
         people.refuse_if_inactive(user)
         now = clock.now()
@@ -155,6 +156,8 @@ class AccountsService:
                                          actor, named)
                   ] if named else []  # the same values again: nothing to say
         stored = self.store.change(user["_id"], fields, events)
+        if stored is None:  # gone since it was read: nothing was written
+            raise NotFound(f"user {user['_id']}")
         self._publish(user["_id"])
         return self._profile(stored, now)
 
@@ -202,6 +205,8 @@ class AccountsService:
             {**credentials.new_password(user["username"], args["new_password"]),
              "updated_at": now},
             [people.account_changed(user, "password_changed", actor, ["password"])])
+        if stored is None:  # gone since it was read: nothing was written
+            raise NotFound(f"user {user['_id']}")
         self._publish(user["_id"])
         return self._profile(stored, now)
 

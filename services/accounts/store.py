@@ -65,7 +65,7 @@ class AccountStore:
         """One more wrong password in a row; how many there are now."""
         user = self.users.find_one_and_update({"_id": username}, {"$inc": {"failures": 1}},
                                               return_document=ReturnDocument.AFTER)
-        return user["failures"]
+        return 0 if user is None else user["failures"]  # None: deleted meanwhile
 
     def signed_in(self, username: str, now: dt.datetime, new_hash: str | None = None) -> None:
         """A right password: the count starts again, and an outdated hash is replaced."""

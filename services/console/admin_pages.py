@@ -4,6 +4,8 @@ their behalf (issued and shown once, revoked). Routes of the pages blueprint; th
 service keeps the accounts."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 
 from services.console import display, errors
@@ -57,6 +59,7 @@ def update_user(username: str):
     """Change role and unit (and name, or set a new password); or, with ``active``,
     deactivate or reactivate the account."""
     form = request.form
+    changes: dict[str, Any]
     if "active" in form:
         changes = {"active": form["active"] == "1"}
     else:
@@ -69,7 +72,8 @@ def update_user(username: str):
         call("accounts", "update_user", username, changes, actor())
     except REFUSALS as error:
         return refused(f"user:{username}", error)
-    said = {True: "已启用", False: "已停用"}.get(changes.get("active"), "已保存")
+    active = changes.get("active")
+    said = "已保存" if active is None else "已启用" if active else "已停用"
     flash(f"{said}用户 {username}", "ok")
     return redirect(url_for(".users"))
 

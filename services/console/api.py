@@ -24,7 +24,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from services.console import api_schemas as schemas
-from services.console.auth import actor, current_user, services
+from services.console.auth import actor, current_user, services, signed_in
 from services.console.errors import respond
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
@@ -110,7 +110,7 @@ def call(service: str, method: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def refuse_unless(roles: tuple[str, ...], what: str) -> None:
-    if current_user()["role"] not in roles:
+    if signed_in()["role"] not in roles:
         raise NotPermitted(f"only {', '.join(roles)} {what}")
 
 
@@ -232,7 +232,7 @@ step("release_assist", "assists/<unit_id>/release", "release_assist", schemas.Co
 
 def own_unit(unit_id: str) -> None:
     """An assisting unit's staff act for their own unit only."""
-    if current_user().get("unit_id") != unit_id:
+    if signed_in().get("unit_id") != unit_id:
         raise NotPermitted("staff act for their own unit only")
 
 
@@ -400,7 +400,7 @@ def birthdays(query: dict):
     """The unit's residents whose birthday falls in the ``days`` from ``start``, in date
     order, with the day it falls on and the age reached. Retired residents are left out."""
     who = keeper()
-    unit_id = query.get("grid_unit_id") or current_user().get("unit_id")
+    unit_id = query.get("grid_unit_id") or signed_in().get("unit_id")
     if not unit_id:
         raise InvalidRequest({"grid_unit_id": ["Name the unit."]})
     return call("register", "birthdays", unit_id, day(query.get("start")), query["days"], who)

@@ -43,7 +43,7 @@ class IsoTime(fields.String):
         super().__init__(metadata={"format": "date-time", **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        text = super()._deserialize(value, attr, data, **kwargs) or ""
         try:
             return clock.iso(clock.parse_iso(text.strip()))
         except (ValueError, OverflowError) as exc:

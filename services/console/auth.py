@@ -17,9 +17,18 @@ def current_user() -> dict | None:
     return getattr(g, "api_user", None) or session.get(SESSION_KEY)
 
 
+def signed_in() -> dict:
+    """The signed-in person, in a view that only signed-in people reach (``require``, the
+    API's token check); 401 should anyone else get there."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
+
+
 def actor(user: dict | None = None) -> dict:
     """The actor an RPC carries for ``user`` (default: the current one)."""
-    user = user or current_user()
+    user = user or signed_in()
     return {"id": user["id"], "name": user["name"], "role": user["role"],
             "unit_id": user.get("unit_id")}
 

@@ -44,7 +44,8 @@ ADDRESS_LEVELS = (("district", "区"), ("subdistrict", "街道/镇"), ("communit
                   ("detail", "详细地址"))
 # What the forms call the services' fields, for a list of what to correct.
 FIELD_LABELS = {
-    "channel": "渠道", "caller": "来电人", "caller.name": "来电人姓名", "caller.phone": "来电人电话",
+    "channel": "渠道", "caller": "来电人", "caller.name": "来电人姓名",
+    "caller.phone": "来电人电话",
     "caller.anonymous": "匿名", "kind": "类型", "category": "类别", "urgency": "紧急程度",
     "description": "诉求内容", "address": "地址", "answer": "直接答复", "praise": "表扬",
     "praise.ticket_no": "被表扬的工单号", "praise.unit_id": "被表扬的单位", "merge": "合并",
@@ -229,7 +230,7 @@ def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def _messages(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
-    said = []
+    said: list[str] = []
     for item in values:
         if isinstance(item, dict):  # errors of a list's items: {index: [...]}
             said.extend(message for messages in flat_errors(item).values() for message in messages)

@@ -232,7 +232,7 @@ def as_service_request(row: dict) -> dict:
         "service_request_id": row["ticket_no"],
         "status": "closed" if row.get("state") == CLOSED else "open",
         "status_notes": row.get("summary"),
-        "service_name": CATEGORY_WORDS.get(row.get("category"), row.get("category")),
+        "service_name": CATEGORY_WORDS.get(row.get("category") or "", row.get("category")),
         "service_code": row.get("category"),
         "description": row.get("description"),
         "agency_responsible": row.get("unit_name"),

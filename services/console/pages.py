@@ -28,7 +28,15 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from services.console import display, errors
-from services.console.auth import actor, current_user, log_in, log_out, require, services
+from services.console.auth import (
+    actor,
+    current_user,
+    log_in,
+    log_out,
+    require,
+    services,
+    signed_in,
+)
 from services.shared import clock
 from services.shared.directory import CENTRE_ID, CENTRE_KIND
 from services.shared.errors import (
@@ -110,7 +118,7 @@ HOMES = {
 @require()
 def home():
     """Where each role's work is."""
-    user = current_user()
+    user = signed_in()
     if user["role"] == "unit_staff" and not user.get("unit_id"):
         abort(403)
     return redirect(HOMES[user["role"]](user))
@@ -128,7 +136,7 @@ def handling_units() -> list[dict]:
 
 
 def unit_name(unit_id: str) -> str:
-    user = current_user()
+    user = signed_in()
     if user.get("unit_id") == unit_id and user.get("unit_name"):
         return user["unit_name"]
     return next((unit["name"] for unit in directory()["units"] if unit["id"] == unit_id),
@@ -246,7 +254,8 @@ STEP_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 DONE = {
     "accept": "已签收", "record_contact": "已记录联系市民", "resolve": "已办结，等待回访",
-    "return_ticket": "已退单，工单回到派单中心", "request_extension": "延期申请已提交，等待督办审批",
+    "return_ticket": "已退单，工单回到派单中心",
+    "request_extension": "延期申请已提交，等待督办审批",
     "request_pause": "挂起申请已提交，等待督办审批", "resume": "已恢复办理",
     "accept_assist": "已签收协办", "report_assist": "协办情况已反馈", "urge": "已督办",
     "reassign": "已改派", "add_assist": "已增加协办单位", "release_assist": "已结束协办",
@@ -327,14 +336,16 @@ def new_ticket():
         ticket = call("intake", "create_ticket", ticket_request(request.form), actor())
     except InvalidRequest as refused:
         return render_new_ticket(display.flat_errors(refused.errors), request.form), 422
-    flash({"ticket_no": ticket["ticket_no"], "merged": ticket.get("merged", False),
-           "calls": ticket.get("calls", 1), "status": ticket["status"],
-           "priority": ticket["priority"]}, "created")
+    # the next page shows the ticket just made from this message: flask keeps any JSON value
+    created: Any = {"ticket_no": ticket["ticket_no"], "merged": ticket.get("merged", False),
+                    "calls": ticket.get("calls", 1), "status": ticket["status"],
+                    "priority": ticket["priority"]}
+    flash(created, "created")
     return redirect(url_for(".new_ticket"))
 
 
 def render_new_ticket(field_errors: dict, values) -> str:
-    levels = {level: set() for level, _ in display.ADDRESS_LEVELS}
+    levels: dict[str, set[str]] = {level: set() for level, _ in display.ADDRESS_LEVELS}
     _collect_places(directory()["places"], 0, levels)
     return render_template("new_ticket.html", errors=field_errors, values=values,
                            places={level: sorted(names) for level, names in levels.items()},

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from services.console import display, errors
-from services.console.auth import actor, current_user, require
+from services.console.auth import actor, require, signed_in
 from services.console.pages import REFUSALS, blueprint, call, handling_units, unit_name
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
@@ -39,7 +40,7 @@ def words() -> dict:
 def own_unit(asked: str | None) -> str | None:
     """The unit whose register is shown: unit staff always their own; an admin the one
     picked (None: every unit)."""
-    user = current_user()
+    user = signed_in()
     if user["role"] == "unit_staff":
         if not user.get("unit_id"):
             abort(403)
@@ -68,7 +69,7 @@ def register_list():
         "register_list.html", residents=residents, unit_id=unit_id or "",
         unit_name=unit_name(unit_id) if unit_id else "全部单位", asked=asked,
         include_retired=include_retired, register_words=words(), query=request.args.to_dict(),
-        units=handling_units() if current_user()["role"] == "admin" else [])
+        units=handling_units() if signed_in()["role"] == "admin" else [])
 
 
 @blueprint.route("/register/export")
@@ -111,7 +112,7 @@ def render_card(resident_id: str, failed: dict | None = None, status: int = 200,
         failed=failed or {}, values=failed["typed"] if failed and failed["action"] == "edit"
         else form_values(card),
         editing=editing or bool(failed and failed.get("action") == "edit"),
-        units=handling_units() if current_user()["role"] == "admin" else [],
+        units=handling_units() if signed_in()["role"] == "admin" else [],
         unit_label=unit_name(card["grid_unit_id"]) if card.get("grid_unit_id") else "",
         **page_words()), status
 
@@ -177,7 +178,7 @@ def resident_from(form) -> dict:
         "consent_notes": given("consent_notes"),
     }
     resident_["address"]["district"] = form.get("address.district", "").strip()
-    if current_user()["role"] == "admin" or given("grid_unit_id"):
+    if signed_in()["role"] == "admin" or given("grid_unit_id"):
         resident_["grid_unit_id"] = given("grid_unit_id")
     return resident_
 
@@ -233,7 +234,7 @@ def resident_step(resident_id: str, step: str):
         abort(404)
     method, done = STEPS[step]
     reason = (request.form.get("reason") or "").strip() or None
-    args = [resident_id, actor()]
+    args: list[Any] = [resident_id, actor()]
     if step == "pause":
         args.append((request.form.get("until") or "").strip() or None)
     args.append(reason)
@@ -259,7 +260,7 @@ def new_resident():
         else:
             flash(f"已登记 {card['name']}", "ok")
             return redirect(url_for(".resident", resident_id=card["resident_id"]))
-    user = current_user()
+    user = signed_in()
     values = failed.get("typed") or {"groups": [], "checkin_days": [],
                                      "grid_unit_id": user.get("unit_id") or "",
                                      "address.district": ""}
@@ -317,7 +318,7 @@ def care():
     return render_template(
         "care.html", unit_id=unit_id, unit_name=unit_name(unit_id), birthdays=birthdays,
         missed=missed_checkins(unit_id, clock.now() - dt.timedelta(days=MISSED_DAYS)),
-        units=handling_units() if current_user()["role"] == "admin" else [], today=today)
+        units=handling_units() if signed_in()["role"] == "admin" else [], today=today)
 
 
 def missed_checkins(unit_id: str, since: dt.datetime) -> list[dict]:

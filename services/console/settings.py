@@ -27,8 +27,10 @@ def secret_key() -> str:
 @dataclass
 class Settings:
     amqp_uri: str = field(default_factory=lambda: os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
-    rpc_timeout: float = field(default_factory=lambda: float(os.environ.get("CONSOLE_RPC_TIMEOUT", "10")))
+    rpc_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("CONSOLE_RPC_TIMEOUT", "10")))
     secret_key: str = field(default_factory=secret_key)
     # Behind TLS (as in production) cookies must only travel over HTTPS.
-    secure_cookies: bool = field(default_factory=lambda: os.environ.get("CONSOLE_SECURE_COOKIES") == "1")
+    secure_cookies: bool = field(
+        default_factory=lambda: os.environ.get("CONSOLE_SECURE_COOKIES") == "1")
     testing: bool = False

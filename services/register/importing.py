@@ -67,7 +67,9 @@ def new_batch_id(now: dt.datetime) -> str:
 def lookups(sheet: Sheet) -> tuple[list[str], list[str], list[str]]:
     """The names, phones and 台账编号 the rows give: the service reads the residents who
     could be them."""
-    names, phones, ids = set(), set(), set()
+    names: set[str] = set()
+    phones: set[str] = set()
+    ids: set[str] = set()
     for row in sheet.rows:
         if row.fields.get("name"):
             names.add(row.fields["name"])

@@ -31,7 +31,9 @@ class OptionalText(Text):
     def __init__(self, **kwargs):
         super().__init__(load_default=None, allow_none=True, **kwargs)
 
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> str | None:
+    # a field may load to another type than String's str (here: None for blank)
+    def _deserialize(  # type: ignore[override]
+            self, value: Any, attr, data, **kwargs) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
         return text or None
 
@@ -133,13 +135,15 @@ class PlacePath(Text):
     """A place as directory paths name it, "杨浦区/殷行街道/开鲁新村", from the district down
     at most to the room; loaded as {level: name}."""
 
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> dict:
+    # a field may load to another type than String's str (here: {level: name})
+    def _deserialize(  # type: ignore[override]
+            self, value: Any, attr, data, **kwargs) -> dict:
         parts = [part.strip() for part in super()._deserialize(value, attr, data, **kwargs)
                  .strip().strip("/").split("/")]
         if not parts or not all(parts) or len(parts) > len(ADDRESS_LEVELS):
             raise ValidationError("A place is a path from the district down, "
                                   "e.g. 杨浦区/殷行街道/开鲁新村.")
-        return dict(zip(ADDRESS_LEVELS, parts))
+        return dict(zip(ADDRESS_LEVELS, parts, strict=False))  # from the district down
 
 
 class ResidentIdArgs(StrictSchema):

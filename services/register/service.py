@@ -401,14 +401,15 @@ class RegisterService:
                    batch: str) -> None:
         """Write what the plan decided for one row; a row overtaken by another change
         since the plan was made is refused, and nothing of it written."""
-        if decision.action == importing.ADD:
+        if decision.action == importing.ADD and decision.fields is not None:
             added = residents.new_resident(residents.new_resident_id(), decision.fields, actor,
                                           now, batch)
             self.store.add(added)
             outbox.publish_now(self.store.residents, self.publisher, added["_id"])
             decision.resident_id = added["_id"]
             return
-        if decision.action != importing.CHANGE:
+        if decision.action != importing.CHANGE or decision.resident_id is None \
+                or decision.fields is None:
             return
         resident = self.store.get(decision.resident_id)
         try:

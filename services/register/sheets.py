@@ -125,8 +125,9 @@ def _header_key(text: Any) -> tuple[str, str] | None:
     clean = re.sub(r"[\s*＊:：/／]", "", clean)
     if not clean:
         return None
-    suffix_match = re.match(r"^(.*?)(\d*)$", clean)
-    base, suffix = suffix_match.group(1), suffix_match.group(2)
+    split = re.fullmatch(r"(.*?)(\d*)", clean)  # a header's name, and a number after it
+    assert split is not None  # the pattern matches any text
+    base, suffix = split.groups()
     for column in COLUMNS:
         names = tuple(name.replace("/", "") for name in (column.header,) + column.aliases)
         if clean in names:
@@ -372,7 +373,7 @@ def _contacts(cells: dict, reasons: list[str]) -> list[dict]:
         if relations and len(relations) != len(names):
             reasons.append("联系人关系与紧急联系人个数不一致")
             continue
-        for index, (name, phone_text) in enumerate(zip(names, phone_texts)):
+        for index, (name, phone_text) in enumerate(zip(names, phone_texts, strict=True)):
             phones = _phones(phone_text, "联系人电话", reasons)
             if phones:
                 relation = relations[index] if relations else None
@@ -384,7 +385,8 @@ def _contacts(cells: dict, reasons: list[str]) -> list[dict]:
 # --- check-in plans in words -------------------------------------------------------------
 
 TIME_WORDS = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})|(\d{1,2})\s*点\s*(半|(\d{1,2})\s*分?)?")
-DAY_RANGE = re.compile(r"^周?([一二三四五六日天七1-7])(?:至|到|-|~|—|－|～)周?([一二三四五六日天七1-7])$")
+DAY_RANGE = re.compile(
+    r"^周?([一二三四五六日天七1-7])(?:至|到|-|~|—|－|～)周?([一二三四五六日天七1-7])$")
 EVERY_DAY = ("每天", "每日", "天天", "全周", "周一至周日", "")
 
 
@@ -464,7 +466,7 @@ def _cells(resident: dict, group_words: dict[str, str]) -> list[Any]:
         **{key: address.get(key) for key in ADDRESS_KEYS},
         "birth_date": dt.date.fromisoformat(resident["birth_date"])
         if resident.get("birth_date") else None,
-        "living_status": LIVING_STATUS_WORDS.get(resident.get("living_status"), ""),
+        "living_status": LIVING_STATUS_WORDS.get(resident.get("living_status") or "", ""),
         "groups": "、".join(group_words.get(code, code) for code in resident.get("groups") or []),
         "health_notes": resident.get("health_notes"),
         "hobbies": resident.get("hobbies"),

@@ -124,7 +124,8 @@ def sweep(collection_of: Callable[[Any], Collection]):
         collection = collection_of(self)
         publish_pending(collection, self.publisher, settled=True, flagged=True)
         # a flag left behind (it never hides an event): off the index
-        collection.update_many({SWEEP_FLAG: True, OUTBOX: {"$size": 0}}, {"$unset": {SWEEP_FLAG: ""}})
+        collection.update_many({SWEEP_FLAG: True, OUTBOX: {"$size": 0}},
+                               {"$unset": {SWEEP_FLAG: ""}})
 
     publish_outbox.__doc__ = "Publish events a crash or a broker outage left unpublished."
     return publish_outbox

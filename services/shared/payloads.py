@@ -114,7 +114,8 @@ class TicketSchema(Payload):
     status = fields.String(required=True, validate=validate.OneOf(INTAKE_STATUSES))
     received_at = Time(required=True)
     calls = fields.Integer(load_default=1)  # calls about this matter, repeats merged in included
-    praise = fields.Dict(allow_none=True, load_default=None)  # {ticket_no, unit_id} of a praise call
+    # {ticket_no, unit_id} of a praise call
+    praise = fields.Dict(allow_none=True, load_default=None)
     # the caller found in the register (一号专线), or the resident a missed check-in is about:
     # the card the handler sees, emergency contacts in hand
     resident = fields.Nested(ResidentCardSchema, allow_none=True, load_default=None)
@@ -309,7 +310,8 @@ class AccountChangedSchema(Payload):
     active = fields.Boolean(allow_none=True, load_default=None)
     # the names of the fields changed (name, role, unit_id, active, password); declared
     # last, since from here on ``fields`` in this class is this field, not marshmallow's
-    fields = fields.List(fields.String(), required=True)
+    # (which a schema keeps on each instance: the checker sees the class attribute clash)
+    fields = fields.List(fields.String(), required=True)  # type: ignore[assignment]
 
 
 # callback

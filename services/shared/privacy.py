@@ -47,7 +47,7 @@ def mask_payload(data: Any) -> Any:
         return [mask_payload(item) for item in data]
     if not isinstance(data, dict):
         return data
-    masked = {}
+    masked: dict[str, Any] = {}
     for key, value in data.items():
         if key == "caller" and isinstance(value, dict):
             masked[key] = mask_caller(value)

@@ -58,8 +58,8 @@ class ServiceProxy:
     def __init__(self, amqp_uri: str, timeout: float):
         self.config = {"AMQP_URI": amqp_uri}
         self.timeout = timeout
-        self._cluster = None
-        self._proxy = None
+        self._cluster: ExpiringRpcProxy | None = None
+        self._proxy: Any = None  # nameko's cluster proxy, while open
         self._lock = threading.Lock()
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -87,10 +87,10 @@ class ServiceProxy:
         """``proxy.of("callback").claim(worker_id)``: one service's RPCs, as attributes."""
         return BoundService(self, service)
 
-    def _open(self):
+    def _open(self) -> Any:
         if self._proxy is None:
-            self._cluster = ExpiringRpcProxy(self.config, timeout=self.timeout)
-            self._proxy = self._cluster.start()
+            cluster = ExpiringRpcProxy(self.config, timeout=self.timeout)
+            self._cluster, self._proxy = cluster, cluster.start()
         return self._proxy
 
     def _close(self) -> None:

@@ -6,6 +6,7 @@ console and the README.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import phonenumbers
@@ -143,7 +144,7 @@ class ActorSchema(StrictSchema):
 SYSTEM_ACTOR = {"id": "system", "name": "系统", "role": "system", "unit_id": None}
 
 
-def load(schema: Schema, payload: Any, *, partial: bool = False) -> dict:
+def load(schema: Schema, payload: Any, *, partial: bool | Sequence[str] = False) -> dict:
     """Validate ``payload`` with ``schema``; raise InvalidRequest listing every field error."""
     if not isinstance(payload, dict):
         raise InvalidRequest({"_schema": ["A JSON object is required."]})
@@ -173,6 +174,6 @@ __all__ = [
     "PEOPLE_ROLES", "CENTRE_ID", "UNIT_ID", "Decision",
     "CENTRE_ROLES", "SUPERVISOR_ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
-    "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load", "load_actor",
-    "EXCLUDE",
+    "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load",
+    "load_actor", "EXCLUDE", "IsoDate",
 ]

@@ -154,8 +154,8 @@ class Storage(DependencyProvider):
 
     def __init__(self, store_class: Callable[[Database], Any]):
         self.store_class = store_class
-        self.client = None
-        self.store = None
+        self.client: Any = None  # a pymongo, litemongo or mongomock client
+        self.store: Any = None
 
     def setup(self) -> None:
         config = self.container.config
@@ -163,7 +163,8 @@ class Storage(DependencyProvider):
         database = database_name(config, self.container.service_name)
         self.client = open_client(uri, database)
         switch = config.get("STORAGE_FAULT_SWITCH")
-        db = FaultSwitched(self.client[database], switch) if switch else self.client[database]
+        db: Any = FaultSwitched(self.client[database], switch) if switch \
+            else self.client[database]
         self.store = self.store_class(db)
         self.store.ensure_indexes()
 
