@@ -39,7 +39,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
@@ -97,7 +99,8 @@ def management(method: str, path: str, body: dict | None = None) -> None:
 
     api = urlparse(API)
     requests.request(method, f"{api.scheme}://{api.hostname}:{api.port}{path}", json=body,
-                     auth=(api.username, api.password), timeout=10).raise_for_status()
+                     auth=(api.username or "", api.password or ""),
+                     timeout=10).raise_for_status()
 
 
 def make_vhost() -> str:
@@ -241,16 +244,17 @@ class InProcess:
         uri = f"mongomock://bench-templates-{uuid.uuid4().hex[:8]}"
         stores = {"intake": TicketStore, "dispatch": TicketStateStore, "callback": TaskStore,
                   "ledger": LedgerStore}
-        self.stores = {name: store(storage.connect(uri, name)) for name, store in stores.items()}
+        self.stores: dict[str, Any] = {name: store(storage.connect(uri, name))
+                                       for name, store in stores.items()}
         for store in self.stores.values():
             store.ensure_indexes()
         self.stores["dispatch"].replace_directory(
-            directory_rules.read_file(ROOT / "deploy" / "directory.yml"))
+            directory_rules.read_file(str(ROOT / "deploy" / "directory.yml")))
         self.intake = worker_factory(IntakeService, store=self.stores["intake"])
         self.intake.config = {"TICKET_NUMBERS": {"prefixes": {"杨浦区": "YP", "普陀区": "PT"}}}
         self.dispatch = worker_factory(
             DispatchService, store=self.stores["dispatch"],
-            policy=read_policy(ROOT / "deploy" / "policy.yml"), grid_categories=frozenset())
+            policy=read_policy(str(ROOT / "deploy" / "policy.yml")), grid_categories=frozenset())
         self.callback = worker_factory(CallbackService, store=self.stores["callback"])
         self.callback.config = {"CALLBACK": {"delay_minutes": 0,
                                              "window": {"start": "00:00", "end": "24:00"}}}
@@ -345,7 +349,9 @@ def stored_plan(count: int, made: list[dict], now: dt.datetime) -> list[tuple]:
     elsewhere = [i for i, t in enumerate(picks) if t["state"]["unit_id"] != READ_UNIT]
     open_ones = set(at_unit[-STORED_OPEN_AT_READ_UNIT:])
     open_ones |= set(elsewhere[len(elsewhere) - int(len(elsewhere) * STORED_OPEN_ELSEWHERE):])
-    plan, sequences, fresh = [], {}, 0
+    plan: list[tuple] = []
+    sequences: dict[str, int] = {}
+    fresh = 0
     for index, template in enumerate(picks):
         prefix = template["ticket_no"].split("2", 1)[0]  # "YP20261123-0001" -> "YP"
         if index in open_ones:
@@ -398,12 +404,13 @@ def _seed_part(uri: str, part: str, plan: list[tuple], batch: int = 2000) -> Non
     from services.ledger.store import LedgerStore
     from services.shared import storage
 
+    make: Callable[[dict, str, dt.timedelta], dict | list[dict]]
     if part == "dispatch":
-        store = TicketStateStore(storage.connect(uri, "dispatch"))
-        collection, make = store.tickets, seeded_state
+        collection = TicketStateStore(storage.connect(uri, "dispatch")).tickets
+        make = seeded_state
     else:
-        store = LedgerStore(storage.connect(uri, "ledger"))
-        collection, make = store.entries, seeded_entries
+        collection = LedgerStore(storage.connect(uri, "ledger")).entries
+        make = seeded_entries
     documents: list[dict] = []
     for template, number, delta in plan:
         made = make(template, number, delta)
@@ -413,7 +420,7 @@ def _seed_part(uri: str, part: str, plan: list[tuple], batch: int = 2000) -> Non
             documents = []
     if documents:
         collection.insert_many(documents)
-    store.db.client.close()
+    collection.database.client.close()
 
 
 def seed_stores(data_dir: Path, count: int) -> dict:
@@ -673,7 +680,7 @@ def callback_workers(uri: str, numbers: list[str], per_round: int = 100) -> list
         proxy.stop()
     with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
         for number in chosen:  # callback makes each task on hearing ticket_resolved
-            wait(lambda: rpc.callback.tasks_for_ticket(number) or None, 30)
+            wait(lambda number=number: rpc.callback.tasks_for_ticket(number) or None, 30)
     context = multiprocessing.get_context("fork")
     rounds = []
     for count in (1, 2, 4):

@@ -41,6 +41,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
@@ -134,13 +135,14 @@ class Drill:
                         for i in range(args.tickets)]
         self.by_number: dict[str, Ticket] = {}
         self.lock = threading.Lock()
-        self.calls = collections.Counter()
+        self.calls: collections.Counter[str] = collections.Counter()
         self.successes: list[float] = []  # when create_ticket calls succeeded
         self.failures_at: list[float] = []  # when they told their caller they failed
         self.faults: list[dict] = []
         self.two_numbers: list[str] = []  # one external_id answered with two ticket numbers
         self.accounts: dict[str, str] = {}  # username -> unit_id, of the accounts made
-        self.account_calls = collections.Counter()  # told_failed, signed_in, ...
+        # told_failed, signed_in, ...
+        self.account_calls: collections.Counter[str] = collections.Counter()
         self.stop_working = threading.Event()
         self.stop_supervising = threading.Event()
         self.env = {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": self.uri,
@@ -254,6 +256,7 @@ class Drill:
             return  # its creation's answer was lost: known after the retry
         state, number = row["state"], row["ticket_no"]
         staff = staff_of(unit_id)
+        step: tuple[Any, ...]  # (the event it makes, the RPC, its arguments…)
         if unit_id == "centre":
             other = next(u for u in self.units if u not in ("centre", ticket.first_unit))
             step = ("ticket_dispatched", dispatch.reassign, DISPATCHER, other, "演练: 改派")

@@ -24,7 +24,12 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from services.shared import clock
 from services.shared.errors import HotlineError, InvalidRequest
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
-from services.shared.words import STATE_WORDS
+from services.shared.words import (
+    FIGURE_WORDS,
+    GROUP_WORDS,
+    INTERVAL_WORDS,
+    STATE_WORDS,
+)
 
 DEFAULT_AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")
 REFUSED, SILENT = 2, 3  # exit statuses: a refused call; the services do not answer
@@ -109,12 +114,12 @@ def print_ticket(ticket: dict, status: dict | None) -> None:
                 when(deadlines.get("resolve_by"))))
 
 
-GROUP_NAMES = {"day": "日期", "week": "周", "unit_name": "承办单位", "subdistrict": "街道",
-               "category": "类别"}
-FIGURES = (("received", "受理"), ("accepted_on_time_rate", "按时签收率"),
-           ("contacted_on_time_rate", "按时联系率"), ("resolved_on_time_rate", "按时办结率"),
-           ("satisfaction_rate", "满意率"), ("reopen_rate", "重办率"),
-           ("resolve_hours_median", "办结用时中位数(小时)"), ("merged", "重复件"), ("praise", "表扬"))
+# the columns of the table, in the words of services/shared/words.py
+GROUP_NAMES = {**INTERVAL_WORDS, "unit_name": GROUP_WORDS["unit"],
+               "subdistrict": GROUP_WORDS["subdistrict"], "category": GROUP_WORDS["category"]}
+FIGURES = [(name, FIGURE_WORDS[name]) for name in (
+    "received", "accepted_on_time_rate", "contacted_on_time_rate", "resolved_on_time_rate",
+    "satisfaction_rate", "reopen_rate", "resolve_hours_median", "merged", "praise")]
 
 
 def print_figures(answer: dict) -> None:

@@ -113,7 +113,8 @@ def load(amqp_uri: str) -> list[str]:
         load_users(rpc)
         load_register(rpc)
         for story in stories:
-            ticket = rpc.intake.create_ticket({**story["request"], "external_id": story["external_id"]},
+            ticket = rpc.intake.create_ticket({**story["request"],
+                                               "external_id": story["external_id"]},
                                               DEMO_AGENT)
             if ticket["status"] != "answered":
                 work(rpc, ticket["ticket_no"], story.get("steps") or [])

@@ -192,7 +192,7 @@ def complete(task: dict, worker_id: str, outcome: str, note: str | None,
                                    max_attempts=policy.max_attempts, retry=policy.retry,
                                    window=window, now=now)
     actor = tasks.worker_actor(worker_id)
-    if not done.final:
+    if not done.final and done.next_due is not None:
         events = [_scheduled_event(task, task["attempt"] + 1, done.next_due)]
     elif outcome == tasks.UNREACHABLE:
         events = [new_event(tasks.SOURCE, "checkin_missed", event_data(

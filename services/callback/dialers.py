@@ -72,7 +72,8 @@ class ScriptedDialer:
             outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes or [])
             if not outcomes:
                 raise ValueError(f"no outcomes scripted for {phone!r}")
-            self.numbers[normalise_phone(phone)] = [DialResult(outcome).outcome for outcome in outcomes]
+            self.numbers[normalise_phone(phone)] = [DialResult(outcome).outcome
+                                                    for outcome in outcomes]
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedDialer:

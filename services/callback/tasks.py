@@ -212,7 +212,7 @@ def complete(task: dict, worker_id: str, outcome: str, note: str | None, policy:
     done = attempt_completed(task, worker_id, outcome, note, max_attempts=policy.max_attempts,
                              retry=policy.retry, window=policy.window, now=now)
     events = [_completed_event(task, done.record, worker_actor(worker_id))]
-    if not done.final:
+    if not done.final and done.next_due is not None:
         events.append(_scheduled_event(task, task["attempt"] + 1, done.next_due))
     return Completion(done.expected, done.changes, done.record, events)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Union
 
 from services.shared import clock
 
@@ -45,7 +44,7 @@ class CallingWindow:
         return cls(_minutes(start), _minutes(end))
 
 
-WindowLike = Union[CallingWindow, Mapping[str, str]]
+WindowLike = CallingWindow | Mapping[str, str]
 
 
 def calling_window(window: WindowLike | None) -> CallingWindow:

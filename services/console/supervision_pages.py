@@ -15,6 +15,7 @@ from services.console.charts import Series, bar_chart, line_chart
 from services.console.pages import SUPERVISION_READERS, blueprint, call
 from services.shared import clock
 from services.shared.errors import InvalidRequest
+from services.shared.words import FIGURE_WORDS
 
 DEFAULT_DAYS = 30
 DAILY_UP_TO_DAYS = 62  # a longer period is drawn week by week
@@ -117,13 +118,14 @@ def wall_charts(units: list[dict], answer: dict, period: dict) -> dict:
     word = INTERVALS[period["interval"]].removeprefix("按")
     return {
         "per_unit": bar_chart(names, [
-            Series("受理量", [row.get("received") for row in units]),
+            Series(FIGURE_WORDS["received"], [row.get("received") for row in units]),
             Series("按时办结", [row.get("resolved_on_time") for row in units])],
             title="各承办单位：受理量与按时办结"),
         "satisfaction": bar_chart(names, [
-            Series("满意率", [row.get("satisfaction_rate") for row in units])],
+            Series(FIGURE_WORDS["satisfaction_rate"],
+                   [row.get("satisfaction_rate") for row in units])],
             title="各承办单位：满意率", percent=True),
-        "over_time": line_chart(labels, [Series("受理量", counts["received"]),
+        "over_time": line_chart(labels, [Series(FIGURE_WORDS["received"], counts["received"]),
                                          Series("办结量", counts["resolved"])],
                                 title=f"每{word}受理与办结"),
     }

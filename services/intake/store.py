@@ -64,6 +64,7 @@ class TicketStore:
             {"_id": key}, {"$inc": {"seq": 1}}, upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        assert counter is not None  # upserted: there is one after the update
         return counter["seq"]
 
     def add(self, ticket: dict, new_events: list[dict]) -> dict:

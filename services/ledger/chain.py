@@ -126,7 +126,7 @@ def problems(entries: Iterable[dict]) -> tuple[list[dict], int]:
     suspects = []
     for entry in hashed:
         if hash_of(entry, entry.get("prev_hash") or "") == entry["hash"]:
-            recorded_at[entry["_id"]] = place(entry)
+            recorded_at[entry["_id"]] = place(entry) or 0  # a hashed entry has its place
         else:
             suspects.append(entry)
     if suspects:
@@ -134,7 +134,8 @@ def problems(entries: Iterable[dict]) -> tuple[list[dict], int]:
         last = max(place(entry) or 0 for entry in entries)
         # A removal with the rest renumbered moves every later entry down by one.
         free = [n for n in range(start or 1, last + len(suspects) + 1) if n not in taken]
-        candidates = sorted(set(free) | {place(entry) for entry in suspects} - {None})
+        candidates = sorted(set(free) | {n for entry in suspects
+                                         if (n := place(entry)) is not None})
         search = len(suspects) * len(candidates) <= REORDER_SEARCH_MAX ** 2
         for entry in suspects:
             found = next((n for n in candidates if n != place(entry) and search and
@@ -156,15 +157,15 @@ def problems(entries: Iterable[dict]) -> tuple[list[dict], int]:
             at_place.setdefault(recorded_at[entry["_id"]], []).append(entry)
     reported = {item["event_id"] for item in broken}
     standing = {place(entry): entry for entry in entries}  # where entries stand now
-    filled = set(at_place) | {place(entry) for entry in entries
-                              if entry["_id"] not in recorded_at}
+    filled = set(at_place) | {n for entry in entries if entry["_id"] not in recorded_at
+                              and (n := place(entry)) is not None}
     if start is not None:
         for number in range(start, max(filled) + 1):
             if number not in filled:
                 broken.append({**problem(hashed[0], number, REMOVED,
                                          f"no entry at seq {number}"), "event_id": None})
-    for number, standing in sorted(at_place.items()):
-        for entry in standing:
+    for number, recorded_here in sorted(at_place.items()):
+        for entry in recorded_here:
             previous = at_place.get(number - 1) or ([standing[number - 1]]
                                                     if number - 1 in standing else [])
             if number == start or not previous:

@@ -76,6 +76,7 @@ from dataclasses import dataclass
 
 from services.ledger.contributions import STATE_COUNT
 from services.shared import clock
+from services.shared.words import FIGURE_WORDS
 
 COUNT, RATE, HOURS = "count", "rate", "hours"
 
@@ -83,41 +84,46 @@ COUNT, RATE, HOURS = "count", "rate", "hours"
 @dataclass(frozen=True)
 class Figure:
     name: str
-    header: str      # the Chinese column header
     kind: str        # COUNT, RATE or HOURS
     definition: str  # in Chinese, for a report's definitions sheet
 
+    @property
+    def header(self) -> str:
+        """The Chinese column header (services/shared/words.py)."""
+        return FIGURE_WORDS[self.name]
+
 
 FIGURES = (
-    Figure("received", "受理量", COUNT, "派至单位的工单数。按单位分组时, 每张工单对每个承办单位计一次"
-           "(首次派至该单位之日); 不按单位分组时每张工单计一次(首次派单之日)。未匹配到单位的计入派单中心。"),
-    Figure("accepted", "签收数", COUNT, "签收次数。"),
-    Figure("accepted_on_time", "按时签收数", COUNT, "在当时有效的签收时限内签收的次数(含延期、挂起)。"),
-    Figure("accepted_late", "超时签收数", COUNT, "超过签收时限签收的次数。无时限的不计入按时或超时。"),
-    Figure("accepted_on_time_rate", "按时签收率", RATE, "按时签收数 ÷ (按时签收数 + 超时签收数)。"),
-    Figure("contacted", "联系数", COUNT, "联系市民的次数。"),
-    Figure("contacted_on_time", "按时联系数", COUNT, "在联系时限内联系市民的次数。"),
-    Figure("contacted_late", "超时联系数", COUNT, "超过联系时限联系市民的次数。"),
-    Figure("contacted_on_time_rate", "按时联系率", RATE, "按时联系数 ÷ (按时联系数 + 超时联系数)。"),
-    Figure("resolved", "办结数", COUNT, "办结次数; 重办后再次办结的再计一次。"),
-    Figure("resolved_on_time", "按时办结数", COUNT, "在办结时限内办结的次数(时限含延期、挂起)。"),
-    Figure("resolved_late", "超时办结数", COUNT, "超过办结时限办结的次数。"),
-    Figure("resolved_on_time_rate", "按时办结率", RATE, "按时办结数 ÷ (按时办结数 + 超时办结数)。"),
-    Figure("callbacks_reached", "回访接通数", COUNT, "最终回访结果为满意、基本满意或不满意的次数。"),
-    Figure("satisfied", "满意数", COUNT, "最终回访结果为满意的次数。"),
-    Figure("basically_satisfied", "基本满意数", COUNT, "最终回访结果为基本满意的次数。"),
-    Figure("unsatisfied", "不满意数", COUNT, "最终回访结果为不满意的次数。"),
-    Figure("unreachable", "回访联系不上数", COUNT, "多次拨打后最终联系不上的回访次数。"),
-    Figure("satisfaction_rate", "满意率", RATE, "(满意数 + 基本满意数) ÷ 回访接通数。"),
-    Figure("reopened", "重办数", COUNT, "本期办结中, 之后被重办的次数(计入该次办结的日期和单位)。"),
-    Figure("reopen_rate", "重办率", RATE, "重办数 ÷ 办结数。"),
-    Figure("resolve_hours_median", "办结用时中位数(小时)", HOURS,
-           "从受理到办结的小时数(扣除挂起时间)的中位数。"),
-    Figure("resolve_hours_p90", "办结用时90%分位(小时)", HOURS,
+    Figure("received", COUNT, "派至单位的工单数。按单位分组时, 每张工单对每个承办单位计一次"
+           "(首次派至该单位之日); 不按单位分组时每张工单计一次(首次派单之日)。"
+           "未匹配到单位的计入派单中心。"),
+    Figure("accepted", COUNT, "签收次数。"),
+    Figure("accepted_on_time", COUNT, "在当时有效的签收时限内签收的次数(含延期、挂起)。"),
+    Figure("accepted_late", COUNT, "超过签收时限签收的次数。无时限的不计入按时或超时。"),
+    Figure("accepted_on_time_rate", RATE, "按时签收数 ÷ (按时签收数 + 超时签收数)。"),
+    Figure("contacted", COUNT, "联系市民的次数。"),
+    Figure("contacted_on_time", COUNT, "在联系时限内联系市民的次数。"),
+    Figure("contacted_late", COUNT, "超过联系时限联系市民的次数。"),
+    Figure("contacted_on_time_rate", RATE, "按时联系数 ÷ (按时联系数 + 超时联系数)。"),
+    Figure("resolved", COUNT, "办结次数; 重办后再次办结的再计一次。"),
+    Figure("resolved_on_time", COUNT, "在办结时限内办结的次数(时限含延期、挂起)。"),
+    Figure("resolved_late", COUNT, "超过办结时限办结的次数。"),
+    Figure("resolved_on_time_rate", RATE, "按时办结数 ÷ (按时办结数 + 超时办结数)。"),
+    Figure("callbacks_reached", COUNT, "最终回访结果为满意、基本满意或不满意的次数。"),
+    Figure("satisfied", COUNT, "最终回访结果为满意的次数。"),
+    Figure("basically_satisfied", COUNT, "最终回访结果为基本满意的次数。"),
+    Figure("unsatisfied", COUNT, "最终回访结果为不满意的次数。"),
+    Figure("unreachable", COUNT, "多次拨打后最终联系不上的回访次数。"),
+    Figure("satisfaction_rate", RATE, "(满意数 + 基本满意数) ÷ 回访接通数。"),
+    Figure("reopened", COUNT, "本期办结中, 之后被重办的次数(计入该次办结的日期和单位)。"),
+    Figure("reopen_rate", RATE, "重办数 ÷ 办结数。"),
+    Figure("resolve_hours_median", HOURS, "从受理到办结的小时数(扣除挂起时间)的中位数。"),
+    Figure("resolve_hours_p90", HOURS,
            "从受理到办结的小时数(扣除挂起时间)的第90百分位数(线性插值)。"),
-    Figure("merged", "重复件并入数", COUNT, "并入已有工单的重复来电数。"),
-    Figure("praise", "表扬数", COUNT, "表扬来电数, 计入被表扬的单位(未指明单位的, 计入被表扬工单的承办单位)。"),
-    Figure("closed_satisfied", "满意结案数", COUNT, "以满意或基本满意结案的工单数。"),
+    Figure("merged", COUNT, "并入已有工单的重复来电数。"),
+    Figure("praise", COUNT, "表扬来电数, 计入被表扬的单位"
+           "(未指明单位的, 计入被表扬工单的承办单位)。"),
+    Figure("closed_satisfied", COUNT, "以满意或基本满意结案的工单数。"),
 )
 FIGURE_NAMES = tuple(figure.name for figure in FIGURES)
 RATES = {  # rate: (numerators, denominators)
@@ -203,7 +209,7 @@ def rows(buckets: Iterable[dict], group_by: list[str], interval: str | None,
         fields = list(key)
         if interval:
             row[interval] = fields.pop(0)
-        for group, value in zip(group_by, fields):
+        for group, value in zip(group_by, fields, strict=True):
             if group == "unit":
                 row.update(unit_id=value, unit_name=unit_names.get(value))
             else:

@@ -108,7 +108,7 @@ def _short(text: str | None) -> str:
 
 
 def _word(words: dict[str, str], value: str | None) -> str:
-    return words.get(value, str(value))
+    return words.get(value or "", str(value))
 
 
 def _with(head: str, detail: str | None) -> str:
@@ -388,9 +388,9 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
                                       "until": data.get("until"), "due_at": data.get("due_at")},
                            extension_key=order_key(entry))
         if event_type == "extension_decided":
-            field = DEADLINE_FIELDS.get(data.get("deadline"))
-            if field:
-                changes.update(_deadline_changes(row, entry, {field: data.get("due_at")}))
+            moved = DEADLINE_FIELDS.get(data.get("deadline") or "")
+            if moved:
+                changes.update(_deadline_changes(row, entry, {moved: data.get("due_at")}))
     elif event_type in PAUSE_OF:
         if _later(entry, row, "pause_key"):
             changes.update(pause=PAUSE_OF[event_type](data), pause_key=order_key(entry),

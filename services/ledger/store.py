@@ -3,7 +3,8 @@
 ``entries`` (_id = event_id): written once, never updated or deleted. A unique index on
 (ticket_no, seq) numbers each ticket's entries without gaps or doubles, even with several
 writers; one on (chain, chain_seq) does the same for the chains of entries without a
-ticket. Each entry is hash-chained to the one before it (chain.py). ``tickets`` (_id = ticket_no): the read model, rebuilt field by field from the
+ticket. Each entry is hash-chained to the one before it (chain.py). ``tickets`` (_id =
+ticket_no): the read model, rebuilt field by field from the
 entries (see record.ticket_changes), with each ticket's contributions to the indicators
 and the facts still to apply (``figures_outbox``). ``figures``: the indicators' day
 buckets, per (Shanghai day, unit, subdistrict, category) split in FIGURE_SHARDS by fact

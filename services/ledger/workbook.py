@@ -12,14 +12,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.ledger.indicators import COUNT, FIGURES, HOURS, RATE
-from services.shared.words import CATEGORY_WORDS
+from services.shared.words import CATEGORY_WORDS, GROUP_WORDS, INTERVAL_WORDS
 
 FIGURES_SHEET = "指标"
 DEFINITIONS_SHEET = "指标说明"
 NUMBER_FORMATS = {COUNT: "0", RATE: "0.0%", HOURS: "0.0"}
 DATE_FORMAT = "yyyy-mm-dd"
-GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别"}
-INTERVAL_WORDS = {"day": "日期", "week": "周(自周一)"}
 UNKNOWN = "(未定)"
 TOTAL = "合计"
 
@@ -94,7 +92,8 @@ def _header_style(sheet) -> None:
 def _definitions(sheet, answer: dict) -> None:
     period = answer["period"]
     grouping = "、".join(GROUP_WORDS[group] for group in answer.get("group_by") or []) or "不分组"
-    interval = {"day": "按日", "week": "按周(周一至周日)"}.get(answer.get("interval"), "整个期间")
+    interval = {"day": "按日", "week": "按周(周一至周日)"}.get(answer.get("interval") or "",
+                                                             "整个期间")
     sheet.append(["统计期间", f"{period['first_day']} 至 {period['last_day']}"
                               " (上海时间, 含首尾两日)"])
     sheet.append(["分组", grouping])

@@ -141,7 +141,8 @@ class ActorSchema(StrictSchema):
     unit_id = Text(load_default=None, validate=SHORT_TEXT)
 
 
-SYSTEM_ACTOR = {"id": "system", "name": "系统", "role": "system", "unit_id": None}
+SYSTEM_ACTOR: dict[str, Any] = {"id": "system", "name": "系统", "role": "system",
+                                "unit_id": None}
 
 
 def load(schema: Schema, payload: Any, *, partial: bool | Sequence[str] = False) -> dict:

@@ -35,3 +35,34 @@ STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "�
                "received": "已受理", "answered": "已直接答复", "praise": "表扬"}
 ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办单位人员",
               "supervisor": "督办员", "admin": "管理员"}
+# how the indicators are grouped, and over what time
+GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别"}
+INTERVAL_WORDS = {"day": "日期", "week": "周(自周一)"}
+FIGURE_WORDS = {  # the indicators' names, as columns and charts head them
+    "received": "受理量",
+    "accepted": "签收数",
+    "accepted_on_time": "按时签收数",
+    "accepted_late": "超时签收数",
+    "accepted_on_time_rate": "按时签收率",
+    "contacted": "联系数",
+    "contacted_on_time": "按时联系数",
+    "contacted_late": "超时联系数",
+    "contacted_on_time_rate": "按时联系率",
+    "resolved": "办结数",
+    "resolved_on_time": "按时办结数",
+    "resolved_late": "超时办结数",
+    "resolved_on_time_rate": "按时办结率",
+    "callbacks_reached": "回访接通数",
+    "satisfied": "满意数",
+    "basically_satisfied": "基本满意数",
+    "unsatisfied": "不满意数",
+    "unreachable": "回访联系不上数",
+    "satisfaction_rate": "满意率",
+    "reopened": "重办数",
+    "reopen_rate": "重办率",
+    "resolve_hours_median": "办结用时中位数(小时)",
+    "resolve_hours_p90": "办结用时90%分位(小时)",
+    "merged": "重复件并入数",
+    "praise": "表扬数",
+    "closed_satisfied": "满意结案数",
+}

@@ -111,7 +111,7 @@ def running_system(tmp_path_factory):
         stories = demo.yaml.safe_load(demo.STORIES.read_text(encoding="utf-8"))
         yield {"url": launcher.console_url(env), "amqp_uri": amqp_uri,
                "tickets": {story["external_id"]: number
-                           for story, number in zip(stories, numbers)},
+                           for story, number in zip(stories, numbers, strict=True)},
                "units": holding_units(demo, amqp_uri, numbers),
                "logins": launcher.demo_logins()}
     finally:

@@ -33,7 +33,8 @@ def test_a_repeat_joins_the_open_ticket_and_a_call_after_it_closed_opens_a_new_o
 def test_a_praise_call_is_recorded_and_never_dispatched(rpc):
     number = rpc.intake.create_ticket(lamp())["ticket_no"]
     praise = rpc.intake.create_ticket(lamp(
-        kind="praise", description="两处路灯半小时就修好了，感谢物业和居委", praise={"ticket_no": number}))
+        kind="praise", description="两处路灯半小时就修好了，感谢物业和居委",
+        praise={"ticket_no": number}))
 
     assert praise["status"] == "praise"
     assert recorded(rpc, praise["ticket_no"], "praise_received") == ["praise_received"]

@@ -16,7 +16,8 @@ def failing(error):
 
 
 def test_an_answer_is_status_0():
-    assert answer_of("hotline", "pyamqp://h/", lambda: {"ticket_no": "x"}) == (0, {"ticket_no": "x"})
+    assert answer_of("hotline", "pyamqp://h/", lambda: {"ticket_no": "x"}) == \
+        (0, {"ticket_no": "x"})
 
 
 def test_bad_input_is_refused_field_by_field(capsys):

@@ -1,6 +1,7 @@
 """The wall charts: bars and lines drawn to scale, labelled, safe to put in a page."""
 from __future__ import annotations
 
+import itertools
 import re
 
 from services.console.charts import NO_DATA, Series, axis, bar_chart, line_chart, number
@@ -69,7 +70,7 @@ def test_a_long_period_writes_about_a_dozen_dates_under_the_axis():
 def test_axes_are_round_and_reach_past_the_largest_value():
     for top in (0, 1, 3, 7, 12, 95, 1234):
         ticks = axis(top)
-        steps = {round(b - a, 6) for a, b in zip(ticks, ticks[1:])}
+        steps = {round(b - a, 6) for a, b in itertools.pairwise(ticks)}
         assert ticks[0] == 0 and ticks[-1] >= top and len(steps) == 1 and len(ticks) <= 7
         assert all(float(tick).is_integer() for tick in ticks)  # counts are whole
     assert axis(0.3, percent=True) == [0, 0.25, 0.5, 0.75, 1.0]

@@ -84,7 +84,8 @@ def test_the_queue_is_filtered_by_state_at_dispatch_and_by_category_here():
 
 def ticket_answers(status: dict) -> dict:
     timeline = [{"seq": 1, "event_type": "ticket_merged", "occurred_at": iso(-2),
-                 "summary": "重复来电并入 (第2次来电)", "actor": {"name": "话务员", "role": "agent"},
+                 "summary": "重复来电并入 (第2次来电)",
+                 "actor": {"name": "话务员", "role": "agent"},
                  "data": {"caller": {"name": "李先生", "phone": "+8613900000002"},
                           "address": {"district": "杨浦区", "room": "501"}}}]
     return {("dispatch", "get_status"): lambda *args: status,

@@ -36,7 +36,8 @@ DIRECTORY = {
     ],
     "places": [
         {"name": "杨浦区", "children": [{"name": "殷行街道", "children": [
-            {"name": "开鲁新村", "children": [{"name": "开鲁新村", "children": [{"name": "12号"}]}]},
+            {"name": "开鲁新村",
+             "children": [{"name": "开鲁新村", "children": [{"name": "12号"}]}]},
             {"name": "国和居民区", "children": [{"name": "国和小区"}]},
         ]}]},
         {"name": "未央区"},

@@ -16,7 +16,8 @@ def route(address: dict, category: str) -> Route:
 
 
 def test_the_exact_category_at_the_deepest_place_wins():
-    assert route(KAILU, "home_repair") == Route("kaichen", "杨浦区/殷行街道/开鲁新村/开鲁新村", True)
+    assert route(KAILU, "home_repair") == \
+        Route("kaichen", "杨浦区/殷行街道/开鲁新村/开鲁新村", True)
 
 
 def test_a_wildcard_rule_takes_what_its_place_has_no_rule_for():
@@ -55,9 +56,10 @@ def test_place_paths_deepest_first():
 
 def test_the_place_tree_flattens_to_paths_and_back():
     flat = directory.flatten(DIRECTORY["places"])
-    assert [place["path"] for place in flat][:3] == ["杨浦区", "杨浦区/殷行街道", "杨浦区/殷行街道/开鲁新村"]
-    assert {place["path"]: place["level"] for place in flat}["杨浦区/殷行街道/开鲁新村/开鲁新村/12号"] \
-        == "building"
+    assert [place["path"] for place in flat][:3] == \
+        ["杨浦区", "杨浦区/殷行街道", "杨浦区/殷行街道/开鲁新村"]
+    levels = {place["path"]: place["level"] for place in flat}
+    assert levels["杨浦区/殷行街道/开鲁新村/开鲁新村/12号"] == "building"
     assert directory.tree(flat) == directory.checked(DIRECTORY)["places"]
 
 
@@ -78,7 +80,8 @@ def broken(change) -> dict:
     (lambda d: d["units"].pop(0), "units"),
     (lambda d: d["units"].append({"id": "grid-1", "name": "又一个", "kind": "department",
                                   "place": "杨浦区"}), "units"),
-    (lambda d: d["units"].append({"id": "east", "name": "东区派单中心", "kind": "centre"}), "units"),
+    (lambda d: d["units"].append({"id": "east", "name": "东区派单中心", "kind": "centre"}),
+     "units"),
     (lambda d: d["units"].append({"id": "x", "name": "无处", "kind": "department"}), "units"),
     (lambda d: d["units"][1].update(place="杨浦区/无名街道"), "units"),
     (lambda d: d["places"][1].update(children=[{"name": "a", "children": [

@@ -477,7 +477,8 @@ def test_rule_edits_change_where_new_tickets_go(service):
     assert service.route(guohe, "parking", GRID)["unit_id"] == "grid-1"
 
     service.put_unit({"id": "guohe-committee", "name": "国和居委会",
-                      "kind": "neighbourhood_committee", "place": "杨浦区/殷行街道/国和居民区"}, ADMIN)
+                      "kind": "neighbourhood_committee",
+                      "place": "杨浦区/殷行街道/国和居民区"}, ADMIN)
     service.put_rule({**rule, "unit_id": "guohe-committee"}, ADMIN)  # replaces, not adds
     assert service.route(guohe, "parking", GRID)["unit_name"] == "国和居委会"
 

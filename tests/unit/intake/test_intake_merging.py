@@ -94,7 +94,8 @@ def test_another_buildings_lamp_or_another_matter_is_a_ticket_of_its_own(service
     other_building = service.create_ticket(lamp_request(
         caller=NEIGHBOUR, address={**KAILU_12, "building": "15号楼"},
         description="楼道里的灯不亮，晚上上下楼看不见"))
-    other_matter = service.create_ticket(lamp_request(description="小区里的路灯太亮了，照进卧室影响睡觉"))
+    other_matter = service.create_ticket(
+        lamp_request(description="小区里的路灯太亮了，照进卧室影响睡觉"))
 
     numbers = {first["ticket_no"], other_building["ticket_no"], other_matter["ticket_no"]}
     assert len(numbers) == 3

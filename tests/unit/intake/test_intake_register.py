@@ -64,7 +64,8 @@ def test_a_caller_in_the_register_is_answered_first_with_their_card(service):
 
 def test_any_of_the_residents_phones_finds_them(service):
     service.keep_resident(register_changed(1, "added"))
-    ticket = service.create_ticket(resident_call(caller={"name": "周奶奶", "phone": "021-65430000"}))
+    ticket = service.create_ticket(
+        resident_call(caller={"name": "周奶奶", "phone": "021-65430000"}))
     assert ticket["resident"]["resident_id"] == "r-0001"
 
 

@@ -1,5 +1,7 @@
 """The tamper-evident ledger: entries are hash-chained, and verify reports every entry edited,
 removed or reordered directly in the store."""
+import itertools
+
 import pytest
 from ledger_events import said
 
@@ -33,7 +35,7 @@ def problems(report):
 def test_each_entry_carries_the_hash_of_the_one_before(service, store, recorded):
     entries = list(store.entries.find({"ticket_no": TICKET}, sort=[("seq", 1)]))
     assert entries[0]["prev_hash"] == chain.GENESIS
-    for before, after in zip(entries, entries[1:]):
+    for before, after in itertools.pairwise(entries):
         assert after["prev_hash"] == before["hash"]
     assert len({entry["hash"] for entry in entries}) == len(STEPS)
 

@@ -380,8 +380,10 @@ def test_the_workbook_opens_with_chinese_headers_figures_and_definitions(service
     sheet = book["指标"]
     header = [cell.value for cell in sheet[1]]
     assert header[:5] == ["周(自周一)", "承办单位", "单位代码", "类别", "受理量"]
-    assert {"按时办结率", "满意率", "重办率", "办结用时中位数(小时)", "表扬数", "重复件并入数"} <= set(header)
-    rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+    assert {"按时办结率", "满意率", "重办率", "办结用时中位数(小时)", "表扬数",
+            "重复件并入数"} <= set(header)
+    rows = [dict(zip(header, (cell.value for cell in row), strict=True))
+            for row in sheet.iter_rows(min_row=2)]
     grid_lights = [row for row in rows if row["承办单位"] == GRID[1] and row["类别"] == "路灯"]
     assert [(row["周(自周一)"].date().isoformat(), row["受理量"], row["重复件并入数"])
             for row in grid_lights] == [("2026-11-23", 2, 1), ("2026-11-30", 0, 1)]

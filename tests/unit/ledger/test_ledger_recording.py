@@ -71,7 +71,7 @@ def test_every_event_is_recorded_in_order_with_seq_one_to_n(service, store, deli
 
 def test_each_ticket_has_its_own_sequence(store, deliver):
     first, second = whole_life("YP20261123-0001"), whole_life("YP20261123-0002")
-    deliver(*[event for pair in zip(first, second) for event in pair])  # interleaved
+    deliver(*[event for pair in zip(first, second, strict=True) for event in pair])  # interleaved
 
     for ticket_no in ("YP20261123-0001", "YP20261123-0002"):
         seqs = [entry["seq"] for entry in store.entries.find({"ticket_no": ticket_no})]
@@ -132,7 +132,8 @@ def test_account_changes_are_recorded_with_who_made_them_and_worded(service, del
     feed = sorted(service.recent(), key=lambda item: item["occurred_at"])
     assert [item["summary"] for item in feed] == [
         "新建账号 wang.li (承办单位人员)", "修改账号 wang.li: 角色、所属单位",
-        "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071", "账号 wang.li 登录失败次数过多, 已临时锁定",
+        "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071",
+        "账号 wang.li 登录失败次数过多, 已临时锁定",
         "停用账号 wang.li", "启用账号 wang.li"]
     assert [item["actor"]["id"] for item in feed] == ["admin"] * 3 + ["system"] + ["admin"] * 2
     assert {item["ticket_no"] for item in feed} == {None}
@@ -172,7 +173,8 @@ def test_out_of_order_arrival_gives_the_right_read_model_and_timeline(service, d
     assert (view["unit_id"], view["unit_name"]) == GRID
     assert (view["category"], view["urgency"], view["priority"]) == ("elevator", "urgent", "high")
     assert view["received_at"] == "2026-11-23T02:00:00.000Z"
-    assert view["place"] == {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村"}
+    assert view["place"] == {"district": "杨浦区", "subdistrict": "殷行街道",
+                             "community": "开鲁新村"}
 
     timeline = service.timeline(TICKET)
     assert [item["event_type"] for item in timeline] == [

@@ -50,7 +50,8 @@ def committee_rows() -> list[list]:
     ]
 
 
-def workbook_bytes(header: list, rows: list[list], title: str | None = "开鲁新村独居老人台账") -> bytes:
+def workbook_bytes(header: list, rows: list[list],
+                   title: str | None = "开鲁新村独居老人台账") -> bytes:
     book = Workbook()
     sheet = book.active
     if title:
@@ -198,7 +199,7 @@ def test_the_register_exported_and_imported_back_is_unchanged(service):
     sheet = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).worksheets[0]
     header = [cell.value for cell in sheet[1]]
     assert header == TEMPLATE_HEADERS
-    zhang_row = dict(zip(header, [cell.value for cell in sheet[2]]))
+    zhang_row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
     assert zhang_row["联系电话"] == "13800000001、01012345678"
     assert zhang_row["探访计划"] == "周一、周三、周五、周六 09:30"
     assert zhang_row["人员类别"] == "低保、孤寡"
