@@ -50,12 +50,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import chinese_calendar
 import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.dispatch.ticket_state import DeadlineName, Deadlines
 from services.shared import clock
 from services.shared.errors import InvalidRequest
 from services.shared.payloads import DEADLINE_NAMES
@@ -63,7 +64,9 @@ from services.shared.schemas import CATEGORIES, KINDS, URGENCIES, StrictSchema, 
 
 log = logging.getLogger(__name__)
 
-DEADLINES = DEADLINE_NAMES  # accept, contact, resolve: in the order a unit meets them
+# accept, contact, resolve: in the order a unit meets them (the contract's names, each a
+# DeadlineName: a unit test holds the two together)
+DEADLINES = cast("tuple[DeadlineName, ...]", DEADLINE_NAMES)
 MATCHERS = ("urgency", "category", "kind")  # in the order they outrank each other
 DEFAULT_WORKDAY_START = dt.time(9, 0)
 DEFAULT_WARN_SHARE = 0.8
@@ -216,11 +219,13 @@ class Policy:
                     amounts.setdefault(name, amount)
         return amounts
 
-    def deadlines_for(self, ticket: Mapping[str, Any], start: dt.datetime) -> dict[str, dt.datetime]:
+    def deadlines_for(self, ticket: Mapping[str, Any], start: dt.datetime) -> Deadlines:
         """``accept_by``, ``contact_by`` and ``resolve_by`` for a ticket (anything with its
         ``category``, ``kind`` and ``urgency``) dispatched at ``start``."""
         amounts = self.amounts(ticket["category"], ticket["kind"], ticket["urgency"])
-        return {f"{name}_by": to_millis(self._after(start, amounts[name])) for name in DEADLINES}
+        due = {name: to_millis(self._after(start, amounts[name])) for name in DEADLINES}
+        return {"accept_by": due["accept"], "contact_by": due["contact"],
+                "resolve_by": due["resolve"]}
 
     def _after(self, start: dt.datetime, amount: dict) -> dt.datetime:
         if "hours" in amount:
