@@ -405,6 +405,7 @@ def _seed_part(uri: str, part: str, plan: list[tuple], batch: int = 2000) -> Non
     from services.shared import storage
 
     make: Callable[[dict, str, dt.timedelta], dict | list[dict]]
+    collection: Any  # of tickets' states or of ledger entries: documents made from templates
     if part == "dispatch":
         collection = TicketStateStore(storage.connect(uri, "dispatch")).tickets
         make = seeded_state

@@ -22,9 +22,10 @@ from services.dispatch.steps import (
     REPORT_ASSIST,
     Change,
     event,
-    owed,
+    owing_assists,
     replaced,
 )
+from services.dispatch.ticket_state import Assist, Event, TicketChanges, TicketState
 from services.shared.directory import CENTRE_KIND
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound
 from services.shared.states import (
@@ -38,40 +39,43 @@ from services.shared.states import (
 )
 
 
-def add_assist(state: dict, actor: dict, unit: dict, note: str | None, now: dt.datetime) -> Change:
+def add_assist(state: TicketState, actor: dict, unit: dict, note: str | None,
+               now: dt.datetime) -> Change:
     """The centre or the lead asks ``unit`` (a directory unit) to assist."""
     steps.check(ADD_ASSIST, state, actor)
     if unit["kind"] == CENTRE_KIND or unit["id"] == state["unit_id"]:
         raise InvalidRequest({"unit_id": ["Name a handling unit other than the lead."]})
     if _owing(state, unit["id"]) is not None:
         raise IllegalTransition(f"ticket {state['ticket_no']}: {unit['name']} assists already")
-    entry = {"unit_id": unit["id"], "unit_name": unit["name"], "status": ASSIST_ADDED,
-             "note": note, "added_at": now, "added_by": actor, "accepted_at": None,
-             "report": None, "reported_at": None, "released_at": None}
+    entry: Assist = {"unit_id": unit["id"], "unit_name": unit["name"], "status": ASSIST_ADDED,
+                     "note": note, "added_at": now, "added_by": actor, "accepted_at": None,
+                     "report": None, "reported_at": None, "released_at": None}
     assists = [assist for assist in state.get("assists", []) if assist["unit_id"] != unit["id"]]
     return steps.change(state, now, {"assists": assists + [entry]}, [
-        _said("assist_added", state, actor, unit["id"], note)])
+        _assist_event("assist_added", state, actor, unit["id"], note)])
 
 
-def accept_assist(state: dict, actor: dict, now: dt.datetime) -> Change:
+def accept_assist(state: TicketState, actor: dict, now: dt.datetime) -> Change:
     """The assisting unit takes on its part."""
     steps.check(ACCEPT_ASSIST, state, actor)  # its part is added
     assist = _assist_of(state, actor["unit_id"])
-    return _move(state, actor, assist, {"status": ASSIST_ACCEPTED, "accepted_at": now}, now,
-                 "assist_accepted", None)
+    return _update_assist(state, actor, assist, {**assist, "status": ASSIST_ACCEPTED,
+                                                 "accepted_at": now},
+                          now, "assist_accepted", None)
 
 
-def report_assist(state: dict, actor: dict, report: str, now: dt.datetime) -> Change:
+def report_assist(state: TicketState, actor: dict, report: str, now: dt.datetime) -> Change:
     """The assisting unit reports its part done; the lead may then resolve."""
     steps.check(REPORT_ASSIST, state, actor)  # its part is accepted
     if not report or not report.strip():
         raise InvalidRequest({"report": ["Say what was done."]})
     assist = _assist_of(state, actor["unit_id"])
-    return _move(state, actor, assist, {"status": ASSIST_REPORTED, "report": report,
-                                        "reported_at": now}, now, "assist_reported", report)
+    return _update_assist(state, actor, assist, {**assist, "status": ASSIST_REPORTED,
+                                                 "report": report, "reported_at": now},
+                          now, "assist_reported", report)
 
 
-def release_assist(state: dict, actor: dict, unit_id: str, note: str | None,
+def release_assist(state: TicketState, actor: dict, unit_id: str, note: str | None,
                    now: dt.datetime) -> Change:
     """The centre or the lead no longer needs ``unit_id``'s help."""
     steps.check(RELEASE_ASSIST, state, actor)  # some assisting unit owes its part
@@ -79,31 +83,34 @@ def release_assist(state: dict, actor: dict, unit_id: str, note: str | None,
     if assist["status"] not in ASSIST_OWING:
         raise IllegalTransition(f"ticket {state['ticket_no']}: the assist of "
                                 f"{assist['unit_name']} is {assist['status']}")
-    return _move(state, actor, assist, {"status": ASSIST_RELEASED, "released_at": now}, now,
-                 "assist_released", note)
+    return _update_assist(state, actor, assist, {**assist, "status": ASSIST_RELEASED,
+                                                 "released_at": now},
+                          now, "assist_released", note)
 
 
-def handed_to(state: dict, actor: dict, unit_id: str, now: dt.datetime) -> tuple[dict, list]:
+def handed_to(state: TicketState, actor: dict, unit_id: str,
+              now: dt.datetime) -> tuple[TicketChanges, list[Event]]:
     """The fields and events of ``unit_id`` becoming the lead: its own assist is released."""
     assist = _owing(state, unit_id)
     if assist is None:
         return {}, []
     note = "now the lead unit"
-    released = {**assist, "status": ASSIST_RELEASED, "released_at": now}
+    released: Assist = {**assist, "status": ASSIST_RELEASED, "released_at": now}
     return {"assists": replaced(state["assists"], assist, released)}, [
-        _said("assist_released", state, actor, unit_id, note)]
+        _assist_event("assist_released", state, actor, unit_id, note)]
 
 
-def role_of(state: dict, unit_id: str) -> str:
+def role_of(state: TicketState, unit_id: str) -> str:
     """How ``unit_id`` handles the ticket: ``lead`` or ``assist``."""
     return LEAD if state["unit_id"] == unit_id else ASSIST
 
 
-def _owing(state: dict, unit_id: str) -> dict | None:
-    return next((assist for assist in owed(state) if assist["unit_id"] == unit_id), None)
+def _owing(state: TicketState, unit_id: str) -> Assist | None:
+    return next((assist for assist in owing_assists(state) if assist["unit_id"] == unit_id),
+                None)
 
 
-def _assist_of(state: dict, unit_id: str) -> dict:
+def _assist_of(state: TicketState, unit_id: str) -> Assist:
     assist = next((assist for assist in state.get("assists", [])
                    if assist["unit_id"] == unit_id), None)
     if assist is None:
@@ -111,13 +118,14 @@ def _assist_of(state: dict, unit_id: str) -> dict:
     return assist
 
 
-def _move(state: dict, actor: dict, assist: dict, moved: dict, now: dt.datetime,
-          event_type: str, note: str | None) -> Change:
-    return steps.change(state, now, {"assists": replaced(state["assists"], assist,
-                                                         {**assist, **moved})},
-                        [_said(event_type, state, actor, assist["unit_id"], note)])
+def _update_assist(state: TicketState, actor: dict, assist: Assist, updated: Assist,
+                   now: dt.datetime, event_type: str, note: str | None) -> Change:
+    """The Change putting ``updated`` in the place of ``assist``, saying ``event_type``."""
+    return steps.change(state, now, {"assists": replaced(state["assists"], assist, updated)},
+                        [_assist_event(event_type, state, actor, assist["unit_id"], note)])
 
 
-def _said(event_type: str, state: dict, actor: dict, unit_id: str, note: str | None) -> dict:
+def _assist_event(event_type: str, state: TicketState, actor: dict, unit_id: str,
+                  note: str | None) -> Event:
     return event(event_type, state, actor, unit_id=unit_id, lead_unit_id=state["unit_id"],
                  note=note)

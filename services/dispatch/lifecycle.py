@@ -10,7 +10,7 @@ no database: each step returns a ``Change`` or raises with nothing changed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.dispatch import assists, steps, supervision, timing
 from services.dispatch.policy import DEFAULT_WARN_SHARE
@@ -26,13 +26,19 @@ from services.dispatch.steps import (
     Step,
     jsonable,
 )
+from services.dispatch.ticket_state import (
+    DeadlineName,
+    Deadlines,
+    DispatchFields,
+    Event,
+    TicketChanges,
+    TicketState,
+)
 from services.dispatch.timing import nearest_deadline, next_check
 from services.shared import clock, privacy
 from services.shared.answers.dispatch import QueueRowSchema, TicketStatusSchema
 from services.shared.directory import CENTRE_KIND
 from services.shared.errors import InvalidRequest
-from services.shared.events import APPLIED
-from services.shared.outbox import OUTBOX
 from services.shared.schemas import SYSTEM_ACTOR
 from services.shared.states import (
     ACCEPTED,
@@ -51,13 +57,13 @@ CLOSING_OUTCOMES = ("satisfied", "basically_satisfied", "unreachable")
 
 
 # Intake's ticket arrives
-def created(ticket: dict, destination: Route, unit_name: str,
-            deadlines: dict[str, dt.datetime], now: dt.datetime, *,
-            warn_share: float = DEFAULT_WARN_SHARE, received_by: str | None = None) -> dict:
+def created(ticket: dict, destination: Route, unit_name: str, deadlines: Deadlines,
+            now: dt.datetime, *, warn_share: float = DEFAULT_WARN_SHARE,
+            received_by: str | None = None) -> TicketState:
     """The state document of a ticket intake created (``TicketSchema`` data), its events in
     its outbox: answered on the spot, it is closed; otherwise it goes where ``destination``
     says, a unit (dispatched) or the centre (pending), with ``deadlines``."""
-    state = {
+    state: TicketState = {
         "_id": ticket["ticket_no"],
         "received_by": received_by,  # the agent who took the call: may see the caller in full
         "ticket_no": ticket["ticket_no"],
@@ -76,24 +82,29 @@ def created(ticket: dict, destination: Route, unit_name: str,
         "routed": False, "route": None,
         "reopen_count": 0, "outcome": None, "resolution": None, "last_note": None,
         "urges": [], "assists": [],
-        **_dispatch(None, None, None, None, warn_share),
-        "created_at": now, "updated_at": now, "version": 1, APPLIED: [],
+        **_dispatch_fields(None, None, None, None, warn_share),
+        # applied_events and outbox: events.APPLIED and outbox.OUTBOX, spelt out for the
+        # type checker
+        "created_at": now, "updated_at": now, "version": 1, "applied_events": [],
+        # decided below; named here to keep the document's order of fields
+        "state": CLOSED, "next_check": None, "outbox": [],
     }
     if ticket["status"] == ANSWERED:
-        state.update(state=CLOSED, outcome="answered")
+        state.update({"state": CLOSED, "outcome": "answered"})
         events = [steps.event("ticket_closed", state, SYSTEM_ACTOR, unit_id=None,
                               outcome="answered", note=ticket.get("answer"))]
     else:
-        state.update(state=DISPATCHED if destination.routed else PENDING,
-                     routed=destination.routed, route=destination.route,
-                     **_dispatch(destination.unit_id, unit_name, deadlines, now, warn_share))
-        events = [_dispatched(state, SYSTEM_ACTOR, "routed", previous_unit_id=None)]
+        state.update({"state": DISPATCHED if destination.routed else PENDING,
+                      "routed": destination.routed, "route": destination.route,
+                      **_dispatch_fields(destination.unit_id, unit_name, deadlines, now,
+                                         warn_share)})
+        events = [_dispatched_event(state, SYSTEM_ACTOR, "routed", previous_unit_id=None)]
     state["next_check"] = next_check(state)
-    state[OUTBOX] = events
+    state["outbox"] = events
     return state
 
 
-def merged(state: dict, event: dict, now: dt.datetime) -> Change | None:
+def merged(state: TicketState, event: Event, now: dt.datetime) -> Change | None:
     """A repeat call merged into this ticket at intake (重复件): ``calls`` becomes the count
     intake gives, so the unit sees how many people called. None if it knew as many."""
     calls = event["data"]["calls"]
@@ -105,7 +116,7 @@ def merged(state: dict, event: dict, now: dt.datetime) -> Change | None:
 
 
 # Steps a unit takes
-def accept(state: dict, actor: dict, now: dt.datetime) -> Change:
+def accept(state: TicketState, actor: dict, now: dt.datetime) -> Change:
     """The unit signs for the ticket (签收)."""
     steps.check(ACCEPT, state, actor)
     return steps.change(state, now, {"state": ACCEPTED, "met": _met(state, ACCEPT)}, [
@@ -113,20 +124,22 @@ def accept(state: dict, actor: dict, now: dt.datetime) -> Change:
                     on_time=_on_time(state, ACCEPT, now))])
 
 
-def return_ticket(state: dict, actor: dict, reason: str, centre: dict, now: dt.datetime) -> Change:
+def return_ticket(state: TicketState, actor: dict, reason: str, centre: dict,
+                  now: dt.datetime) -> Change:
     """The unit sends a misrouted ticket back (退单); it waits at the centre, deadlines
-    running. A pause ends and waiting requests are withdrawn (supervision.wind_up)."""
+    running. A pause ends and waiting requests are withdrawn
+    (supervision.close_open_requests)."""
     steps.check(RETURN, state, actor)
     if not reason or not reason.strip():
         raise InvalidRequest({"reason": ["Say why the ticket goes back."]})
-    fields, events = supervision.wind_up(state, actor, now, "returned")
-    fields.update(state=PENDING, unit_id=centre["id"], unit_name=centre["name"], routed=False,
-                  route=None, last_note=reason)
+    fields, events = supervision.close_open_requests(state, actor, now, "returned")
+    fields.update({"state": PENDING, "unit_id": centre["id"], "unit_name": centre["name"],
+                   "routed": False, "route": None, "last_note": reason})
     return steps.change(state, now, fields, events + [
         steps.event("ticket_returned", state, actor, unit_id=state["unit_id"], reason=reason)])
 
 
-def record_contact(state: dict, actor: dict, note: str | None, now: dt.datetime) -> Change:
+def record_contact(state: TicketState, actor: dict, note: str | None, now: dt.datetime) -> Change:
     """The unit reached the caller (联系)."""
     steps.check(CONTACT, state, actor)
     return steps.change(state, now, {
@@ -135,16 +148,16 @@ def record_contact(state: dict, actor: dict, note: str | None, now: dt.datetime)
                     on_time=_on_time(state, CONTACT, now))])
 
 
-def resolve(state: dict, actor: dict, resolution: str, now: dt.datetime) -> Change:
+def resolve(state: TicketState, actor: dict, resolution: str, now: dt.datetime) -> Change:
     """The unit has done what was asked (办结); the callback will phone the caller. Only
     once every assisting unit has reported or been released. A paused ticket may be
     resolved: the pause ends now, its time counted, before the deadline is judged."""
     steps.check(RESOLVE, state, actor)  # no assisting unit owes its part
     if not resolution or not resolution.strip():
         raise InvalidRequest({"resolution": ["Say what was done."]})
-    fields, events = supervision.wind_up(state, actor, now, "resolved")
-    after = {**state, **fields}
-    fields.update(state=RESOLVED, met=_met(state, RESOLVE), resolution=resolution)
+    fields, events = supervision.close_open_requests(state, actor, now, "resolved")
+    after: TicketState = {**state, **fields}
+    fields.update({"state": RESOLVED, "met": _met(state, RESOLVE), "resolution": resolution})
     return steps.change(state, now, fields, events + [
         steps.event("ticket_resolved", state, actor, unit_id=state["unit_id"],
                     resolution=resolution, caller=state["caller"],
@@ -154,34 +167,37 @@ def resolve(state: dict, actor: dict, resolution: str, now: dt.datetime) -> Chan
 
 
 # Steps the centre takes
-def reassign(state: dict, actor: dict, unit: dict, deadlines: dict[str, dt.datetime],
+def reassign(state: TicketState, actor: dict, unit: dict, deadlines: Deadlines,
              note: str | None, now: dt.datetime, *,
              warn_share: float = DEFAULT_WARN_SHARE) -> Change:
     """The centre sends an open ticket to ``unit`` (a directory unit), with fresh deadlines.
-    What the last unit had running ends (supervision.wind_up); assisting units stay, but
-    ``unit`` itself no longer assists once it leads."""
+    What the last unit had running ends (supervision.close_open_requests); assisting units
+    stay, but ``unit`` itself no longer assists once it leads."""
     steps.check(REASSIGN, state, actor)
     if unit["kind"] == CENTRE_KIND:
         raise InvalidRequest({"unit_id": ["The centre holds what no unit does; "
                                           "name a handling unit."]})
-    fields, events = supervision.wind_up(state, actor, now, "reassigned")
+    fields, events = supervision.close_open_requests(state, actor, now, "reassigned")
     handed_fields, handed_events = assists.handed_to(state, actor, unit["id"], now)
-    fields.update(handed_fields, state=DISPATCHED, routed=True, route=None, last_note=note,
-                  **_dispatch(unit["id"], unit["name"], deadlines, now, warn_share))
-    after = {**state, **fields}
+    fields.update({**handed_fields, "state": DISPATCHED, "routed": True, "route": None,
+                   "last_note": note,
+                   **_dispatch_fields(unit["id"], unit["name"], deadlines, now, warn_share)})
+    after: TicketState = {**state, **fields}
     return steps.change(state, now, fields, events + handed_events + [
-        _dispatched(after, actor, "reassigned", previous_unit_id=state["unit_id"], note=note)])
+        _dispatched_event(after, actor, "reassigned", previous_unit_id=state["unit_id"],
+                          note=note)])
 
 
 # The callback's result
-def callback_completed(state: dict, event: dict, deadlines: dict[str, dt.datetime],
-                       now: dt.datetime, *, warn_share: float = DEFAULT_WARN_SHARE) -> Change | None:
+def callback_completed(state: TicketState, event: Event, deadlines: Deadlines,
+                       now: dt.datetime, *, warn_share: float = DEFAULT_WARN_SHARE
+                       ) -> Change | None:
     """What a callback's result does to a resolved ticket: satisfied, basically satisfied
     or (after the last try) unreachable close it; unsatisfied reopens it (重办) with the
     same unit and fresh ``deadlines``. None when it changes nothing: a try that will be
     repeated, an event already applied, a ticket not waiting for its callback."""
     data = event["data"]
-    if not data["final"] or event["event_id"] in state.get(APPLIED, []):
+    if not data["final"] or event["event_id"] in state.get("applied_events", []):
         return None
     if state["state"] not in CLOSE.from_states:
         return None
@@ -193,9 +209,11 @@ def callback_completed(state: dict, event: dict, deadlines: dict[str, dt.datetim
                                            unit_id=state["unit_id"], outcome=outcome, note=note)])
     else:
         reopen_count = state["reopen_count"] + 1
-        fields = {"state": REOPEN.to, "reopen_count": reopen_count, "resolution": None,
-                  "last_note": note or state["last_note"],
-                  **_dispatch(state["unit_id"], state["unit_name"], deadlines, now, warn_share)}
+        assert REOPEN.to is not None  # a reopening moves the ticket: the table says where
+        fields: TicketChanges = {
+            "state": REOPEN.to, "reopen_count": reopen_count, "resolution": None,
+            "last_note": note or state["last_note"],
+            **_dispatch_fields(state["unit_id"], state["unit_name"], deadlines, now, warn_share)}
         change = steps.change(state, now, fields, [
             steps.event("ticket_reopened", state, SYSTEM_ACTOR, unit_id=state["unit_id"],
                         reopen_count=reopen_count, note=note, deadlines=jsonable(deadlines))])
@@ -207,13 +225,13 @@ def callback_completed(state: dict, event: dict, deadlines: dict[str, dt.datetim
 FAR_FUTURE = dt.datetime.max.replace(tzinfo=clock.UTC)
 
 
-def queue_order(state: dict) -> tuple:
+def queue_order(state: TicketState) -> tuple[int, dt.datetime, str]:
     """High priority first, then the nearest unmet deadline, then the oldest number."""
     return (0 if state["priority"] == "high" else 1,
             nearest_deadline(state) or FAR_FUTURE, state["ticket_no"])
 
 
-def may_see_caller(state: dict, actor: dict) -> bool:
+def may_see_caller(state: TicketState, actor: dict) -> bool:
     """The caller's phone and room are for those who need them for this ticket: the agent
     who took the call, the unit holding it and the units assisting it (and dispatch
     itself). Everyone else, other agents, the centre and supervisors included, sees them
@@ -223,9 +241,9 @@ def may_see_caller(state: dict, actor: dict) -> bool:
     if actor["role"] == "agent":
         return actor["id"] == state.get("received_by")
     return (actor["role"] == "unit_staff" and actor.get("unit_id") is not None
-            and (actor["unit_id"] == state.get("unit_id")
+            and (actor["unit_id"] == state["unit_id"]
                  or any(assist["unit_id"] == actor["unit_id"]
-                        for assist in steps.owed(state))))
+                        for assist in steps.owing_assists(state))))
 
 
 # Built once: building a schema copies its fields, which costs more than a dump with it.
@@ -233,19 +251,19 @@ TICKET_STATUS = TicketStatusSchema()
 QUEUE_ROW = QueueRowSchema()
 
 
-def status(state: dict, actor: dict) -> dict:
+def status(state: TicketState, actor: dict) -> dict[str, Any]:
     """get_status's answer, and every step's (TicketStatusSchema): the ticket's view, and
     the steps ``actor`` may take on it now, judged by the table every step is checked by."""
     return TICKET_STATUS.dump({**view(state, actor), "actions": steps.offered(state, actor)})
 
 
-def queue_row(state: dict, actor: dict, role: str) -> dict:
+def queue_row(state: TicketState, actor: dict, role: str) -> dict[str, Any]:
     """The ticket as a unit's queue lists it (QueueRowSchema): its view, and ``role``,
     whether the unit leads it or assists."""
     return QUEUE_ROW.dump({**view(state, actor), "role": role})
 
 
-def view(state: dict, actor: dict) -> dict:
+def view(state: TicketState, actor: dict) -> dict[str, Any]:
     """The ticket's state as a reader sees it (the fields of TicketViewSchema), JSON-ready,
     the caller's phone and room, and the resident card's phones and room, masked unless
     ``may_see_caller``."""
@@ -290,28 +308,30 @@ def view(state: dict, actor: dict) -> dict:
 
 
 # Shared by the steps
-def _met(state: dict, step: Step) -> list[str]:
-    return state["met"] if step.meets in state["met"] else state["met"] + [step.meets]
+def _met(state: TicketState, step: Step) -> list[DeadlineName]:
+    if step.meets is None or step.meets in state["met"]:  # (the steps here all meet one)
+        return state["met"]
+    return state["met"] + [step.meets]
 
 
-def _on_time(state: dict, step: Step, now: dt.datetime) -> bool | None:
+def _on_time(state: TicketState, step: Step, now: dt.datetime) -> bool | None:
     """Whether this step meets its deadline in force; None if it was met already."""
-    if step.meets in state["met"] or not state.get("deadlines"):
+    if step.meets is None or step.meets in state["met"] or not state["deadlines"]:
         return None
     return now <= timing.due(state, step.meets)
 
 
-def _dispatch(unit_id: str | None, unit_name: str | None, deadlines: dict | None,
-              now: dt.datetime | None, warn_share: float) -> dict:
-    """The fields of a new dispatch: its unit and deadlines, nothing met, said, asked or
-    paused yet."""
+def _dispatch_fields(unit_id: str | None, unit_name: str | None, deadlines: Deadlines | None,
+                     now: dt.datetime | None, warn_share: float) -> DispatchFields:
+    """The fields of a new dispatch: its unit and deadlines, nothing met, warned of,
+    reported, asked or paused yet."""
     return {"unit_id": unit_id, "unit_name": unit_name, "deadlines": deadlines,
             "dispatched_at": now, "warn_share": warn_share, "met": [], "warned": [],
             "overdue": [], "extensions": [], "pauses": [], "paused_hours": 0.0}
 
 
-def _dispatched(state: dict, actor: dict, reason: str, previous_unit_id: str | None,
-                note: str | None = None) -> dict:
+def _dispatched_event(state: TicketState, actor: dict, reason: str,
+                      previous_unit_id: str | None, note: str | None = None) -> Event:
     return steps.event("ticket_dispatched", state, actor, unit_id=state["unit_id"],
                        unit_name=state["unit_name"], routed=state["routed"],
                        route=state["route"], reason=reason, previous_unit_id=previous_unit_id,

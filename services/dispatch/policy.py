@@ -51,12 +51,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import chinese_calendar
 import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.dispatch.ticket_state import DeadlineName, Deadlines
 from services.shared import clock
 from services.shared.errors import InvalidRequest
 from services.shared.payloads import DEADLINE_NAMES
@@ -64,7 +65,9 @@ from services.shared.schemas import CATEGORIES, KINDS, URGENCIES, StrictSchema, 
 
 log = logging.getLogger(__name__)
 
-DEADLINES = DEADLINE_NAMES  # accept, contact, resolve: in the order a unit meets them
+# accept, contact, resolve: in the order a unit meets them (the contract's names, each a
+# DeadlineName: a unit test holds the two together)
+DEADLINES = cast("tuple[DeadlineName, ...]", DEADLINE_NAMES)
 MATCHERS = ("urgency", "category", "kind")  # in the order they outrank each other
 DEFAULT_WORKDAY_START = dt.time(9, 0)
 DEFAULT_WARN_SHARE = 0.8
@@ -143,7 +146,8 @@ def _clash(rule: dict, other: dict) -> str | None:
         return None
     if any(not set(rule[name]) & set(other[name]) for name in _matchers(rule)):
         return None
-    shared = [name for name in DEADLINES if name in rule["deadlines"] and name in other["deadlines"]]
+    shared = [name for name in DEADLINES
+              if name in rule["deadlines"] and name in other["deadlines"]]
     return shared[0] if shared else None
 
 
@@ -217,11 +221,13 @@ class Policy:
                     amounts.setdefault(name, amount)
         return amounts
 
-    def deadlines_for(self, ticket: Mapping[str, Any], start: dt.datetime) -> dict[str, dt.datetime]:
+    def deadlines_for(self, ticket: Mapping[str, Any], start: dt.datetime) -> Deadlines:
         """``accept_by``, ``contact_by`` and ``resolve_by`` for a ticket (anything with its
         ``category``, ``kind`` and ``urgency``) dispatched at ``start``."""
         amounts = self.amounts(ticket["category"], ticket["kind"], ticket["urgency"])
-        return {f"{name}_by": to_millis(self._after(start, amounts[name])) for name in DEADLINES}
+        due = {name: to_millis(self._after(start, amounts[name])) for name in DEADLINES}
+        return {"accept_by": due["accept"], "contact_by": due["contact"],
+                "resolve_by": due["resolve"]}
 
     def _after(self, start: dt.datetime, amount: dict) -> dt.datetime:
         if "hours" in amount:

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
@@ -48,6 +48,7 @@ from services.dispatch.schemas import (
 )
 from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
+from services.dispatch.ticket_state import TicketState
 from services.shared import clock, outbox
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
 from services.shared.directory import (
@@ -96,7 +97,8 @@ ROUTE, SUPERVISION, DIRECTORY = RouteSchema(), SupervisionSchema(), DirectorySch
 UNIT, RULE, RULE_FIELDS = UnitSchema(), RuleSchema(), RuleFieldsSchema()
 
 
-def queue_row(store: TicketStateStore, state: dict, actor: dict, unit_id: str) -> dict:
+def queue_row(store: TicketStateStore, state: TicketState, actor: dict,
+              unit_id: str) -> dict[str, Any]:
     """lifecycle.queue_row for ``unit_id``'s queue, kept by ticket, version, what the
     reader may see and the unit's role (shared by later readers: callers copy before
     changing it)."""
@@ -119,9 +121,11 @@ class DirectoryStorage(Storage):
 
     def setup(self) -> None:
         super().setup()
+        # made by Storage.setup, which types it as None until then
+        store = cast(TicketStateStore, self.store)
         path = self.container.config.get("DIRECTORY_FILE", DEFAULT_DIRECTORY_FILE)
-        if path and self.store.directory_is_empty():
-            self.store.replace_directory(directory_rules.read_file(path))
+        if path and store.directory_is_empty():
+            store.replace_directory(directory_rules.read_file(path))
             log.info("directory loaded from %s", path)
 
 
@@ -305,8 +309,10 @@ class DispatchService:
         actor = load_actor(actor)
         args = load(ExtensionArgs(), {"ticket_no": ticket_no, "until": until, "reason": reason,
                                       "deadline": deadline})
-        return self._step(args["ticket_no"], actor, lambda state, now: supervision.request_extension(
-            state, actor, args["deadline"], args["until"], args["reason"], now))
+        return self._step(args["ticket_no"], actor,
+                          lambda state, now: supervision.request_extension(
+                              state, actor, args["deadline"], args["until"], args["reason"],
+                              now))
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_extension(self, ticket_no: str, actor: dict, approve: bool,
@@ -355,7 +361,8 @@ class DispatchService:
 
     # Joint handling (联勤联动)
     @rpc(expected_exceptions=EXPECTED)
-    def add_assist(self, ticket_no: str, actor: dict, unit_id: str, note: str | None = None) -> dict:
+    def add_assist(self, ticket_no: str, actor: dict, unit_id: str,
+                   note: str | None = None) -> dict:
         """The centre or the lead unit asks ``unit_id`` to assist on an open ticket; it sees
         the ticket in its queue (role "assist"). Returns get_status's answer. Raises
         InvalidRequest (the centre or the lead itself), NotFound (ticket or unit),
@@ -537,7 +544,7 @@ class DispatchService:
         ``resume_on`` has come (``ticket_resumed``, by date)."""
         now = clock.now()
         for state in self.store.due_for_check(now):
-            change = supervision.watch(state, now)
+            change = supervision.check_deadlines(state, now)
             # one that moved meanwhile is looked at again on the next pass
             if change is not None and self.store.apply(state, change) is not None:
                 outbox.publish_now(self.store.tickets, self.publisher, state["_id"])
@@ -545,14 +552,14 @@ class DispatchService:
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
 
     # Shared by the entrypoints
-    def _ticket(self, ticket_no: str) -> dict:
+    def _ticket(self, ticket_no: str) -> TicketState:
         state = self.store.get(ticket_no)
         if state is None:
             raise NotFound(f"ticket {ticket_no}")
         return state
 
     def _step(self, ticket_no: str, actor: dict,
-              decide: Callable[[dict, dt.datetime], Change]) -> dict:
+              decide: Callable[[TicketState, dt.datetime], Change]) -> dict[str, Any]:
         """Take an RPC step and return the ticket's new status (get_status's answer, as the
         actor now sees it); refusals propagate."""
         stored = self._apply(ticket_no, decide)
@@ -561,10 +568,10 @@ class DispatchService:
         return lifecycle.status(stored, actor)
 
     def _apply(self, ticket_no: str,
-               decide: Callable[[dict, dt.datetime], Change | None]) -> dict | None:
+               decide: Callable[[TicketState, dt.datetime], Change | None]) -> TicketState | None:
         """Decide a step on the ticket as read and write it if nobody moved the ticket
         meanwhile; otherwise decide again on what they left. Publishes its events."""
-        def attempt() -> dict | None | Lost:
+        def attempt() -> TicketState | None | Lost:
             state = self._ticket(ticket_no)
             change = decide(state, clock.now())
             if change is None:

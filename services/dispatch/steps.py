@@ -14,13 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from services.dispatch import timing
+from services.dispatch.ticket_state import (
+    Assist,
+    DeadlineName,
+    Event,
+    ExtensionRequest,
+    PauseRequest,
+    TicketChanges,
+    TicketState,
+)
 from services.shared import clock
-
-# accounts.py reads the centre's id and kind from here
-from services.shared.directory import CENTRE_ID, CENTRE_KIND  # noqa: F401
 from services.shared.errors import HotlineError, IllegalTransition, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import DEADLINE_NAMES, event_data
@@ -55,61 +61,67 @@ CALLER_READERS = ("agent", "dispatcher", "supervisor", "admin", "system")
 # What else a step needs of the ticket, whatever the caller sends with it: each says why
 # the step cannot be taken now, or None. A step checks them when it is taken, and
 # get_status offers a step only when they all hold, so the two cannot disagree.
-Need = Callable[[dict, dict], str | None]
+Need = Callable[[TicketState, dict], str | None]
 
 
-def waiting(state: dict, what: str) -> dict | None:
-    """The request of ``what`` ("extensions", "pauses") waiting for a supervisor."""
-    return next((entry for entry in state.get(what, []) if entry["status"] == REQUEST_PENDING),
-                None)
+def pending_extension(state: TicketState) -> ExtensionRequest | None:
+    """The extension request waiting for a supervisor's decision."""
+    return next((entry for entry in state.get("extensions", [])
+                 if entry["status"] == REQUEST_PENDING), None)
 
 
-def owed(state: dict) -> list[dict]:
+def pending_pause(state: TicketState) -> PauseRequest | None:
+    """The pause request waiting for a supervisor's decision."""
+    return next((entry for entry in state.get("pauses", [])
+                 if entry["status"] == REQUEST_PENDING), None)
+
+
+def owing_assists(state: TicketState) -> list[Assist]:
     """The assists whose unit still owes its part."""
     return [assist for assist in state.get("assists", []) if assist["status"] in ASSIST_OWING]
 
 
-def _none_owed(state: dict, actor: dict) -> str | None:
-    owing = owed(state)
+def _none_owed(state: TicketState, actor: dict) -> str | None:
+    owing = owing_assists(state)
     if not owing:
         return None
     names = ", ".join(f"{assist['unit_name']} ({assist['status']})" for assist in owing)
     return f"ticket {state['ticket_no']}: assisting units have not reported: {names}"
 
 
-def _some_owed(state: dict, actor: dict) -> str | None:
-    return None if owed(state) else (
+def _some_owed(state: TicketState, actor: dict) -> str | None:
+    return None if owing_assists(state) else (
         f"ticket {state['ticket_no']}: no assisting unit owes its part")
 
 
-def _no_extension_waiting(state: dict, actor: dict) -> str | None:
-    return None if waiting(state, "extensions") is None else (
+def _no_extension_waiting(state: TicketState, actor: dict) -> str | None:
+    return None if pending_extension(state) is None else (
         f"ticket {state['ticket_no']} already has an extension request waiting for a supervisor")
 
 
-def _some_deadline_unmet(state: dict, actor: dict) -> str | None:
-    unmet = bool(state.get("deadlines")) and any(name not in state["met"]
-                                                 for name in DEADLINE_NAMES)
+def _some_deadline_unmet(state: TicketState, actor: dict) -> str | None:
+    unmet = bool(state["deadlines"]) and any(name not in state["met"]
+                                             for name in DEADLINE_NAMES)
     return None if unmet else f"ticket {state['ticket_no']}: every deadline is met"
 
 
-def _extension_waiting(state: dict, actor: dict) -> str | None:
-    return None if waiting(state, "extensions") is not None else (
+def _extension_waiting(state: TicketState, actor: dict) -> str | None:
+    return None if pending_extension(state) is not None else (
         f"ticket {state['ticket_no']} has no extension request waiting")
 
 
-def _not_paused_nor_asked(state: dict, actor: dict) -> str | None:
-    if waiting(state, "pauses") is None and timing.pause_in_force(state) is None:
+def _not_paused_nor_asked(state: TicketState, actor: dict) -> str | None:
+    if pending_pause(state) is None and timing.pause_in_force(state) is None:
         return None
     return f"ticket {state['ticket_no']} is paused or has a pause request waiting"
 
 
-def _pause_waiting(state: dict, actor: dict) -> str | None:
-    return None if waiting(state, "pauses") is not None else (
+def _pause_waiting(state: TicketState, actor: dict) -> str | None:
+    return None if pending_pause(state) is not None else (
         f"ticket {state['ticket_no']} has no pause request waiting")
 
 
-def _paused(state: dict, actor: dict) -> str | None:
+def _paused(state: TicketState, actor: dict) -> str | None:
     return None if timing.pause_in_force(state) is not None else (
         f"ticket {state['ticket_no']} is not paused")
 
@@ -117,7 +129,7 @@ def _paused(state: dict, actor: dict) -> str | None:
 def _own_assist(status: str) -> Need:
     """The actor's unit assists, its part ``status`` (ASSIST_ADDED to accept it,
     ASSIST_ACCEPTED to report it)."""
-    def need(state: dict, actor: dict) -> str | None:
+    def need(state: TicketState, actor: dict) -> str | None:
         assist = next(assist for assist in state.get("assists", [])
                       if assist["unit_id"] == actor.get("unit_id"))  # ASSISTING says it does
         if assist["status"] == status:
@@ -133,7 +145,7 @@ class Step:
     from_states: tuple[str, ...]
     to: str | None             # None: the state stays as it is
     taken_by: tuple[str, ...]  # any of these may take it
-    meets: str | None = None   # the deadline this step meets
+    meets: DeadlineName | None = None  # the deadline this step meets
     needs: tuple[Need, ...] = ()  # what else the ticket must show, checked in this order
 
 
@@ -174,12 +186,12 @@ class Change:
     """What a step does to the state document: fields to set, events to say, and the
     consumed event it applies (so that a redelivery of it changes nothing)."""
 
-    fields: dict
-    events: list[dict]
+    fields: TicketChanges
+    events: list[Event]
     applied_event: str | None = None
 
 
-def refusal(step: Step, state: dict, actor: dict) -> HotlineError | None:
+def refusal(step: Step, state: TicketState, actor: dict) -> HotlineError | None:
     """Why the actor may not take the step on the ticket now, whatever is sent with it:
     NotPermitted (not theirs to take), IllegalTransition (not from this state, or a need
     unmet); None when they may."""
@@ -198,20 +210,20 @@ def refusal(step: Step, state: dict, actor: dict) -> HotlineError | None:
     return None
 
 
-def check(step: Step, state: dict, actor: dict) -> None:
+def check(step: Step, state: TicketState, actor: dict) -> None:
     """Refuse a step the actor may not take now (``refusal``); each step calls it first."""
     refused = refusal(step, state, actor)
     if refused is not None:
         raise refused
 
 
-def offered(state: dict, actor: dict) -> list[str]:
+def offered(state: TicketState, actor: dict) -> list[str]:
     """The steps ``actor`` may take on the ticket now, by name, in ACTIONS order: those
     ``check`` lets through (the step may still refuse what is sent with it)."""
     return [step.name for step in OFFERED if refusal(step, state, actor) is None]
 
 
-def _may(who: str, state: dict, actor: dict) -> bool:
+def _may(who: str, state: TicketState, actor: dict) -> bool:
     role, unit_id = actor["role"], actor.get("unit_id")
     if who == UNIT:
         return role == "admin" or (role == "unit_staff" and unit_id is not None
@@ -226,7 +238,7 @@ def _may(who: str, state: dict, actor: dict) -> bool:
     return role == "system"
 
 
-def _describe(who: str, state: dict) -> str:
+def _describe(who: str, state: TicketState) -> str:
     return {
         UNIT: f"staff of the unit holding it ({state['unit_name'] or 'none'})",
         CENTRE: f"the dispatch centre ({', '.join(CENTRE_ROLES)})",
@@ -236,14 +248,16 @@ def _describe(who: str, state: dict) -> str:
     }[who]
 
 
-def change(state: dict, now: dt.datetime, fields: dict, events: list[dict]) -> Change:
+def change(state: TicketState, now: dt.datetime, fields: TicketChanges,
+           events: list[Event]) -> Change:
     """The Change setting ``fields``, stamped ``now``, with when the timer looks next."""
     fields["updated_at"] = now
-    fields["next_check"] = timing.next_check({**state, **fields})
+    after: TicketState = {**state, **fields}
+    fields["next_check"] = timing.next_check(after)
     return Change(fields, events)
 
 
-def event(event_type: str, state: dict, actor: dict, **data) -> dict:
+def event(event_type: str, state: TicketState, actor: dict, **data: Any) -> Event:
     """An event about this ticket, its data checked against the contract."""
     return new_event("dispatch", event_type, event_data(event_type, **data),
                      ticket_no=state["ticket_no"], actor=actor)
@@ -260,6 +274,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def replaced(entries: list[dict], old: dict, new: dict) -> list[dict]:
+Entry = TypeVar("Entry")
+
+
+def replaced(entries: list[Entry], old: Entry, new: Entry) -> list[Entry]:
     """``entries`` with ``old`` (the very entry) replaced by ``new``."""
     return [new if entry is old else entry for entry in entries]

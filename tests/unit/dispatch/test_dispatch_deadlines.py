@@ -1,4 +1,4 @@
-"""The deadline clock (timing.py) and what the timer says (supervision.watch), as plain
+"""The deadline clock (timing.py) and what the timer says (supervision.check_deadlines), as plain
 functions of a state document."""
 import datetime as dt
 
@@ -97,18 +97,18 @@ def test_the_next_check_is_the_earliest_moment_something_is_to_be_said():
 
 def test_the_timer_warns_then_reports_each_deadline_once():
     ticket = state()
-    near = supervision.watch(ticket, START + 100 * dt.timedelta(minutes=1))
+    near = supervision.check_deadlines(ticket, START + 100 * dt.timedelta(minutes=1))
     assert [(e["event_type"], e["data"]["deadline"], e["data"]["share"]) for e in near.events] \
         == [("ticket_warning", "accept", 0.8)]
     ticket.update(near.fields)
-    assert supervision.watch(ticket, START + 110 * dt.timedelta(minutes=1)) is None
-    late = supervision.watch(ticket, START + 2 * HOUR + dt.timedelta(seconds=1))
+    assert supervision.check_deadlines(ticket, START + 110 * dt.timedelta(minutes=1)) is None
+    late = supervision.check_deadlines(ticket, START + 2 * HOUR + dt.timedelta(seconds=1))
     assert [e["event_type"] for e in late.events] == ["ticket_overdue"]
     ticket.update(late.fields)
-    assert supervision.watch(ticket, START + 3 * HOUR) is None
+    assert supervision.check_deadlines(ticket, START + 3 * HOUR) is None
 
 
 def test_a_deadline_found_passed_is_reported_without_a_warning():
-    change = supervision.watch(state(), START + 25 * HOUR)
+    change = supervision.check_deadlines(state(), START + 25 * HOUR)
     assert [(e["event_type"], e["data"]["deadline"]) for e in change.events] == [
         ("ticket_overdue", "accept"), ("ticket_overdue", "contact")]
