@@ -2,17 +2,20 @@
 
 nameko's own proxy waits for ever, so a service that asked a stopped one would hold its
 worker (and its caller) until the other came back, and then do the work nobody waits for.
-Here a request expires in the other's queue after ``timeout`` seconds and the asker stops
-waiting then, with ServicesUnavailable, which the console shows as a 503 (rpc_client).
+Here a request expires in the other's queue after ``SERVICE_RPC_TIMEOUT`` seconds (default
+10) and the asker stops waiting then, with ServicesUnavailable, which the console shows as
+a 503 (rpc_client); so does an answer that the other's store, or a service it asked, is
+away.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import eventlet
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 
-from services.shared.rpc_client import ServicesUnavailable
+from services.shared.rpc_client import AWAY, ServicesUnavailable
 
 DEFAULT_TIMEOUT = 10.0  # seconds
 
@@ -20,12 +23,20 @@ DEFAULT_TIMEOUT = 10.0  # seconds
 class ServiceRpc(RpcProxy):
     """``ledger = ServiceRpc("ledger")``, then ``self.ledger.timeline(ticket_no)`` in a
     worker: the answer, the documented errors as they were raised, or ServicesUnavailable
-    after ``timeout`` seconds without one."""
+    after ``timeout`` seconds without one, or when the other service's store (or a service
+    it asked) is away."""
 
-    def __init__(self, target_service: str, timeout: float = DEFAULT_TIMEOUT):
-        # kombu takes a message's expiration in seconds
-        super().__init__(target_service, expiration=timeout)
-        self.timeout = timeout
+    def __init__(self, target_service: str):
+        super().__init__(target_service)
+        self.timeout = DEFAULT_TIMEOUT
+
+    def setup(self) -> None:
+        # SERVICE_RPC_TIMEOUT (seconds) bounds the wait; the request expires in the other's
+        # queue as the asker stops waiting (kombu takes a message's expiration in seconds)
+        self.timeout = float(self.container.config.get("SERVICE_RPC_TIMEOUT")
+                             or DEFAULT_TIMEOUT)
+        self.options["expiration"] = self.timeout
+        super().setup()
 
     def get_dependency(self, worker_ctx: Any) -> BoundedService:
         return BoundedService(super().get_dependency(worker_ctx), self.target_service,
@@ -40,9 +51,19 @@ class BoundedService:
 
     def __getattr__(self, method: str) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
-            reply = getattr(self._proxy, method).call_async(*args, **kwargs)
+            try:
+                reply = getattr(self._proxy, method).call_async(*args, **kwargs)
+            except UnknownService as exc:  # not running anywhere: no queue takes the request
+                raise ServicesUnavailable(f"{self._service} is not running") from exc
             with eventlet.Timeout(self._timeout, False):
-                return reply.result()
+                try:
+                    return reply.result()
+                except RemoteError as exc:
+                    # the other lost its store, or what it asked: away too, not a fault here
+                    if exc.exc_type not in AWAY:
+                        raise
+                    raise ServicesUnavailable(f"{self._service}.{method}: {exc.exc_type}"
+                                              ) from exc
             raise ServicesUnavailable(f"{self._service}.{method} did not answer in "
                                       f"{self._timeout:g} s")
         return call
