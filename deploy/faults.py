@@ -143,6 +143,7 @@ class Drill:
         self.accounts: dict[str, str] = {}  # username -> unit_id, of the accounts made
         # told_failed, signed_in, ...
         self.account_calls: collections.Counter[str] = collections.Counter()
+        self.account_desk_stopped: str | None = None  # an answer neither refusal nor "away"
         self.stop_working = threading.Event()
         self.stop_supervising = threading.Event()
         self.env = {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": self.uri,
@@ -286,7 +287,15 @@ class Drill:
     def work_accounts(self) -> None:
         """An admin makes an account for staff of a unit every ACCOUNT_EVERY_SECONDS (a call
         told it failed is made again until it succeeds or finds the account there: the
-        first was carried out), and the new account signs in."""
+        first was carried out), and the new account signs in. Any other answer stops the
+        admin's desk, and the drill fails saying what it was."""
+        try:
+            self._make_accounts()
+        except Exception as unexpected:  # a fault must come as a refusal or as "away"
+            self.account_desk_stopped = repr(unexpected)
+            raise
+
+    def _make_accounts(self) -> None:
         proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
         units = [unit for unit in self.units if unit != "centre"]
         for n in range(ACCOUNTS):
@@ -317,7 +326,8 @@ class Drill:
         """Every account made signs in, with its unit's name as dispatch has it."""
         names = {unit["id"]: unit["name"]
                  for unit in rpc["dispatch"].get_directory(OBSERVER)["units"]}
-        wrong = []
+        wrong = [] if self.account_desk_stopped is None else [
+            f"the admin's desk stopped on {self.account_desk_stopped}"]
         for username, unit_id in sorted(self.accounts.items()):
             try:
                 who = rpc["accounts"].authenticate(username, DRILL_PASSWORD)
