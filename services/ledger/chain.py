@@ -58,6 +58,11 @@ def place(entry: dict) -> int | None:
     return entry.get("seq") if entry.get("ticket_no") is not None else entry.get("chain_seq")
 
 
+def _places(entries: Iterable[dict]) -> set[int]:
+    """The places the entries stand at; one whose place was taken away stands at none."""
+    return {number for number in map(place, entries) if number is not None}
+
+
 def hash_of(entry: dict, prev_hash: str, at: int | None = None) -> str:
     """The hash of the entry's recorded content after ``prev_hash``; ``at`` puts it at
     another place in its chain (to find where a reordered entry was recorded)."""
@@ -125,8 +130,9 @@ def problems(entries: Iterable[dict]) -> tuple[list[dict], int]:
     recorded_at: dict[str, int] = {}
     suspects = []
     for entry in hashed:
-        if hash_of(entry, entry.get("prev_hash") or "") == entry["hash"]:
-            recorded_at[entry["_id"]] = place(entry) or 0  # a hashed entry has its place
+        position = place(entry)  # link places every entry: one without is a suspect
+        if position is not None and hash_of(entry, entry.get("prev_hash") or "") == entry["hash"]:
+            recorded_at[entry["_id"]] = position
         else:
             suspects.append(entry)
     if suspects:
@@ -134,8 +140,7 @@ def problems(entries: Iterable[dict]) -> tuple[list[dict], int]:
         last = max(place(entry) or 0 for entry in entries)
         # A removal with the rest renumbered moves every later entry down by one.
         free = [n for n in range(start or 1, last + len(suspects) + 1) if n not in taken]
-        candidates = sorted(set(free) | {n for entry in suspects
-                                         if (n := place(entry)) is not None})
+        candidates = sorted(set(free) | _places(suspects))
         search = len(suspects) * len(candidates) <= REORDER_SEARCH_MAX ** 2
         for entry in suspects:
             found = next((n for n in candidates if n != place(entry) and search and
@@ -156,18 +161,16 @@ def problems(entries: Iterable[dict]) -> tuple[list[dict], int]:
         if entry["_id"] in recorded_at:
             at_place.setdefault(recorded_at[entry["_id"]], []).append(entry)
     reported = {item["event_id"] for item in broken}
-    standing = {place(entry): entry for entry in entries}  # where entries stand now
-    filled = set(at_place) | {n for entry in entries if entry["_id"] not in recorded_at
-                              and (n := place(entry)) is not None}
+    filled = set(at_place) | _places(entry for entry in entries
+                                     if entry["_id"] not in recorded_at)
     if start is not None:
         for number in range(start, max(filled) + 1):
             if number not in filled:
                 broken.append({**problem(hashed[0], number, REMOVED,
                                          f"no entry at seq {number}"), "event_id": None})
-    for number, recorded_here in sorted(at_place.items()):
-        for entry in recorded_here:
-            previous = at_place.get(number - 1) or ([standing[number - 1]]
-                                                    if number - 1 in standing else [])
+    for number, recorded in sorted(at_place.items()):
+        for entry in recorded:
+            previous = at_place.get(number - 1) or []
             if number == start or not previous:
                 expected = [GENESIS] if number == start else None
             else:

@@ -159,3 +159,15 @@ def test_the_command_line_exits_1_when_anything_is_broken(service, store, record
     assert verify_cli.check(Rpc, None) == 1
     out = capsys.readouterr().out
     assert OTHER in out and "edited" in out
+
+
+def test_an_entry_whose_place_and_hash_were_taken_away_is_reported_not_a_crash(
+        service, store, recorded):
+    store.entries.update_one({"ticket_no": TICKET, "seq": 4},
+                             {"$unset": {"seq": "", "hash": ""}})
+
+    found = problems(service.verify(TICKET))
+
+    assert found and all(ticket_no == TICKET for ticket_no, _, _ in found)
+    assert (TICKET, 4, "removed") in found  # the place it stood at is empty
+    assert problems(service.verify(OTHER)) == []
