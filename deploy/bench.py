@@ -770,7 +770,7 @@ def print_report(report: dict) -> None:
           f"events heard {floor_figures['events_heard']}/{floor_figures['calls']}, "
           f"delay ms p50/p99 {floor_figures['event_delay_ms']['p50']}/"
           f"{floor_figures['event_delay_ms']['p99']}")
-    print("\npipeline: intake.create_ticket at rising rates (4 services, embedded store; "
+    print("\npipeline: intake.create_ticket at rising rates (every service, embedded store; "
           f"{sum(s['merged'] for s in steps)} calls merged as repeats)")
     print(f"  {'offered/s':>9} {'tickets/s':>9} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} "
           f"{'p99 ms':>7} | {'created→dispatched':>18} | {'created→recorded':>16} | "

@@ -1,4 +1,4 @@
-"""The console's JSON API and Open311 routes, over the four running services: every route,
+"""The console's JSON API and Open311 routes, over the running services: every route,
 who may use which, masking, bad input, services down, and a schemathesis run against the
 OpenAPI description."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The console's pages against the four services over RabbitMQ: each role signs in and
+"""The console's pages against the services over RabbitMQ: each role signs in and
 lands where its work is, every page renders, the buttons offered follow the rules, and a
 ticket goes from the call to its resolution through the forms alone."""
 from __future__ import annotations

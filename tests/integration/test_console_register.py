@@ -1,4 +1,4 @@
-"""The register (台账) in the console, against the four services over RabbitMQ: a grid
+"""The register (台账) in the console, against the services over RabbitMQ: a grid
 worker adds, lists, reads, edits and exports their unit's residents, imports a committee's
 spreadsheet through the dry run, sees this week's birthdays; another unit's staff is
 refused the card; a caller in the register shows their card on the ticket page."""

@@ -1,4 +1,4 @@
-"""The register's JSON API routes (台账), over the four running services: a resident added,
+"""The register's JSON API routes (台账), over the running services: a resident added,
 read, changed as of a version, paused, retired; the list, birthdays, the workbooks and an
 import; who may use them; bad input."""
 from __future__ import annotations

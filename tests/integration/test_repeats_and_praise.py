@@ -1,4 +1,4 @@
-"""Repeat calls (重复件) and praise calls (表扬) through the four services over RabbitMQ."""
+"""Repeat calls (重复件) and praise calls (表扬) through the services over RabbitMQ."""
 from __future__ import annotations
 
 import pytest

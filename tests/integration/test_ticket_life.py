@@ -1,4 +1,4 @@
-"""Tickets walked through the four services over RabbitMQ, as the issue's stories go."""
+"""Tickets walked through the services over RabbitMQ, as the issue's stories go."""
 from __future__ import annotations
 
 import time
