@@ -97,7 +97,11 @@ def move_collections(config: dict, from_service: str, to_service: str,
     old = storage.connect(uri, service_database(from_service, config))
     new = storage.connect(uri, service_database(to_service, config))
     try:
-        moved = [_move(old[name], new[name], from_service, to_service) for name in collections]
+        # every collection copied and counted before any is removed: a refusal of the last
+        # leaves the old database whole
+        copied = [_copy(old[name], new[name], from_service, to_service) for name in collections]
+        moved = [_remove(old[done.collection], ids, done, from_service, to_service)
+                 for done, ids in copied]
     finally:
         if storage.backend_of(uri) != "memory":  # the embedded store's files are let go
             old.client.close()
@@ -125,7 +129,9 @@ def copy(target: Collection, document: dict) -> None:
     target.insert_one(document)
 
 
-def _move(source: Collection, target: Collection, from_service: str, to_service: str) -> Moved:
+def _copy(source: Collection, target: Collection, from_service: str,
+          to_service: str) -> tuple[Moved, list[Any]]:
+    """Copy what is not there yet and check the counts; the ids copied or found there."""
     name = source.name
     documents = list(source.find())
     held_before = target.count_documents({})
@@ -155,13 +161,19 @@ def _move(source: Collection, target: Collection, from_service: str, to_service:
             f"{name}: the counts do not match: {from_service} had {len(ids)}, {to_service} "
             f"holds {found} of them ({held} in all, {held_before} before and {len(waiting)} "
             f"written); nothing was removed from {from_service}")
+    return Moved(name, len(waiting), already, 0, held), ids
+
+
+def _remove(source: Collection, ids: list[Any], done: Moved, from_service: str,
+            to_service: str) -> Moved:
+    """Take the copied documents out of the old database, and the emptied collection."""
     removed = source.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
     left = source.count_documents({})
     if removed != len(ids) or left:
-        raise MoveRefused(f"{name}: {removed} of {len(ids)} removed from {from_service}, "
-                          f"{left} left there; {to_service} holds them all")
+        raise MoveRefused(f"{done.collection}: {removed} of {len(ids)} removed from "
+                          f"{from_service}, {left} left there; {to_service} holds them all")
     source.drop()  # empty: its indexes go with it, which the old owner no longer makes
-    return Moved(name, len(waiting), already, removed, held)
+    return Moved(done.collection, done.copied, done.already, removed, done.held)
 
 
 def main(argv: list[str] | None = None) -> int:

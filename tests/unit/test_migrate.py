@@ -209,3 +209,15 @@ def test_the_command_says_why_and_fails_when_the_counts_do_not_match(tmp_path, c
     dispatch_db = storage.connect(uri, "dispatch")
     assert dispatch_db["users"].count_documents({}) == 2
     dispatch_db.client.close()
+
+
+def test_a_refused_second_collection_leaves_the_first_in_the_old_database(storage_config,
+                                                                          database):
+    kept_by_the_ledger(database("ledger"))
+    view = database("ledger")["card_views"].find_one()
+    database("register")["card_views"].insert_one({**view, "via": "elsewhere"})  # differs
+
+    with pytest.raises(migrate.MoveRefused, match="card_views .* register holds a different"):
+        migrate.move_collections(storage_config, *migrate.MOVES["register"], say=print)
+    assert database("ledger")["residents"].count_documents({}) == 1  # nothing removed
+    assert database("ledger")["card_views"].count_documents({}) == 2
