@@ -21,7 +21,7 @@ broker:
 chromium:
 	@deploy/chromium.sh
 
-## The whole system on this machine: RabbitMQ, the four services, a callback worker, demo data.
+## The whole system on this machine: RabbitMQ, the services, a callback worker, demo data.
 run: install broker
 	$(BIN)/python deploy/single_machine.py
 

@@ -6,8 +6,9 @@ unit of dispatch's directory) and passes it in. Time is an argument (``now``).
 
 - A role is one of the contract's ``PEOPLE_ROLES``. Unit staff belong to one handling unit
   of dispatch's directory; everyone else belongs to the centre or to no unit.
-- Every change to an account is said as ``account_changed`` (``said``), with the actor
-  and the names of the fields changed, never a password, a hash or a token.
+- Every change to an account is said as the event ``account_changed`` (made by
+  ``account_changed()``), with the actor and the names of the fields changed, never a
+  password, a hash or a token.
 """
 from __future__ import annotations
 

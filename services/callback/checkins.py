@@ -1,6 +1,6 @@
 """Check-ins (定时探访电话): calls on a resident's plan, placed by the same workers as callbacks.
 
-The register (ledger) says each resident's plan: ISO weekdays (1 = Monday) and times of
+The register says each resident's plan: ISO weekdays (1 = Monday) and times of
 day, Shanghai wall-clock, e.g. every day at 10:00 and 15:00. callback keeps the latest
 card of every resident (``register_changed``, the highest version wins) and, whenever a
 card changes and every ``replan`` otherwise, makes sure that every planned time from

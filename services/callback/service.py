@@ -3,7 +3,7 @@ phones the residents of the register on their check-in plans (定时探访电话
 
 Listens to ``dispatch.ticket_resolved`` and schedules one callback task per resolution;
 says ``callback_scheduled`` and ``callback_completed``. Listens to
-``ledger.register_changed`` and keeps every resident's plan; a timer makes check-in tasks
+``register.register_changed`` and keeps every resident's plan; a timer makes check-in tasks
 ahead (checkins.py); says ``checkin_scheduled``, ``checkin_answered`` and
 ``checkin_missed``. Automated callback workers (services/callback/worker.py) ``claim``
 due tasks of both kinds and ``complete`` them.

@@ -1,5 +1,5 @@
 """callback's storage: the tasks (callbacks and check-ins), each with its attempts and its
-outbox; and the residents of the register as ledger last said (their check-in plans)."""
+outbox; and the residents of the register as it last said (their check-in plans)."""
 from __future__ import annotations
 
 import datetime as dt

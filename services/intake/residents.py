@@ -1,8 +1,8 @@
 """The register at intake (台账): callers who are vulnerable residents, and the welfare check
 a missed check-in calls for.
 
-intake keeps the residents' cards as the ledger's ``register_changed`` events carry
-them (event-carried state: no call to the ledger while a caller waits). A caller whose
+intake keeps the residents' cards as the register's ``register_changed`` events carry
+them (event-carried state: no call to the register while a caller waits). A caller whose
 phone is a resident's is answered first (一号专线) and the ticket carries the card. A
 check-in nobody answered (callback's ``checkin_missed``) opens one urgent welfare check
 for the resident's grid, the resident as its caller. Plain functions, no broker and no

@@ -5,7 +5,7 @@ field), ``NotFound``. Both come from ``services.shared.errors``.
 
 Listens to dispatch's ``ticket_closed`` and ``ticket_reopened`` to keep its duplicate
 index: only a ticket still open can take in a repeat call (重复件). Listens to the
-ledger's ``register_changed`` to keep the register's residents by phone (a caller among
+the register's ``register_changed`` to keep the register's residents by phone (a caller among
 them is answered first, 一号专线), and to callback's ``checkin_missed`` to open an urgent
 welfare check for the resident nobody reached (residents.py).
 """

@@ -1,6 +1,6 @@
 """intake's storage: the tickets as received, with the duplicate index kept in them (is
 each still a candidate for repeats to merge into), the day counters that number them, and
-the register's residents as the ledger last said (looked up by phone)."""
+the register's residents as the register last said (looked up by phone)."""
 from __future__ import annotations
 
 import collections
@@ -166,7 +166,7 @@ class TicketStore:
         )
         return result.modified_count == 1
 
-    # The register, as the ledger's events carry it
+    # The register, as its events carry it
     def keep_resident(self, card: dict, version: int) -> bool:
         """Keep this version of a resident's card if it is newer than the one kept (a
         retired resident is kept too, with no phone to be found by, so that an older event

@@ -1,6 +1,4 @@
-"""register's storage: ``residents`` (_id = resident_id, see residents.py), each with its
-history and its outbox, and ``card_views``, every read of a card (one document each: a
-card read daily for years must not grow its resident's document without end)."""
+"""register's storage (RegisterStore)."""
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument

@@ -44,7 +44,7 @@ class Payload(Schema):
         ordered = True
 
 
-# ledger: the register of vulnerable residents (台账)
+# register: the register of vulnerable residents (台账)
 LIVING_STATUSES = ("alone", "empty_nest", "with_family")  # 独居, 空巢, 与家人同住
 
 
@@ -65,7 +65,7 @@ class CheckinPlanSchema(Payload):
 
 
 class ResidentCardSchema(Payload):
-    """What the ledger's register says of a resident, as other services may use it: the
+    """What the register says of a resident, as other services may use it: the
     card a handler sees, and what intake and callback act on."""
 
     resident_id = fields.String(required=True)

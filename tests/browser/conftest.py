@@ -3,7 +3,7 @@ Chromium. They run only with ``--browser``, in a pytest process of their own (ev
 must not patch playwright): ``pytest -q --browser tests/browser``.
 
 Started once for the session, each part its own process as ``make run`` starts them
-(deploy/single_machine.py): the five services (``nameko run``) against a fresh RabbitMQ
+(deploy/single_machine.py): the services (``nameko run``) against a fresh RabbitMQ
 vhost made through the management API and deleted after, on an embedded store in a
 temporary folder; the console under gunicorn on a free port; then the demo logins and
 stories (deploy/demo/load.py). Screenshots go to var/test-output/screenshots/.
