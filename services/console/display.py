@@ -28,6 +28,7 @@ from services.shared.words import (  # noqa: F401 - the console's words are thes
     DEADLINE_WORDS,
     KIND_WORDS,
     OUTCOME_WORDS,
+    PRIORITY_REASON_WORDS,
     ROLE_WORDS,
     STATE_WORDS,
     URGENCY_WORDS,
@@ -38,7 +39,7 @@ ASSIST_WORDS = {"added": "待协办签收", "accepted": "协办中", "reported":
                 "released": "已结束协办"}
 REQUEST_WORDS = {"pending": "待审批", "approved": "已同意", "refused": "不同意",
                  "withdrawn": "已撤回", "in_force": "挂起中", "ended": "已结束"}
-PRIORITY_REASONS = {"urgent": "紧急", "welfare_check": "探访关爱"}
+PRIORITY_REASONS = PRIORITY_REASON_WORDS
 ADDRESS_LEVELS = (("district", "区"), ("subdistrict", "街道/镇"), ("community", "社区"),
                   ("estate", "小区"), ("building", "楼栋"), ("room", "房号"),
                   ("detail", "详细地址"))

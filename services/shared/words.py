@@ -16,6 +16,9 @@ URGENCY_WORDS = {"normal": "一般", "urgent": "紧急"}
 DEADLINE_WORDS = {"accept": "签收", "contact": "联系", "resolve": "办结"}
 OUTCOME_WORDS = {"satisfied": "满意", "basically_satisfied": "基本满意",
                  "unsatisfied": "不满意", "unreachable": "联系不上", "answered": "已直接答复"}
+# why a ticket is answered first (intake's priority_reasons)
+PRIORITY_REASON_WORDS = {"urgent": "紧急", "welfare_check": "探访关爱",
+                         "registered_resident": "一号专线: 台账在册居民"}
 # The register of vulnerable residents (台账)
 LIVING_STATUS_WORDS = {"alone": "独居", "empty_nest": "空巢", "with_family": "与家人同住"}
 # a resident's history (register_changed says the first three)

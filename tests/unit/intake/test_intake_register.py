@@ -183,3 +183,14 @@ def test_card_for_prefers_the_callers_name(caller, expected):
     cards = [card(resident_id="r-0002", name="周爷爷"), card()]
     assert residents.card_for(caller, cards)["resident_id"] == expected
     assert residents.card_for(caller, []) is None
+
+
+def test_every_reason_to_answer_first_has_its_word_for_the_console():
+    from services.intake import reception
+    from services.shared.words import PRIORITY_REASON_WORDS
+
+    card = {"resident_id": "r-0001"}
+    urgent_welfare = {**lamp_request(), "urgency": "urgent", "category": "welfare_check"}
+    _, reasons = reception.priority_of(urgent_welfare, card)
+    assert set(reasons) == {"urgent", "welfare_check", "registered_resident"}
+    assert set(reasons) <= set(PRIORITY_REASON_WORDS)
