@@ -35,7 +35,7 @@ from services.dispatch.ticket_state import (
     TicketState,
 )
 from services.dispatch.timing import nearest_deadline, next_check
-from services.shared import clock, privacy
+from services.shared import access, clock, privacy
 from services.shared.answers.dispatch import QueueRowSchema, TicketStatusSchema
 from services.shared.directory import CENTRE_KIND
 from services.shared.errors import InvalidRequest
@@ -231,19 +231,60 @@ def queue_order(state: TicketState) -> tuple[int, dt.datetime, str]:
             nearest_deadline(state) or FAR_FUTURE, state["ticket_no"])
 
 
+def facts(state: TicketState) -> access.Facts:
+    """What the access rule needs of a ticket: its district, the units that handle or
+    handled it, the agent who took the call, the resident's grid unit."""
+    now = [state["unit_id"], *(assist["unit_id"] for assist in steps.owing_assists(state))]
+    resident = state.get("resident") or {}
+    return {"district": state["address"].get("district"),
+            "units": [state["unit_id"], *(assist["unit_id"]
+                                          for assist in state.get("assists", []))],
+            "units_now": now, "taken_by": state.get("received_by"),
+            "grid_unit_id": resident.get("grid_unit_id")}
+
+
 def may_see_caller(state: TicketState, actor: dict) -> bool:
     """The caller's phone and room are for those who need them for this ticket: the agent
     who took the call, the unit holding it and the units assisting it (and dispatch
     itself). Everyone else, other agents, the centre and supervisors included, sees them
-    masked (services/shared/privacy.py)."""
-    if actor["role"] == "system":
-        return True
-    if actor["role"] == "agent":
-        return actor["id"] == state.get("received_by")
-    return (actor["role"] == "unit_staff" and actor.get("unit_id") is not None
-            and (actor["unit_id"] == state["unit_id"]
-                 or any(assist["unit_id"] == actor["unit_id"]
-                        for assist in steps.owing_assists(state))))
+    masked (services/shared/privacy.py; the rule: services/shared/access.py)."""
+    return access.may(actor, "caller", facts(state))
+
+
+def card_level(state: TicketState, actor: dict) -> str | None:
+    """How much of the ticket's resident card this reader sees: "card" (the centre, the
+    resident's own grid unit), "card_summary" (the other units handling it, agents) or
+    None (services/shared/access.py)."""
+    if not state.get("resident"):
+        return None
+    known = facts(state)
+    for level in ("card", "card_summary"):
+        if access.may(actor, level, known):
+            return level
+    return None
+
+
+def card_for(state: TicketState, actor: dict) -> dict | None:
+    """The resident card on a ticket as this reader may see it (card_level): whole, but
+    never health notes (they stay in the register); or the name, masked phones and the
+    contacts' relation; or nothing."""
+    level = card_level(state, actor)
+    card = state.get("resident")
+    if level is None or not card:
+        return None
+    if level == "card":
+        return {key: value for key, value in card.items() if key != "health_notes"}
+    return {"resident_id": card["resident_id"], "name": card["name"],
+            "phones": [privacy.mask_phone(phone) for phone in card.get("phones", [])],
+            "emergency_contacts": [{"relation": contact.get("relation")}
+                                   for contact in card.get("emergency_contacts", [])],
+            "grid_unit_id": card.get("grid_unit_id")}
+
+
+def check_read(state: TicketState, actor: dict) -> None:
+    """Pass if the actor may see the ticket (services/shared/access.py); the refusal does
+    not tell whether it exists."""
+    access.check(actor, "ticket", facts(state), state["ticket_no"])
 
 
 # Built once: building a schema copies its fields, which costs more than a dump with it.
@@ -283,8 +324,7 @@ def view(state: TicketState, actor: dict) -> dict[str, Any]:
         "caller_in_full": in_full,  # consoles mask what else they show of the caller alike
         "caller": state["caller"] if in_full else privacy.mask_caller(state["caller"]),
         "address": state["address"] if in_full else privacy.mask_address(state["address"]),
-        "resident": (state.get("resident") if in_full
-                     else privacy.mask_payload(state.get("resident"))),
+        "resident": card_for(state, actor),
         "description": state["description"],
         "deadlines": state["deadlines"],
         "met": list(state["met"]),

@@ -49,7 +49,7 @@ from services.dispatch.schemas import (
 from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
 from services.dispatch.ticket_state import TicketState
-from services.shared import clock, outbox
+from services.shared import access, clock, outbox
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
 from services.shared.directory import (
     CENTRE_ID,
@@ -59,6 +59,7 @@ from services.shared.directory import (
     RuleKeySchema,
     RuleSchema,
     UnitSchema,
+    district_of,
 )
 from services.shared.errors import (
     EXPECTED,
@@ -79,7 +80,6 @@ DEFAULT_POLICY_FILE = "deploy/policy.yml"
 DEFAULT_OVERDUE_CHECK_SECONDS = 10
 DEFAULT_WORKDAY_START = "09:00"
 DIRECTORY_EDITORS = ("dispatcher", "admin")
-SUPERVISION_READERS = CENTRE_ROLES
 # A step that loses a race is decided again on the new state, a few times at most.
 STEP_ATTEMPTS = 3
 CENTRE_NAME_UNSET = "派单中心"
@@ -104,7 +104,8 @@ def queue_row(store: TicketStateStore, state: TicketState, actor: dict,
     changing it)."""
     kept = _queue_views.setdefault(store, collections.OrderedDict())
     role = assists.role_of(state, unit_id)
-    key = (state["ticket_no"], state["version"], lifecycle.may_see_caller(state, actor), role)
+    key = (state["ticket_no"], state["version"], lifecycle.may_see_caller(state, actor),
+           lifecycle.card_level(state, actor), role)
     row = kept.get(key)
     if row is None:
         row = kept[key] = lifecycle.queue_row(state, actor, role)
@@ -194,24 +195,39 @@ class DispatchService:
         phone and room, and the resident's and their contacts' phones and room, are masked
         for staff of units neither leading nor assisting. The shape:
         services/shared/answers/dispatch.py, TicketStatusSchema.
-        Raises InvalidRequest (a malformed actor or ticket_no), NotFound."""
+        Only those the access rule lets see the ticket read it (services/shared/access.py:
+        the centre and agents of its district, the units that handle or handled it); the
+        resident card is whole for the centre and the resident's grid unit, a summary for
+        other readers allowed one, and never carries health notes.
+        Raises InvalidRequest (a malformed actor or ticket_no), NotPermitted (for a ticket
+        the actor may not see and for a number nobody used alike), NotFound (to readers
+        of every ticket only)."""
         actor = load_actor(actor)
         args = load(TicketArgs(), {"ticket_no": ticket_no})
-        return lifecycle.status(self._ticket(args["ticket_no"]), actor)
+        state = self.store.get(args["ticket_no"])
+        if state is None:
+            raise access.unseen(actor, "ticket", args["ticket_no"])
+        lifecycle.check_read(state, actor)
+        return lifecycle.status(state, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def queue(self, unit_id: str, actor: dict, states: list[str] | None = None) -> list[dict]:
         """The open tickets a unit holds (the centre's: those pending) or assists and still
         owes its part on, as get_status shows them (without ``actions``) plus ``role``
         ("lead" or "assist"; QueueRowSchema), high priority first, then by nearest unmet
-        deadline. ``states`` narrows it. Unit staff read their own unit's queue only
-        (NotPermitted). Raises InvalidRequest, NotFound for an unknown unit."""
+        deadline. ``states`` narrows it. Unit staff read their own unit's queue only, the
+        centre the queues of its district's units (services/shared/access.py). Raises
+        InvalidRequest, NotPermitted (another's queue, and an unknown unit alike),
+        NotFound for an unknown unit (to readers of every queue only)."""
         actor = load_actor(actor)
         args = load(QueueArgs(), {"unit_id": unit_id, "states": states})
-        if actor["role"] == "unit_staff" and actor["unit_id"] != args["unit_id"]:
-            raise NotPermitted("unit staff read their own unit's queue only")
-        if self.store.unit(args["unit_id"]) is None:
-            raise NotFound(f"unit {args['unit_id']}")
+        access.require(actor, "queue")
+        unit = self.store.unit(args["unit_id"])
+        if unit is None:
+            raise access.unseen(actor, "queue", args["unit_id"])
+        access.check(actor, "queue", {"unit_id": unit["id"],
+                                      "district": district_of(unit)},
+                     args["unit_id"])
         handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
         return [queue_row(self.store, state, actor, args["unit_id"])
                 for state in sorted(handled, key=lifecycle.queue_order)]
@@ -282,12 +298,13 @@ class DispatchService:
         pauses}. Each item names ticket_no, unit_id, unit_name, deadline, due_at, priority
         and category; overdue items add hours_late (latest first), warning items hours_left
         (least first), requests reason, requested_at, requested_by and until (extensions)
-        or resume_on (pauses). High priority first in each (SupervisionSchema). Raises
-        NotPermitted."""
+        or resume_on (pauses). High priority first in each (SupervisionSchema); a reader
+        bound to a district sees its district's tickets. Raises NotPermitted."""
         actor = load_actor(actor)
-        if actor["role"] not in SUPERVISION_READERS:
-            raise NotPermitted(f"only {', '.join(SUPERVISION_READERS)} read the supervision list")
-        return SUPERVISION.dump(supervision.supervision(self.store.open_tickets(), clock.now()))
+        access.require(actor, "supervision")
+        seen = [state for state in self.store.open_tickets()
+                if access.may(actor, "ticket", lifecycle.facts(state))]
+        return SUPERVISION.dump(supervision.supervision(seen, clock.now()))
 
     @rpc(expected_exceptions=EXPECTED)
     def urge(self, ticket_no: str, actor: dict, note: str) -> dict:

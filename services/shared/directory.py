@@ -74,3 +74,10 @@ class DirectorySchema(StrictSchema):
     units = fields.List(fields.Nested(UnitSchema), required=True)
     places = fields.List(fields.Nested(PlaceSchema), required=True)
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
+
+
+def district_of(unit: dict) -> str | None:
+    """The district a unit serves: the first name of its place's path; None for a unit
+    without a place (the centre, which serves every district)."""
+    place = unit.get("place")
+    return place.split(PLACE_SEPARATOR)[0] if place else None

@@ -139,10 +139,12 @@ class ActorSchema(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     unit_id = Text(load_default=None, validate=SHORT_TEXT)
+    # The district the actor serves (a unit's, or an account's); none: every district.
+    district = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
 
 
 SYSTEM_ACTOR: dict[str, Any] = {"id": "system", "name": "系统", "role": "system",
-                                "unit_id": None}
+                                "unit_id": None, "district": None}
 
 
 def load(schema: Schema, payload: Any, *, partial: bool | Sequence[str] = False) -> dict:

@@ -7,6 +7,7 @@ from dispatch_support import (
     KAILU,
     POLICY,
     SUPERVISOR,
+    actor,
     created_event,
     staff,
 )
@@ -15,6 +16,7 @@ from nameko.testing.services import worker_factory
 from services.dispatch import directory
 from services.dispatch.policy import Policy
 from services.dispatch.service import DispatchService
+from services.shared.errors import NotPermitted
 
 RESIDENT = {
     "resident_id": "r-0001", "name": "周奶奶", "phones": ["+8613800000009"],
@@ -33,7 +35,7 @@ def service(store, now):
 
 def create(service, ticket_no: str, **changes) -> dict:
     service.on_ticket_created(created_event(ticket_no, **changes))
-    return service.get_status(ticket_no, GRID)
+    return service.get_status(ticket_no, SUPERVISOR)
 
 
 def test_a_residents_care_goes_to_their_grid_not_the_places_unit(service):
@@ -84,21 +86,25 @@ def test_the_welfare_check_comes_first_in_the_grids_queue(service):
     assert [item["ticket_no"] for item in queue] == ["YP-2", "YP-1"]
 
 
-def test_the_card_is_shown_in_full_to_the_grid_and_masked_to_others(service):
+def test_the_card_is_whole_for_the_grid_and_the_centre_a_summary_for_other_handlers(service):
     create(service, "YP-1", category="welfare_check", resident=dict(RESIDENT))
+    service.add_assist("YP-1", GRID, "kaichen", "请物业协助开门")
+    whole = {key: value for key, value in RESIDENT.items() if key != "health_notes"}
 
-    grid = service.get_status("YP-1", GRID)["resident"]
-    other = service.get_status("YP-1", COMMITTEE)["resident"]
-    supervisor = service.get_status("YP-1", SUPERVISOR)["resident"]
+    assert service.get_status("YP-1", GRID)["resident"] == whole  # the resident's grid
+    assert service.get_status("YP-1", SUPERVISOR)["resident"] == whole  # the centre
+    summary = {"resident_id": "r-0001", "name": "周奶奶", "phones": ["138****0009"],
+               "emergency_contacts": [{"relation": "儿子"}], "grid_unit_id": "grid-1"}
+    assert service.get_status("YP-1", staff("kaichen"))["resident"] == summary  # assisting
+    assert service.get_status("YP-1", actor("agent"))["resident"] == summary
+    with pytest.raises(NotPermitted):  # a unit with no part in it reads nothing of it
+        service.get_status("YP-1", COMMITTEE)
 
-    assert grid == RESIDENT
-    for masked in (other, supervisor):
-        assert masked["phones"] == ["138****0009"]
-        assert masked["emergency_contacts"][0] == {"name": "周建国", "relation": "儿子",
-                                                   "phone": "139****0001"}
-        assert masked["address"]["room"] == "***"
-        assert masked["name"] == "周奶奶"
-    assert service.get_status("YP-1", staff("kaichen"))["resident"]["phones"] == ["138****0009"]
+
+def test_health_notes_never_leave_on_a_ticket(service):
+    create(service, "YP-1", category="welfare_check", resident=dict(RESIDENT))
+    for reader in (GRID, SUPERVISOR, actor("admin")):
+        assert "health_notes" not in service.get_status("YP-1", reader)["resident"]
 
 
 def test_a_ticket_without_a_resident_shows_none(service):

@@ -425,12 +425,33 @@ def test_unit_staff_read_only_their_own_queue(service):
         service.queue("kaichen", KAICHEN, ["lost"])
 
 
-def test_the_callers_phone_and_room_are_masked_for_other_units(service):
+def test_the_callers_phone_and_room_are_for_the_unit_handling_it(service):
     create(service)
-    seen = service.get_status(NO, GRID)
+    seen = service.get_status(NO, DISPATCHER)
     assert seen["caller"]["phone"] == "138****5678"
     assert seen["address"]["room"] == "***" and seen["address"]["building"] == "12号"
     assert service.get_status(NO, KAICHEN)["caller"]["phone"] == "+8613812345678"
+    with pytest.raises(NotPermitted):  # another unit reads nothing of it
+        service.get_status(NO, GRID)
+
+
+def test_a_unit_cannot_tell_another_units_ticket_from_a_number_nobody_used(service):
+    create(service)
+    with pytest.raises(NotPermitted) as theirs:
+        service.get_status(NO, GRID)
+    with pytest.raises(NotPermitted) as nobodys:
+        service.get_status("YP20000101-9999", GRID)
+    assert str(theirs.value).replace(NO, "#") == str(nobodys.value).replace(
+        "YP20000101-9999", "#")
+
+
+def test_the_centre_of_one_district_does_not_read_anothers_tickets(service):
+    create(service)  # 杨浦区
+    assert service.get_status(NO, actor("dispatcher", "centre", district="杨浦区"))
+    with pytest.raises(NotPermitted):
+        service.get_status(NO, actor("dispatcher", "centre", district="未央区"))
+    with pytest.raises(NotPermitted):  # nor learns which numbers exist there
+        service.get_status("YP20000101-9999", actor("dispatcher", "centre", district="未央区"))
 
 
 ZHOU = {"id": "agent-zhou", "name": "话务员小周", "role": "agent", "unit_id": None}

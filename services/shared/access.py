@@ -1,0 +1,200 @@
+"""Who may see what: the one access rule, as a table a reader can check (role × what ×
+whose), and the few functions every service applies it with.
+
+Every RPC that returns a ticket, a timeline, a queue, a resident, a check-in, an indicator
+or a list asks here with the caller's actor; the console and the API only pass the actor
+on. A refusal is ``NotPermitted``, and it does not tell whether the thing exists: someone
+who may not see a ticket gets the same answer for a ticket of another unit and for a
+number nobody has used (``refused``, ``unseen``). Only a reader who may see every such
+thing everywhere learns ``NotFound``.
+
+**Whose** a role sees of each kind of thing:
+
+- ``every``: all of them in the actor's district (all districts for an actor bound to
+  none, such as the city's centre);
+- ``handled``: the tickets their unit leads now, assists or once assisted;
+- ``handling``: the tickets their unit leads now or still owes an assist on;
+- ``grid``: the residents (and their cards, check-ins, tickets) whose grid unit is theirs;
+- ``own_unit``: their own unit's queue and register;
+- ``taken``: the calls they took themselves;
+- ``by_phone``: one resident at a time, found by the caller's phone.
+
+A role without a row for a thing sees none of it. The README's "Who may see what" is this
+table in words; ``table()`` gives it to a test or a page.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypedDict
+
+from services.shared.errors import NotFound, NotPermitted
+
+EVERY, HANDLED, HANDLING, GRID, OWN_UNIT, TAKEN, BY_PHONE = (
+    "every", "handled", "handling", "grid", "own_unit", "taken", "by_phone")
+
+CENTRE = ("dispatcher", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+
+# What each thing is, in the words the README table uses.
+WHAT = {
+    "ticket": "a ticket: its state, timeline, description and place",
+    "caller": "the caller's phone and room on a ticket",
+    "card": "a resident's card, on a ticket or in the register (never health notes on a "
+            "ticket)",
+    "card_summary": "the resident on a ticket: name, masked phone, the emergency contacts' "
+                    "relation",
+    "health_notes": "a resident's health notes (only ever from the register)",
+    "register": "lists, exports and birthdays of the register",
+    "checkins": "a resident's check-ins",
+    "card_views": "who looked at a resident's card",
+    "queue": "a unit's queue",
+    "supervision": "the supervision list (督办): overdue, warnings, requests",
+    "indicators": "indicators and their workbook",
+    "callbacks": "the callbacks of a ticket",
+    "history": "the ledger's latest entries and its verification",
+}
+
+# (role, what) → whose. The table: read it down by role.
+RULES: dict[tuple[str, str], str] = {
+    # 话务员: takes calls; answers callers about any ticket of the district
+    ("agent", "ticket"): EVERY,
+    ("agent", "caller"): TAKEN,
+    ("agent", "card_summary"): EVERY,
+    ("agent", "register"): BY_PHONE,
+    # 派单员: the dispatch centre
+    ("dispatcher", "ticket"): EVERY,
+    ("dispatcher", "card"): EVERY,
+    ("dispatcher", "card_summary"): EVERY,
+    ("dispatcher", "register"): EVERY,
+    ("dispatcher", "checkins"): EVERY,
+    ("dispatcher", "queue"): EVERY,
+    ("dispatcher", "supervision"): EVERY,
+    ("dispatcher", "indicators"): EVERY,
+    ("dispatcher", "callbacks"): EVERY,
+    # 承办单位: grid workstations, neighbourhood committees, property companies
+    ("unit_staff", "ticket"): HANDLED,
+    ("unit_staff", "caller"): HANDLING,
+    ("unit_staff", "card"): GRID,
+    ("unit_staff", "card_summary"): HANDLED,
+    ("unit_staff", "health_notes"): GRID,
+    ("unit_staff", "register"): OWN_UNIT,
+    ("unit_staff", "checkins"): GRID,
+    ("unit_staff", "queue"): OWN_UNIT,
+    # 督办员
+    ("supervisor", "ticket"): EVERY,
+    ("supervisor", "card"): EVERY,
+    ("supervisor", "card_summary"): EVERY,
+    ("supervisor", "register"): EVERY,
+    ("supervisor", "checkins"): EVERY,
+    ("supervisor", "card_views"): EVERY,
+    ("supervisor", "queue"): EVERY,
+    ("supervisor", "supervision"): EVERY,
+    ("supervisor", "indicators"): EVERY,
+    ("supervisor", "callbacks"): EVERY,
+    ("supervisor", "history"): EVERY,
+    # 系统管理员
+    ("admin", "ticket"): EVERY,
+    ("admin", "card"): EVERY,
+    ("admin", "card_summary"): EVERY,
+    ("admin", "register"): EVERY,
+    ("admin", "checkins"): EVERY,
+    ("admin", "card_views"): EVERY,
+    ("admin", "queue"): EVERY,
+    ("admin", "supervision"): EVERY,
+    ("admin", "indicators"): EVERY,
+    ("admin", "callbacks"): EVERY,
+    ("admin", "history"): EVERY,
+    # the services themselves, acting on their own (timers, sweeps, one service asking
+    # another for what its own rule already allowed)
+    ("system", "ticket"): EVERY,
+    ("system", "caller"): EVERY,
+    ("system", "card"): EVERY,
+    ("system", "card_summary"): EVERY,
+    ("system", "health_notes"): EVERY,
+    ("system", "register"): EVERY,
+    ("system", "checkins"): EVERY,
+    ("system", "queue"): EVERY,
+    ("system", "callbacks"): EVERY,
+}
+
+
+class Facts(TypedDict, total=False):
+    """What the rule needs to know of a thing: where it is and who handles it. A service
+    fills in what it knows; what it leaves out matches nobody's narrower scope."""
+
+    district: str | None         # the ticket's or resident's district
+    units: Iterable[str]         # units that lead or led, assist or assisted (handled)
+    units_now: Iterable[str]     # the unit leading now and units still owing an assist
+    grid_unit_id: str | None     # the resident's grid unit
+    taken_by: str | None         # the agent who took the call
+    unit_id: str | None          # a queue's or a register's unit
+
+
+def whose(actor: dict, what: str) -> str | None:
+    """How much of ``what`` the actor's role sees (one of the scopes above), or None."""
+    return RULES.get((actor["role"], what))
+
+
+def in_district(actor: dict, district: str | None) -> bool:
+    """Whether a thing of ``district`` lies where the actor serves (everywhere when the
+    actor is bound to no district)."""
+    served = actor.get("district")
+    return served is None or district == served
+
+
+def may(actor: dict, what: str, facts: Facts) -> bool:
+    """Whether the actor may see this ``what`` with these facts."""
+    scope = whose(actor, what)
+    unit = actor.get("unit_id")
+    if scope is None:
+        return False
+    if scope == EVERY:
+        return in_district(actor, facts.get("district"))
+    if scope == HANDLED:
+        return unit is not None and unit in set(facts.get("units") or ())
+    if scope == HANDLING:
+        return unit is not None and unit in set(facts.get("units_now") or ())
+    if scope == GRID:
+        return unit is not None and unit == facts.get("grid_unit_id")
+    if scope == OWN_UNIT:
+        return unit is not None and unit == facts.get("unit_id")
+    if scope == TAKEN:
+        return facts.get("taken_by") is not None and actor["id"] == facts.get("taken_by")
+    return False  # BY_PHONE: a look-up, judged where it is made (register.find_residents)
+
+
+def sees_all(actor: dict, what: str) -> bool:
+    """Whether the actor sees every ``what`` everywhere, so that telling them one does not
+    exist tells them nothing they could not see."""
+    return whose(actor, what) == EVERY and actor.get("district") is None
+
+
+def refused(what: str, key: str) -> NotPermitted:
+    """The one refusal of a read, the same whether the thing exists or not."""
+    return NotPermitted(f"{what} {key}: not among those you may see")
+
+
+def check(actor: dict, what: str, facts: Facts, key: str) -> None:
+    """Pass if the actor may see this ``what``; ``refused`` otherwise."""
+    if not may(actor, what, facts):
+        raise refused(what, key)
+
+
+def unseen(actor: dict, what: str, key: str) -> Exception:
+    """What to raise for a ``what`` that does not exist: NotFound for a reader who sees
+    every one everywhere, the same refusal as for another's otherwise."""
+    return NotFound(f"{what} {key}") if sees_all(actor, what) else refused(what, key)
+
+
+def require(actor: dict, what: str) -> str:
+    """The actor's scope for ``what``; NotPermitted for a role without a row."""
+    scope = whose(actor, what)
+    if scope is None:
+        raise NotPermitted(f"{actor['role']} may not read {WHAT.get(what, what)}")
+    return scope
+
+
+def table() -> list[dict[str, Any]]:
+    """The rule as rows {role, what, whose, meaning}, in the table's order."""
+    return [{"role": role, "what": what, "whose": scope, "meaning": WHAT[what]}
+            for (role, what), scope in RULES.items()]
