@@ -50,6 +50,8 @@ import bench_console  # noqa: E402
 import picture  # noqa: E402
 import single_machine  # noqa: E402  deploy/single_machine.py
 
+from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
+
 OUT = ROOT / "var" / "bench"
 API = os.environ.get("RABBIT_API", "http://guest:guest@localhost:15672")
 AMQP = os.environ.get("RABBIT_AMQP", "pyamqp://guest:guest@localhost:5672")
@@ -515,7 +517,8 @@ def follow_through(rpc, rows: list[tuple]) -> dict:
     for sent, latency, _, number in sample:
         entries: dict = {}
         while time.monotonic() < deadline:
-            entries = {entry["event_type"]: entry for entry in rpc.ledger.timeline(number)}
+            entries = {entry["event_type"]: entry
+                       for entry in rpc.ledger.timeline(number, SYSTEM_ACTOR)}
             if "ticket_created" in entries and "ticket_dispatched" in entries:
                 break
             time.sleep(0.1)
@@ -596,7 +599,7 @@ def stored_reads(uri: str, stored: int, log_dir: Path) -> dict:
             with ClusterRpcProxy({"AMQP_URI": uri}, timeout=900) as rpc:
                 # The embedded store builds its in-memory indexes of a collection at the
                 # first query after start (reading all of it): done here, not in a figure.
-                rpc.ledger.timeline(seeded["sample"][0])
+                rpc.ledger.timeline(seeded["sample"][0], SYSTEM_ACTOR)
                 rpc.dispatch.queue(READ_UNIT, READER)
             seeded["ready_seconds"] = round(time.monotonic() - started, 1)
             print(f"  services answering in {seeded['ready_seconds']} s", flush=True)
@@ -615,7 +618,7 @@ def read_latency(rpc, numbers: list[str], stored: int, calls: int = 200) -> dict
     timeline, queue = [], []
     for number in random.Random(1).sample(numbers, min(calls, len(numbers))):
         started = time.perf_counter()
-        rpc.ledger.timeline(number)
+        rpc.ledger.timeline(number, SYSTEM_ACTOR)
         timeline.append(time.perf_counter() - started)
     for _ in range(calls // 2):
         started = time.perf_counter()
@@ -681,7 +684,8 @@ def callback_workers(uri: str, numbers: list[str], per_round: int = 100) -> list
         proxy.stop()
     with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
         for number in chosen:  # callback makes each task on hearing ticket_resolved
-            wait(lambda number=number: rpc.callback.tasks_for_ticket(number) or None, 30)
+            wait(lambda number=number: rpc.callback.tasks_for_ticket(number, SYSTEM_ACTOR)
+                 or None, 30)
     context = multiprocessing.get_context("fork")
     rounds = []
     for count in (1, 2, 4):

@@ -53,6 +53,7 @@ from private_broker import PrivateBroker  # noqa: E402
 
 from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
 from services.shared.rpc_client import ServiceProxy, ServicesUnavailable  # noqa: E402
+from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
 
 OUT = ROOT / "var" / "faults"
 RPC_TIMEOUT = 10          # a caller waits this long before it is told the call failed
@@ -491,9 +492,9 @@ class Drill:
             if ticket.number is None:
                 continue
             try:
-                rpc["intake"].get_ticket(ticket.number)
+                rpc["intake"].get_ticket(ticket.number, SYSTEM_ACTOR)
                 status = rpc["dispatch"].get_status(ticket.number, OBSERVER)
-                timeline = rpc["ledger"].timeline(ticket.number)
+                timeline = rpc["ledger"].timeline(ticket.number, SYSTEM_ACTOR)
             except NotFound as missing:
                 lost.append(f"{ticket.number}: {missing}")
                 continue
@@ -508,12 +509,12 @@ class Drill:
                     repeated.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
                 else:
                     wrong_path.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
-        chains = rpc["ledger"].verify()
+        chains = rpc["ledger"].verify(SYSTEM_ACTOR)
         accounts_wrong = self.check_accounts(rpc)
         held = None
         killed = next((f for f in self.faults if "task_id" in f), None)
         if killed:
-            task = rpc["callback"].get_task(killed["task_id"])
+            task = rpc["callback"].get_task(killed["task_id"], SYSTEM_ACTOR)
             held = {"task_id": task["task_id"], "status": task["status"],
                     "claimed_by": task["claimed_by"], "outcome": task["outcome"]}
         proxy.close()

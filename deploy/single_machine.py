@@ -58,17 +58,18 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.shared.errors import HotlineError
+    from services.shared.schemas import SYSTEM_ACTOR
 
     # Probing services not yet up leaves publisher confirms in flight when the proxy closes;
     # py-amqp warns of each one, which says nothing to a person starting the system.
     logging.getLogger("amqp").setLevel(logging.ERROR)
     probes = {
-        "intake": lambda rpc: rpc.intake.get_ticket("READY-0000"),
+        "intake": lambda rpc: rpc.intake.get_ticket("READY-0000", SYSTEM_ACTOR),
         "dispatch": lambda rpc: rpc.dispatch.route({"district": "-"}, "other",
                                                    {"id": "launcher", "name": "launcher",
                                                     "role": "admin", "unit_id": None}),
-        "callback": lambda rpc: rpc.callback.get_task("ready"),
-        "ledger": lambda rpc: rpc.ledger.recent(1),
+        "callback": lambda rpc: rpc.callback.get_task("ready", SYSTEM_ACTOR),
+        "ledger": lambda rpc: rpc.ledger.recent(SYSTEM_ACTOR, 1),
         "register": lambda rpc: rpc.register.register_template(),
         "accounts": lambda rpc: rpc.accounts.authenticate_token("hlt_ready_probe"),
     }

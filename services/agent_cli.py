@@ -191,22 +191,22 @@ def run(args: argparse.Namespace) -> Any:
             if not args.json:
                 print(f"已受理，工单号 {answer['ticket_no']}（{answer['status']}）")
         elif args.command == "show":
-            ticket = rpc.intake.get_ticket(args.ticket_no)
+            ticket = rpc.intake.get_ticket(args.ticket_no, AGENT)
             status = rpc.dispatch.get_status(args.ticket_no, AGENT)
             answer = {"ticket": ticket, "status": status}
             if not args.json:
                 print_ticket(ticket, status)
         elif args.command == "timeline":
-            answer = rpc.ledger.timeline(args.ticket_no)
+            answer = rpc.ledger.timeline(args.ticket_no, AGENT)
             if not args.json:
                 for entry in answer:
                     actor = (entry.get("actor") or {}).get("name") or ""
                     print(f"{entry['seq']:>3}  {when(entry['occurred_at'])}  "
                           f"{entry['summary']}  {actor}")
         elif args.command == "indicators":
-            answer = rpc.ledger.indicators(args.start, args.end, args.by, args.interval)
+            answer = rpc.ledger.indicators(AGENT, args.start, args.end, args.by, args.interval)
             if args.xlsx:
-                workbook = rpc.ledger.indicators_xlsx(args.start, args.end, args.by,
+                workbook = rpc.ledger.indicators_xlsx(AGENT, args.start, args.end, args.by,
                                                       args.interval)
                 with open(args.xlsx, "wb") as handle:
                     handle.write(base64.b64decode(workbook["content_base64"]))

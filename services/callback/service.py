@@ -33,7 +33,7 @@ from services.callback.schemas import (
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
-from services.shared import clock, outbox
+from services.shared import access, clock, outbox
 from services.shared.answers.callback import (
     CheckinSchema,
     ClaimedTaskSchema,
@@ -42,7 +42,7 @@ from services.shared.answers.callback import (
 )
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
-from services.shared.schemas import load
+from services.shared.schemas import load, load_actor
 from services.shared.storage import LOST, Contention, Lost, Storage, until_written
 
 log = logging.getLogger(__name__)
@@ -134,32 +134,47 @@ class CallbackService:
             f"callback task {data['task_id']} keeps changing; try again"))
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_task(self, task_id: str) -> dict:
+    def get_task(self, task_id: str, actor: dict) -> dict:
         """The task with every attempt so far: ``task_id``, ``kind``, ``ticket_no``,
         ``resident_id``, ``planned_for``, ``unit_id``, ``phone``, ``caller_name``,
         ``attempt``, ``status`` (due, claimed, done, cancelled), ``due_at``,
         ``claimed_by``, ``lease_until``, ``outcome``, ``note`` (a cancelled check-in's:
-        why), ``created_at``, ``completed_at``, ``attempts`` (TaskSchema). Raises
-        InvalidRequest, NotFound."""
+        why), ``created_at``, ``completed_at``, ``attempts`` (TaskSchema), for the centre
+        and supervisors (services/shared/access.py: callbacks). Raises InvalidRequest,
+        NotPermitted, NotFound."""
+        access.require(load_actor(actor), "callbacks")
         data = load(TaskIdSchema(), {"task_id": task_id})
         return TASK.dump(tasks.as_payload(self._task(data["task_id"])))
 
     @rpc(expected_exceptions=EXPECTED)
-    def tasks_for_ticket(self, ticket_no: str) -> list[dict]:
+    def tasks_for_ticket(self, ticket_no: str, actor: dict) -> list[dict]:
         """Every callback task of the ticket, oldest first (see get_task); an empty list
-        for a ticket with none. Raises InvalidRequest."""
+        for a ticket with none; for the centre and supervisors (access.py: callbacks).
+        Raises InvalidRequest, NotPermitted."""
+        access.require(load_actor(actor), "callbacks")
         data = load(TicketNoSchema(), {"ticket_no": ticket_no})
         return TASK.dump([tasks.as_payload(task)
                           for task in self.store.for_ticket(data["ticket_no"])], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def checkins_for(self, resident_id: str, limit: int = 60) -> list[dict]:
+    def checkins_for(self, resident_id: str, actor: dict, limit: int = 60) -> list[dict]:
         """The resident's check-in history for their card page, the latest planned first,
         at most ``limit`` (1..500): each as get_task shows it plus ``result`` (answered,
-        missed, cancelled, or null while still to be called; CheckinSchema). The phone is
-        in full: the console shows it only to those who may read the card. An empty list
-        for a resident with none. Raises InvalidRequest."""
+        missed, cancelled, or null while still to be called; CheckinSchema), for those
+        who may read the resident's card (services/shared/access.py: checkins; the
+        centre, the resident's grid unit), as the register last said it. An empty list
+        for a resident with none (to readers of every resident; others are refused).
+        Raises InvalidRequest, NotPermitted (another unit's resident and an unknown one
+        alike)."""
+        actor = load_actor(actor)
         data = load(CheckinsForSchema(), {"resident_id": resident_id, "limit": limit})
+        kept = self.store.resident(data["resident_id"])
+        card = (kept or {}).get("card") or {}
+        known: access.Facts = {"grid_unit_id": card.get("grid_unit_id"),
+                               "district": (card.get("address") or {}).get("district")}
+        if kept is None and not access.sees_all(actor, "checkins"):
+            raise access.refused("resident", data["resident_id"])
+        access.check(actor, "checkins", known, data["resident_id"])
         return CHECKIN.dump([checkins.as_history_entry(task) for task in
                              self.store.checkins_of(data["resident_id"], data["limit"])],
                             many=True)

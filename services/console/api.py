@@ -44,7 +44,6 @@ from services.shared.answers.register import (
 )
 from services.shared.directory import DirectorySchema
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
-from services.shared.privacy import mask_payload
 from services.shared.requests import TicketRequestSchema
 
 TITLE = "12345 工单 API"
@@ -153,20 +152,25 @@ def create_ticket(ticket: dict):
 
 
 def ticket_file(ticket_no: str, reader: dict) -> dict:
-    """A ticket as received, its state now and its timeline, with the caller's phone and
-    room masked throughout unless ``reader`` may see them (dispatch decides)."""
-    ticket = call("intake", "get_ticket", ticket_no)
+    """A ticket as received, its state now and its timeline, each as the service holding
+    it lets ``reader`` see it (services/shared/access.py): the console masks nothing
+    itself and shows nothing a service refused. ``ticket`` is null for readers who see
+    tickets through dispatch only (the units handling it)."""
     try:
         status = call("dispatch", "get_status", ticket_no, reader)
     except NotFound:  # a praise call, or dispatch has not received it yet
         status = None
     try:
-        timeline = call("ledger", "timeline", ticket_no)
-    except NotFound:  # the ledger has not recorded it yet
+        ticket = call("intake", "get_ticket", ticket_no, reader)
+    except NotPermitted:
+        if status is None:
+            raise
+        ticket = None
+    try:
+        timeline = call("ledger", "timeline", ticket_no, reader)
+    except (NotFound, NotPermitted):  # not recorded yet, or the record lags dispatch
         timeline = []
     in_full = bool(status and status["caller_in_full"])
-    if not in_full:
-        ticket, timeline = mask_payload(ticket), mask_payload(timeline)
     return {"ticket": ticket, "status": status, "timeline": timeline, "caller_in_full": in_full}
 
 
@@ -284,7 +288,7 @@ def indicators_question(query: dict) -> tuple:
 def indicator_figures(query: dict):
     """The figures for the Shanghai days [start, end), grouped by unit, subdistrict and/or
     category, per day or week if asked (supervisors, dispatchers, admins)."""
-    return call("ledger", "indicators", *indicators_question(query))
+    return call("ledger", "indicators", actor(), *indicators_question(query))
 
 
 @indicators.route("/indicators.xlsx")
@@ -293,7 +297,7 @@ def indicator_figures(query: dict):
                      description="An Excel workbook: sheet 指标 and sheet 指标说明")
 def indicator_workbook(query: dict):
     """The same figures as an Excel workbook, as a file download."""
-    return workbook(call("ledger", "indicators_xlsx", *indicators_question(query)))
+    return workbook(call("ledger", "indicators_xlsx", actor(), *indicators_question(query)))
 
 
 def workbook(file: dict) -> Response:
@@ -500,7 +504,7 @@ def resident_checkins(query: dict, resident_id: str):
     """The resident's check-in calls, the latest planned first. Reading them is reading the
     card (recorded in its ``views``): the phones are in full."""
     card = call("register", "get_resident", resident_id, keeper())
-    return call("callback", "checkins_for", card["resident_id"], query["limit"])
+    return call("callback", "checkins_for", card["resident_id"], keeper(), query["limit"])
 
 
 def register(app: Flask, csrf) -> None:

@@ -68,10 +68,12 @@ class Day(fields.String):
 
 # Tickets
 class TicketFileSchema(Schema):
-    """Everything about one ticket: as received, its state now (null until dispatch has
-    it, and for praise calls, which are not handled), and its timeline."""
+    """Everything about one ticket: as received (null for readers who see tickets through
+    dispatch only: the units handling it), its state now (null until dispatch has it, and
+    for praise calls, which are not handled), and its timeline, each as the reader may see
+    it (the README's "Who may see what")."""
 
-    ticket = fields.Nested(TicketSchema, required=True)
+    ticket = fields.Nested(TicketSchema, allow_none=True, required=True)
     status = fields.Nested(TicketStatusSchema, allow_none=True, required=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
     caller_in_full = fields.Boolean(required=True)

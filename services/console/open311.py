@@ -27,7 +27,15 @@ from services.console.display import CATEGORY_WORDS
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
-from services.shared.schemas import CATEGORIES, KINDS, LONG_TEXT, SHORT_TEXT, Phone, Text
+from services.shared.schemas import (
+    CATEGORIES,
+    KINDS,
+    LONG_TEXT,
+    SHORT_TEXT,
+    SYSTEM_ACTOR,
+    Phone,
+    Text,
+)
 from services.shared.states import CLOSED
 
 DEFAULT_DISTRICT = "杨浦区"
@@ -255,12 +263,13 @@ def received_row(ticket: dict) -> dict:
 
 def requests_by_id(ticket_nos: list[str]) -> list[dict]:
     rows = {row["ticket_no"]: row for row in
-            services().call("ledger", "tickets", ticket_nos=ticket_nos, limit=len(ticket_nos))}
+            services().call("ledger", "tickets", SYSTEM_ACTOR, ticket_nos=ticket_nos,
+                            limit=len(ticket_nos))}
     for ticket_no in ticket_nos:
         if ticket_no not in rows:  # just posted: the ledger is a moment behind intake
             try:
                 rows[ticket_no] = received_row(
-                    services().call("intake", "get_ticket", ticket_no))
+                    services().call("intake", "get_ticket", ticket_no, SYSTEM_ACTOR))
             except NotFound:
                 pass
     return [as_service_request(rows[no]) for no in ticket_nos if no in rows]
@@ -305,7 +314,7 @@ def list_requests():
     codes = listed(query["service_code"]) or None
     if codes and set(codes) - set(CATEGORIES):
         raise InvalidRequest({"service_code": ["Not one of services.json's codes."]})
-    rows = services().call("ledger", "tickets", start=clock.iso(start),
+    rows = services().call("ledger", "tickets", SYSTEM_ACTOR, start=clock.iso(start),
                            end=clock.iso(end) if end else None,
                            status=statuses.pop() if len(statuses) == 1 else None,
                            categories=codes, limit=LIST_LIMIT)

@@ -106,7 +106,7 @@ def render_card(resident_id: str, failed: dict | None = None, status: int = 200,
     card = call("register", "get_resident", resident_id, actor())
     tickets = call("register", "tickets_of_resident", resident_id, actor())
     # phones in full: only now that the register has let this person read the card
-    checkins = call("callback", "checkins_for", resident_id, 30)
+    checkins = call("callback", "checkins_for", resident_id, actor(), 30)
     return render_template(
         "resident.html", r=card, tickets=tickets, checkins=checkins, register_words=words(),
         failed=failed or {}, values=failed["typed"] if failed and failed["action"] == "edit"
@@ -328,7 +328,7 @@ def missed_checkins(unit_id: str, since: dt.datetime) -> list[dict]:
                     unit_id):
         if not row.get("checkin_plan"):
             continue
-        for checkin in call("callback", "checkins_for", row["resident_id"], 30):
+        for checkin in call("callback", "checkins_for", row["resident_id"], actor(), 30):
             if checkin["result"] == "missed" and \
                     clock.parse_iso(checkin["due_at"]) >= since:
                 missed.append({**checkin, "resident": row})

@@ -32,8 +32,9 @@ def supervision():
     by_unit = over_time = None
     if not problems:
         try:
-            by_unit = call("ledger", "indicators", period["start"], period["end"], ["unit"], None)
-            over_time = call("ledger", "indicators", period["start"], period["end"], None,
+            by_unit = call("ledger", "indicators", actor(), period["start"], period["end"],
+                           ["unit"], None)
+            over_time = call("ledger", "indicators", actor(), period["start"], period["end"], None,
                              period["interval"])
         except InvalidRequest as refused:
             problems = display.flat_errors(refused.errors)
@@ -52,7 +53,7 @@ def indicators_xlsx():
     if problems:
         raise InvalidRequest(problems)
     group = request.args.get("group") or "unit"
-    workbook = call("ledger", "indicators_xlsx", period["start"], period["end"],
+    workbook = call("ledger", "indicators_xlsx", actor(), period["start"], period["end"],
                     [group] if group in GROUPINGS else ["unit"], None)
     return send_file(io.BytesIO(base64.b64decode(workbook["content_base64"])), mimetype=XLSX,
                      as_attachment=True, download_name=workbook["filename"])

@@ -252,33 +252,13 @@ def may_see_caller(state: TicketState, actor: dict) -> bool:
 
 
 def card_level(state: TicketState, actor: dict) -> str | None:
-    """How much of the ticket's resident card this reader sees: "card" (the centre, the
-    resident's own grid unit), "card_summary" (the other units handling it, agents) or
-    None (services/shared/access.py)."""
-    if not state.get("resident"):
-        return None
-    known = facts(state)
-    for level in ("card", "card_summary"):
-        if access.may(actor, level, known):
-            return level
-    return None
+    """How much of the ticket's resident card this reader sees (access.card_level)."""
+    return access.card_level(actor, facts(state)) if state.get("resident") else None
 
 
 def card_for(state: TicketState, actor: dict) -> dict | None:
-    """The resident card on a ticket as this reader may see it (card_level): whole, but
-    never health notes (they stay in the register); or the name, masked phones and the
-    contacts' relation; or nothing."""
-    level = card_level(state, actor)
-    card = state.get("resident")
-    if level is None or not card:
-        return None
-    if level == "card":
-        return {key: value for key, value in card.items() if key != "health_notes"}
-    return {"resident_id": card["resident_id"], "name": card["name"],
-            "phones": [privacy.mask_phone(phone) for phone in card.get("phones", [])],
-            "emergency_contacts": [{"relation": contact.get("relation")}
-                                   for contact in card.get("emergency_contacts", [])],
-            "grid_unit_id": card.get("grid_unit_id")}
+    """The resident card on a ticket as this reader may see it (access.card_as_seen)."""
+    return access.card_as_seen(state.get("resident"), card_level(state, actor))
 
 
 def check_read(state: TicketState, actor: dict) -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 
 from services.intake.duplicates import Match
 from services.intake.residents import CHECKIN_CHANNEL, REGISTERED_RESIDENT
-from services.shared import clock
+from services.shared import access, clock
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data
 from services.shared.states import ANSWERED, PRAISE, RECEIVED
@@ -65,6 +65,7 @@ def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,
         "calls": 1,
         "praise": request.get("praise") if praise else None,
         "resident": resident,
+        "received_by": actor.get("id"),  # the agent who took the call sees the caller
         # in the duplicate index: a later call about the same matter merges into it
         # until dispatch closes it; answered consultations, praise calls and welfare
         # checks on a missed check-in (one ticket per missed check-in) never are
@@ -81,6 +82,15 @@ def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,
                                 event_data("ticket_answered", answer=ticket["answer"]),
                                 ticket_no=number, actor=actor))
     return ticket, events
+
+
+def facts(ticket: dict) -> access.Facts:
+    """What the access rule needs of a received ticket: its district and who took the
+    call. Intake does not know which units handle it (dispatch does): unit staff read
+    tickets there."""
+    return {"district": ticket["address"].get("district"),
+            "taken_by": ticket.get("received_by"),
+            "grid_unit_id": (ticket.get("resident") or {}).get("grid_unit_id")}
 
 
 def praise_received(ticket: dict, actor: dict) -> dict:

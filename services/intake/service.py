@@ -21,9 +21,9 @@ from nameko.rpc import rpc
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
-from services.shared import clock, outbox
+from services.shared import access, clock, outbox
 from services.shared.answers.intake import CreatedTicketSchema
-from services.shared.errors import EXPECTED, InvalidRequest, NotFound
+from services.shared.errors import EXPECTED, InvalidRequest
 from services.shared.events import on_event
 from services.shared.payloads import TicketSchema
 from services.shared.requests import TicketRequestSchema
@@ -117,17 +117,24 @@ class IntakeService:
         return answer(stored, merged=False)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_ticket(self, ticket_no: str) -> dict:
+    def get_ticket(self, ticket_no: str, actor: dict) -> dict:
         """The ticket as received (see create_ticket; payloads.TicketSchema), ``calls``
-        counting repeats merged into it. Its progress since is ``dispatch.get_status``;
-        its history ``ledger.timeline``. Raises InvalidRequest (not a ticket number),
-        NotFound."""
+        counting repeats merged into it, for the agents and the centre of its district
+        (services/shared/access.py; units read their tickets from dispatch): the caller's
+        phone and room in full only for the agent who took the call, the resident card
+        cut to what the reader may see. Its progress since is ``dispatch.get_status``;
+        its history ``ledger.timeline``. Raises InvalidRequest (not a ticket number, a
+        malformed actor), NotPermitted (a ticket the actor may not see and a number nobody
+        used alike), NotFound (to readers of every ticket only)."""
+        actor = load_actor(actor)
         if not isinstance(ticket_no, str):
             raise InvalidRequest({"ticket_no": ["Not a valid string."]})
         ticket = self.store.get(ticket_no)
         if ticket is None:
-            raise NotFound(f"ticket {ticket_no}")
-        return TICKET.dump(reception.as_payload(ticket))
+            raise access.unseen(actor, "ticket", ticket_no)
+        known = reception.facts(ticket)
+        access.check(actor, "ticket", known, ticket_no)
+        return access.as_seen(actor, TICKET.dump(reception.as_payload(ticket)), known)
 
     # Events
     @on_event("dispatch", "ticket_closed")

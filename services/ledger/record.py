@@ -19,11 +19,12 @@ from __future__ import annotations
 import datetime as dt
 
 from services.ledger import chain, contributions
-from services.shared import clock
+from services.shared import access, clock
 from services.shared.states import (
     ACCEPTED,
     ASSIST_ACCEPTED,
     ASSIST_ADDED,
+    ASSIST_OWING,
     ASSIST_RELEASED,
     ASSIST_REPORTED,
     CLOSED,
@@ -438,6 +439,37 @@ def as_view(row: dict) -> dict:
     view["assists"] = [{"unit_id": assist["unit_id"], "status": assist["status"]}
                        for assist in sorted(view["assists"], key=lambda a: a["unit_id"] or "")]
     return view
+
+
+def facts(row: dict | None, created: dict | None) -> access.Facts:
+    """What the access rule needs of a ticket, as the record says it: its district and
+    units from the read model (``row``), the agent who took the call and the resident's
+    grid unit from its ticket_created entry (``created``)."""
+    row = row or {}
+    data = (created or {}).get("data") or {}
+    place = row.get("place") or data.get("address") or {}
+    assists = row.get("assists") or []
+    lead = [row["unit_id"]] if row.get("unit_id") else []
+    return {"district": place.get("district"),
+            "units": lead + [assist["unit_id"] for assist in assists],
+            "units_now": lead + [assist["unit_id"] for assist in assists
+                                 if assist["status"] in ASSIST_OWING],
+            "taken_by": ((created or {}).get("actor") or {}).get("id"),
+            "grid_unit_id": (data.get("resident") or {}).get("grid_unit_id")}
+
+
+def scope_query(actor: dict) -> dict:
+    """The read-model filter of the tickets this actor may see (access.py): their
+    district's for the centre and agents, their unit's (leading or assisting, now or
+    before) for unit staff."""
+    scope = access.require(actor, "ticket")
+    query: dict = {}
+    if actor.get("district") is not None:
+        query["place.district"] = actor["district"]
+    if scope == access.HANDLED:
+        query["$or"] = [{"unit_id": actor.get("unit_id")},
+                        {"assists.unit_id": actor.get("unit_id")}]
+    return query
 
 
 def as_listed(row: dict, created: dict | None, latest: dict | None) -> dict:

@@ -2,7 +2,8 @@
 and answers consoles and reports from that record.
 
 Contract version 1. Errors a caller may see: ``InvalidRequest`` (``errors`` lists every
-field), ``NotFound``. Both come from ``services.shared.errors``. Every answer is a read:
+field), ``NotFound``, ``NotPermitted`` (the access rule, services/shared/access.py). All
+come from ``services.shared.errors``. Every answer is a read:
 no RPC changes the record, and the ledger says nothing. The answers are dumped with their
 schemas in services/shared/answers/ledger.py.
 """
@@ -27,11 +28,11 @@ from services.ledger.schemas import (
     VerifySchema,
 )
 from services.ledger.store import LedgerStore
-from services.shared import clock
+from services.shared import access, clock
 from services.shared.answers import ledger as answers
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
-from services.shared.schemas import load
+from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -84,21 +85,29 @@ class LedgerService:
             self.store.apply_to_ticket(entry)
 
     @rpc(expected_exceptions=EXPECTED)
-    def timeline(self, ticket_no: str) -> list[dict]:
+    def timeline(self, ticket_no: str, actor: dict) -> list[dict]:
         """Everything recorded about one ticket, in the order it happened (occurred_at,
         then seq). Each item: seq, event_id, ticket_no, event_type, source, occurred_at,
         recorded_at (ISO), actor, data, and summary, a short Chinese sentence for a console
         ("派单至 殷行街道第一网格工作站", "退单: …", "回访: 满意") (TimelineEntrySchema).
-        Raises InvalidRequest for a missing or malformed ticket_no, NotFound when nothing
-        is recorded for it."""
+        Read by the access rule (services/shared/access.py) as the record says the ticket
+        stands: the caller's phones and rooms masked for those who may not see the caller,
+        resident cards cut to what the reader may see (never health notes).
+        Raises InvalidRequest for a missing or malformed ticket_no or actor, NotPermitted
+        (a ticket the actor may not see, and one nothing is recorded for, alike), NotFound
+        when nothing is recorded for it (to readers of every ticket only)."""
+        actor = load_actor(actor)
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
         entries = self.store.timeline(ticket_no)
         if not entries:
-            raise NotFound(f"ticket {ticket_no}")
-        return ENTRY.dump([record.as_item(entry) for entry in entries], many=True)
+            raise access.unseen(actor, "ticket", ticket_no)
+        known = self._facts(ticket_no)
+        access.check(actor, "ticket", known, ticket_no)
+        return ENTRY.dump([access.as_seen(actor, record.as_item(entry), known)
+                           for entry in entries], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def ticket_view(self, ticket_no: str) -> dict:
+    def ticket_view(self, ticket_no: str, actor: dict) -> dict:
         """The ticket as the ledger's events say it stands: ticket_no, state (dispatch's
         states; received, answered or praise before dispatch speaks), state_at, unit_id,
         unit_name, category, kind, channel, urgency, priority, place (district, subdistrict,
@@ -111,15 +120,17 @@ class LedgerService:
         the latest), resume_on, paused_hours (all pauses ended so far), assists ([{unit_id,
         status added / accepted / reported / released}]) (LedgerTicketSchema). The live
         state is dispatch.get_status; this one may lag it by the events in flight.
-        Raises InvalidRequest, NotFound."""
+        Raises InvalidRequest, NotPermitted and NotFound as ``timeline``."""
+        actor = load_actor(actor)
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
         row = self.store.ticket(ticket_no)
         if row is None:
-            raise NotFound(f"ticket {ticket_no}")
+            raise access.unseen(actor, "ticket", ticket_no)
+        access.check(actor, "ticket", self._facts(ticket_no), ticket_no)
         return TICKET.dump(record.as_view(row))
 
     @rpc(expected_exceptions=EXPECTED)
-    def tickets(self, start: str | None = None, end: str | None = None,
+    def tickets(self, actor: dict, start: str | None = None, end: str | None = None,
                 status: str | None = None, limit: int = TICKETS_DEFAULT,
                 ticket_nos: list[str] | None = None,
                 categories: list[str] | None = None) -> list[dict]:
@@ -131,32 +142,41 @@ class LedgerService:
         ``ticket_nos`` when given (unknown numbers left out), of ``categories`` when given
         (category names as in create_ticket). At most ``limit`` (1–500,
         default 100). A ticket whose ticket_created the ledger has not recorded yet has no
-        received_at, and so is listed only by number.
+        received_at, and so is listed only by number. Only the tickets the actor may see
+        are listed (services/shared/access.py).
         Raises InvalidRequest (a malformed time or status, a period that does not end after
-        it starts, a limit out of range, an unknown category)."""
+        it starts, a limit out of range, an unknown category), NotPermitted (a role that
+        reads no tickets)."""
+        actor = load_actor(actor)
+        scope = record.scope_query(actor)
         asked = load(TicketsSchema(), {"start": start, "end": end, "status": status,
                                        "limit": limit, "ticket_nos": ticket_nos,
                                        "categories": categories})
         closed = None if asked["status"] is None else asked["status"] == "closed"
         listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
                                            asked["ticket_nos"], asked["categories"],
-                                           asked["limit"])
+                                           asked["limit"], scope)
         return LISTED.dump([record.as_listed(row, created, latest)
                             for row, created, latest in listed], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def tickets_of_resident(self, resident_id: str) -> list[dict]:
+    def tickets_of_resident(self, resident_id: str, actor: dict) -> list[dict]:
         """The tickets intake received with this resident's card on them (their calls, the
         welfare checks of their missed check-ins), as ``tickets`` lists them, newest
-        received first, at most 500. The register asks, for those who may read the card.
-        Raises InvalidRequest (a missing or malformed resident_id)."""
+        received first, at most 500: those the actor may see as tickets, and all of them
+        for those who may see the resident's card (the centre, the resident's grid unit).
+        The register asks, for those who may read the card.
+        Raises InvalidRequest (a missing or malformed resident_id or actor)."""
+        actor = load_actor(actor)
         resident_id = load(ResidentIdSchema(), {"resident_id": resident_id})["resident_id"]
         numbers = self.store.resident_ticket_nos(resident_id)
         listed = self.store.listed_tickets(None, None, None, numbers, None, TICKETS_MAX)
-        return [record.as_listed(row, created, latest) for row, created, latest in listed]
+        return [record.as_listed(row, created, latest) for row, created, latest in listed
+                if access.may(actor, "ticket", record.facts(row, created))
+                or access.may(actor, "card", record.facts(row, created))]
 
     @rpc(expected_exceptions=EXPECTED)
-    def indicators(self, start: str, end: str, group_by: list[str] | None = None,
+    def indicators(self, actor: dict, start: str, end: str, group_by: list[str] | None = None,
                    interval: str | None = None) -> dict:
         """The figures of the Shanghai days [start, end): ``start`` and ``end`` are dates
         (``2026-11-23``) or times at 00:00 Shanghai, ``end`` excluded. ``group_by``: a list
@@ -174,22 +194,30 @@ class LedgerService:
         (IndicatorsSchema).
         Definitions: services/ledger/indicators.py. Read from day buckets kept as events
         arrive, so a year costs little more than a day.
+        The centre and supervisors read them (access.py); they name units, never a person.
         Raises InvalidRequest for a malformed day, a time not at 00:00 Shanghai, a period
-        that does not end after it starts, or an unknown grouping or interval."""
+        that does not end after it starts, or an unknown grouping or interval;
+        NotPermitted."""
+        access.require(load_actor(actor), "indicators")
         return INDICATORS.dump(self._indicators(start, end, group_by, interval))
 
     @rpc(expected_exceptions=EXPECTED)
-    def indicators_xlsx(self, start: str, end: str, group_by: list[str] | None = None,
+    def indicators_xlsx(self, actor: dict, start: str, end: str,
+                        group_by: list[str] | None = None,
                         interval: str | None = None) -> dict:
         """The same indicators as an Excel workbook (WorkbookSchema): ``{"filename",
         "content_base64"}``, an
         .xlsx with sheet 指标 (a row per group, 合计 last when grouped, Chinese headers,
         rates as percentages) and sheet 指标说明 (period, grouping, each figure defined).
         Arguments and errors as ``indicators``."""
+        access.require(load_actor(actor), "indicators")
         answer = self._indicators(start, end, group_by, interval)
         return WORKBOOK.dump({"filename": workbook.filename(answer),
                               "content_base64": base64.b64encode(
                                   workbook.indicators_workbook(answer)).decode("ascii")})
+
+    def _facts(self, ticket_no: str) -> access.Facts:
+        return record.facts(self.store.ticket(ticket_no), self.store.created_entry(ticket_no))
 
     def _indicators(self, start: str, end: str, group_by: list[str] | None,
                     interval: str | None) -> dict:
@@ -204,19 +232,24 @@ class LedgerService:
         return {"period": indicators.period(asked["start"], asked["end"]), **answer}
 
     @rpc(expected_exceptions=EXPECTED)
-    def recent(self, limit: int = RECENT_DEFAULT) -> list[dict]:
+    def recent(self, actor: dict, limit: int = RECENT_DEFAULT) -> list[dict]:
         """The newest recorded entries across tickets, newest first (items as in
-        timeline, TimelineEntrySchema), for a console's feed. ``limit`` 1–500, default 50.
-        Raises InvalidRequest."""
+        timeline, TimelineEntrySchema), for supervisors and admins (access.py: history),
+        callers' phones and rooms masked and resident cards cut as for a reader of no
+        ticket in particular. ``limit`` 1–500, default 50.
+        Raises InvalidRequest, NotPermitted."""
+        actor = load_actor(actor)
+        access.require(actor, "history")
         limit = load(RecentSchema(), {"limit": limit})["limit"]
-        return ENTRY.dump([record.as_item(entry) for entry in self.store.recent(limit)],
-                          many=True)
+        return ENTRY.dump([access.as_seen(actor, record.as_item(entry), {})
+                           for entry in self.store.recent(limit)], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def verify(self, ticket_no: str | None = None) -> dict:
+    def verify(self, actor: dict, ticket_no: str | None = None) -> dict:
         """Walk the hash chains of the record (every chain, or only ``ticket_no``'s) and
-        report what was changed directly in the store (rules: chain.py). No actor: like the
-        ledger's other reads it changes nothing, and its answer names no person.
+        report what was changed directly in the store (rules: chain.py), for supervisors
+        and admins (access.py: history; NotPermitted for others). It changes nothing, and
+        its answer names no person.
 
         Returns ``{"checked": entries walked, "chains": chains walked, "broken": [{ticket_no
         (null outside a ticket), chain (the ticket number, resident:<id> or global), seq
@@ -227,6 +260,7 @@ class LedgerService:
         (ChainReportSchema).
         Raises InvalidRequest for a malformed ticket_no, NotFound when nothing is recorded
         for it."""
+        access.require(load_actor(actor), "history")
         ticket_no = load(VerifySchema(), {"ticket_no": ticket_no})["ticket_no"]
         answer: dict = {"checked": 0, "chains": 0, "broken": [], "unchained": 0,
                         "unchained_chains": []}

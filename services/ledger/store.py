@@ -254,14 +254,20 @@ class LedgerStore:
     def ticket(self, ticket_no: str) -> dict | None:
         return self.tickets.find_one({"_id": ticket_no})
 
+    def created_entry(self, ticket_no: str) -> dict | None:
+        """The ticket's ticket_created entry (who took the call, the resident's card)."""
+        return self.entries.find_one({"ticket_no": ticket_no, "event_type": "ticket_created"})
+
     def listed_tickets(self, start: dt.datetime | None, end: dt.datetime | None,
                        closed: bool | None, ticket_nos: list[str] | None,
-                       categories: list[str] | None, limit: int) -> list[tuple]:
+                       categories: list[str] | None, limit: int,
+                       scope: dict | None = None) -> list[tuple]:
         """Read-model rows received in [start, end) (either bound optional), closed or not
-        (None: either), among ``ticket_nos`` and of ``categories`` if given; newest
-        received first, at most ``limit``. Each comes with its ticket_created entry and its
-        latest entry: (row, created, latest)."""
-        query: dict = {}
+        (None: either), among ``ticket_nos`` and of ``categories`` if given, within
+        ``scope`` (a reader's filter: record.scope_query); newest received first, at most
+        ``limit``. Each comes with its ticket_created entry and its latest entry: (row,
+        created, latest)."""
+        query: dict = dict(scope or {})
         received: dict = {}
         if start is not None:
             received["$gte"] = start

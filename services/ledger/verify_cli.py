@@ -15,6 +15,7 @@ import sys
 from typing import TextIO
 
 from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
+from services.shared.schemas import SYSTEM_ACTOR
 
 RPC_TIMEOUT = 600  # the whole record is walked in one call
 PROBE_TIMEOUT = 10
@@ -24,7 +25,7 @@ PROBLEM_WORDS = {"edited": "被修改", "removed": "被删除", "reordered": "�
 def check(rpc, ticket_no: str | None, out: TextIO | None = None) -> int:
     """Ask the ledger to verify, print its report; 1 when anything is broken, else 0."""
     out = out or sys.stdout
-    report = rpc.ledger.verify(ticket_no)
+    report = rpc.ledger.verify(SYSTEM_ACTOR, ticket_no)
     print(f"checked {report['checked']} entries in {report['chains']} chains", file=out)
     if report["unchained"]:
         print(f"{report['unchained']} entries recorded before the chain (unchained, not "
@@ -40,7 +41,7 @@ def check(rpc, ticket_no: str | None, out: TextIO | None = None) -> int:
 
 
 def answering(rpc) -> int:
-    rpc.ledger.recent(1)
+    rpc.ledger.recent(SYSTEM_ACTOR, 1)
     return 0
 
 

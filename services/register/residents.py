@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.shared import clock
+from services.shared import access, clock
 from services.shared.errors import IllegalTransition, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import LIVING_STATUSES, ResidentCardSchema, event_data
@@ -60,10 +60,8 @@ CHECKINS_PAUSED, CHECKINS_RESUMED = "checkins_paused", "checkins_resumed"
 EVENT_CHANGE = {ADDED: ADDED, CHANGED: CHANGED, RETIRED: RETIRED,
                 CHECKINS_PAUSED: CHANGED, CHECKINS_RESUMED: CHANGED}
 
-# Who may do what. Admins: anything, anywhere. Unit staff: the residents of their own grid
-# unit. The centre (and services) read anywhere. Agents look up a caller by phone, no more.
-READ_ANYWHERE = ("admin", "dispatcher", "supervisor", "system")
-PHONE_ONLY = ("agent",)
+# Who may read what: services/shared/access.py. Who may change the register: admins
+# anything, anywhere; unit staff the residents of their own grid unit (check_edit).
 
 
 def group_words(configured: dict | None) -> dict[str, str]:
@@ -84,15 +82,17 @@ def today(now: dt.datetime) -> dt.date:
 # --- who may ---------------------------------------------------------------------------
 
 
+def facts(resident: dict) -> access.Facts:
+    """What the access rule needs of a resident: their grid unit and district."""
+    return {"grid_unit_id": resident.get("grid_unit_id"),
+            "district": (resident.get("address") or {}).get("district")}
+
+
 def check_read(actor: dict, resident: dict) -> None:
-    """Refuse a card read by anyone but an admin, the centre, or the resident's own unit."""
-    if actor["role"] in READ_ANYWHERE:
-        return
-    if _own_unit(actor, resident.get("grid_unit_id")):
-        return
-    if actor["role"] in PHONE_ONLY:
-        raise NotPermitted("agents look residents up by phone only (find_residents)")
-    raise NotPermitted(f"resident {resident['_id']} is in the register of another unit")
+    """Refuse a card read by anyone but the centre of the resident's district (admins,
+    dispatchers, supervisors) and the resident's own grid unit (services/shared/access.py:
+    card); the refusal is the same as for a resident who does not exist."""
+    access.check(actor, "card", facts(resident), resident["_id"])
 
 
 def check_edit(actor: dict, grid_unit_id: str | None) -> None:
@@ -106,16 +106,21 @@ def check_edit(actor: dict, grid_unit_id: str | None) -> None:
 
 
 def find_scope(actor: dict, asked: dict) -> dict:
-    """The filters a find really runs with for this actor: unit staff see their own unit
-    (asking for another is refused), agents may only look up a phone. NotPermitted."""
-    role = actor["role"]
-    if role in READ_ANYWHERE:
-        return asked
-    if role == "unit_staff" and actor.get("unit_id"):
+    """The filters a find really runs with for this actor (services/shared/access.py:
+    register): unit staff see their own unit (asking for another is refused), a district's
+    centre its district, agents may only look up a phone. NotPermitted."""
+    scope = access.require(actor, "register")
+    if scope == access.EVERY:
+        district = actor.get("district")
+        place = asked.get("place") or {}
+        if district is not None and place.get("district") not in (None, district):
+            raise NotPermitted("the register of another district is not yours to read")
+        return {**asked, "place": {**place, "district": district}} if district else asked
+    if scope == access.OWN_UNIT and actor.get("unit_id"):
         if asked.get("grid_unit_id") not in (None, actor["unit_id"]):
             raise NotPermitted("unit staff read the register of their own unit only")
         return {**asked, "grid_unit_id": actor["unit_id"]}
-    if role in PHONE_ONLY:
+    if scope == access.BY_PHONE:
         others = [name for name, value in asked.items()
                   if name not in ("phone", "limit") and value not in (None, False)]
         if asked.get("phone") is None or others:
@@ -127,7 +132,7 @@ def find_scope(actor: dict, asked: dict) -> dict:
 def phone_lookup(actor: dict) -> bool:
     """Whether a find by this actor reveals a card to someone outside the resident's unit
     and so is recorded in each found resident's views."""
-    return actor["role"] in PHONE_ONLY
+    return access.whose(actor, "register") == access.BY_PHONE
 
 
 def _own_unit(actor: dict, grid_unit_id: str | None) -> bool:

@@ -40,7 +40,7 @@ from services.register.schemas import (
     RetireArgs,
 )
 from services.register.store import RegisterStore
-from services.shared import clock, outbox
+from services.shared import access, clock, outbox
 from services.shared.answers import register as answers
 from services.shared.errors import (
     EXPECTED,
@@ -186,7 +186,9 @@ class RegisterService:
         staff)."""
         actor = load_actor(actor)
         args = load(ResidentIdArgs(), {"resident_id": resident_id})
-        resident = self._resident(args["resident_id"])
+        resident = self.store.get(args["resident_id"])
+        if resident is None:
+            raise access.unseen(actor, "card", args["resident_id"])
         residents.check_read(actor, resident)
         now = clock.now()
         self.store.viewed([resident["_id"]], residents.view(actor, now, "card"))
@@ -202,8 +204,12 @@ class RegisterService:
         not answer)."""
         actor = load_actor(actor)
         args = load(ResidentIdArgs(), {"resident_id": resident_id})
-        residents.check_read(actor, self._resident(args["resident_id"]))
-        return TICKET.dump(self.ledger.tickets_of_resident(args["resident_id"]), many=True)
+        resident = self.store.get(args["resident_id"])
+        if resident is None:
+            raise access.unseen(actor, "card", args["resident_id"])
+        residents.check_read(actor, resident)
+        return TICKET.dump(self.ledger.tickets_of_resident(args["resident_id"], actor),
+                           many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def find_residents(self, actor: dict, phone: str | None = None, place: str | None = None,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
+from services.shared import privacy
 from services.shared.errors import NotFound, NotPermitted
 
 EVERY, HANDLED, HANDLING, GRID, OWN_UNIT, TAKEN, BY_PHONE = (
@@ -115,6 +116,8 @@ RULES: dict[tuple[str, str], str] = {
     ("system", "checkins"): EVERY,
     ("system", "queue"): EVERY,
     ("system", "callbacks"): EVERY,
+    ("system", "history"): EVERY,
+    ("system", "indicators"): EVERY,
 }
 
 
@@ -123,8 +126,8 @@ class Facts(TypedDict, total=False):
     fills in what it knows; what it leaves out matches nobody's narrower scope."""
 
     district: str | None         # the ticket's or resident's district
-    units: Iterable[str]         # units that lead or led, assist or assisted (handled)
-    units_now: Iterable[str]     # the unit leading now and units still owing an assist
+    units: Iterable[str | None]      # units that lead or led, assist or assisted (handled)
+    units_now: Iterable[str | None]  # the unit leading now and units still owing an assist
     grid_unit_id: str | None     # the resident's grid unit
     taken_by: str | None         # the agent who took the call
     unit_id: str | None          # a queue's or a register's unit
@@ -192,6 +195,50 @@ def require(actor: dict, what: str) -> str:
     if scope is None:
         raise NotPermitted(f"{actor['role']} may not read {WHAT.get(what, what)}")
     return scope
+
+
+def card_level(actor: dict, facts: Facts) -> str | None:
+    """How much of a resident card on a ticket this reader sees: "card" (the centre, the
+    resident's own grid unit), "card_summary" (other units handling it, agents) or None."""
+    for level in ("card", "card_summary"):
+        if may(actor, level, facts):
+            return level
+    return None
+
+
+def card_as_seen(card: dict | None, level: str | None) -> dict | None:
+    """A resident card on a ticket at ``level`` (card_level): whole but for the health
+    notes, which stay in the register; the name, masked phones and the emergency contacts'
+    relation; or nothing."""
+    if not card or level is None:
+        return None
+    if level == "card":
+        return {key: value for key, value in card.items() if key != "health_notes"}
+    return {"resident_id": card.get("resident_id"), "name": card.get("name"),
+            "phones": [privacy.mask_phone(phone) for phone in card.get("phones") or []],
+            "emergency_contacts": [{"relation": contact.get("relation")}
+                                   for contact in card.get("emergency_contacts") or []],
+            "grid_unit_id": card.get("grid_unit_id")}
+
+
+def as_seen(actor: dict, data: Any, facts: Facts) -> Any:
+    """Event data or an answer about a ticket as this reader may see it: the caller's and
+    every phone and room masked unless they may see the caller, and each resident card cut
+    to their card_level (timelines, records, received tickets)."""
+    level = card_level(actor, facts)
+    if not may(actor, "caller", facts):
+        data = privacy.mask_payload(data)
+    return _cards_cut(data, level)
+
+
+def _cards_cut(data: Any, level: str | None) -> Any:
+    if isinstance(data, list):
+        return [_cards_cut(item, level) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {key: (card_as_seen(value, level) if key == "resident" and isinstance(value, dict)
+                  else _cards_cut(value, level))
+            for key, value in data.items()}
 
 
 def table() -> list[dict[str, Any]]:

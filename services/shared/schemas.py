@@ -139,8 +139,9 @@ class ActorSchema(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     unit_id = Text(load_default=None, validate=SHORT_TEXT)
-    # The district the actor serves (a unit's, or an account's); none: every district.
-    district = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
+    # The district the actor serves (a unit's, or an account's); none or absent: every
+    # district (services/shared/access.py).
+    district = Text(allow_none=True, validate=SHORT_TEXT)
 
 
 SYSTEM_ACTOR: dict[str, Any] = {"id": "system", "name": "系统", "role": "system",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from integration_support import eventually
 
 from services.shared.errors import NotPermitted
+from services.shared.schemas import SYSTEM_ACTOR
 
 WANG = {"username": "wang.li", "name": "王丽", "role": "unit_staff",
         "unit_id": "kaichen-property", "password": "kaichen-wang-1"}
 
 
 def account_feed(rpc) -> list[dict]:
-    return sorted((item for item in rpc.ledger.recent(50)
+    return sorted((item for item in rpc.ledger.recent(SYSTEM_ACTOR, 50)
                    if item["event_type"] == "account_changed"),
                   key=lambda item: item["occurred_at"])
 

@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.accounts.service import AccountsService
 from services.dispatch.service import DispatchService
 from services.intake.service import IntakeService
+from services.shared.schemas import SYSTEM_ACTOR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq"))
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
@@ -62,7 +63,7 @@ def test_call_centre_may_create_tickets_and_nothing_else(broker_users, storage_c
         with ClusterRpcProxy({"AMQP_URI": broker_users("callcentre")}, timeout=10) as rpc:
             ticket = rpc.intake.create_ticket(CALL)
             assert ticket["ticket_no"].startswith("YP")
-            assert rpc.intake.get_ticket(ticket["ticket_no"])["status"] == "received"
+            assert rpc.intake.get_ticket(ticket["ticket_no"], SYSTEM_ACTOR)["status"] == "received"
 
         with pytest.raises(AccessRefused, match="topic 'dispatch.route'"):
             with ClusterRpcProxy({"AMQP_URI": broker_users("callcentre")}, timeout=5) as rpc:

@@ -14,6 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from openpyxl import load_workbook
 
 from services.shared import clock
+from services.shared.schemas import SYSTEM_ACTOR
 
 # The usernames of conftest.CONSOLE_USERS, by the same keys (password logins are the pages')
 USERNAMES = {"admin": "admin", "agent": "zhou", "dispatcher": "chen", "supervisor": "wang",
@@ -261,8 +262,8 @@ def test_an_unknown_ticket_is_404(api):
 def test_bad_input_names_each_field_and_creates_nothing(api, console_system):
     def listed():
         with ClusterRpcProxy(console_system, timeout=10) as rpc:
-            return len(rpc.ledger.tickets(start=clock.iso(clock.now() - dt.timedelta(hours=1)),
-                                          limit=500))
+            since = clock.iso(clock.now() - dt.timedelta(hours=1))
+            return len(rpc.ledger.tickets(SYSTEM_ACTOR, start=since, limit=500))
 
     before = listed()
     bad = lamp(category="lamps", caller={"name": "王阿姨", "phone": "12345"}, description="")

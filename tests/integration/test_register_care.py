@@ -13,6 +13,7 @@ from services.callback.dialers import ScriptedDialer
 from services.callback.worker import CallbackWorker
 from services.intake.service import IntakeService
 from services.shared import clock
+from services.shared.schemas import SYSTEM_ACTOR
 
 ADMIN = {"id": "admin-1", "name": "管理员", "role": "admin", "unit_id": None}
 GRID = {"id": "li", "name": "网格员李琳", "role": "unit_staff", "unit_id": "yinhang-grid-1"}
@@ -97,9 +98,9 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
     assert welfare["resident"]["emergency_contacts"] == [
         {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"}]
     assert "3次未接通" in welfare["description"] and "周建国（儿子）" in welfare["description"]
-    assert rpc.intake.get_ticket(welfare["ticket_no"])["channel"] == "checkin"
+    assert rpc.intake.get_ticket(welfare["ticket_no"], SYSTEM_ACTOR)["channel"] == "checkin"
 
-    history = rpc.callback.checkins_for(card["resident_id"])
+    history = rpc.callback.checkins_for(card["resident_id"], SYSTEM_ACTOR)
     missed = [entry for entry in history if entry["result"] == "missed"]
     assert len(missed) == 1 and missed[0]["attempt"] == 3
     assert worker.work_once() is False  # tomorrow's check-in is not due yet
@@ -109,18 +110,18 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
 def test_a_paused_plan_calls_nobody_and_a_resumed_one_calls_again(rpc):
     card = rpc.register.add_resident(resident(), ADMIN)
     resident_id = card["resident_id"]
-    eventually(lambda: rpc.callback.checkins_for(resident_id))
+    eventually(lambda: rpc.callback.checkins_for(resident_id, SYSTEM_ACTOR))
 
     rpc.register.pause_checkins(resident_id, ADMIN, reason="住院治疗")
 
-    eventually(lambda: {entry["result"] for entry in rpc.callback.checkins_for(resident_id)}
-               == {"cancelled"})
+    eventually(lambda: {entry["result"] for entry
+                        in rpc.callback.checkins_for(resident_id, SYSTEM_ACTOR)} == {"cancelled"})
     assert never_answers(rpc).work_once() is False
     assert welfare_checks(rpc) == []
 
     rpc.register.resume_checkins(resident_id, ADMIN, reason="已出院")
     # the plan as it was: its time (just past, caught up) is called again
-    eventually(lambda: [entry for entry in rpc.callback.checkins_for(resident_id)
+    eventually(lambda: [entry for entry in rpc.callback.checkins_for(resident_id, SYSTEM_ACTOR)
                         if entry["result"] is None])
     assert never_answers(rpc).work_once() is True
 

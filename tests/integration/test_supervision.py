@@ -7,6 +7,7 @@ import datetime as dt
 from test_ticket_life import call_back, in_state, lamp, recorded, staff, status_of
 
 from services.shared import clock
+from services.shared.schemas import SYSTEM_ACTOR
 
 SUPERVISOR = {"id": "sv-1", "name": "督办员老王", "role": "supervisor", "unit_id": None}
 
@@ -55,7 +56,7 @@ def test_a_joint_ticket_extended_and_paused_is_resolved_and_counted(rpc):
     assert types.index("assist_reported") < types.index("ticket_resolved")
 
     today = clock.local(clock.now()).date()
-    figures = rpc.ledger.indicators(today.isoformat(),
+    figures = rpc.ledger.indicators(SYSTEM_ACTOR, today.isoformat(),
                                     (today + dt.timedelta(days=1)).isoformat(), ["unit"])
     row = next(row for row in figures["rows"] if row["unit_id"] == lead)
     assert (row["received"], row["accepted_on_time"], row["resolved_on_time"]) == (1, 1, 1)
@@ -72,4 +73,4 @@ def test_a_supervisor_urges_a_unit_then_reassigns_the_ticket(rpc):
     assert in_state(rpc, number, "dispatched")["unit_id"] == "kaichen-property"
     types = recorded(rpc, number, "ticket_dispatched")
     assert types.count("ticket_urged") == 1 and types.count("ticket_dispatched") == 2
-    assert rpc.ledger.timeline(number)[-1]["data"]["previous_unit_id"] == unit_id
+    assert rpc.ledger.timeline(number, SYSTEM_ACTOR)[-1]["data"]["previous_unit_id"] == unit_id

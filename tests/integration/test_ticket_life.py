@@ -13,6 +13,7 @@ from services.shared import outbox, storage
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
+from services.shared.schemas import SYSTEM_ACTOR
 
 AGENT = {"id": "a-1", "name": "话务员小周", "role": "agent", "unit_id": None}
 DISPATCHER = {"id": "d-1", "name": "派单员老陈", "role": "dispatcher", "unit_id": "centre"}
@@ -45,7 +46,7 @@ def in_state(rpc, ticket_no: str, state: str) -> dict:
 
 
 def timeline_types(rpc, ticket_no: str) -> list[str]:
-    return [entry["event_type"] for entry in rpc.ledger.timeline(ticket_no)]
+    return [entry["event_type"] for entry in rpc.ledger.timeline(ticket_no, SYSTEM_ACTOR)]
 
 
 def recorded(rpc, ticket_no: str, *expected: str) -> list[str]:
@@ -85,7 +86,7 @@ def test_happy_path_from_call_to_closed_satisfied(rpc):
     assert recorded(rpc, number, "ticket_closed") == [
         "ticket_created", "ticket_dispatched", "ticket_accepted", "ticket_contacted",
         "ticket_resolved", "callback_scheduled", "callback_completed", "ticket_closed"]
-    timeline = rpc.ledger.timeline(number)
+    timeline = rpc.ledger.timeline(number, SYSTEM_ACTOR)
     assert [entry["seq"] for entry in timeline] == sorted(entry["seq"] for entry in timeline)
     assert timeline[2]["actor"]["unit_id"] == "yinhang-grid-1"
     assert all(entry["summary"] for entry in timeline)
@@ -117,7 +118,7 @@ def test_returned_to_the_centre_and_reassigned(rpc):
     assert number in [item["ticket_no"] for item in
                       rpc.dispatch.queue("kaichen-property", staff("kaichen-property"))]
     assert recorded(rpc, number, "ticket_returned", "ticket_dispatched")
-    last = rpc.ledger.timeline(number)[-1]
+    last = rpc.ledger.timeline(number, SYSTEM_ACTOR)[-1]
     assert last["data"]["reason"] == "reassigned"
     assert last["data"]["previous_unit_id"] == "centre"
 
@@ -148,7 +149,7 @@ def test_unreachable_is_tried_again_until_final_then_closed(rpc):
     types = recorded(rpc, number, "ticket_closed")
     assert types.count("callback_completed") == 3
     assert types.count("callback_scheduled") == 3
-    [task] = rpc.callback.tasks_for_ticket(number)
+    [task] = rpc.callback.tasks_for_ticket(number, SYSTEM_ACTOR)
     assert task["status"] == "done" and len(task["attempts"]) == 3
 
 
@@ -192,8 +193,8 @@ def test_bad_input_is_refused_with_nothing_stored_and_nothing_said(rpc):
 
     assert set(refused.value.errors) == {"category", "caller"}
     rpc.intake.create_ticket(lamp())  # a good one afterwards, to know the ledger is listening
-    eventually(lambda: len(rpc.ledger.recent(10)) >= 2)
-    tickets = {entry["ticket_no"] for entry in rpc.ledger.recent(50)}
+    eventually(lambda: len(rpc.ledger.recent(SYSTEM_ACTOR, 10)) >= 2)
+    tickets = {entry["ticket_no"] for entry in rpc.ledger.recent(SYSTEM_ACTOR, 50)}
     assert len(tickets) == 1
 
 

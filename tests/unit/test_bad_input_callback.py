@@ -16,6 +16,10 @@ WORKERS = st.sampled_from(["dialer-1", "dialer-2"])
 CONFIG = {"CALLBACK": {"delay_minutes": 0, "window": {"start": "00:00", "end": "24:00"},
                        "max_attempts": 3, "retry_minutes": 60, "lease_seconds": 120}}
 
+# an admin of the whole city reads
+READER = {"id": "admin", "name": "管理员", "role": "admin", "unit_id": None}
+
+
 
 def valid(task_id: str | None) -> dict:
     """Valid arguments of each RPC, ``task_id`` a task held by dialer-1."""
@@ -25,9 +29,10 @@ def valid(task_id: str | None) -> dict:
                      "outcome": st.sampled_from(["satisfied", "unsatisfied", "unreachable",
                                                  "answered"]),
                      "note": st.sampled_from([None, "市民表示满意"])},
-        "get_task": {"task_id": task_id},
-        "tasks_for_ticket": {"ticket_no": NO},
-        "checkins_for": {"resident_id": "R-0001", "limit": st.integers(1, 500)},
+        "get_task": {"task_id": task_id, "actor": READER},
+        "tasks_for_ticket": {"ticket_no": NO, "actor": READER},
+        "checkins_for": {"resident_id": "R-0001", "actor": READER,
+                         "limit": st.integers(1, 500)},
     }
 
 
@@ -44,7 +49,7 @@ def served(database) -> Served:
     for ticket_no in (NO, "YP20261123-0002", "YP20261123-0003"):
         service.schedule_callback(resolved(ticket_no))
     held = service.claim("dialer-1")["task_id"]
-    return Served(service, [db], held, lambda: service.get_task(held))
+    return Served(service, [db], held, lambda: service.get_task(held, READER))
 
 
 test_every_rpc_is_tried, test_bad_input_gets_a_documented_error_and_changes_nothing = \

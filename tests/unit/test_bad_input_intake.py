@@ -25,7 +25,7 @@ def valid(first_ticket_no: str | None) -> dict:
             lamp_request(), lamp_request(external_id="call-1", urgency="urgent", merge=False),
             lamp_request(kind="praise", praise={"ticket_no": None, "unit_id": "grid-1"}),
             lamp_request(kind="consult", answer="请到街道服务中心办理")]), "actor": AGENT},
-        "get_ticket": {"ticket_no": first_ticket_no},
+        "get_ticket": {"ticket_no": first_ticket_no, "actor": AGENT},
     }
 
 
@@ -33,7 +33,7 @@ def valid(first_ticket_no: str | None) -> dict:
 def served(database) -> Served:
     service, db = worker(IntakeService, TicketStore, database, CONFIG)
     first = service.create_ticket(lamp_request(external_id="first"), AGENT)["ticket_no"]
-    return Served(service, [db], first, lambda: service.get_ticket(first))
+    return Served(service, [db], first, lambda: service.get_ticket(first, AGENT))
 
 
 test_every_rpc_is_tried, test_bad_input_gets_a_documented_error_and_changes_nothing = \

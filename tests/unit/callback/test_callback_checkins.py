@@ -24,6 +24,10 @@ PHONE = "+8613800000009"
 DAILY = {"days": [1, 2, 3, 4, 5, 6, 7], "times": ["10:00", "15:00"], "paused": False,
          "paused_until": None}
 
+# an admin of the whole city reads
+READER = {"id": "admin", "name": "管理员", "role": "admin", "unit_id": None}
+
+
 
 MONDAY_8AM = shanghai("2026-11-23 08:00")  # a Monday
 
@@ -136,7 +140,8 @@ def test_a_paused_plan_makes_no_task_and_a_resume_makes_them_again(service, stor
 
     service.keep_resident(register_changed(3, checkin_plan=dict(DAILY)))
     assert planned(store) == [shanghai("2026-11-23 10:00"), shanghai("2026-11-23 15:00")]
-    history = [(entry["planned_for"], entry["result"]) for entry in service.checkins_for("r-0001")]
+    history = [(entry["planned_for"], entry["result"])
+               for entry in service.checkins_for("r-0001", READER)]
     assert sorted(history, key=lambda e: (e[0], e[1] or "")) == [
         ("2026-11-23T02:00:00.000Z", None), ("2026-11-23T02:00:00.000Z", "cancelled"),
         ("2026-11-23T07:00:00.000Z", None), ("2026-11-23T07:00:00.000Z", "cancelled")]
@@ -262,7 +267,7 @@ def test_an_answered_check_in_is_recorded(service, store, now, outcome):
     assert event["event_type"] == "checkin_answered" and event["ticket_no"] is None
     assert event["data"] == {"task_id": claim["task_id"], "resident_id": "r-0001",
                              "attempt": 1, "note": "身体还好，正在吃午饭", "worker_id": "w1"}
-    [latest_done] = [e for e in service.checkins_for("r-0001") if e["result"]]
+    [latest_done] = [e for e in service.checkins_for("r-0001", READER) if e["result"]]
     assert (latest_done["result"], latest_done["outcome"]) == ("answered", outcome)
 
 
@@ -290,7 +295,7 @@ def test_nobody_answering_after_the_retries_is_one_missed_check_in(service, stor
     assert missed["data"]["resident"]["name"] == "周奶奶"
     assert [c["name"] for c in missed["data"]["resident"]["emergency_contacts"]] == [
         "周建国", "王芳"]
-    entry = service.checkins_for("r-0001")[-1]
+    entry = service.checkins_for("r-0001", READER)[-1]
     assert (entry["result"], entry["attempt"]) == ("missed", 3)
     assert [a["outcome"] for a in entry["attempts"]] == ["unreachable"] * 3
 
@@ -316,15 +321,15 @@ def test_a_pause_cancels_a_check_in_in_a_workers_hands(service, store, now):
 
 def test_checkins_for_lists_the_latest_first_and_checks_its_arguments(service):
     service.keep_resident(register_changed(1, "added"))
-    history = service.checkins_for("r-0001")
+    history = service.checkins_for("r-0001", READER)
     assert [entry["planned_for"] for entry in history] == [
         "2026-11-23T07:00:00.000Z", "2026-11-23T02:00:00.000Z"]
-    assert len(service.checkins_for("r-0001", limit=1)) == 1
-    assert service.checkins_for("r-9999") == []
+    assert len(service.checkins_for("r-0001", READER, limit=1)) == 1
+    assert service.checkins_for("r-9999", READER) == []
     with pytest.raises(InvalidRequest):
-        service.checkins_for("r-0001", limit=0)
+        service.checkins_for("r-0001", READER, limit=0)
     with pytest.raises(InvalidRequest):
-        service.checkins_for(None)
+        service.checkins_for(None, READER)
 
 
 def test_a_malformed_register_change_is_dropped(service, store):

@@ -19,6 +19,10 @@ CONFIG = {"CALLBACK": {"delay_minutes": 0, "window": WHOLE_DAY, "max_attempts": 
                        "retry_minutes": 60, "lease_seconds": 120}}
 PHONE = "+8613812345678"
 
+# an admin of the whole city reads
+READER = {"id": "admin", "name": "管理员", "role": "admin", "unit_id": None}
+
+
 
 def resolved(ticket_no="YP20261123-0001", phone="13812345678", name="王阿姨", at=None):
     caller = {"name": name, "phone": phone, "anonymous": False}
@@ -96,7 +100,7 @@ def test_a_redelivered_resolution_makes_no_second_task(service, store):
 def test_each_resolution_of_a_reopened_ticket_gets_its_own_task(service):
     schedule(service)
     schedule(service)
-    assert len(service.tasks_for_ticket("YP20261123-0001")) == 2
+    assert len(service.tasks_for_ticket("YP20261123-0001", READER)) == 2
 
 
 def test_a_caller_without_a_phone_is_closed_at_once_as_unreachable(service):
@@ -238,7 +242,8 @@ def test_nobody_answering_is_tried_again_until_max_attempts(service, store):
     assert answer["final"] is True and answer["attempt"] == 3
     assert store.get(task["_id"])["status"] == "done"
     assert event_types(service) == ["callback_completed"]
-    assert [a["outcome"] for a in service.get_task(task["_id"])["attempts"]] == ["unreachable"] * 3
+    attempts = service.get_task(task["_id"], READER)["attempts"]
+    assert [a["outcome"] for a in attempts] == ["unreachable"] * 3
 
 
 def test_the_retry_waits_for_the_window():
@@ -303,16 +308,16 @@ def test_refused_reports_change_nothing_and_say_nothing(service, store):
 
 def test_get_task_and_tasks_for_ticket(service):
     task = schedule(service)
-    view = service.get_task(task["_id"])
+    view = service.get_task(task["_id"], READER)
 
     assert view["task_id"] == task["_id"] and view["status"] == "due"
     assert view["due_at"] == clock.iso(task["due_at"]) and view["attempts"] == []
-    assert service.tasks_for_ticket("YP20261123-0001") == [view]
-    assert service.tasks_for_ticket("YP20000101-9999") == []
+    assert service.tasks_for_ticket("YP20261123-0001", READER) == [view]
+    assert service.tasks_for_ticket("YP20000101-9999", READER) == []
     with pytest.raises(NotFound):
-        service.get_task("no-such-task")
+        service.get_task("no-such-task", READER)
     with pytest.raises(InvalidRequest):
-        service.get_task({"task_id": task["_id"]})
+        service.get_task({"task_id": task["_id"]}, READER)
 
 
 def test_the_answers_are_the_contracts_and_lose_nothing_of_the_task(service, store):
@@ -325,8 +330,8 @@ def test_the_answers_are_the_contracts_and_lose_nothing_of_the_task(service, sto
     assert done == tasks.as_completion(store.get(task["_id"]),
                                        store.get(task["_id"])["attempts"][-1])
     assert done["next_attempt"] == 2
-    assert service.get_task(task["_id"]) == tasks.as_payload(store.get(task["_id"]))
-    assert service.get_task(task["_id"])["attempts"][0]["note"] == "无人接听"
+    assert service.get_task(task["_id"], READER) == tasks.as_payload(store.get(task["_id"]))
+    assert service.get_task(task["_id"], READER)["attempts"][0]["note"] == "无人接听"
 
 
 def test_a_broker_outage_keeps_the_events_for_the_sweep(service, store):
@@ -353,7 +358,7 @@ def test_a_worker_calls_until_someone_answers(service, store):
         assert worker.work_once() is False  # the retry is not due yet
         set_task(store, task["_id"], due_at=clock.now())
 
-    done = service.get_task(task["_id"])
+    done = service.get_task(task["_id"], READER)
     assert (done["status"], done["outcome"], done["attempt"]) == ("done", "basically_satisfied", 3)
     completed = [event["data"] for event_type, event in published(service)
                  if event_type == "callback_completed"]

@@ -57,8 +57,8 @@ DIRECTORY = {
 def actor(role: str, unit_id: str | None = None, name: str = "李琳",
           district: str | None = None) -> dict:
     """An actor as accounts vouches for it (``district``: none, the whole city)."""
-    return {"id": f"{role}-{unit_id or 'x'}", "name": name, "role": role, "unit_id": unit_id,
-            "district": district}
+    named = {"id": f"{role}-{unit_id or 'x'}", "name": name, "role": role, "unit_id": unit_id}
+    return {**named, "district": district} if district else named
 
 
 def staff(unit_id: str) -> dict:

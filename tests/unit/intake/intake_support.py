@@ -46,3 +46,7 @@ def reopened(ticket_no: str, occurred_at: str | None = None) -> dict:
                       event_data("ticket_reopened", unit_id="grid-1", reopen_count=1, note="不满意",
                                  deadlines=deadlines), ticket_no=ticket_no)
     return {**event, "occurred_at": occurred_at or event["occurred_at"]}
+
+
+# Who reads in these tests: an admin of the whole city; the service itself sees all.
+ADMIN = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None, "district": None}

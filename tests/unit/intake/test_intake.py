@@ -1,8 +1,8 @@
 import pytest
-from intake_support import lamp_request, published
+from intake_support import ADMIN, lamp_request, published
 
 from services.shared import outbox
-from services.shared.errors import InvalidRequest, NotFound
+from services.shared.errors import InvalidRequest, NotFound, NotPermitted
 
 
 def test_a_call_becomes_a_numbered_ticket_and_one_created_event(service, store):
@@ -99,11 +99,31 @@ def test_an_answer_is_only_for_a_consultation(service):
 
 
 def test_get_ticket_and_unknown_numbers(service):
-    ticket = service.create_ticket(lamp_request())
+    agent = {"id": "a-7", "name": "话务员小周", "role": "agent", "unit_id": None}
+    ticket = service.create_ticket(lamp_request(), agent)
     assert ticket.pop("merged") is False
-    assert service.get_ticket(ticket["ticket_no"]) == ticket
-    with pytest.raises(NotFound):
-        service.get_ticket("YP20000101-9999")
+    assert service.get_ticket(ticket["ticket_no"], agent) == ticket
+    with pytest.raises(NotFound):  # an admin of the whole city may learn it does not exist
+        service.get_ticket("YP20000101-9999", ADMIN)
+
+
+def test_the_caller_is_in_full_for_the_agent_who_took_the_call_only(service):
+    agent = {"id": "a-7", "name": "话务员小周", "role": "agent", "unit_id": None}
+    number = service.create_ticket(lamp_request(), agent)["ticket_no"]
+    assert service.get_ticket(number, agent)["caller"]["phone"] == "+8613812345678"
+    for reader in ({**agent, "id": "a-8"}, ADMIN):
+        assert service.get_ticket(number, reader)["caller"]["phone"] == "138****5678"
+
+
+def test_units_read_tickets_from_dispatch_and_another_district_reads_nothing(service):
+    number = service.create_ticket(lamp_request())["ticket_no"]
+    unit = {"id": "s-1", "name": "网格员", "role": "unit_staff", "unit_id": "grid-1"}
+    elsewhere = {**ADMIN, "district": "未央区"}
+    for reader in (unit, elsewhere):
+        with pytest.raises(NotPermitted):
+            service.get_ticket(number, reader)
+        with pytest.raises(NotPermitted):  # the same for a number nobody used
+            service.get_ticket("YP20000101-9999", reader)
 
 
 def test_a_broker_outage_keeps_the_ticket_and_its_event_for_the_sweep(service, store):

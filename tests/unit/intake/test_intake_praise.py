@@ -4,6 +4,7 @@ from intake_support import lamp_request, published
 
 from services.shared.errors import InvalidRequest
 from services.shared.payloads import PraiseReceivedSchema
+from services.shared.schemas import SYSTEM_ACTOR
 
 THANKS = "两处路灯半小时就修好了，感谢物业和居委的工作人员"
 
@@ -29,7 +30,7 @@ def test_a_praise_call_is_numbered_and_says_only_praise_received(service, store)
     assert event["data"]["praised_unit_id"] is None
     assert event["data"]["caller"]["phone"] == "+8613812345678"
     assert praise.pop("merged") is False
-    assert service.get_ticket(praise["ticket_no"]) == praise
+    assert service.get_ticket(praise["ticket_no"], SYSTEM_ACTOR) == praise
 
 
 def test_a_unit_may_be_praised_without_a_ticket(service):

@@ -116,3 +116,7 @@ def said(event_type, ticket_no, at, *, unit=None, actor=SYSTEM_ACTOR, **data):
                       ticket_no=ticket_no, actor=actor)
     event["occurred_at"] = at
     return event
+
+
+# Who reads the record in these tests: an admin of the whole city (services/shared/access.py)
+READER = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None, "district": None}

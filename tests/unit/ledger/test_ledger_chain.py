@@ -3,7 +3,7 @@ removed or reordered directly in the store."""
 import itertools
 
 import pytest
-from ledger_events import said
+from ledger_events import READER, said
 
 from services.ledger import chain, verify_cli
 from services.shared.errors import InvalidRequest, NotFound
@@ -39,15 +39,15 @@ def test_each_entry_carries_the_hash_of_the_one_before(service, store, recorded)
         assert after["prev_hash"] == before["hash"]
     assert len({entry["hash"] for entry in entries}) == len(STEPS)
 
-    assert service.verify() == {"checked": 2 * len(STEPS), "chains": 2, "broken": [],
+    assert service.verify(READER) == {"checked": 2 * len(STEPS), "chains": 2, "broken": [],
                                 "unchained": 0, "unchained_chains": []}
 
 
 def test_an_edited_field_is_reported(service, store, recorded):
     store.entries.update_one({"ticket_no": TICKET, "seq": 5},
                              {"$set": {"data.resolution": "已办结 (改)"}})
-    assert problems(service.verify()) == [(TICKET, 5, "edited")]
-    assert problems(service.verify(OTHER)) == []
+    assert problems(service.verify(READER)) == [(TICKET, 5, "edited")]
+    assert problems(service.verify(READER, OTHER)) == []
 
 
 def test_an_edit_that_recomputes_its_own_hash_still_breaks_the_next_link(service, store,
@@ -57,19 +57,19 @@ def test_an_edit_that_recomputes_its_own_hash_still_breaks_the_next_link(service
     forged["hash"] = chain.hash_of(forged, forged["prev_hash"])
     store.entries.replace_one({"_id": entry["_id"]}, forged)
 
-    assert problems(service.verify(TICKET)) == [(TICKET, 4, "removed")]
+    assert problems(service.verify(READER, TICKET)) == [(TICKET, 4, "removed")]
 
 
 def test_a_removed_entry_is_reported_at_its_seq(service, store, recorded):
     store.entries.delete_one({"_id": entry_at(store, 4)["_id"]})
-    assert problems(service.verify()) == [(TICKET, 4, "removed")]
+    assert problems(service.verify(READER)) == [(TICKET, 4, "removed")]
 
 
 def test_a_removed_last_entry_is_found_through_the_read_model(service, store, recorded):
     last = entry_at(store, len(STEPS))
     store.entries.delete_one({"_id": last["_id"]})
 
-    [item] = service.verify()["broken"]
+    [item] = service.verify(READER)["broken"]
     assert (item["ticket_no"], item["seq"], item["event_id"], item["problem"]) == (
         TICKET, len(STEPS), last["_id"], "removed")
 
@@ -78,7 +78,7 @@ def test_a_removal_with_the_rest_renumbered_is_reported(service, store, recorded
     store.entries.delete_one({"_id": entry_at(store, 2)["_id"]})
     for seq in range(3, len(STEPS) + 1):
         store.entries.update_one({"ticket_no": TICKET, "seq": seq}, {"$set": {"seq": seq - 1}})
-    assert problems(service.verify(TICKET)) == [(TICKET, 2, "removed")] + [
+    assert problems(service.verify(READER, TICKET)) == [(TICKET, 2, "removed")] + [
         (TICKET, seq, "reordered") for seq in range(2, len(STEPS))]
 
 
@@ -88,14 +88,14 @@ def test_two_swapped_seqs_are_reported_as_reordered(service, store, recorded):
     store.entries.update_one({"_id": sixth["_id"]}, {"$set": {"seq": 3}})
     store.entries.update_one({"_id": third["_id"]}, {"$set": {"seq": 6}})
 
-    report = service.verify()
+    report = service.verify(READER)
     assert problems(report) == [(TICKET, 3, "reordered"), (TICKET, 6, "reordered")]
     assert [item["event_id"] for item in report["broken"]] == [sixth["_id"], third["_id"]]
 
 
 def test_a_hash_taken_away_is_not_passed_off_as_unchained(service, store, recorded):
     store.entries.update_one({"ticket_no": TICKET, "seq": 7}, {"$unset": {"hash": ""}})
-    assert problems(service.verify()) == [(TICKET, 7, "edited")]
+    assert problems(service.verify(READER)) == [(TICKET, 7, "edited")]
 
 
 def test_entries_recorded_before_the_chain_are_unchained_not_broken(service, store, deliver):
@@ -104,13 +104,13 @@ def test_entries_recorded_before_the_chain_are_unchained_not_broken(service, sto
     store.entries.update_many({}, {"$unset": {"hash": "", "prev_hash": ""}})  # as recorded once
     deliver(*old[3:])
 
-    report = service.verify()
+    report = service.verify(READER)
     assert (report["broken"], report["unchained"], report["unchained_chains"]) == (
         [], 3, [TICKET])
     assert entry_at(store, 4)["prev_hash"] == chain.GENESIS  # the chain begins after them
 
     store.entries.update_one({"ticket_no": TICKET, "seq": 6}, {"$set": {"data.note": "改"}})
-    assert problems(service.verify()) == [(TICKET, 6, "edited")]
+    assert problems(service.verify(READER)) == [(TICKET, 6, "edited")]
 
 
 def test_a_redelivered_event_is_recorded_once_and_the_chain_stays_whole(service, store,
@@ -120,7 +120,7 @@ def test_a_redelivered_event_is_recorded_once_and_the_chain_stays_whole(service,
     deliver(events[2], events[3], *events[4:], events[0])
 
     assert store.entries.count_documents({}) == len(STEPS)
-    assert service.verify()["broken"] == []
+    assert service.verify(READER)["broken"] == []
 
 
 def test_entries_without_a_ticket_chain_per_resident_or_globally(service, store, deliver):
@@ -137,16 +137,16 @@ def test_entries_without_a_ticket_chain_per_resident_or_globally(service, store,
         ("global", 1, None)]
 
     store.entries.update_one({"_id": checkins[0]["event_id"]}, {"$set": {"data.note": "改"}})
-    [item] = service.verify()["broken"]
+    [item] = service.verify(READER)["broken"]
     assert (item["ticket_no"], item["chain"], item["seq"], item["problem"]) == (
         None, "resident:r-1", 1, "edited")
 
 
 def test_verify_checks_its_argument(service, recorded):
     with pytest.raises(InvalidRequest):
-        service.verify(ticket_no=42)
+        service.verify(READER, ticket_no=42)
     with pytest.raises(NotFound):
-        service.verify("YP20991231-9999")
+        service.verify(READER, "YP20991231-9999")
 
 
 def test_the_command_line_exits_1_when_anything_is_broken(service, store, recorded, capsys):
@@ -166,8 +166,8 @@ def test_an_entry_whose_place_and_hash_were_taken_away_is_reported_not_a_crash(
     store.entries.update_one({"ticket_no": TICKET, "seq": 4},
                              {"$unset": {"seq": "", "hash": ""}})
 
-    found = problems(service.verify(TICKET))
+    found = problems(service.verify(READER, TICKET))
 
     assert found and all(ticket_no == TICKET for ticket_no, _, _ in found)
     assert (TICKET, 4, "removed") in found  # the place it stood at is empty
-    assert problems(service.verify(OTHER)) == []
+    assert problems(service.verify(READER, OTHER)) == []

@@ -7,7 +7,7 @@ import random
 
 import openpyxl
 import pytest
-from ledger_events import COMMITTEE, GRID, PROPERTY, said
+from ledger_events import COMMITTEE, GRID, PROPERTY, READER, said
 from marshmallow import fields
 
 from services.ledger.indicators import COUNT, FIGURE_NAMES, FIGURES
@@ -162,7 +162,7 @@ COMMITTEE_FORTNIGHT = figures(received=1, accepted=1, accepted_on_time=1,
 def test_every_figure_of_a_fortnight_by_hand(service, deliver):
     deliver(*fortnight())
 
-    answer = service.indicators(*FORTNIGHT)
+    answer = service.indicators(READER, *FORTNIGHT)
 
     assert answer["period"] == {"start": "2026-11-22T16:00:00.000Z",
                                 "end": "2026-12-06T16:00:00.000Z",
@@ -178,7 +178,7 @@ def test_every_figure_of_a_fortnight_by_hand(service, deliver):
 def test_grouped_by_unit_a_ticket_counts_for_each_unit_it_reached(service, deliver):
     deliver(*fortnight())
 
-    rows = service.indicators(*FORTNIGHT, group_by=["unit"])["rows"]
+    rows = service.indicators(READER, *FORTNIGHT, group_by=["unit"])["rows"]
 
     assert rows == [
         {"unit_id": PROPERTY[0], "unit_name": PROPERTY[1], **PROPERTY_FORTNIGHT},
@@ -192,7 +192,7 @@ def test_grouped_by_unit_a_ticket_counts_for_each_unit_it_reached(service, deliv
 def test_grouped_by_subdistrict_and_category(service, deliver):
     deliver(*fortnight())
 
-    rows = service.indicators(*FORTNIGHT, group_by=["subdistrict", "category"])["rows"]
+    rows = service.indicators(READER, *FORTNIGHT, group_by=["subdistrict", "category"])["rows"]
 
     found = {(row.pop("subdistrict"), row.pop("category")): row for row in rows}
     assert list(found) == [("五角场街道", "elevator"), ("五角场街道", "home_repair"),
@@ -217,7 +217,7 @@ def test_grouped_by_subdistrict_and_category(service, deliver):
 def test_by_week_from_monday_in_shanghai(service, deliver):
     deliver(*fortnight())
 
-    first, second = service.indicators(*FORTNIGHT, interval="week")["rows"]
+    first, second = service.indicators(READER, *FORTNIGHT, interval="week")["rows"]
 
     assert first == {"week": "2026-11-23", **figures(
         received=5, accepted=5, accepted_on_time=3, accepted_late=1, accepted_on_time_rate=0.75,
@@ -234,13 +234,14 @@ def test_by_week_from_monday_in_shanghai(service, deliver):
         callbacks_reached=1, satisfied=1, unreachable=1, satisfaction_rate=1.0,
         reopen_rate=0.0, resolve_hours_median=167.0, resolve_hours_p90=185.4,  # 144 190
         merged=1, praise=1, closed_satisfied=1)}
-    assert service.indicators(*WEEK_1)["totals"] == {k: v for k, v in first.items() if k != "week"}
+    assert service.indicators(READER, *WEEK_1)["totals"] == {
+        k: v for k, v in first.items() if k != "week"}
 
 
 def test_by_day_and_unit(service, deliver):
     deliver(*fortnight())
 
-    rows = service.indicators(*FORTNIGHT, group_by=["unit"], interval="day")["rows"]
+    rows = service.indicators(READER, *FORTNIGHT, group_by=["unit"], interval="day")["rows"]
 
     first_day = {row["unit_id"]: row for row in rows if row["day"] == "2026-11-23"}
     assert set(first_day) == {GRID[0], COMMITTEE[0]}
@@ -259,16 +260,16 @@ def test_by_day_and_unit(service, deliver):
 def test_the_period_boundary_is_shanghai_midnight(service, deliver):
     deliver(*fortnight())
 
-    week_2 = service.indicators(*WEEK_2)["totals"]
+    week_2 = service.indicators(READER, *WEEK_2)["totals"]
     assert week_2["received"] == 0  # E came in at 23:30 on the Sunday before
     assert week_2["accepted"] == 1  # and was accepted at 00:10 on the Monday
-    sunday = service.indicators("2026-11-29", "2026-11-30")["totals"]
+    sunday = service.indicators(READER, "2026-11-29", "2026-11-30")["totals"]
     assert (sunday["received"], sunday["accepted"]) == (1, 0)
     # a date, or the same midnight written in Shanghai or in UTC, is the same period
-    assert service.indicators("2026-11-30T00:00:00+08:00", "2026-12-06T16:00:00Z") == \
-        service.indicators(*WEEK_2)
+    assert service.indicators(READER, "2026-11-30T00:00:00+08:00", "2026-12-06T16:00:00Z") == \
+        service.indicators(READER, *WEEK_2)
     # F, received at the fortnight's end, belongs to the next day only
-    assert service.indicators("2026-12-07", "2026-12-08")["totals"]["received"] == 1
+    assert service.indicators(READER, "2026-12-07", "2026-12-08")["totals"]["received"] == 1
 
 
 def test_events_delivered_twice_count_once(service, deliver):
@@ -277,7 +278,7 @@ def test_events_delivered_twice_count_once(service, deliver):
     deliver(*events)
     deliver(*reversed(events))
 
-    assert service.indicators(*FORTNIGHT)["totals"] == FORTNIGHT_TOTALS
+    assert service.indicators(READER, *FORTNIGHT)["totals"] == FORTNIGHT_TOTALS
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -286,7 +287,7 @@ def test_any_arrival_order_gives_the_same_figures(service, deliver, seed):
     random.Random(seed).shuffle(events)
     deliver(*events)
 
-    answer = service.indicators(*FORTNIGHT, group_by=["unit"], interval="day")
+    answer = service.indicators(READER, *FORTNIGHT, group_by=["unit"], interval="day")
     assert answer["totals"] == FORTNIGHT_TOTALS
     assert answer["units"] == {GRID[0]: GRID_FORTNIGHT, PROPERTY[0]: PROPERTY_FORTNIGHT,
                                COMMITTEE[0]: COMMITTEE_FORTNIGHT}
@@ -296,12 +297,12 @@ def test_a_ticket_counts_once_intake_has_said_where_and_what_it_is(service, deli
     created_b, *b_events = [event for event in fortnight() if event["ticket_no"] == B]
     deliver(*b_events)  # dispatch's and callback's events overtake intake's
 
-    waiting = service.indicators(*FORTNIGHT, group_by=["subdistrict"])
+    waiting = service.indicators(READER, *FORTNIGHT, group_by=["subdistrict"])
     assert waiting["totals"] == figures()  # no subdistrict or category yet: nothing counted
 
     deliver(created_b)
 
-    [row] = service.indicators(*FORTNIGHT, group_by=["subdistrict"])["rows"]
+    [row] = service.indicators(READER, *FORTNIGHT, group_by=["subdistrict"])["rows"]
     assert row["subdistrict"] == "殷行街道"
     assert (row["received"], row["accepted_late"], row["resolved"], row["reopened"]) == (1, 1, 2, 1)
     assert (row["resolve_hours_median"], row["unsatisfied"]) == (40.0, 1)
@@ -314,14 +315,14 @@ def test_a_late_dispatch_moves_what_was_credited_before_it(service, deliver):
                        reason="reassigned", previous_unit_id=COMMITTEE[0])
     merged = said("ticket_merged", C, at("11-25 12:00"))
     deliver(created_c, to_committee, merged)
-    assert service.indicators(*WEEK_1)["units"][COMMITTEE[0]]["merged"] == 1
+    assert service.indicators(READER, *WEEK_1)["units"][COMMITTEE[0]]["merged"] == 1
 
     deliver(to_property)  # said before the repeat call, recorded after it
 
-    units = service.indicators(*WEEK_1)["units"]
+    units = service.indicators(READER, *WEEK_1)["units"]
     assert units[COMMITTEE[0]]["merged"] == 0
     assert units[PROPERTY[0]]["merged"] == 1
-    assert service.indicators(*WEEK_1)["totals"]["merged"] == 1
+    assert service.indicators(READER, *WEEK_1)["totals"]["merged"] == 1
 
 
 def test_a_crash_between_the_writes_still_counts_each_event_once(service, store, deliver):
@@ -329,7 +330,7 @@ def test_a_crash_between_the_writes_still_counts_each_event_once(service, store,
     resolved = next(event for event in events if event["ticket_no"] == A
                     and event["event_type"] == "ticket_resolved")
     deliver(*[event for event in events if event is not resolved])
-    before = service.indicators(*FORTNIGHT)["totals"]
+    before = service.indicators(READER, *FORTNIGHT)["totals"]
 
     # The row took the resolution, then the process died before any bucket did.
     apply_figures = store.apply_figures
@@ -337,7 +338,7 @@ def test_a_crash_between_the_writes_still_counts_each_event_once(service, store,
     deliver(resolved)
     store.apply_figures = apply_figures
     waiting = store.tickets.find_one({"_id": A})["figures_outbox"]
-    assert waiting and service.indicators(*FORTNIGHT)["totals"] == before
+    assert waiting and service.indicators(READER, *FORTNIGHT)["totals"] == before
     # On the way back up, the first bucket was written but the process died again
     # before the fact left the row's outbox.
     store._apply_fact(waiting[0])
@@ -345,7 +346,7 @@ def test_a_crash_between_the_writes_still_counts_each_event_once(service, store,
     deliver(resolved)  # redelivered: the rest is applied, the first fact not again
 
     assert store.tickets.find_one({"_id": A})["figures_outbox"] == []
-    assert service.indicators(*FORTNIGHT)["totals"] == FORTNIGHT_TOTALS
+    assert service.indicators(READER, *FORTNIGHT)["totals"] == FORTNIGHT_TOTALS
 
 
 def test_asking_reads_the_day_buckets_not_the_entries(service, store, deliver):
@@ -355,23 +356,23 @@ def test_asking_reads_the_day_buckets_not_the_entries(service, store, deliver):
         raise AssertionError("indicators scanned the entries")
 
     store.entries.find = store.entries.aggregate = no_scan
-    assert service.indicators(*FORTNIGHT)["totals"] == FORTNIGHT_TOTALS
+    assert service.indicators(READER, *FORTNIGHT)["totals"] == FORTNIGHT_TOTALS
 
 
 def test_a_figure_with_nothing_to_measure_is_null(service, deliver):
     deliver(created(A, "11-23 09:00", YINHANG, "street_light"),
             said("ticket_dispatched", A, at("11-23 09:01")))
-    totals = service.indicators(*WEEK_1)["totals"]
+    totals = service.indicators(READER, *WEEK_1)["totals"]
     assert totals["received"] == 1
     assert totals["satisfaction_rate"] is None
     assert totals["resolve_hours_median"] is None
-    assert service.indicators("2030-01-01", "2031-01-01")["rows"] == [figures()]
+    assert service.indicators(READER, "2030-01-01", "2031-01-01")["rows"] == [figures()]
 
 
 def test_the_workbook_opens_with_chinese_headers_figures_and_definitions(service, deliver):
     deliver(*fortnight())
 
-    answer = service.indicators_xlsx(*FORTNIGHT, group_by=["unit", "category"],
+    answer = service.indicators_xlsx(READER, *FORTNIGHT, group_by=["unit", "category"],
                                      interval="week")
 
     assert answer["filename"] == "indicators_2026-11-23_2026-12-06.xlsx"
@@ -406,7 +407,7 @@ def test_the_workbook_opens_with_chinese_headers_figures_and_definitions(service
 
 def test_an_ungrouped_workbook_has_one_row_for_the_whole_period(service, deliver):
     deliver(*fortnight())
-    answer = service.indicators_xlsx(*WEEK_2)
+    answer = service.indicators_xlsx(READER, *WEEK_2)
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(answer["content_base64"])))["指标"]
     assert sheet.max_row == 2
     assert (sheet["A1"].value, sheet["A2"].value) == ("范围", "全部")
@@ -426,10 +427,10 @@ def test_an_ungrouped_workbook_has_one_row_for_the_whole_period(service, deliver
 ])
 def test_indicators_refuse_a_bad_request(service, start, end, extra, field):
     with pytest.raises(InvalidRequest) as raised:
-        service.indicators(start, end, **extra)
+        service.indicators(READER, start, end, **extra)
     assert field in raised.value.errors
     with pytest.raises(InvalidRequest):
-        service.indicators_xlsx(start, end, **extra)
+        service.indicators_xlsx(READER, start, end, **extra)
 
 
 @pytest.mark.parametrize("group_by, interval", [(None, None), (["unit"], "day"),
@@ -443,5 +444,5 @@ def test_the_answer_is_the_contracts_and_loses_nothing(service, deliver, group_b
     assert all(isinstance(declared[name], fields.Integer) == (kind == COUNT)
                for name, kind in kinds.items())
     deliver(*fortnight())
-    assert service.indicators(*FORTNIGHT, group_by, interval) == \
+    assert service.indicators(READER, *FORTNIGHT, group_by, interval) == \
         service._indicators(*FORTNIGHT, group_by, interval)

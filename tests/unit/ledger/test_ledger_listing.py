@@ -4,7 +4,7 @@ latest step in a sentence."""
 import json
 
 import pytest
-from ledger_events import said
+from ledger_events import READER, said
 
 from services.shared.errors import InvalidRequest
 
@@ -25,7 +25,7 @@ def three_tickets(deliver):
 
 
 def test_tickets_received_in_a_period_come_newest_first(service, three_tickets):
-    listed = service.tickets(start="2026-11-23T00:00:00Z", end="2026-11-24T00:00:00Z")
+    listed = service.tickets(READER, start="2026-11-23T00:00:00Z", end="2026-11-24T00:00:00Z")
 
     assert [row["ticket_no"] for row in listed] == [SECOND, FIRST]
     second = listed[0]
@@ -40,32 +40,32 @@ def test_tickets_received_in_a_period_come_newest_first(service, three_tickets):
 
 
 def test_open_and_closed_are_told_apart(service, three_tickets):
-    assert [row["ticket_no"] for row in service.tickets(status="closed")] == [FIRST]
-    assert [row["ticket_no"] for row in service.tickets(status="open")] == [THIRD, SECOND]
-    closed = service.tickets(status="closed")[0]
+    assert [row["ticket_no"] for row in service.tickets(READER, status="closed")] == [FIRST]
+    assert [row["ticket_no"] for row in service.tickets(READER, status="open")] == [THIRD, SECOND]
+    closed = service.tickets(READER, status="closed")[0]
     assert (closed["state"], closed["summary"]) == ("closed", "结案: 满意")
 
 
 def test_tickets_by_number_leave_unknown_numbers_out(service, three_tickets):
-    listed = service.tickets(ticket_nos=[FIRST, "YP20990101-0001", THIRD])
+    listed = service.tickets(READER, ticket_nos=[FIRST, "YP20990101-0001", THIRD])
     assert [row["ticket_no"] for row in listed] == [THIRD, FIRST]
 
 
 def test_tickets_of_some_categories(service, three_tickets, deliver):
     deliver(said("ticket_created", "YP20261124-0002", "2026-11-24T02:00:00Z",
                  category="elevator"))
-    assert [row["ticket_no"] for row in service.tickets(categories=["elevator"])] == [
+    assert [row["ticket_no"] for row in service.tickets(READER, categories=["elevator"])] == [
         "YP20261124-0002"]
-    assert len(service.tickets(categories=["street_light", "elevator"])) == 4
+    assert len(service.tickets(READER, categories=["street_light", "elevator"])) == 4
 
 
 def test_the_limit_keeps_the_newest(service, three_tickets):
-    assert [row["ticket_no"] for row in service.tickets(limit=1)] == [THIRD]
+    assert [row["ticket_no"] for row in service.tickets(READER, limit=1)] == [THIRD]
 
 
 def test_an_offset_time_is_the_same_instant(service, three_tickets):
     # 2026-11-24 00:00 in Shanghai is 2026-11-23 16:00 UTC: THIRD (01:00 UTC on the 24th) is in
-    listed = service.tickets(start="2026-11-24T00:00:00+08:00")
+    listed = service.tickets(READER, start="2026-11-24T00:00:00+08:00")
     assert [row["ticket_no"] for row in listed] == [THIRD]
 
 
@@ -81,5 +81,5 @@ def test_an_offset_time_is_the_same_instant(service, three_tickets):
 ])
 def test_a_malformed_question_is_refused_naming_the_field(service, arguments, field):
     with pytest.raises(InvalidRequest) as refused:
-        service.tickets(**arguments)
+        service.tickets(READER, **arguments)
     assert field in refused.value.errors

@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from ledger_events import CENTRE, COMMITTEE, DEADLINES, GRID, said
+from ledger_events import CENTRE, COMMITTEE, DEADLINES, GRID, READER, said
 
 from services.shared import clock
 from services.shared.errors import InvalidRequest, NotFound
@@ -32,7 +32,7 @@ def test_the_timeline_tells_the_story_in_chinese(service, deliver):
         said("callback_completed", TICKET, "2026-11-23T09:00:00Z"),
         said("ticket_closed", TICKET, "2026-11-23T09:00:01Z"),
     )
-    timeline = service.timeline(TICKET)
+    timeline = service.timeline(TICKET, READER)
 
     assert [item["summary"] for item in timeline] == [
         "受理: 路灯不亮",
@@ -61,9 +61,9 @@ def test_the_timeline_tells_the_story_in_chinese(service, deliver):
 def test_an_unrouted_ticket_says_it_waits_at_the_centre(service, deliver):
     deliver(said("ticket_dispatched", TICKET, "2026-11-23T02:01:00Z", unit=CENTRE, routed=False,
                  route=None))
-    [item] = service.timeline(TICKET)
+    [item] = service.timeline(TICKET, READER)
     assert item["summary"] == "待派: 未找到承办单位, 留在 12345派单中心"
-    assert service.ticket_view(TICKET)["state"] == "pending"
+    assert service.ticket_view(TICKET, READER)["state"] == "pending"
 
 
 def test_events_at_the_same_moment_keep_the_order_they_were_recorded_in(service, deliver):
@@ -71,25 +71,25 @@ def test_events_at_the_same_moment_keep_the_order_they_were_recorded_in(service,
         said("ticket_resolved", TICKET, "2026-11-23T05:00:00Z"),
         said("callback_scheduled", TICKET, "2026-11-23T05:00:00Z"),
     )
-    assert [item["event_type"] for item in service.timeline(TICKET)] == [
+    assert [item["event_type"] for item in service.timeline(TICKET, READER)] == [
         "ticket_resolved", "callback_scheduled"]
 
 
 def test_timeline_of_an_unknown_ticket_is_not_found(service, deliver):
     deliver(said("ticket_created", TICKET, "2026-11-23T02:00:00Z"))
     with pytest.raises(NotFound):
-        service.timeline("YP20000101-9999")
+        service.timeline("YP20000101-9999", READER)
     with pytest.raises(NotFound):
-        service.ticket_view("YP20000101-9999")
+        service.ticket_view("YP20000101-9999", READER)
 
 
 @pytest.mark.parametrize("ticket_no", [None, 42, "", "   ", "x" * 101, ["YP20261123-0001"]])
 def test_a_malformed_ticket_number_is_refused(service, ticket_no):
     with pytest.raises(InvalidRequest) as raised:
-        service.timeline(ticket_no)
+        service.timeline(ticket_no, READER)
     assert "ticket_no" in raised.value.errors
     with pytest.raises(InvalidRequest):
-        service.ticket_view(ticket_no)
+        service.ticket_view(ticket_no, READER)
 
 
 def test_ticket_view_is_the_read_model_as_json(service, deliver):
@@ -97,7 +97,7 @@ def test_ticket_view_is_the_read_model_as_json(service, deliver):
         said("ticket_created", TICKET, "2026-11-23T02:00:00Z"),
         said("ticket_dispatched", TICKET, "2026-11-23T02:01:00Z"),
     )
-    view = service.ticket_view(TICKET)
+    view = service.ticket_view(TICKET, READER)
     assert json.loads(json.dumps(view)) == view
     assert view == {
         "ticket_no": TICKET, "state": "dispatched", "state_at": "2026-11-23T02:01:00.000Z",
@@ -123,16 +123,16 @@ def test_recent_is_the_newest_recorded_first(service, deliver, monkeypatch):
     # recent looks back from the ledger's clock, minute by minute
     monkeypatch.setattr(clock, "now", lambda: clock.parse_iso("2026-11-23T02:00:03Z"))
 
-    feed = service.recent(limit=2)
+    feed = service.recent(READER, limit=2)
     assert [item["ticket_no"] for item in feed] == ["YP20261123-0001", "YP20261123-0003"]
     assert feed[0]["recorded_at"] == "2026-11-23T02:00:02.000Z"
-    assert len(service.recent()) == 3
+    assert len(service.recent(READER)) == 3
 
 
 @pytest.mark.parametrize("limit", [0, -1, 501, "10", 2.5, None])
 def test_recent_refuses_a_bad_limit(service, limit):
     with pytest.raises(InvalidRequest):
-        service.recent(limit)
+        service.recent(READER, limit)
 
 
 def test_supervision_joint_handling_repeats_and_praise_read_in_chinese(service, deliver):
@@ -157,7 +157,7 @@ def test_supervision_joint_handling_repeats_and_praise_read_in_chinese(service, 
         said("praise_received", "YP20261126-0001", "2026-11-26T02:00:00Z",
              praised_ticket_no=TICKET, praised_unit_id=None),
     )
-    assert [item["summary"] for item in service.timeline(TICKET)] == [
+    assert [item["summary"] for item in service.timeline(TICKET, READER)] == [
         "受理: 路灯不亮",
         "重复来电并入 (第3次来电): 还是不亮",
         "临期预警: 签收时限已过80%",
@@ -174,7 +174,7 @@ def test_supervision_joint_handling_repeats_and_praise_read_in_chinese(service, 
         "协办单位 kaichen-property 反馈: 扶手已安装",
         "协办单位 kaichen-property 结束协办",
     ]
-    assert [item["summary"] for item in service.timeline("YP20261126-0001")] == [
+    assert [item["summary"] for item in service.timeline("YP20261126-0001", READER)] == [
         "表扬 YP20261123-0001: 网格员上门很及时"]
 
 
@@ -195,8 +195,8 @@ def test_recent_finds_entries_of_any_age_and_those_recorded_without_their_minute
     store.entries.update_one({"ticket_no": "YP20261123-0002"}, {"$unset": {RECORDED_MINUTE: ""}})
     monkeypatch.setattr(clock, "now", lambda: clock.parse_iso("2026-11-23T02:00:00Z"))
 
-    assert [item["ticket_no"] for item in service.recent(limit=10)] == [
+    assert [item["ticket_no"] for item in service.recent(READER, limit=10)] == [
         "YP20261123-0004", "YP20261123-0003", "YP20261123-0002", "YP20261123-0001"]
-    assert [item["ticket_no"] for item in service.recent(limit=1)] == ["YP20261123-0004"]
-    assert [item["ticket_no"] for item in service.recent(limit=3)] == [
+    assert [item["ticket_no"] for item in service.recent(READER, limit=1)] == ["YP20261123-0004"]
+    assert [item["ticket_no"] for item in service.recent(READER, limit=3)] == [
         "YP20261123-0004", "YP20261123-0003", "YP20261123-0002"]

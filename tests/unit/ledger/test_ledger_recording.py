@@ -3,7 +3,7 @@ whatever order the events arrive in."""
 import itertools
 
 import pytest
-from ledger_events import COMMITTEE, DEADLINES, GRID, PROPERTY, SOURCE_OF, said
+from ledger_events import COMMITTEE, DEADLINES, GRID, PROPERTY, READER, SOURCE_OF, said
 
 from services.ledger import record
 from services.ledger.service import LedgerService
@@ -66,7 +66,8 @@ def test_every_event_is_recorded_in_order_with_seq_one_to_n(service, store, deli
     assert first["occurred_at"] == clock.parse_iso("2026-11-23T02:00:00Z")
     assert first["actor"]["role"] == "system"
     assert first["data"]["description"] == "路灯不亮"
-    assert [item["seq"] for item in service.timeline(TICKET)] == list(range(1, len(LIFE) + 1))
+    assert [item["seq"] for item in service.timeline(TICKET, READER)] == list(
+        range(1, len(LIFE) + 1))
 
 
 def test_each_ticket_has_its_own_sequence(store, deliver):
@@ -87,7 +88,7 @@ def test_a_redelivered_event_is_recorded_once(service, store, deliver):
     deliver(dispatched, created, dispatched)
 
     assert store.entries.count_documents({}) == 2
-    assert [item["event_type"] for item in service.timeline(TICKET)] == [
+    assert [item["event_type"] for item in service.timeline(TICKET, READER)] == [
         "ticket_created", "ticket_dispatched"]
     assert store.ticket(TICKET) == row_before
 
@@ -101,7 +102,7 @@ def test_an_event_recorded_before_a_crash_still_reaches_the_read_model(service, 
     deliver(dispatched)  # redelivered
 
     assert store.entries.count_documents({}) == 1
-    assert service.ticket_view(TICKET)["state"] == "dispatched"
+    assert service.ticket_view(TICKET, READER)["state"] == "dispatched"
 
 
 def test_an_event_without_a_ticket_is_recorded_without_seq(service, store, deliver):
@@ -111,7 +112,7 @@ def test_an_event_without_a_ticket_is_recorded_without_seq(service, store, deliv
     [entry] = store.entries.find()
     assert (entry["ticket_no"], entry["seq"]) == (None, None)
     assert store.tickets.count_documents({}) == 0
-    assert [item["event_id"] for item in service.recent()] == [scheduled["event_id"]]
+    assert [item["event_id"] for item in service.recent(READER)] == [scheduled["event_id"]]
 
 
 def test_account_changes_are_recorded_with_who_made_them_and_worded(service, deliver):
@@ -129,7 +130,7 @@ def test_account_changes_are_recorded_with_who_made_them_and_worded(service, del
                      fields=["active"], active=True)
     deliver(made, moved, issued, locked, stopped, restarted)
 
-    feed = sorted(service.recent(), key=lambda item: item["occurred_at"])
+    feed = sorted(service.recent(READER), key=lambda item: item["occurred_at"])
     assert [item["summary"] for item in feed] == [
         "新建账号 wang.li (承办单位人员)", "修改账号 wang.li: 角色、所属单位",
         "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071",
@@ -167,7 +168,7 @@ def test_out_of_order_arrival_gives_the_right_read_model_and_timeline(service, d
     # dispatch's events overtake intake's, and the later dispatch event comes first
     deliver(accepted, dispatched, created)
 
-    view = service.ticket_view(TICKET)
+    view = service.ticket_view(TICKET, READER)
     assert view["state"] == "accepted"
     assert view["state_at"] == "2026-11-23T02:10:00.000Z"
     assert (view["unit_id"], view["unit_name"]) == GRID
@@ -176,7 +177,7 @@ def test_out_of_order_arrival_gives_the_right_read_model_and_timeline(service, d
     assert view["place"] == {"district": "杨浦区", "subdistrict": "殷行街道",
                              "community": "开鲁新村"}
 
-    timeline = service.timeline(TICKET)
+    timeline = service.timeline(TICKET, READER)
     assert [item["event_type"] for item in timeline] == [
         "ticket_created", "ticket_dispatched", "ticket_accepted"]
     assert [item["seq"] for item in timeline] == [3, 2, 1]  # seq: the order recorded
@@ -189,7 +190,7 @@ def test_the_latest_reassignment_decides_the_unit_whatever_arrives_last(service,
     accepted = said("ticket_accepted", TICKET, "2026-11-23T03:30:00Z", unit=PROPERTY)
     deliver(accepted, to_property, to_committee)
 
-    view = service.ticket_view(TICKET)
+    view = service.ticket_view(TICKET, READER)
     assert (view["state"], view["unit_id"], view["unit_name"]) == ("accepted", *PROPERTY)
 
 
@@ -199,7 +200,7 @@ def test_returns_reopens_closures_and_overdue_deadlines_in_the_read_model(servic
         said("ticket_dispatched", TICKET, "2026-11-23T02:01:00Z"),
         said("ticket_returned", TICKET, "2026-11-23T02:30:00Z"),
     )
-    assert service.ticket_view(TICKET)["state"] == "pending"
+    assert service.ticket_view(TICKET, READER)["state"] == "pending"
 
     closed = said("ticket_closed", TICKET, "2026-11-23T09:00:00Z", unit=PROPERTY,
                   outcome="basically_satisfied")
@@ -212,7 +213,7 @@ def test_returns_reopens_closures_and_overdue_deadlines_in_the_read_model(servic
         said("ticket_dispatched", TICKET, "2026-11-23T03:00:00Z", unit=PROPERTY,
              reason="reassigned", previous_unit_id=GRID[0]),
     )
-    view = service.ticket_view(TICKET)
+    view = service.ticket_view(TICKET, READER)
     assert (view["state"], view["outcome"], view["closed_at"]) == (
         "closed", "basically_satisfied", "2026-11-23T09:00:00.000Z")
     assert view["reopen_count"] == 2
@@ -225,10 +226,10 @@ def test_a_consultation_answered_on_the_spot_ends_closed_as_answered(service, de
     created = said("ticket_created", TICKET, "2026-11-23T02:00:00Z", kind="consult",
                    category="veteran_services", status="answered", answer="请到服务站办理")
     deliver(created, said("ticket_answered", TICKET, "2026-11-23T02:00:00Z"))
-    assert service.ticket_view(TICKET)["state"] == "answered"
+    assert service.ticket_view(TICKET, READER)["state"] == "answered"
 
     deliver(said("ticket_closed", TICKET, "2026-11-23T02:00:01Z", unit_id=None, outcome="answered"))
-    view = service.ticket_view(TICKET)
+    view = service.ticket_view(TICKET, READER)
     assert (view["state"], view["outcome"], view["unit_id"]) == ("closed", "answered", None)
 
 
@@ -287,7 +288,7 @@ def test_supervision_and_joint_handling_in_the_read_model(service, deliver, arri
     events = supervised_life()
     deliver(*(events if arrival == "in order" else reversed(events)))
 
-    view = service.ticket_view(TICKET)
+    view = service.ticket_view(TICKET, READER)
     assert view["calls"] == 3
     assert view["warnings"] == [{"deadline": "accept", "due_at": DEADLINES["accept_by"]}]
     assert view["urge_count"] == 2
@@ -304,7 +305,7 @@ def test_supervision_and_joint_handling_in_the_read_model(service, deliver, arri
 
 def test_a_praise_call_is_its_own_row_in_state_praise(service, deliver):
     deliver(said("praise_received", "YP20261201-0009", "2026-12-01T02:00:00Z", unit=COMMITTEE))
-    view = service.ticket_view("YP20261201-0009")
+    view = service.ticket_view("YP20261201-0009", READER)
     assert (view["state"], view["praise"]) == ("praise", {"ticket_no": None,
                                                          "unit_id": COMMITTEE[0]})
 

@@ -1,7 +1,7 @@
 """The tickets intake received with a resident's card on them, which the register asks
 for when someone who may read the card opens it."""
 import pytest
-from ledger_events import said
+from ledger_events import READER, said
 
 from services.shared.errors import InvalidRequest
 
@@ -18,13 +18,13 @@ def test_the_tickets_received_with_a_residents_card_are_theirs_newest_first(serv
             said("ticket_created", "YP20261124-0001", "2026-11-24T01:00:00Z", resident=CARD,
                  category="welfare_check", kind="help"))
 
-    listed = service.tickets_of_resident("R-zhang")
+    listed = service.tickets_of_resident("R-zhang", READER)
 
     assert [row["ticket_no"] for row in listed] == ["YP20261124-0001", "YP20261123-0001"]
     assert listed[1]["description"] == "家里没电了"
-    assert service.tickets_of_resident("R-nobody") == []
+    assert service.tickets_of_resident("R-nobody", READER) == []
 
 
 def test_a_resident_id_is_required(service):
     with pytest.raises(InvalidRequest):
-        service.tickets_of_resident("")
+        service.tickets_of_resident("", READER)
