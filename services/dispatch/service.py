@@ -569,27 +569,31 @@ class DispatchService:
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
 
     # Shared by the entrypoints
-    def _ticket(self, ticket_no: str) -> TicketState:
-        state = self.store.get(ticket_no)
-        if state is None:
-            raise NotFound(f"ticket {ticket_no}")
-        return state
-
     def _step(self, ticket_no: str, actor: dict,
               decide: Callable[[TicketState, dt.datetime], Change]) -> dict[str, Any]:
         """Take an RPC step and return the ticket's new status (get_status's answer, as the
-        actor now sees it); refusals propagate."""
-        stored = self._apply(ticket_no, decide)
+        actor now sees it); refusals propagate. Someone who may not read the ticket is
+        refused as for a number nobody used (access.py), whatever the step."""
+        def seen_then_decided(state: TicketState, now: dt.datetime) -> Change:
+            lifecycle.check_read(state, actor)
+            return decide(state, now)
+
+        stored = self._apply(ticket_no, seen_then_decided, actor)
         if stored is None:  # cannot happen for RPC steps: they raise instead of declining
             raise IllegalTransition(f"ticket {ticket_no} did not change")
         return lifecycle.status(stored, actor)
 
     def _apply(self, ticket_no: str,
-               decide: Callable[[TicketState, dt.datetime], Change | None]) -> TicketState | None:
+               decide: Callable[[TicketState, dt.datetime], Change | None],
+               actor: dict | None = None) -> TicketState | None:
         """Decide a step on the ticket as read and write it if nobody moved the ticket
-        meanwhile; otherwise decide again on what they left. Publishes its events."""
+        meanwhile; otherwise decide again on what they left. Publishes its events. A
+        ticket that does not exist is access.unseen to ``actor`` (NotFound for events)."""
         def attempt() -> TicketState | None | Lost:
-            state = self._ticket(ticket_no)
+            state = self.store.get(ticket_no)
+            if state is None:
+                raise (access.unseen(actor, "ticket", ticket_no) if actor is not None
+                       else NotFound(f"ticket {ticket_no}"))
             change = decide(state, clock.now())
             if change is None:
                 return None

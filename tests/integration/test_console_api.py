@@ -150,19 +150,24 @@ def test_the_caller_is_masked_for_other_units_and_shown_to_the_handlers(api):
 
     handler = api("get", f"/api/tickets/{number}", "grid").get_json()
     assert handler["caller_in_full"] is True
-    assert handler["ticket"]["caller"]["phone"] == "+8613812345678"
+    assert handler["status"]["caller"]["phone"] == "+8613812345678"
     assert handler["status"]["address"]["room"] == "402"
+    assert handler["ticket"] is None  # units read the ticket from dispatch
 
-    for who in ("kaichen", "supervisor"):
-        other = api("get", f"/api/tickets/{number}", who).get_json()
-        assert other["caller_in_full"] is False
-        assert other["ticket"]["caller"]["phone"] == MASKED
-        assert other["status"]["caller"]["phone"] == MASKED
-        assert other["ticket"]["address"]["room"] == "***"
-        created_entry = next(entry for entry in other["timeline"]
-                             if entry["event_type"] == "ticket_created")
-        assert created_entry["data"]["caller"]["phone"] == MASKED
-        assert PHONE not in str(other) and "+8613812345678" not in str(other)
+    other = api("get", f"/api/tickets/{number}", "supervisor").get_json()
+    assert other["caller_in_full"] is False
+    assert other["ticket"]["caller"]["phone"] == MASKED
+    assert other["status"]["caller"]["phone"] == MASKED
+    assert other["ticket"]["address"]["room"] == "***"
+    created_entry = next(entry for entry in other["timeline"]
+                         if entry["event_type"] == "ticket_created")
+    assert created_entry["data"]["caller"]["phone"] == MASKED
+    assert PHONE not in str(other) and "+8613812345678" not in str(other)
+
+    refused = api("get", f"/api/tickets/{number}", "kaichen")  # another unit
+    assert refused.status_code == 403
+    assert PHONE not in refused.get_data(as_text=True) and "402" not in refused.get_data(
+        as_text=True)
 
 
 def test_supervision_steps_extension_pause_urge_and_reassignment(api):
@@ -253,9 +258,10 @@ def test_a_step_not_legal_now_is_409(api):
     assert answer["code"] == 409
 
 
-def test_an_unknown_ticket_is_404(api):
-    assert api("get", "/api/tickets/YP20990101-9999", "grid").status_code == 404
-    assert take(api, "YP20990101-9999", "accept", "grid", status=404)["code"] == 404
+def test_an_unknown_ticket_is_refused_as_another_units_and_404_to_the_city_admin(api):
+    assert api("get", "/api/tickets/YP20990101-9999", "grid").status_code == 403
+    assert take(api, "YP20990101-9999", "accept", "grid", status=403)["code"] == 403
+    assert api("get", "/api/tickets/YP20990101-9999", "admin").status_code == 404
 
 
 # Bad input

@@ -30,7 +30,7 @@ def test_the_care_page_lists_the_weeks_missed_check_ins_latest_first():
     services = Canned({
         ("register", "birthdays"): lambda *args: [],
         ("register", "find_residents"): lambda *args: ROWS,
-        ("callback", "checkins_for"): lambda resident_id, limit: HISTORY[resident_id],
+        ("callback", "checkins_for"): lambda resident_id, actor, limit: HISTORY[resident_id],
         ("dispatch", "get_directory"): lambda *args: {"units": [], "places": [], "rules": []},
     })
     page = signed_in(services, GRID).get("/care").get_data(as_text=True)

@@ -225,7 +225,9 @@ REFUSALS = [
      InvalidRequest),
     ("reassign a resolved ticket", "resolve", lambda s: s.reassign(NO, DISPATCHER, "grid-1"),
      IllegalTransition),
-    ("no such ticket", None, lambda s: s.accept("YP20000101-9999", KAICHEN), NotFound),
+    # a unit cannot tell a number nobody used from another unit's ticket; an admin can
+    ("no such ticket", None, lambda s: s.accept("YP20000101-9999", KAICHEN), NotPermitted),
+    ("no such ticket, an admin", None, lambda s: s.accept("YP20000101-9999", ADMIN), NotFound),
     ("no actor", None, lambda s: s.accept(NO, None), InvalidRequest),
     ("a made-up role", None, lambda s: s.accept(NO, {**KAICHEN, "role": "boss"}), InvalidRequest),
     ("a ticket number that is not one", None, lambda s: s.accept(42, KAICHEN), InvalidRequest),
