@@ -30,7 +30,7 @@ LISTENS_TO = {
     "dispatch": ("intake", "callback"),
     "callback": ("dispatch", "register"),
     "ledger": ("intake", "dispatch", "callback", "register", "accounts"),
-    "register": (),  # it calls dispatch and the ledger (RPC), and listens to nobody
+    "register": ("dispatch",),  # card_shown: who saw a card on a ticket
     "accounts": (),  # it calls dispatch (RPC), and listens to nobody
 }
 

@@ -39,6 +39,8 @@ from services.shared import access, clock, privacy
 from services.shared.answers.dispatch import QueueRowSchema, TicketStatusSchema
 from services.shared.directory import CENTRE_KIND
 from services.shared.errors import InvalidRequest
+from services.shared.events import new_event
+from services.shared.payloads import event_data
 from services.shared.schemas import SYSTEM_ACTOR
 from services.shared.states import (
     ACCEPTED,
@@ -261,6 +263,18 @@ def card_for(state: TicketState, actor: dict) -> dict | None:
     return access.card_as_seen(state.get("resident"), card_level(state, actor))
 
 
+def card_shown(state: TicketState, actor: dict) -> dict | None:
+    """The card_shown event for this reader's view of the ticket, if it shows them the
+    resident's card (whole or summary): the register records every such view."""
+    level = card_level(state, actor)
+    resident = state.get("resident")
+    if level is None or not resident or actor["role"] == "system":
+        return None
+    return new_event("dispatch", "card_shown",
+                     event_data("card_shown", resident_id=resident["resident_id"],
+                                ticket_no=state["ticket_no"], level=level), actor=actor)
+
+
 def check_read(state: TicketState, actor: dict) -> None:
     """Pass if the actor may see the ticket (services/shared/access.py); the refusal does
     not tell whether it exists."""
@@ -280,8 +294,13 @@ def status(state: TicketState, actor: dict) -> dict[str, Any]:
 
 def queue_row(state: TicketState, actor: dict, role: str) -> dict[str, Any]:
     """The ticket as a unit's queue lists it (QueueRowSchema): its view, and ``role``,
-    whether the unit leads it or assists."""
-    return QUEUE_ROW.dump({**view(state, actor), "role": role})
+    whether the unit leads it or assists. A queue names the resident a ticket is about
+    and no more: their card is shown (and its view recorded) on the ticket itself."""
+    row = view(state, actor)
+    if row["resident"]:
+        row["resident"] = {"resident_id": row["resident"]["resident_id"],
+                           "name": row["resident"]["name"]}
+    return QUEUE_ROW.dump({**row, "role": role})
 
 
 def view(state: TicketState, actor: dict) -> dict[str, Any]:

@@ -208,7 +208,7 @@ class DispatchService:
         if state is None:
             raise access.unseen(actor, "ticket", args["ticket_no"])
         lifecycle.check_read(state, actor)
-        return lifecycle.status(state, actor)
+        return self._shown(state, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def queue(self, unit_id: str, actor: dict, states: list[str] | None = None) -> list[dict]:
@@ -567,6 +567,7 @@ class DispatchService:
                 outbox.publish_now(self.store.tickets, self.publisher, state["_id"])
 
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
+    publish_card_views = outbox.sweep(lambda service: service.store.shown)
 
     # Shared by the entrypoints
     def _step(self, ticket_no: str, actor: dict,
@@ -581,7 +582,17 @@ class DispatchService:
         stored = self._apply(ticket_no, seen_then_decided, actor)
         if stored is None:  # cannot happen for RPC steps: they raise instead of declining
             raise IllegalTransition(f"ticket {ticket_no} did not change")
-        return lifecycle.status(stored, actor)
+        return self._shown(stored, actor)
+
+    def _shown(self, state: TicketState, actor: dict) -> dict[str, Any]:
+        """get_status's answer for ``actor``; a resident card on it is a view of the card,
+        said (card_shown) for the register to record, through an outbox of its own."""
+        event = lifecycle.card_shown(state, actor)
+        if event is not None:
+            self.store.card_shown(event)
+            outbox.publish_now(self.store.shown, self.publisher, event["event_id"])
+            self.store.forget_shown()
+        return lifecycle.status(state, actor)
 
     def _apply(self, ticket_no: str,
                decide: Callable[[TicketState, dt.datetime], Change | None],

@@ -41,6 +41,9 @@ class TicketStateStore:
         self.units = db["units"]      # _id = unit id
         self.places = db["places"]    # _id = place path
         self.rules = db["rules"]      # _id = "category|place": one rule per category and place
+        # card_shown events on their way to the register (an outbox of their own: a read
+        # changes no ticket); each document goes once its event is published
+        self.shown = db["card_views"]
         # ticket_no -> the ticket as READING reads it; most recently used last
         self._readings: collections.OrderedDict[str, TicketState] = collections.OrderedDict()
 
@@ -59,6 +62,17 @@ class TicketStateStore:
         # The sweep reads only tickets flagged with events waiting (add_if_new and apply
         # flag what they push), not every ticket every second.
         outbox.ensure_index(self.tickets)
+        outbox.ensure_index(self.shown)
+
+    # Cards shown
+    def card_shown(self, event: dict) -> None:
+        """Keep a card_shown event to publish (outbox.publish_now, then forget_shown)."""
+        self.shown.insert_one({"_id": event["event_id"], outbox.OUTBOX: [event],
+                               **outbox.sweep_flag()})
+
+    def forget_shown(self) -> None:
+        """Drop the card_shown documents whose event has gone out."""
+        self.shown.delete_many({outbox.OUTBOX: {"$size": 0}})
 
     # Tickets
     def get(self, ticket_no: str) -> TicketState | None:

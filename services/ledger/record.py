@@ -243,6 +243,7 @@ SUMMARIES = {
     "account_changed": _account,
     "register_changed": lambda d: f"台账{_word(REGISTER_CHANGE_WORDS, d.get('change'))}: "
                                   f"{d.get('resident_id')}",
+    "card_shown": lambda d: f"查看台账卡片: {d.get('resident_id')} (工单 {d.get('ticket_no')})",
 }
 
 

@@ -150,6 +150,10 @@ class ResidentIdArgs(StrictSchema):
     resident_id = Text(required=True, validate=SHORT_TEXT)
 
 
+class CardViewsArgs(ResidentIdArgs):
+    limit = fields.Integer(load_default=200, strict=True, validate=validate.Range(1, 1000))
+
+
 class ChangeArgs(ResidentIdArgs):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 

@@ -29,6 +29,7 @@ from nameko.rpc import rpc
 from services.register import importing, residents, sheets
 from services.register.schemas import (
     BirthdaysArgs,
+    CardViewsArgs,
     ChangeArgs,
     FilterArgs,
     FindArgs,
@@ -49,12 +50,14 @@ from services.shared.errors import (
     NotFound,
     NotPermitted,
 )
+from services.shared.events import on_event
 from services.shared.schemas import load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import LOST, Lost, Storage, until_written
 
 ROW, BIRTHDAY, CARD = answers.ResidentRowSchema(), answers.BirthdaySchema(), \
     answers.ResidentRecordSchema()
+VIEW = answers.CardViewSchema()
 REPORT, WORDS = answers.ImportReportSchema(), answers.RegisterWordsSchema()
 TICKET, WORKBOOK = answers.ListedTicketSchema(), answers.WorkbookSchema()
 # A step that loses a race is decided again on the resident as the winner left them.
@@ -336,6 +339,34 @@ class RegisterService:
         scope = residents.find_scope(actor, asked).get("grid_unit_id") or "all"
         return _file(f"register_{scope}_{day.isoformat()}.xlsx",
                      sheets.workbook(found, self._groups()))
+
+    # Who looked
+    @rpc(expected_exceptions=EXPECTED)
+    def card_views(self, resident_id: str, actor: dict, limit: int = 200) -> list[dict]:
+        """Who looked at a resident's card, newest first, at most ``limit`` (1–1000): each
+        {at, actor {id, name, role, unit_id}, via} where via is card (the register's card
+        page), phone_lookup (an agent's find by phone), export, or "ticket <number>" (the
+        card, whole or in summary, on a ticket dispatch showed). For supervisors and admins
+        (services/shared/access.py: card_views); listing them is not itself a view.
+        Raises InvalidRequest, NotPermitted (also for a resident who does not exist, unless
+        the reader sees every resident everywhere: NotFound)."""
+        actor = load_actor(actor)
+        args = load(CardViewsArgs(), {"resident_id": resident_id, "limit": limit})
+        access.require(actor, "card_views")
+        resident = self.store.get(args["resident_id"])
+        if resident is None:
+            raise access.unseen(actor, "card_views", args["resident_id"])
+        access.check(actor, "card_views", residents.facts(resident), args["resident_id"])
+        return VIEW.dump(self.store.views_of(resident["_id"], args["limit"]), many=True)
+
+    @on_event("dispatch", "card_shown")
+    def on_card_shown(self, event: dict) -> None:
+        """Record that the event's actor saw the resident's card on a ticket (once per
+        event: a redelivery records nothing more)."""
+        data = event["data"]
+        self.store.viewed_once(event["event_id"], data["resident_id"], residents.view(
+            event["actor"] or {}, clock.parse_iso(event["occurred_at"]),
+            f"ticket {data['ticket_no']}"))
 
     # Shared by the entrypoints
     def _configured_groups(self) -> dict:

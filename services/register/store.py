@@ -64,6 +64,19 @@ class RegisterStore:
             self.views.insert_many([{**view, "resident_id": resident_id}
                                     for resident_id in resident_ids])
 
+    def viewed_once(self, view_id: str, resident_id: str, view: dict) -> None:
+        """Record one read of a resident's card under ``view_id`` (an event's id): a second
+        record of the same read changes nothing."""
+        self.views.update_one({"_id": view_id},
+                              {"$setOnInsert": {**view, "resident_id": resident_id}},
+                              upsert=True)
+
+    def views_of(self, resident_id: str, limit: int) -> list[dict]:
+        """The reads of a resident's card, newest first, at most ``limit``."""
+        return list(self.views.find({"resident_id": resident_id},
+                                    {"_id": 0, "resident_id": 0},
+                                    sort=[("at", DESCENDING)], limit=limit))
+
     def _with_views(self, resident: dict | None) -> dict | None:
         if resident is None:
             return None

@@ -49,6 +49,9 @@ DISPATCH_EVENTS = (
     "pause_requested", "pause_decided", "ticket_resumed",
     # joint handling (联勤联动)
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
+    # a resident's card shown on a ticket: the register keeps who looked (no ticket_no in
+    # the envelope: the ledger chains it by resident, not into the ticket's timeline)
+    "card_shown",
 )
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
                    "checkin_scheduled", "checkin_answered", "checkin_missed")

@@ -84,6 +84,15 @@ class ResidentCardSchema(Payload):
     retired = fields.Boolean(load_default=False)  # kept in the record, no longer served
 
 
+class CardShownSchema(Payload):
+    """A resident's card was shown on a ticket to the envelope's actor (dispatch's ticket
+    view): the register records it among the card's views."""
+
+    resident_id = fields.String(required=True)
+    ticket_no = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(("card", "card_summary")))
+
+
 class RegisterChangedSchema(Payload):
     """A resident was added, changed or retired: ``resident`` is the card as it now is."""
 
@@ -383,6 +392,7 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "ticket_merged": TicketMergedSchema,
     "praise_received": PraiseReceivedSchema,
     "register_changed": RegisterChangedSchema,
+    "card_shown": CardShownSchema,
     "callback_scheduled": CallbackScheduledSchema,
     "callback_completed": CallbackCompletedSchema,
     "checkin_scheduled": CheckinScheduledSchema,

@@ -54,6 +54,8 @@ def valid(resident_id: str | None) -> dict:
                             "actor": ACTORS, "dry_run": st.booleans(),
                             "rows": st.sampled_from([None, [3, 4]]), "batch_id": None},
         "export_register": {"actor": ACTORS, "grid_unit_id": GRID_UNITS, **FILTERS},
+        "card_views": {"resident_id": resident_id, "actor": ACTORS,
+                       "limit": st.integers(1, 1000)},
     }
 
 

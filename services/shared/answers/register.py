@@ -69,7 +69,8 @@ class CardViewSchema(Schema):
 
     at = Time(required=True)
     actor = fields.Nested(ActorSchema, required=True)
-    via = fields.String(required=True, metadata={"description": "card, phone_lookup, export"})
+    via = fields.String(required=True, metadata={
+        "description": "card, phone_lookup, export, or \"ticket <number>\": the card on a ticket"})
 
 
 class ResidentRecordSchema(ResidentRowSchema):

@@ -16,6 +16,7 @@ from nameko.testing.services import worker_factory
 from services.dispatch import directory
 from services.dispatch.policy import Policy
 from services.dispatch.service import DispatchService
+from services.shared import outbox
 from services.shared.errors import NotPermitted
 
 RESIDENT = {
@@ -109,3 +110,37 @@ def test_health_notes_never_leave_on_a_ticket(service):
 
 def test_a_ticket_without_a_resident_shows_none(service):
     assert create(service, "YP-1")["resident"] is None
+
+
+def test_every_view_of_a_card_on_a_ticket_is_said_for_the_register_to_record(service, store):
+    create(service, "YP-1", category="welfare_check", resident=dict(RESIDENT))
+    service.publisher.reset_mock()
+
+    service.get_status("YP-1", GRID)
+    service.accept("YP-1", GRID)  # a step's answer shows the card too
+    shown = [event for event_type, event in (call.args for call in
+                                             service.publisher.call_args_list)
+             if event_type == "card_shown"]
+    assert [(event["actor"]["id"], event["data"]) for event in shown] == [
+        (GRID["id"], {"resident_id": "r-0001", "ticket_no": "YP-1", "level": "card"})] * 2
+    assert all(event["ticket_no"] is None for event in shown)  # not in the ticket's timeline
+    assert store.shown.count_documents({}) == 0  # published, nothing left waiting
+
+
+def test_a_queue_names_the_resident_and_shows_no_card(service):
+    create(service, "YP-1", category="welfare_check", resident=dict(RESIDENT))
+    service.publisher.reset_mock()
+    [row] = service.queue("grid-1", GRID)
+    assert row["resident"] == {"resident_id": "r-0001", "name": "周奶奶"}
+    assert service.publisher.call_args_list == []  # no card shown, nothing to record
+
+
+def test_a_view_said_while_the_broker_is_away_waits_for_the_sweep(service, store):
+    create(service, "YP-1", category="welfare_check", resident=dict(RESIDENT))
+    service.publisher.side_effect = ConnectionError("broker away")
+    service.get_status("YP-1", GRID)  # the reader still gets the ticket
+    assert store.shown.count_documents({"outbox.0": {"$exists": True}}) == 1
+    service.publisher.side_effect = None
+    outbox.publish_pending(store.shown, service.publisher)
+    assert [args[0] for args in (call.args for call in service.publisher.call_args_list)][-1] \
+        == "card_shown"

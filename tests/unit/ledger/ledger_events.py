@@ -97,6 +97,8 @@ DEFAULT_DATA = {
                      "emergency_contacts": [{"name": "孙明", "relation": "儿子",
                                              "phone": "+8613900000009"}],
                      "grid_unit_id": GRID[0]}},
+    "card_shown": lambda: {"resident_id": "r-1", "ticket_no": "YP20261123-0001",
+                           "level": "card"},
     "account_changed": lambda: {"username": "wang.li", "change": "changed", "role": "unit_staff",
                                 "unit_id": GRID[0], "fields": ["role", "unit_id"],
                                 "token_id": None},

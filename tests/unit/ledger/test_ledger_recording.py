@@ -29,6 +29,8 @@ LIFE = [  # every event type of the contract, in an order they may happen in
     ("checkin_scheduled", {}), ("checkin_answered", {}), ("checkin_missed", {}),
     # and so do changes to the console's accounts and to the register
     ("account_changed", {}), ("register_changed", {}),
+    # and who looked at a resident's card on a ticket
+    ("card_shown", {}),
 ]
 
 
