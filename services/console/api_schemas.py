@@ -252,3 +252,7 @@ class ImportBody(Schema):
 
 class CheckinsQuery(Schema):
     limit = fields.Integer(load_default=30, validate=validate.Range(1, 500))
+
+
+class CardViewsQuery(Schema):
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))

@@ -23,6 +23,7 @@ from services.shared.states import (  # noqa: F401 - OPEN_STATES: the queue's fi
     STATES,
 )
 from services.shared.words import (  # noqa: F401 - the console's words are these
+    CARD_VIEW_WORDS,
     CATEGORY_WORDS,
     CHANNEL_WORDS,
     DEADLINE_WORDS,
@@ -139,6 +140,13 @@ def hours(value: float | None) -> str:
 def percent(rate: float | None) -> str:
     """A rate (0.875) as 87.5%; — when there was nothing to measure."""
     return number(rate, percent=True)
+
+
+def via(value: str | None) -> str:
+    """How a card was read, in words: 查看卡片, 来电查号, 导出台账, 工单上的台账信息 YP…"""
+    kind, _, ticket_no = (value or "").partition(" ")
+    words = word(CARD_VIEW_WORDS, kind)
+    return f"{words} {ticket_no}" if ticket_no else words
 
 
 def time_left(due_at: str | None, now: dt.datetime) -> dict | None:

@@ -410,6 +410,7 @@ def register(app: Flask) -> None:
     app.add_template_global(lambda names: [(name, display.DEADLINE_WORDS[name]) for name in names],
                             "deadline_choices")
     app.add_template_filter(display.local_time, "local")
+    app.add_template_filter(display.via, "via")
     app.add_template_filter(display.place, "place")
     app.add_template_filter(display.phone, "phone")
     app.add_template_filter(display.age, "age")

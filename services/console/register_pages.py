@@ -18,6 +18,7 @@ from services.console.auth import actor, require, signed_in
 from services.console.pages import REFUSALS, blueprint, call, handling_units, unit_name
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
+from services.shared.schemas import SUPERVISOR_ROLES
 from services.shared.words import (
     CHECKIN_RESULT_WORDS,
     IMPORT_ACTION_WORDS,
@@ -97,6 +98,14 @@ def download(file: dict) -> Response:
 @require(*KEEPERS)
 def resident(resident_id: str):
     return render_card(resident_id)
+
+
+@blueprint.route("/residents/<resident_id>/views")
+@require(*SUPERVISOR_ROLES)
+def card_views(resident_id: str):
+    """Who looked at the resident's card (register.card_views: supervisors and admins)."""
+    return render_template("card_views.html", resident_id=resident_id,
+                           views=call("register", "card_views", resident_id, actor()))
 
 
 def render_card(resident_id: str, failed: dict | None = None, status: int = 200,

@@ -69,3 +69,8 @@ FIGURE_WORDS = {  # the indicators' names, as columns and charts head them
     "praise": "表扬数",
     "closed_satisfied": "满意结案数",
 }
+
+# How a resident's card was read (register.card_views' ``via``; "ticket <number>": the card
+# on a ticket dispatch showed)
+CARD_VIEW_WORDS = {"card": "查看卡片", "phone_lookup": "来电查号", "export": "导出台账",
+                   "ticket": "工单上的台账信息"}

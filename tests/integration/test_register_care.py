@@ -94,9 +94,13 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
     assert (welfare["priority"], welfare["urgency"], welfare["state"]) == (
         "high", "urgent", "dispatched")
     assert welfare["caller"]["name"] == "周奶奶"
-    assert welfare["resident"]["resident_id"] == card["resident_id"]
-    assert welfare["resident"]["emergency_contacts"] == [
+    # the queue names the resident; the ticket shows the grid their card (a recorded view)
+    assert welfare["resident"] == {"resident_id": card["resident_id"], "name": "周奶奶"}
+    shown = rpc.dispatch.get_status(welfare["ticket_no"], GRID)["resident"]
+    assert shown["emergency_contacts"] == [
         {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"}]
+    eventually(lambda: [view for view in rpc.register.card_views(card["resident_id"], ADMIN)
+                        if view["via"] == f"ticket {welfare['ticket_no']}"])
     assert "3次未接通" in welfare["description"] and "周建国（儿子）" in welfare["description"]
     assert rpc.intake.get_ticket(welfare["ticket_no"], SYSTEM_ACTOR)["channel"] == "checkin"
 
