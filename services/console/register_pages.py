@@ -180,12 +180,14 @@ def resident_from(form) -> dict:
         "phones": (form.get("phones") or "").replace("，", " ").replace(",", " ").split(),
         "address": {level: given(f"address.{level}") for level, _ in display.ADDRESS_LEVELS},
         "birth_date": given("birth_date"), "living_status": given("living_status"),
-        "groups": form.getlist("groups"), "health_notes": given("health_notes"),
+        "groups": form.getlist("groups"),
         "hobbies": given("hobbies"), "emergency_contacts": contacts,
         "grid_worker": given("grid_worker"),
         "checkin_plan": {"days": days, "times": times} if days or times else None,
         "consent_notes": given("consent_notes"),
     }
+    if "health_notes" in form:  # the form asks only the resident's grid for them
+        resident_["health_notes"] = given("health_notes")
     resident_["address"]["district"] = form.get("address.district", "").strip()
     if signed_in()["role"] == "admin" or given("grid_unit_id"):
         resident_["grid_unit_id"] = given("grid_unit_id")

@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from services.register import residents
 from services.register.schemas import ResidentSchema
 from services.register.sheets import HEADERS, Sheet, SheetRow
+from services.shared import access
 from services.shared.errors import NotPermitted
 
 ADD, CHANGE, UNCHANGED, REFUSED = "add", "change", "unchanged", "refused"
@@ -173,6 +174,9 @@ def _plan_change(decision: RowPlan, row: SheetRow, resident: dict, actor: dict,
         fields["address"] = {**(resident.get("address") or {}), **fields["address"]}
     if not fields.get("grid_unit_id"):
         fields.pop("grid_unit_id", None)  # a blank 网格 keeps the unit that answers for them
+    if not access.may(actor, "health_notes", residents.facts(resident)):
+        # their export had no health notes to give back: keep what the register holds
+        fields.pop("health_notes", None)
     if not _may_edit(decision, actor, resident.get("grid_unit_id")):
         return
     loaded = _load(decision, fields, known_groups, partial=True)

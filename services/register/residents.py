@@ -88,6 +88,15 @@ def facts(resident: dict) -> access.Facts:
             "district": (resident.get("address") or {}).get("district")}
 
 
+def as_read_by(actor: dict, resident: dict) -> dict:
+    """The resident as this reader may have them: health notes only for the resident's own
+    grid unit (services/shared/access.py: health_notes); blank for everyone else, admins
+    and the centre included."""
+    if resident.get("health_notes") and not access.may(actor, "health_notes", facts(resident)):
+        return {**resident, "health_notes": None}
+    return resident
+
+
 def check_read(actor: dict, resident: dict) -> None:
     """Refuse a card read by anyone but the centre of the resident's district (admins,
     dispatchers, supervisors) and the resident's own grid unit (services/shared/access.py:

@@ -103,7 +103,7 @@ class RegisterService:
         added = residents.new_resident(residents.new_resident_id(), fields, actor, now)
         self.store.add(added)
         outbox.publish_now(self.store.residents, self.publisher, added["_id"])
-        return _card(self._resident(added["_id"]), now)
+        return _card(self._resident(added["_id"]), now, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def change_resident(self, resident_id: str, changes: dict, actor: dict,
@@ -131,13 +131,13 @@ class RegisterService:
         now = clock.now()
         change = residents.changed(resident, fields, actor, now)
         if change is None:
-            return _card(resident, now)
+            return _card(resident, now, actor)
         stored = self.store.apply(change)
         if stored is None:
             raise IllegalTransition(f"resident {resident['_id']} was changed meanwhile; "
                                     f"read it again")
         outbox.publish_now(self.store.residents, self.publisher, resident["_id"])
-        return _card(stored, now)
+        return _card(stored, now, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def retire_resident(self, resident_id: str, actor: dict, reason: str | None = None) -> dict:
@@ -147,7 +147,7 @@ class RegisterService:
         InvalidRequest, NotFound, NotPermitted, IllegalTransition (retired already)."""
         actor = load_actor(actor)
         args = load(RetireArgs(), {"resident_id": resident_id, "reason": reason})
-        return self._step(args["resident_id"], lambda resident, now: residents.retired(
+        return self._step(args["resident_id"], actor, lambda resident, now: residents.retired(
             resident, actor, args["reason"], now))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -161,8 +161,9 @@ class RegisterService:
         actor = load_actor(actor)
         args = load(PauseArgs(), {"resident_id": resident_id, "until": until, "reason": reason})
         until_day = dt.date.fromisoformat(args["until"]) if args["until"] else None
-        return self._step(args["resident_id"], lambda resident, now: residents.checkins_paused(
-            resident, actor, until_day, args["reason"], now))
+        return self._step(args["resident_id"], actor,
+                          lambda resident, now: residents.checkins_paused(
+                              resident, actor, until_day, args["reason"], now))
 
     @rpc(expected_exceptions=EXPECTED)
     def resume_checkins(self, resident_id: str, actor: dict, reason: str | None = None) -> dict:
@@ -171,8 +172,9 @@ class RegisterService:
         IllegalTransition (not paused, retired)."""
         actor = load_actor(actor)
         args = load(ResumeArgs(), {"resident_id": resident_id, "reason": reason})
-        return self._step(args["resident_id"], lambda resident, now: residents.checkins_resumed(
-            resident, actor, args["reason"], now))
+        return self._step(args["resident_id"], actor,
+                          lambda resident, now: residents.checkins_resumed(
+                              resident, actor, args["reason"], now))
 
     # Reading the register
     @rpc(expected_exceptions=EXPECTED)
@@ -195,7 +197,7 @@ class RegisterService:
         residents.check_read(actor, resident)
         now = clock.now()
         self.store.viewed([resident["_id"]], residents.view(actor, now, "card"))
-        return _card(self._resident(resident["_id"]), now)
+        return _card(self._resident(resident["_id"]), now, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def tickets_of_resident(self, resident_id: str, actor: dict) -> list[dict]:
@@ -338,7 +340,8 @@ class RegisterService:
         self.store.viewed(ids, residents.view(actor, clock.now(), "export"))
         scope = residents.find_scope(actor, asked).get("grid_unit_id") or "all"
         return _file(f"register_{scope}_{day.isoformat()}.xlsx",
-                     sheets.workbook(found, self._groups()))
+                     sheets.workbook([residents.as_read_by(actor, resident)
+                                      for resident in found], self._groups()))
 
     # Who looked
     @rpc(expected_exceptions=EXPECTED)
@@ -406,17 +409,18 @@ class RegisterService:
             if scope.get("min_age") is not None else None
         return self.store.find(scope, born_by, scope.get("limit")), day
 
-    def _step(self, resident_id: str, decide: Callable[[dict, dt.datetime], residents.Change]
-              ) -> dict:
+    def _step(self, resident_id: str, actor: dict,
+              decide: Callable[[dict, dt.datetime], residents.Change]) -> dict:
         """Decide a step on the resident as read and write it if nobody changed them
-        meanwhile; otherwise decide again on what they left. Returns the card."""
+        meanwhile; otherwise decide again on what they left. Returns the card, as
+        ``actor`` may read it."""
         def attempt() -> dict | Lost:
             now = clock.now()
             stored = self.store.apply(decide(self._resident(resident_id), now))
             if stored is None:
                 return LOST
             outbox.publish_now(self.store.residents, self.publisher, resident_id)
-            return _card(stored, now)
+            return _card(stored, now, actor)
 
         return until_written(attempt, STEP_ATTEMPTS, IllegalTransition(
             f"resident {resident_id} keeps changing; read it again"))
@@ -466,5 +470,7 @@ def _file(filename: str, content: bytes) -> dict:
                           "content_base64": base64.b64encode(content).decode("ascii")})
 
 
-def _card(resident: dict, now: dt.datetime) -> dict:
-    return CARD.dump(residents.as_card(resident, residents.today(now)))
+def _card(resident: dict, now: dt.datetime, actor: dict) -> dict:
+    """The card as ``actor`` may read it (health notes for the resident's grid only)."""
+    return CARD.dump(residents.as_card(residents.as_read_by(actor, resident),
+                                       residents.today(now)))

@@ -245,3 +245,15 @@ def table() -> list[dict[str, Any]]:
     """The rule as rows {role, what, whose, meaning}, in the table's order."""
     return [{"role": role, "what": what, "whose": scope, "meaning": WHAT[what]}
             for (role, what), scope in RULES.items()]
+
+
+ROLE_ORDER = ("agent", "dispatcher", "unit_staff", "supervisor", "admin", "system")
+
+
+def markdown_table() -> str:
+    """The rule as the README's table: a row per kind of thing, a column per role."""
+    head = "| what | " + " | ".join(f"`{role}`" for role in ROLE_ORDER) + " |"
+    rule = "|" + " --- |" * (len(ROLE_ORDER) + 1)
+    rows = [f"| {meaning} | " + " | ".join(RULES.get((role, what), "—") for role in ROLE_ORDER)
+            + " |" for what, meaning in WHAT.items()]
+    return "\n".join([head, rule, *rows])

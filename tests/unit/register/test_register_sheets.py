@@ -304,3 +304,22 @@ def test_the_command_line_shows_the_report_then_applies_with_a_progress_bar(serv
     batches = {service.get_resident(row["resident_id"], ADMIN)["history"][0]["batch_id"]
                for row in service.find_residents(GRID)}
     assert len(batches) == 1  # two calls, one batch
+
+
+def test_health_notes_are_for_the_residents_grid_only_and_survive_an_admins_round_trip(
+        service):
+    """Health notes leave the register only for the resident's own grid unit: an admin
+    reads the card, exports and imports back without them, and they stay as they were."""
+    added = service.add_resident(zhang(health_notes="高血压，独自在家，行动需助行器"), GRID)
+    number = added["resident_id"]
+    assert service.get_resident(number, GRID)["health_notes"] == "高血压，独自在家，行动需助行器"
+    for reader in (ADMIN, {**ADMIN, "id": "chen", "role": "supervisor"}):
+        assert service.get_resident(number, reader)["health_notes"] is None
+
+    exported = service.export_register(ADMIN, "yinhang-grid-1")
+    sheet = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).worksheets[0]
+    assert "行动需助行器" not in str([[cell.value for cell in row] for row in sheet.rows])
+    report = service.import_register(exported["content_base64"], exported["filename"], ADMIN,
+                                     dry_run=False)
+    assert report["counts"]["change"] == 0
+    assert service.get_resident(number, GRID)["health_notes"] == "高血压，独自在家，行动需助行器"
