@@ -62,3 +62,13 @@ def test_an_entrypoint_of_every_kind_is_seen():
     # the mixin check above looks at nameko_entrypoints: make sure that is where they are
     assert any(isinstance(entrypoint, Entrypoint)
                for entrypoint in LedgerService.timeline.nameko_entrypoints)
+
+
+def test_the_readme_shows_the_access_rule_as_it_is():
+    """The README's "Who may see what" table is access.py's, so the two never drift."""
+    from pathlib import Path
+
+    from services.shared import access
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert access.markdown_table() in readme
