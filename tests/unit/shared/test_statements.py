@@ -1,0 +1,89 @@
+"""Signed statements of who acts: what accounts signs is read back as it was said; a
+forged, altered, expired, over-long or revoked one, or a made-up dict, is refused."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.shared import clock, statements
+from services.shared.errors import NotPermitted
+
+GRID = {"id": "li", "name": "网格员李琳", "role": "unit_staff", "unit_id": "yinhang-grid-1",
+        "district": "杨浦区"}
+
+
+@pytest.fixture
+def keys(tmp_path):
+    private, _ = statements.new_key_pair(tmp_path, "k1")
+    return statements.Signer(private), statements.Verifier.from_directory(tmp_path / "verify")
+
+
+def test_what_accounts_signs_is_read_back(keys):
+    signer, verifier = keys
+    statement = signer.issue(GRID, session="s-1")
+    assert verifier.read(statement) == {**GRID, "session": "s-1", "read_only": False}
+    assert verifier.read(signer.issue(GRID, session=None, read_only=True))["read_only"]
+
+
+def test_a_dict_is_not_an_actor(keys):
+    with pytest.raises(NotPermitted, match="sign in"):
+        keys[1].read(dict(GRID))
+
+
+def test_a_statement_signed_by_another_key_is_refused(keys, tmp_path):
+    _, verifier = keys
+    forged = jwt.encode({"iss": "accounts", "sub": "admin", "role": "admin",
+                         "iat": int(clock.now().timestamp()),
+                         "exp": int(clock.now().timestamp()) + 60},
+                        Ed25519PrivateKey.generate(), algorithm="EdDSA",
+                        headers={"kid": "k1"})
+    with pytest.raises(NotPermitted):
+        verifier.read(forged)
+
+
+def test_an_altered_statement_is_refused(keys):
+    signer, verifier = keys
+    head, body, signature = signer.issue(GRID, session="s-1").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims["role"] = "admin"
+    altered = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    with pytest.raises(NotPermitted):
+        verifier.read(f"{head}.{altered}.{signature}")
+
+
+def test_unsigned_and_other_algorithms_are_refused(keys):
+    _, verifier = keys
+    none = jwt.encode({"iss": "accounts", "sub": "admin", "role": "admin"}, key=None,
+                      algorithm="none", headers={"kid": "k1"})
+    hmac = jwt.encode({"iss": "accounts", "sub": "admin", "role": "admin"}, "k1" * 16,
+                      algorithm="HS256", headers={"kid": "k1"})
+    for statement in (none, hmac, "", "not.a.statement"):
+        with pytest.raises(NotPermitted):
+            verifier.read(statement)
+
+
+def test_a_statement_lives_five_minutes_at_most(keys, monkeypatch):
+    signer, verifier = keys
+    real_now = clock.now()
+    # issued 5 minutes and 10 seconds ago, asking for an hour: it lived 5 minutes
+    monkeypatch.setattr(clock, "now", lambda: real_now - dt.timedelta(minutes=5, seconds=10))
+    statement = signer.issue(GRID, session="s-1", lifetime=dt.timedelta(hours=1))
+    monkeypatch.undo()
+    with pytest.raises(NotPermitted, match="expired"):
+        verifier.read(statement)
+
+
+def test_a_revoked_session_is_refused_at_once(keys):
+    signer, verifier = keys
+    revoked = statements.Revocations()
+    statement = signer.issue(GRID, session="s-1")
+    assert verifier.read(statement, revoked)["id"] == "li"
+    revoked.end("s-1", clock.now())
+    with pytest.raises(NotPermitted, match="ended"):
+        verifier.read(statement, revoked)
+    assert verifier.read(signer.issue(GRID, session="s-2"), revoked)["session"] == "s-2"
