@@ -47,6 +47,7 @@ from services.shared.errors import (
     NotPermitted,
 )
 from services.shared.privacy import mask_address, mask_caller, mask_payload
+from services.shared.rpc_client import ServicesUnavailable
 from services.shared.schemas import CENTRE_ROLES
 from services.shared.states import ASSIST_OWING, OPEN_STATES
 
@@ -204,6 +205,7 @@ def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200)
     units = handling_units() if {"reassign", "add_assist"} & set(may) else []
     return render_template(
         "ticket.html", t=view, received=received, timeline=timeline, actions=may,
+        health_notes=_health_notes(view.get("resident")),
         deadlines=display.deadlines_of(view, now), unmet=display.unmet_deadlines(view),
         units=units, failed=failed or {}, owing=[assist for assist in view["assists"]
                                                   if assist["status"] in ASSIST_OWING],
@@ -218,6 +220,20 @@ def render_received(ticket_no: str, status: int):
               "address": mask_address(ticket["address"])}
     timeline = [{**item, "data": mask_payload(item["data"])} for item in _timeline(ticket_no)]
     return render_template("received.html", t=ticket, timeline=timeline), status
+
+
+def _health_notes(resident: dict | None) -> str | None:
+    """The health notes of the resident a ticket is about, as the register answers them to
+    the person signed in: tickets and events never carry them, and the register decides
+    who may read the card (and records the read). None for those who may not, or while
+    the register does not answer: the ticket page works without them."""
+    if not resident:
+        return None
+    try:
+        card = call("register", "get_resident", resident["resident_id"], actor())
+    except (NotPermitted, NotFound, InvalidRequest, ServicesUnavailable):
+        return None
+    return card.get("health_notes")
 
 
 def _received(ticket_no: str) -> dict:

@@ -256,11 +256,12 @@ class LedgerStore:
 
     def listed_tickets(self, start: dt.datetime | None, end: dt.datetime | None,
                        closed: bool | None, ticket_nos: list[str] | None,
-                       categories: list[str] | None, limit: int) -> list[tuple]:
+                       categories: list[str] | None, limit: int,
+                       with_latest: bool = True) -> list[tuple]:
         """Read-model rows received in [start, end) (either bound optional), closed or not
         (None: either), among ``ticket_nos`` and of ``categories`` if given; newest
         received first, at most ``limit``. Each comes with its ticket_created entry and its
-        latest entry: (row, created, latest)."""
+        latest entry (None unless ``with_latest``): (row, created, latest)."""
         query: dict = {}
         received: dict = {}
         if start is not None:
@@ -280,7 +281,8 @@ class LedgerStore:
         numbers = [row["_id"] for row in rows]
         created = {entry["ticket_no"]: entry for entry in self.entries.find(
             {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
-        return [(row, created.get(row["_id"]), self.latest_entry(row["_id"])) for row in rows]
+        return [(row, created.get(row["_id"]),
+                 self.latest_entry(row["_id"]) if with_latest else None) for row in rows]
 
     def resident_ticket_nos(self, resident_id: str) -> list[str]:
         """The numbers of the tickets intake received with this resident's card on them
