@@ -17,6 +17,7 @@ tamper-evident chain of chain.py.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from services.ledger import chain, contributions
 from services.shared import access, clock
@@ -61,19 +62,35 @@ def entry_of(event: dict, recorded_at: dt.datetime) -> dict:
     }
 
 
+HEALTH_NOTES = "health_notes"
+
+
 def kept_data(event_type: str, data: dict) -> dict:
-    """What the ledger keeps of an event's data: all of it, except a register change, of
-    which it keeps who and which resident, the kind of change, the version and the grid,
-    not the card. The card (phones, address, birth date, health notes, contacts) and its
-    history stay in the register, which answers for who reads them; the ledger's record is
-    for good and read more widely."""
+    """What the ledger keeps of an event's data: all of it but health notes, except a
+    register change, of which it keeps who and which resident, the kind of change, the
+    version and the grid, not the card. The card (phones, address, birth date, health
+    notes, contacts) and its history stay in the register, which answers for who reads
+    them; the ledger's record is for good and read more widely. No event carries health
+    notes any more; one said by a producer from before that still loses them here."""
     if event_type != "register_changed":
-        return data
+        return without_health_notes(data)
     resident = data.get("resident") or {}
     return {"change": data.get("change"), "version": data.get("version"),
             "resident_id": resident.get("resident_id"),
             "grid_unit_id": resident.get("grid_unit_id"),
             "retired": bool(resident.get("retired"))}
+
+
+def without_health_notes(data: Any) -> Any:
+    """``data`` with every ``health_notes`` taken out, at any depth (a ticket's
+    ``resident``, a missed check-in's). Entries recorded before the cards lost them keep
+    them, since the chain hashes what was recorded; the ledger serves none of them."""
+    if isinstance(data, dict):
+        return {key: without_health_notes(value) for key, value in data.items()
+                if key != HEALTH_NOTES}
+    if isinstance(data, list):
+        return [without_health_notes(item) for item in data]
+    return data
 
 
 def chained_after(entry: dict, previous: dict | None) -> dict:
@@ -93,7 +110,7 @@ def as_item(entry: dict) -> dict:
         "occurred_at": clock.iso(entry["occurred_at"]),
         "recorded_at": clock.iso(entry["recorded_at"]),
         "actor": entry.get("actor"),
-        "data": entry.get("data") or {},
+        "data": without_health_notes(entry.get("data") or {}),
         "summary": summary(entry),
     }
 

@@ -66,7 +66,8 @@ class CheckinPlanSchema(Payload):
 
 class ResidentCardSchema(Payload):
     """What the register says of a resident, as other services may use it: the
-    card a handler sees, and what intake and callback act on."""
+    card a handler sees, and what intake and callback act on. Never health notes: they
+    stay in the register, which records every read of them (register.get_resident)."""
 
     resident_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -76,12 +77,21 @@ class ResidentCardSchema(Payload):
     living_status = fields.String(allow_none=True, load_default=None,
                                   validate=validate.OneOf(LIVING_STATUSES))
     groups = fields.List(fields.String(), load_default=list)
-    health_notes = fields.String(allow_none=True, load_default=None)
     emergency_contacts = fields.List(fields.Nested(EmergencyContactSchema), load_default=list)
     grid_unit_id = fields.String(allow_none=True, load_default=None)
     grid_worker = fields.String(allow_none=True, load_default=None)
     checkin_plan = fields.Nested(CheckinPlanSchema, allow_none=True, load_default=None)
     retired = fields.Boolean(load_default=False)  # kept in the record, no longer served
+
+
+CARD_FIELDS = tuple(ResidentCardSchema._declared_fields)
+
+
+def resident_card(card: dict) -> dict:
+    """Of a resident's card as a service kept it, the fields ResidentCardSchema has: what
+    may go on in a ticket or an event. A copy kept before health notes left the card
+    loses them here, so it still fits the schema when said again."""
+    return {name: card[name] for name in CARD_FIELDS if name in card}
 
 
 class CardShownSchema(Payload):
@@ -405,7 +415,24 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
 @functools.cache
 def _schema(event_type: str, reading: bool) -> Payload:
     # Built once per event type: building a schema cost more than checking the data.
-    return EVENT_SCHEMAS[event_type](unknown=EXCLUDE) if reading else EVENT_SCHEMAS[event_type]()
+    if not reading:
+        return EVENT_SCHEMAS[event_type]()
+    schema = EVENT_SCHEMAS[event_type](unknown=EXCLUDE)
+    _tolerant(schema)
+    return schema
+
+
+def _tolerant(schema: Schema) -> None:
+    """``schema`` leaving out unknown fields at every depth, not only at the top (a nested
+    schema refuses them by default): a field a producer no longer knows (a card's health
+    notes, said by a register from before they left it) or not yet, anywhere in ``data``,
+    is left out rather than making the whole event unreadable."""
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            inner.unknown = EXCLUDE
+            if isinstance(inner.schema, Schema):
+                _tolerant(inner.schema)
 
 
 def event_data(event_type: str, **data) -> dict:

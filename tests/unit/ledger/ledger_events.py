@@ -93,7 +93,7 @@ DEFAULT_DATA = {
     "register_changed": lambda: {
         "change": "changed", "version": 2,
         "resident": {"resident_id": "r-1", "name": "孙奶奶", "phones": ["+8613800000009"],
-                     "address": {"district": "普陀区"}, "health_notes": "高血压",
+                     "address": {"district": "普陀区"},
                      "emergency_contacts": [{"name": "孙明", "relation": "儿子",
                                              "phone": "+8613900000009"}],
                      "grid_unit_id": GRID[0]}},
