@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 
 from services.shared import clock
+from services.shared.accounts import DEFAULT_TOKEN_DAYS
 from services.shared.errors import InvalidRequest
 
 MIN_PASSWORD_LENGTH = 8
@@ -34,8 +35,6 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "hlt"
 MAX_TOKENS = 20  # per user: tokens live in the user's document
 TOKEN_USE_RECORDED_EVERY = dt.timedelta(minutes=1)  # not a write on every call a program makes
-DEFAULT_TOKEN_DAYS = 90
-MAX_TOKEN_DAYS = 365
 
 # The same answer whether the username is unknown or the password wrong, so that nobody
 # learns which usernames exist by trying them.

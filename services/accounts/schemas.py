@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from services.accounts.credentials import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
-from services.shared.accounts import USERNAME, Password, UserChangesSchema, Username
+from services.shared.accounts import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
+    USERNAME,
+    Password,
+    UserChangesSchema,
+    Username,
+)
 from services.shared.schemas import SHORT_TEXT, StrictSchema, Text, unicode_text
 
 
