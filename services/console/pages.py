@@ -74,14 +74,13 @@ def login():
         return render_template("login.html", next=target, username=username,
                                message="请输入用户名和密码"), 401
     try:
-        user = call("accounts", "authenticate", username, password)
+        log_in(username, password)
     except (NotPermitted, InvalidRequest) as refused:
         # a username that could not exist is refused as an unknown one is
         message = display.sign_in_refusal(
             str(refused) if isinstance(refused, NotPermitted) else "wrong username or password")
         return render_template("login.html", next=target, username=username,
                                message=message), 401
-    log_in(user)
     return redirect(target or url_for(".home"))
 
 

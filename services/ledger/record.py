@@ -41,6 +41,7 @@ from services.shared.words import (
     OUTCOME_WORDS,
     REGISTER_CHANGE_WORDS,
     ROLE_WORDS,
+    SESSION_END_WORDS,
 )
 
 # --- entries -----------------------------------------------------------------------------
@@ -227,6 +228,12 @@ def _account(data: dict) -> str:
     return f"修改{who}: {named}" if named else f"修改{who}"
 
 
+def _session_ended(data: dict) -> str:
+    ended = len(data.get("session_ids") or [])
+    return (f"账号 {data.get('username')} 的 {ended} 个登录会话已结束: "
+            f"{_word(SESSION_END_WORDS, data.get('reason'))}")
+
+
 SUMMARIES = {
     "ticket_created": lambda d: _with("受理", d.get("description")),
     "ticket_answered": lambda d: _with("直接答复", d.get("answer")),
@@ -258,6 +265,7 @@ SUMMARIES = {
     "checkin_answered": lambda d: _with("探访电话已接通", d.get("note")),
     "checkin_missed": lambda d: f"探访电话{d.get('attempts') or ''}次未接通, 转网格上门",
     "account_changed": _account,
+    "session_ended": _session_ended,
     "register_changed": lambda d: f"台账{_word(REGISTER_CHANGE_WORDS, d.get('change'))}: "
                                   f"{d.get('resident_id')}",
     "card_shown": lambda d: f"查看台账卡片: {d.get('resident_id')} (工单 {d.get('ticket_no')})",

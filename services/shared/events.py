@@ -56,7 +56,7 @@ DISPATCH_EVENTS = (
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
                    "checkin_scheduled", "checkin_answered", "checkin_missed")
 REGISTER_EVENTS = ("register_changed",)
-ACCOUNTS_EVENTS = ("account_changed",)  # accounts of the console (no ticket)
+ACCOUNTS_EVENTS = ("account_changed", "session_ended")  # accounts of the console (no ticket)
 EVENTS_BY_SOURCE = {
     "intake": INTAKE_EVENTS,
     "dispatch": DISPATCH_EVENTS,

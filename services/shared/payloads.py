@@ -333,6 +333,22 @@ class AccountChangedSchema(Payload):
     fields = fields.List(fields.String(), required=True)  # type: ignore[assignment]
 
 
+# Why a console session ended: its user logged out; it was ended by an admin or its user
+# (end_sessions); its account was deactivated, its password, role or unit changed (or it
+# was found from before such a change); it was idle too long, or lived its whole lifetime.
+SESSION_END_REASONS = ("logout", "ended", "deactivated", "password_changed", "role_changed",
+                       "unit_changed", "account_changed", "idle", "expired")
+
+
+class SessionEndedSchema(Payload):
+    """Console sessions of one user ended (who ended them is the envelope's actor; expiry
+    is the system's): from now on each is refused. Their ids, never their secrets."""
+
+    username = fields.String(required=True)
+    session_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.OneOf(SESSION_END_REASONS))
+
+
 # callback
 class CallbackScheduledSchema(Payload):
     task_id = fields.String(required=True)
@@ -409,6 +425,7 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "checkin_answered": CheckinAnsweredSchema,
     "checkin_missed": CheckinMissedSchema,
     "account_changed": AccountChangedSchema,
+    "session_ended": SessionEndedSchema,
 }
 
 

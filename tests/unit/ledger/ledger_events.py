@@ -102,6 +102,8 @@ DEFAULT_DATA = {
     "account_changed": lambda: {"username": "wang.li", "change": "changed", "role": "unit_staff",
                                 "unit_id": GRID[0], "fields": ["role", "unit_id"],
                                 "token_id": None},
+    "session_ended": lambda: {"username": "wang.li", "session_ids": ["0123456789abcdef"],
+                              "reason": "role_changed"},
 }
 
 
