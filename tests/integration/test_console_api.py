@@ -353,16 +353,16 @@ def test_admins_manage_users_and_a_revoked_token_is_refused_at_once(api, client)
 
 # Services down
 @pytest.fixture
-def console_without_services(rabbit_manager, request):
-    """The console pointed at a vhost where no service runs, with a short RPC timeout."""
+def console_without_services(rabbit_manager, broker_users):
+    """The console (its own broker user) pointed at a vhost where no service runs, with a
+    short RPC timeout."""
     from services.console.app import create_app
     from services.console.settings import Settings
 
-    amqp = request.config.getoption("RABBIT_AMQP_URI")
     vhost = f"hotline_empty_{uuid.uuid4().hex[:8]}"
     rabbit_manager.create_vhost(vhost)
-    rabbit_manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
-    app = create_app(Settings(amqp_uri=amqp.rstrip("/") + "/" + vhost, rpc_timeout=1,
+    console = broker_users.grant(vhost)["console"]
+    app = create_app(Settings(amqp_uri=console, rpc_timeout=1,
                               secret_key="test-secret", testing=True))
     yield app.test_client()
     app.extensions["hotline_services"].close()
