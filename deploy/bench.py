@@ -47,8 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import bench_console  # noqa: E402
+import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 import picture  # noqa: E402
-import single_machine  # noqa: E402  deploy/single_machine.py
+import single_machine  # noqa: E402  deploy/single_machine.py (puts deploy/rabbitmq on the path)
 
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
 
@@ -536,18 +537,22 @@ def follow_through(rpc, rows: list[tuple]) -> dict:
             "through_before_answer": before_return}
 
 
-def service_env(uri: str, data_dir: Path) -> dict:
-    return {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": uri,
+def service_env(data_dir: Path) -> dict:
+    """What the parts share (each gets its broker user's AMQP_URI from single_machine)."""
+    return {**os.environ, **single_machine.DEFAULTS,
             "MONGO_URI": f"litemongo:{data_dir}", "LOG_LEVEL": "WARNING",
             "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
             "CALLBACK_WINDOW_END": "24:00", "PYTHONUNBUFFERED": "1"}
 
 
-def pipeline(uri: str, rates: list[float], seconds: float, log_dir: Path,
+def pipeline(uris: dict[str, str], rates: list[float], seconds: float, log_dir: Path,
              data_dir: Path) -> tuple[dict, dict]:
+    """The services (each as its own broker user, ``uris``) under load from clients
+    connected as the console's user."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    parts = single_machine.start_services(service_env(uri, data_dir), log_dir)
+    uri = uris["console"]
+    parts = single_machine.start_services(service_env(data_dir), uris, log_dir)
     try:
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
             chance = random.Random(0)
@@ -572,15 +577,15 @@ def pipeline(uri: str, rates: list[float], seconds: float, log_dir: Path,
                 break
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
             reads = read_latency(rpc, numbers, len(numbers) + 10)
-        workers = callback_workers(uri, numbers)
-        console = bench_console.console_workers(service_env(uri, data_dir), numbers, log_dir)
+        workers = callback_workers(uris, numbers)
+        console = bench_console.console_workers(service_env(data_dir), uris, numbers, log_dir)
         return {"steps": steps}, {"reads": reads, "workers": workers,
                                   "console_workers": console}
     finally:
         single_machine.stop(parts)
 
 
-def stored_reads(uri: str, stored: int, log_dir: Path) -> dict:
+def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
     """The reads again, on stores holding ``stored`` tickets from before the services
     started (seed_stores), in a data directory of their own."""
     from nameko.standalone.rpc import ClusterRpcProxy
@@ -594,7 +599,8 @@ def stored_reads(uri: str, stored: int, log_dir: Path) -> dict:
         started = time.monotonic()
         # With many tickets stored, the embedded store reads all of a collection at its
         # first query after start (its in-memory indexes): the ledger answers late.
-        parts = single_machine.start_services(service_env(uri, data_dir), log_dir, 900)
+        parts = single_machine.start_services(service_env(data_dir), uris, log_dir, 900)
+        uri = uris["console"]
         try:
             with ClusterRpcProxy({"AMQP_URI": uri}, timeout=900) as rpc:
                 # The embedded store builds its in-memory indexes of a collection at the
@@ -657,14 +663,17 @@ def _worker_process(uri: str, worker_id: str, budget, done) -> None:
                 done.value += 1
 
 
-def callback_workers(uri: str, numbers: list[str], per_round: int = 100) -> list[dict]:
-    """Resolve 3 x per_round tickets (callback tasks due at once), then let 1, 2 and 4
-    worker processes claim, dial (a scripted, instant dialer) and complete per_round each."""
+def callback_workers(uris: dict[str, str], numbers: list[str], per_round: int = 100
+                     ) -> list[dict]:
+    """Resolve 3 x per_round tickets (callback tasks due at once, as the console's broker
+    user), then let 1, 2 and 4 worker processes (the callback-worker broker user) claim,
+    dial (a scripted, instant dialer) and complete per_round each."""
     from concurrent.futures import ThreadPoolExecutor
 
     from nameko.standalone.rpc import ClusterRpcProxy
 
     chosen = list(dict.fromkeys(numbers))[: 3 * per_round]
+    uri = uris["console"]
     local = threading.local()
     proxies = []
 
@@ -692,7 +701,8 @@ def callback_workers(uri: str, numbers: list[str], per_round: int = 100) -> list
         budget, done = context.Value("i", per_round), context.Value("i", 0)
         started = time.perf_counter()
         workers = [context.Process(target=_worker_process,
-                                   args=(uri, f"bench-{count}-{i}", budget, done))
+                                   args=(uris["callback-worker"], f"bench-{count}-{i}",
+                                         budget, done))
                    for i in range(count)]
         for worker in workers:
             worker.start()
@@ -855,7 +865,9 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     log_dir = OUT / "log"
     vhost = make_vhost()
-    uri = f"{AMQP.rstrip('/')}/{vhost}"
+    uri = f"{AMQP.rstrip('/')}/{vhost}"  # the admin's: nameko's own floor only
+    # the hotline's parts, each as its own broker user (names of this run's own)
+    users = permissions.RunUsers(permissions.api_of(API), AMQP, f"b{uuid.uuid4().hex[:8]}-")
     data_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     started = time.monotonic()
     try:
@@ -865,12 +877,13 @@ def main(argv: list[str] | None = None) -> int:
         report["floor"].pop("_rows")
         print(f"  {report['floor']['per_s']} RPC/s", flush=True)
         print("pipeline…", flush=True)
-        pipe, more = pipeline(uri, rates, args.seconds, log_dir, data_dir)
+        uris = users.grant(vhost)
+        pipe, more = pipeline(uris, rates, args.seconds, log_dir, data_dir)
         report["pipeline"] = pipe
         report.update(more)
         if args.stored:
             print(f"reads with {args.stored} tickets stored…", flush=True)
-            report["stored_reads"] = stored_reads(uri, args.stored, log_dir)
+            report["stored_reads"] = stored_reads(uris, args.stored, log_dir)
         saturated = max(step["per_s"] for step in pipe["steps"])
         pipe["saturated_per_s"] = saturated
         pipe["ratio_to_floor"] = round(saturated / report["floor"]["per_s"], 2)
@@ -887,6 +900,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
         management("DELETE", f"/api/vhosts/{vhost}")
+        users.remove()
 
 
 if __name__ == "__main__":

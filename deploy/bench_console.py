@@ -77,18 +77,19 @@ def load_console(base: str, token: str, numbers: list[str], seconds: float) -> d
             "per_s": round(len(latencies) / elapsed, 1), "_latencies": latencies}
 
 
-def console_workers(env: dict, numbers: list[str], log_dir: Path, seconds: float = 5.0,
-                    counts: tuple[int, ...] = (1, 2, 4)) -> list[dict]:
-    """Requests a second and latency with 1, 2 and 4 console workers."""
+def console_workers(env: dict, uris: dict[str, str], numbers: list[str], log_dir: Path,
+                    seconds: float = 5.0, counts: tuple[int, ...] = (1, 2, 4)) -> list[dict]:
+    """Requests a second and latency with 1, 2 and 4 console workers (the console's broker
+    user, ``uris["console"]``)."""
     from bench import spread  # deploy/bench.py
 
-    token = token_for_bench(env["AMQP_URI"])
+    token = token_for_bench(uris["console"])
     rows = []
     for count in counts:
         bind = f"127.0.0.1:{free_port()}"
         console_env = {**env, "CONSOLE_BIND": bind, "CONSOLE_WORKERS": str(count),
                        "CONSOLE_SECRET_KEY": env.get("CONSOLE_SECRET_KEY") or "bench-only"}
-        console = single_machine.start_console(console_env, log_dir)
+        console = single_machine.start_console(console_env, uris, log_dir)
         try:
             figures = load_console(single_machine.console_url(console_env).rstrip("/"), token,
                                    numbers, seconds)

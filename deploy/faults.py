@@ -47,8 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import bench  # noqa: E402  deploy/bench.py: the same calls as the benchmark's
+import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 import picture  # noqa: E402
-import single_machine  # noqa: E402
+import single_machine  # noqa: E402  (its import puts deploy/rabbitmq on the path)
 from private_broker import PrivateBroker  # noqa: E402
 
 from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
@@ -126,7 +127,11 @@ class Drill:
                  log_dir: Path):
         self.args = args
         self.broker = broker
-        self.uri = broker.amqp_uri
+        # Each part as its own broker user, made on the drill's node by its admin; the
+        # drill's own calls (tickets, units, accounts, checks) as the console's user.
+        self.uris = permissions.RunUsers(permissions.api_of(broker.api_uri), broker.amqp_uri,
+                                         prefix="").grant("/")
+        self.uri = self.uris["console"]
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.switch = data_dir / "storage-fault-switch"
@@ -147,7 +152,7 @@ class Drill:
         self.account_desk_stopped: str | None = None  # an answer neither refusal nor "away"
         self.stop_working = threading.Event()
         self.stop_supervising = threading.Event()
-        self.env = {**os.environ, **single_machine.DEFAULTS, "AMQP_URI": self.uri,
+        self.env = {**os.environ, **single_machine.DEFAULTS,
                     "MONGO_URI": f"litemongo:{data_dir}", "STORAGE_FAULT_SWITCH": str(self.switch),
                     "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
                     "CALLBACK_WINDOW_END": "24:00", "CALLBACK_LEASE_SECONDS": str(LEASE_SECONDS),
@@ -155,10 +160,11 @@ class Drill:
         self.script = data_dir / "dialer.yml"
         self.worker_ids = [f"drill-worker-{n}" for n in range(1, CALLBACK_WORKERS + 1)]
         self.supervisor = single_machine.Supervisor({
-            **{name: functools.partial(single_machine.start_service, name, self.env, log_dir)
+            **{name: functools.partial(single_machine.start_service, name, self.env,
+                                       self.uris, log_dir)
                for name in single_machine.SERVICES},
             **{worker: functools.partial(single_machine.callback_worker, worker,
-                                         str(self.script), self.env, log_dir, 0.2)
+                                         str(self.script), self.env, self.uris, log_dir, 0.2)
                for worker in self.worker_ids},
         }, say=lambda text: self.clock.say(text))
         self.units: list[str] = []
@@ -166,7 +172,8 @@ class Drill:
     # ------------------------------------------------------------ parts
     def start_parts(self) -> None:
         self.script.write_text(f"default: satisfied\ncall_seconds: {CALL_SECONDS}\n")
-        for name, process in single_machine.start_services(self.env, self.log_dir).items():
+        started = single_machine.start_services(self.env, self.uris, self.log_dir)
+        for name, process in started.items():
             self.supervisor.adopt(name, process)
         for worker in self.worker_ids:
             self.supervisor.adopt(worker, self.supervisor.starters[worker]())

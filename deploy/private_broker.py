@@ -3,7 +3,9 @@ installs, on free ports, its data in a directory of the drill's, so the drill ca
 and restart it without touching the broker that `make run` and the tests share.
 
     with PrivateBroker(directory) as broker:
-        broker.amqp_uri    # pyamqp://guest:guest@127.0.0.1:<port>/
+        broker.amqp_uri    # pyamqp://guest:guest@127.0.0.1:<port>/ (the admin's)
+        broker.api_uri     # http://guest:guest@127.0.0.1:<port> (its management API,
+                           # to make the parts' users: deploy/rabbitmq/permissions.py)
         broker.crash()     # kill -9 the node
         broker.start()     # start it again on the same data: durable queues and
                            # persistent messages come back
@@ -53,12 +55,15 @@ class PrivateBroker:
         self.directory = directory
         self.start_seconds = start_seconds
         self.port = free_port()
+        self.api_port = free_port()
         self.node = f"hotline-drill-{uuid.uuid4().hex[:6]}@localhost"
         self.process: subprocess.Popen | None = None
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
-        (directory / "enabled_plugins").write_text("[].\n")  # no management port to clash
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\n"
+            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.api_port}\n")
+        # the management API (on a free port of its own) makes the parts' broker users
+        (directory / "enabled_plugins").write_text("[rabbitmq_management].\n")
         (directory / "rabbitmq-env.conf").write_text("")     # not the system's NODENAME
         self.env = {
             **os.environ,
@@ -77,13 +82,17 @@ class PrivateBroker:
     def amqp_uri(self) -> str:
         return f"pyamqp://guest:guest@127.0.0.1:{self.port}/"
 
+    @property
+    def api_uri(self) -> str:
+        return f"http://guest:guest@127.0.0.1:{self.api_port}"
+
     def start(self) -> float:
         """Start the node; returns the seconds until it took connections."""
         started = time.monotonic()
         log = open(self.directory / "server.out", "ab")
         self.process = subprocess.Popen([server_program()], env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        while not answers(self.port):
+        while not (answers(self.port) and answers(self.api_port)):
             if self.process.poll() is not None:
                 raise SystemExit(f"faults: the drill's RabbitMQ stopped at start; see "
                                  f"{self.directory / 'server.out'}")

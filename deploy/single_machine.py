@@ -8,14 +8,22 @@ http://127.0.0.1:8000/ unless CONSOLE_BIND says otherwise), then the demo data.
 Logs go to var/log/<part>.log; the embedded store lives in var/data (MONGO_URI). A part
 that stops is started again (Supervisor), as a service manager would. Ctrl-C
 stops every part cleanly.
+
+Each part connects to RabbitMQ as its own user (deploy/rabbitmq/permissions.py): the
+launcher, as the broker's admin (RABBIT_API, guest on localhost), makes the vhost
+HOTLINE_VHOST and the users there, with passwords it makes up once and keeps in
+var/broker/passwords.json; the parts never see the admin. var/broker/console.env points
+the command lines (`hotline`, `hotline-admin`, `hotline-register`) at the console's user.
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import functools
+import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -29,17 +37,56 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo")]
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo"), str(ROOT / "deploy" / "rabbitmq")]
+
+import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 
 SERVICES = ("intake", "dispatch", "callback", "ledger", "register", "accounts")
 DEMO_PACE = {"CALLBACK_DELAY_MINUTES": "1", "CALLBACK_WINDOW_START": "00:00",
              "CALLBACK_WINDOW_END": "24:00", "CHECKIN_RETRY_MINUTES": "1"}
 DEFAULTS = {
-    "AMQP_URI": "pyamqp://guest:guest@localhost:5672/",
     "MONGO_URI": "litemongo:var/data",
     "CONSOLE_BIND": "127.0.0.1:8000",
 }
+BROKER = {  # where the broker is, and its admin (used by this launcher only)
+    "RABBIT_AMQP": "pyamqp://localhost:5672",
+    "RABBIT_API": "http://guest:guest@localhost:15672",
+    "HOTLINE_VHOST": "hotline",
+}
+BROKER_DIR = ROOT / "var" / "broker"
 DEMO_USERS = ROOT / "deploy" / "demo" / "users.yml"
+
+
+def broker_users(env: dict, directory: Path = BROKER_DIR) -> dict[str, str]:
+    """Each part's AMQP URI (by broker user: ``intake``, …, ``callback-worker``,
+    ``console``): the vhost and the users made (or brought up to date) through the
+    management API, with the passwords kept in ``directory`` (made up the first time);
+    writes ``directory``/console.env for the command lines."""
+    directory.mkdir(parents=True, exist_ok=True)
+    kept = directory / "passwords.json"
+    passwords = json.loads(kept.read_text(encoding="utf-8")) if kept.exists() else {}
+    wanted = {grant.user for grant in permissions.grants()}
+    if not wanted <= set(passwords):
+        passwords = {user: passwords.get(user) or secrets.token_urlsafe(18) for user in wanted}
+        kept.touch(mode=0o600)
+        kept.write_text(json.dumps(passwords, indent=2), encoding="utf-8")
+    vhost = env["HOTLINE_VHOST"]
+    api = permissions.api_of(env["RABBIT_API"])
+    api.call("PUT", f"/api/vhosts/{api.quote(vhost)}")
+    permissions.apply(api, vhost, passwords)
+    uris = {user: permissions.user_uri(env["RABBIT_AMQP"], user, passwords[user], vhost)
+            for user in wanted}
+    console_env = directory / "console.env"
+    console_env.touch(mode=0o600)
+    console_env.write_text(f"# the console's broker user, for hotline, hotline-admin and "
+                           f"hotline-register\nexport AMQP_URI='{uris['console']}'\n",
+                           encoding="utf-8")
+    return uris
+
+
+def as_user(env: dict, uris: dict[str, str], user: str) -> dict:
+    """``env`` for a part that connects as broker user ``user``."""
+    return {**env, "AMQP_URI": uris[user]}
 
 
 def start(name: str, command: list[str], env: dict,
@@ -94,30 +141,33 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
         raise SystemExit(f"run: {', '.join(sorted(waiting))} did not answer; see var/log/")
 
 
-def start_service(name: str, env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
-    """One service as its own ``nameko run`` with deploy/<name>.yml (not waiting for it)."""
+def start_service(name: str, env: dict, uris: dict[str, str],
+                  log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+    """One service as its own ``nameko run`` with deploy/<name>.yml, connected as its own
+    broker user (``uris[name]``; not waiting for it)."""
     nameko = str(Path(sys.executable).parent / "nameko")
     return start(name, [nameko, "run", "--config", f"deploy/{name}.yml",
-                        f"services.{name}.service"], env, log_dir)
+                        f"services.{name}.service"], as_user(env, uris, name), log_dir)
 
 
-def start_services(env: dict, log_dir: Path = ROOT / "var" / "log",
+def start_services(env: dict, uris: dict[str, str], log_dir: Path = ROOT / "var" / "log",
                    deadline_seconds: float = 60) -> dict[str, subprocess.Popen]:
-    """The services (SERVICES), each its own ``nameko run``; returns once every one answers
-    (within ``deadline_seconds``)."""
-    parts = {name: start_service(name, env, log_dir) for name in SERVICES}
+    """The services (SERVICES), each its own ``nameko run`` as its own broker user; returns
+    once every one answers the console's user (within ``deadline_seconds``)."""
+    parts = {name: start_service(name, env, uris, log_dir) for name in SERVICES}
     try:
-        wait_until_answering(env["AMQP_URI"], parts, deadline_seconds)
+        wait_until_answering(uris["console"], parts, deadline_seconds)
     except BaseException:
         stop(parts)
         raise
     return parts
 
 
-def start_console(env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
-    """The console under gunicorn (deploy/gunicorn.conf.py) on ``CONSOLE_BIND``; returns
-    once it serves its sign-in page."""
-    console = console_process(env, log_dir)
+def start_console(env: dict, uris: dict[str, str],
+                  log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+    """The console under gunicorn (deploy/gunicorn.conf.py) on ``CONSOLE_BIND``, as the
+    console's broker user; returns once it serves its sign-in page."""
+    console = console_process(env, uris, log_dir)
     try:
         wait_for_console(console_url(env), console)
     except BaseException:
@@ -126,21 +176,24 @@ def start_console(env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess
     return console
 
 
-def console_process(env: dict, log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
-    """The console under gunicorn (not waiting for it)."""
+def console_process(env: dict, uris: dict[str, str],
+                    log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+    """The console under gunicorn, as the console's broker user (not waiting for it)."""
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return start("console", [gunicorn, "-c", "deploy/gunicorn.conf.py",
-                             "services.console.wsgi:app"], env, log_dir)
+                             "services.console.wsgi:app"], as_user(env, uris, "console"),
+                 log_dir)
 
 
-def callback_worker(worker_id: str, script: str, env: dict,
+def callback_worker(worker_id: str, script: str, env: dict, uris: dict[str, str],
                     log_dir: Path = ROOT / "var" / "log", poll_seconds: float = 1.0
                     ) -> subprocess.Popen:
-    """An automated callback worker with the scripted dialer; its log is <worker_id>.log."""
+    """An automated callback worker with the scripted dialer, as the callback-worker broker
+    user; its log is <worker_id>.log."""
     return start(worker_id, [sys.executable, "-m", "services.callback.worker",
                              "--worker-id", worker_id, "--dialer", "scripted",
                              "--script", script, "--poll-seconds", str(poll_seconds)],
-                 env, log_dir)
+                 as_user(env, uris, "callback-worker"), log_dir)
 
 
 def console_url(env: dict) -> str:
@@ -262,31 +315,33 @@ def main(argv: list[str] | None = None) -> int:
 
     # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    env = {**DEFAULTS, **os.environ}
+    env = {**DEFAULTS, **BROKER, **os.environ}
+    env.pop("AMQP_URI", None)  # each part gets its own user's (broker_users)
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not args.no_demo:
         # The demo shows in minutes what takes hours in production: callbacks a minute
         # after resolution, at any hour, and an unanswered check-in tried again each minute.
         for name, value in DEMO_PACE.items():
             env.setdefault(name, value)
+    uris = broker_users(env)
     supervisor = Supervisor({
-        **{name: functools.partial(start_service, name, env) for name in SERVICES},
+        **{name: functools.partial(start_service, name, env, uris) for name in SERVICES},
         "callback-worker": functools.partial(callback_worker, "dialer-1",
-                                             "deploy/demo/dialer.yml", env),
-        "console": functools.partial(console_process, env),
+                                             "deploy/demo/dialer.yml", env, uris),
+        "console": functools.partial(console_process, env, uris),
     })
     started = time.monotonic()
     try:
-        for name, process in start_services(env).items():
+        for name, process in start_services(env, uris).items():
             supervisor.adopt(name, process)
         supervisor.adopt("callback-worker", supervisor.starters["callback-worker"]())
-        supervisor.adopt("console", start_console(env))
+        supervisor.adopt("console", start_console(env, uris))
         print(f"run: {', '.join(SERVICES)}, a callback worker and the console are up"
               f" ({time.monotonic() - started:.1f} s); logs in var/log/")
         if not args.no_demo:
             import load as demo  # deploy/demo/load.py
 
-            demo.load(env["AMQP_URI"])
+            demo.load(uris["console"])
         print(NEXT_STEPS)
         print(console_note(console_url(env), with_demo=not args.no_demo))
         while True:  # a part that stops is started again (see Supervisor)
@@ -299,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.stop()
 
 NEXT_STEPS = """
-What to try next (in another terminal, from this folder):
+What to try next (in another terminal, from this folder; the command lines connect as
+the console's broker user, which var/broker/console.env gives them):
+  . var/broker/console.env
   .venv/bin/hotline create --district 杨浦区 --subdistrict 殷行街道 --estate 开鲁新村 \\
       --category street_light --kind help --phone 13812345678 --description "路灯不亮"
   .venv/bin/hotline show <ticket number>       # where it stands, which unit, deadlines

@@ -5,16 +5,25 @@ The process is monkey-patched by eventlet before any test module is imported, as
 tests (tests/browser) drive Chromium with playwright, which eventlet must not patch:
 they run in a pytest process of their own with ``--browser`` (``make test`` runs both).
 
-nameko's pytest plugin (loaded by its entry point) gives ``rabbit_config``: a fresh vhost
-on the local RabbitMQ for each test, made through the management API, so that runs and
-tests never see each other's queues.
+nameko's pytest plugin (loaded by its entry point) gives a fresh vhost on the local
+RabbitMQ for each test, made through the management API, so that runs and tests never see
+each other's queues. Here every part connects there as its own broker user
+(deploy/rabbitmq/permissions.py), never as the admin: ``broker_users`` makes the run's
+users (a prefix of the run's own: users are global in RabbitMQ) and removes them at the
+end (tests/integration/conftest.py and tests/browser/conftest.py give them their rights in
+each vhost they make).
 """
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "rabbitmq"))
+import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 
 
 def pytest_addoption(parser):
@@ -57,3 +66,16 @@ def database(storage_config):
 
     return lambda name: storage.connect(storage_config["MONGO_URI"],
                                         storage.database_name(storage_config, name))
+
+
+@pytest.fixture(scope="session")
+def broker_users(request):
+    """The hotline's broker users of this test run (``permissions.RunUsers``), named with
+    a prefix of the run's own; ``broker_users.grant(vhost)`` gives them their rights in a
+    vhost and returns each one's AMQP URI there. Deleted when the run ends."""
+    run = permissions.RunUsers(
+        permissions.api_of(request.config.getoption("RABBIT_API_URI")),
+        request.config.getoption("RABBIT_AMQP_URI"), f"t{uuid.uuid4().hex[:8]}-")
+    yield run
+    run.remove()
+

@@ -64,9 +64,14 @@ def service_grant(service: str) -> Grant:
     """A service: its RPC queue, its event queues (evt-<source>-<type>--<service>.<method>),
     its own events exchange and its reply queue; it binds its event queues to the exchanges
     of the services it listens to (nameko declares those exchanges too, which needs
-    configure on them: RabbitMQ has no declare-only right)."""
+    configure on them: RabbitMQ has no declare-only right). A service that listens has
+    its parking queue and the exchange of the same name (``parked-<service>``,
+    services/shared/parking.py): it declares both, binds one to the other and publishes
+    there the events it refuses."""
     own_queues = [re.escape(f"rpc-{service}"), _reply_queue(service),
                   r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+"]
+    if LISTENS_TO[service]:
+        own_queues.append(re.escape(f"parked-{service}"))  # a queue and an exchange
     exchanges = [re.escape(RPC_EXCHANGE), re.escape(f"{service}.events")]
     heard = [re.escape(f"{source}.events") for source in LISTENS_TO[service]]
     return Grant(
@@ -124,22 +129,34 @@ def apply(api: ManagementApi, vhost: str, passwords: dict[str, str], *,
           prefix: str = "") -> list[str]:
     """Create (or update) every user of ``grants()`` as ``prefix + user`` with its
     password, and give it its rights in ``vhost``. Returns the user names."""
-    v = api.quote(vhost)
+    names = put_users(api, passwords, prefix=prefix)
+    grant(api, vhost, prefix=prefix)
+    return names
+
+
+def put_users(api: ManagementApi, passwords: dict[str, str], *, prefix: str = "") -> list[str]:
+    """Create (or update) every user of ``grants()`` as ``prefix + user``; their names."""
     names = []
-    for grant in grants():
-        name = prefix + grant.user
-        user = api.quote(name)
-        api.call("PUT", f"/api/users/{user}", {"password": passwords[grant.user],
-                                              "tags": grant.tags})
+    for each in grants():
+        name = prefix + each.user
+        api.call("PUT", f"/api/users/{api.quote(name)}", {"password": passwords[each.user],
+                                                          "tags": each.tags})
+        names.append(name)
+    return names
+
+
+def grant(api: ManagementApi, vhost: str, *, prefix: str = "") -> None:
+    """Give every user of ``grants()`` (named ``prefix + user``) its rights in ``vhost``."""
+    v = api.quote(vhost)
+    for each in grants():
+        user = api.quote(prefix + each.user)
         api.call("PUT", f"/api/permissions/{v}/{user}", {
-            "configure": grant.configure, "write": grant.write, "read": grant.read})
+            "configure": each.configure, "write": each.write, "read": each.read})
         # Topic permissions are checked on publishing to a topic exchange (which RPCs a user
         # may call) and on binding a queue to one (read: a client binds its reply queue
         # under its own uuid only, so it cannot listen in on others' calls with "#").
         api.call("PUT", f"/api/topic-permissions/{v}/{user}", {
-            "exchange": RPC_EXCHANGE, "write": grant.rpc_keys, "read": grant.bind_keys})
-        names.append(name)
-    return names
+            "exchange": RPC_EXCHANGE, "write": each.rpc_keys, "read": each.bind_keys})
 
 
 def remove(api: ManagementApi, names: list[str]) -> None:
@@ -152,6 +169,57 @@ def remove(api: ManagementApi, names: list[str]) -> None:
                 raise
 
 
+def user_uri(broker: str, user: str, password: str, vhost: str) -> str:
+    """The AMQP URI of ``user`` in ``vhost`` on the broker of ``broker`` (an AMQP URI whose
+    scheme, host and port are kept; its user and vhost are not)."""
+    parts = urllib.parse.urlparse(broker)
+    quote = ManagementApi.quote
+    return (f"{parts.scheme or 'pyamqp'}://{quote(user)}:{quote(password)}@"
+            f"{parts.hostname or 'localhost'}:{parts.port or 5672}/{quote(vhost)}")
+
+
+def api_of(url: str) -> ManagementApi:
+    """The management API of ``url``: http://admin:password@host:15672 (guest:guest when the
+    URL names no user)."""
+    parts = urllib.parse.urlparse(url)
+    return ManagementApi(f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}",
+                         urllib.parse.unquote(parts.username or "guest"),
+                         urllib.parse.unquote(parts.password or "guest"))
+
+
+class RunUsers:
+    """The hotline's users for one run of a harness (the tests, a drill, the bench): named
+    ``prefix + user`` (users are global in RabbitMQ, so each run has its own prefix) with
+    made-up passwords, created on the first ``grant`` and given their rights in each vhost
+    the run makes; ``remove`` deletes them. Only the harness uses the admin ``api``; the
+    parts connect with ``uris``."""
+
+    def __init__(self, api: ManagementApi, broker: str, prefix: str,
+                 passwords: dict[str, str] | None = None) -> None:
+        self.api = api
+        self.broker = broker
+        self.prefix = prefix
+        self.passwords = passwords or {each.user: secrets.token_urlsafe(18)
+                                       for each in grants()}
+        self.names: list[str] = []
+
+    def grant(self, vhost: str) -> dict[str, str]:
+        """Each user's rights in ``vhost`` (creating the users the first time); returns
+        each user's AMQP URI there, by its unprefixed name (``intake``, ``console``, …)."""
+        if not self.names:
+            self.names = put_users(self.api, self.passwords, prefix=self.prefix)
+        grant(self.api, vhost, prefix=self.prefix)
+        return self.uris(vhost)
+
+    def uris(self, vhost: str) -> dict[str, str]:
+        return {user: user_uri(self.broker, self.prefix + user, password, vhost)
+                for user, password in self.passwords.items()}
+
+    def remove(self) -> None:
+        remove(self.api, self.names)
+        self.names = []
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--vhost", default="/")
@@ -161,17 +229,17 @@ def main(argv: list[str] | None = None) -> int:
                          help="only print the permissions, change nothing")
     args = options.parse_args(argv)
     if args.print:
-        for grant in grants():
-            print(f"{grant.user}\n  configure {grant.configure}\n  write     {grant.write}\n"
-                  f"  read      {grant.read}\n  {RPC_EXCHANGE} publish {grant.rpc_keys}"
-                  f"  bind {grant.bind_keys}")
+        for each in grants():
+            print(f"{each.user}\n  configure {each.configure}\n  write     {each.write}\n"
+                  f"  read      {each.read}\n  {RPC_EXCHANGE} publish {each.rpc_keys}"
+                  f"  bind {each.bind_keys}")
         return 0
     passwords = {}
-    for grant in grants():
-        variable = "HOTLINE_" + grant.user.upper().replace("-", "_") + "_PASSWORD"
-        passwords[grant.user] = os.environ.get(variable) or secrets.token_urlsafe(18)
+    for each in grants():
+        variable = "HOTLINE_" + each.user.upper().replace("-", "_") + "_PASSWORD"
+        passwords[each.user] = os.environ.get(variable) or secrets.token_urlsafe(18)
         if variable not in os.environ:
-            print(f"{grant.user}: {variable} not set; made up password {passwords[grant.user]}")
+            print(f"{each.user}: {variable} not set; made up password {passwords[each.user]}")
     admin, _, password = args.admin.partition(":")
     names = apply(ManagementApi(args.api, admin, password), args.vhost, passwords)
     print(f"users {', '.join(names)} set in vhost {args.vhost!r}")

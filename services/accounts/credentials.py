@@ -1,24 +1,24 @@
-"""What proves who someone is: passwords, the sign-in slow-down, and the API tokens of
-programs.
+"""What proves who someone is: passwords and the API tokens of programs (the sign-in
+slow-down is throttle.py's, console sessions sessions.py's).
 
 Plain rules, no database: the service reads a user's document, asks these functions what
 follows, and has the store write it. Time is an argument (``now``), so tests control it.
 
 - A password has at least ``MIN_PASSWORD_LENGTH`` characters and is not the username. It is
   kept only as an argon2id hash (argon2-cffi's default parameters, tens of ms a check).
-- After ``FAILURES_BEFORE_LOCK`` wrong passwords in a row an account is locked for
-  ``FIRST_LOCK``, and each further failure doubles it, up to ``LONGEST_LOCK``; a right
-  password resets the count. An unknown username and a wrong password get the same answer.
+- An unknown username and a wrong password get the same answer, after the same work.
 - An API token is ``hlt_<token_id>_<secret>``: the id finds it, the secret proves it. Only
   its sha256 is kept (the secret is random and long, so a slow hash adds nothing); the
-  token itself is shown once, when issued.
+  token itself is shown once, when issued. It lives ``days`` (default
+  ``DEFAULT_TOKEN_DAYS``, at most ``MAX_TOKEN_DAYS``) and is refused after; it may be
+  read-only, and then the identity it gives says ``read_only``. A token issued before
+  tokens had an expiry lives ``DEFAULT_TOKEN_DAYS`` from its issue.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
-import math
 import secrets
 from functools import lru_cache
 
@@ -27,13 +27,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 
 from services.shared import clock
-from services.shared.errors import InvalidRequest, NotPermitted
+from services.shared.accounts import DEFAULT_TOKEN_DAYS
+from services.shared.errors import InvalidRequest
 
 MIN_PASSWORD_LENGTH = 8
-
-FAILURES_BEFORE_LOCK = 5
-FIRST_LOCK = dt.timedelta(seconds=30)
-LONGEST_LOCK = dt.timedelta(minutes=15)
 
 TOKEN_PREFIX = "hlt"
 MAX_TOKENS = 20  # per user: tokens live in the user's document
@@ -42,7 +39,7 @@ TOKEN_USE_RECORDED_EVERY = dt.timedelta(minutes=1)  # not a write on every call 
 # The same answer whether the username is unknown or the password wrong, so that nobody
 # learns which usernames exist by trying them.
 WRONG_LOGIN = "wrong username or password"
-WRONG_TOKEN = "invalid or revoked token"
+WRONG_TOKEN = "invalid, revoked or expired token"
 
 HASHER = PasswordHasher()  # argon2id, the library's defaults (tests swap in a cheaper one)
 
@@ -89,49 +86,33 @@ def spend_a_check(password: str) -> None:
 
 
 def new_password(username: str, password: str) -> dict:
-    """The fields that put a new password in place (and lift a lock); InvalidRequest if the
-    policy refuses it."""
+    """The fields that put a new password in place; InvalidRequest if the policy refuses
+    it."""
     check_password_policy(username, password)
-    return {"password_hash": hash_password(password), "failures": 0, "locked_until": None}
-
-
-# Sign-in slow-down
-def lock_for(failures: int) -> dt.timedelta | None:
-    """How long an account is locked after ``failures`` wrong passwords in a row."""
-    if failures < FAILURES_BEFORE_LOCK:
-        return None
-    doublings = min(failures - FAILURES_BEFORE_LOCK, 16)  # 2**16 × 30 s is past the cap already
-    return min(FIRST_LOCK * 2 ** doublings, LONGEST_LOCK)
-
-
-def locked_until(failures: int, now: dt.datetime) -> dt.datetime | None:
-    delay = lock_for(failures)
-    return None if delay is None else now + delay
-
-
-def seconds_locked(user: dict, now: dt.datetime) -> int:
-    """Whole seconds (rounded up) until the account may try again; 0 if it is not locked."""
-    until = user.get("locked_until")
-    if until is None or clock.as_utc(until) <= now:
-        return 0
-    return math.ceil((clock.as_utc(until) - now).total_seconds())
-
-
-def refuse_if_locked(user: dict, now: dt.datetime) -> None:
-    """NotPermitted, with the seconds to wait, while the account is locked (the password is
-    not even checked then, and the attempt is not counted)."""
-    wait = seconds_locked(user, now)
-    if wait:
-        raise NotPermitted(f"too many failed sign-ins: try again in {wait} s")
+    return {"password_hash": hash_password(password)}
 
 
 # API tokens
-def new_token(name: str, now: dt.datetime) -> tuple[str, dict]:
-    """A fresh token and the record kept of it (its hash, never the token)."""
+def new_token(name: str, now: dt.datetime, days: int = DEFAULT_TOKEN_DAYS,
+              read_only: bool = False) -> tuple[str, dict]:
+    """A fresh token and the record kept of it (its hash, never the token), living ``days``
+    from ``now``."""
     token_id = secrets.token_hex(8)
     token = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
     return token, {"token_id": token_id, "name": name, "hash": token_digest(token),
-                   "created_at": now, "last_used_at": None}
+                   "created_at": now, "last_used_at": None,
+                   "expires_at": now + dt.timedelta(days=days), "read_only": read_only}
+
+
+def token_expires_at(record: dict) -> dt.datetime:
+    """When the token is refused from (one issued before tokens expired: from its issue)."""
+    if record.get("expires_at") is not None:
+        return clock.as_utc(record["expires_at"])
+    return clock.as_utc(record["created_at"]) + dt.timedelta(days=DEFAULT_TOKEN_DAYS)
+
+
+def token_expired(record: dict, now: dt.datetime) -> bool:
+    return now >= token_expires_at(record)
 
 
 def token_digest(token: str) -> str:
@@ -164,10 +145,14 @@ def use_worth_recording(record: dict, now: dt.datetime) -> bool:
 def token_view(record: dict) -> dict:
     return {"token_id": record["token_id"], "name": record["name"],
             "created_at": clock.iso(record["created_at"]),
-            "last_used_at": clock.iso(record["last_used_at"])}
+            "last_used_at": clock.iso(record["last_used_at"]),
+            "expires_at": clock.iso(token_expires_at(record)),
+            "read_only": bool(record.get("read_only"))}
 
 
 def issued(token: str, record: dict) -> dict:
     """What issue_token answers: the only time the token itself is shown."""
     return {"token_id": record["token_id"], "token": token, "name": record["name"],
-            "created_at": clock.iso(record["created_at"])}
+            "created_at": clock.iso(record["created_at"]),
+            "expires_at": clock.iso(token_expires_at(record)),
+            "read_only": bool(record.get("read_only"))}

@@ -61,6 +61,12 @@ def check_reader(actor: dict, username: str) -> None:
         raise NotPermitted("only an admin or the user themself")
 
 
+def actor_of(user: dict) -> dict:
+    """The user as the actor of what they do (logging out)."""
+    return {"id": user["_id"], "name": user["name"], "role": user["role"],
+            "unit_id": user["unit_id"]}
+
+
 def refuse_if_inactive(user: dict) -> None:
     if not user["active"]:
         raise NotPermitted(DEACTIVATED)
@@ -75,7 +81,7 @@ def new_user(fields: dict, now: dt.datetime, created_by: str | None,
         "_id": fields["username"], "username": fields["username"], "name": fields["name"],
         "role": fields["role"], "unit_id": fields.get("unit_id"),
         "password_hash": credentials.hash_password(fields["password"]), "active": True,
-        "failures": 0, "locked_until": None, "last_login_at": None, "tokens": [],
+        "last_login_at": None, "tokens": [], "session_epoch": 0,
         "created_at": now, "created_by": created_by, "updated_at": now,
     }
     if first_admin:
@@ -105,22 +111,24 @@ def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
     return fields
 
 
-def identity(user: dict, unit_name: str | None) -> dict:
+def identity(user: dict, unit_name: str | None, read_only: bool = False) -> dict:
     """Who signed in, as the console keeps them: id (= username), username, name, role,
-    unit_id, unit_name. Its id, name, role and unit_id make the actor of later RPCs."""
+    unit_id, unit_name, and read_only (a read-only API token: only reads are allowed). Its
+    id, name, role and unit_id make the actor of later RPCs."""
     return {"id": user["_id"], "username": user["username"], "name": user["name"],
-            "role": user["role"], "unit_id": user["unit_id"], "unit_name": unit_name}
+            "role": user["role"], "unit_id": user["unit_id"], "unit_name": unit_name,
+            "read_only": read_only}
 
 
-def profile(user: dict, unit_name: str | None, now: dt.datetime) -> dict:
+def profile(user: dict, unit_name: str | None, held_until: dt.datetime | None) -> dict:
     """An account as an admin (or its owner) reads it: ``identity`` plus active, times,
-    locked_until (while locked) and tokens without their secrets. Never a hash."""
-    locked = credentials.seconds_locked(user, now) > 0
+    locked_until (while its username is held by the sign-in slow-down, see throttle.py)
+    and tokens without their secrets. Never a hash."""
     return {
         **identity(user, unit_name), "active": user["active"],
         "created_at": clock.iso(user["created_at"]), "updated_at": clock.iso(user["updated_at"]),
         "last_login_at": clock.iso(user["last_login_at"]),
-        "locked_until": clock.iso(user["locked_until"]) if locked else None,
+        "locked_until": clock.iso(held_until),
         "tokens": [credentials.token_view(token) for token in user.get("tokens") or []],
     }
 
@@ -143,7 +151,7 @@ def change_named(fields: list[str]) -> str:
 
 
 def account_changed(user: dict, change: str, actor: dict, fields: Sequence[str],
-         token_id: str | None = None) -> dict:
+                    token_id: str | None = None) -> dict:
     """The ``account_changed`` event of ``user`` as it is after the change: its username,
     role, unit and whether it is active, the names of the ``fields`` changed and the
     ``token_id`` concerned; never a password, a hash or a token's secret."""
@@ -151,3 +159,12 @@ def account_changed(user: dict, change: str, actor: dict, fields: Sequence[str],
                       role=user["role"], unit_id=user["unit_id"], active=user["active"],
                       fields=list(fields), token_id=token_id)
     return new_event("accounts", "account_changed", data, actor=actor)
+
+
+def session_ended(username: str, session_ids: Sequence[str], reason: str,
+                  actor: dict) -> dict:
+    """The ``session_ended`` event: these sessions of ``username`` are over, and why (one of
+    SESSION_END_REASONS); their ids, never their secrets."""
+    data = event_data("session_ended", username=username, session_ids=list(session_ids),
+                      reason=reason)
+    return new_event("accounts", "session_ended", data, actor=actor)

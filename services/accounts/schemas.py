@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from services.shared.accounts import USERNAME, Password, UserChangesSchema, Username
+from services.shared.accounts import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
+    USERNAME,
+    Password,
+    UserChangesSchema,
+    Username,
+)
 from services.shared.schemas import SHORT_TEXT, StrictSchema, Text, unicode_text
 
 
@@ -21,11 +28,23 @@ class SignInArgs(StrictSchema):
 
     username = Username(required=True, validate=SHORT_TEXT)
     password = Password(required=True)
+    # the client's address, as the console saw it (the slow-down counts by it)
+    address = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class SessionArgs(StrictSchema):
+    session = fields.String(required=True, validate=[validate.Length(min=1, max=200),
+                                                     unicode_text])
+
+
+class EndSessionsArgs(UserArgs):
+    session_id = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 class PasswordChangeArgs(UserArgs):
     old_password = Password(required=True)
     new_password = Password(required=True)
+    address = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class TokenArgs(StrictSchema):
@@ -34,6 +53,9 @@ class TokenArgs(StrictSchema):
 
 class IssueTokenArgs(UserArgs):
     name = Text(required=True, validate=SHORT_TEXT)  # what the token is for: "工单同步脚本"
+    days = fields.Integer(load_default=DEFAULT_TOKEN_DAYS, strict=True,
+                          validate=validate.Range(min=1, max=MAX_TOKEN_DAYS))
+    read_only = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
 
 class RevokeTokenArgs(UserArgs):

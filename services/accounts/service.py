@@ -1,15 +1,19 @@
 """The accounts service: who may sign in to the console, as what and for which unit, and the
 API tokens of programs.
 
-Contract version 1. The console holds no data: it calls ``authenticate`` (or
-``authenticate_token``) and takes the answer's id, name, role and unit_id as the actor of
+Contract version 1. The console holds no identity of its own: a person signs in with
+``start_session`` and the console's cookie keeps only the session's secret, which it hands
+to ``check_session`` on every request (a program sends its API token to
+``authenticate_token``); it takes the answer's id, name, role and unit_id as the actor of
 every later RPC. Errors a caller may see (``services.shared.errors``): InvalidRequest
 (``errors`` lists every field), NotFound, IllegalTransition, NotPermitted; a refused call
-changes nothing, except that a wrong password is counted towards the sign-in slow-down.
+changes nothing, except that a wrong password is counted towards the sign-in slow-down
+(throttle.py) and a session found over is cleared away.
 
 Every change to an account says ``account_changed`` (created, changed, password_changed,
-token_issued, token_revoked, and locked when failed sign-ins lock it) with who made it,
-through the user's outbox (``publish_outbox`` sweeps it).
+token_issued, token_revoked, and locked when failed sign-ins hold its username) with who
+made it, and every end of console sessions says ``session_ended`` (sessions.py says what
+ends them), through the user's outbox (``publish_outbox`` sweeps it).
 
 The units accounts name are dispatch's (its directory): accounts asks dispatch for a unit
 (``get_unit``, by RPC) to learn its name and whether it exists, and never reads dispatch's
@@ -20,14 +24,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from services.accounts import credentials, people
+from services.accounts import credentials, people, sessions, throttle
 from services.accounts.schemas import (
+    EndSessionsArgs,
     IssueTokenArgs,
     PasswordChangeArgs,
     RevokeTokenArgs,
+    SessionArgs,
     SignInArgs,
     TokenArgs,
     UpdateUserArgs,
@@ -44,6 +52,8 @@ from services.shared.storage import Storage
 
 IDENTITY, PROFILE = answers.IdentitySchema(), answers.UserProfileSchema()
 ISSUED = answers.IssuedTokenSchema()
+STARTED, SESSION_VIEW = answers.SessionStartedSchema(), answers.SessionViewSchema()
+ENDED = answers.EndedSessionsSchema()
 
 
 class AccountsService:
@@ -53,41 +63,152 @@ class AccountsService:
     directory = ServiceRpc("dispatch")  # the directory's units: get_unit
     publisher = EventDispatcher()
     publish_outbox = outbox.sweep(lambda service: service.store.users)
+    config = Config()  # SESSIONS: {idle_minutes, lifetime_hours} (sessions.py)
 
     # Signing in
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate(self, username: str, password: str) -> dict:
-        """The user a username and password belong to: {id (= username), username, name,
-        role, unit_id, unit_name}. Raises NotPermitted: "wrong username or password" for an
-        unknown user and a wrong password alike (each wrong password is counted: after 5
-        in a row the account is locked for 30 s, doubling up to 15 min, and each lock says
-        account_changed, locked), the seconds to wait while locked, or that the account is
+    def authenticate(self, username: str, password: str, address: str | None = None) -> dict:
+        """The user a username and password belong to, without starting a session: {id (=
+        username), username, name, role, unit_id, unit_name, read_only (false)}.
+        ``address`` is the client's, for the slow-down (throttle.py). Raises NotPermitted:
+        "wrong username or password" for an unknown user and a wrong password alike (each
+        counted, by username, by address and by both), "too many failed sign-ins: try again
+        in N s" while held, or, only to whoever knows the password, that the account is
         deactivated."""
-        args = load(SignInArgs(), {"username": username, "password": password})
-        now = clock.now()
-        user = self.store.get(args["username"])
-        if user is None:
-            credentials.spend_a_check(args["password"])
-            raise NotPermitted(credentials.WRONG_LOGIN)
-        self._check_password(user, args["password"], now, credentials.WRONG_LOGIN)
+        args = load(SignInArgs(), {"username": username, "password": password,
+                                   "address": address})
+        user = self._check_password(args["username"], args["password"], args["address"],
+                                    clock.now(), credentials.WRONG_LOGIN)
         return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"])))
 
     @rpc(expected_exceptions=EXPECTED)
+    def start_session(self, username: str, password: str, address: str | None = None) -> dict:
+        """Sign a person in to the console: {session (its secret, given this once: the
+        browser's cookie keeps it), session_id, expires_at (its lifetime's end), identity
+        (as ``authenticate`` answers)}. ``address`` is the client's, for the slow-down.
+        The session ends when idle ``SESSIONS.idle_minutes`` (default 30), after
+        ``SESSIONS.lifetime_hours`` (default 12), at logout, and when the account is
+        deactivated or its role, unit or password changes. Raises NotPermitted as
+        ``authenticate`` does."""
+        args = load(SignInArgs(), {"username": username, "password": password,
+                                   "address": address})
+        now = clock.now()
+        user = self._check_password(args["username"], args["password"], args["address"],
+                                    now, credentials.WRONG_LOGIN)
+        unit_name = self._unit_name(user["unit_id"])
+        secret, session = sessions.new_session(user, unit_name, args["address"], now,
+                                               self._session_rules())
+        self.store.add_session(session)
+        return STARTED.dump({"session": secret, "session_id": session["_id"],
+                             "expires_at": clock.iso(session["expires_at"]),
+                             "identity": people.identity(user, unit_name)})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_session(self, session: str) -> dict:
+        """Who a console session belongs to, as ``authenticate`` answers, while it lives;
+        its last use becomes now (to within 10 s). Raises NotPermitted ("this session has
+        ended: sign in again") for a secret of no session, or one that has ended: logged
+        out, idle, past its lifetime, its account deactivated or its role, unit or
+        password changed since it started. A session found over is cleared away and says
+        session_ended, with the reason."""
+        args = load(SessionArgs(), {"session": session})
+        now = clock.now()
+        found = self.store.session_by_hash(sessions.digest(args["session"]))
+        if found is None:
+            raise NotPermitted(sessions.ENDED)
+        user = self.store.get(found["username"])
+        reason = sessions.ended_by(found, user, now, self._session_rules())
+        if reason is not None:
+            self._end_sessions(found["username"], [found], reason, SYSTEM_ACTOR)
+            raise NotPermitted(sessions.ENDED)
+        assert user is not None  # ended_by says "deactivated" for a user gone
+        if sessions.seen_worth_recording(found, now):
+            self.store.session_seen(found["_id"], now)
+        return IDENTITY.dump(people.identity(user, found.get("unit_name")))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_session(self, session: str) -> dict:
+        """Log out: the session ends now, whoever holds its secret. {session_ids: the one
+        ended, or none if it had ended already}. Says session_ended, logout, as its user."""
+        args = load(SessionArgs(), {"session": session})
+        found = self.store.session_by_hash(sessions.digest(args["session"]))
+        if found is None:
+            return ENDED.dump({"session_ids": []})
+        user = self.store.get(found["username"])
+        by = SYSTEM_ACTOR if user is None else people.actor_of(user)
+        return ENDED.dump({"session_ids": self._end_sessions(found["username"], [found],
+                                                             "logout", by)})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_sessions(self, username: str, actor: dict) -> list[dict]:
+        """The user's live console sessions (an admin, or the user themself), oldest first:
+        [{session_id, username, address, started_at, last_seen_at, expires_at}]; never a
+        secret. Raises NotPermitted, NotFound."""
+        actor = load_actor(actor)
+        args = load(UserArgs(), {"username": username})
+        people.check_reader(actor, args["username"])
+        user = self._user(args["username"])
+        now, rules = clock.now(), self._session_rules()
+        return SESSION_VIEW.dump([sessions.session_view(found, rules)
+                                  for found in self.store.sessions_of(user["_id"])
+                                  if sessions.ended_by(found, user, now, rules) is None],
+                                 many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_sessions(self, username: str, actor: dict, session_id: str | None = None) -> dict:
+        """End the user's console sessions now (an admin, or the user themself): the one
+        ``session_id`` names, or all of them. {session_ids: those ended}. Raises
+        NotPermitted, NotFound (the user, or a session_id of none of theirs). Says
+        session_ended, ended, with the actor."""
+        actor = load_actor(actor)
+        args = load(EndSessionsArgs(), {"username": username, "session_id": session_id})
+        people.check_reader(actor, args["username"])
+        user = self._user(args["username"])
+        held = [found for found in self.store.sessions_of(user["_id"])
+                if args["session_id"] in (None, found["_id"])]
+        if args["session_id"] is not None and not held:
+            raise NotFound(f"session {args['session_id']}")
+        return ENDED.dump({"session_ids": self._end_sessions(user["_id"], held, "ended",
+                                                             actor)})
+
+    @timer(interval=sessions.SWEEP_INTERVAL_SECONDS)
+    def clear_ended_sessions(self) -> None:
+        """Clear away sessions that are over (idle, past their lifetime, of an account
+        changed since), each user's saying session_ended; and the slow-down's counts that
+        are forgotten."""
+        now, rules = clock.now(), self._session_rules()
+        over: dict[tuple[str, str], list[dict]] = {}
+        users: dict[str, dict | None] = {}
+        for found in self.store.all_sessions():
+            username = found["username"]
+            if username not in users:
+                users[username] = self.store.get(username)
+            reason = sessions.ended_by(found, users[username], now, rules)
+            if reason is not None:
+                over.setdefault((username, reason), []).append(found)
+        for (username, reason), ended in over.items():
+            self._end_sessions(username, ended, reason, SYSTEM_ACTOR)
+        self.store.forget_failures_before(now - throttle.FORGET_AFTER)
+
+    @rpc(expected_exceptions=EXPECTED)
     def authenticate_token(self, token: str) -> dict:
-        """The user an API token was issued to, as ``authenticate`` answers. Raises
-        NotPermitted (not a token of ours, revoked, or the user deactivated)."""
+        """The user an API token was issued to, as ``authenticate`` answers, with
+        read_only true for a read-only token. Raises NotPermitted (not a token of ours,
+        revoked, expired, or the user deactivated)."""
         args = load(TokenArgs(), {"token": token})
         token_id = credentials.token_id_of(args["token"])
         user = self.store.by_token(token_id) if token_id else None
         record = credentials.token_record(user, token_id) if user and token_id else None
+        now = clock.now()
         if user is None or token_id is None or record is None \
-                or not credentials.token_matches(record, args["token"]):
+                or not credentials.token_matches(record, args["token"]) \
+                or credentials.token_expired(record, now):
             raise NotPermitted(credentials.WRONG_TOKEN)
         people.refuse_if_inactive(user)
-        now = clock.now()
         if credentials.use_worth_recording(record, now):
             self.store.token_used(user["_id"], token_id, now)
-        return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"])))
+        return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"]),
+                                             read_only=bool(record.get("read_only"))))
 
     # Managing accounts
     @rpc(expected_exceptions=EXPECTED)
@@ -138,11 +259,15 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def update_user(self, username: str, changes: dict, actor: dict) -> dict:
         """An admin changes an account: any of name, role, unit_id, active (false: it can no
-        longer sign in, by password or token), password (which also lifts a lock). Returns
-        it as get_user shows it. Raises InvalidRequest, NotFound (user, unit),
-        NotPermitted (not an admin), IllegalTransition (the last active admin demoted or
-        deactivated). Says account_changed naming the fields whose value changed:
-        password_changed for a password alone, changed otherwise, nothing if none did."""
+        longer sign in, by password or token), password (which also forgets the sign-in
+        slow-down's counts of the username). Deactivating it, or changing its role, unit or
+        password, ends its console sessions in the same write. Returns it as get_user shows
+        it. Raises InvalidRequest, NotFound (user, unit), NotPermitted (not an admin),
+        IllegalTransition (the last active admin demoted or deactivated). Says
+        account_changed naming the fields whose value changed: password_changed for a
+        password alone, changed otherwise, nothing if none did; and session_ended (the
+        reason: deactivated, password_changed, role_changed or unit_changed) if it held
+        sessions."""
         actor = load_actor(actor)
         people.check_admin(actor)
         args = load(UpdateUserArgs(), {"username": username, "changes": changes})
@@ -155,9 +280,14 @@ class AccountsService:
         events = [people.account_changed({**user, **fields}, people.change_named(named),
                                          actor, named)
                   ] if named else []  # the same values again: nothing to say
-        stored = self.store.change(user["_id"], fields, events)
+        ending = sessions.ending_reason(named, fields.get("active", user["active"]))
+        stored = self.store.change(user["_id"], fields, events, ends_sessions=bool(ending))
         if stored is None:  # gone since it was read: nothing was written
             raise NotFound(f"user {user['_id']}")
+        if "password" in changes:
+            self.store.forget_failures_of(user["_id"])
+        if ending:
+            self._end_stale_sessions(stored, ending, actor)
         self._publish(user["_id"])
         return self._profile(stored, now)
 
@@ -170,15 +300,18 @@ class AccountsService:
         now = clock.now()
         users = self.store.all()
         names = self._unit_names(user["unit_id"] for user in users)
-        return PROFILE.dump([people.profile(user, names[user["unit_id"]], now)
+        counts = self.store.username_counts()
+        return PROFILE.dump([people.profile(user, names[user["unit_id"]],
+                                            self._held_until(counts.get(user["_id"]), now))
                              for user in users], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, username: str, actor: dict) -> dict:
         """An account (an admin, or the user themself): {id, username, name, role, unit_id,
-        unit_name, active, created_at, updated_at, last_login_at, locked_until (while
-        locked), tokens [{token_id, name, created_at, last_used_at}]}; never a password
-        hash or a token. Raises NotPermitted, NotFound."""
+        unit_name, read_only (false), active, created_at, updated_at, last_login_at,
+        locked_until (while the slow-down holds the username), tokens [{token_id, name,
+        created_at, last_used_at, expires_at, read_only}]}; never a password hash or a
+        token. Raises NotPermitted, NotFound."""
         actor = load_actor(actor)
         args = load(UserArgs(), {"username": username})
         people.check_reader(actor, args["username"])
@@ -186,45 +319,55 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def change_password(self, username: str, old_password: str, new_password: str,
-                        actor: dict) -> dict:
-        """The user changes their own password (an admin sets others' with update_user).
-        Returns the account as get_user shows it. Raises InvalidRequest (the policy),
-        NotPermitted (another user's, the old password wrong (counted as a failed
-        sign-in), locked, deactivated), NotFound. Says account_changed, password_changed."""
+                        actor: dict, address: str | None = None) -> dict:
+        """The user changes their own password (an admin sets others' with update_user);
+        every console session of theirs ends, this one too. Returns the account as get_user
+        shows it. Raises InvalidRequest (the policy), NotPermitted (another user's, the old
+        password wrong (counted as a failed sign-in from ``address``), held by the
+        slow-down, deactivated), NotFound. Says account_changed, password_changed, and
+        session_ended, password_changed, if it held sessions."""
         actor = load_actor(actor)
         args = load(PasswordChangeArgs(), {"username": username, "old_password": old_password,
-                                           "new_password": new_password})
+                                           "new_password": new_password, "address": address})
         if actor["id"] != args["username"]:
             raise NotPermitted("only the user themself changes their password")
         credentials.check_password_policy(args["username"], args["new_password"])  # before counting
         user = self._user(args["username"])
         now = clock.now()
-        self._check_password(user, args["old_password"], now, "the old password is wrong")
+        self._check_password(user["_id"], args["old_password"], args["address"], now,
+                             "the old password is wrong")
         stored = self.store.change(
             user["_id"],
             {**credentials.new_password(user["username"], args["new_password"]),
              "updated_at": now},
-            [people.account_changed(user, "password_changed", actor, ["password"])])
+            [people.account_changed(user, "password_changed", actor, ["password"])],
+            ends_sessions=True)
         if stored is None:  # gone since it was read: nothing was written
             raise NotFound(f"user {user['_id']}")
+        self._end_stale_sessions(stored, "password_changed", actor)
         self._publish(user["_id"])
         return self._profile(stored, now)
 
     # API tokens for programs
     @rpc(expected_exceptions=EXPECTED)
-    def issue_token(self, username: str, name: str, actor: dict) -> dict:
+    def issue_token(self, username: str, name: str, actor: dict, days: int = 90,
+                    read_only: bool = False) -> dict:
         """A new API token for the user (an admin, or the user themself), ``name`` saying
-        what it is for: {token_id, token, name, created_at}. This is the only time the token
-        is shown; it is kept as a hash. Raises InvalidRequest, NotPermitted, NotFound,
-        IllegalTransition (the user is deactivated or holds 20 tokens already). Says
-        account_changed, token_issued, with the token_id (never the token)."""
+        what it is for, living ``days`` (1 to 365, default 90), and, with ``read_only``,
+        good for reads only: {token_id, token, name, created_at, expires_at, read_only}.
+        This is the only time the token is shown; it is kept as a hash. Raises
+        InvalidRequest, NotPermitted, NotFound, IllegalTransition (the user is deactivated
+        or holds 20 tokens already). Says account_changed, token_issued, with the token_id
+        (never the token)."""
         actor = load_actor(actor)
-        args = load(IssueTokenArgs(), {"username": username, "name": name})
+        args = load(IssueTokenArgs(), {"username": username, "name": name, "days": days,
+                                       "read_only": read_only})
         people.check_reader(actor, args["username"])
         user = self._user(args["username"])
         if not user["active"]:
             raise IllegalTransition(f"user {user['_id']} is deactivated")
-        token, record = credentials.new_token(args["name"], clock.now())
+        token, record = credentials.new_token(args["name"], clock.now(), args["days"],
+                                              args["read_only"])
         event = people.account_changed(user, "token_issued", actor, ["tokens"], record["token_id"])
         if not self.store.add_token(user["_id"], record, credentials.MAX_TOKENS, [event]):
             raise IllegalTransition(f"user {user['_id']} holds {credentials.MAX_TOKENS} tokens "
@@ -273,30 +416,89 @@ class AccountsService:
         return {unit_id: self._unit_name(unit_id) for unit_id in set(unit_ids)}
 
     def _profile(self, user: dict, now: dt.datetime) -> dict:
-        return PROFILE.dump(people.profile(user, self._unit_name(user["unit_id"]), now))
+        counts = self.store.failure_records({"username": throttle.keys(user["_id"], None)[
+            "username"]})
+        return PROFILE.dump(people.profile(user, self._unit_name(user["unit_id"]),
+                                           self._held_until(counts["username"], now)))
+
+    @staticmethod
+    def _held_until(record: dict | None, now: dt.datetime) -> dt.datetime | None:
+        if record is None or not throttle.seconds_held(record, now):
+            return None
+        return record["locked_until"]
+
+    def _session_rules(self) -> sessions.SessionRules:
+        return sessions.rules_from(self.config.get("SESSIONS")
+                                   if isinstance(self.config, dict) else None)
+
+    def _end_sessions(self, username: str, ended: list[dict], reason: str,
+                      actor: dict) -> list[str]:
+        """Say session_ended for these sessions of the user, then clear them away; their
+        ids. (Said first: a crash between the two leaves sessions that the sweep finds
+        over and clears, saying it again, rather than sessions gone unsaid.)"""
+        session_ids = [found["_id"] for found in ended]
+        if not session_ids:
+            return []
+        self.store.say(username, [people.session_ended(username, session_ids, reason, actor)])
+        self.store.remove_sessions(session_ids)
+        self._publish(username)
+        return session_ids
+
+    def _end_stale_sessions(self, user: dict, reason: str, actor: dict) -> None:
+        """After a change that ended the user's sessions (its epoch moved on in that same
+        write): say so and clear them away."""
+        stale = [found for found in self.store.sessions_of(user["_id"])
+                 if found.get("epoch", 0) != sessions.epoch_of(user)]
+        self._end_sessions(user["_id"], stale, reason, actor)
 
     def _publish(self, username: str) -> None:
         """Publish what the user's last write said (the sweep retries on failure)."""
         outbox.publish_now(self.store.users, self.publisher, username)
 
-    def _check_password(self, user: dict, password: str, now: dt.datetime,
-                        refusal: str) -> None:
-        """Pass if ``password`` is the user's and the account active (the failure count
-        starts again, an outdated hash is renewed). NotPermitted while locked; with
-        ``refusal`` if the password is wrong, counted, and locking the account at the fifth
-        in a row and each one after (saying ``account_changed``, locked, as the system);
-        and, only to whoever knows the password, if the account is deactivated."""
-        credentials.refuse_if_locked(user, now)
-        if not credentials.password_matches(user["password_hash"], password):
-            failures = self.store.count_failure(user["_id"])
-            until = credentials.locked_until(failures, now)
-            if until is not None:
-                self.store.change(
-                    user["_id"], {"locked_until": until},
-                    [people.account_changed(user, "locked", SYSTEM_ACTOR, ["locked_until"])])
-                self._publish(user["_id"])
+    def _check_password(self, username: str, password: str, address: str | None,
+                        now: dt.datetime, refusal: str) -> dict:
+        """The user, if ``password`` is theirs and the account active (an outdated hash is
+        renewed). NotPermitted, in the same words and after the same work whether or not
+        the username exists: with the seconds to wait while the slow-down holds the try
+        (throttle.py: the password is not checked then, nor the try counted); with
+        ``refusal`` for a wrong password, counted by username, address and both (a count
+        of the username that starts holding it says account_changed, locked, as the
+        system, if the account exists); and, only to whoever knows the password, if the
+        account is deactivated."""
+        keys = throttle.keys(username, address)
+        records = self.store.failure_records(keys)
+        wait = throttle.wait(records, now)
+        if wait:
+            raise NotPermitted(throttle.held_message(wait))
+        user = self.store.get(username)
+        if user is None:
+            credentials.spend_a_check(password)
+        if user is None or not credentials.password_matches(user["password_hash"], password):
+            self._count_failure(keys, records, username, user, now)
             raise NotPermitted(refusal)
         people.refuse_if_inactive(user)
+        self.store.forget_failures([keys[kind] for kind in throttle.CLEARED_BY_SUCCESS])
         renewed = (credentials.hash_password(password)
                    if credentials.needs_rehash(user["password_hash"]) else None)
         self.store.signed_in(user["_id"], now, renewed)
+        return user
+
+    def _count_failure(self, keys: dict[str, str], records: dict[str, dict | None],
+                       username: str, user: dict | None, now: dt.datetime) -> None:
+        """One more wrong password on each of the try's counts (a forgotten count starts
+        again); holds where a count reaches its limit."""
+        stale = [keys[kind] for kind, record in records.items()
+                 if throttle.forgotten(record, now)]
+        if stale:
+            self.store.forget_failures(stale)
+        for kind, key in keys.items():
+            failures = self.store.count_failure(key, kind,
+                                                None if kind == "address" else username, now)
+            hold = throttle.LIMITS[kind].lock_for(failures)
+            if hold is None:
+                continue
+            self.store.hold(key, now + hold)
+            if kind == "username" and user is not None:
+                self.store.say(user["_id"], [people.account_changed(
+                    user, "locked", SYSTEM_ACTOR, ["locked_until"])])
+                self._publish(user["_id"])

@@ -1,6 +1,8 @@
 """accounts' storage: ``users``, _id = username, each with its API tokens (kept hashed)
-inside, and its outbox: the ``account_changed`` events of a change are written in the same
-update as the change."""
+inside, and its outbox: the ``account_changed`` and ``session_ended`` events of a change are
+written in the user's document (those of a change in the same update as the change);
+``sessions``, _id = session id, the console's sessions (their secrets kept as hashes); and
+``sign_in_failures``, the counts of the sign-in slow-down (throttle.py), _id its key."""
 from __future__ import annotations
 
 import datetime as dt
@@ -19,6 +21,8 @@ class AccountStore:
     def __init__(self, db: Database):
         self.db = db
         self.users = db["users"]
+        self.sessions = db["sessions"]
+        self.failures = db["sign_in_failures"]
 
     def ensure_indexes(self) -> None:
         self.users.create_index([("username", ASCENDING)], unique=True, name="username")
@@ -28,6 +32,10 @@ class AccountStore:
         # Two create_first_admin calls at once: only one account may carry the mark.
         self.users.create_index([("first_admin", ASCENDING)], unique=True, name="first_admin",
                                 partialFilterExpression={"first_admin": True})
+        self.sessions.create_index([("hash", ASCENDING)], unique=True, name="hash")
+        self.sessions.create_index([("username", ASCENDING)], name="username")
+        self.failures.create_index([("username", ASCENDING)], name="username")
+        self.failures.create_index([("last_failure_at", ASCENDING)], name="last_failure_at")
 
     def get(self, username: str) -> dict | None:
         return self.users.find_one({"_id": username})
@@ -55,21 +63,24 @@ class AccountStore:
         return self.users.count_documents({"role": "admin", "active": True,
                                            "_id": {"$ne": username}})
 
-    def change(self, username: str, fields: dict, events: Sequence[dict] = ()) -> dict | None:
-        """Set ``fields``, with ``events``; the user as now stored, or None if there is none."""
-        return self.users.find_one_and_update({"_id": username},
-                                              self._saying(events, fields),
+    def change(self, username: str, fields: dict, events: Sequence[dict] = (),
+               ends_sessions: bool = False) -> dict | None:
+        """Set ``fields``, with ``events``; with ``ends_sessions``, every session the user
+        holds is over from this same write (its epoch moves on, see sessions.py). The user
+        as now stored, or None if there is none."""
+        update = self._saying(events, fields)
+        if ends_sessions:
+            update["$inc"] = {"session_epoch": 1}
+        return self.users.find_one_and_update({"_id": username}, update,
                                               return_document=ReturnDocument.AFTER)
 
-    def count_failure(self, username: str) -> int:
-        """One more wrong password in a row; how many there are now."""
-        user = self.users.find_one_and_update({"_id": username}, {"$inc": {"failures": 1}},
-                                              return_document=ReturnDocument.AFTER)
-        return 0 if user is None else user["failures"]  # None: deleted meanwhile
+    def say(self, username: str, events: Sequence[dict]) -> bool:
+        """Put ``events`` in the user's outbox; False if there is no such user."""
+        return self.users.update_one({"_id": username}, self._saying(events)).matched_count == 1
 
     def signed_in(self, username: str, now: dt.datetime, new_hash: str | None = None) -> None:
-        """A right password: the count starts again, and an outdated hash is replaced."""
-        fields: dict = {"failures": 0, "locked_until": None, "last_login_at": now}
+        """A right password: its time, and an outdated hash replaced."""
+        fields: dict = {"last_login_at": now}
         if new_hash:
             fields["password_hash"] = new_hash
         self.users.update_one({"_id": username}, {"$set": fields})
@@ -94,6 +105,60 @@ class AccountStore:
     def token_used(self, username: str, token_id: str, now: dt.datetime) -> None:
         self.users.update_one({"_id": username, "tokens.token_id": token_id},
                               {"$set": {"tokens.$.last_used_at": now}})
+
+    # Console sessions
+    def add_session(self, session: dict) -> None:
+        self.sessions.insert_one(session)
+
+    def session_by_hash(self, digest: str) -> dict | None:
+        return self.sessions.find_one({"hash": digest})
+
+    def sessions_of(self, username: str) -> list[dict]:
+        return list(self.sessions.find({"username": username}).sort("started_at", ASCENDING))
+
+    def all_sessions(self) -> list[dict]:
+        return list(self.sessions.find())
+
+    def session_seen(self, session_id: str, now: dt.datetime) -> None:
+        self.sessions.update_one({"_id": session_id}, {"$set": {"last_seen_at": now}})
+
+    def remove_sessions(self, session_ids: Sequence[str]) -> None:
+        self.sessions.delete_many({"_id": {"$in": list(session_ids)}})
+
+    # The sign-in slow-down's counts (throttle.py)
+    def failure_records(self, keys: dict[str, str]) -> dict[str, dict | None]:
+        """{kind: the count's record or None} for a try's ``keys`` ({kind: _id})."""
+        found = {doc["_id"]: doc
+                 for doc in self.failures.find({"_id": {"$in": list(keys.values())}})}
+        return {kind: found.get(key) for kind, key in keys.items()}
+
+    def count_failure(self, key: str, kind: str, username: str | None,
+                      now: dt.datetime) -> int:
+        """One more wrong password on the count ``key`` (of ``kind``, naming ``username``
+        unless it counts an address); how many it holds now."""
+        record = self.failures.find_one_and_update(
+            {"_id": key}, {"$inc": {"failures": 1},
+                           "$set": {"kind": kind, "username": username,
+                                    "last_failure_at": now}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        return 0 if record is None else int(record["failures"])  # None: never, with upsert
+
+    def hold(self, key: str, until: dt.datetime) -> None:
+        self.failures.update_one({"_id": key}, {"$set": {"locked_until": until}})
+
+    def forget_failures(self, keys: Sequence[str]) -> None:
+        self.failures.delete_many({"_id": {"$in": list(keys)}})
+
+    def forget_failures_of(self, username: str) -> None:
+        """Every count that names the username (an admin set its password)."""
+        self.failures.delete_many({"username": username})
+
+    def forget_failures_before(self, moment: dt.datetime) -> int:
+        return self.failures.delete_many({"last_failure_at": {"$lte": moment}}).deleted_count
+
+    def username_counts(self) -> dict[str, dict]:
+        """The counts by username, from every address ({username: record})."""
+        return {doc["username"]: doc for doc in self.failures.find({"kind": "username"})}
 
     @staticmethod
     def _saying(events: Sequence[dict], fields: dict | None = None) -> dict:

@@ -39,7 +39,7 @@ from services.callback.schemas import CheckinConfigSchema
 from services.callback.window import CallingWindow, next_call_time
 from services.shared import clock
 from services.shared.events import new_event
-from services.shared.payloads import event_data
+from services.shared.payloads import event_data, resident_card
 from services.shared.schemas import SYSTEM_ACTOR
 from services.shared.states import CHECKIN_ANSWERED, CHECKIN_MISSED, CHECKIN_TASK
 
@@ -163,7 +163,7 @@ def new_checkin(card: dict, planned_for: dt.datetime, window: CallingWindow,
         KIND, now,
         unit_id=card.get("grid_unit_id"),
         resident_id=card["resident_id"],
-        resident=card,
+        resident=resident_card(card),
         phone=card["phones"][0],
         caller_name=card["name"],
         planned_for=planned_for,
@@ -198,7 +198,7 @@ def complete(task: dict, worker_id: str, outcome: str, note: str | None,
         events = [new_event(tasks.SOURCE, "checkin_missed", event_data(
             "checkin_missed", task_id=task["_id"], resident_id=task["resident_id"],
             attempts=done.record["attempt"], planned_for=clock.iso(task["planned_for"]),
-            resident=card), actor=actor)]
+            resident=resident_card(card)), actor=actor)]
     else:
         events = [new_event(tasks.SOURCE, "checkin_answered", event_data(
             "checkin_answered", task_id=task["_id"], resident_id=task["resident_id"],

@@ -1,6 +1,7 @@
 """The admin's pages: the accounts of the people who use the console (create, change role
-or unit, reset a password, deactivate) and the API tokens of the programs that call on
-their behalf (issued and shown once, revoked). Routes of the pages blueprint; the accounts
+or unit, reset a password, deactivate: the last three end the account's sessions) and the
+API tokens of the programs that call on their behalf (issued with a lifetime in days and
+perhaps read-only, shown once, revoked). Routes of the pages blueprint; the accounts
 service keeps the accounts."""
 from __future__ import annotations
 
@@ -81,9 +82,12 @@ def update_user(username: str):
 @blueprint.route("/admin/users/<username>/tokens", methods=["POST"])
 @require("admin")
 def issue_token(username: str):
+    """A token living the days asked (default 90), read-only if ticked."""
+    days_typed = request.form.get("days", "").strip()
+    days: Any = int(days_typed) if days_typed.isdigit() else (days_typed or 90)
     try:
         token = call("accounts", "issue_token", username, request.form.get("name", "").strip(),
-                     actor())
+                     actor(), days, request.form.get("read_only") == "1")
     except REFUSALS as error:
         return refused(f"token:{username}", error)
     return render_users(issued={**token, "username": username})
@@ -99,3 +103,15 @@ def revoke_token(username: str, token_id: str):
     flash(f"已吊销 {username} 的令牌 {token_id}", "ok")
     return redirect(url_for(".users"))
 
+
+
+@blueprint.route("/admin/users/<username>/sessions/end", methods=["POST"])
+@require("admin")
+def end_sessions(username: str):
+    """Sign the user out everywhere: every console session of theirs ends now."""
+    try:
+        ended = call("accounts", "end_sessions", username, actor())
+    except REFUSALS as error:
+        return refused(f"user:{username}", error)
+    flash(f"已结束 {username} 的 {len(ended['session_ids'])} 个登录会话", "ok")
+    return redirect(url_for(".users"))

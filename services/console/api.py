@@ -3,13 +3,15 @@ of the pages, as the person an API token was issued to.
 
 A program sends ``Authorization: Bearer <token>`` (an admin issues tokens, see
 POST /api/users/{username}/tokens). The token is checked with accounts on every request,
-so a revoked token or a deactivated user is refused at once; nothing is cached. The API
-is exempt from CSRF: browsers never send the token by themselves.
+so a revoked or expired token or a deactivated user is refused at once; nothing is cached.
+A read-only token may only read: every other method (POST, PATCH, PUT, DELETE) is refused
+with 403 before anything is asked of the services. The API is exempt from CSRF: browsers
+never send the token by themselves.
 
 Errors are JSON (errors.py): {code, status, message, errors}. 401 without a valid
 token; 422 for bad input, ``errors`` mapping each field to its messages (nothing was
-done); 403 when the person may not take the step; 404; 409 when the ticket's state does
-not allow it; 503 when a service does not answer.
+done); 403 when the person may not take the step, or for a read-only token's write; 404;
+409 when the ticket's state does not allow it; 503 when a service does not answer.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from services.console import api_schemas as schemas
-from services.console.auth import actor, current_user, services, signed_in
+from services.console.auth import READING, actor, current_user, services, signed_in
 from services.console.errors import respond
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
@@ -86,7 +88,8 @@ class ApiBlueprint(Blueprint):
 
 
 def authenticate():
-    """Before every API request: the token's user becomes the actor, or 401."""
+    """Before every API request: the token's user becomes the actor, or 401; a read-only
+    token's request that is not a read, 403."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -95,6 +98,8 @@ def authenticate():
         g.api_user = services().call("accounts", "authenticate_token", token)
     except (NotPermitted, InvalidRequest) as refusal:
         return unauthorised(str(refusal))
+    if g.api_user.get("read_only") and request.method not in READING:
+        return respond(403, "This token is read-only: it may only read (GET).")
     return None
 
 
@@ -350,8 +355,10 @@ def update_user(changes: dict, username: str):
 @users.arguments(schemas.TokenRequestSchema)
 @users.response(201, IssuedTokenSchema)
 def issue_token(fields: dict, username: str):
-    """A new API token (admins, or the user themself). The token is in this answer only."""
-    return call("accounts", "issue_token", username, fields["name"], actor())
+    """A new API token (admins, or the user themself), living ``days`` (default 90, at
+    most 365), read-only if asked. The token is in this answer only."""
+    return call("accounts", "issue_token", username, fields["name"], actor(), fields["days"],
+                fields["read_only"])
 
 
 @users.route("/users/<username>/tokens/<token_id>", methods=["DELETE"])

@@ -14,6 +14,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.shared import clock
+from services.shared.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from services.shared.answers.dispatch import TicketStatusSchema
 from services.shared.answers.ledger import GROUPS, INTERVALS, TimelineEntrySchema
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
@@ -141,6 +142,11 @@ class IndicatorsQuerySchema(Schema):
 class TokenRequestSchema(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT,
                 metadata={"description": "what the token is for, e.g. 工单同步脚本"})
+    days = fields.Integer(load_default=DEFAULT_TOKEN_DAYS, strict=True,
+                          validate=validate.Range(min=1, max=MAX_TOKEN_DAYS),
+                          metadata={"description": "how many days it lives (default 90)"})
+    read_only = fields.Boolean(load_default=False, metadata={
+        "description": "only reads (GET) allowed with it"})
 
 
 # The register of vulnerable residents (台账): the register service validates every field

@@ -23,6 +23,8 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # The cookie holds only an accounts session's secret; accounts ends the session
+        # (idle, lifetime, logout): the cookie's own lifetime is no more than a bound.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # the session's lifetime bounds it
         TESTING=settings.testing,

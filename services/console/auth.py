@@ -1,6 +1,12 @@
-"""Who is using the console: people log in with a password (a signed, HttpOnly, SameSite
-session cookie), programs send an API token. Either way the person becomes the ``actor``
-every RPC carries, so every action is recorded in the ledger with who took it."""
+"""Who is using the console: people sign in with a password and get a session of the
+accounts service, programs send an API token. Either way the person becomes the ``actor``
+every RPC carries, so every action is recorded in the ledger with who took it.
+
+The browser's cookie (Flask's signed, HttpOnly, SameSite session) holds only the session's
+secret. Every request that needs the person asks accounts once (``check_session``), so a
+session that has ended (logout, idle, past its lifetime, its account deactivated or its
+role, unit or password changed) is refused at its next request; nothing is cached between
+requests."""
 from __future__ import annotations
 
 import functools
@@ -8,13 +14,35 @@ from collections.abc import Callable
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
-SESSION_KEY = "user"
+from services.shared.errors import InvalidRequest, NotPermitted
+
+SESSION_KEY = "session"  # the cookie's one entry: the accounts session's secret
+READING = ("GET", "HEAD", "OPTIONS")  # all a read-only API token may do
 
 
 def current_user() -> dict | None:
     """The signed-in person (``id``, ``username``, ``name``, ``role``, ``unit_id``,
-    ``unit_name``), or None. API requests set ``g.api_user`` from their token instead."""
-    return getattr(g, "api_user", None) or session.get(SESSION_KEY)
+    ``unit_name``, ``read_only``), or None. API requests set ``g.api_user`` from their
+    token instead. Asked of accounts once per request."""
+    if getattr(g, "api_user", None) is not None:
+        return g.api_user
+    if "session_user" not in g:
+        g.session_user = None  # if accounts does not answer, the error page asks no more
+        g.session_user = session_user()
+    return g.session_user
+
+
+def session_user() -> dict | None:
+    """The person whose live session the cookie names; None (and the cookie emptied) if it
+    names none or one that has ended. ServicesUnavailable when accounts does not answer."""
+    secret = session.get(SESSION_KEY)
+    if not isinstance(secret, str):
+        return None
+    try:
+        return services().call("accounts", "check_session", secret)
+    except (NotPermitted, InvalidRequest):
+        session.clear()
+        return None
 
 
 def signed_in() -> dict:
@@ -33,15 +61,33 @@ def actor(user: dict | None = None) -> dict:
             "unit_id": user.get("unit_id")}
 
 
-def log_in(user: dict) -> None:
-    session.clear()  # a fresh session on every login: no fixation
-    session[SESSION_KEY] = {key: user.get(key) for key in
-                            ("id", "username", "name", "role", "unit_id", "unit_name")}
+def client_address() -> str | None:
+    """The client's address as this server sees it (the sign-in slow-down counts by it).
+    Behind a proxy, the proxy's fix-up of ``remote_addr`` (werkzeug's ProxyFix) applies."""
+    return request.remote_addr
+
+
+def log_in(username: str, password: str) -> dict:
+    """Start an accounts session for a username and password: the cookie holds its secret
+    from now on (a fresh cookie: no fixation). The identity; NotPermitted / InvalidRequest
+    as accounts refuses."""
+    started = services().call("accounts", "start_session", username, password,
+                              client_address())
+    session.clear()
+    session[SESSION_KEY] = started["session"]
     session.permanent = True
+    g.session_user = started["identity"]
+    return started["identity"]
 
 
 def log_out() -> None:
+    """End the cookie's session at accounts (its secret is refused from now on, wherever it
+    was copied to), then empty the cookie."""
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        services().call("accounts", "end_session", secret)
     session.clear()
+    g.session_user = None
 
 
 def require(*roles: str) -> Callable:

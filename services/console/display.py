@@ -276,6 +276,6 @@ def sign_in_refusal(message: str) -> str:
         return SIGN_IN_MESSAGES[message]
     if message.startswith("too many failed sign-ins"):
         seconds = re.search(r"(\d+) s", message)
-        return f"登录失败次数过多，账号已暂时锁定，请 {seconds.group(1)} 秒后再试" if seconds \
-            else "登录失败次数过多，账号已暂时锁定"
+        return f"登录失败次数过多，已暂时锁定，请 {seconds.group(1)} 秒后再试" if seconds \
+            else "登录失败次数过多，已暂时锁定"
     return message

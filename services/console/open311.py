@@ -8,8 +8,12 @@
   ``attribute[community]``, ``attribute[estate]``, ``attribute[building]``, and the kind of
   request as ``attribute[kind]`` (default help). Without a district, CONSOLE_OPEN311_DISTRICT
   (default 杨浦区) is used.
-- GET  /open311/v2/requests/{id}.json and /open311/v2/requests.json: where requests stand.
-  Public: never the caller's name or phone, and the address down to the community only.
+- GET  /open311/v2/requests/{id}.json and /open311/v2/requests.json: where requests stand,
+  for anyone, with no key. They show the ledger's public view (ledger.public_requests):
+  category, state, times, the handling unit and the place down to the community, and a
+  description only where the publication policy allows it, redacted there. Never the
+  caller, and never the description of a welfare check, a register's ticket or an
+  anonymous caller's. A request just posted is found once the ledger has recorded it.
 
 Errors are the standard's: a list of {code, description}, with the HTTP status as code.
 """
@@ -32,11 +36,11 @@ from services.shared.schemas import (
     KINDS,
     LONG_TEXT,
     SHORT_TEXT,
-    SYSTEM_ACTOR,
     Phone,
     Text,
 )
 from services.shared.states import CLOSED
+from services.shared.words import STATE_WORDS
 
 DEFAULT_DISTRICT = "杨浦区"
 CREATORS = ("agent",)  # the city's app posts as an agent's account
@@ -233,55 +237,44 @@ def create_request():
                      "account_id": fields_["account_id"]}]), 201
 
 
-def as_service_request(row: dict) -> dict:
-    """A ticket as the standard's service request, from the ledger's listing."""
-    place = row.get("place") or {}
+def as_service_request(public: dict) -> dict:
+    """A ticket as the standard's service request, from the ledger's public view of it
+    (ledger.public_requests: what may be published was decided there, redacted there)."""
+    place = public.get("place") or {}
     return {
-        "service_request_id": row["ticket_no"],
-        "status": "closed" if row.get("state") == CLOSED else "open",
-        "status_notes": row.get("summary"),
-        "service_name": CATEGORY_WORDS.get(row.get("category") or "", row.get("category")),
-        "service_code": row.get("category"),
-        "description": row.get("description"),
-        "agency_responsible": row.get("unit_name"),
+        "service_request_id": public["ticket_no"],
+        "status": "closed" if public.get("state") == CLOSED else "open",
+        "status_notes": STATE_WORDS.get(public.get("state") or ""),
+        "service_name": CATEGORY_WORDS.get(public.get("category") or "", public.get("category")),
+        "service_code": public.get("category"),
+        "description": public.get("description"),
+        "agency_responsible": public.get("unit_name"),
         "service_notice": None,
-        "requested_datetime": row.get("received_at"),
-        "updated_datetime": row.get("last_event_at") or row.get("received_at"),
-        "expected_datetime": (row.get("deadlines") or {}).get("resolve_by"),
+        "requested_datetime": public.get("received_at"),
+        "updated_datetime": public.get("updated_at"),
+        "expected_datetime": public.get("resolve_by"),
         "address": " ".join(filter(None, (place.get(level) for level in PUBLIC_LEVELS))),
         "address_id": None, "zipcode": None, "lat": None, "long": None, "media_url": None,
     }
 
 
-def received_row(ticket: dict) -> dict:
-    """A ticket intake has and the ledger has not recorded yet, as the ledger lists them."""
-    return {"ticket_no": ticket["ticket_no"], "state": ticket["status"], "summary": "受理",
-            "category": ticket["category"], "description": ticket["description"],
-            "unit_name": None, "received_at": ticket["received_at"],
-            "place": {level: ticket["address"].get(level) for level in PUBLIC_LEVELS}}
-
-
 def requests_by_id(ticket_nos: list[str]) -> list[dict]:
-    rows = {row["ticket_no"]: row for row in
-            services().call("ledger", "tickets", SYSTEM_ACTOR, ticket_nos=ticket_nos,
-                            limit=len(ticket_nos))}
-    for ticket_no in ticket_nos:
-        if ticket_no not in rows:  # just posted: the ledger is a moment behind intake
-            try:
-                rows[ticket_no] = received_row(
-                    services().call("intake", "get_ticket", ticket_no, SYSTEM_ACTOR))
-            except NotFound:
-                pass
-    return [as_service_request(rows[no]) for no in ticket_nos if no in rows]
+    """The requests of these numbers that the ledger has recorded, in the order asked (a
+    request just posted is listed a moment later, once the ledger has it)."""
+    found = {public["ticket_no"]: public for public in
+             services().call("ledger", "public_requests", ticket_nos=ticket_nos,
+                             limit=len(ticket_nos))}
+    return [as_service_request(found[no]) for no in ticket_nos if no in found]
 
 
 @blueprint.route("/requests/<service_request_id>.json")
 def get_request(service_request_id: str):
     """One request, as a list of one."""
-    found = requests_by_id([service_request_id])
-    if not found:
-        raise NotFound(f"service request {service_request_id}")
-    return jsonify(found)
+    try:
+        public = services().call("ledger", "public_request", service_request_id)
+    except (NotFound, InvalidRequest):
+        raise NotFound(f"service request {service_request_id}") from None
+    return jsonify([as_service_request(public)])
 
 
 def iso_param(text: str | None, name: str) -> dt.datetime | None:
@@ -314,7 +307,7 @@ def list_requests():
     codes = listed(query["service_code"]) or None
     if codes and set(codes) - set(CATEGORIES):
         raise InvalidRequest({"service_code": ["Not one of services.json's codes."]})
-    rows = services().call("ledger", "tickets", SYSTEM_ACTOR, start=clock.iso(start),
+    rows = services().call("ledger", "public_requests", start=clock.iso(start),
                            end=clock.iso(end) if end else None,
                            status=statuses.pop() if len(statuses) == 1 else None,
                            categories=codes, limit=LIST_LIMIT)

@@ -46,6 +46,7 @@ from services.shared.errors import (
     NotFound,
     NotPermitted,
 )
+from services.shared.rpc_client import ServicesUnavailable
 from services.shared.schemas import CENTRE_ROLES
 from services.shared.states import ASSIST_OWING, OPEN_STATES
 
@@ -73,14 +74,13 @@ def login():
         return render_template("login.html", next=target, username=username,
                                message="请输入用户名和密码"), 401
     try:
-        user = call("accounts", "authenticate", username, password)
+        log_in(username, password)
     except (NotPermitted, InvalidRequest) as refused:
         # a username that could not exist is refused as an unknown one is
         message = display.sign_in_refusal(
             str(refused) if isinstance(refused, NotPermitted) else "wrong username or password")
         return render_template("login.html", next=target, username=username,
                                message=message), 401
-    log_in(user)
     return redirect(target or url_for(".home"))
 
 
@@ -202,6 +202,7 @@ def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200)
     units = handling_units() if {"reassign", "add_assist"} & set(may) else []
     return render_template(
         "ticket.html", t=view, received=received, timeline=timeline, actions=may,
+        health_notes=_health_notes(view.get("resident")),
         deadlines=display.deadlines_of(view, now), unmet=display.unmet_deadlines(view),
         units=units, failed=failed or {}, owing=[assist for assist in view["assists"]
                                                   if assist["status"] in ASSIST_OWING],
@@ -213,6 +214,22 @@ def render_received(ticket_no: str, status: int):
     intake lets this reader see it (NotFound, NotPermitted: their pages)."""
     ticket = call("intake", "get_ticket", ticket_no, actor())
     return render_template("received.html", t=ticket, timeline=_timeline(ticket_no)), status
+
+
+def _health_notes(resident: dict | None) -> str | None:
+    """The health notes of the resident a ticket is about, as the register answers them to
+    the person signed in: tickets and events never carry them, and the register decides
+    who may read the card (and records the read). None for those who may not, or while
+    the register does not answer: the ticket page works without them."""
+    user = signed_in()
+    if not resident or user["role"] != "unit_staff" \
+            or user.get("unit_id") != resident.get("grid_unit_id"):
+        return None  # only the resident's grid reads them: nobody else need ask (a read)
+    try:
+        card = call("register", "get_resident", resident["resident_id"], actor())
+    except (NotPermitted, NotFound, InvalidRequest, ServicesUnavailable):
+        return None
+    return card.get("health_notes")
 
 
 def _received(ticket_no: str) -> dict:

@@ -10,7 +10,7 @@ from services.intake.duplicates import Match
 from services.intake.residents import CHECKIN_CHANNEL, REGISTERED_RESIDENT
 from services.shared import access, clock
 from services.shared.events import new_event
-from services.shared.payloads import TicketSchema, event_data
+from services.shared.payloads import TicketSchema, event_data, resident_card
 from services.shared.states import ANSWERED, PRAISE, RECEIVED
 from services.shared.words import CHANNEL_WORDS
 
@@ -64,7 +64,9 @@ def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,
         "received_at": received_at,
         "calls": 1,
         "praise": request.get("praise") if praise else None,
-        "resident": resident,
+        # the card as ResidentCardSchema has it: never health notes, even from a copy
+        # kept before they left the card
+        "resident": resident_card(resident) if resident is not None else None,
         "received_by": actor.get("id"),  # the agent who took the call sees the caller
         # in the duplicate index: a later call about the same matter merges into it
         # until dispatch closes it; answered consultations, praise calls and welfare

@@ -17,6 +17,7 @@ tamper-evident chain of chain.py.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from services.ledger import chain, contributions
 from services.shared import access, clock
@@ -40,6 +41,7 @@ from services.shared.words import (
     OUTCOME_WORDS,
     REGISTER_CHANGE_WORDS,
     ROLE_WORDS,
+    SESSION_END_WORDS,
 )
 
 # --- entries -----------------------------------------------------------------------------
@@ -61,19 +63,35 @@ def entry_of(event: dict, recorded_at: dt.datetime) -> dict:
     }
 
 
+HEALTH_NOTES = "health_notes"
+
+
 def kept_data(event_type: str, data: dict) -> dict:
-    """What the ledger keeps of an event's data: all of it, except a register change, of
-    which it keeps who and which resident, the kind of change, the version and the grid,
-    not the card. The card (phones, address, birth date, health notes, contacts) and its
-    history stay in the register, which answers for who reads them; the ledger's record is
-    for good and read more widely."""
+    """What the ledger keeps of an event's data: all of it but health notes, except a
+    register change, of which it keeps who and which resident, the kind of change, the
+    version and the grid, not the card. The card (phones, address, birth date, health
+    notes, contacts) and its history stay in the register, which answers for who reads
+    them; the ledger's record is for good and read more widely. No event carries health
+    notes any more; one said by a producer from before that still loses them here."""
     if event_type != "register_changed":
-        return data
+        return without_health_notes(data)
     resident = data.get("resident") or {}
     return {"change": data.get("change"), "version": data.get("version"),
             "resident_id": resident.get("resident_id"),
             "grid_unit_id": resident.get("grid_unit_id"),
             "retired": bool(resident.get("retired"))}
+
+
+def without_health_notes(data: Any) -> Any:
+    """``data`` with every ``health_notes`` taken out, at any depth (a ticket's
+    ``resident``, a missed check-in's). Entries recorded before the cards lost them keep
+    them, since the chain hashes what was recorded; the ledger serves none of them."""
+    if isinstance(data, dict):
+        return {key: without_health_notes(value) for key, value in data.items()
+                if key != HEALTH_NOTES}
+    if isinstance(data, list):
+        return [without_health_notes(item) for item in data]
+    return data
 
 
 def chained_after(entry: dict, previous: dict | None) -> dict:
@@ -93,7 +111,7 @@ def as_item(entry: dict) -> dict:
         "occurred_at": clock.iso(entry["occurred_at"]),
         "recorded_at": clock.iso(entry["recorded_at"]),
         "actor": entry.get("actor"),
-        "data": entry.get("data") or {},
+        "data": without_health_notes(entry.get("data") or {}),
         "summary": summary(entry),
     }
 
@@ -210,6 +228,12 @@ def _account(data: dict) -> str:
     return f"修改{who}: {named}" if named else f"修改{who}"
 
 
+def _session_ended(data: dict) -> str:
+    ended = len(data.get("session_ids") or [])
+    return (f"账号 {data.get('username')} 的 {ended} 个登录会话已结束: "
+            f"{_word(SESSION_END_WORDS, data.get('reason'))}")
+
+
 SUMMARIES = {
     "ticket_created": lambda d: _with("受理", d.get("description")),
     "ticket_answered": lambda d: _with("直接答复", d.get("answer")),
@@ -241,6 +265,7 @@ SUMMARIES = {
     "checkin_answered": lambda d: _with("探访电话已接通", d.get("note")),
     "checkin_missed": lambda d: f"探访电话{d.get('attempts') or ''}次未接通, 转网格上门",
     "account_changed": _account,
+    "session_ended": _session_ended,
     "register_changed": lambda d: f"台账{_word(REGISTER_CHANGE_WORDS, d.get('change'))}: "
                                   f"{d.get('resident_id')}",
     "card_shown": lambda d: f"查看台账卡片: {d.get('resident_id')} (工单 {d.get('ticket_no')})",

@@ -13,9 +13,10 @@ import base64
 import logging
 
 import eventlet
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from services.ledger import chain, indicators, record, workbook
+from services.ledger import chain, indicators, publication, record, workbook
 from services.ledger.schemas import (
     RECENT_DEFAULT,
     TICKETS_DEFAULT,
@@ -41,6 +42,18 @@ UNCHAINED_LISTED = 100  # chains named in verify's answer; the count covers them
 ENTRY, TICKET = answers.TimelineEntrySchema(), answers.LedgerTicketSchema()
 LISTED, INDICATORS = answers.ListedTicketSchema(), answers.IndicatorsSchema()
 WORKBOOK, CHAIN_REPORT = answers.WorkbookSchema(), answers.ChainReportSchema()
+PUBLIC = answers.PublicRequestSchema()
+
+
+class PublicationPolicy(DependencyProvider):
+    """The publication policy (``PUBLICATION``: the kinds and channels whose descriptions
+    the public may read), read once at start-up; a bad one stops the start."""
+
+    def setup(self) -> None:
+        self.policy = publication.publication_from(self.container.config.get("PUBLICATION"))
+
+    def get_dependency(self, worker_ctx) -> publication.Publication:
+        return self.policy
 
 
 def _recorder(source: str, event_type: str):
@@ -71,6 +84,7 @@ class LedgerService:
     name = "ledger"
 
     store: LedgerStore = Storage(LedgerStore)
+    publication: publication.Publication = PublicationPolicy()
 
     def record(self, event: dict) -> None:
         """Append the event to the ledger, then bring its ticket's read model and the
@@ -158,6 +172,44 @@ class LedgerService:
                                            asked["limit"], scope)
         return LISTED.dump([record.as_listed(row, created, latest)
                             for row, created, latest in listed], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def public_requests(self, start: str | None = None, end: str | None = None,
+                        status: str | None = None, limit: int = TICKETS_DEFAULT,
+                        ticket_nos: list[str] | None = None,
+                        categories: list[str] | None = None) -> list[dict]:
+        """Tickets as the public reads them (the Open311 feed; no actor: anyone may ask),
+        chosen as ``tickets`` chooses them, newest received first: ticket_no, category,
+        state, unit_name, place (district, subdistrict, community), received_at,
+        updated_at, resolve_by, and description, null unless the publication policy
+        allows the ticket's kind and channel, and never for a welfare check, a ticket the
+        system wrote from the register or its check-ins, a resident of the register's or
+        an anonymous caller's; where given, its phones, ID and card numbers and names are
+        redacted (PublicRequestSchema; rules in services/ledger/publication.py). Nothing
+        of the caller, the address below the community or any other free text.
+        Raises InvalidRequest as ``tickets``."""
+        asked = load(TicketsSchema(), {"start": start, "end": end, "status": status,
+                                       "limit": limit, "ticket_nos": ticket_nos,
+                                       "categories": categories})
+        closed = None if asked["status"] is None else asked["status"] == "closed"
+        listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
+                                           asked["ticket_nos"], asked["categories"],
+                                           asked["limit"], with_latest=False)
+        return PUBLIC.dump([publication.public_request(self.publication, row, created)
+                            for row, created, _ in listed], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def public_request(self, ticket_no: str) -> dict:
+        """One ticket as the public reads it (as ``public_requests`` lists it; no actor).
+        Raises InvalidRequest for a missing or malformed ticket_no, NotFound when the
+        ledger has not recorded it (a ticket just received is found a moment later)."""
+        ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
+        listed = self.store.listed_tickets(None, None, None, [ticket_no], None, 1,
+                                           with_latest=False)
+        if not listed:
+            raise NotFound(f"ticket {ticket_no}")
+        row, created, _ = listed[0]
+        return PUBLIC.dump(publication.public_request(self.publication, row, created))
 
     @rpc(expected_exceptions=EXPECTED)
     def tickets_of_resident(self, resident_id: str, actor: dict) -> list[dict]:

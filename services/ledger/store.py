@@ -261,12 +261,13 @@ class LedgerStore:
     def listed_tickets(self, start: dt.datetime | None, end: dt.datetime | None,
                        closed: bool | None, ticket_nos: list[str] | None,
                        categories: list[str] | None, limit: int,
-                       scope: dict | None = None) -> list[tuple]:
+                       scope: dict | None = None,
+                       with_latest: bool = True) -> list[tuple]:
         """Read-model rows received in [start, end) (either bound optional), closed or not
         (None: either), among ``ticket_nos`` and of ``categories`` if given, within
         ``scope`` (a reader's filter: record.scope_query); newest received first, at most
-        ``limit``. Each comes with its ticket_created entry and its latest entry: (row,
-        created, latest)."""
+        ``limit``. Each comes with its ticket_created entry and its latest entry (None
+        unless ``with_latest``): (row, created, latest)."""
         query: dict = dict(scope or {})
         received: dict = {}
         if start is not None:
@@ -286,7 +287,8 @@ class LedgerStore:
         numbers = [row["_id"] for row in rows]
         created = {entry["ticket_no"]: entry for entry in self.entries.find(
             {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
-        return [(row, created.get(row["_id"]), self.latest_entry(row["_id"])) for row in rows]
+        return [(row, created.get(row["_id"]),
+                 self.latest_entry(row["_id"]) if with_latest else None) for row in rows]
 
     def resident_ticket_nos(self, resident_id: str) -> list[str]:
         """The numbers of the tickets intake received with this resident's card on them

@@ -29,7 +29,7 @@ from typing import Any
 from services.shared import access, clock
 from services.shared.errors import IllegalTransition, NotPermitted
 from services.shared.events import new_event
-from services.shared.payloads import LIVING_STATUSES, ResidentCardSchema, event_data
+from services.shared.payloads import CARD_FIELDS, LIVING_STATUSES, event_data
 from services.shared.schemas import PLACE_LEVELS
 from services.shared.words import LIVING_STATUS_WORDS
 
@@ -51,8 +51,6 @@ RESIDENT_FIELDS = (
     "hobbies", "emergency_contacts", "grid_unit_id", "grid_worker", "checkin_plan",
     "consent_notes",
 )
-# The card's fields other services may act on (ResidentCardSchema): the event carries these.
-CARD_FIELDS = tuple(ResidentCardSchema._declared_fields)
 
 # Steps, as history names them, and the register_changed change each says.
 ADDED, CHANGED, RETIRED = "added", "changed", "retired"

@@ -222,9 +222,11 @@ def card_as_seen(card: dict | None, level: str | None) -> dict | None:
 
 
 def as_seen(actor: dict, data: Any, facts: Facts) -> Any:
-    """Event data or an answer about a ticket as this reader may see it: the caller's and
-    every phone and room masked unless they may see the caller, and each resident card cut
-    to their card_level (timelines, records, received tickets)."""
+    """Event data or an answer about a ticket as this reader may see it, from a service
+    other than dispatch (timelines, records, tickets as received): the caller's and every
+    phone and room masked unless they may see the caller, and each resident card cut to
+    the resident's id and name for those who may see one (nothing for others). The card
+    itself is read from dispatch's ticket view or the register, which record each read."""
     level = card_level(actor, facts)
     if not may(actor, "caller", facts):
         data = privacy.mask_payload(data)
@@ -236,9 +238,14 @@ def _cards_cut(data: Any, level: str | None) -> Any:
         return [_cards_cut(item, level) for item in data]
     if not isinstance(data, dict):
         return data
-    return {key: (card_as_seen(value, level) if key == "resident" and isinstance(value, dict)
+    return {key: (_named(value, level) if key == "resident" and isinstance(value, dict)
                   else _cards_cut(value, level))
             for key, value in data.items()}
+
+
+def _named(card: dict, level: str | None) -> dict | None:
+    return {"resident_id": card.get("resident_id"), "name": card.get("name")} \
+        if level is not None else None
 
 
 def table() -> list[dict[str, Any]]:

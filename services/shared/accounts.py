@@ -22,6 +22,10 @@ from services.shared.schemas import (
 )
 
 MAX_PASSWORD_LENGTH = 1024  # hashing is the costly part: bound what one request may send
+# An API token lives this many days unless its issuer says otherwise, and never longer than
+# the most.
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 365
 
 
 class Username(Text):

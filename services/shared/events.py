@@ -23,10 +23,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import eventlet
+from kombu.message import Message
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
-from nameko.events import event_handler
+from nameko.events import EventHandler
 
 from services.shared import clock
+from services.shared.parking import ParkingLot
 from services.shared.payloads import read_data
 from services.shared.schemas import ActorSchema
 
@@ -56,7 +58,7 @@ DISPATCH_EVENTS = (
 CALLBACK_EVENTS = ("callback_scheduled", "callback_completed",
                    "checkin_scheduled", "checkin_answered", "checkin_missed")
 REGISTER_EVENTS = ("register_changed",)
-ACCOUNTS_EVENTS = ("account_changed",)  # accounts of the console (no ticket)
+ACCOUNTS_EVENTS = ("account_changed", "session_ended")  # accounts of the console (no ticket)
 EVENTS_BY_SOURCE = {
     "intake": INTAKE_EVENTS,
     "dispatch": DISPATCH_EVENTS,
@@ -104,7 +106,13 @@ _ENVELOPE_SCHEMA = EnvelopeSchema()
 
 
 class BadEvent(Exception):
-    """An event that does not fit the envelope; consumers log and drop it."""
+    """An event a handler will never apply; its text says why. A consumer parks it
+    (services/shared/parking.py)."""
+
+
+class Examined(dict):
+    """An envelope the handler's entrypoint has already examined (see ``examine``): the
+    handler applies it as it is, without reading it again."""
 
 
 def new_event(
@@ -156,7 +164,72 @@ def read_event(payload: Any) -> dict:
             raise ValidationError("not an object")
         return _ENVELOPE_SCHEMA.load(payload)
     except (ValidationError, ValueError) as exc:
-        raise BadEvent(str(exc)) from None
+        raise BadEvent(f"malformed envelope: {exc}") from None
+
+
+def exchange_of(source: str) -> str:
+    """The exchange ``source``'s events come through (nameko's ``<service>.events``)."""
+    return f"{source}.events"
+
+
+def examine(payload: Any, source: str, event_type: str, *, as_said: bool = False,
+            exchange: str | None = None) -> dict:
+    """The event as a handler of ``source``'s ``event_type`` applies it: the envelope read,
+    its ``data`` read with the event's schema unless ``as_said``. BadEvent, saying why,
+    when it is not one to apply: a malformed envelope; one that came through another
+    exchange than ``<source>.events`` (``exchange``, when known), or that claims another
+    source or type than the exchange and routing key it came through (only ``source``
+    may publish to ``<source>.events``, so a claim of another source is forged); data that
+    does not fit."""
+    event = read_event(payload)
+    expected = exchange_of(source)
+    if exchange is not None and exchange != expected:
+        raise BadEvent(f"came through exchange {exchange!r}, not {expected!r}")
+    if event["source"] != source:
+        raise BadEvent(f"source {event['source']!r} does not match exchange {expected!r}")
+    if event["event_type"] != event_type:
+        raise BadEvent(f"event_type {event['event_type']!r} does not match routing key "
+                       f"{event_type!r}")
+    if not as_said:
+        try:
+            event = {**event, "data": read_data(event_type, event["data"])}
+        except ValidationError as exc:
+            raise BadEvent(f"data does not fit {event_type}: {exc.messages}") from None
+    return event
+
+
+class EnvelopeHandler(EventHandler):
+    """nameko's event handler that examines each message before a worker sees it: a
+    message that is not an event to apply (``examine``) is parked with the reason
+    (parking.ParkingLot) and nothing of it is applied; the others reach the handler
+    already examined."""
+
+    parking = ParkingLot()
+
+    def __init__(self, source_service: str, event_type: str, *, as_said: bool = False,
+                 **kwargs: Any) -> None:
+        self.as_said = as_said
+        super().__init__(source_service, event_type, **kwargs)
+
+    def handle_message(self, body: Any, message: Message) -> None:
+        try:
+            event = examine(body, self.source_service, self.event_type, as_said=self.as_said,
+                            exchange=(message.delivery_info or {}).get("exchange"))
+        except BadEvent as refusal:
+            self._park(body, message, str(refusal))
+            return
+        super().handle_message(Examined(event), message)
+
+    def _park(self, body: Any, message: Message, reason: str) -> None:
+        try:
+            self.parking.park(body, message, reason, self.queue.name)
+        except Exception:  # the broker did not take the copy: the message stays queued
+            log.exception("could not park a %s.%s message (%s); it will come again",
+                          self.source_service, self.event_type, reason)
+            eventlet.sleep(REDELIVERY_PAUSE_SECONDS)
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
 
 
 def on_event(source: str, event_type: str, *, as_said: bool = False):
@@ -165,25 +238,23 @@ def on_event(source: str, event_type: str, *, as_said: bool = False):
     producer added are left out), or, with ``as_said``, the data as it was said (the ledger
     records it so).
 
-    An envelope or data that does not fit is logged and dropped (it can never succeed). An
-    exception while applying a good one puts the message back on the queue after a short
-    pause, so a storage outage delays events instead of losing them; handlers must
+    A message that is no event to apply (``examine``: malformed, forged source, data that
+    does not fit) is parked in the service's parking queue with the reason and logged at
+    WARNING (EnvelopeHandler); called directly (unit tests), the method logs and ignores
+    it. An exception while applying a good one puts the message back on the queue after a
+    short pause, so a storage outage delays events instead of losing them; handlers must
     therefore be idempotent on ``event_id``.
     """
     def decorator(method):
         @functools.wraps(method)
         def handler(self, payload):
-            try:
-                event = read_event(payload)
-            except BadEvent as exc:
-                log.error("dropped a malformed %s.%s event: %s", source, event_type, exc)
-                return None
-            if not as_said:
+            if isinstance(payload, Examined):
+                event = dict(payload)
+            else:
                 try:
-                    event = {**event, "data": read_data(event_type, event["data"])}
-                except ValidationError as exc:
-                    log.error("dropped %s %s: its data does not fit: %s", event_type,
-                              event["event_id"], exc.messages)
+                    event = examine(payload, source, event_type, as_said=as_said)
+                except BadEvent as refusal:
+                    log.error("ignored a %s.%s event: %s", source, event_type, refusal)
                     return None
             try:
                 with handling(event):
@@ -194,6 +265,7 @@ def on_event(source: str, event_type: str, *, as_said: bool = False):
                 eventlet.sleep(REDELIVERY_PAUSE_SECONDS)
                 raise
 
-        return event_handler(source, event_type, requeue_on_error=True)(handler)
+        return EnvelopeHandler.decorator(source, event_type, as_said=as_said,
+                                         requeue_on_error=True)(handler)
 
     return decorator

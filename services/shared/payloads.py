@@ -66,7 +66,8 @@ class CheckinPlanSchema(Payload):
 
 class ResidentCardSchema(Payload):
     """What the register says of a resident, as other services may use it: the
-    card a handler sees, and what intake and callback act on."""
+    card a handler sees, and what intake and callback act on. Never health notes: they
+    stay in the register, which records every read of them (register.get_resident)."""
 
     resident_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -76,12 +77,21 @@ class ResidentCardSchema(Payload):
     living_status = fields.String(allow_none=True, load_default=None,
                                   validate=validate.OneOf(LIVING_STATUSES))
     groups = fields.List(fields.String(), load_default=list)
-    health_notes = fields.String(allow_none=True, load_default=None)
     emergency_contacts = fields.List(fields.Nested(EmergencyContactSchema), load_default=list)
     grid_unit_id = fields.String(allow_none=True, load_default=None)
     grid_worker = fields.String(allow_none=True, load_default=None)
     checkin_plan = fields.Nested(CheckinPlanSchema, allow_none=True, load_default=None)
     retired = fields.Boolean(load_default=False)  # kept in the record, no longer served
+
+
+CARD_FIELDS = tuple(ResidentCardSchema._declared_fields)
+
+
+def resident_card(card: dict) -> dict:
+    """Of a resident's card as a service kept it, the fields ResidentCardSchema has: what
+    may go on in a ticket or an event. A copy kept before health notes left the card
+    loses them here, so it still fits the schema when said again."""
+    return {name: card[name] for name in CARD_FIELDS if name in card}
 
 
 class CardShownSchema(Payload):
@@ -323,6 +333,22 @@ class AccountChangedSchema(Payload):
     fields = fields.List(fields.String(), required=True)  # type: ignore[assignment]
 
 
+# Why a console session ended: its user logged out; it was ended by an admin or its user
+# (end_sessions); its account was deactivated, its password, role or unit changed (or it
+# was found from before such a change); it was idle too long, or lived its whole lifetime.
+SESSION_END_REASONS = ("logout", "ended", "deactivated", "password_changed", "role_changed",
+                       "unit_changed", "account_changed", "idle", "expired")
+
+
+class SessionEndedSchema(Payload):
+    """Console sessions of one user ended (who ended them is the envelope's actor; expiry
+    is the system's): from now on each is refused. Their ids, never their secrets."""
+
+    username = fields.String(required=True)
+    session_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.OneOf(SESSION_END_REASONS))
+
+
 # callback
 class CallbackScheduledSchema(Payload):
     task_id = fields.String(required=True)
@@ -399,13 +425,31 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "checkin_answered": CheckinAnsweredSchema,
     "checkin_missed": CheckinMissedSchema,
     "account_changed": AccountChangedSchema,
+    "session_ended": SessionEndedSchema,
 }
 
 
 @functools.cache
 def _schema(event_type: str, reading: bool) -> Payload:
     # Built once per event type: building a schema cost more than checking the data.
-    return EVENT_SCHEMAS[event_type](unknown=EXCLUDE) if reading else EVENT_SCHEMAS[event_type]()
+    if not reading:
+        return EVENT_SCHEMAS[event_type]()
+    schema = EVENT_SCHEMAS[event_type](unknown=EXCLUDE)
+    _tolerant(schema)
+    return schema
+
+
+def _tolerant(schema: Schema) -> None:
+    """``schema`` leaving out unknown fields at every depth, not only at the top (a nested
+    schema refuses them by default): a field a producer no longer knows (a card's health
+    notes, said by a register from before they left it) or not yet, anywhere in ``data``,
+    is left out rather than making the whole event unreadable."""
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            inner.unknown = EXCLUDE
+            if isinstance(inner.schema, Schema):
+                _tolerant(inner.schema)
 
 
 def event_data(event_type: str, **data) -> dict:

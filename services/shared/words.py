@@ -38,6 +38,11 @@ STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "�
                "received": "已受理", "answered": "已直接答复", "praise": "表扬"}
 ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办单位人员",
               "supervisor": "督办员", "admin": "管理员"}
+# why console sessions ended (session_ended's reason)
+SESSION_END_WORDS = {"logout": "退出登录", "ended": "被结束", "deactivated": "账号已停用",
+                     "password_changed": "密码已修改", "role_changed": "角色已变更",
+                     "unit_changed": "所属单位已变更", "account_changed": "账号已变更",
+                     "idle": "长时间未操作", "expired": "超过最长登录时间"}
 # how the indicators are grouped, and over what time
 GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别"}
 INTERVAL_WORDS = {"day": "日期", "week": "周(自周一)"}

@@ -4,7 +4,8 @@ must not patch playwright): ``pytest -q --browser tests/browser``.
 
 Started once for the session, each part its own process as ``make run`` starts them
 (deploy/single_machine.py): the services (``nameko run``) against a fresh RabbitMQ
-vhost made through the management API and deleted after, on an embedded store in a
+vhost made through the management API and deleted after, each part as its own broker
+user (the run's, tests/conftest.py ``broker_users``), on an embedded store in a
 temporary folder; the console under gunicorn on a free port; then the demo logins and
 stories (deploy/demo/load.py). Screenshots go to var/test-output/screenshots/.
 """
@@ -24,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "var" / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 MANAGEMENT = os.environ.get("RABBIT_MANAGEMENT", "http://guest:guest@localhost:15672")
-BROKER = os.environ.get("RABBIT_AMQP", "pyamqp://guest:guest@localhost:5672")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -79,33 +79,32 @@ class Vhost:
     def create(self) -> str:
         self.requests.put(f"{self.url}/vhosts/{self.name}", auth=self.auth,
                           timeout=10).raise_for_status()
-        self.requests.put(f"{self.url}/permissions/{self.name}/{self.auth[0]}", auth=self.auth,
-                          json={"configure": ".*", "write": ".*", "read": ".*"},
-                          timeout=10).raise_for_status()
-        return f"{BROKER.rstrip('/')}/{self.name}"
+        return self.name
 
     def delete(self) -> None:
         self.requests.delete(f"{self.url}/vhosts/{self.name}", auth=self.auth, timeout=10)
 
 
 @pytest.fixture(scope="session")
-def running_system(tmp_path_factory):
+def running_system(tmp_path_factory, broker_users):
     """The whole system, started as ``make run`` starts it; yields {url, tickets (demo
-    ticket number by story external_id), logins (deploy/demo/users.yml)}."""
+    ticket number by story external_id), logins (deploy/demo/users.yml), amqp_uri (the
+    console's broker user)}."""
     launcher = module_at(ROOT / "deploy" / "single_machine.py")
     vhost = Vhost()
-    amqp_uri = vhost.create()
+    uris = broker_users.grant(vhost.create())
+    amqp_uri = uris["console"]
     logs = OUTPUT / "logs"
     shutil.rmtree(logs, ignore_errors=True)
-    env = {**os.environ, "AMQP_URI": amqp_uri,
+    env = {**os.environ,
            "MONGO_URI": f"litemongo:{tmp_path_factory.mktemp('data')}",
            "CONSOLE_BIND": f"127.0.0.1:{free_port()}", "CONSOLE_WORKERS": "2",
            "CONSOLE_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1",
            "CALLBACK_DELAY_MINUTES": "60", "LOG_LEVEL": "INFO"}
     parts = {}
     try:
-        parts.update(launcher.start_services(env, logs))
-        parts["console"] = launcher.start_console(env, logs)
+        parts.update(launcher.start_services(env, uris, logs))
+        parts["console"] = launcher.start_console(env, uris, logs)
         demo = module_at(ROOT / "deploy" / "demo" / "load.py")
         numbers = demo.load(amqp_uri)
         stories = demo.yaml.safe_load(demo.STORIES.read_text(encoding="utf-8"))

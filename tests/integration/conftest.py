@@ -1,16 +1,46 @@
 """The services together in this process, against RabbitMQ on localhost, in a vhost
-of the test's own (nameko's ``rabbit_config``), each service with its own database
-(``storage_config``)."""
+of the test's own (``rabbit_config``), each service as its own broker user and with its
+own database (``storage_config``); clients connect as the console's user."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 import yaml
-from integration_support import SERVICES
+from integration_support import SERVICES, PartRunners
 from nameko.standalone.rpc import ClusterRpcProxy
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+@pytest.fixture
+def rabbit_config(vhost_pipeline, broker_users):
+    """nameko's fixture of the same name, with the parts' users: a fresh vhost where the
+    run's hotline users have their rights; ``AMQP_URI`` is the console's (a client's), and
+    ``BROKER_URIS`` each user's, by name (``runner_factory`` starts each service with its
+    own)."""
+    with vhost_pipeline.get() as vhost:
+        uris = broker_users.grant(vhost)
+        yield {"AMQP_URI": uris["console"], "vhost": vhost, "BROKER_URIS": uris}
+
+
+@pytest.fixture
+def runner_factory():
+    """nameko's fixture of the same name, each service as its own broker user
+    (integration_support.PartRunners); killed at the end of the test."""
+    made: list[PartRunners] = []
+
+    def make_runner(config: dict, *service_classes) -> PartRunners:
+        runner = PartRunners(config, *service_classes)
+        made.append(runner)
+        return runner
+
+    yield make_runner
+    for runner in made:
+        try:
+            runner.kill()
+        except Exception:  # already stopped by the test
+            pass
 
 
 def service_settings() -> dict:
@@ -77,29 +107,25 @@ CONSOLE_PASSWORD = "test-password-1"
 
 
 @pytest.fixture(scope="module")
-def console_system(rabbit_manager, request):
-    """The services in a vhost of this module's own, with the users of
-    CONSOLE_USERS (password CONSOLE_PASSWORD); yields the services' config."""
+def console_system(rabbit_manager, broker_users):
+    """The services in a vhost of this module's own, each as its own broker user, with the
+    console's users of CONSOLE_USERS (password CONSOLE_PASSWORD); yields the clients'
+    config (the console's broker user)."""
     import uuid
-
-    from nameko.runners import ServiceRunner
 
     from services.shared import storage
 
-    amqp = request.config.getoption("RABBIT_AMQP_URI")
     vhost = f"hotline_console_{uuid.uuid4().hex[:8]}"
     rabbit_manager.create_vhost(vhost)
-    rabbit_manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
+    uris = broker_users.grant(vhost)
     prefix = f"c{uuid.uuid4().hex[:8]}_"
     config = {**service_settings(), "DIRECTORY_FILE": str(DEPLOY / "directory.yml"),
               "POLICY_FILE": str(DEPLOY / "policy.yml"), "OVERDUE_CHECK_SECONDS": 1,
               "CALLBACK": {"delay_minutes": 0, "window": {"start": "00:00", "end": "24:00"},
                            "retry_minutes": 0},
-              "AMQP_URI": amqp.rstrip("/") + "/" + vhost,
+              "AMQP_URI": uris["console"], "BROKER_URIS": uris,
               "MONGO_URI": f"mongomock://console-{prefix}", "DATABASE_PREFIX": prefix}
-    runner = ServiceRunner(config)
-    for service in SERVICES:
-        runner.add_service(service)
+    runner = PartRunners(config, *SERVICES)
     runner.start()
     with ClusterRpcProxy(config, timeout=10) as rpc:
         admin = CONSOLE_USERS["admin"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+from nameko.runners import ServiceRunner
+
 from services.accounts.service import AccountsService
 from services.callback.service import CallbackService
 from services.dispatch.service import DispatchService
@@ -31,3 +33,37 @@ def eventually(check, timeout: float = 30.0, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached in {timeout} s; last answer: {answer!r}")
         time.sleep(interval)
+
+
+class PartRunners:
+    """Services each in a nameko ServiceRunner of its own, connected as its own broker user
+    (``config["BROKER_URIS"]``, by service name, when the config has them; else all with
+    ``config["AMQP_URI"]``); started and stopped together. ``config`` stays the clients'."""
+
+    def __init__(self, config: dict, *service_classes) -> None:
+        self.config = config
+        uris = config.get("BROKER_URIS") or {}
+        own = {key: value for key, value in config.items() if key != "BROKER_URIS"}
+        self.runners = []
+        for service_cls in service_classes:
+            runner = ServiceRunner({**own, "AMQP_URI": uris.get(service_cls.name,
+                                                                config["AMQP_URI"])})
+            runner.add_service(service_cls)
+            self.runners.append(runner)
+
+    @property
+    def containers(self) -> list:
+        """Every service's container (nameko.testing.utils.get_container looks here)."""
+        return [container for runner in self.runners for container in runner.containers]
+
+    def start(self) -> None:
+        for runner in self.runners:
+            runner.start()
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            runner.stop()
+
+    def kill(self) -> None:
+        for runner in self.runners:
+            runner.kill()

@@ -129,7 +129,7 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(console_app, peop
         assert "用户名或密码错误" in person.sign_in(username, "wrong-password").get_data(
             as_text=True)
     refused = person.sign_in(username, "a-long-password")
-    assert refused.status_code == 401 and "账号已暂时锁定" in refused.get_data(as_text=True)
+    assert refused.status_code == 401 and "已暂时锁定" in refused.get_data(as_text=True)
 
 
 def test_after_signing_in_only_a_local_next_is_followed(console_app):

@@ -165,3 +165,8 @@ def test_a_caller_in_the_register_brings_their_card_to_the_ticket_page(people, s
     assert form["name"] in card and "80 岁" in card and "独居" in card
     assert "孙建国" in card and "13900000077" in card  # the holding unit sees it in full
     assert f"/residents/{resident_id}" in card
+    # health notes come from the register (get_resident), to those who may read the card:
+    # the ticket carries none, and an agent, who may not read the card, sees none
+    assert "健康状况" in card and "高血压" in card
+    agents_page = people["agent"].get(f"/tickets/{number}")
+    assert "台账在册人员" in agents_page and "高血压" not in agents_page

@@ -74,6 +74,8 @@ ROUTES: dict[str, Route] = {
     "pages.update_user": Route("/admin/users/{user}", CHANGE, method="post", of="accounts"),
     "pages.issue_token": Route("/admin/users/{user}/tokens", CHANGE, method="post",
                                of="accounts"),
+    "pages.end_sessions": Route("/admin/users/{user}/sessions/end", CHANGE, method="post",
+                                of="accounts"),
     "pages.revoke_token": Route("/admin/users/{user}/tokens/x/revoke", CHANGE,
                                 method="post", of="accounts"),
     "static": Route("/static/console.css", ANYONE),

@@ -30,7 +30,15 @@ from services.shared import clock  # noqa: E402
 
 ACTORS = st.sampled_from([ADMIN, DISPATCHER, SUPERVISOR, KAICHEN])
 VALID = {
-    "authenticate": {"username": "wang.li", "password": st.sampled_from(["kaichen-wang-1", "x"])},
+    "authenticate": {"username": "wang.li", "password": st.sampled_from(["kaichen-wang-1", "x"]),
+                     "address": "10.0.0.1"},
+    "start_session": {"username": "wang.li", "password": st.sampled_from(["kaichen-wang-1",
+                                                                          "x"]),
+                      "address": "10.0.0.1"},
+    "check_session": {"session": "no-such-session-secret"},
+    "end_session": {"session": "no-such-session-secret"},
+    "list_sessions": {"username": "wang.li", "actor": ACTORS},
+    "end_sessions": {"username": "wang.li", "actor": ACTORS, "session_id": None},
     "authenticate_token": {"token": "htk_0123456789abcdef.secret"},
     "create_first_admin": {"user": {"username": "admin2", "name": "管理员",
                                     "password": "admin-pass-2"}},
@@ -40,12 +48,13 @@ VALID = {
     "get_user": {"username": "wang.li", "actor": ACTORS},
     "change_password": {"username": "wang.li", "old_password": "kaichen-wang-1",
                         "new_password": "kaichen-wang-2", "actor": ACTORS},
-    "issue_token": {"username": "wang.li", "name": "呼叫中心集成", "actor": ACTORS},
+    "issue_token": {"username": "wang.li", "name": "呼叫中心集成", "actor": ACTORS,
+                    "days": st.sampled_from([1, 90, 365]), "read_only": st.booleans()},
     "revoke_token": {"username": "wang.li", "token_id": "0123456789abcdef", "actor": ACTORS},
 }
-# A wrong password is counted against the account (and the fifth locks it, which is said)
-# even though the call is refused.
-RECORD_REFUSALS = ("authenticate", "change_password")
+# A wrong password is counted by the sign-in slow-down (and a count that starts holding the
+# username is said) even though the call is refused.
+RECORD_REFUSALS = ("authenticate", "start_session", "change_password")
 
 
 @pytest.fixture

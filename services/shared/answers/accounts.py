@@ -1,6 +1,8 @@
-"""The accounts' answers: who signed in (``authenticate``, ``authenticate_token``), an
-account as an admin or its owner reads it (``create_user``, ``get_user``, ``list_users``
-and every change), and a token just issued (``issue_token``, its secret shown once)."""
+"""The accounts' answers: who signed in (``authenticate``, ``authenticate_token``,
+``check_session``), a session just started (``start_session``, its secret given once), the
+sessions of a user and those ended, an account as an admin or its owner reads it
+(``create_user``, ``get_user``, ``list_users`` and every change), and a token just issued
+(``issue_token``, its secret shown once)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -18,6 +20,34 @@ class IdentitySchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
     unit_id = fields.String(allow_none=True)
     unit_name = fields.String(allow_none=True)
+    read_only = fields.Boolean(load_default=False, metadata={
+        "description": "signed in by a read-only API token: only reads (GET) are allowed"})
+
+
+class SessionStartedSchema(Schema):
+    """A console session just started: its secret is in this answer only."""
+
+    session = fields.String(required=True, metadata={
+        "description": "the session's secret: what the browser's cookie holds"})
+    session_id = fields.String(required=True)
+    expires_at = Time(required=True, metadata={"description": "at the latest (its lifetime)"})
+    identity = fields.Nested(IdentitySchema, required=True)
+
+
+class SessionViewSchema(Schema):
+    """A live console session; never its secret."""
+
+    session_id = fields.String(required=True)
+    username = fields.String(required=True)
+    address = fields.String(allow_none=True, metadata={"description": "the client's address"})
+    started_at = Time(required=True)
+    last_seen_at = Time(required=True)
+    expires_at = Time(required=True, metadata={
+        "description": "when it ends if not used again (idle), or its lifetime's end"})
+
+
+class EndedSessionsSchema(Schema):
+    session_ids = fields.List(fields.String(), required=True)
 
 
 class TokenViewSchema(Schema):
@@ -25,6 +55,8 @@ class TokenViewSchema(Schema):
     name = fields.String(required=True, metadata={"description": "what the token is for"})
     created_at = Time(required=True)
     last_used_at = Time(allow_none=True)
+    expires_at = Time(required=True, metadata={"description": "refused from then on"})
+    read_only = fields.Boolean(required=True, metadata={"description": "only reads allowed"})
 
 
 class UserProfileSchema(IdentitySchema):
@@ -34,7 +66,9 @@ class UserProfileSchema(IdentitySchema):
     created_at = Time(required=True)
     updated_at = Time(required=True)
     last_login_at = Time(allow_none=True)
-    locked_until = Time(allow_none=True, metadata={"description": "while locked"})
+    locked_until = Time(allow_none=True, metadata={
+        "description": "while the sign-in slow-down holds the username (only for addresses "
+                       "that typed a wrong password for it)"})
     tokens = fields.List(fields.Nested(TokenViewSchema), required=True)
 
 

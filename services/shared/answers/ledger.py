@@ -1,5 +1,6 @@
 """The ledger's answers about tickets and its record: timeline entries (``timeline``,
 ``recent``), a ticket as the ledger's events say it stands (``ticket_view``, ``tickets``),
+a ticket as the public reads it (``public_requests``, ``public_request``),
 the indicators (``indicators``, ``indicators_xlsx``) and the check of its hash chains
 (``verify``). The register's answers are not here.
 """
@@ -106,6 +107,24 @@ class ListedTicketSchema(LedgerTicketSchema):
     description = fields.String(allow_none=True, metadata={"description": "as received"})
     summary = fields.String(allow_none=True, metadata={"description": "its latest entry's "
                                                                       "sentence"})
+
+
+class PublicRequestSchema(Schema):
+    """A ticket as the public reads it (the Open311 feed): nothing of the caller, no place
+    below the community, no free text but a description the publication policy allows,
+    redacted (services/ledger/publication.py)."""
+
+    ticket_no = fields.String(required=True)
+    category = fields.String(allow_none=True, validate=validate.OneOf(CATEGORIES))
+    state = fields.String(allow_none=True, validate=validate.OneOf(STATES + INTAKE_STATUSES))
+    unit_name = fields.String(allow_none=True, metadata={"description": "the handling unit"})
+    place = fields.Nested(TicketPlaceSchema, required=True)
+    received_at = Time(allow_none=True)
+    updated_at = Time(allow_none=True, metadata={"description": "its latest event"})
+    resolve_by = Time(allow_none=True, metadata={"description": "the resolve deadline"})
+    description = fields.String(allow_none=True, metadata={
+        "description": "null unless published: phones, ID and card numbers and names "
+                       "redacted ([电话], [身份证号], [银行卡号], [姓名])"})
 
 
 # The indicators (services/ledger/indicators.py defines each figure)

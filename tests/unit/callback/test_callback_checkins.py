@@ -50,7 +50,7 @@ def card(**changes) -> dict:
         "address": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
                     "estate": "开鲁新村", "building": "12号", "room": "301", "detail": None},
         "birth_date": "1927-03-08", "living_status": "alone", "groups": ["childless"],
-        "health_notes": "高血压", "emergency_contacts": [
+        "emergency_contacts": [
             {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"}],
         "grid_unit_id": "yinhang-grid-1", "grid_worker": "李琳",
         "checkin_plan": dict(DAILY), "retired": False,
@@ -303,6 +303,28 @@ def test_nobody_answering_after_the_retries_is_one_missed_check_in(service, stor
     service.publisher.reset_mock()
     service.complete(entry["task_id"], "w1", "unreachable")
     assert published(service) == []
+
+
+def test_a_missed_check_in_carries_no_health_notes_even_from_a_card_kept_with_them(
+        service, store, now):
+    # the card as kept before health notes left it, and a plan made from it
+    event = register_changed(1, "added")
+    event["data"]["resident"]["health_notes"] = "高血压"  # said by an older register
+    service.keep_resident(event)
+    store.residents.update_one({"_id": "r-0001"}, {"$set": {"card.health_notes": "高血压"}})
+    store.tasks.update_many({"resident_id": "r-0001"},
+                            {"$set": {"resident.health_notes": "高血压"}})
+    worker = CallbackWorker(service, ScriptedDialer({"numbers": {PHONE: ["unreachable"]}}), "w1")
+    service.publisher.reset_mock()
+
+    for minute in ("10:00", "10:10", "10:20"):
+        now.moment = shanghai(f"2026-11-23 {minute}")
+        assert worker.work_once() is True
+
+    [missed] = published(service, "checkin_missed")
+    assert missed["data"]["resident"]["name"] == "周奶奶"
+    assert "health_notes" not in missed["data"]["resident"]
+    assert "health_notes" not in str(published(service))
 
 
 def test_a_pause_cancels_a_check_in_in_a_workers_hands(service, store, now):

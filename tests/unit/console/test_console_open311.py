@@ -42,15 +42,18 @@ def test_a_bad_request_names_the_field(change, field):
     assert field in refused.value.messages
 
 
-def test_a_ticket_is_open_until_closed_and_shows_nothing_personal():
-    row = {"ticket_no": "YP20261123-0001", "state": "resolved", "summary": "办结: 已更换灯泡",
-           "category": "street_light", "description": "路灯不亮", "unit_name": "凯晨物业",
-           "received_at": "2026-11-23T02:00:00.000Z", "last_event_at": "2026-11-23T05:00:00.000Z",
-           "deadlines": {"resolve_by": "2026-11-28T02:00:00.000Z"},
-           "place": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村"}}
-    request = as_service_request(row)
-    assert (request["status"], request["status_notes"]) == ("open", "办结: 已更换灯泡")
+def test_a_public_request_is_open_until_closed_and_its_state_is_said_in_words():
+    public = {"ticket_no": "YP20261123-0001", "state": "resolved", "category": "street_light",
+              "description": None, "unit_name": "凯晨物业",
+              "received_at": "2026-11-23T02:00:00.000Z",
+              "updated_at": "2026-11-23T05:00:00.000Z",
+              "resolve_by": "2026-11-28T02:00:00.000Z",
+              "place": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村"}}
+    request = as_service_request(public)
+    assert (request["status"], request["status_notes"]) == ("open", "已办结")
     assert (request["service_name"], request["agency_responsible"]) == ("路灯", "凯晨物业")
     assert request["address"] == "杨浦区 殷行街道 开鲁新村"
+    assert request["updated_datetime"] == "2026-11-23T05:00:00.000Z"
     assert request["expected_datetime"] == "2026-11-28T02:00:00.000Z"
-    assert as_service_request({**row, "state": "closed"})["status"] == "closed"
+    assert request["description"] is None
+    assert as_service_request({**public, "state": "closed"})["status"] == "closed"

@@ -10,6 +10,7 @@ import pytest
 from services.console.app import create_app
 from services.console.settings import Settings
 from services.shared import clock
+from services.shared.errors import NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
 
 GRID = {"id": "li", "username": "li", "name": "网格员李琳", "role": "unit_staff",
@@ -51,11 +52,19 @@ class Canned:
 
 
 def signed_in(services, user: dict):
+    """A browser whose cookie names a live session of ``user`` (accounts' check_session
+    answers it from the table)."""
     app = create_app(Settings(amqp_uri="memory://", secret_key="test", testing=True), services)
+    services.answers[("accounts", "check_session")] = \
+        lambda secret: user if secret == "live-session" else refuse_session()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["user"] = user
+        session["session"] = "live-session"
     return client
+
+
+def refuse_session():
+    raise NotPermitted("this session has ended: sign in again")
 
 
 def test_a_queue_puts_what_is_late_in_red_and_says_by_how_much():
@@ -78,7 +87,8 @@ def test_the_queue_is_filtered_by_state_at_dispatch_and_by_category_here():
         view("YP-0001", category="street_light"), view("YP-0002")]})
     page = signed_in(services, GRID).get(
         "/units/yinhang-grid-1/queue?state=accepted&category=home_repair").get_data(as_text=True)
-    assert services.calls[0][2][2] == ["accepted"]
+    [queue] = [call for call in services.calls if call[:2] == ("dispatch", "queue")]
+    assert queue[2][2] == ["accepted"]
     assert "YP-0002" in page and "YP-0001" not in page
 
 
@@ -126,3 +136,39 @@ def test_a_clear_page_when_the_services_do_not_answer(path):
     assert response.status_code == 503
     page = response.get_data(as_text=True)
     assert "服务暂时不可用" in page and "重试" in page and "Traceback" not in page
+
+
+def test_every_request_asks_accounts_once_about_its_session():
+    services = Canned({("dispatch", "queue"): lambda *args: []})
+    client = signed_in(services, GRID)
+    client.get("/units/yinhang-grid-1/queue")
+    client.get("/units/yinhang-grid-1/queue")
+    assert [call[1] for call in services.calls].count("check_session") == 2
+
+
+def test_a_cookie_of_an_ended_session_gets_the_login_page_and_is_emptied():
+    services = Canned({("dispatch", "queue"): lambda *args: []})
+    client = signed_in(services, GRID)
+    with client.session_transaction() as session:
+        session["session"] = "ended-session"
+    response = client.get("/units/yinhang-grid-1/queue")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    with client.session_transaction() as session:
+        assert "session" not in session
+    assert ("dispatch", "queue") not in [call[:2] for call in services.calls]
+
+
+def test_a_cookie_holds_only_the_sessions_secret_never_who_signed_in():
+    services = Canned({("accounts", "start_session"): lambda *args: {
+        "session": "the-secret", "session_id": "0123456789abcdef",
+        "expires_at": iso(12), "identity": GRID}})
+    app = create_app(Settings(amqp_uri="memory://", secret_key="test", testing=True), services)
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = client.post("/login", data={"username": "li", "password": "test-password-1"},
+                           environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert dict(session) == {"session": "the-secret", "_permanent": True}
+    assert services.calls[-1] == ("accounts", "start_session",
+                                  ("li", "test-password-1", "10.1.2.3"))

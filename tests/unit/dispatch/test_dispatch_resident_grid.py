@@ -22,7 +22,7 @@ from services.shared.errors import NotPermitted
 RESIDENT = {
     "resident_id": "r-0001", "name": "周奶奶", "phones": ["+8613800000009"],
     "address": dict(KAILU), "birth_date": "1927-03-08", "living_status": "alone",
-    "groups": [], "health_notes": "高血压",
+    "groups": [],
     "emergency_contacts": [{"name": "周建国", "relation": "儿子", "phone": "+8613900000001"}],
     "grid_unit_id": "grid-1", "grid_worker": "李琳", "checkin_plan": None, "retired": False,
 }

@@ -17,7 +17,7 @@ def card(**changes) -> dict:
     resident = {
         "resident_id": "r-0001", "name": "周奶奶", "phones": [PHONE, "+862165430000"],
         "address": dict(HOME), "birth_date": "1927-03-08", "living_status": "alone",
-        "groups": ["childless"], "health_notes": "高血压，行动不便",
+        "groups": ["childless"],
         "emergency_contacts": [
             {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"},
             {"name": "王芳", "relation": None, "phone": "+8613900000002"}],
@@ -59,9 +59,10 @@ def test_a_caller_in_the_register_is_answered_first_with_their_card(service):
     assert ticket["resident"]["emergency_contacts"][0]["name"] == "周建国"
     [(_, created)] = published(service)
     assert created["data"]["resident"] == ticket["resident"]
-    # never the health notes: they stay in the register
+    # a reader of the ticket as received learns who it is about; the card itself is read
+    # from dispatch's ticket view or the register, which record each read
     assert service.get_ticket(ticket["ticket_no"], SYSTEM_ACTOR)["resident"] == {
-        key: value for key, value in ticket["resident"].items() if key != "health_notes"}
+        "resident_id": ticket["resident"]["resident_id"], "name": ticket["resident"]["name"]}
 
 
 def test_any_of_the_residents_phones_finds_them(service):
@@ -196,3 +197,35 @@ def test_every_reason_to_answer_first_has_its_word_for_the_console():
     _, reasons = reception.priority_of(urgent_welfare, card)
     assert set(reasons) == {"urgent", "welfare_check", "registered_resident"}
     assert set(reasons) <= set(PRIORITY_REASON_WORDS)
+
+
+# Health notes stay in the register
+
+def test_health_notes_said_by_an_older_register_are_not_kept_nor_passed_on(service, store):
+    event = register_changed(1, "added")
+    event["data"]["resident"]["health_notes"] = "高血压，行动不便"  # said before they left
+    service.keep_resident(event)
+    missed = checkin_missed()
+    missed["data"]["resident"]["health_notes"] = "高血压，行动不便"
+    service.open_welfare_check(missed)
+    call = service.create_ticket(resident_call())
+
+    # read, kept and acted on, without them
+    assert call["resident"]["resident_id"] == "r-0001"
+    assert store.tickets.count_documents({"category": "welfare_check"}) == 1
+    assert "高血压" not in str(list(store.residents.find()))
+    assert "高血压" not in str(list(store.tickets.find()))
+    assert "health_notes" not in str(published(service))
+
+
+def test_a_card_kept_before_health_notes_left_it_still_makes_a_ticket(service, store):
+    service.keep_resident(register_changed(1, "added"))
+    store.residents.update_one({"_id": "r-0001"}, {"$set": {"card.health_notes": "高血压"}})
+
+    ticket = service.create_ticket(resident_call())
+
+    assert ticket["resident"]["resident_id"] == "r-0001"
+    assert "health_notes" not in ticket["resident"]
+    assert "health_notes" not in store.get(ticket["ticket_no"])["resident"]
+    [(_, created)] = published(service)
+    assert "health_notes" not in created["data"]["resident"]

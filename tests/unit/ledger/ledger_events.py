@@ -93,7 +93,7 @@ DEFAULT_DATA = {
     "register_changed": lambda: {
         "change": "changed", "version": 2,
         "resident": {"resident_id": "r-1", "name": "孙奶奶", "phones": ["+8613800000009"],
-                     "address": {"district": "普陀区"}, "health_notes": "高血压",
+                     "address": {"district": "普陀区"},
                      "emergency_contacts": [{"name": "孙明", "relation": "儿子",
                                              "phone": "+8613900000009"}],
                      "grid_unit_id": GRID[0]}},
@@ -102,6 +102,8 @@ DEFAULT_DATA = {
     "account_changed": lambda: {"username": "wang.li", "change": "changed", "role": "unit_staff",
                                 "unit_id": GRID[0], "fields": ["role", "unit_id"],
                                 "token_id": None},
+    "session_ended": lambda: {"username": "wang.li", "session_ids": ["0123456789abcdef"],
+                              "reason": "role_changed"},
 }
 
 

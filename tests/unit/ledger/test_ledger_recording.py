@@ -28,7 +28,7 @@ LIFE = [  # every event type of the contract, in an order they may happen in
     # check-ins concern residents, not tickets; the ledger records them all the same
     ("checkin_scheduled", {}), ("checkin_answered", {}), ("checkin_missed", {}),
     # and so do changes to the console's accounts and to the register
-    ("account_changed", {}), ("register_changed", {}),
+    ("account_changed", {}), ("session_ended", {}), ("register_changed", {}),
     # and who looked at a resident's card on a ticket
     ("card_shown", {}),
 ]
@@ -130,15 +130,22 @@ def test_account_changes_are_recorded_with_who_made_them_and_worded(service, del
                    fields=["active"], active=False)
     restarted = said("account_changed", None, "2026-11-23T02:05:00Z", actor=admin,
                      fields=["active"], active=True)
-    deliver(made, moved, issued, locked, stopped, restarted)
+    ended = said("session_ended", None, "2026-11-23T02:06:00Z", actor=admin,
+                 session_ids=["0a1b2c3d4e5f6071", "1a1b2c3d4e5f6071"], reason="deactivated")
+    idle = said("session_ended", None, "2026-11-23T02:07:00Z", reason="idle")
+    deliver(made, moved, issued, locked, stopped, restarted, ended, idle)
 
     feed = sorted(service.recent(READER), key=lambda item: item["occurred_at"])
     assert [item["summary"] for item in feed] == [
         "新建账号 wang.li (承办单位人员)", "修改账号 wang.li: 角色、所属单位",
         "为账号 wang.li 签发 API 令牌 0a1b2c3d4e5f6071",
         "账号 wang.li 登录失败次数过多, 已临时锁定",
-        "停用账号 wang.li", "启用账号 wang.li"]
-    assert [item["actor"]["id"] for item in feed] == ["admin"] * 3 + ["system"] + ["admin"] * 2
+        "停用账号 wang.li", "启用账号 wang.li",
+        "账号 wang.li 的 2 个登录会话已结束: 账号已停用",
+        "账号 wang.li 的 1 个登录会话已结束: 长时间未操作"]
+    assert [item["actor"]["id"] for item in feed] == (
+        ["admin"] * 3 + ["system"] + ["admin"] * 3 + ["system"])
+    assert ended["data"]["session_ids"] == feed[6]["data"]["session_ids"]
     assert {item["ticket_no"] for item in feed} == {None}
 
 

@@ -77,6 +77,20 @@ def test_a_resident_added_has_phones_in_e164_a_history_and_an_event(service, sto
     assert "age" not in stored      # derived when read, never stored
 
 
+def test_health_notes_stay_in_the_register_no_change_says_them(service):
+    card = service.add_resident(zhang(), GRID)
+    service.change_resident(card["resident_id"], {"health_notes": "糖尿病，需按时服药"}, GRID,
+                            version=1)
+    service.retire_resident(card["resident_id"], GRID, "已入住养老院")
+
+    said = register_events(service)
+    assert [event["data"]["change"] for event in said] == ["added", "changed", "retired"]
+    assert all("health_notes" not in event["data"]["resident"] for event in said)
+    assert "高血压" not in str(said) and "糖尿病" not in str(said)
+    # the register itself keeps them, for those who may read the card
+    assert service.get_resident(card["resident_id"], GRID)["health_notes"] == "糖尿病，需按时服药"
+
+
 def test_a_bad_phone_is_refused_and_nothing_is_stored(service, store):
     with pytest.raises(InvalidRequest) as refused:
         service.add_resident(zhang(phones=["1380000"]), ADMIN)

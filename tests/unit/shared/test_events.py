@@ -3,7 +3,16 @@ import datetime as dt
 import pytest
 
 from services.shared import clock
-from services.shared.events import BadEvent, handling, new_event, on_event, read_event
+from services.shared.events import (
+    BadEvent,
+    EnvelopeHandler,
+    Examined,
+    examine,
+    handling,
+    new_event,
+    on_event,
+    read_event,
+)
 from services.shared.payloads import event_data
 
 
@@ -74,3 +83,87 @@ def test_a_handler_gets_the_data_read_with_the_events_schema_or_never_hears_it()
     read, as_said = listener.heard
     assert read["data"] == {"answer": "请到街道服务站办理"}  # a newer producer's field left out
     assert as_said["data"]["added_later"] == 1              # the ledger records what was said
+
+
+# What a consumer refuses, and why (it parks those: services/shared/parking.py)
+def test_examine_gives_the_event_as_the_handler_applies_it():
+    event = answered()
+    assert examine({**event, "data": {**event["data"], "later": 1}}, "intake",
+                   "ticket_answered", exchange="intake.events") == event
+
+
+@pytest.mark.parametrize("payload, exchange, reason", [
+    ({**answered(), "source": "dispatch"}, "intake.events",
+     "source 'dispatch' does not match exchange 'intake.events'"),
+    ({**answered(), "event_type": "ticket_resolved"}, "intake.events",
+     "event_type 'ticket_resolved' does not match routing key 'ticket_answered'"),
+    (answered(), "", "came through exchange '', not 'intake.events'"),
+    ({**answered(), "data": {"answer": 42}}, "intake.events",
+     "data does not fit ticket_answered: {'answer': ['Not a valid string.']}"),
+    ("not an event", "intake.events", "malformed envelope: not an object"),
+])
+def test_examine_says_why_an_event_is_not_one_to_apply(payload, exchange, reason):
+    with pytest.raises(BadEvent) as refused:
+        examine(payload, "intake", "ticket_answered", exchange=exchange)
+    assert str(refused.value) == reason
+
+
+class Message:
+    """What the entrypoint reads of a kombu message."""
+
+    def __init__(self, exchange: str, routing_key: str) -> None:
+        self.delivery_info = {"exchange": exchange, "routing_key": routing_key}
+        self.headers = {"nameko.call_id_stack": ["intake.create_ticket.1"]}
+
+
+def entrypoint(parking_fails: bool = False):
+    """The EnvelopeHandler of Listener.on_answered with a parking lot, a queue consumer and a
+    container that note what was done with each message."""
+    from unittest.mock import Mock
+
+    handler = EnvelopeHandler("intake", "ticket_answered")
+    handler.queue = Mock()
+    handler.queue.name = "evt-intake-ticket_answered--listener.on_answered"
+    handler.parking = Mock()
+    if parking_fails:
+        handler.parking.park.side_effect = ConnectionError("broker away")
+    handler.queue_consumer = Mock()
+    handler.container = Mock()
+    return handler
+
+
+def test_a_forged_source_is_parked_with_its_reason_and_reaches_no_worker():
+    handler = entrypoint()
+    forged, message = {**answered(), "source": "dispatch"}, Message("intake.events",
+                                                                    "ticket_answered")
+    handler.handle_message(forged, message)
+
+    handler.parking.park.assert_called_once_with(
+        forged, message, "source 'dispatch' does not match exchange 'intake.events'",
+        "evt-intake-ticket_answered--listener.on_answered")
+    handler.queue_consumer.ack_message.assert_called_once_with(message)
+    handler.container.spawn_worker.assert_not_called()
+
+
+def test_a_message_that_could_not_be_parked_stays_on_its_queue(monkeypatch):
+    monkeypatch.setattr("services.shared.events.REDELIVERY_PAUSE_SECONDS", 0)
+    handler, message = entrypoint(parking_fails=True), Message("intake.events",
+                                                               "ticket_answered")
+    handler.handle_message("not an event", message)
+
+    handler.queue_consumer.requeue_message.assert_called_once_with(message)
+    handler.queue_consumer.ack_message.assert_not_called()
+    handler.container.spawn_worker.assert_not_called()
+
+
+def test_a_proper_event_reaches_the_worker_examined_once():
+    handler, message = entrypoint(), Message("intake.events", "ticket_answered")
+    event = answered()
+    handler.handle_message(event, message)
+
+    handler.parking.park.assert_not_called()
+    [(args, _)] = [(call.args, call.kwargs) for call in handler.container.spawn_worker.mock_calls]
+    assert args[1] == (event,) and isinstance(args[1][0], Examined)
+    listener = Listener()
+    listener.on_answered(args[1][0])
+    assert listener.heard == [event]
