@@ -79,3 +79,52 @@ def broker_users(request):
     yield run
     run.remove()
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def statement_keys(tmp_path_factory):
+    """accounts' key pair for this run (services/shared/statements.py): the services under
+    test verify with its public key, the accounts under test sign with its private key.
+    Yields the key settings, for processes a test starts."""
+    from services.shared import statements
+
+    settings = statements.ensure_keys(tmp_path_factory.mktemp("statement-keys"))
+    statements.use_keys(settings)
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def actors_signed_as_accounts_would(monkeypatch):
+    """Tests hand the services their actors as dicts, as people and programs are named in
+    them; each is signed here as accounts signs the actor of a session (after checking its
+    shape, which an RPC would refuse with InvalidRequest), so every call still goes through
+    the services' reading of statements. What no caller can do: services refuse any
+    unsigned dict (tests of forgery use ``real_statements``)."""
+    from services.shared import statements
+    from services.shared.errors import InvalidRequest
+    from services.shared.schemas import ActorSchema, load
+
+    read = statements.read
+
+    def signed_then_read(actor):
+        if isinstance(actor, dict):
+            try:
+                actor = load(ActorSchema(), actor)
+            except InvalidRequest as exc:
+                raise InvalidRequest({"actor": exc.errors}) from None
+            actor = statements.vouch(actor, session=actor.get("session"),
+                                     read_only=bool(actor.get("read_only")))
+        elif actor is None:
+            raise InvalidRequest({"actor": ["Missing data for required field."]})
+        return read(actor)
+
+    monkeypatch.setattr(statements, "read", signed_then_read)
+    return read
+
+
+@pytest.fixture
+def real_statements(monkeypatch, actors_signed_as_accounts_would):
+    """Services read actors as in production: only statements accounts signed."""
+    from services.shared import statements
+
+    monkeypatch.setattr(statements, "read", actors_signed_as_accounts_would)

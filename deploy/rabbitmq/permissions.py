@@ -25,13 +25,14 @@ RPC_EXCHANGE = "nameko-rpc"  # nameko's one topic exchange for every RPC and eve
 REPLY_KEY = "[0-9a-f-]{36}"  # a reply queue's binding key: a uuid
 SERVICES = ("intake", "dispatch", "callback", "ledger", "register", "accounts")
 # Whose events each service listens to (services/*/service.py, the on_event sources).
+# Every service hears accounts: the statements it withdrew (services/shared/revocation.py).
 LISTENS_TO = {
-    "intake": ("dispatch", "callback", "register"),
-    "dispatch": ("intake", "callback"),
-    "callback": ("dispatch", "register"),
+    "intake": ("dispatch", "callback", "register", "accounts"),
+    "dispatch": ("intake", "callback", "accounts"),
+    "callback": ("dispatch", "register", "accounts"),
     "ledger": ("intake", "dispatch", "callback", "register", "accounts"),
-    "register": ("dispatch",),  # card_shown: who saw a card on a ticket
-    "accounts": (),  # it calls dispatch (RPC), and listens to nobody
+    "register": ("dispatch", "accounts"),  # card_shown: who saw a card on a ticket
+    "accounts": ("accounts",),  # its own withdrawals, in every copy of it
 }
 
 
@@ -69,7 +70,8 @@ def service_grant(service: str) -> Grant:
     services/shared/parking.py): it declares both, binds one to the other and publishes
     there the events it refuses."""
     own_queues = [re.escape(f"rpc-{service}"), _reply_queue(service),
-                  r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+"]
+                  # a broadcast handler's queue (one per running copy) ends in a uuid
+                  r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+(-[0-9a-f]{32})?"]
     if LISTENS_TO[service]:
         own_queues.append(re.escape(f"parked-{service}"))  # a queue and an exchange
     exchanges = [re.escape(RPC_EXCHANGE), re.escape(f"{service}.events")]

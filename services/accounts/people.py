@@ -111,13 +111,15 @@ def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
     return fields
 
 
-def identity(user: dict, unit_name: str | None, read_only: bool = False) -> dict:
+def identity(user: dict, unit_name: str | None, read_only: bool = False,
+             district: str | None = None) -> dict:
     """Who signed in, as the console keeps them: id (= username), username, name, role,
-    unit_id, unit_name, and read_only (a read-only API token: only reads are allowed). Its
-    id, name, role and unit_id make the actor of later RPCs."""
+    unit_id, unit_name, district (their unit's, or the account's; none: every district),
+    and read_only (a read-only API token: only reads are allowed). accounts signs its id,
+    name, role, unit_id and district into the statement later RPCs carry."""
     return {"id": user["_id"], "username": user["username"], "name": user["name"],
             "role": user["role"], "unit_id": user["unit_id"], "unit_name": unit_name,
-            "read_only": read_only}
+            "district": user.get("district") or district, "read_only": read_only}
 
 
 def profile(user: dict, unit_name: str | None, held_until: dt.datetime | None) -> dict:

@@ -42,9 +42,10 @@ from services.accounts.schemas import (
     UserArgs,
 )
 from services.accounts.store import AccountStore
-from services.shared import clock, outbox
+from services.shared import clock, outbox, revocation, statements
 from services.shared.accounts import FirstAdminSchema, NewUserSchema
 from services.shared.answers import accounts as answers
+from services.shared.directory import district_of
 from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.service_rpc import ServiceRpc
@@ -60,6 +61,8 @@ class AccountsService:
     name = "accounts"
 
     store: AccountStore = Storage(AccountStore)
+    # statements accounts withdrew: refused from the moment it says so (every copy)
+    hear_ended_sessions, hear_account_changes = revocation.handlers()
     directory = ServiceRpc("dispatch")  # the directory's units: get_unit
     publisher = EventDispatcher()
     publish_outbox = outbox.sweep(lambda service: service.store.users)
@@ -79,7 +82,9 @@ class AccountsService:
                                    "address": address})
         user = self._check_password(args["username"], args["password"], args["address"],
                                     clock.now(), credentials.WRONG_LOGIN)
-        return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"])))
+        name, district = self._unit_facts(user["unit_id"])
+        return IDENTITY.dump(self._vouched(people.identity(user, name, district=district),
+                                           session=None))
 
     @rpc(expected_exceptions=EXPECTED)
     def start_session(self, username: str, password: str, address: str | None = None) -> dict:
@@ -95,13 +100,15 @@ class AccountsService:
         now = clock.now()
         user = self._check_password(args["username"], args["password"], args["address"],
                                     now, credentials.WRONG_LOGIN)
-        unit_name = self._unit_name(user["unit_id"])
+        unit_name, district = self._unit_facts(user["unit_id"])
         secret, session = sessions.new_session(user, unit_name, args["address"], now,
                                                self._session_rules())
+        session["district"] = district
         self.store.add_session(session)
+        identity = people.identity(user, unit_name, district=district)
         return STARTED.dump({"session": secret, "session_id": session["_id"],
                              "expires_at": clock.iso(session["expires_at"]),
-                             "identity": people.identity(user, unit_name)})
+                             "identity": self._vouched(identity, session["_id"])})
 
     @rpc(expected_exceptions=EXPECTED)
     def check_session(self, session: str) -> dict:
@@ -124,7 +131,8 @@ class AccountsService:
         assert user is not None  # ended_by says "deactivated" for a user gone
         if sessions.seen_worth_recording(found, now):
             self.store.session_seen(found["_id"], now)
-        return IDENTITY.dump(people.identity(user, found.get("unit_name")))
+        identity = people.identity(user, found.get("unit_name"), district=found.get("district"))
+        return IDENTITY.dump(self._vouched(identity, found["_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     def end_session(self, session: str) -> dict:
@@ -207,8 +215,10 @@ class AccountsService:
         people.refuse_if_inactive(user)
         if credentials.use_worth_recording(record, now):
             self.store.token_used(user["_id"], token_id, now)
-        return IDENTITY.dump(people.identity(user, self._unit_name(user["unit_id"]),
-                                             read_only=bool(record.get("read_only"))))
+        name, district = self._unit_facts(user["unit_id"])
+        identity = people.identity(user, name, read_only=bool(record.get("read_only")),
+                                   district=district)
+        return IDENTITY.dump(self._vouched(identity, f"token:{token_id}"))
 
     # Managing accounts
     @rpc(expected_exceptions=EXPECTED)
@@ -400,9 +410,23 @@ class AccountsService:
     def _unit(self, unit_id: str) -> dict | None:
         """The unit of dispatch's directory, or None if it has none of that id."""
         try:
-            return self.directory.get_unit(unit_id, SYSTEM_ACTOR)
+            return self.directory.get_unit(unit_id, statements.vouch(SYSTEM_ACTOR))
         except NotFound:
             return None
+
+    def _vouched(self, identity: dict, session: str | None) -> dict:
+        """The identity with accounts' signed statement of it (statements.py): the actor
+        its holder passes to every RPC; ``session`` names what ending withdraws it (a
+        console session, ``token:<id>``, or none for a bare check of a password)."""
+        return {**identity, "statement": statements.vouch(
+            identity, session=session, read_only=identity["read_only"])}
+
+    def _unit_facts(self, unit_id: str | None) -> tuple[str | None, str | None]:
+        """The unit's name and district (a unit gone from the directory goes by its id)."""
+        if unit_id is None:
+            return None, None
+        unit = self._unit(unit_id)
+        return (unit_id, None) if unit is None else (unit["name"], district_of(unit))
 
     def _unit_name(self, unit_id: str | None) -> str | None:
         """The unit's name; a unit gone from the directory goes by its id."""

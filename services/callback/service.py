@@ -33,7 +33,7 @@ from services.callback.schemas import (
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
-from services.shared import access, clock, outbox
+from services.shared import access, clock, outbox, revocation
 from services.shared.answers.callback import (
     CheckinSchema,
     ClaimedTaskSchema,
@@ -63,6 +63,8 @@ class CallbackService:
     name = "callback"
 
     store: TaskStore = Storage(TaskStore)
+    # statements accounts withdrew: refused from the moment it says so (every copy)
+    hear_ended_sessions, hear_account_changes = revocation.handlers()
     config = Config()
     publisher = EventDispatcher()
 

@@ -49,7 +49,7 @@ from services.dispatch.schemas import (
 from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
 from services.dispatch.ticket_state import TicketState
-from services.shared import access, clock, outbox
+from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
 from services.shared.directory import (
     CENTRE_ID,
@@ -175,6 +175,8 @@ class DispatchService:
     name = "dispatch"
 
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
+    # statements accounts withdrew: refused from the moment it says so (every copy)
+    hear_ended_sessions, hear_account_changes = revocation.handlers()
     policy: Policy = DeadlinePolicy()
     grid_categories: frozenset[str] = GridRouting()
     publisher = EventDispatcher()
@@ -575,6 +577,8 @@ class DispatchService:
         """Take an RPC step and return the ticket's new status (get_status's answer, as the
         actor now sees it); refusals propagate. Someone who may not read the ticket is
         refused as for a number nobody used (access.py), whatever the step."""
+        statements.refuse_read_only(actor)
+
         def seen_then_decided(state: TicketState, now: dt.datetime) -> Change:
             lifecycle.check_read(state, actor)
             return decide(state, now)

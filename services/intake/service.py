@@ -21,7 +21,7 @@ from nameko.rpc import rpc
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
-from services.shared import access, clock, outbox
+from services.shared import access, clock, outbox, revocation
 from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.errors import EXPECTED, InvalidRequest
 from services.shared.events import on_event
@@ -66,6 +66,8 @@ class IntakeService:
     name = "intake"
 
     store: TicketStore = Storage(TicketStore)
+    # statements accounts withdrew: refused from the moment it says so (every copy)
+    hear_ended_sessions, hear_account_changes = revocation.handlers()
     words = ChineseWords()
     config = Config()
     publisher = EventDispatcher()

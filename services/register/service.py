@@ -21,6 +21,7 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Callable
+from typing import cast
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
@@ -41,7 +42,7 @@ from services.register.schemas import (
     RetireArgs,
 )
 from services.register.store import RegisterStore
-from services.shared import access, clock, outbox
+from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers import register as answers
 from services.shared.errors import (
     EXPECTED,
@@ -70,6 +71,8 @@ class RegisterService:
     name = "register"
 
     store: RegisterStore = Storage(RegisterStore)
+    # statements accounts withdrew: refused from the moment it says so (every copy)
+    hear_ended_sessions, hear_account_changes = revocation.handlers()
     config = Config()
     publisher = EventDispatcher()
     ledger = ServiceRpc("ledger")
@@ -207,13 +210,15 @@ class RegisterService:
         card's read is recorded by get_resident, not here). Raises InvalidRequest, NotFound,
         NotPermitted (agents; another unit's staff), ServicesUnavailable (the ledger does
         not answer)."""
-        actor = load_actor(actor)
+        # the statement the caller brought (RPCs name it ``actor``), passed on as it came
+        statement, actor = cast(str, actor), load_actor(actor)
         args = load(ResidentIdArgs(), {"resident_id": resident_id})
         resident = self.store.get(args["resident_id"])
         if resident is None:
             raise access.unseen(actor, "card", args["resident_id"])
         residents.check_read(actor, resident)
-        return TICKET.dump(self.ledger.tickets_of_resident(args["resident_id"], actor),
+        # the ledger reads as the same person, on the statement they brought
+        return TICKET.dump(self.ledger.tickets_of_resident(args["resident_id"], statement),
                            many=True)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -302,13 +307,14 @@ class RegisterService:
         Raises InvalidRequest (not base64, not a register file: no 姓名 header, .xls),
         NotPermitted (only admins and unit staff import; unit staff only rows of their
         own unit, which a blank 网格 means)."""
-        actor = load_actor(actor)
+        # the statement the caller brought (RPCs name it ``actor``), passed on as it came
+        statement, actor = cast(str, actor), load_actor(actor)
         args = load(ImportArgs(), {"content_base64": content_base64, "filename": filename,
                                    "dry_run": dry_run, "rows": rows, "batch_id": batch_id})
         if actor["role"] not in importing.IMPORTERS:
             raise NotPermitted("only admins and unit staff import a register")
         groups = self._groups()
-        sheet = self._sheet(args, groups, actor)
+        sheet = self._sheet(args, groups, statement)
         now = clock.now()
         plans = importing.plan(
             sheet, self.store.matching(*importing.lookups(sheet)), actor, groups)
@@ -379,11 +385,11 @@ class RegisterService:
     def _groups(self) -> dict[str, str]:
         return residents.group_words(self._configured_groups())
 
-    def _unit_ids_by_name(self, actor: dict) -> dict[str, str]:
+    def _unit_ids_by_name(self, statement: str) -> dict[str, str]:
         """Unit ids by the names dispatch's directory gives them, so that a sheet may name
         its 网格 either way."""
         return {unit["name"]: unit["id"]
-                for unit in self.directory.get_directory(actor)["units"]}
+                for unit in self.directory.get_directory(statement)["units"]}
 
     def _resident(self, resident_id: str) -> dict:
         resident = self.store.get(resident_id)
@@ -425,14 +431,14 @@ class RegisterService:
         return until_written(attempt, STEP_ATTEMPTS, IllegalTransition(
             f"resident {resident_id} keeps changing; read it again"))
 
-    def _sheet(self, args: dict, groups: dict[str, str], actor: dict) -> sheets.Sheet:
+    def _sheet(self, args: dict, groups: dict[str, str], statement: str) -> sheets.Sheet:
         try:
             content = base64.b64decode(args["content_base64"], validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequest({"content_base64": ["Not base64."]}) from None
         try:
             return sheets.read(
-                content, args["filename"], unit_ids=self._unit_ids_by_name(actor),
+                content, args["filename"], unit_ids=self._unit_ids_by_name(statement),
                 group_codes={word: code for code, word in groups.items()},
                 today=residents.today(clock.now()))
         except sheets.SheetError as exc:

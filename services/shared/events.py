@@ -25,7 +25,7 @@ from typing import Any
 import eventlet
 from kombu.message import Message
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
-from nameko.events import EventHandler
+from nameko.events import BROADCAST, EventHandler
 
 from services.shared import clock
 from services.shared.parking import ParkingLot
@@ -232,7 +232,7 @@ class EnvelopeHandler(EventHandler):
             self.queue_consumer.ack_message(message)
 
 
-def on_event(source: str, event_type: str, *, as_said: bool = False):
+def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: bool = False):
     """Declare a nameko handler of one event type. The method receives the validated
     envelope, its ``data`` read with the event's schema (payloads.read_data: fields a newer
     producer added are left out), or, with ``as_said``, the data as it was said (the ledger
@@ -244,6 +244,9 @@ def on_event(source: str, event_type: str, *, as_said: bool = False):
     it. An exception while applying a good one puts the message back on the queue after a
     short pause, so a storage outage delays events instead of losing them; handlers must
     therefore be idempotent on ``event_id``.
+
+    With ``broadcast``, every running copy of the service hears each event (a queue of its
+    own, gone with it): for what each process keeps in memory, such as ended sessions.
     """
     def decorator(method):
         @functools.wraps(method)
@@ -265,7 +268,9 @@ def on_event(source: str, event_type: str, *, as_said: bool = False):
                 eventlet.sleep(REDELIVERY_PAUSE_SECONDS)
                 raise
 
+        delivery: dict[str, Any] = ({"handler_type": BROADCAST, "reliable_delivery": False}
+                                    if broadcast else {})
         return EnvelopeHandler.decorator(source, event_type, as_said=as_said,
-                                         requeue_on_error=True)(handler)
+                                         requeue_on_error=True, **delivery)(handler)
 
     return decorator

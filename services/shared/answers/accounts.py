@@ -22,6 +22,11 @@ class IdentitySchema(Schema):
     unit_name = fields.String(allow_none=True)
     read_only = fields.Boolean(load_default=False, metadata={
         "description": "signed in by a read-only API token: only reads (GET) are allowed"})
+    district = fields.String(allow_none=True, metadata={
+        "description": "the district served (the unit's); none: every district"})
+    statement = fields.String(metadata={
+        "description": "accounts' signed statement of who acts (services/shared/"
+                       "statements.py): the actor of every RPC for the next minutes"})
 
 
 class SessionStartedSchema(Schema):

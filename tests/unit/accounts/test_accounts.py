@@ -27,6 +27,7 @@ from argon2 import PasswordHasher
 
 from services.accounts import admin_cli as cli
 from services.accounts import credentials, people, throttle
+from services.shared import statements
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.schemas import PEOPLE_ROLES
 
@@ -78,10 +79,15 @@ def test_a_password_is_kept_only_as_an_argon2id_hash_with_the_default_parameters
 
 def test_signing_in_gives_who_the_user_is_and_the_store_never_holds_the_password(users, store):
     identity = users.authenticate("wang.li", "kaichen-wang-1")
+    statement = identity.pop("statement")
 
     assert identity == {"id": "wang.li", "username": "wang.li", "name": "王丽",
                         "role": "unit_staff", "unit_id": "kaichen", "unit_name": "凯晨物业",
-                        "read_only": False}
+                        "district": "杨浦区", "read_only": False}
+    # accounts' signed statement of it: what every later RPC takes as its actor
+    assert statements.read(statement) == {"id": "wang.li", "name": "王丽",
+                                          "role": "unit_staff", "unit_id": "kaichen",
+                                          "district": "杨浦区"}
     assert "kaichen-wang-1" not in repr(store.get("wang.li"))
     assert users.get_user("wang.li", ADMIN)["last_login_at"] == "2026-11-23T01:00:00.000Z"
 
@@ -318,8 +324,12 @@ def test_a_token_is_shown_once_kept_as_a_hash_and_authenticates_its_user(users, 
     assert issued["token"].startswith(f"hlt_{issued['token_id']}_")
     assert len(issued["token"]) > 40 and issued["name"] == "工单同步脚本"
     assert issued["token"] not in repr(store.get("wang.li"))
-    assert users.authenticate_token(issued["token"]) == users.authenticate(
-        "wang.li", WANG["password"])
+    by_token = users.authenticate_token(issued["token"])
+    by_password = users.authenticate("wang.li", WANG["password"])
+    assert statements.read(by_token.pop("statement"))["session"] == \
+        f"token:{issued['token_id']}"  # revoking the token withdraws it
+    assert by_token == {key: value for key, value in by_password.items()
+                        if key != "statement"}
     [listed] = users.get_user("wang.li", ADMIN)["tokens"]
     assert listed == {"token_id": issued["token_id"], "name": "工单同步脚本",
                       "created_at": issued["created_at"],

@@ -11,6 +11,7 @@ from bad_input import worker
 from services.accounts import credentials, sessions
 from services.accounts.service import AccountsService
 from services.accounts.store import AccountStore
+from services.shared import statements
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
 
 SECOND = dt.timedelta(seconds=1)
@@ -54,7 +55,10 @@ def test_a_session_gives_who_signed_in_and_the_store_keeps_only_its_hash(users, 
 
     assert started["identity"]["id"] == "wang.li" and started["identity"]["read_only"] is False
     assert started["expires_at"] == "2026-11-23T13:00:00.000Z"  # 12 hours on
-    assert users.check_session(started["session"]) == started["identity"]
+    checked = users.check_session(started["session"])
+    assert statements.read(checked.pop("statement"))["session"] == started["session_id"]
+    assert checked == {key: value for key, value in started["identity"].items()
+                       if key != "statement"}
     [kept] = store.sessions.find()
     assert started["session"] not in repr(kept) and kept["hash"] == sessions.digest(
         started["session"])

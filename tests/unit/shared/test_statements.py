@@ -87,3 +87,16 @@ def test_a_revoked_session_is_refused_at_once(keys):
     with pytest.raises(NotPermitted, match="ended"):
         verifier.read(statement, revoked)
     assert verifier.read(signer.issue(GRID, session="s-2"), revoked)["session"] == "s-2"
+
+
+def test_a_users_statements_until_a_change_are_withdrawn_and_later_ones_stand(keys,
+                                                                             monkeypatch):
+    signer, verifier = keys
+    revoked = statements.Revocations()
+    changed = clock.now()
+    before = signer.issue(GRID, session="token:t-1")  # a token's: no console session
+    revoked.end_user("li", changed)
+    with pytest.raises(NotPermitted, match="ended"):
+        verifier.read(before, revoked)
+    monkeypatch.setattr(clock, "now", lambda: changed + dt.timedelta(seconds=1))
+    assert verifier.read(signer.issue(GRID, session="s-9"), revoked)["id"] == "li"
