@@ -38,6 +38,9 @@ DEFAULTS = {
     "AMQP_URI": "pyamqp://guest:guest@localhost:5672/",
     "MONGO_URI": "litemongo:var/data",
     "CONSOLE_BIND": "127.0.0.1:8000",
+    # Plain http on localhost: the session cookie is not marked Secure, no HSTS (README,
+    # "Behind HTTPS"); unset it where the console is reached over HTTPS.
+    "CONSOLE_PLAIN_HTTP": "1",
 }
 DEMO_USERS = ROOT / "deploy" / "demo" / "users.yml"
 
