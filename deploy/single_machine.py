@@ -47,6 +47,9 @@ DEMO_PACE = {"CALLBACK_DELAY_MINUTES": "1", "CALLBACK_WINDOW_START": "00:00",
 DEFAULTS = {
     "MONGO_URI": "litemongo:var/data",
     "CONSOLE_BIND": "127.0.0.1:8000",
+    # Plain http on localhost: the session cookie is not marked Secure, no HSTS (README,
+    # "Behind HTTPS"); unset it where the console is reached over HTTPS.
+    "CONSOLE_PLAIN_HTTP": "1",
 }
 BROKER = {  # where the broker is, and its admin (used by this launcher only)
     "RABBIT_AMQP": "pyamqp://localhost:5672",

@@ -25,6 +25,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "rabbitmq"))
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 
+# The console under test (test clients, gunicorn, the browser) is served over plain http on
+# localhost: the one switch for that (services/console/settings.py). A test of the HTTPS
+# default unsets it.
+os.environ.setdefault("CONSOLE_PLAIN_HTTP", "1")
+
 
 def pytest_addoption(parser):
     parser.addoption("--browser", action="store_true",

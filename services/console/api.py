@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from typing import Any
 
-from flask import Flask, Response, g, request, send_file
+from flask import Flask, g, request
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from services.console import api_schemas as schemas
 from services.console.auth import READING, actor, current_user, services, signed_in
+from services.console.downloads import XLSX, workbook_download
 from services.console.errors import respond
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
@@ -52,7 +52,6 @@ from services.shared.requests import TicketRequestSchema
 TITLE = "12345 工单 API"
 # Who may do what beyond what the services check themselves.
 CALL_TAKERS = ("agent",)  # tickets are created by the agent who took the call
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCATIONS = ("json", "query", "form", "querystring", "headers", "files", "view_args")
 
 
@@ -301,13 +300,9 @@ def indicator_figures(query: dict):
                      description="An Excel workbook: sheet 指标 and sheet 指标说明")
 def indicator_workbook(query: dict):
     """The same figures as an Excel workbook, as a file download."""
-    return workbook(call("ledger", "indicators_xlsx", actor(), *indicators_question(query)))
+    return workbook_download(call("ledger", "indicators_xlsx", actor(),
+                                  *indicators_question(query)))
 
-
-def workbook(file: dict) -> Response:
-    """A ledger's {filename, content_base64} as an .xlsx download."""
-    return send_file(io.BytesIO(base64.b64decode(file["content_base64"])), mimetype=XLSX,
-                     as_attachment=True, download_name=file["filename"])
 
 
 # The directory
@@ -423,7 +418,7 @@ def birthdays(query: dict):
 def register_template():
     """The blank register to fill in and import."""
     keeper()
-    return workbook(call("register", "register_template"))
+    return workbook_download(call("register", "register_template"))
 
 
 @residents.route("/register/export")
@@ -433,9 +428,9 @@ def register_template():
 def register_export(query: dict):
     """The register, filtered as the list, as an .xlsx in the template's columns (retired
     residents left out); importing it back changes nothing. Each card's read is recorded."""
-    return workbook(call("register", "export_register", actor(), query.get("grid_unit_id"),
-                         query.get("place"), query.get("living_status"), query.get("group"),
-                         query.get("min_age")))
+    return workbook_download(call(
+        "register", "export_register", actor(), query.get("grid_unit_id"), query.get("place"),
+        query.get("living_status"), query.get("group"), query.get("min_age")))
 
 
 @residents.route("/register/import", methods=["POST"])

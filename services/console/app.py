@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SECURE=not settings.plain_http,
         # The cookie holds only an accounts session's secret; accounts ends the session
         # (idle, lifetime, logout): the cookie's own lifetime is no more than a bound.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
@@ -34,8 +34,9 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
                                                                    settings.rpc_timeout)
     csrf.init_app(app)
 
-    from services.console import api, errors, open311, pages
+    from services.console import api, errors, headers, open311, pages
 
+    headers.register(app, settings.plain_http)
     errors.register(app)
     pages.register(app)
     api.register(app, csrf)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
@@ -17,6 +17,7 @@ STATUS = {InvalidRequest: 422, NotFound: 404, NotPermitted: 403, IllegalTransiti
 TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到", 405: "不支持的操作",
           409: "当前状态下不能这样操作", 422: "填写有误", 429: "操作太频繁",
           500: "系统出错", 503: "服务暂时不可用"}
+UNEXPECTED = "系统出错了，已记录，请稍后再试。"
 
 
 def wants_json() -> bool:
@@ -54,5 +55,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
+        """Any other exception: logged with its trace, answered with a page or a JSON error
+        (a 500 never goes out empty, nor as the WSGI server's own page)."""
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return respond(500, "系统出错了，已记录，请稍后再试。")
+        try:
+            return respond(500, UNEXPECTED)
+        except Exception:  # the error page itself failed: say it in plain text
+            log.exception("the error page failed on %s %s", request.method, request.path)
+            return Response(f"{TITLES[500]}: {UNEXPECTED}", status=500,
+                            mimetype="text/plain")

@@ -11,10 +11,11 @@ import base64
 import datetime as dt
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from services.console import display, errors
 from services.console.auth import actor, require, signed_in
+from services.console.downloads import workbook_download
 from services.console.pages import REFUSALS, blueprint, call, handling_units, unit_name
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
@@ -30,7 +31,6 @@ KEEPERS = ("unit_staff", "admin")  # who keep a unit's register
 WEEKDAYS = ((1, "周一"), (2, "周二"), (3, "周三"), (4, "周四"), (5, "周五"), (6, "周六"),
             (7, "周日"))
 CONTACT_ROWS = 3
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MISSED_DAYS = 7
 
 
@@ -78,19 +78,14 @@ def register_list():
 def register_export():
     unit_id = own_unit(request.args.get("unit_id"))
     asked = filters()
-    return download(call("register", "export_register", actor(), unit_id, None,
-                         asked["living_status"], asked["group"], asked["min_age"]))
+    return workbook_download(call("register", "export_register", actor(), unit_id, None,
+                                  asked["living_status"], asked["group"], asked["min_age"]))
 
 
 @blueprint.route("/register/template")
 @require(*KEEPERS)
 def register_template():
-    return download(call("register", "register_template"))
-
-
-def download(file: dict) -> Response:
-    return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename={file['filename']}"})
+    return workbook_download(call("register", "register_template"))
 
 
 # A resident's card

@@ -30,7 +30,10 @@ class Settings:
     rpc_timeout: float = field(
         default_factory=lambda: float(os.environ.get("CONSOLE_RPC_TIMEOUT", "10")))
     secret_key: str = field(default_factory=secret_key)
-    # Behind TLS (as in production) cookies must only travel over HTTPS.
-    secure_cookies: bool = field(
-        default_factory=lambda: os.environ.get("CONSOLE_SECURE_COOKIES") == "1")
+    # The console is reached over HTTPS (TLS ends at a proxy in front of gunicorn): its
+    # session cookie is Secure and it sends Strict-Transport-Security. CONSOLE_PLAIN_HTTP=1
+    # is the one switch for plain http on localhost (make run, the tests, the bench): the
+    # cookie may then travel without TLS, and no HSTS is sent. Never set it in production.
+    plain_http: bool = field(
+        default_factory=lambda: os.environ.get("CONSOLE_PLAIN_HTTP") == "1")
     testing: bool = False

@@ -3,15 +3,14 @@ decision, and the indicators of a chosen period with the charts a district offic
 its wall, and the same figures as an Excel workbook. Routes of the pages blueprint."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 
-from flask import render_template, request, send_file
+from flask import render_template, request
 
 from services.console import display
 from services.console.auth import actor, require
 from services.console.charts import Series, bar_chart, line_chart
+from services.console.downloads import workbook_download
 from services.console.pages import SUPERVISION_READERS, blueprint, call
 from services.shared import clock
 from services.shared.errors import InvalidRequest
@@ -21,7 +20,6 @@ DEFAULT_DAYS = 30
 DAILY_UP_TO_DAYS = 62  # a longer period is drawn week by week
 GROUPINGS = {"unit": "按承办单位", "subdistrict": "按街道", "category": "按类别"}
 INTERVALS = {"day": "按日", "week": "按周"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blueprint.route("/supervision")
@@ -55,8 +53,7 @@ def indicators_xlsx():
     group = request.args.get("group") or "unit"
     workbook = call("ledger", "indicators_xlsx", actor(), period["start"], period["end"],
                     [group] if group in GROUPINGS else ["unit"], None)
-    return send_file(io.BytesIO(base64.b64decode(workbook["content_base64"])), mimetype=XLSX,
-                     as_attachment=True, download_name=workbook["filename"])
+    return workbook_download(workbook)
 
 
 def chosen_period(args) -> tuple[dict, dict]:

@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.ledger.indicators import COUNT, FIGURES, HOURS, RATE
+from services.shared.spreadsheets import append_row
 from services.shared.words import CATEGORY_WORDS, GROUP_WORDS, INTERVAL_WORDS
 
 FIGURES_SHEET = "指标"
@@ -54,13 +55,13 @@ def indicators_workbook(answer: dict) -> bytes:
     sheet = book.active
     sheet.title = FIGURES_SHEET
     labels = _label_columns(answer)
-    sheet.append([header for header, _ in labels] + [figure.header for figure in FIGURES])
+    append_row(sheet, [header for header, _ in labels] + [figure.header for figure in FIGURES])
     grouped = bool(answer.get("group_by") or answer.get("interval"))
     rows = [(row, [value(row) for _, value in labels]) for row in answer["rows"]]
     if grouped:
         rows.append((answer["totals"], [TOTAL] + [None] * (len(labels) - 1)))
     for row, label_values in rows:
-        sheet.append(label_values + [row.get(figure.name) for figure in FIGURES])
+        append_row(sheet, label_values + [row.get(figure.name) for figure in FIGURES])
         for column, figure in enumerate(FIGURES, start=len(labels) + 1):
             sheet.cell(sheet.max_row, column).number_format = NUMBER_FORMATS[figure.kind]
         for column, value in enumerate(label_values, start=1):
@@ -94,16 +95,16 @@ def _definitions(sheet, answer: dict) -> None:
     grouping = "、".join(GROUP_WORDS[group] for group in answer.get("group_by") or []) or "不分组"
     interval = {"day": "按日", "week": "按周(周一至周日)"}.get(answer.get("interval") or "",
                                                              "整个期间")
-    sheet.append(["统计期间", f"{period['first_day']} 至 {period['last_day']}"
-                              " (上海时间, 含首尾两日)"])
-    sheet.append(["分组", grouping])
-    sheet.append(["时间", interval])
-    sheet.append([])
-    sheet.append(["指标", "字段", "说明"])
+    append_row(sheet, ["统计期间", f"{period['first_day']} 至 {period['last_day']}"
+                                   " (上海时间, 含首尾两日)"])
+    append_row(sheet, ["分组", grouping])
+    append_row(sheet, ["时间", interval])
+    append_row(sheet, [])
+    append_row(sheet, ["指标", "字段", "说明"])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for figure in FIGURES:
-        sheet.append([figure.header, figure.name, figure.definition])
+        append_row(sheet, [figure.header, figure.name, figure.definition])
         sheet.cell(sheet.max_row, 3).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 26

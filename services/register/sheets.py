@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
 from services.shared.schemas import normalise_phone
+from services.shared.spreadsheets import append_row
 from services.shared.words import LIVING_STATUS_WORDS
 
 
@@ -500,10 +501,10 @@ def workbook(residents: Iterable[dict], group_words: dict[str, str]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET_TITLE
-    sheet.append([column.header for column in COLUMNS])
+    append_row(sheet, [column.header for column in COLUMNS])
     date_column = [column.key for column in COLUMNS].index("birth_date") + 1
     for resident in residents:
-        sheet.append(_cells(resident, group_words))
+        append_row(sheet, _cells(resident, group_words))
         sheet.cell(sheet.max_row, date_column).number_format = "yyyy-mm-dd"
     _style(sheet)
     _notes(book.create_sheet(NOTES_TITLE), group_words)
@@ -529,18 +530,18 @@ def _style(sheet) -> None:
 
 
 def _notes(sheet, group_words: dict[str, str]) -> None:
-    sheet.append(["列名", "填写说明", "示例"])
+    append_row(sheet, ["列名", "填写说明", "示例"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column in COLUMNS:
         note = column.note
         if column.key == "groups":
             note = f"{'、'.join(group_words.values())}，可填多个，用、分隔"
-        sheet.append([column.header, note, column.example])
-    sheet.append([])
-    sheet.append(["说明", "第一个工作表为台账，表头在前几行内即可；空行会跳过。同一人(姓名+电话，"
-                          "或姓名+地址到室)只填一行。导入时先预览，逐行显示新增、修改、无变化或"
-                          "不能导入的原因，确认后再导入。"])
+        append_row(sheet, [column.header, note, column.example])
+    append_row(sheet, [])
+    append_row(sheet, ["说明", "第一个工作表为台账，表头在前几行内即可；空行会跳过。同一人"
+                               "(姓名+电话，或姓名+地址到室)只填一行。导入时先预览，逐行显示新增、"
+                               "修改、无变化或不能导入的原因，确认后再导入。"])
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 60
     sheet.column_dimensions["C"].width = 28

@@ -21,7 +21,7 @@ DEFAULT_TIMEOUT = 10.0  # seconds
 
 
 class ServiceRpc(RpcProxy):
-    """``ledger = ServiceRpc("ledger")``, then ``self.ledger.timeline(ticket_no)`` in a
+    """``ledger = ServiceRpc("ledger")``, then ``self.ledger.timeline(ticket_no, actor)`` in a
     worker: the answer, the documented errors as they were raised, or ServicesUnavailable
     after ``timeout`` seconds without one, or when the other service's store (or a service
     it asked) is away."""

@@ -99,7 +99,8 @@ def running_system(tmp_path_factory, broker_users):
     env = {**os.environ,
            "MONGO_URI": f"litemongo:{tmp_path_factory.mktemp('data')}",
            "CONSOLE_BIND": f"127.0.0.1:{free_port()}", "CONSOLE_WORKERS": "2",
-           "CONSOLE_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1",
+           "CONSOLE_SECRET_KEY": secrets.token_urlsafe(32), "CONSOLE_PLAIN_HTTP": "1",
+           "PYTHONUNBUFFERED": "1",
            "CALLBACK_DELAY_MINUTES": "60", "LOG_LEVEL": "INFO"}
     parts = {}
     try:

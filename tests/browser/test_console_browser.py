@@ -28,8 +28,14 @@ class Person:
                                             **(device or DESKTOP))
         self.page = self.context.new_page()
         self.url, self.folder, self.who = system["url"], folder, who
+        # Chromium reports what the Content-Security-Policy blocked as console errors
+        self.refused: list[str] = []
+        self.page.on("console", lambda message: self.refused.append(message.text)
+                     if "Content Security Policy" in message.text else None)
 
     def shot(self, what: str) -> None:
+        """Photograph the page, which must work under the console's policy."""
+        assert not self.refused, f"{what}: the page broke the policy: {self.refused}"
         name = f"{next(shot_numbers):02d}-{self.who}-{what}.png"
         self.page.screenshot(path=self.folder / name, full_page=True)
 

@@ -11,6 +11,7 @@ import uuid
 import pytest
 from integration_support import eventually
 from test_console_pages import Person, dispatched, take_call
+from werkzeug.http import parse_options_header
 
 from services.shared import clock
 
@@ -146,6 +147,21 @@ def test_export_and_the_template_download_as_excel(people, sun):
         assert response.mimetype.endswith("spreadsheetml.sheet")
         assert response.data[:2] == b"PK" and ".xlsx" in response.headers["Content-Disposition"]
 
+
+
+@pytest.mark.parametrize("unit_id, named", [
+    ('x"; filename=evil.exe', "register_x_filename_evil.exe_"),
+    ("殷行网格", "register_殷行网格_")])
+def test_the_unit_id_an_admin_asks_for_cannot_break_the_download(people, unit_id, named):
+    """The register names its file after the unit asked for: the name is made safe and set
+    by werkzeug (filename*, RFC 6266, for Chinese), never a second file name or a 500."""
+    response = people["admin"].client.get("/register/export", query_string={"unit_id": unit_id})
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    disposition = response.headers["Content-Disposition"]
+    disposition.encode("ascii")  # what gunicorn can send
+    kind, params = parse_options_header(disposition)
+    assert kind == "attachment" and disposition.count("filename=") == 1
+    assert params["filename"].startswith(named) and params["filename"].endswith(".xlsx")
 
 def test_the_grid_worker_sees_this_weeks_birthdays(people, sun):
     resident_id, form = sun

@@ -13,6 +13,7 @@ from nameko.standalone.events import event_dispatcher
 
 from services.shared.events import new_event
 from services.shared.payloads import event_data
+from services.shared.schemas import SYSTEM_ACTOR
 
 LAMP = {
     "channel": "hotline",
@@ -33,7 +34,7 @@ def resolved(ticket_no: str, unit_id: str, source: str = "dispatch") -> dict:
 
 
 def timeline_types(rpc, ticket_no: str) -> list[str]:
-    return [entry["event_type"] for entry in rpc.ledger.timeline(ticket_no)]
+    return [entry["event_type"] for entry in rpc.ledger.timeline(ticket_no, SYSTEM_ACTOR)]
 
 
 def dispatched(rpc) -> tuple[str, list[str]]:
@@ -109,7 +110,8 @@ def test_an_envelope_claiming_another_source_is_parked_and_nothing_of_it_applied
     marker, _ = dispatched(rpc)
     assert timeline_types(rpc, number) == before == ["ticket_created", "ticket_dispatched"]
     assert rpc.dispatch.get_status(number, AGENT) == state
-    assert not any(entry["event_id"] == forged["event_id"] for entry in rpc.ledger.recent(50))
+    recorded = rpc.ledger.recent(SYSTEM_ACTOR, 50)
+    assert not any(entry["event_id"] == forged["event_id"] for entry in recorded)
 
 
 def test_proper_events_flow_and_nothing_is_parked(system, rpc, admin_uri):

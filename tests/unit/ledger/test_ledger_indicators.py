@@ -446,3 +446,28 @@ def test_the_answer_is_the_contracts_and_loses_nothing(service, deliver, group_b
     deliver(*fortnight())
     assert service.indicators(READER, *FORTNIGHT, group_by, interval) == \
         service._indicators(*FORTNIGHT, group_by, interval)
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3"]
+
+
+def test_a_place_or_unit_named_like_a_formula_stays_text_in_the_workbook(service, deliver):
+    """What an agent typed (a subdistrict) or a directory names (a unit) reaches Excel as the
+    text it is, never as a formula to evaluate (OWASP CSV injection)."""
+    for number, formula in enumerate(FORMULAS, start=1):
+        ticket_no = f"YP20261123-010{number}"
+        deliver(created(ticket_no, "11-23 09:00", {**YINHANG, "subdistrict": formula},
+                        "street_light"),
+                said("ticket_dispatched", ticket_no, at("11-23 09:01"),
+                     unit=(f"unit-{number}", formula)))
+
+    for group in ("unit", "subdistrict"):
+        answer = service.indicators_xlsx(READER, *WEEK_1, group_by=[group])
+        sheet = openpyxl.load_workbook(
+            io.BytesIO(base64.b64decode(answer["content_base64"])))["指标"]
+        labels = {row[0].value: row[0] for row in sheet.iter_rows(min_row=2)}
+        assert set(FORMULAS) <= set(labels)
+        for formula in FORMULAS:
+            assert labels[formula].data_type == "s", formula  # not "f"
+            assert labels[formula].quotePrefix, formula  # Excel keeps it text when edited
+        assert not labels["合计"].quotePrefix  # plain text is left as it was

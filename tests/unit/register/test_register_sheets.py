@@ -209,6 +209,34 @@ def test_the_register_exported_and_imported_back_is_unchanged(service):
     assert ("zhou", "export") in [(view["actor"]["id"], view["via"]) for view in views]
 
 
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3"]
+
+
+def test_a_resident_named_like_a_formula_is_exported_as_text_and_imported_back_unchanged(
+        service):
+    """A name or a note that Excel would take for a formula (OWASP CSV injection) is written
+    as text Excel shows as typed and never evaluates; importing the file changes nothing."""
+    for room, formula in enumerate(FORMULAS, start=101):
+        service.add_resident(zhang(name=formula, health_notes=formula, phones=[],
+                                   emergency_contacts=[],
+                                   address={**KAILU_12_302, "room": str(room)}), ADMIN)
+
+    exported = service.export_register(GRID)
+
+    sheet = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    name, notes = header.index("姓名"), header.index("健康状况")
+    rows = list(sheet.iter_rows(min_row=2))
+    assert sorted(row[name].value for row in rows) == sorted(FORMULAS)
+    for row in rows:
+        for cell in (row[name], row[notes]):
+            assert cell.value in FORMULAS
+            assert cell.data_type == "s" and cell.quotePrefix, cell.value  # text, not "f"
+        assert not row[header.index("居住状态")].quotePrefix  # other text as it was
+    report = service.import_register(exported["content_base64"], exported["filename"], ADMIN)
+    assert report["counts"] == {"add": 0, "change": 0, "unchanged": 4, "refused": 0}
+
+
 def test_a_csv_register_in_gbk_or_utf8_imports_too(service):
     text = ("姓名,联系电话,区,街道,社区,小区,楼栋,室,出生日期,居住状态,人员类别,探访计划\n"
             "孤老张老伯,13800000001,杨浦区,殷行街道,开鲁新村,开鲁新村,12号,302,1941/11/26,独居,"
