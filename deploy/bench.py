@@ -52,6 +52,7 @@ import picture  # noqa: E402
 import single_machine  # noqa: E402  deploy/single_machine.py (puts deploy/rabbitmq on the path)
 
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
+from services.shared.statements import vouch  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
 API = os.environ.get("RABBIT_API", "http://guest:guest@localhost:15672")
@@ -290,12 +291,12 @@ class InProcess:
     def life(self, request: dict, close: bool) -> str:
         """A ticket received, dispatched and, with ``close``, accepted, contacted, resolved,
         called back satisfied and closed; its number."""
-        number = self.intake.create_ticket({**request, "merge": False}, AGENT)["ticket_no"]
+        number = self.intake.create_ticket({**request, "merge": False}, vouch(AGENT))["ticket_no"]
         self.settle()
         if close:
-            unit_id = self.dispatch.get_status(number, AGENT)["unit_id"]
-            staff = {"id": f"s-{unit_id}", "name": "承办人", "role": "unit_staff",
-                     "unit_id": unit_id}
+            unit_id = self.dispatch.get_status(number, vouch(AGENT))["unit_id"]
+            staff = vouch({"id": f"s-{unit_id}", "name": "承办人", "role": "unit_staff",
+                           "unit_id": unit_id})
             self.dispatch.accept(number, staff)
             self.dispatch.record_contact(number, staff, "已电话联系")
             self.dispatch.resolve(number, staff, "已派人维修，问题已解决")
@@ -519,7 +520,7 @@ def follow_through(rpc, rows: list[tuple]) -> dict:
         entries: dict = {}
         while time.monotonic() < deadline:
             entries = {entry["event_type"]: entry
-                       for entry in rpc.ledger.timeline(number, SYSTEM_ACTOR)}
+                       for entry in rpc.ledger.timeline(number, vouch(SYSTEM_ACTOR))}
             if "ticket_created" in entries and "ticket_dispatched" in entries:
                 break
             time.sleep(0.1)
@@ -539,7 +540,8 @@ def follow_through(rpc, rows: list[tuple]) -> dict:
 
 def service_env(data_dir: Path) -> dict:
     """What the parts share (each gets its broker user's AMQP_URI from single_machine)."""
-    return {**os.environ, **single_machine.DEFAULTS,
+    return {**single_machine.statement_keys(dict(os.environ), data_dir / "keys"),
+            **single_machine.DEFAULTS,
             "MONGO_URI": f"litemongo:{data_dir}", "LOG_LEVEL": "WARNING",
             "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
             "CALLBACK_WINDOW_END": "24:00", "PYTHONUNBUFFERED": "1"}
@@ -605,8 +607,8 @@ def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
             with ClusterRpcProxy({"AMQP_URI": uri}, timeout=900) as rpc:
                 # The embedded store builds its in-memory indexes of a collection at the
                 # first query after start (reading all of it): done here, not in a figure.
-                rpc.ledger.timeline(seeded["sample"][0], SYSTEM_ACTOR)
-                rpc.dispatch.queue(READ_UNIT, READER)
+                rpc.ledger.timeline(seeded["sample"][0], vouch(SYSTEM_ACTOR))
+                rpc.dispatch.queue(READ_UNIT, vouch(READER))
             seeded["ready_seconds"] = round(time.monotonic() - started, 1)
             print(f"  services answering in {seeded['ready_seconds']} s", flush=True)
             with ClusterRpcProxy({"AMQP_URI": uri}, timeout=60) as rpc:
@@ -624,11 +626,11 @@ def read_latency(rpc, numbers: list[str], stored: int, calls: int = 200) -> dict
     timeline, queue = [], []
     for number in random.Random(1).sample(numbers, min(calls, len(numbers))):
         started = time.perf_counter()
-        rpc.ledger.timeline(number, SYSTEM_ACTOR)
+        rpc.ledger.timeline(number, vouch(SYSTEM_ACTOR))
         timeline.append(time.perf_counter() - started)
     for _ in range(calls // 2):
         started = time.perf_counter()
-        size = len(rpc.dispatch.queue(READ_UNIT, READER))
+        size = len(rpc.dispatch.queue(READ_UNIT, vouch(READER)))
         queue.append(time.perf_counter() - started)
     return {"tickets_stored": stored, "timeline_calls": len(timeline),
             "timeline_ms": spread(timeline), "queue_calls": len(queue),
@@ -682,8 +684,9 @@ def callback_workers(uris: dict[str, str], numbers: list[str], per_round: int = 
             local.proxy = ClusterRpcProxy({"AMQP_URI": uri}, timeout=30)
             local.rpc = local.proxy.start()
             proxies.append(local.proxy)
-        unit_id = local.rpc.dispatch.get_status(number, AGENT)["unit_id"]
-        staff = {"id": f"s-{unit_id}", "name": "承办人", "role": "unit_staff", "unit_id": unit_id}
+        unit_id = local.rpc.dispatch.get_status(number, vouch(AGENT))["unit_id"]
+        staff = vouch({"id": f"s-{unit_id}", "name": "承办人", "role": "unit_staff",
+                       "unit_id": unit_id})
         local.rpc.dispatch.accept(number, staff)
         local.rpc.dispatch.resolve(number, staff, "已处理")
 
@@ -693,7 +696,7 @@ def callback_workers(uris: dict[str, str], numbers: list[str], per_round: int = 
         proxy.stop()
     with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
         for number in chosen:  # callback makes each task on hearing ticket_resolved
-            wait(lambda number=number: rpc.callback.tasks_for_ticket(number, SYSTEM_ACTOR)
+            wait(lambda number=number: rpc.callback.tasks_for_ticket(number, vouch(SYSTEM_ACTOR))
                  or None, 30)
     context = multiprocessing.get_context("fork")
     rounds = []

@@ -55,6 +55,7 @@ from private_broker import PrivateBroker  # noqa: E402
 from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
 from services.shared.rpc_client import ServiceProxy, ServicesUnavailable  # noqa: E402
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
+from services.shared.statements import vouch  # noqa: E402
 
 OUT = ROOT / "var" / "faults"
 RPC_TIMEOUT = 10          # a caller waits this long before it is told the call failed
@@ -86,9 +87,10 @@ OBSERVER = {"id": "drill", "name": "演练", "role": "supervisor", "unit_id": No
 AGENT = {"id": "drill-agent", "name": "演练话务员", "role": "agent", "unit_id": None}
 
 
-def staff_of(unit_id: str) -> dict:
-    return {"id": f"drill-{unit_id}", "name": "演练承办人", "role": "unit_staff",
-            "unit_id": unit_id}
+def staff_of(unit_id: str) -> str:
+    """A unit's staff, as accounts would vouch for them (the drill holds accounts' key)."""
+    return vouch({"id": f"drill-{unit_id}", "name": "演练承办人", "role": "unit_staff",
+                  "unit_id": unit_id})
 
 
 @dataclass
@@ -152,7 +154,8 @@ class Drill:
         self.account_desk_stopped: str | None = None  # an answer neither refusal nor "away"
         self.stop_working = threading.Event()
         self.stop_supervising = threading.Event()
-        self.env = {**os.environ, **single_machine.DEFAULTS,
+        self.env = {**single_machine.statement_keys(dict(os.environ), data_dir / "keys"),
+                    **single_machine.DEFAULTS,
                     "MONGO_URI": f"litemongo:{data_dir}", "STORAGE_FAULT_SWITCH": str(self.switch),
                     "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
                     "CALLBACK_WINDOW_END": "24:00", "CALLBACK_LEASE_SECONDS": str(LEASE_SECONDS),
@@ -180,7 +183,7 @@ class Drill:
         self.supervisor.watch(self.stop_supervising, every=0.2)
         proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
         self.units = [unit["id"] for unit in proxy.call("dispatch", "get_directory",
-                                                        OBSERVER)["units"]]
+                                                        vouch(OBSERVER))["units"]]
         proxy.call("accounts", "create_first_admin", ADMIN)
         proxy.close()
 
@@ -208,7 +211,7 @@ class Drill:
         with self.lock:
             self.calls["create_ticket"] += 1
         try:
-            answer = proxy.call("intake", "create_ticket", request, AGENT)
+            answer = proxy.call("intake", "create_ticket", request, vouch(AGENT))
         except HotlineError:
             raise  # a refusal would be a defect of the drill's requests, not a fault
         except Exception as error:  # told: a timeout, a lost connection, a storage error
@@ -248,7 +251,7 @@ class Drill:
         while not self.stop_working.is_set():
             for unit_id in units:
                 try:
-                    actor = DISPATCHER if unit_id == "centre" else staff_of(unit_id)
+                    actor = vouch(DISPATCHER) if unit_id == "centre" else staff_of(unit_id)
                     for row in dispatch.queue(unit_id, actor):
                         self.step(dispatch, unit_id, row)
                 except HotlineError:
@@ -268,7 +271,7 @@ class Drill:
         step: tuple[Any, ...]  # (the event it makes, the RPC, its arguments…)
         if unit_id == "centre":
             other = next(u for u in self.units if u not in ("centre", ticket.first_unit))
-            step = ("ticket_dispatched", dispatch.reassign, DISPATCHER, other, "演练: 改派")
+            step = ("ticket_dispatched", dispatch.reassign, vouch(DISPATCHER), other, "演练: 改派")
         elif state == "dispatched":
             if ticket.first_unit is None:
                 ticket.first_unit = unit_id
@@ -312,7 +315,7 @@ class Drill:
             user = drill_account(n, units[n % len(units)])
             while not self.stop_working.is_set():
                 try:
-                    proxy.call("accounts", "create_user", user, ADMIN_ACTOR)
+                    proxy.call("accounts", "create_user", user, vouch(ADMIN_ACTOR))
                 except IllegalTransition:
                     pass  # made by a call the drill was told had failed
                 except ServicesUnavailable:  # told: a fault in progress; try again shortly
@@ -333,7 +336,7 @@ class Drill:
     def check_accounts(self, rpc: dict) -> list[str]:
         """Every account made signs in, with its unit's name as dispatch has it."""
         names = {unit["id"]: unit["name"]
-                 for unit in rpc["dispatch"].get_directory(OBSERVER)["units"]}
+                 for unit in rpc["dispatch"].get_directory(vouch(OBSERVER))["units"]}
         wrong = [] if self.account_desk_stopped is None else [
             f"the admin's desk stopped on {self.account_desk_stopped}"]
         for username, unit_id in sorted(self.accounts.items()):
@@ -475,7 +478,7 @@ class Drill:
             for ticket in open_:
                 try:
                     ticket.state = proxy.call("dispatch", "get_status", ticket.number,
-                                              OBSERVER)["state"]
+                                              vouch(OBSERVER))["state"]
                 except ServicesUnavailable:
                     pass
                 if ticket.state != FINAL_STATE:
@@ -499,9 +502,9 @@ class Drill:
             if ticket.number is None:
                 continue
             try:
-                rpc["intake"].get_ticket(ticket.number, SYSTEM_ACTOR)
-                status = rpc["dispatch"].get_status(ticket.number, OBSERVER)
-                timeline = rpc["ledger"].timeline(ticket.number, SYSTEM_ACTOR)
+                rpc["intake"].get_ticket(ticket.number, vouch(SYSTEM_ACTOR))
+                status = rpc["dispatch"].get_status(ticket.number, vouch(OBSERVER))
+                timeline = rpc["ledger"].timeline(ticket.number, vouch(SYSTEM_ACTOR))
             except NotFound as missing:
                 lost.append(f"{ticket.number}: {missing}")
                 continue
@@ -516,12 +519,12 @@ class Drill:
                     repeated.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
                 else:
                     wrong_path.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
-        chains = rpc["ledger"].verify(SYSTEM_ACTOR)
+        chains = rpc["ledger"].verify(vouch(SYSTEM_ACTOR))
         accounts_wrong = self.check_accounts(rpc)
         held = None
         killed = next((f for f in self.faults if "task_id" in f), None)
         if killed:
-            task = rpc["callback"].get_task(killed["task_id"], SYSTEM_ACTOR)
+            task = rpc["callback"].get_task(killed["task_id"], vouch(SYSTEM_ACTOR))
             held = {"task_id": task["task_id"], "status": task["status"],
                     "claimed_by": task["claimed_by"], "outcome": task["outcome"]}
         proxy.close()

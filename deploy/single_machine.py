@@ -41,6 +41,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo"), str(ROOT / "deploy" / 
 
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 
+from services.shared import statements  # noqa: E402
+
 SERVICES = ("intake", "dispatch", "callback", "ledger", "register", "accounts")
 DEMO_PACE = {"CALLBACK_DELAY_MINUTES": "1", "CALLBACK_WINDOW_START": "00:00",
              "CALLBACK_WINDOW_END": "24:00", "CHECKIN_RETRY_MINUTES": "1"}
@@ -88,8 +90,22 @@ def broker_users(env: dict, directory: Path = BROKER_DIR) -> dict[str, str]:
 
 
 def as_user(env: dict, uris: dict[str, str], user: str) -> dict:
-    """``env`` for a part that connects as broker user ``user``."""
-    return {**env, "AMQP_URI": uris[user]}
+    """``env`` for a part that connects as broker user ``user``: only accounts gets the key
+    that signs statements of who acts (services/shared/statements.py); every part gets the
+    public keys that verify them."""
+    own = {**env, "AMQP_URI": uris[user]}
+    if user != "accounts":
+        own.pop(statements.SIGNING_KEY_VARIABLE, None)
+    return own
+
+
+def statement_keys(env: dict, directory: Path = ROOT / "var" / "keys") -> dict:
+    """``env`` with accounts' key pair (made in ``directory`` on the first run), which this
+    launcher also uses itself: it signs the demo data's and its probes' actors as accounts
+    would (the operator's own tool; the parts but accounts never see the private key)."""
+    keys = statements.ensure_keys(directory)
+    statements.use_keys(keys)
+    return {**env, **keys}
 
 
 def start(name: str, command: list[str], env: dict,
@@ -109,17 +125,17 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
 
     from services.shared.errors import HotlineError
     from services.shared.schemas import SYSTEM_ACTOR
+    from services.shared.statements import vouch
 
     # Probing services not yet up leaves publisher confirms in flight when the proxy closes;
     # py-amqp warns of each one, which says nothing to a person starting the system.
     logging.getLogger("amqp").setLevel(logging.ERROR)
     probes = {
-        "intake": lambda rpc: rpc.intake.get_ticket("READY-0000", SYSTEM_ACTOR),
+        "intake": lambda rpc: rpc.intake.get_ticket("READY-0000", vouch(SYSTEM_ACTOR)),
         "dispatch": lambda rpc: rpc.dispatch.route({"district": "-"}, "other",
-                                                   {"id": "launcher", "name": "launcher",
-                                                    "role": "admin", "unit_id": None}),
-        "callback": lambda rpc: rpc.callback.get_task("ready", SYSTEM_ACTOR),
-        "ledger": lambda rpc: rpc.ledger.recent(SYSTEM_ACTOR, 1),
+                                                   vouch(SYSTEM_ACTOR)),
+        "callback": lambda rpc: rpc.callback.get_task("ready", vouch(SYSTEM_ACTOR)),
+        "ledger": lambda rpc: rpc.ledger.recent(vouch(SYSTEM_ACTOR), 1),
         "register": lambda rpc: rpc.register.register_template(),
         "accounts": lambda rpc: rpc.accounts.authenticate_token("hlt_ready_probe"),
     }
@@ -318,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    env = {**DEFAULTS, **BROKER, **os.environ}
+    env = statement_keys({**DEFAULTS, **BROKER, **os.environ})
     env.pop("AMQP_URI", None)  # each part gets its own user's (broker_users)
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not args.no_demo:

@@ -7,6 +7,10 @@ timeline, look at a unit's queue. It talks to the services over nameko RPC only.
     hotline timeline YP20261123-0001
     hotline queue yinhang-grid-1
     hotline indicators --start 2026-11-01 --end 2026-12-01 --by unit --xlsx 11月.xlsx
+
+Every command line signs in through accounts, as the person or program it acts for: with
+an API token in HOTLINE_TOKEN, or as HOTLINE_USER (or --user) with the password asked for.
+accounts answers with its signed statement of who acts, which every call then carries.
 """
 from __future__ import annotations
 
@@ -33,13 +37,38 @@ from services.shared.words import (
 
 DEFAULT_AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")
 REFUSED, SILENT = 2, 3  # exit statuses: a refused call; the services do not answer
-AGENT = {"id": "agent-cli", "name": "热线坐席", "role": "agent", "unit_id": None}
+TOKEN_VARIABLE, USER_VARIABLE = "HOTLINE_TOKEN", "HOTLINE_USER"
+
+
+class NotSignedIn(Exception):
+    """Neither a token nor a user to sign in as."""
+
+
+def sign_in(rpc: Any, user: str | None = None,
+            ask: Callable[[str], str] | None = None) -> str:
+    """accounts' statement of who this command line acts for: HOTLINE_TOKEN's (an API
+    token), or ``user``'s (default HOTLINE_USER) with the password ``ask`` gets (default:
+    asked on the terminal). NotPermitted as accounts refuses; NotSignedIn with neither."""
+    token = os.environ.get(TOKEN_VARIABLE)
+    if token:
+        return rpc.accounts.authenticate_token(token)["statement"]
+    user = user or os.environ.get(USER_VARIABLE)
+    if not user:
+        raise NotSignedIn(f"sign in: set {TOKEN_VARIABLE} to an API token, or give --user "
+                          f"(or {USER_VARIABLE}) and type the password")
+    if ask is None:
+        import getpass
+
+        ask = getpass.getpass
+    return rpc.accounts.authenticate(user, ask(f"{user} 的密码: "))["statement"]
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="hotline", description="12345 工单 command line")
     top.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
     top.add_argument("--json", action="store_true", help="print the raw answer as JSON")
+    top.add_argument("--user", help=f"sign in as this user (or {USER_VARIABLE}; the password "
+                                    f"is asked for), unless {TOKEN_VARIABLE} holds a token")
     commands = top.add_subparsers(dest="command", required=True)
 
     create = commands.add_parser("create", help="create a ticket (受理)")
@@ -150,7 +179,7 @@ def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any],
         for field, messages in error.errors.items():
             print(f"{prog}: {field}: {' '.join(map(str, messages))}", file=sys.stderr)
         return REFUSED, None
-    except HotlineError as error:
+    except (HotlineError, NotSignedIn) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return REFUSED, None
     except (UnknownService, RpcTimeout, OSError, AMQPError) as error:  # AMQPError: vhost, login
@@ -186,27 +215,28 @@ def run(args: argparse.Namespace) -> Any:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
+        me = sign_in(rpc, args.user)
         if args.command == "create":
-            answer: Any = rpc.intake.create_ticket(request_from(args), AGENT)
+            answer: Any = rpc.intake.create_ticket(request_from(args), me)
             if not args.json:
                 print(f"已受理，工单号 {answer['ticket_no']}（{answer['status']}）")
         elif args.command == "show":
-            ticket = rpc.intake.get_ticket(args.ticket_no, AGENT)
-            status = rpc.dispatch.get_status(args.ticket_no, AGENT)
+            ticket = rpc.intake.get_ticket(args.ticket_no, me)
+            status = rpc.dispatch.get_status(args.ticket_no, me)
             answer = {"ticket": ticket, "status": status}
             if not args.json:
                 print_ticket(ticket, status)
         elif args.command == "timeline":
-            answer = rpc.ledger.timeline(args.ticket_no, AGENT)
+            answer = rpc.ledger.timeline(args.ticket_no, me)
             if not args.json:
                 for entry in answer:
                     actor = (entry.get("actor") or {}).get("name") or ""
                     print(f"{entry['seq']:>3}  {when(entry['occurred_at'])}  "
                           f"{entry['summary']}  {actor}")
         elif args.command == "indicators":
-            answer = rpc.ledger.indicators(AGENT, args.start, args.end, args.by, args.interval)
+            answer = rpc.ledger.indicators(me, args.start, args.end, args.by, args.interval)
             if args.xlsx:
-                workbook = rpc.ledger.indicators_xlsx(AGENT, args.start, args.end, args.by,
+                workbook = rpc.ledger.indicators_xlsx(me, args.start, args.end, args.by,
                                                       args.interval)
                 with open(args.xlsx, "wb") as handle:
                     handle.write(base64.b64decode(workbook["content_base64"]))
@@ -215,7 +245,7 @@ def run(args: argparse.Namespace) -> Any:
                 if args.xlsx:
                     print(f"已导出 {args.xlsx}")
         else:
-            answer = rpc.dispatch.queue(args.unit_id, AGENT)
+            answer = rpc.dispatch.queue(args.unit_id, me)
             if not args.json:
                 for item in answer:
                     print(f"{item['ticket_no']}  {STATE_WORDS.get(item['state'], item['state'])}"

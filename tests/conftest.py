@@ -117,8 +117,11 @@ def actors_signed_as_accounts_would(monkeypatch):
                 actor = load(ActorSchema(), actor)
             except InvalidRequest as exc:
                 raise InvalidRequest({"actor": exc.errors}) from None
-            actor = statements.vouch(actor, session=actor.get("session"),
-                                     read_only=bool(actor.get("read_only")))
+            try:
+                actor = statements.vouch(actor, session=actor.get("session"),
+                                         read_only=bool(actor.get("read_only")))
+            except (UnicodeError, TypeError, ValueError):  # what no statement could say
+                raise InvalidRequest({"actor": ["Not a valid actor."]}) from None
         elif actor is None:
             raise InvalidRequest({"actor": ["Missing data for required field."]})
         return read(actor)

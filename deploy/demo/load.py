@@ -2,7 +2,8 @@
 (deploy/demo/users.yml: the first admin, then everyone else, made by that admin), then the
 register of residents (deploy/demo/register.yml), then the stories (deploy/demo/stories.yml),
 as the call-centre software and the handling units would take them. Safe to run twice: what
-exists already is left alone.
+exists already is left alone. It signs its actors with accounts' key (HOTLINE_SIGNING_KEY,
+services/shared/statements.py), as the operator's own tool that starts the system.
 
     python deploy/demo/load.py [--amqp-uri URI]
 """
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.shared import clock  # noqa: E402
 from services.shared.errors import HotlineError, IllegalTransition, NotFound  # noqa: E402
+from services.shared.statements import vouch  # noqa: E402
 
 STORIES = Path(__file__).with_name("stories.yml")
 USERS = Path(__file__).with_name("users.yml")
@@ -29,15 +31,16 @@ REGISTER = Path(__file__).with_name("register.yml")
 DEMO_AGENT = {"id": "demo", "name": "演示", "role": "agent", "unit_id": None}
 
 
-def unit_staff(unit_id: str) -> dict:
-    return {"id": f"demo-{unit_id}", "name": "演示承办人", "role": "unit_staff", "unit_id": unit_id}
+def unit_staff(unit_id: str) -> str:
+    return vouch({"id": f"demo-{unit_id}", "name": "演示承办人", "role": "unit_staff",
+                  "unit_id": unit_id})
 
 
 def wait_for_status(rpc, ticket_no: str, seconds: float = 10) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            return rpc.dispatch.get_status(ticket_no, DEMO_AGENT)
+            return rpc.dispatch.get_status(ticket_no, vouch(DEMO_AGENT))
         except NotFound:
             if time.monotonic() > deadline:
                 raise
@@ -70,7 +73,8 @@ def load_users(rpc) -> list[dict]:
         rpc.accounts.create_first_admin(admin)
     except IllegalTransition:
         pass  # there is an admin already
-    as_admin = {"id": admin["username"], "name": admin["name"], "role": "admin", "unit_id": None}
+    as_admin = vouch({"id": admin["username"], "name": admin["name"], "role": "admin",
+                      "unit_id": None})
     for user in demo["users"]:
         try:
             rpc.accounts.create_user(user, as_admin)
@@ -87,7 +91,8 @@ def load_register(rpc) -> None:
     before the stories, so that their calls find them there. A resident already in it (the
     same name, found by their first phone) is left as they are."""
     admin = yaml.safe_load(USERS.read_text(encoding="utf-8"))["admin"]
-    as_admin = {"id": admin["username"], "name": admin["name"], "role": "admin", "unit_id": None}
+    as_admin = vouch({"id": admin["username"], "name": admin["name"], "role": "admin",
+                      "unit_id": None})
     for resident in yaml.safe_load(REGISTER.read_text(encoding="utf-8")):
         soon = resident.pop("demo_first_checkin_in_minutes", None)
         if soon is not None:  # a check-in a few minutes from now, for the demo to show
@@ -115,7 +120,7 @@ def load(amqp_uri: str) -> list[str]:
         for story in stories:
             ticket = rpc.intake.create_ticket({**story["request"],
                                                "external_id": story["external_id"]},
-                                              DEMO_AGENT)
+                                              vouch(DEMO_AGENT))
             if ticket["status"] != "answered":
                 work(rpc, ticket["ticket_no"], story.get("steps") or [])
             status = wait_for_status(rpc, ticket["ticket_no"])

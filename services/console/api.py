@@ -155,7 +155,7 @@ def create_ticket(ticket: dict):
     return call("intake", "create_ticket", ticket, actor())
 
 
-def ticket_file(ticket_no: str, reader: dict) -> dict:
+def ticket_file(ticket_no: str, reader: str) -> dict:
     """A ticket as received, its state now and its timeline, each as the service holding
     it lets ``reader`` see it (services/shared/access.py): the console masks nothing
     itself and shows nothing a service refused. ``ticket`` is null for readers who see
@@ -369,7 +369,7 @@ def revoke_token(username: str, token_id: str):
 KEEPERS = ("unit_staff", "admin")
 
 
-def keeper() -> dict:
+def keeper() -> str:
     refuse_unless(KEEPERS, "keep the register")
     return actor()
 

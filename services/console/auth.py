@@ -1,6 +1,8 @@
 """Who is using the console: people sign in with a password and get a session of the
 accounts service, programs send an API token. Either way the person becomes the ``actor``
-every RPC carries, so every action is recorded in the ledger with who took it.
+every RPC carries, so every action is recorded in the ledger with who took it: the
+statement accounts signs of them at each check (services/shared/statements.py), which
+the services verify; the console never says who acts on its own.
 
 The browser's cookie (Flask's signed, HttpOnly, SameSite session) holds only the session's
 secret. Every request that needs the person asks accounts once (``check_session``), so a
@@ -54,11 +56,12 @@ def signed_in() -> dict:
     return user
 
 
-def actor(user: dict | None = None) -> dict:
-    """The actor an RPC carries for ``user`` (default: the current one)."""
+def actor(user: dict | None = None) -> str:
+    """The actor an RPC carries for ``user`` (default: the current one): the statement
+    accounts signed of them with this request's session or token check
+    (services/shared/statements.py), never a dict of the console's making."""
     user = user or signed_in()
-    return {"id": user["id"], "name": user["name"], "role": user["role"],
-            "unit_id": user.get("unit_id")}
+    return user["statement"]
 
 
 def client_address() -> str | None:

@@ -8,21 +8,20 @@ get the blank template. It talks to the register service over RPC, as the consol
 
 An import always shows the dry run's row-by-row report first. With ``--apply`` the rows
 to add or change are then applied in chunks (``--chunk`` rows per call, all under one
-import batch id), with a progress bar on standard error. ``--user``, ``--name``, ``--role``
-and ``--unit`` say who is acting (default: this login, as an admin); the register's
+import batch id), with a progress bar on standard error. It signs in through accounts as
+``--user`` (the password is asked for) or with the API token in HOTLINE_TOKEN; the register's
 history records them.
 """
 from __future__ import annotations
 
 import argparse
 import base64
-import getpass
 import sys
 import unicodedata
 from pathlib import Path
 from typing import TextIO
 
-from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
+from services.agent_cli import DEFAULT_AMQP_URI, over_rpc, sign_in
 from services.register.importing import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
 from services.shared import clock
 from services.shared.words import IMPORT_ACTION_WORDS
@@ -35,10 +34,9 @@ BAR_WIDTH = 30
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="register", description="台账: import, export, template")
     top.add_argument("--amqp-uri", default=DEFAULT_AMQP_URI)
-    top.add_argument("--user", default=getpass.getuser(), help="who acts (an id)")
-    top.add_argument("--name", default=None, help="their name as the history shows it")
-    top.add_argument("--role", default="admin", choices=("admin", "unit_staff"))
-    top.add_argument("--unit", default=None, help="their unit (for unit_staff)")
+    top.add_argument("--user", default=None,
+                     help="sign in as this user (the password is asked for), unless "
+                          "HOTLINE_TOKEN holds an API token")
     commands = top.add_subparsers(dest="command", required=True)
     importing = commands.add_parser("import", help="import a register (.xlsx or .csv)")
     importing.add_argument("file", type=Path)
@@ -90,7 +88,7 @@ def progress(done: int, total: int, out: TextIO = sys.stderr) -> None:
     out.flush()
 
 
-def import_file(rpc, filename: str, content: bytes, actor: dict, apply: bool, chunk: int,
+def import_file(rpc, filename: str, content: bytes, actor: str, apply: bool, chunk: int,
                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> dict:
     """Dry-run the file and print its report; with ``apply``, apply the rows to add or
     change in chunks of ``chunk`` rows, one batch, showing progress. Returns how many rows
@@ -127,11 +125,6 @@ def import_file(rpc, filename: str, content: bytes, actor: dict, apply: bool, ch
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.role == "unit_staff" and not args.unit:
-        print("register: unit staff act for a unit: give --unit", file=sys.stderr)
-        return 2
-    actor = {"id": args.user, "name": args.name or args.user, "role": args.role,
-             "unit_id": args.unit}
     try:
         content = args.file.read_bytes() if args.command == "import" else b""
     except OSError as error:
@@ -139,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def work(rpc) -> int:
+        actor = sign_in(rpc, args.user) if args.command != "template" else ""
         if args.command == "import":
             import_file(rpc, args.file.name, content, actor, args.apply, max(args.chunk, 1))
             return 0

@@ -42,7 +42,7 @@ from services.register.schemas import (
     RetireArgs,
 )
 from services.register.store import RegisterStore
-from services.shared import access, clock, outbox, revocation, statements
+from services.shared import access, clock, outbox, revocation
 from services.shared.answers import register as answers
 from services.shared.errors import (
     EXPECTED,

@@ -13,10 +13,14 @@ from services.shared import clock
 from services.shared.errors import NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
 
+# accounts' answers to check_session: each with its signed statement (here a stand-in:
+# these tests look at what the console does with it, not at the signature)
 GRID = {"id": "li", "username": "li", "name": "网格员李琳", "role": "unit_staff",
-        "unit_id": "yinhang-grid-1", "unit_name": "殷行街道第一网格工作站"}
+        "unit_id": "yinhang-grid-1", "unit_name": "殷行街道第一网格工作站",
+        "statement": "statement-of-li"}
 DISPATCHER = {"id": "chen", "username": "chen", "name": "派单员老陈", "role": "dispatcher",
-              "unit_id": "centre", "unit_name": "12345派单中心"}
+              "unit_id": "centre", "unit_name": "12345派单中心",
+              "statement": "statement-of-chen"}
 
 
 def iso(hours_from_now: float) -> str:
@@ -120,10 +124,11 @@ def test_the_console_shows_what_the_services_let_the_reader_see_and_asks_as_them
     services = Canned(ticket_answers(masked))
     page = signed_in(services, DISPATCHER).get("/tickets/YP-0001").get_data(as_text=True)
     assert "138****0001" in page and "tel:" not in page
-    # every read carries the reader: the services decide what leaves them
+    # every read carries accounts' statement of the reader: the services decide what
+    # leaves them
     reads = {(service, method): args for service, method, args in services.calls}
     for read in (("dispatch", "get_status"), ("intake", "get_ticket"), ("ledger", "timeline")):
-        assert reads[read][-1]["id"] == DISPATCHER["id"], read
+        assert reads[read][-1] == DISPATCHER["statement"], read
 
 
 @pytest.mark.parametrize("path", ["/units/yinhang-grid-1/queue", "/tickets/YP-0001"])

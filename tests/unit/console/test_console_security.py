@@ -19,6 +19,7 @@ from services.console.app import create_app
 from services.console.settings import Settings
 
 ADMIN = {"id": "admin", "username": "admin", "name": "管理员", "role": "admin",
+         "statement": "statement-of-admin",
          "unit_id": None, "unit_name": None}
 TEMPLATES = Path(services.console.__file__).parent / "templates"
 

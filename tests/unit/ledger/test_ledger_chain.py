@@ -154,9 +154,9 @@ def test_the_command_line_exits_1_when_anything_is_broken(service, store, record
         class ledger:
             verify = staticmethod(service.verify)
 
-    assert verify_cli.check(Rpc, None) == 0
+    assert verify_cli.check(Rpc, None, me=READER) == 0
     store.entries.update_one({"ticket_no": OTHER, "seq": 2}, {"$set": {"data.unit_id": "x"}})
-    assert verify_cli.check(Rpc, None) == 1
+    assert verify_cli.check(Rpc, None, me=READER) == 1
     out = capsys.readouterr().out
     assert OTHER in out and "edited" in out
 
