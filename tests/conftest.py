@@ -98,8 +98,8 @@ def statement_keys(tmp_path_factory):
     return settings
 
 
-@pytest.fixture(autouse=True)
-def actors_signed_as_accounts_would(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def actors_signed_as_accounts_would(statement_keys):
     """Tests hand the services their actors as dicts, as people and programs are named in
     them; each is signed here as accounts signs the actor of a session (after checking its
     shape, which an RPC would refuse with InvalidRequest), so every call still goes through
@@ -126,8 +126,10 @@ def actors_signed_as_accounts_would(monkeypatch):
             raise InvalidRequest({"actor": ["Missing data for required field."]})
         return read(actor)
 
-    monkeypatch.setattr(statements, "read", signed_then_read)
-    return read
+    patch = pytest.MonkeyPatch()
+    patch.setattr(statements, "read", signed_then_read)
+    yield read
+    patch.undo()
 
 
 @pytest.fixture
