@@ -17,8 +17,6 @@ import pytest
 from werkzeug.http import parse_options_header
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = {"id": "admin", "username": "admin", "name": "管理员", "role": "admin",
-         "unit_id": None, "unit_name": None}
 
 
 def free_port() -> int:
@@ -51,7 +49,9 @@ def console(tmp_path_factory):
                 assert time.monotonic() < deadline, "gunicorn did not answer"
                 time.sleep(0.2)
         app = console_with_a_bug.app
-        cookie = app.session_interface.get_signing_serializer(app).dumps({"user": ADMIN})
+        # a cookie naming a live accounts session (console_with_a_bug answers it)
+        cookie = app.session_interface.get_signing_serializer(app).dumps(
+            {"session": "live-session"})
         yield port, cookie
     finally:
         gunicorn.terminate()
