@@ -169,6 +169,7 @@ class AccountsService:
         NotPermitted, NotFound (the user, or a session_id of none of theirs). Says
         session_ended, ended, with the actor."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         args = load(EndSessionsArgs(), {"username": username, "session_id": session_id})
         people.check_reader(actor, args["username"])
         user = self._user(args["username"])
@@ -251,6 +252,7 @@ class AccountsService:
         dispatch's directory does not have), NotPermitted (not an admin),
         IllegalTransition (the username is taken). Says account_changed, created."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         people.check_admin(actor)
         fields = load(NewUserSchema(), user)
         credentials.check_password_policy(fields["username"], fields["password"])
@@ -279,6 +281,7 @@ class AccountsService:
         reason: deactivated, password_changed, role_changed or unit_changed) if it held
         sessions."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         people.check_admin(actor)
         args = load(UpdateUserArgs(), {"username": username, "changes": changes})
         user = self._user(args["username"])
@@ -337,6 +340,7 @@ class AccountsService:
         slow-down, deactivated), NotFound. Says account_changed, password_changed, and
         session_ended, password_changed, if it held sessions."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         args = load(PasswordChangeArgs(), {"username": username, "old_password": old_password,
                                            "new_password": new_password, "address": address})
         if actor["id"] != args["username"]:
@@ -370,6 +374,7 @@ class AccountsService:
         or holds 20 tokens already). Says account_changed, token_issued, with the token_id
         (never the token)."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         args = load(IssueTokenArgs(), {"username": username, "name": name, "days": days,
                                        "read_only": read_only})
         people.check_reader(actor, args["username"])
@@ -391,6 +396,7 @@ class AccountsService:
         no more. Returns the account as get_user shows it. Raises NotPermitted, NotFound
         (user or token). Says account_changed, token_revoked."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         args = load(RevokeTokenArgs(), {"username": username, "token_id": token_id})
         people.check_reader(actor, args["username"])
         user = self._user(args["username"])

@@ -21,7 +21,7 @@ from nameko.rpc import rpc
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
-from services.shared import access, clock, outbox, revocation
+from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.errors import EXPECTED, InvalidRequest
 from services.shared.events import on_event
@@ -103,6 +103,7 @@ class IntakeService:
         """
         data = load(TICKET_REQUEST, request)
         actor = reception.channel_actor(data["channel"]) if actor is None else load_actor(actor)
+        statements.refuse_read_only(actor)
         existing = self.store.by_external_id(data["external_id"])
         if existing is not None:
             return answer(existing, merged=existing.get("external_id") != data["external_id"])

@@ -42,7 +42,7 @@ from services.register.schemas import (
     RetireArgs,
 )
 from services.register.store import RegisterStore
-from services.shared import access, clock, outbox, revocation
+from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers import register as answers
 from services.shared.errors import (
     EXPECTED,
@@ -94,6 +94,7 @@ class RegisterService:
         (another unit's register), IllegalTransition (the same person, by name and phone or
         name and room, is in the register already: the message names them)."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         fields = load(ResidentSchema(known_groups=self._groups()), resident)
         if fields["grid_unit_id"] is None and actor["role"] == "unit_staff":
             fields["grid_unit_id"] = actor["unit_id"]
@@ -121,6 +122,7 @@ class RegisterService:
         unit), IllegalTransition (someone changed the resident since ``version``; the
         resident is retired)."""
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         args = load(ChangeArgs(), {"resident_id": resident_id, "version": version})
         fields = load(ResidentSchema(known_groups=self._groups()), changes,
                       partial=residents.RESIDENT_FIELDS)
@@ -311,6 +313,8 @@ class RegisterService:
         statement, actor = cast(str, actor), load_actor(actor)
         args = load(ImportArgs(), {"content_base64": content_base64, "filename": filename,
                                    "dry_run": dry_run, "rows": rows, "batch_id": batch_id})
+        if not args["dry_run"]:
+            statements.refuse_read_only(actor)
         if actor["role"] not in importing.IMPORTERS:
             raise NotPermitted("only admins and unit staff import a register")
         groups = self._groups()
@@ -419,7 +423,9 @@ class RegisterService:
               decide: Callable[[dict, dt.datetime], residents.Change]) -> dict:
         """Decide a step on the resident as read and write it if nobody changed them
         meanwhile; otherwise decide again on what they left. Returns the card, as
-        ``actor`` may read it."""
+        ``actor`` may read it; a read-only actor is refused."""
+        statements.refuse_read_only(actor)
+
         def attempt() -> dict | Lost:
             now = clock.now()
             stored = self.store.apply(decide(self._resident(resident_id), now))
