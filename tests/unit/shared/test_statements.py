@@ -100,3 +100,42 @@ def test_a_users_statements_until_a_change_are_withdrawn_and_later_ones_stand(ke
         verifier.read(before, revoked)
     monkeypatch.setattr(clock, "now", lambda: changed + dt.timedelta(seconds=1))
     assert verifier.read(signer.issue(GRID, session="s-9"), revoked)["id"] == "li"
+
+
+def said(event_type: str, **data) -> dict:
+    from services.shared.events import new_event
+
+    return new_event("accounts", event_type, data)
+
+
+@pytest.mark.parametrize("event, sessions, user", [
+    (said("session_ended", username="li", session_ids=["s-1"], reason="logout"), ["s-1"], None),
+    (said("session_ended", username="li", session_ids=["s-1"], reason="idle"), ["s-1"], None),
+    (said("session_ended", username="li", session_ids=["s-1", "s-2"], reason="deactivated"),
+     ["s-1", "s-2"], "li"),
+    (said("session_ended", username="li", session_ids=["s-1"], reason="password_changed"),
+     ["s-1"], "li"),
+    (said("account_changed", username="li", change="token_revoked", token_id="t-1"),
+     ["token:t-1"], None),
+    (said("account_changed", username="li", change="changed", fields=["role"]), [], "li"),
+    (said("account_changed", username="li", change="changed", fields=["active"],
+          active=False), [], "li"),
+    (said("account_changed", username="li", change="changed", fields=["name"]), [], None),
+])
+def test_what_each_accounts_event_withdraws(event, sessions, user):
+    from services.shared import revocation
+
+    assert revocation.withdrawn(event) == (sessions, user)
+
+
+def test_a_withdrawal_heard_is_refused_by_this_process(keys, monkeypatch):
+    from services.shared import revocation
+
+    signer, verifier = keys
+    monkeypatch.setattr(statements, "REVOKED", statements.Revocations())
+    hear_ended, _ = revocation.handlers()
+    statement = signer.issue(GRID, session="s-1")
+    hear_ended(None, said("session_ended", username="li", session_ids=["s-1"],
+                          reason="logout"))
+    with pytest.raises(NotPermitted, match="ended"):
+        verifier.read(statement, statements.REVOKED)
