@@ -56,8 +56,9 @@ faults: install
 	$(BIN)/python deploy/faults.py
 
 ## Check the ledger's hash chains on the running system (make run); exit 1 when broken.
+## Signs in as VERIFY_USER (a supervisor or admin; the password is asked), or HOTLINE_TOKEN.
 verify: install
-	$(BIN)/python -m services.ledger.verify_cli
+	$(BIN)/python -m services.ledger.verify_cli $(if $(VERIFY_USER),--user $(VERIFY_USER))
 
 ## Forget the embedded store of `make run` (var/data).
 clean-data:

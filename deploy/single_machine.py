@@ -377,8 +377,9 @@ What to try next (in another terminal, from this folder; the command lines conne
 the console's broker user, which var/broker/console.env gives them, and sign in through
 accounts: --user asks for the password, the demo agent's is demo-agent-12345):
   . var/broker/console.env
-  .venv/bin/hotline --user agent create --district 杨浦区 --subdistrict 殷行街道 --estate 开鲁新村 \\
-      --category street_light --kind help --phone 13812345678 --description "路灯不亮"
+  .venv/bin/hotline --user agent create --district 杨浦区 --subdistrict 殷行街道 \\
+      --estate 开鲁新村 --category street_light --kind help --phone 13812345678 \\
+      --description "路灯不亮"
   .venv/bin/hotline --user agent show <ticket number>       # where it stands, deadlines
   .venv/bin/hotline --user agent timeline <ticket number>   # every step, in order
   .venv/bin/hotline --user dispatcher queue centre          # the dispatch centre's queue

@@ -163,15 +163,9 @@ class LedgerService:
         Raises InvalidRequest (a malformed time or status, a period that does not end after
         it starts, a limit out of range, an unknown category), NotPermitted (a role that
         reads no tickets)."""
-        actor = load_actor(actor)
-        scope = record.scope_query(actor)
-        asked = load(TicketsSchema(), {"start": start, "end": end, "status": status,
-                                       "limit": limit, "ticket_nos": ticket_nos,
-                                       "categories": categories})
-        closed = None if asked["status"] is None else asked["status"] == "closed"
-        listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
-                                           asked["ticket_nos"], asked["categories"],
-                                           asked["limit"], scope)
+        scope = record.scope_query(load_actor(actor))
+        listed = self._chosen({"start": start, "end": end, "status": status, "limit": limit,
+                               "ticket_nos": ticket_nos, "categories": categories}, scope)
         return LISTED.dump([record.as_listed(row, created, latest)
                             for row, created, latest in listed], many=True)
 
@@ -190,13 +184,9 @@ class LedgerService:
         redacted (PublicRequestSchema; rules in services/ledger/publication.py). Nothing
         of the caller, the address below the community or any other free text.
         Raises InvalidRequest as ``tickets``."""
-        asked = load(TicketsSchema(), {"start": start, "end": end, "status": status,
-                                       "limit": limit, "ticket_nos": ticket_nos,
-                                       "categories": categories})
-        closed = None if asked["status"] is None else asked["status"] == "closed"
-        listed = self.store.listed_tickets(asked["start"], asked["end"], closed,
-                                           asked["ticket_nos"], asked["categories"],
-                                           asked["limit"], with_latest=False)
+        listed = self._chosen({"start": start, "end": end, "status": status, "limit": limit,
+                               "ticket_nos": ticket_nos, "categories": categories},
+                              None, with_latest=False)
         return PUBLIC.dump([publication.public_request(self.publication, row, created)
                             for row, created, _ in listed], many=True)
 
@@ -269,6 +259,16 @@ class LedgerService:
         return WORKBOOK.dump({"filename": workbook.filename(answer),
                               "content_base64": base64.b64encode(
                                   workbook.indicators_workbook(answer)).decode("ascii")})
+
+    def _chosen(self, asked: dict, scope: dict | None, *,
+                with_latest: bool = True) -> list[tuple]:
+        """The rows ``tickets`` (and ``public_requests``) choose for these arguments, within
+        a reader's ``scope``; InvalidRequest for malformed ones."""
+        args = load(TicketsSchema(), asked)
+        closed = None if args["status"] is None else args["status"] == "closed"
+        return self.store.listed_tickets(args["start"], args["end"], closed,
+                                         args["ticket_nos"], args["categories"],
+                                         args["limit"], scope, with_latest=with_latest)
 
     def _facts(self, ticket_no: str) -> access.Facts:
         return record.facts(self.store.ticket(ticket_no), self.store.created_entry(ticket_no))
