@@ -44,14 +44,35 @@ class NotSignedIn(Exception):
     """Neither a token nor a user to sign in as."""
 
 
+class SignedIn:
+    """Who a command line acts for, signed in through accounts: each call gives accounts'
+    fresh statement of them (statements live 5 minutes; a long import outlives many)."""
+
+    def __init__(self, rpc: Any, *, token: str | None = None, session: str | None = None):
+        self.rpc, self.token, self.session = rpc, token, session
+
+    def __call__(self) -> str:
+        if self.token is not None:
+            return self.rpc.accounts.authenticate_token(self.token)["statement"]
+        return self.rpc.accounts.check_session(self.session)["statement"]
+
+    def end(self) -> None:
+        """Sign out: a console session started by a password ends now."""
+        if self.session is not None:
+            self.rpc.accounts.end_session(self.session)
+
+
 def sign_in(rpc: Any, user: str | None = None,
-            ask: Callable[[str], str] | None = None) -> str:
-    """accounts' statement of who this command line acts for: HOTLINE_TOKEN's (an API
-    token), or ``user``'s (default HOTLINE_USER) with the password ``ask`` gets (default:
-    asked on the terminal). NotPermitted as accounts refuses; NotSignedIn with neither."""
+            ask: Callable[[str], str] | None = None) -> SignedIn:
+    """Sign this command line in through accounts: with HOTLINE_TOKEN's API token, or as
+    ``user`` (default HOTLINE_USER) with the password ``ask`` gets (default: asked on the
+    terminal), which starts a session. NotPermitted as accounts refuses; NotSignedIn with
+    neither."""
     token = os.environ.get(TOKEN_VARIABLE)
     if token:
-        return rpc.accounts.authenticate_token(token)["statement"]
+        signed = SignedIn(rpc, token=token)
+        signed()  # refused at once if the token is not good
+        return signed
     user = user or os.environ.get(USER_VARIABLE)
     if not user:
         raise NotSignedIn(f"sign in: set {TOKEN_VARIABLE} to an API token, or give --user "
@@ -60,7 +81,8 @@ def sign_in(rpc: Any, user: str | None = None,
         import getpass
 
         ask = getpass.getpass
-    return rpc.accounts.authenticate(user, ask(f"{user} 的密码: "))["statement"]
+    started = rpc.accounts.start_session(user, ask(f"{user} 的密码: "))
+    return SignedIn(rpc, session=started["session"])
 
 
 def parser() -> argparse.ArgumentParser:
@@ -215,7 +237,8 @@ def run(args: argparse.Namespace) -> Any:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
-        me = sign_in(rpc, args.user)
+        signed = sign_in(rpc, args.user)
+        me = signed()
         if args.command == "create":
             answer: Any = rpc.intake.create_ticket(request_from(args), me)
             if not args.json:
@@ -250,6 +273,7 @@ def run(args: argparse.Namespace) -> Any:
                 for item in answer:
                     print(f"{item['ticket_no']}  {STATE_WORDS.get(item['state'], item['state'])}"
                           f"  {item['priority']}  {item['category']}  {item['description'][:30]}")
+        signed.end()
     return answer
 
 

@@ -132,6 +132,15 @@ def actors_signed_as_accounts_would(statement_keys):
     patch.undo()
 
 
+@pytest.fixture(autouse=True)
+def no_withdrawals_from_other_tests(monkeypatch):
+    """Each test starts with no statement withdrawn: what another test's accounts ended
+    (at the real time) must not refuse this test's actors (signed at its own time)."""
+    from services.shared import statements
+
+    monkeypatch.setattr(statements, "REVOKED", statements.Revocations())
+
+
 @pytest.fixture
 def real_statements(monkeypatch, actors_signed_as_accounts_would):
     """Services read actors as in production: only statements accounts signed."""

@@ -636,6 +636,7 @@ class DispatchService:
 
     def _directory_editor(self, actor: Any) -> dict:
         actor = load_actor(actor)
+        statements.refuse_read_only(actor)
         if actor["role"] not in DIRECTORY_EDITORS:
             raise NotPermitted(f"only {' or '.join(DIRECTORY_EDITORS)} edit the directory")
         return actor

@@ -28,7 +28,7 @@ def check(rpc, ticket_no: str | None, out: TextIO | None = None,
     signed in as agent_cli.sign_in says), print its report; 1 when anything is broken,
     else 0."""
     out = out or sys.stdout
-    report = rpc.ledger.verify(me or sign_in(rpc), ticket_no)
+    report = rpc.ledger.verify(me or sign_in(rpc)(), ticket_no)
     print(f"checked {report['checked']} entries in {report['chains']} chains", file=out)
     if report["unchained"]:
         print(f"{report['unchained']} entries recorded before the chain (unchained, not "
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if present:
         return present
     return over_rpc("verify", args.amqp_uri, RPC_TIMEOUT,
-                    lambda rpc: check(rpc, args.ticket, me=sign_in(rpc, args.user)),
+                    lambda rpc: check(rpc, args.ticket, me=sign_in(rpc, args.user)()),
                     silent="the ledger does not answer")
 
 if __name__ == "__main__":

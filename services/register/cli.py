@@ -18,6 +18,7 @@ import argparse
 import base64
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -88,13 +89,14 @@ def progress(done: int, total: int, out: TextIO = sys.stderr) -> None:
     out.flush()
 
 
-def import_file(rpc, filename: str, content: bytes, actor: str, apply: bool, chunk: int,
+def import_file(rpc, filename: str, content: bytes, actor: Callable[[], str], apply: bool,
+                chunk: int,
                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> dict:
     """Dry-run the file and print its report; with ``apply``, apply the rows to add or
     change in chunks of ``chunk`` rows, one batch, showing progress. Returns how many rows
     were added and changed, and refused when applied (or the dry run's counts)."""
     encoded = base64.b64encode(content).decode("ascii")
-    report = rpc.register.import_register(encoded, filename, actor, dry_run=True)
+    report = rpc.register.import_register(encoded, filename, actor(), dry_run=True)
     print_report(report, out)
     numbers = [row["row"] for row in report["rows"] if row["action"] in (ADD, CHANGE)]
     if not apply:
@@ -109,7 +111,7 @@ def import_file(rpc, filename: str, content: bytes, actor: str, apply: bool, chu
     progress(0, len(numbers), err)
     for start in range(0, len(numbers), chunk):
         part = set(numbers[start:start + chunk])
-        applied = rpc.register.import_register(encoded, filename, actor, dry_run=False,
+        applied = rpc.register.import_register(encoded, filename, actor(), dry_run=False,
                                              rows=[min(part), max(part)], batch_id=batch)
         for row in applied["rows"]:
             if row["row"] in part:
@@ -132,15 +134,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def work(rpc) -> int:
-        actor = sign_in(rpc, args.user) if args.command != "template" else ""
-        if args.command == "import":
-            import_file(rpc, args.file.name, content, actor, args.apply, max(args.chunk, 1))
-            return 0
-        if args.command == "export":
-            answer = rpc.register.export_register(actor, grid_unit_id=args.grid_unit_id)
-        else:
-            answer = rpc.register.register_template()
-        return save(answer, args.out)
+        if args.command == "template":
+            return save(rpc.register.register_template(), args.out)
+        signed = sign_in(rpc, args.user)
+        try:
+            if args.command == "import":
+                import_file(rpc, args.file.name, content, signed, args.apply,
+                            max(args.chunk, 1))
+                return 0
+            return save(rpc.register.export_register(signed(),
+                                                     grid_unit_id=args.grid_unit_id), args.out)
+        finally:
+            signed.end()
 
     return over_rpc("register", args.amqp_uri, RPC_TIMEOUT, work,
                     silent="the register does not answer")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,9 @@ def ensure_keys(directory: Path) -> dict[str, str]:
     """The key settings for a machine's run (a pair made in ``directory`` if it has none):
     {HOTLINE_SIGNING_KEY: the private key's path, HOTLINE_VERIFY_KEYS: the public keys'
     directory}."""
-    signing = sorted((directory / "signing").glob("*.pem"))
-    private_path = signing[-1] if signing else new_key_pair(directory)[0]
+    signing = list((directory / "signing").glob("*.pem"))
+    private_path = (max(signing, key=lambda path: path.stat().st_mtime) if signing
+                    else new_key_pair(directory)[0])  # the newest: a rotation's
     return {SIGNING_KEY_VARIABLE: str(private_path),
             VERIFY_KEYS_VARIABLE: str(directory / "verify")}
 
@@ -229,13 +231,39 @@ def use_keys(settings: dict[str, str]) -> None:
     _keys.clear()
 
 
+RELOAD_EVERY_SECONDS = 10.0
+
+
 def read(statement: Any) -> dict:
     """The actor a statement vouches for (Verifier.read), with this process's keys and the
     sessions it heard have ended; its district, session and read-only mark only where
-    set."""
-    actor = verifier().read(statement, REVOKED)
+    set. A statement under a key this process does not know yet makes it read the key
+    directory again (at most every RELOAD_EVERY_SECONDS): a rotation needs no restart."""
+    try:
+        actor = verifier().read(statement, REVOKED)
+    except NotPermitted:
+        if not _reloaded_keys(statement):
+            raise
+        actor = verifier().read(statement, REVOKED)
     return {key: value for key, value in actor.items()
             if key in ("id", "name", "role", "unit_id") or value not in (None, False)}
+
+
+def _reloaded_keys(statement: Any) -> bool:
+    """Read the public keys again if ``statement`` names a key not among them (and the
+    last reading is old enough); whether they were read again."""
+    try:
+        kid = jwt.get_unverified_header(statement).get("kid") if isinstance(statement, str) \
+            else None
+    except jwt.PyJWTError:
+        return False
+    now = time.monotonic()  # a rate limit: the wall clock may step
+    if not isinstance(kid, str) or kid in verifier().keys \
+            or now - _keys.get("reloaded_at", -RELOAD_EVERY_SECONDS) < RELOAD_EVERY_SECONDS:
+        return False
+    _keys["reloaded_at"] = now
+    _keys["verifier"] = Verifier.from_directory(os.environ[VERIFY_KEYS_VARIABLE])
+    return True
 
 
 def vouch(actor: dict, *, session: str | None = None, read_only: bool = False) -> str:

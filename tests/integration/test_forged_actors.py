@@ -60,9 +60,9 @@ def test_a_statement_not_signed_by_accounts_or_too_old_is_refused(real_statement
     with pytest.raises(NotPermitted):
         rpc.dispatch.get_directory(forged_statement(ADMIN))
     now = clock.now()
-    monkeypatch.setattr(clock, "now", lambda: now - dt.timedelta(minutes=6))
-    old = statements.vouch(ADMIN)  # as accounts would have signed it six minutes ago
-    monkeypatch.undo()
+    with monkeypatch.context() as then:
+        then.setattr(clock, "now", lambda: now - dt.timedelta(minutes=6))
+        old = statements.vouch(ADMIN)  # as accounts would have signed it six minutes ago
     with pytest.raises(NotPermitted, match="expired"):
         rpc.dispatch.get_directory(old)
     assert rpc.dispatch.get_directory(accounts["admin"])["units"]  # a live one is taken
@@ -112,6 +112,11 @@ def test_a_read_only_token_reads_and_changes_nothing(real_statements, rpc, accou
     with pytest.raises(NotPermitted, match="read-only"):
         rpc.register.add_resident({"name": "孙奶奶", "grid_unit_id": "yinhang-grid-1",
                                    "address": {"district": "杨浦区"}}, reader)
+    admin_reader = rpc.accounts.authenticate_token(rpc.accounts.issue_token(
+        "admin", "看板", accounts["admin"], read_only=True)["token"])["statement"]
+    with pytest.raises(NotPermitted, match="read-only"):  # nor the directory, an admin's
+        rpc.dispatch.put_unit({"id": "x-unit", "name": "x", "kind": "department"},
+                              admin_reader)
     assert rpc.register.find_residents(accounts["admin"]) == []
 
 

@@ -52,3 +52,53 @@ def test_verify_asks_briefly_whether_a_ledger_answers_before_the_long_walk(monke
     monkeypatch.setattr(verify_cli, "over_rpc", over_rpc)
     assert verify_cli.main(["--amqp-uri", "pyamqp://h/"]) == SILENT
     assert timeouts == [verify_cli.PROBE_TIMEOUT]  # the 600 s walk never started
+
+
+class Accounts:
+    """accounts as a command line meets it: sign-ins and their statements."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def authenticate_token(self, token):
+        self.calls.append("token")
+        if token != "hlt_good":
+            from services.shared.errors import NotPermitted
+            raise NotPermitted("invalid, revoked or expired token")
+        return {"statement": f"statement-{len(self.calls)}"}
+
+    def start_session(self, user, password):
+        self.calls.append(f"start {user} {password}")
+        return {"session": "secret-1"}
+
+    def check_session(self, session):
+        self.calls.append(f"check {session}")
+        return {"statement": f"statement-{len(self.calls)}"}
+
+    def end_session(self, session):
+        self.calls.append(f"end {session}")
+
+
+def test_a_command_line_signs_in_and_gets_a_fresh_statement_each_time(monkeypatch):
+    import pytest
+
+    from services.agent_cli import NotSignedIn, sign_in
+    from services.shared.errors import NotPermitted
+
+    monkeypatch.delenv("HOTLINE_TOKEN", raising=False)
+    monkeypatch.delenv("HOTLINE_USER", raising=False)
+    rpc = type("Rpc", (), {"accounts": Accounts()})()
+    with pytest.raises(NotSignedIn):  # nobody to act for: it says how to sign in
+        sign_in(rpc)
+
+    signed = sign_in(rpc, "li", ask=lambda prompt: "pw")
+    assert signed() != signed()  # a fresh statement each time: a long import outlives one
+    signed.end()
+    assert rpc.accounts.calls == ["start li pw", "check secret-1", "check secret-1",
+                                  "end secret-1"]
+
+    monkeypatch.setenv("HOTLINE_TOKEN", "hlt_bad")
+    with pytest.raises(NotPermitted):  # refused at once, not at the first call
+        sign_in(rpc)
+    monkeypatch.setenv("HOTLINE_TOKEN", "hlt_good")
+    assert sign_in(rpc)().startswith("statement-")

@@ -72,3 +72,14 @@ def test_the_readme_shows_the_access_rule_as_it_is():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert access.markdown_table() in readme
+
+
+def test_every_service_hears_what_accounts_withdraws():
+    """Each copy of each service refuses statements accounts withdrew (revocation.py)."""
+    for service in SERVICES:
+        for name in ("hear_ended_sessions", "hear_account_changes"):
+            handler = getattr(service, name, None)
+            [entrypoint] = getattr(handler, "nameko_entrypoints", [None])
+            assert entrypoint is not None and entrypoint.source_service == "accounts", (
+                service.name, name)
+            assert entrypoint.handler_type == "broadcast", (service.name, name)

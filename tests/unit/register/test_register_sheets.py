@@ -318,12 +318,14 @@ def test_the_command_line_shows_the_report_then_applies_with_a_progress_bar(serv
     rpc = SimpleNamespace(register=service)
     out, err = io.StringIO(), io.StringIO()
 
-    preview = register_cli.import_file(rpc, path.name, path.read_bytes(), GRID, apply=False,
+    preview = register_cli.import_file(rpc, path.name, path.read_bytes(), lambda: GRID,
+                                       apply=False,
                                        chunk=1, out=out, err=err)
     assert preview["add"] == 2 and service.find_residents(GRID) == []
     assert "不予导入" in out.getvalue() and "缺少姓名" in out.getvalue()
 
-    done = register_cli.import_file(rpc, path.name, path.read_bytes(), GRID, apply=True,
+    done = register_cli.import_file(rpc, path.name, path.read_bytes(), lambda: GRID,
+                                    apply=True,
                                     chunk=1, out=out, err=err)
 
     assert done == {"add": 2, "change": 0, "refused": 0}
