@@ -80,6 +80,7 @@ def new_user(fields: dict, now: dt.datetime, created_by: str | None,
     user = {
         "_id": fields["username"], "username": fields["username"], "name": fields["name"],
         "role": fields["role"], "unit_id": fields.get("unit_id"),
+        "district": fields.get("district"),
         "password_hash": credentials.hash_password(fields["password"]), "active": True,
         "last_login_at": None, "tokens": [], "session_epoch": 0,
         "created_at": now, "created_by": created_by, "updated_at": now,
@@ -114,12 +115,12 @@ def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
 def identity(user: dict, unit_name: str | None, read_only: bool = False,
              district: str | None = None) -> dict:
     """Who signed in, as the console keeps them: id (= username), username, name, role,
-    unit_id, unit_name, district (their unit's, or the account's; none: every district),
+    unit_id, unit_name, district (their unit's, else the account's; none: every district),
     and read_only (a read-only API token: only reads are allowed). accounts signs its id,
     name, role, unit_id and district into the statement later RPCs carry."""
     return {"id": user["_id"], "username": user["username"], "name": user["name"],
             "role": user["role"], "unit_id": user["unit_id"], "unit_name": unit_name,
-            "district": user.get("district") or district, "read_only": read_only}
+            "district": district or user.get("district"), "read_only": read_only}
 
 
 def profile(user: dict, unit_name: str | None, held_until: dt.datetime | None) -> dict:

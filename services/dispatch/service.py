@@ -218,7 +218,8 @@ class DispatchService:
         owes its part on, as get_status shows them (without ``actions``) plus ``role``
         ("lead" or "assist"; QueueRowSchema), high priority first, then by nearest unmet
         deadline. ``states`` narrows it. Unit staff read their own unit's queue only, the
-        centre the queues of its district's units (services/shared/access.py). Raises
+        centre the queues of its district's units and the tickets of its district waiting
+        at the centre (services/shared/access.py). Raises
         InvalidRequest, NotPermitted (another's queue, and an unknown unit alike),
         NotFound for an unknown unit (to readers of every queue only)."""
         actor = load_actor(actor)
@@ -227,12 +228,14 @@ class DispatchService:
         unit = self.store.unit(args["unit_id"])
         if unit is None:
             raise access.unseen(actor, "queue", args["unit_id"])
-        access.check(actor, "queue", {"unit_id": unit["id"],
-                                      "district": district_of(unit)},
+        # the centre serves every district: a district's centre reads its own part of it
+        served = district_of(unit) or actor.get("district")
+        access.check(actor, "queue", {"unit_id": unit["id"], "district": served},
                      args["unit_id"])
         handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
         return [queue_row(self.store, state, actor, args["unit_id"])
-                for state in sorted(handled, key=lifecycle.queue_order)]
+                for state in sorted(handled, key=lifecycle.queue_order)
+                if access.may(actor, "ticket", lifecycle.facts(state))]
 
     # Steps a unit takes (staff of the unit holding the ticket, or an admin)
     @rpc(expected_exceptions=EXPECTED)

@@ -56,6 +56,9 @@ class FirstAdminSchema(StrictSchema):
 class NewUserSchema(FirstAdminSchema):
     role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
     unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID)
+    # the district an agent, dispatcher or supervisor serves (unit staff serve their unit's);
+    # none: every district (services/shared/access.py)
+    district = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
 
 
 class UserChangesSchema(StrictSchema):

@@ -1,8 +1,9 @@
 """Who may see what, generated from the rule table (services/shared/access.py): every
-route of the console and its API, for every role, on a thing of the reader's own unit and
-of another unit, answers as the table says; and no answer, refused or not, carries
-anything of a thing the table does not let its reader see (the ticket's description, the
-caller's phone, the resident's name and phone), nor does any answer to nobody signed in.
+route of the console and its API, for every role, on a thing of the reader's own unit, of
+another unit and of another district, answers as the table says; and no answer, refused
+or not, carries anything of a thing the table does not let its reader see (the ticket's
+description, the caller's phone, the resident's name and phone), nor does any answer to
+nobody signed in.
 
 Every route must have a row in ROUTES: a new route without one fails this test, so whoever
 adds a route says who may use it. A row names what the route shows (a kind of thing of
@@ -14,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from conftest import CONSOLE_USERS  # noqa: I001 - tests/integration/conftest.py
+from conftest import CONSOLE_PASSWORD, CONSOLE_USERS  # noqa: I001 - tests/integration/conftest.py
 from integration_support import eventually
 from test_console_api import api, client, tokens  # noqa: F401 - pytest fixtures
 from test_console_pages import Person
@@ -23,6 +24,15 @@ from services.shared import access
 from services.shared.schemas import CENTRE_ROLES, SUPERVISOR_ROLES
 
 GRID, OTHER = "yinhang-grid-1", "kaichen-property"
+# Everyone of the console's tests, and two of another district (未央区): its centre's
+# dispatcher and a neighbourhood committee's staff there.
+ELSEWHERE = {
+    "weiyang_dispatcher": {"username": "wy.chen", "name": "未央区派单员", "role": "dispatcher",
+                           "unit_id": "centre", "district": "未央区"},
+    "weiyang_staff": {"username": "wy.li", "name": "太华路社区居委会小李", "role": "unit_staff",
+                      "unit_id": "taihualu-committee", "district": "未央区"},
+}
+PEOPLE = {**CONSOLE_USERS, **ELSEWHERE}
 KEEPERS = ("unit_staff", "admin")
 ANYONE, SIGNED_IN, ADMINS, SELF, STEP, CHANGE, SKIP = (
     "anyone", "signed_in", "admins", "self", "step", "change", "skip")
@@ -42,6 +52,9 @@ class Route:
     method: str = "get"
     of: str = ""  # a CHANGE's thing: "card" (a resident) or "accounts"
     body: tuple[tuple[str, object], ...] = ()  # a CHANGE's valid body (an API's JSON)
+    # a list cut to the reader's district for those who see "every" (the leak check says
+    # nothing of another district's is in it)
+    listing: bool = False
 
 
 ROUTES: dict[str, Route] = {
@@ -54,8 +67,9 @@ ROUTES: dict[str, Route] = {
     "pages.act": Route("/tickets/{ticket}/accept", STEP),
     "pages.new_ticket": Route("/tickets/new", SIGNED_IN, ("agent", "dispatcher", "admin")),
     "pages.queue": Route("/units/{unit}/queue", "queue"),
-    "pages.centre": Route("/centre", "queue", CENTRE_ROLES),
-    "pages.supervision": Route("/supervision", "supervision", CENTRE_ROLES),
+    # the centre's queue: each of the centre reads its district's part of it
+    "pages.centre": Route("/centre", SIGNED_IN, CENTRE_ROLES),
+    "pages.supervision": Route("/supervision", "supervision", CENTRE_ROLES, listing=True),
     "pages.indicators_xlsx": Route("/supervision/indicators.xlsx", "indicators", CENTRE_ROLES),
     # the register's pages show the reader's own unit (an admin's: every unit)
     "pages.register_list": Route("/register", SIGNED_IN, KEEPERS),
@@ -86,14 +100,17 @@ ROUTES: dict[str, Route] = {
     "tickets.get_ticket": Route("/api/tickets/{ticket}", "ticket"),
     "tickets.create_ticket": Route("/api/tickets", SKIP, why="intake's tests: call takers"),
     "queues.queue": Route("/api/queues/{unit}", "queue"),
-    "supervision.supervision_list": Route("/api/supervision", "supervision"),
+    "supervision.supervision_list": Route("/api/supervision", "supervision", listing=True),
     "indicators.indicator_figures": Route(
         "/api/indicators?start=2026-11-01&end=2026-12-01", "indicators"),
     "indicators.indicator_workbook": Route(
         "/api/indicators.xlsx?start=2026-11-01&end=2026-12-01", "indicators"),
-    "register.find_residents": Route(f"/api/register?grid_unit_id={GRID}", "register"),
-    "register.birthdays": Route(f"/api/register/birthdays?grid_unit_id={GRID}", "register"),
-    "register.register_export": Route(f"/api/register/export?grid_unit_id={GRID}", "register"),
+    "register.find_residents": Route(f"/api/register?grid_unit_id={GRID}", "register",
+                                     listing=True),
+    "register.birthdays": Route(f"/api/register/birthdays?grid_unit_id={GRID}", "register",
+                                listing=True),
+    "register.register_export": Route(f"/api/register/export?grid_unit_id={GRID}", "register",
+                                      listing=True),
     "register.register_template": Route("/api/register/template", SIGNED_IN, KEEPERS),
     "register.get_resident": Route("/api/residents/{resident}", "card"),
     "register.resident_tickets": Route("/api/residents/{resident}/tickets", "card"),
@@ -166,13 +183,45 @@ def things(api, console_app):
 
 
 @pytest.fixture(scope="module")
-def browsers(console_app):
-    return {key: Person(console_app, key) for key in CONSOLE_USERS}
+def elsewhere(console_system):
+    """The accounts of ELSEWHERE, made by the admin, each with an API token: {key: token}."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy(console_system, timeout=10) as rpc:
+        admin = rpc.accounts.authenticate("admin", CONSOLE_PASSWORD)["statement"]
+        made = {}
+        for key, user in ELSEWHERE.items():
+            rpc.accounts.create_user({**user, "password": CONSOLE_PASSWORD}, admin)
+            made[key] = rpc.accounts.issue_token(user["username"], "tests", admin)["token"]
+        return made
+
+
+@pytest.fixture(scope="module")
+def browsers(console_app, elsewhere):
+    browsers = {key: Person(console_app, key) for key in CONSOLE_USERS}
+    for key, user in ELSEWHERE.items():
+        person = Person(console_app)
+        assert person.sign_in(user["username"], CONSOLE_PASSWORD).status_code == 302
+        person.get("/", follow=True)
+        browsers[key] = person
+    return browsers
+
+
+@pytest.fixture(scope="module")
+def ask(client, tokens, elsewhere):
+    """``ask(method, path, who, ...)``: an API request with that person's token."""
+    every = {**tokens, **elsewhere}
+
+    def request(method: str, path: str, who: str, **kwargs):
+        return getattr(client, method)(path, headers={"Authorization": f"Bearer {every[who]}"},
+                                       **kwargs)
+    return request
 
 
 def actor_of(key: str) -> dict:
-    user = CONSOLE_USERS[key]
-    return {"id": user["username"], "role": user["role"], "unit_id": user["unit_id"]}
+    user = PEOPLE[key]
+    return {"id": user["username"], "role": user["role"], "unit_id": user["unit_id"],
+            "district": user.get("district")}
 
 
 def facts_for(what: str, things: dict) -> access.Facts:
@@ -185,7 +234,7 @@ def facts_for(what: str, things: dict) -> access.Facts:
 
 def allowed(route: Route, key: str, things: dict) -> bool:
     """What the table (and the page's roles) say of ``key`` using ``route``."""
-    role = CONSOLE_USERS[key]["role"]
+    role = PEOPLE[key]["role"]
     if route.roles is not None and role not in route.roles:
         return False
     if route.what in (ANYONE, SIGNED_IN):
@@ -194,12 +243,16 @@ def allowed(route: Route, key: str, things: dict) -> bool:
         return role == "admin"
     if route.what == SELF:
         return role == "admin" or key == "grid"  # the sample user is the grid's
+    if route.what == "indicators":  # the city's figures, naming no person (README)
+        return access.whose(actor_of(key), "indicators") is not None
+    if route.listing and access.whose(actor_of(key), route.what) == access.EVERY:
+        return True
     return access.may(actor_of(key), route.what, facts_for(route.what, things))
 
 
 def path_of(route: Route, things: dict) -> str:
     return route.path.format(ticket=things["ticket"], resident=things["resident"],
-                             unit=things["unit"], user=CONSOLE_USERS["grid"]["username"])
+                             unit=things["unit"], user=PEOPLE["grid"]["username"])
 
 
 def test_every_route_has_a_row(console_app):
@@ -233,11 +286,11 @@ def text_of(response) -> str:
 
 @pytest.mark.parametrize("endpoint", sorted(name for name, route in ROUTES.items()
                                             if route.what not in (SKIP, STEP, CHANGE)))
-def test_each_role_sees_what_the_table_says_and_nothing_more(endpoint, things, browsers, api):
+def test_each_role_sees_what_the_table_says_and_nothing_more(endpoint, things, browsers, ask):
     route = ROUTES[endpoint]
     path = path_of(route, things)
-    for key in CONSOLE_USERS:
-        response = api("get", path, key) if path.startswith("/api/") \
+    for key in PEOPLE:
+        response = ask("get", path, key) if path.startswith("/api/") \
             else browsers[key].client.get(path)
         expected = 200 if allowed(route, key, things) else 403
         assert response.status_code in ((200, 302) if expected == 200 else (403,)), (
@@ -258,8 +311,9 @@ def test_nobody_signed_in_is_sent_to_sign_in_and_sees_nothing(endpoint, things, 
     assert leaks(text_of(response), None, route, things) == []
 
 
+@pytest.mark.parametrize("who", ["kaichen", "weiyang_staff", "weiyang_dispatcher"])
 def test_a_step_on_a_ticket_one_may_not_read_is_refused_and_tells_nothing(
-        things, api, browsers, console_app):
+        who, things, api, ask, browsers, console_app):
     number = things["ticket"]
     rules = [rule for rule in console_app.url_map.iter_rules()
              if rule.endpoint.startswith(STEP_PREFIX) and "POST" in rule.methods
@@ -268,11 +322,11 @@ def test_a_step_on_a_ticket_one_may_not_read_is_refused_and_tells_nothing(
     before = api("get", f"/api/tickets/{number}", "admin").get_json()["status"]["version"]
     for rule in rules:
         path = rule.rule.replace("<ticket_no>", number).replace("<unit_id>", OTHER)
-        response = api("post", path, "kaichen", json={})
+        response = ask("post", path, who, json={})
         assert response.status_code in (403, 422), (rule.rule, response.status_code)
         body = response.get_data(as_text=True)
         assert all(secret not in body for secret in things["secrets"].values()), rule.rule
-    page = browsers["kaichen"].post(f"/tickets/{number}/accept", {}, follow=False)
+    page = browsers[who].post(f"/tickets/{number}/accept", {}, follow=False)
     assert page.status_code == 403
     assert api("get", f"/api/tickets/{number}", "admin").get_json()["status"]["version"] \
         == before  # nothing changed
@@ -281,14 +335,14 @@ def test_a_step_on_a_ticket_one_may_not_read_is_refused_and_tells_nothing(
 @pytest.mark.parametrize("endpoint", sorted(name for name, route in ROUTES.items()
                                             if route.what == CHANGE))
 def test_a_change_by_someone_who_may_not_see_the_thing_is_refused_and_tells_nothing(
-        endpoint, things, browsers, api):
+        endpoint, things, browsers, ask):
     """Other units and agents may not change a resident they may not see; only admins
     change accounts (a user's own password and tokens aside: accounts' tests). Whoever may
     do it is left to the tests of each change."""
     route = ROUTES[endpoint]
     path = path_of(route, things)
     facts = things["facts"]["resident"]
-    for key in CONSOLE_USERS:
+    for key in PEOPLE:
         reader = actor_of(key)
         if route.of == "card" and (access.may(reader, "card", facts)
                                    or reader["role"] == "admin"):
@@ -296,7 +350,7 @@ def test_a_change_by_someone_who_may_not_see_the_thing_is_refused_and_tells_noth
         if route.of == "accounts" and (reader["role"] == "admin" or key == "grid"):
             continue
         if path.startswith("/api/"):
-            response = api(route.method, path, key, json=dict(route.body))
+            response = ask(route.method, path, key, json=dict(route.body))
         else:
             response = browsers[key].post(path, {"reason": "x"}, follow=False)
         assert response.status_code == 403, (endpoint, key, response.status_code)
