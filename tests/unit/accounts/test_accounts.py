@@ -594,3 +594,13 @@ def test_hotline_admin_reads_stdin_and_says_why_it_refuses(admin_cli, service, m
     assert admin_cli("--password-stdin") == 2
     assert "an admin exists already" in capsys.readouterr().err
     assert service.authenticate("admin", "first-admin-pass")["id"] == "admin"
+
+
+def test_the_statement_names_the_district_an_account_serves(users):
+    users.create_user({"username": "wy.chen", "name": "未央区派单员", "role": "dispatcher",
+                       "unit_id": "centre", "district": "未央区",
+                       "password": "weiyang-chen-1"}, ADMIN)
+    centre = users.authenticate("wy.chen", "weiyang-chen-1")
+    assert statements.read(centre["statement"])["district"] == "未央区"
+    unit = users.authenticate("wang.li", "kaichen-wang-1")  # unit staff: their unit's
+    assert statements.read(unit["statement"])["district"] == "杨浦区"

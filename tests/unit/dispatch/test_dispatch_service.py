@@ -456,6 +456,15 @@ def test_the_centre_of_one_district_does_not_read_anothers_tickets(service):
         service.get_status("YP20000101-9999", actor("dispatcher", "centre", district="未央区"))
 
 
+def test_a_districts_centre_reads_its_own_part_of_the_centres_queue(service):
+    create(service, "YP-1", address={"district": "未央区", "subdistrict": "谭家街道"})
+    create(service, "YP-2", address={"district": "普陀区", "subdistrict": "桃浦镇"})
+    waiting = {row["ticket_no"] for row in service.queue("centre", DISPATCHER)}
+    assert {"YP-1", "YP-2"} <= waiting  # the city's centre: every district's
+    weiyang = actor("dispatcher", "centre", district="未央区")
+    assert {row["ticket_no"] for row in service.queue("centre", weiyang)} == {"YP-1"}
+
+
 ZHOU = {"id": "agent-zhou", "name": "话务员小周", "role": "agent", "unit_id": None}
 LI = {"id": "agent-li", "name": "话务员小李", "role": "agent", "unit_id": None}
 
