@@ -145,7 +145,7 @@ class Verifier:
             claims = jwt.decode(statement, key, algorithms=[ALGORITHM], issuer=ISSUER,
                                 options={"require": ["exp", "iat", "sub", "role"],
                                          "verify_exp": False, "verify_iat": False})
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, UnicodeError, ValueError):  # not even text a JWT could be
             raise NotPermitted("the statement is not one accounts signed") from None
         if not isinstance(claims["exp"], int) or not isinstance(claims["iat"], int):
             raise NotPermitted("the statement is not one accounts signed")
@@ -255,7 +255,7 @@ def _reloaded_keys(statement: Any) -> bool:
     try:
         kid = jwt.get_unverified_header(statement).get("kid") if isinstance(statement, str) \
             else None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, UnicodeError, ValueError):
         return False
     now = time.monotonic()  # a rate limit: the wall clock may step
     if not isinstance(kid, str) or kid in verifier().keys \

@@ -62,7 +62,7 @@ def test_unsigned_and_other_algorithms_are_refused(keys):
                       algorithm="none", headers={"kid": "k1"})
     hmac = jwt.encode({"iss": "accounts", "sub": "admin", "role": "admin"}, "k1" * 16,
                       algorithm="HS256", headers={"kid": "k1"})
-    for statement in (none, hmac, "", "not.a.statement"):
+    for statement in (none, hmac, "", "not.a.statement", "\ud800", "a.\ud800.b"):
         with pytest.raises(NotPermitted):
             verifier.read(statement)
 
