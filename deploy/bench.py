@@ -61,6 +61,11 @@ PROCESSES, THREADS = 2, 16          # client processes x threads, each thread it
 SATURATED_SHARE = 0.85              # under this share of the offered rate: saturated
 SAMPLE_PER_RATE = 60                # tickets per rate whose dispatch and record are timed
 AGENT = {"id": "bench", "name": "压测", "role": "agent", "unit_id": None}
+# the programs, as accounts would vouch for their accounts (the bench holds accounts' key)
+CALL_CENTRE = {"id": "bench-call-centre", "name": "压测话务系统", "role": "call_centre",
+               "unit_id": None}
+CALLBACK_WORKER = {"id": "bench-callback-worker", "name": "压测外呼", "role": "callback_worker",
+                   "unit_id": None}
 READ_UNIT = "yinhang-grid-1"        # the unit whose queue is timed
 READER = {"id": "bench-grid", "name": "网格员", "role": "unit_staff", "unit_id": READ_UNIT}
 STORED_OPEN_AT_READ_UNIT = 300      # of the stored tickets, open in that unit's queue
@@ -142,13 +147,15 @@ def _client_process(uri: str, what: str, rate: float | None, seconds: float, thr
                 if time.time() > start_at + seconds:
                     return
                 next_at += interval
+                me = vouch(CALL_CENTRE) if what != "floor" else None  # not timed
                 sent = time.time()
                 try:
                     if what == "floor":
                         rpc.floor.ping(sent)
                         number = None
                     else:
-                        number = rpc.intake.create_ticket(ticket_request(chance))["ticket_no"]
+                        number = rpc.intake.create_ticket(ticket_request(chance),
+                                                          me)["ticket_no"]
                     row = (sent, time.time() - sent, True, number)
                 except Exception as error:  # a timeout under overload: counted, not fatal
                     row = (sent, time.time() - sent, False, repr(error)[:200])
@@ -301,8 +308,9 @@ class InProcess:
             self.dispatch.record_contact(number, staff, "已电话联系")
             self.dispatch.resolve(number, staff, "已派人维修，问题已解决")
             self.settle()
-            task = self.callback.claim("bench-seed")
-            self.callback.complete(task["task_id"], "bench-seed", "satisfied")
+            worker = vouch(CALLBACK_WORKER)
+            task = self.callback.claim("bench-seed", worker)
+            self.callback.complete(task["task_id"], "bench-seed", "satisfied", worker)
             self.settle()
         return number
 
@@ -559,7 +567,7 @@ def pipeline(uris: dict[str, str], rates: list[float], seconds: float, log_dir: 
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
             chance = random.Random(0)
             for _ in range(10):  # first calls load dictionaries and indexes
-                rpc.intake.create_ticket(ticket_request(chance))
+                rpc.intake.create_ticket(ticket_request(chance), vouch(CALL_CENTRE))
         steps, numbers = [], []
         for rate in rates:
             figures = offer_load(uri, "ticket", rate, seconds)
@@ -645,7 +653,7 @@ def _worker_process(uri: str, worker_id: str, budget, done) -> None:
 
     with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
         worker = CallbackWorker(rpc.callback, ScriptedDialer({"default": "satisfied"}),
-                                worker_id)
+                                worker_id, lambda: vouch(CALLBACK_WORKER))
         idle_since = None
         while True:
             with budget.get_lock():

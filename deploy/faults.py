@@ -161,13 +161,15 @@ class Drill:
                     "CALLBACK_WINDOW_END": "24:00", "CALLBACK_LEASE_SECONDS": str(LEASE_SECONDS),
                     "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
         self.script = data_dir / "dialer.yml"
+        self.worker_env = dict(self.env)  # with the workers' token, once accounts issues it
         self.worker_ids = [f"drill-worker-{n}" for n in range(1, CALLBACK_WORKERS + 1)]
         self.supervisor = single_machine.Supervisor({
             **{name: functools.partial(single_machine.start_service, name, self.env,
                                        self.uris, log_dir)
                for name in single_machine.SERVICES},
             **{worker: functools.partial(single_machine.callback_worker, worker,
-                                         str(self.script), self.env, self.uris, log_dir, 0.2)
+                                         str(self.script), self.worker_env, self.uris,
+                                         log_dir, 0.2)
                for worker in self.worker_ids},
         }, say=lambda text: self.clock.say(text))
         self.units: list[str] = []
@@ -178,6 +180,8 @@ class Drill:
         started = single_machine.start_services(self.env, self.uris, self.log_dir)
         for name, process in started.items():
             self.supervisor.adopt(name, process)
+        self.worker_env["HOTLINE_TOKEN"] = single_machine.program_token(
+            self.uri, single_machine.CALLBACK_WORKER_ACCOUNT, self.data_dir / "keys")
         for worker in self.worker_ids:
             self.supervisor.adopt(worker, self.supervisor.starters[worker]())
         self.supervisor.watch(self.stop_supervising, every=0.2)

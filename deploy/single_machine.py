@@ -108,6 +108,46 @@ def statement_keys(env: dict, directory: Path = ROOT / "var" / "keys") -> dict:
     return {**env, **keys}
 
 
+# The programs that call the services under accounts of their own (role callback_worker:
+# it may claim and complete callback tasks and read nothing), signed in with API tokens.
+CALLBACK_WORKER_ACCOUNT = {"username": "callback-worker", "name": "自动回访外呼",
+                           "role": "callback_worker", "unit_id": None}
+# This launcher, when it makes those accounts: an admin as accounts would vouch for one
+# (it holds accounts' key, statement_keys).
+LAUNCHER = {"id": "launcher", "name": "启动程序", "role": "admin", "unit_id": None}
+
+
+def program_token(amqp_uri: str, account: dict, directory: Path = ROOT / "var" / "keys") -> str:
+    """The API token the program of ``account`` signs in with: the one kept in
+    ``directory``/tokens.json while accounts still takes it, else a new one (the account
+    made first if there is none; a year long), kept there (0600) for the next run."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.shared.errors import NotFound, NotPermitted
+
+    kept = directory / "tokens.json"
+    tokens = json.loads(kept.read_text(encoding="utf-8")) if kept.exists() else {}
+    username = account["username"]
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+        if username in tokens:
+            try:
+                rpc.accounts.authenticate_token(tokens[username])
+                return tokens[username]
+            except NotPermitted:
+                pass  # expired, revoked, or the data was cleared: a new one
+        admin = statements.vouch(LAUNCHER)
+        try:
+            rpc.accounts.get_user(username, admin)
+        except NotFound:
+            rpc.accounts.create_user(account, admin)
+        tokens[username] = rpc.accounts.issue_token(username, "make run", admin,
+                                                    days=365)["token"]
+    directory.mkdir(parents=True, exist_ok=True)
+    kept.touch(mode=0o600)
+    kept.write_text(json.dumps(tokens, indent=2), encoding="utf-8")
+    return tokens[username]
+
+
 def start(name: str, command: list[str], env: dict,
           log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -208,7 +248,8 @@ def callback_worker(worker_id: str, script: str, env: dict, uris: dict[str, str]
                     log_dir: Path = ROOT / "var" / "log", poll_seconds: float = 1.0
                     ) -> subprocess.Popen:
     """An automated callback worker with the scripted dialer, as the callback-worker broker
-    user; its log is <worker_id>.log."""
+    user, signed in with the token in ``env``'s HOTLINE_TOKEN (program_token); its log is
+    <worker_id>.log."""
     return start(worker_id, [sys.executable, "-m", "services.callback.worker",
                              "--worker-id", worker_id, "--dialer", "scripted",
                              "--script", script, "--poll-seconds", str(poll_seconds)],
@@ -343,16 +384,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in DEMO_PACE.items():
             env.setdefault(name, value)
     uris = broker_users(env)
+    worker_env = dict(env)  # with the worker's token, once accounts is up to issue it
     supervisor = Supervisor({
         **{name: functools.partial(start_service, name, env, uris) for name in SERVICES},
         "callback-worker": functools.partial(callback_worker, "dialer-1",
-                                             "deploy/demo/dialer.yml", env, uris),
+                                             "deploy/demo/dialer.yml", worker_env, uris),
         "console": functools.partial(console_process, env, uris),
     })
     started = time.monotonic()
     try:
         for name, process in start_services(env, uris).items():
             supervisor.adopt(name, process)
+        worker_env["HOTLINE_TOKEN"] = program_token(uris["console"], CALLBACK_WORKER_ACCOUNT)
         supervisor.adopt("callback-worker", supervisor.starters["callback-worker"]())
         supervisor.adopt("console", start_console(env, uris))
         print(f"run: {', '.join(SERVICES)}, a callback worker and the console are up"

@@ -28,6 +28,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from services.shared import clock
 from services.shared.errors import HotlineError, InvalidRequest
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
+from services.shared.signed_in import TOKEN_VARIABLE, USER_VARIABLE, NotSignedIn, sign_in
 from services.shared.words import (
     FIGURE_WORDS,
     GROUP_WORDS,
@@ -37,52 +38,6 @@ from services.shared.words import (
 
 DEFAULT_AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")
 REFUSED, SILENT = 2, 3  # exit statuses: a refused call; the services do not answer
-TOKEN_VARIABLE, USER_VARIABLE = "HOTLINE_TOKEN", "HOTLINE_USER"
-
-
-class NotSignedIn(Exception):
-    """Neither a token nor a user to sign in as."""
-
-
-class SignedIn:
-    """Who a command line acts for, signed in through accounts: each call gives accounts'
-    fresh statement of them (statements live 5 minutes; a long import outlives many)."""
-
-    def __init__(self, rpc: Any, *, token: str | None = None, session: str | None = None):
-        self.rpc, self.token, self.session = rpc, token, session
-
-    def __call__(self) -> str:
-        if self.token is not None:
-            return self.rpc.accounts.authenticate_token(self.token)["statement"]
-        return self.rpc.accounts.check_session(self.session)["statement"]
-
-    def end(self) -> None:
-        """Sign out: a console session started by a password ends now."""
-        if self.session is not None:
-            self.rpc.accounts.end_session(self.session)
-
-
-def sign_in(rpc: Any, user: str | None = None,
-            ask: Callable[[str], str] | None = None) -> SignedIn:
-    """Sign this command line in through accounts: with HOTLINE_TOKEN's API token, or as
-    ``user`` (default HOTLINE_USER) with the password ``ask`` gets (default: asked on the
-    terminal), which starts a session. NotPermitted as accounts refuses; NotSignedIn with
-    neither."""
-    token = os.environ.get(TOKEN_VARIABLE)
-    if token:
-        signed = SignedIn(rpc, token=token)
-        signed()  # refused at once if the token is not good
-        return signed
-    user = user or os.environ.get(USER_VARIABLE)
-    if not user:
-        raise NotSignedIn(f"sign in: set {TOKEN_VARIABLE} to an API token, or give --user "
-                          f"(or {USER_VARIABLE}) and type the password")
-    if ask is None:
-        import getpass
-
-        ask = getpass.getpass
-    started = rpc.accounts.start_session(user, ask(f"{user} 的密码: "))
-    return SignedIn(rpc, session=started["session"])
 
 
 def parser() -> argparse.ArgumentParser:

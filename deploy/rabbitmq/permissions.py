@@ -87,22 +87,30 @@ def service_grant(service: str) -> Grant:
     )
 
 
-def client_grant(user: str, services: tuple[str, ...]) -> Grant:
-    """A standalone RPC client (nameko's ClusterRpcProxy) that may call only ``services``:
-    its own reply queues, publishing to nameko-rpc with routing keys <service>.<method>."""
+def client_grant(user: str, services: tuple[str, ...], methods: tuple[str, ...] = ()
+                 ) -> Grant:
+    """A standalone RPC client (nameko's ClusterRpcProxy) that may call only ``services``
+    and the single ``methods`` (<service>.<method>): its own reply queues, publishing to
+    nameko-rpc with those routing keys."""
     names = [re.escape(RPC_EXCHANGE), _reply_queue("standalone_rpc_proxy")]
-    keys = "|".join(re.escape(service) for service in services)
+    keys = [re.escape(service) + r"\.[a-z_]+" for service in services]
+    keys += [re.escape(method) for method in methods]
     return Grant(user=user, configure=_any_of(*names), write=_any_of(*names),
-                 read=_any_of(*names), rpc_keys=rf"^({keys})\.[a-z_]+$",
+                 read=_any_of(*names), rpc_keys=_any_of(*keys),
                  bind_keys=f"^{REPLY_KEY}$")
+
+
+# A program signs in with its API token (services/shared/signed_in.py): the one RPC of
+# accounts it may call.
+SIGN_IN_BY_TOKEN = ("accounts.authenticate_token",)
 
 
 def grants() -> list[Grant]:
     """Every user of the hotline and what it may do."""
     return [
         *(service_grant(service) for service in SERVICES),
-        client_grant("callcentre", ("intake",)),     # the call-centre integration
-        client_grant("callback-worker", ("callback",)),
+        client_grant("callcentre", ("intake",), SIGN_IN_BY_TOKEN),  # the call centre's software
+        client_grant("callback-worker", ("callback",), SIGN_IN_BY_TOKEN),
         client_grant("console", SERVICES),           # the console and the command lines
     ]
 

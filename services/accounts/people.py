@@ -4,8 +4,11 @@ account, the account as its readers see it, and what is said when one changes.
 Plain rules, no database, no RPC: the service looks up what they need (a user's document, a
 unit of dispatch's directory) and passes it in. Time is an argument (``now``).
 
-- A role is one of the contract's ``PEOPLE_ROLES``. Unit staff belong to one handling unit
+- A role is one of the contract's ``ACCOUNT_ROLES``. Unit staff belong to one handling unit
   of dispatch's directory; everyone else belongs to the centre or to no unit.
+- A program's account (``MACHINE_ROLES``: the call centre's software, a callback worker)
+  signs in with an API token only, never with a password, and never becomes a person's
+  account (nor a person's a program's): what it did stays under its own name.
 - Every change to an account is said as the event ``account_changed`` (made by
   ``account_changed()``), with the actor and the names of the fields changed, never a
   password, a hash or a token.
@@ -22,10 +25,12 @@ from services.shared.directory import CENTRE_ID
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
+from services.shared.schemas import MACHINE_ROLES
 
 ADMIN = "admin"
 UNIT_STAFF = "unit_staff"
 DEACTIVATED = "this account is deactivated; ask an admin"
+PROGRAM_BY_TOKEN = "this account is a program's: it signs in with its API token"
 
 
 # Roles and units
@@ -72,6 +77,17 @@ def refuse_if_inactive(user: dict) -> None:
         raise NotPermitted(DEACTIVATED)
 
 
+def is_program(role: str) -> bool:
+    """Whether the role is a program's (MACHINE_ROLES), not a person's."""
+    return role in MACHINE_ROLES
+
+
+def refuse_program_password(user: dict) -> None:
+    """A program's account never signs in with a password (nor to the console)."""
+    if is_program(user["role"]):
+        raise NotPermitted(PROGRAM_BY_TOKEN)
+
+
 # Users
 def new_user(fields: dict, now: dt.datetime, created_by: str | None,
              first_admin: bool = False) -> dict:
@@ -98,6 +114,9 @@ def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
     be neither demoted nor deactivated. A new password also lifts a lock."""
     role = changes.get("role", user["role"])
     unit_id = changes["unit_id"] if "unit_id" in changes else user["unit_id"]
+    if is_program(role) != is_program(user["role"]):
+        raise InvalidRequest({"role": ["A person's account stays a person's and a program's "
+                                       "a program's: make a new account."]})
     if "role" in changes or "unit_id" in changes:
         # only then: a user whose unit left the directory can still be renamed or deactivated
         check_role_unit(role, unit_id, find_unit)

@@ -22,6 +22,7 @@ database. While dispatch does not answer, a call that needs a unit waits for it.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 
 from nameko.dependency_providers import Config
@@ -77,7 +78,7 @@ class AccountsService:
         "wrong username or password" for an unknown user and a wrong password alike (each
         counted, by username, by address and by both), "too many failed sign-ins: try again
         in N s" while held, or, only to whoever knows the password, that the account is
-        deactivated."""
+        deactivated or a program's (which signs in with its API token only)."""
         args = load(SignInArgs(), {"username": username, "password": password,
                                    "address": address})
         user = self._check_password(args["username"], args["password"], args["address"],
@@ -246,16 +247,21 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_user(self, user: dict, actor: dict) -> dict:
-        """An admin adds an account: {username, name, role, unit_id, password}; unit staff
-        name their handling unit, others "centre" or none. Returns it as get_user shows
-        it. Raises InvalidRequest (password policy, role and unit), NotFound (a unit
-        dispatch's directory does not have), NotPermitted (not an admin),
-        IllegalTransition (the username is taken). Says account_changed, created."""
+        """An admin adds an account: {username, name, role, unit_id, password, district};
+        unit staff name their handling unit, others "centre" or none. A program's account
+        (call_centre, callback_worker) has no password: ``issue_token`` gives it the API
+        token it signs in with. Returns it as get_user shows it. Raises InvalidRequest
+        (password policy, role and unit), NotFound (a unit dispatch's directory does not
+        have), NotPermitted (not an admin), IllegalTransition (the username is taken).
+        Says account_changed, created."""
         actor = load_actor(actor)
         statements.refuse_read_only(actor)
         people.check_admin(actor)
         fields = load(NewUserSchema(), user)
-        credentials.check_password_policy(fields["username"], fields["password"])
+        if fields["password"] is None:  # a program's: a secret nobody knows, never asked
+            fields["password"] = secrets.token_urlsafe(32)
+        else:
+            credentials.check_password_policy(fields["username"], fields["password"])
         people.check_role_unit(fields["role"], fields["unit_id"], self._unit)
         taken = f"user {fields['username']} exists already"
         if self.store.get(fields["username"]) is not None:
@@ -507,6 +513,7 @@ class AccountsService:
             self._count_failure(keys, records, username, user, now)
             raise NotPermitted(refusal)
         people.refuse_if_inactive(user)
+        people.refuse_program_password(user)
         self.store.forget_failures([keys[kind] for kind in throttle.CLEARED_BY_SUCCESS])
         renewed = (credentials.hash_password(password)
                    if credentials.needs_rehash(user["password_hash"]) else None)

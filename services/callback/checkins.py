@@ -40,11 +40,14 @@ from services.callback.window import CallingWindow, next_call_time
 from services.shared import clock
 from services.shared.events import new_event
 from services.shared.payloads import event_data, resident_card
-from services.shared.schemas import SYSTEM_ACTOR
 from services.shared.states import CHECKIN_ANSWERED, CHECKIN_MISSED, CHECKIN_TASK
 
 KIND = CHECKIN_TASK
 DAY = dt.timedelta(days=1)
+# Who plans check-ins, as its events name it: the callback service's planner itself, in
+# process (it calls no other service: the cards are those the register said).
+CHECKIN_PLANNER = {"id": "checkin-planner", "name": "探访计划", "role": "system",
+                   "unit_id": None, "district": None}
 
 # Why a check-in was cancelled (its ``note``).
 RETIRED, NO_PLAN, NO_PHONE, PAUSED, NOT_PLANNED, NEW_PHONE = (
@@ -183,15 +186,15 @@ def cancellation(reason: str, now: dt.datetime) -> dict:
 
 def complete(task: dict, worker_id: str, outcome: str, note: str | None,
              policy: CheckinPolicy, window: CallingWindow, card: dict,
-             now: dt.datetime) -> tasks.Completion:
+             now: dt.datetime, actor: dict) -> tasks.Completion:
     """Complete the current attempt of a check-in: answered (anything but unreachable)
     says ``checkin_answered``; unreachable with tries left schedules the next one
     (``checkin_scheduled``); the last unreachable says ``checkin_missed`` with ``card``,
-    the resident as the register now has them. Refusals as tasks.check_held."""
+    the resident as the register now has them. ``actor`` is the worker's account,
+    ``worker_id`` the holder (tasks.holder). Refusals as tasks.check_held."""
     done = tasks.attempt_completed(task, worker_id, outcome, note,
                                    max_attempts=policy.max_attempts, retry=policy.retry,
                                    window=window, now=now)
-    actor = tasks.worker_actor(worker_id)
     if not done.final and done.next_due is not None:
         events = [_scheduled_event(task, task["attempt"] + 1, done.next_due)]
     elif outcome == tasks.UNREACHABLE:
@@ -209,7 +212,7 @@ def complete(task: dict, worker_id: str, outcome: str, note: str | None,
 def _scheduled_event(task: dict, attempt: int, due_at: dt.datetime) -> dict:
     data = event_data("checkin_scheduled", task_id=task["_id"], resident_id=task["resident_id"],
                       attempt=attempt, due_at=clock.iso(due_at))
-    return new_event(tasks.SOURCE, "checkin_scheduled", data, actor=SYSTEM_ACTOR)
+    return new_event(tasks.SOURCE, "checkin_scheduled", data, actor=CHECKIN_PLANNER)
 
 
 # What callers see

@@ -86,46 +86,59 @@ class CallbackService:
         outbox.publish_now(self.store.tasks, self.publisher, stored["_id"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def claim(self, worker_id: str) -> dict | None:
-        """The next due task of either kind, earliest first, now held by ``worker_id``
-        until ``lease_until``: ``task_id``, ``kind`` (callback, checkin), ``ticket_no`` (a
+    def claim(self, worker_id: str, actor: dict) -> dict | None:
+        """The next due task of either kind, earliest first, now held by the worker
+        process ``worker_id`` of the callback worker's account ``actor`` (accounts'
+        statement; role callback_worker, access.STEPS work_callbacks) until
+        ``lease_until``: ``task_id``, ``kind`` (callback, checkin), ``ticket_no`` (a
         callback's), ``resident_id`` and ``planned_for`` (a check-in's), ``phone``,
         ``caller_name`` (for a check-in, the resident's name), ``attempt``, ``due_at``,
         ``lease_until`` (ClaimedTaskSchema, services/shared/answers/callback.py). None when
         nothing is due, or outside the calling window (a task left over from the evening
         waits for the morning).
-        A task whose lease ran out is handed out again. Raises InvalidRequest."""
+        A task whose lease ran out is handed out again. Raises InvalidRequest,
+        NotPermitted (no statement, or not a callback worker's), with nothing claimed."""
+        actor = load_actor(actor)
+        access.check_step(actor, "work_callbacks")
         data = load(ClaimRequestSchema(), {"worker_id": worker_id})
         now = clock.now()
         policy = self.policy
         if not is_open(now, policy.window):
             return None
-        task = self.store.claim(tasks.claim(data["worker_id"], policy, now), now)
+        task = self.store.claim(tasks.claim(tasks.holder(actor, data["worker_id"]), policy,
+                                            now), now)
         return None if task is None else CLAIMED_TASK.dump(tasks.as_claim(task))
 
     @rpc(expected_exceptions=EXPECTED)
-    def complete(self, task_id: str, worker_id: str, outcome: str, note: str | None = None) -> dict:
+    def complete(self, task_id: str, worker_id: str, outcome: str, actor: dict,
+                 note: str | None = None) -> dict:
         """Report the call's ``outcome``: satisfied, basically_satisfied, unsatisfied or
         unreachable; for a check-in also "answered" (any outcome but unreachable records
-        ``checkin_answered``; the last unreachable try, ``checkin_missed``). Returns the
-        attempt: ``task_id``, ``kind``, ``ticket_no``, ``resident_id``, ``attempt``,
-        ``outcome``, ``note``, ``final``, ``worker_id``, ``completed_at``, and
-        ``next_attempt``/``next_due_at`` when nobody answered and another try is
-        scheduled (CompletionSchema). The same report again from the same worker returns
-        the same answer and changes nothing.
+        ``checkin_answered``; the last unreachable try, ``checkin_missed``), as the
+        callback worker's account ``actor`` that claimed it, the events saying so under
+        its name. Returns the attempt: ``task_id``, ``kind``, ``ticket_no``,
+        ``resident_id``, ``attempt``, ``outcome``, ``note``, ``final``, ``worker_id`` (the
+        holder: account/process), ``completed_at``, and ``next_attempt``/``next_due_at``
+        when nobody answered and another try is scheduled (CompletionSchema). The same
+        report again from the same worker returns the same answer and changes nothing.
 
         Raises InvalidRequest (bad outcome or arguments; "answered" for a callback),
-        NotFound (no such task), NotPermitted (the task is not held by ``worker_id``),
-        IllegalTransition (the task is done, or was cancelled: a check-in whose plan
-        paused or whose resident was retired)."""
+        NotFound (no such task), NotPermitted (not a callback worker's statement; the
+        task is not held by this account's ``worker_id``), IllegalTransition (the task is
+        done, or was cancelled: a check-in whose plan paused or whose resident was
+        retired)."""
+        actor = load_actor(actor)
+        access.check_step(actor, "work_callbacks")
         data = load(CompleteRequestSchema(), {"task_id": task_id, "worker_id": worker_id,
                                               "outcome": outcome, "note": note})
+        held_by = tasks.holder(actor, data["worker_id"])
+
         def attempt() -> dict | Lost:
             task = self._task(data["task_id"])
-            record = tasks.repeated(task, data["worker_id"], data["outcome"])
+            record = tasks.repeated(task, held_by, data["outcome"])
             if record is not None:
                 return COMPLETION.dump(tasks.as_completion(task, record))
-            completion = self._completion(task, data, clock.now())
+            completion = self._completion(task, held_by, data, actor, clock.now())
             updated = self.store.complete(task["_id"], completion)
             if updated is None:
                 return LOST
@@ -246,16 +259,17 @@ class CallbackService:
         if created:
             outbox.publish_now(self.store.tasks, self.publisher, stored["_id"])
 
-    def _completion(self, task: dict, data: dict, now: dt.datetime) -> tasks.Completion:
+    def _completion(self, task: dict, held_by: str, data: dict, actor: dict,
+                    now: dt.datetime) -> tasks.Completion:
         """The attempt completed, as the task's kind says."""
         if task["kind"] != checkins.KIND:
-            return tasks.complete(task, data["worker_id"], data["outcome"], data["note"],
-                                  self.policy, now)
+            return tasks.complete(task, held_by, data["outcome"], data["note"],
+                                  self.policy, now, actor)
         # the card as the register has it now: the emergency contacts may have changed
         resident = self.store.resident(task["resident_id"])
         card = resident["card"] if resident is not None else task["resident"]
-        return checkins.complete(task, data["worker_id"], data["outcome"], data["note"],
-                                 self.checkin_policy, self.policy.window, card, now)
+        return checkins.complete(task, held_by, data["outcome"], data["note"],
+                                 self.checkin_policy, self.policy.window, card, now, actor)
 
     def _task(self, task_id: str) -> dict:
         task = self.store.get(task_id)

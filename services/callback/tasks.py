@@ -70,9 +70,11 @@ def policy_from(settings: dict | None) -> Policy:
     )
 
 
-def worker_actor(worker_id: str) -> dict:
-    """The actor of a result: the automated worker that placed the call."""
-    return {"id": worker_id, "name": worker_id, "role": "system", "unit_id": None}
+def holder(actor: dict, worker_id: str) -> str:
+    """Who holds a claimed task: the worker process ``worker_id`` of the callback worker's
+    account (its statement's id), so that a worker of another account, calling itself by
+    the same name, can neither complete nor repeat it."""
+    return f"{actor['id']}/{worker_id}"
 
 
 # Scheduling
@@ -204,14 +206,15 @@ def attempt_completed(task: dict, worker_id: str, outcome: str, note: str | None
 
 
 def complete(task: dict, worker_id: str, outcome: str, note: str | None, policy: Policy,
-             now: dt.datetime) -> Completion:
+             now: dt.datetime, actor: dict) -> Completion:
     """Complete the current attempt of a callback with ``outcome`` (a rating or
-    unreachable); see attempt_completed. InvalidRequest for a check-in's "answered"."""
+    unreachable) as ``actor``, the worker's account, ``worker_id`` holding it (holder);
+    see attempt_completed. InvalidRequest for a check-in's "answered"."""
     if outcome not in CALLBACK_OUTCOMES:
         raise InvalidRequest({"outcome": [f"A callback is rated or unreachable, not {outcome}."]})
     done = attempt_completed(task, worker_id, outcome, note, max_attempts=policy.max_attempts,
                              retry=policy.retry, window=policy.window, now=now)
-    events = [_completed_event(task, done.record, worker_actor(worker_id))]
+    events = [_completed_event(task, done.record, actor)]
     if not done.final and done.next_due is not None:
         events.append(_scheduled_event(task, task["attempt"] + 1, done.next_due))
     return Completion(done.expected, done.changes, done.record, events)

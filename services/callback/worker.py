@@ -3,11 +3,14 @@ service over RPC (callbacks after a resolution, and check-ins on a resident's pl
 places each call through a dialer adapter and reports the outcome (for a check-in, any
 rating means someone answered).
 
-    hotline-callback-worker --dialer scripted --script deploy/demo/dialer.yml
+    HOTLINE_TOKEN=hlt_… hotline-callback-worker --dialer scripted --script deploy/demo/dialer.yml
 
-Many workers may run at once: a claim hands each task to one worker only, under a
-lease; a worker that dies mid-call leaves its task to be claimed again when the lease
-runs out. SIGINT/SIGTERM let the current call finish, then the worker exits 0.
+A worker acts under a callback worker's account of its own (role callback_worker), signed
+in with the API token an admin issued to it (HOTLINE_TOKEN): the only role that may claim
+and complete tasks, and one that reads nothing else. Many workers may run at once: a claim
+hands each task to one worker only, under a lease; a worker that dies mid-call leaves its
+task to be claimed again when the lease runs out. SIGINT/SIGTERM let the current call
+finish, then the worker exits 0.
 """
 from __future__ import annotations
 
@@ -17,10 +20,11 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from services.callback.dialers import Dialer, build_dialer
-from services.shared import privacy
+from services.shared import privacy, signed_in
 from services.shared.errors import EXPECTED
 from services.shared.states import CHECKIN_TASK
 
@@ -45,20 +49,22 @@ def what_for(task: dict) -> str:
 
 class CallbackWorker:
     """One worker's loop body: claim a due task, call, report. ``rpc_callback`` is the
-    callback service's RPC proxy (anything with ``claim`` and ``complete``)."""
+    callback service's RPC proxy (anything with ``claim`` and ``complete``); ``signed``
+    gives the statement of the worker's account each call carries (signed_in.SignedIn)."""
 
     def __init__(self, rpc_callback: Any, dialer: Dialer, worker_id: str,
-                 retry_pause_seconds: float = 1.0):
+                 signed: Callable[[], Any], retry_pause_seconds: float = 1.0):
         self.rpc = rpc_callback
         self.dialer = dialer
         self.worker_id = worker_id
+        self.signed = signed
         self.retry_pause_seconds = retry_pause_seconds
         self._pause = threading.Event()  # never set: an interruptible sleep
 
     def work_once(self) -> bool:
         """Handle the next due task, if any. True if a task was claimed (so there may be
         more), False when nothing was due."""
-        task = self.rpc.claim(self.worker_id)
+        task = self.rpc.claim(self.worker_id, self.signed())
         if task is None:
             return False
         log.info("calling %s for %s (task %s, attempt %s)", masked_phone(task["phone"]),
@@ -76,7 +82,8 @@ class CallbackWorker:
         """Tell callback the outcome; the answer, or None if it was refused or lost."""
         for attempt in range(1, COMPLETE_TRIES + 1):
             try:
-                answer = self.rpc.complete(task["task_id"], self.worker_id, outcome, note)
+                answer = self.rpc.complete(task["task_id"], self.worker_id, outcome,
+                                           self.signed(), note)
             except EXPECTED as exc:
                 # Our lease ran out and another worker holds the task, or it is done.
                 log.warning("result %s for task %s refused: %s", outcome, task["task_id"], exc)
@@ -137,6 +144,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def signed_in_when_answered(services: Any, stop: threading.Event,
+                            poll_seconds: float) -> signed_in.SignedIn | None:
+    """The worker's account, signed in with HOTLINE_TOKEN once accounts answers (it may
+    start after the worker); None, logged, if there is no token or accounts refuses it,
+    or when stopped first."""
+    from services.shared.rpc_client import ServicesUnavailable
+
+    while not stop.is_set():
+        try:
+            return signed_in.by_token(services.of("accounts"))
+        except (signed_in.NotSignedIn, *EXPECTED) as exc:
+            log.error("cannot sign in: %s", exc)
+            return None
+        except ServicesUnavailable:
+            log.warning("accounts does not answer yet; trying again")
+            stop.wait(poll_seconds)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
@@ -164,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     # Reconnects after the broker went away: a worker outlives a RabbitMQ restart.
     services = ServiceProxy(args.amqp_uri, timeout=RPC_TIMEOUT_SECONDS)
     try:
-        worker = CallbackWorker(services.of("callback"), dialer, args.worker_id)
+        signed = signed_in_when_answered(services, stop, args.poll_seconds)
+        if signed is None:
+            return 2 if not stop.is_set() else 0
+        worker = CallbackWorker(services.of("callback"), dialer, args.worker_id, signed)
         handled = worker.run(stop, args.poll_seconds, once=args.once)
     finally:
         services.close()

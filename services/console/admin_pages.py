@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from services.console import display, errors
 from services.console.auth import actor, require
 from services.console.pages import REFUSALS, blueprint, call, directory, refused_step
-from services.shared.schemas import PEOPLE_ROLES
+from services.shared.schemas import ACCOUNT_ROLES
 
 
 @blueprint.route("/admin/users")
@@ -26,7 +26,7 @@ def render_users(failed: dict | None = None, issued: dict | None = None, status:
     a token just issued (shown this once: it is in no cookie and no log)."""
     return render_template("users.html", users=call("accounts", "list_users", actor()),
                            units=directory()["units"],
-                           roles=[(role, display.ROLE_WORDS[role]) for role in PEOPLE_ROLES],
+                           roles=[(role, display.ROLE_WORDS[role]) for role in ACCOUNT_ROLES],
                            failed=failed or {},
                            issued=issued), status
 
@@ -45,7 +45,8 @@ def create_user():
     form = request.form
     user = {"username": form.get("username", "").strip(), "name": form.get("name", "").strip(),
             "role": form.get("role", ""), "unit_id": form.get("unit_id") or None,
-            "password": form.get("password", "")}
+            # none for a program's account, which signs in with a token only
+            "password": form.get("password") or None}
     try:
         created = call("accounts", "create_user", user, actor())
     except REFUSALS as error:

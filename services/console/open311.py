@@ -43,7 +43,8 @@ from services.shared.states import CLOSED
 from services.shared.words import STATE_WORDS
 
 DEFAULT_DISTRICT = "杨浦区"
-CREATORS = ("agent",)  # the city's app posts as an agent's account
+# the city's app posts under a program's account of its own (call_centre), or an agent's
+CREATORS = ("call_centre", "agent")
 LIST_DAYS = 90          # the standard's default window
 LIST_LIMIT = 100
 ADDRESS_LEVELS = ("district", "subdistrict", "community", "estate", "building")

@@ -12,7 +12,6 @@ from services.shared import access, clock
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data, resident_card
 from services.shared.states import ANSWERED, PRAISE, RECEIVED
-from services.shared.words import CHANNEL_WORDS
 
 
 def priority_of(request: dict, resident: dict | None = None) -> tuple[str, list[str]]:
@@ -26,14 +25,6 @@ def priority_of(request: dict, resident: dict | None = None) -> tuple[str, list[
     if resident is not None:
         reasons.append(REGISTERED_RESIDENT)
     return ("high" if reasons else "normal"), reasons
-
-
-
-
-def channel_actor(channel: str) -> dict:
-    """Who received the ticket when the caller's software names no agent: the channel."""
-    return {"id": f"channel:{channel}", "name": CHANNEL_WORDS[channel], "role": "agent",
-            "unit_id": None}
 
 
 def receive(request: dict, number: str, received_at: dt.datetime, actor: dict,

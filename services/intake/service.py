@@ -73,13 +73,14 @@ class IntakeService:
     publisher = EventDispatcher()
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_ticket(self, request: dict, actor: dict | None = None) -> dict:
+    def create_ticket(self, request: dict, actor: dict) -> dict:
         """Receive a call and return its ticket: ``ticket_no``, ``status`` (received;
         answered when ``answer`` was given; praise for a praise call), ``priority``,
         ``calls``, ``merged`` and every field as stored (CreatedTicketSchema in
-        services/shared/answers/intake.py). ``actor`` is the agent who took the call
-        (``id``, ``name``, ``role``, ``unit_id``); without one the ledger records the
-        channel as the receiver.
+        services/shared/answers/intake.py). ``actor`` is accounts' statement of who took
+        the call: an agent, the call centre's software under its own account
+        (call_centre), or the centre typing it into the console (access.STEPS take_call);
+        the ledger records them as the receiver.
 
         A repeat of an open ticket (same category within ``DUPLICATES.window_days``, the
         same phone or the same estate and building, a description alike) makes no new
@@ -99,11 +100,13 @@ class IntakeService:
         The same ``external_id`` always returns the ticket first created for it, or the
         one it was merged into, counted once. Raises InvalidRequest, listing every field
         error (a praised ticket_no intake never received among them), with nothing stored
-        and no event sent.
+        and no event sent; NotPermitted (no statement, or one of a role that takes no
+        calls), with nothing stored.
         """
-        data = load(TICKET_REQUEST, request)
-        actor = reception.channel_actor(data["channel"]) if actor is None else load_actor(actor)
+        actor = load_actor(actor)
+        access.check_step(actor, "take_call")
         statements.refuse_read_only(actor)
+        data = load(TICKET_REQUEST, request)
         existing = self.store.by_external_id(data["external_id"])
         if existing is not None:
             return answer(existing, merged=existing.get("external_id") != data["external_id"])

@@ -14,8 +14,9 @@ import argparse
 import sys
 from typing import TextIO
 
-from services.agent_cli import DEFAULT_AMQP_URI, over_rpc, sign_in
+from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
 from services.shared.errors import NotFound
+from services.shared.signed_in import sign_in
 
 RPC_TIMEOUT = 600  # the whole record is walked in one call
 PROBE_TIMEOUT = 10
@@ -25,7 +26,7 @@ PROBLEM_WORDS = {"edited": "被修改", "removed": "被删除", "reordered": "�
 def check(rpc, ticket_no: str | None, out: TextIO | None = None,
           me: str | None = None) -> int:
     """Ask the ledger to verify as ``me`` (a supervisor's or admin's statement; default:
-    signed in as agent_cli.sign_in says), print its report; 1 when anything is broken,
+    signed in as services/shared/signed_in.py says), print its report; 1 when anything is broken,
     else 0."""
     out = out or sys.stdout
     report = rpc.ledger.verify(me or sign_in(rpc)(), ticket_no)

@@ -22,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from services.agent_cli import DEFAULT_AMQP_URI, over_rpc, sign_in
+from services.agent_cli import DEFAULT_AMQP_URI, over_rpc
 from services.register.importing import ACTIONS, ADD, CHANGE, REFUSED, new_batch_id
 from services.shared import clock
+from services.shared.signed_in import sign_in
 from services.shared.words import IMPORT_ACTION_WORDS
 
 DEFAULT_CHUNK = 50

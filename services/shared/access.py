@@ -20,7 +20,9 @@ thing everywhere learns ``NotFound``.
 - ``by_phone``: one resident at a time, found by the caller's phone.
 
 A role without a row for a thing sees none of it. The README's "Who may see what" is this
-table in words; ``table()`` gives it to a test or a page.
+table in words (``markdown_table()``). Programs sign in under accounts of their own and
+see as little: the call centre's software the calls it took, a callback worker nothing
+but the tasks it claims (``steps``).
 """
 from __future__ import annotations
 
@@ -105,6 +107,10 @@ RULES: dict[tuple[str, str], str] = {
     ("admin", "indicators"): EVERY,
     ("admin", "callbacks"): EVERY,
     ("admin", "history"): EVERY,
+    # 话务系统: the call centre's software, creating tickets over RPC with its own token
+    ("call_centre", "ticket"): TAKEN,
+    ("call_centre", "caller"): TAKEN,
+    # 自动回访: callback workers read nothing; claim hands them what a call needs
     # the services themselves, acting on their own (timers, sweeps, one service asking
     # another for what its own rule already allowed)
     ("system", "ticket"): EVERY,
@@ -119,6 +125,25 @@ RULES: dict[tuple[str, str], str] = {
     ("system", "history"): EVERY,
     ("system", "indicators"): EVERY,
 }
+
+
+# The steps outside a ticket's own (dispatch's step table, services/dispatch/steps.py,
+# decides those), and the roles that may take each.
+STEPS: dict[str, tuple[str, ...]] = {
+    # intake.create_ticket: a call taken by an agent, by the call centre's software, or
+    # typed into the console by the centre
+    "take_call": ("agent", "call_centre", "dispatcher", "admin"),
+    # callback.claim and callback.complete: the automated callback workers only
+    "work_callbacks": ("callback_worker",),
+}
+STEP_WORDS = {"take_call": "take calls (create tickets)",
+              "work_callbacks": "claim and complete callback tasks"}
+
+
+def check_step(actor: dict, step: str) -> None:
+    """Pass if the actor's role may take ``step`` (STEPS); NotPermitted otherwise."""
+    if actor["role"] not in STEPS[step]:
+        raise NotPermitted(f"a {actor['role']} may not {STEP_WORDS[step]}")
 
 
 class Facts(TypedDict, total=False):
@@ -248,13 +273,8 @@ def _named(card: dict, level: str | None) -> dict | None:
         if level is not None else None
 
 
-def table() -> list[dict[str, Any]]:
-    """The rule as rows {role, what, whose, meaning}, in the table's order."""
-    return [{"role": role, "what": what, "whose": scope, "meaning": WHAT[what]}
-            for (role, what), scope in RULES.items()]
-
-
-ROLE_ORDER = ("agent", "dispatcher", "unit_staff", "supervisor", "admin", "system")
+ROLE_ORDER = ("agent", "dispatcher", "unit_staff", "supervisor", "admin", "call_centre",
+              "callback_worker", "system")
 
 
 def markdown_table() -> str:

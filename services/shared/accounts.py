@@ -12,7 +12,8 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.shared.schemas import (
-    PEOPLE_ROLES,
+    ACCOUNT_ROLES,
+    MACHINE_ROLES,
     SHORT_TEXT,
     UNIT_ID,
     Decision,
@@ -54,18 +55,30 @@ class FirstAdminSchema(StrictSchema):
 
 
 class NewUserSchema(FirstAdminSchema):
-    role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
+    # a person's role, or a program's (MACHINE_ROLES: it signs in with an API token only,
+    # so it is given no password)
+    role = fields.String(required=True, validate=validate.OneOf(ACCOUNT_ROLES))
+    password = Password(load_default=None, allow_none=True)
     unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID)
     # the district an agent, dispatcher or supervisor serves (unit staff serve their unit's);
     # none: every district (services/shared/access.py)
     district = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
+
+    @validates_schema
+    def _password_for_people(self, data: dict, **kwargs) -> None:
+        program = data.get("role") in MACHINE_ROLES
+        if program and data.get("password") is not None:
+            raise ValidationError("A program's account signs in with an API token: give it "
+                                  "no password.", "password")
+        if not program and data.get("password") is None:
+            raise ValidationError("Missing data for required field.", "password")
 
 
 class UserChangesSchema(StrictSchema):
     """What an admin may change; only the fields sent change."""
 
     name = Text(validate=SHORT_TEXT)
-    role = fields.String(validate=validate.OneOf(PEOPLE_ROLES))
+    role = fields.String(validate=validate.OneOf(ACCOUNT_ROLES))
     unit_id = Text(allow_none=True, validate=UNIT_ID)
     active = Decision()
     password = Password()

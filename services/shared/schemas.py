@@ -24,10 +24,15 @@ CATEGORIES = (
 )
 URGENCIES = ("normal", "urgent")
 PRIORITIES = ("normal", "high")
-# The roles of the people who sign in (accounts gives each account one of them), and the
-# system itself, which acts on events and timers.
+# The roles of the people who sign in (accounts gives each account one of them); of the
+# programs that call the services under an account of their own, with an API token (the
+# call centre's software taking calls, the automated callback workers); and the system
+# itself, which acts on events and timers inside a service.
 PEOPLE_ROLES = ("agent", "dispatcher", "unit_staff", "supervisor", "admin")
-ROLES = PEOPLE_ROLES + ("system",)
+CALL_CENTRE, CALLBACK_WORKER = "call_centre", "callback_worker"
+MACHINE_ROLES = (CALL_CENTRE, CALLBACK_WORKER)
+ACCOUNT_ROLES = PEOPLE_ROLES + MACHINE_ROLES
+ROLES = ACCOUNT_ROLES + ("system",)
 CENTRE_ROLES = ("dispatcher", "supervisor", "admin")  # the dispatch centre (派单中心)
 SUPERVISOR_ROLES = ("supervisor", "admin")            # supervisors (督办)
 CALLBACK_OUTCOMES = ("satisfied", "basically_satisfied", "unsatisfied", "unreachable")
@@ -175,7 +180,8 @@ def load_actor(actor: Any) -> dict:
 
 __all__ = [
     "CHANNELS", "SYSTEM_CHANNELS", "KINDS", "CATEGORIES", "URGENCIES", "PRIORITIES", "ROLES",
-    "PEOPLE_ROLES", "CENTRE_ID", "UNIT_ID", "Decision",
+    "PEOPLE_ROLES", "MACHINE_ROLES", "ACCOUNT_ROLES", "CALL_CENTRE", "CALLBACK_WORKER",
+    "CENTRE_ID", "UNIT_ID", "Decision",
     "CENTRE_ROLES", "SUPERVISOR_ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
     "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load",

@@ -37,7 +37,8 @@ STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "�
                "contacted": "已联系", "resolved": "已办结", "closed": "已结案",
                "received": "已受理", "answered": "已直接答复", "praise": "表扬"}
 ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "承办单位人员",
-              "supervisor": "督办员", "admin": "管理员"}
+              "supervisor": "督办员", "admin": "管理员",
+              "call_centre": "话务系统(程序)", "callback_worker": "自动回访(程序)"}
 # why console sessions ended (session_ended's reason)
 SESSION_END_WORDS = {"logout": "退出登录", "ended": "被结束", "deactivated": "账号已停用",
                      "password_changed": "密码已修改", "role_changed": "角色已变更",

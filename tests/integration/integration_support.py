@@ -67,3 +67,10 @@ class PartRunners:
     def kill(self) -> None:
         for runner in self.runners:
             runner.kill()
+
+
+# The programs, under accounts of their own: the call centre's software takes the calls,
+# the automated callback workers call back.
+CALL_CENTRE = {"id": "call-centre", "name": "话务系统", "role": "call_centre", "unit_id": None}
+CALLBACK_WORKER = {"id": "dialer", "name": "自动回访外呼", "role": "callback_worker",
+                   "unit_id": None}

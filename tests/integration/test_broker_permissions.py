@@ -19,6 +19,7 @@ from services.shared.schemas import SYSTEM_ACTOR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq"))
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
+from integration_support import CALL_CENTRE  # noqa: E402
 
 CALL = {
     "channel": "hotline",
@@ -45,7 +46,7 @@ def test_call_centre_may_create_tickets_and_nothing_else(user_uri, storage_confi
     runner.start()
     try:
         with ClusterRpcProxy({"AMQP_URI": user_uri("callcentre")}, timeout=10) as rpc:
-            ticket = rpc.intake.create_ticket(CALL)
+            ticket = rpc.intake.create_ticket(CALL, CALL_CENTRE)
             assert ticket["ticket_no"].startswith("YP")
             assert rpc.intake.get_ticket(ticket["ticket_no"], SYSTEM_ACTOR)["status"] == "received"
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from amqp.exceptions import AccessRefused, NotFound
-from integration_support import eventually
+from integration_support import CALL_CENTRE, eventually
 from kombu import Connection
 from nameko.standalone.events import event_dispatcher
 
@@ -40,7 +40,8 @@ def timeline_types(rpc, ticket_no: str) -> list[str]:
 def dispatched(rpc) -> tuple[str, list[str]]:
     """A new ticket (never merged into an earlier one) once the ledger holds its dispatch;
     its number and timeline types."""
-    number = rpc.intake.create_ticket({**LAMP, "merge": False})["ticket_no"]  # no repeat
+    number = rpc.intake.create_ticket({**LAMP, "merge": False},
+                                      CALL_CENTRE)["ticket_no"]  # no repeat
     types = eventually(lambda: (t := timeline_types(rpc, number))[-1:] == ["ticket_dispatched"]
                        and t)
     return number, types

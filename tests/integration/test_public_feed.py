@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from integration_support import SERVICES, eventually
+from integration_support import CALL_CENTRE, CALLBACK_WORKER, SERVICES, eventually
 
 from services.callback.dialers import ScriptedDialer
 from services.callback.worker import CallbackWorker
@@ -70,21 +70,22 @@ def test_the_public_feed_tells_nothing_personal(rpc, feed, system):
     residents = seed_register(rpc)
     stories = yaml.safe_load((DEMO / "stories.yml").read_text(encoding="utf-8"))
     told = {story["external_id"]: rpc.intake.create_ticket(
-        {**story["request"], "external_id": story["external_id"]})["ticket_no"]
+        {**story["request"], "external_id": story["external_id"]}, CALL_CENTRE)["ticket_no"]
         for story in stories}
     anonymous = rpc.intake.create_ticket({
         "channel": "hotline", "caller": {"anonymous": True}, "kind": "complaint",
         "category": "sanitation", "description": "国和小区3号楼前垃圾三天没人清运",
-        "address": {k: v for k, v in HOME.items() if k != "room"}})["ticket_no"]
+        "address": {k: v for k, v in HOME.items() if k != "room"}}, CALL_CENTRE)["ticket_no"]
     named = rpc.intake.create_ticket({
         "channel": "hotline", "caller": {"name": "钱小红", "phone": "13912340000"},
         "kind": "help", "category": "street_light", "address": HOME,
         "description": f"钱小红反映3号楼前路灯不亮，儿子李明晚上回家看不见路，"
-                       f"回电13912340000，身份证{ID_NUMBER}"})["ticket_no"]
+                       f"回电13912340000，身份证{ID_NUMBER}"}, CALL_CENTRE)["ticket_no"]
 
     # 吴大娘 does not answer her check-in, three times: the register's welfare check
     worker = CallbackWorker(rpc.callback, ScriptedDialer(
-        yaml.safe_load((DEMO / "dialer.yml").read_text(encoding="utf-8"))), "dialer-test")
+        yaml.safe_load((DEMO / "dialer.yml").read_text(encoding="utf-8"))), "dialer-test",
+                            lambda: CALLBACK_WORKER)
 
     def welfare_listed():
         worker.work_once()

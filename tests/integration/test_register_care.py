@@ -5,7 +5,7 @@ in the register is answered first with their card."""
 from __future__ import annotations
 
 import pytest
-from integration_support import SERVICES, eventually
+from integration_support import CALL_CENTRE, CALLBACK_WORKER, SERVICES, eventually
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
@@ -65,7 +65,8 @@ def resident(**changes) -> dict:
 def never_answers(rpc) -> CallbackWorker:
     return CallbackWorker(rpc.callback, ScriptedDialer({"numbers": {UNREACHABLE_PHONE:
                                                                     ["unreachable"]}}),
-                          "dialer-test")
+                          "dialer-test",
+                            lambda: CALLBACK_WORKER)
 
 
 def welfare_checks(rpc) -> list[dict]:
@@ -79,7 +80,7 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
         "channel": "hotline", "caller": {"name": "李先生", "phone": "13800000002"},
         "kind": "complaint", "category": "street_light", "description": "小区主道路路灯不亮",
         "address": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "国和居民区",
-                    "estate": "国和小区"}})
+                    "estate": "国和小区"}}, CALL_CENTRE)
     eventually(lambda: rpc.dispatch.queue("yinhang-grid-1", GRID))
 
     card = rpc.register.add_resident(resident(), ADMIN)
@@ -139,7 +140,7 @@ def test_a_caller_in_the_register_is_answered_first_with_their_card(rpc, runner)
     ticket = rpc.intake.create_ticket({
         "channel": "hotline", "caller": {"name": "周奶奶", "phone": "138 0000 0021"},
         "kind": "help", "category": "home_repair", "description": "卫生间水龙头漏水",
-        "address": dict(KAILU_15)})
+        "address": dict(KAILU_15)}, CALL_CENTRE)
 
     assert (ticket["priority"], ticket["priority_reasons"]) == ("high", ["registered_resident"])
     assert ticket["resident"]["resident_id"] == card["resident_id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from integration_support import CALL_CENTRE
 from test_ticket_life import call_back, in_state, lamp, recorded, staff, status_of
 
 from services.shared import clock
@@ -17,7 +18,7 @@ def test_a_joint_ticket_extended_and_paused_is_resolved_and_counted(rpc):
                     description="老人买了浴缸扶手，物业没有合适的打孔工具无法安装",
                     address={"district": "杨浦区", "subdistrict": "殷行街道",
                              "community": "开鲁新村", "estate": "开鲁新村", "building": "12号"})
-    number = rpc.intake.create_ticket(grab_bar)["ticket_no"]
+    number = rpc.intake.create_ticket(grab_bar, CALL_CENTRE)["ticket_no"]
     lead = in_state(rpc, number, "dispatched")["unit_id"]
     assert lead == "kaichen-property"  # the estate's property company answers for repairs
     rpc.dispatch.accept(number, staff(lead))
@@ -64,7 +65,7 @@ def test_a_joint_ticket_extended_and_paused_is_resolved_and_counted(rpc):
 
 
 def test_a_supervisor_urges_a_unit_then_reassigns_the_ticket(rpc):
-    number = rpc.intake.create_ticket(lamp())["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(), CALL_CENTRE)["ticket_no"]
     unit_id = in_state(rpc, number, "dispatched")["unit_id"]
 
     rpc.dispatch.urge(number, SUPERVISOR, "请尽快签收")

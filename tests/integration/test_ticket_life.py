@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from integration_support import eventually
+from integration_support import CALL_CENTRE, CALLBACK_WORKER, eventually
 from nameko.standalone.events import event_dispatcher
 
 from services.callback.dialers import ScriptedDialer
@@ -65,13 +65,14 @@ def work_to_resolved(rpc, ticket_no: str) -> str:
 
 def call_back(rpc, script: dict, tasks: int = 1) -> None:
     """An automated callback worker with a scripted dialer handles ``tasks`` calls."""
-    worker = CallbackWorker(rpc.callback, ScriptedDialer(script), "dialer-test")
+    worker = CallbackWorker(rpc.callback, ScriptedDialer(script), "dialer-test",
+                            lambda: CALLBACK_WORKER)
     for _ in range(tasks):
         eventually(worker.work_once)
 
 
 def test_happy_path_from_call_to_closed_satisfied(rpc):
-    ticket = rpc.intake.create_ticket(lamp())
+    ticket = rpc.intake.create_ticket(lamp(), CALL_CENTRE)
     number = ticket["ticket_no"]
 
     dispatched = in_state(rpc, number, "dispatched")
@@ -95,7 +96,7 @@ def test_happy_path_from_call_to_closed_satisfied(rpc):
 def test_a_consultation_answered_at_intake_is_closed_without_dispatch(rpc):
     ticket = rpc.intake.create_ticket(lamp(
         kind="consult", category="elevator", description="加装电梯需要多少业主同意",
-        answer="需三分之二以上业主参与表决"))
+        answer="需三分之二以上业主参与表决"), CALL_CENTRE)
 
     assert ticket["status"] == "answered"
     closed = in_state(rpc, ticket["ticket_no"], "closed")
@@ -105,7 +106,7 @@ def test_a_consultation_answered_at_intake_is_closed_without_dispatch(rpc):
 
 
 def test_returned_to_the_centre_and_reassigned(rpc):
-    number = rpc.intake.create_ticket(lamp(category="home_repair"))["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(category="home_repair"), CALL_CENTRE)["ticket_no"]
     unit_id = in_state(rpc, number, "dispatched")["unit_id"]
 
     rpc.dispatch.return_ticket(number, staff(unit_id), "非本单位职责，应由物业处理")
@@ -124,7 +125,8 @@ def test_returned_to_the_centre_and_reassigned(rpc):
 
 
 def test_unsatisfied_reopens_with_the_same_unit_then_closes_satisfied(rpc):
-    number = rpc.intake.create_ticket(lamp(caller={"phone": "13800000008"}))["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(caller={"phone": "13800000008"}),
+                                      CALL_CENTRE)["ticket_no"]
     unit_id = work_to_resolved(rpc, number)
     script = {"numbers": {"13800000008": ["unsatisfied", "satisfied"]}}
 
@@ -140,7 +142,8 @@ def test_unsatisfied_reopens_with_the_same_unit_then_closes_satisfied(rpc):
 
 
 def test_unreachable_is_tried_again_until_final_then_closed(rpc):
-    number = rpc.intake.create_ticket(lamp(caller={"phone": "13800000009"}))["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(caller={"phone": "13800000009"}),
+                                      CALL_CENTRE)["ticket_no"]
     work_to_resolved(rpc, number)
 
     call_back(rpc, {"numbers": {"13800000009": ["unreachable"]}}, tasks=3)
@@ -163,7 +166,7 @@ def short_deadlines(settings, tmp_path):
 
 
 def test_a_missed_deadline_is_reported_once(short_deadlines, rpc):
-    number = rpc.intake.create_ticket(lamp())["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(), CALL_CENTRE)["ticket_no"]
 
     overdue = eventually(lambda: status_of(rpc, number)["overdue"])
     assert [item["deadline"] for item in overdue] == ["accept"]
@@ -174,7 +177,7 @@ def test_a_missed_deadline_is_reported_once(short_deadlines, rpc):
 
 
 def test_an_illegal_step_is_refused_and_changes_nothing(rpc):
-    number = rpc.intake.create_ticket(lamp())["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(), CALL_CENTRE)["ticket_no"]
     before = in_state(rpc, number, "dispatched")
     recorded(rpc, number, "ticket_dispatched")
 
@@ -189,18 +192,19 @@ def test_an_illegal_step_is_refused_and_changes_nothing(rpc):
 
 def test_bad_input_is_refused_with_nothing_stored_and_nothing_said(rpc):
     with pytest.raises(InvalidRequest) as refused:
-        rpc.intake.create_ticket(lamp(category="ufo", caller={"phone": "12"}))
+        rpc.intake.create_ticket(lamp(category="ufo", caller={"phone": "12"}), CALL_CENTRE)
 
     assert set(refused.value.errors) == {"category", "caller"}
-    rpc.intake.create_ticket(lamp())  # a good one afterwards, to know the ledger is listening
+    rpc.intake.create_ticket(lamp(),
+                             CALL_CENTRE)  # a good one afterwards, to know the ledger is listening
     eventually(lambda: len(rpc.ledger.recent(SYSTEM_ACTOR, 10)) >= 2)
     tickets = {entry["ticket_no"] for entry in rpc.ledger.recent(SYSTEM_ACTOR, 50)}
     assert len(tickets) == 1
 
 
 def test_the_same_external_id_twice_gives_one_ticket(rpc):
-    first = rpc.intake.create_ticket(lamp(external_id="cc-20261123-0001"))
-    second = rpc.intake.create_ticket(lamp(external_id="cc-20261123-0001"))
+    first = rpc.intake.create_ticket(lamp(external_id="cc-20261123-0001"), CALL_CENTRE)
+    second = rpc.intake.create_ticket(lamp(external_id="cc-20261123-0001"), CALL_CENTRE)
 
     assert second["ticket_no"] == first["ticket_no"]
     recorded(rpc, first["ticket_no"], "ticket_dispatched")
@@ -208,7 +212,7 @@ def test_the_same_external_id_twice_gives_one_ticket(rpc):
 
 
 def test_an_event_delivered_twice_is_recorded_once(system, rpc):
-    number = rpc.intake.create_ticket(lamp())["ticket_no"]
+    number = rpc.intake.create_ticket(lamp(), CALL_CENTRE)["ticket_no"]
     recorded(rpc, number, "ticket_dispatched")
     unit_id = status_of(rpc, number)["unit_id"]
     # the same envelope twice, as a broker redelivery would bring it
@@ -222,7 +226,7 @@ def test_an_event_delivered_twice_is_recorded_once(system, rpc):
 
     recorded(rpc, number, "ticket_overdue")
     # anything after both copies; kept apart, or intake would merge the repeat into `number`
-    marker = rpc.intake.create_ticket(lamp(merge=False))["ticket_no"]
+    marker = rpc.intake.create_ticket(lamp(merge=False), CALL_CENTRE)["ticket_no"]
     recorded(rpc, marker, "ticket_dispatched")
     assert timeline_types(rpc, number).count("ticket_overdue") == 1
 
@@ -230,7 +234,7 @@ def test_an_event_delivered_twice_is_recorded_once(system, rpc):
 def test_an_event_left_in_the_outbox_by_a_crash_is_published_by_the_sweep(system, rpc):
     # A ticket written by a process that died before publishing: state and event are in
     # intake's store, nothing went out. The running intake's sweep must send it.
-    created = rpc.intake.create_ticket(lamp())
+    created = rpc.intake.create_ticket(lamp(), CALL_CENTRE)
     created.pop("merged")  # the answer's, not the ticket's
     recorded(rpc, created["ticket_no"], "ticket_dispatched")
     intake_db = storage.connect(system["MONGO_URI"], storage.database_name(system, "intake"))

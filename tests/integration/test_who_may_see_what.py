@@ -32,7 +32,15 @@ ELSEWHERE = {
     "weiyang_staff": {"username": "wy.li", "name": "太华路社区居委会小李", "role": "unit_staff",
                       "unit_id": "taihualu-committee", "district": "未央区"},
 }
+# The programs, under accounts of their own: they have API tokens and no console session.
+PROGRAMS = {
+    "call_centre_program": {"username": "cc.system", "name": "话务系统", "role": "call_centre",
+                            "unit_id": None},
+    "callback_program": {"username": "dialer.system", "name": "自动回访外呼",
+                         "role": "callback_worker", "unit_id": None},
+}
 PEOPLE = {**CONSOLE_USERS, **ELSEWHERE}
+READERS = {**PEOPLE, **PROGRAMS}
 KEEPERS = ("unit_staff", "admin")
 ANYONE, SIGNED_IN, ADMINS, SELF, STEP, CHANGE, SKIP = (
     "anyone", "signed_in", "admins", "self", "step", "change", "skip")
@@ -184,14 +192,16 @@ def things(api, console_app):
 
 @pytest.fixture(scope="module")
 def elsewhere(console_system):
-    """The accounts of ELSEWHERE, made by the admin, each with an API token: {key: token}."""
+    """The accounts of ELSEWHERE and PROGRAMS (programs have no password), made by the
+    admin, each with an API token: {key: token}."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy(console_system, timeout=10) as rpc:
         admin = rpc.accounts.authenticate("admin", CONSOLE_PASSWORD)["statement"]
         made = {}
-        for key, user in ELSEWHERE.items():
-            rpc.accounts.create_user({**user, "password": CONSOLE_PASSWORD}, admin)
+        for key, user in {**ELSEWHERE, **PROGRAMS}.items():
+            password = {} if key in PROGRAMS else {"password": CONSOLE_PASSWORD}
+            rpc.accounts.create_user({**user, **password}, admin)
             made[key] = rpc.accounts.issue_token(user["username"], "tests", admin)["token"]
         return made
 
@@ -219,7 +229,7 @@ def ask(client, tokens, elsewhere):
 
 
 def actor_of(key: str) -> dict:
-    user = PEOPLE[key]
+    user = READERS[key]
     return {"id": user["username"], "role": user["role"], "unit_id": user["unit_id"],
             "district": user.get("district")}
 
@@ -234,7 +244,7 @@ def facts_for(what: str, things: dict) -> access.Facts:
 
 def allowed(route: Route, key: str, things: dict) -> bool:
     """What the table (and the page's roles) say of ``key`` using ``route``."""
-    role = PEOPLE[key]["role"]
+    role = READERS[key]["role"]
     if route.roles is not None and role not in route.roles:
         return False
     if route.what in (ANYONE, SIGNED_IN):
@@ -289,7 +299,9 @@ def text_of(response) -> str:
 def test_each_role_sees_what_the_table_says_and_nothing_more(endpoint, things, browsers, ask):
     route = ROUTES[endpoint]
     path = path_of(route, things)
-    for key in PEOPLE:
+    for key in READERS:
+        if key in PROGRAMS and not path.startswith("/api/"):
+            continue  # no console session: test_a_program_has_no_console_session
         response = ask("get", path, key) if path.startswith("/api/") \
             else browsers[key].client.get(path)
         expected = 200 if allowed(route, key, things) else 403
@@ -311,7 +323,8 @@ def test_nobody_signed_in_is_sent_to_sign_in_and_sees_nothing(endpoint, things, 
     assert leaks(text_of(response), None, route, things) == []
 
 
-@pytest.mark.parametrize("who", ["kaichen", "weiyang_staff", "weiyang_dispatcher"])
+@pytest.mark.parametrize("who", ["kaichen", "weiyang_staff", "weiyang_dispatcher",
+                                 "call_centre_program", "callback_program"])
 def test_a_step_on_a_ticket_one_may_not_read_is_refused_and_tells_nothing(
         who, things, api, ask, browsers, console_app):
     number = things["ticket"]
@@ -326,8 +339,9 @@ def test_a_step_on_a_ticket_one_may_not_read_is_refused_and_tells_nothing(
         assert response.status_code in (403, 422), (rule.rule, response.status_code)
         body = response.get_data(as_text=True)
         assert all(secret not in body for secret in things["secrets"].values()), rule.rule
-    page = browsers[who].post(f"/tickets/{number}/accept", {}, follow=False)
-    assert page.status_code == 403
+    if who not in PROGRAMS:
+        page = browsers[who].post(f"/tickets/{number}/accept", {}, follow=False)
+        assert page.status_code == 403
     assert api("get", f"/api/tickets/{number}", "admin").get_json()["status"]["version"] \
         == before  # nothing changed
 
@@ -342,7 +356,9 @@ def test_a_change_by_someone_who_may_not_see_the_thing_is_refused_and_tells_noth
     route = ROUTES[endpoint]
     path = path_of(route, things)
     facts = things["facts"]["resident"]
-    for key in PEOPLE:
+    for key in READERS:
+        if key in PROGRAMS and not path.startswith("/api/"):
+            continue  # no console session
         reader = actor_of(key)
         if route.of == "card" and (access.may(reader, "card", facts)
                                    or reader["role"] == "admin"):
@@ -355,3 +371,13 @@ def test_a_change_by_someone_who_may_not_see_the_thing_is_refused_and_tells_noth
             response = browsers[key].post(path, {"reason": "x"}, follow=False)
         assert response.status_code == 403, (endpoint, key, response.status_code)
         assert leaks(text_of(response), key, route, things) == [], (endpoint, key)
+
+
+@pytest.mark.parametrize("who", sorted(PROGRAMS))
+def test_a_program_has_no_console_session(who, console_app, elsewhere):
+    """A program's account signs in with its token only: the console's sign-in refuses
+    it whatever is typed, and it gets no session."""
+    person = Person(console_app)
+    page = person.sign_in(PROGRAMS[who]["username"], CONSOLE_PASSWORD)
+    assert page.status_code != 302
+    assert person.client.get("/").status_code == 302  # still sent to sign in

@@ -16,16 +16,18 @@ WORKERS = st.sampled_from(["dialer-1", "dialer-2"])
 CONFIG = {"CALLBACK": {"delay_minutes": 0, "window": {"start": "00:00", "end": "24:00"},
                        "max_attempts": 3, "retry_minutes": 60, "lease_seconds": 120}}
 
-# an admin of the whole city reads
+# an admin of the whole city reads; the callback workers' account works the tasks
 READER = {"id": "admin", "name": "管理员", "role": "admin", "unit_id": None}
+CALLBACK_WORKER = {"id": "dialer", "name": "自动回访外呼", "role": "callback_worker",
+                   "unit_id": None}
 
 
 
 def valid(task_id: str | None) -> dict:
     """Valid arguments of each RPC, ``task_id`` a task held by dialer-1."""
     return {
-        "claim": {"worker_id": WORKERS},
-        "complete": {"task_id": task_id, "worker_id": WORKERS,
+        "claim": {"worker_id": WORKERS, "actor": CALLBACK_WORKER},
+        "complete": {"task_id": task_id, "worker_id": WORKERS, "actor": CALLBACK_WORKER,
                      "outcome": st.sampled_from(["satisfied", "unsatisfied", "unreachable",
                                                  "answered"]),
                      "note": st.sampled_from([None, "市民表示满意"])},
@@ -48,7 +50,7 @@ def served(database) -> Served:
     service, db = worker(CallbackService, TaskStore, database, CONFIG)
     for ticket_no in (NO, "YP20261123-0002", "YP20261123-0003"):
         service.schedule_callback(resolved(ticket_no))
-    held = service.claim("dialer-1")["task_id"]
+    held = service.claim("dialer-1", CALLBACK_WORKER)["task_id"]
     return Served(service, [db], held, lambda: service.get_task(held, READER))
 
 
@@ -59,4 +61,4 @@ test_every_rpc_is_tried, test_bad_input_gets_a_documented_error_and_changes_noth
 def test_a_lone_surrogate_in_a_note_is_refused_as_invalid(served):
     """Found by the generated input elsewhere: stored, it could not be encoded by MongoDB."""
     assert_refused(served.service, served.databases, lambda: served.service.complete(
-        served.context, "dialer-1", "satisfied", "满意\ud800"))
+        served.context, "dialer-1", "satisfied", CALLBACK_WORKER, "满意\ud800"))

@@ -79,11 +79,11 @@ class Accounts:
         self.calls.append(f"end {session}")
 
 
-def test_a_command_line_signs_in_and_gets_a_fresh_statement_each_time(monkeypatch):
+def test_a_command_line_signs_in_and_asks_for_a_fresh_statement_each_minute(monkeypatch):
     import pytest
 
-    from services.agent_cli import NotSignedIn, sign_in
     from services.shared.errors import NotPermitted
+    from services.shared.signed_in import NotSignedIn, SignedIn, sign_in
 
     monkeypatch.delenv("HOTLINE_TOKEN", raising=False)
     monkeypatch.delenv("HOTLINE_USER", raising=False)
@@ -92,10 +92,18 @@ def test_a_command_line_signs_in_and_gets_a_fresh_statement_each_time(monkeypatc
         sign_in(rpc)
 
     signed = sign_in(rpc, "li", ask=lambda prompt: "pw")
-    assert signed() != signed()  # a fresh statement each time: a long import outlives one
+    first = signed()
+    assert signed() == first  # within the minute: the same statement, accounts not asked
     signed.end()
-    assert rpc.accounts.calls == ["start li pw", "check secret-1", "check secret-1",
-                                  "end secret-1"]
+    assert rpc.accounts.calls == ["start li pw", "check secret-1", "end secret-1"]
+
+    clock = [0.0]
+    later = SignedIn(rpc, session="secret-1", now=lambda: clock[0])
+    first = later()
+    clock[0] = 59.0
+    assert later() == first
+    clock[0] = 60.0  # a minute old: a long import outlives a statement, so ask again
+    assert later() != first
 
     monkeypatch.setenv("HOTLINE_TOKEN", "hlt_bad")
     with pytest.raises(NotPermitted):  # refused at once, not at the first call

@@ -8,7 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.shared.payloads import Time
-from services.shared.schemas import PEOPLE_ROLES
+from services.shared.schemas import ACCOUNT_ROLES
 
 
 class IdentitySchema(Schema):
@@ -17,7 +17,7 @@ class IdentitySchema(Schema):
     id = fields.String(required=True, metadata={"description": "the username"})
     username = fields.String(required=True)
     name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(PEOPLE_ROLES))
+    role = fields.String(required=True, validate=validate.OneOf(ACCOUNT_ROLES))
     unit_id = fields.String(allow_none=True)
     unit_name = fields.String(allow_none=True)
     read_only = fields.Boolean(load_default=False, metadata={

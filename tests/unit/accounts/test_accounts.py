@@ -604,3 +604,50 @@ def test_the_statement_names_the_district_an_account_serves(users):
     assert statements.read(centre["statement"])["district"] == "未央区"
     unit = users.authenticate("wang.li", "kaichen-wang-1")  # unit staff: their unit's
     assert statements.read(unit["statement"])["district"] == "杨浦区"
+
+
+# Programs: the call centre's software and the callback workers, under accounts of their own
+
+DIALER = {"username": "callback-worker", "name": "自动回访外呼", "role": "callback_worker"}
+
+
+def test_a_program_gets_an_account_without_a_password_and_signs_in_with_its_token(users):
+    created = users.create_user(DIALER, ADMIN)
+    assert (created["role"], created["unit_id"]) == ("callback_worker", None)
+    token = users.issue_token("callback-worker", "外呼机器人", ADMIN)["token"]
+
+    me = users.authenticate_token(token)
+
+    assert (me["id"], me["role"], me["name"]) == ("callback-worker", "callback_worker",
+                                                  "自动回访外呼")
+    assert statements.read(me["statement"])["role"] == "callback_worker"
+
+
+def test_a_program_never_signs_in_with_a_password(users, store):
+    users.create_user(DIALER, ADMIN)
+    # whatever the secret it was given, a password never opens a program's account
+    secret = "an-admin-set-this-1"
+    users.update_user("callback-worker", {"password": secret}, ADMIN)
+    for sign_in in (users.authenticate, users.start_session):
+        with pytest.raises(NotPermitted, match="program's: it signs in with its API token"):
+            sign_in("callback-worker", secret)
+    assert store.sessions.count_documents({}) == 0
+
+
+def test_a_program_is_given_no_password_and_a_person_always_one(users):
+    with pytest.raises(InvalidRequest) as program:
+        users.create_user({**DIALER, "password": "dialer-pass-1"}, ADMIN)
+    with pytest.raises(InvalidRequest) as person:
+        users.create_user({"username": "li.na", "name": "李娜", "role": "agent"}, ADMIN)
+    assert set(program.value.errors) == set(person.value.errors) == {"password"}
+    with pytest.raises(NotFound):
+        users.get_user("callback-worker", ADMIN)
+
+
+def test_an_account_stays_a_persons_or_a_programs(users):
+    users.create_user(DIALER, ADMIN)
+    with pytest.raises(InvalidRequest, match="make a new account"):
+        users.update_user("callback-worker", {"role": "admin"}, ADMIN)
+    with pytest.raises(InvalidRequest, match="make a new account"):
+        users.update_user(WANG["username"], {"role": "call_centre", "unit_id": None}, ADMIN)
+    assert users.get_user("callback-worker", ADMIN)["role"] == "callback_worker"

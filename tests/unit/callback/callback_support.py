@@ -17,3 +17,8 @@ class FrozenClock:
     def __init__(self, monkeypatch, moment: dt.datetime):
         self.moment = moment
         monkeypatch.setattr(clock, "now", lambda: self.moment)
+
+
+# The automated callback workers' account: the only role that claims and completes tasks.
+CALLBACK_WORKER = {"id": "dialer", "name": "自动回访外呼", "role": "callback_worker",
+                   "unit_id": None}

@@ -3,7 +3,7 @@ by the workers like callbacks, answered or missed."""
 import datetime as dt
 
 import pytest
-from callback_support import FrozenClock, shanghai
+from callback_support import CALLBACK_WORKER, FrozenClock, shanghai
 from nameko.testing.services import worker_factory
 
 from services.callback import checkins
@@ -99,6 +99,9 @@ def test_a_plan_makes_one_task_for_each_planned_time_ahead(service, store):
         "2026-11-23T02:00:00.000Z", "2026-11-23T07:00:00.000Z"]
     assert scheduled[0]["data"] == {"task_id": first["_id"], "resident_id": "r-0001",
                                     "attempt": 1, "due_at": "2026-11-23T02:00:00.000Z"}
+    # planned under the planner's own name, not an anonymous "system"
+    assert {(event["actor"]["id"], event["actor"]["name"]) for event in scheduled} == {
+        ("checkin-planner", "探访计划")}
 
 
 def test_the_timer_plans_the_next_day_once_and_only_once(service, store, now):
@@ -229,7 +232,7 @@ def test_a_time_just_passed_is_still_called(service, store, now):
     now.moment = shanghai("2026-11-23 10:05")
     service.keep_resident(register_changed(1, "added"))
     assert planned(store)[0] == shanghai("2026-11-23 10:00")
-    assert service.claim("w1")["planned_for"] == "2026-11-23T02:00:00.000Z"
+    assert service.claim("w1", CALLBACK_WORKER)["planned_for"] == "2026-11-23T02:00:00.000Z"
 
 
 def test_planning_without_the_resident_does_nothing(service, store):
@@ -241,10 +244,10 @@ def test_planning_without_the_resident_does_nothing(service, store):
 
 def test_a_claimed_check_in_names_the_resident(service, now):
     service.keep_resident(register_changed(1, "added"))
-    assert service.claim("w1") is None  # 08:00: not due
+    assert service.claim("w1", CALLBACK_WORKER) is None  # 08:00: not due
     now.moment = shanghai("2026-11-23 10:00")
 
-    claim = service.claim("w1")
+    claim = service.claim("w1", CALLBACK_WORKER)
 
     assert (claim["kind"], claim["resident_id"], claim["caller_name"], claim["phone"]) == (
         "checkin", "r-0001", "周奶奶", PHONE)
@@ -256,17 +259,18 @@ def test_a_claimed_check_in_names_the_resident(service, now):
 def test_an_answered_check_in_is_recorded(service, store, now, outcome):
     service.keep_resident(register_changed(1, "added"))
     now.moment = shanghai("2026-11-23 10:00")
-    claim = service.claim("w1")
+    claim = service.claim("w1", CALLBACK_WORKER)
     service.publisher.reset_mock()
 
-    answer = service.complete(claim["task_id"], "w1", outcome, "身体还好，正在吃午饭")
+    answer = service.complete(claim["task_id"], "w1", outcome,
+                              CALLBACK_WORKER, "身体还好，正在吃午饭")
 
     assert answer["final"] is True and answer["kind"] == "checkin"
     assert answer["resident_id"] == "r-0001"
     [event] = published(service)
     assert event["event_type"] == "checkin_answered" and event["ticket_no"] is None
     assert event["data"] == {"task_id": claim["task_id"], "resident_id": "r-0001",
-                             "attempt": 1, "note": "身体还好，正在吃午饭", "worker_id": "w1"}
+                             "attempt": 1, "note": "身体还好，正在吃午饭", "worker_id": "dialer/w1"}
     [latest_done] = [e for e in service.checkins_for("r-0001", READER) if e["result"]]
     assert (latest_done["result"], latest_done["outcome"]) == ("answered", outcome)
 
@@ -277,7 +281,8 @@ def test_nobody_answering_after_the_retries_is_one_missed_check_in(service, stor
     service.keep_resident(register_changed(2, emergency_contacts=[
         {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"},
         {"name": "王芳", "relation": "邻居", "phone": "+8613900000002"}]))
-    worker = CallbackWorker(service, ScriptedDialer({"numbers": {PHONE: ["unreachable"]}}), "w1")
+    worker = CallbackWorker(service, ScriptedDialer({"numbers": {PHONE: ["unreachable"]}}), "w1",
+                            lambda: CALLBACK_WORKER)
     service.publisher.reset_mock()
 
     now.moment = shanghai("2026-11-23 10:00")
@@ -301,7 +306,7 @@ def test_nobody_answering_after_the_retries_is_one_missed_check_in(service, stor
 
     # the missed report again (a lost reply) says nothing more
     service.publisher.reset_mock()
-    service.complete(entry["task_id"], "w1", "unreachable")
+    service.complete(entry["task_id"], "w1", "unreachable", CALLBACK_WORKER)
     assert published(service) == []
 
 
@@ -314,7 +319,8 @@ def test_a_missed_check_in_carries_no_health_notes_even_from_a_card_kept_with_th
     store.residents.update_one({"_id": "r-0001"}, {"$set": {"card.health_notes": "高血压"}})
     store.tasks.update_many({"resident_id": "r-0001"},
                             {"$set": {"resident.health_notes": "高血压"}})
-    worker = CallbackWorker(service, ScriptedDialer({"numbers": {PHONE: ["unreachable"]}}), "w1")
+    worker = CallbackWorker(service, ScriptedDialer({"numbers": {PHONE: ["unreachable"]}}), "w1",
+                            lambda: CALLBACK_WORKER)
     service.publisher.reset_mock()
 
     for minute in ("10:00", "10:10", "10:20"):
@@ -330,12 +336,12 @@ def test_a_missed_check_in_carries_no_health_notes_even_from_a_card_kept_with_th
 def test_a_pause_cancels_a_check_in_in_a_workers_hands(service, store, now):
     service.keep_resident(register_changed(1, "added"))
     now.moment = shanghai("2026-11-23 10:00")
-    claim = service.claim("w1")
+    claim = service.claim("w1", CALLBACK_WORKER)
 
     service.keep_resident(register_changed(2, checkin_plan={**DAILY, "paused": True}))
 
     with pytest.raises(IllegalTransition):
-        service.complete(claim["task_id"], "w1", "unreachable")
+        service.complete(claim["task_id"], "w1", "unreachable", CALLBACK_WORKER)
     assert published(service, "checkin_missed") == []
 
 

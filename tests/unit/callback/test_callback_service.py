@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from callback_support import shanghai
+from callback_support import CALLBACK_WORKER, shanghai
 from nameko.testing.services import worker_factory
 
 from services.callback import tasks
@@ -113,7 +113,7 @@ def test_a_caller_without_a_phone_is_closed_at_once_as_unreachable(service):
     assert event["data"]["final"] is True and event["data"]["outcome"] == "unreachable"
     assert event["data"]["note"] == "no phone number"
     assert event["actor"] == SYSTEM_ACTOR
-    assert service.claim("w1") is None  # nothing for a worker to call
+    assert service.claim("w1", CALLBACK_WORKER) is None  # nothing for a worker to call
 
 
 def test_a_malformed_resolution_is_dropped(service, store):
@@ -133,40 +133,41 @@ def test_claims_hand_out_the_earliest_due_task_once(service, store):
     set_task(store, second["_id"], due_at=now - dt.timedelta(minutes=10))
     set_task(store, later["_id"], due_at=now + dt.timedelta(hours=1))
 
-    one = service.claim("w1")
-    two = service.claim("w2")
+    one = service.claim("w1", CALLBACK_WORKER)
+    two = service.claim("w2", CALLBACK_WORKER)
 
     assert (one["task_id"], two["task_id"]) == (second["_id"], first["_id"])
-    assert service.claim("w3") is None  # the third is not due yet
+    assert service.claim("w3", CALLBACK_WORKER) is None  # the third is not due yet
     assert set(one) == {"task_id", "ticket_no", "kind", "resident_id", "planned_for", "phone",
                         "caller_name", "attempt", "due_at", "lease_until"}
     assert (one["kind"], one["resident_id"], one["planned_for"]) == ("callback", None, None)
     assert (one["phone"], one["caller_name"], one["attempt"]) == (PHONE, "王阿姨", 1)
     held = store.get(second["_id"])
-    assert (held["status"], held["claimed_by"]) == ("claimed", "w1")
+    # held by process w1 of the callback workers' account
+    assert (held["status"], held["claimed_by"]) == ("claimed", "dialer/w1")
     lease = clock.parse_iso(one["lease_until"]) - now
     assert dt.timedelta(seconds=119) < lease < dt.timedelta(seconds=125)
 
 
 def test_an_expired_lease_frees_the_task_for_anyone(service, store):
     task = schedule(service)
-    service.claim("w1")
-    assert service.claim("w2") is None  # held by w1
+    service.claim("w1", CALLBACK_WORKER)
+    assert service.claim("w2", CALLBACK_WORKER) is None  # held by w1
 
     set_task(store, task["_id"], lease_until=clock.now() - dt.timedelta(seconds=1))
-    again = service.claim("w2")
+    again = service.claim("w2", CALLBACK_WORKER)
 
     assert again["task_id"] == task["_id"] and again["attempt"] == 1
-    assert store.get(task["_id"])["claimed_by"] == "w2"
+    assert store.get(task["_id"])["claimed_by"] == "dialer/w2"
     with pytest.raises(NotPermitted):
-        service.complete(task["_id"], "w1", "satisfied")
+        service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER)
 
 
 def test_a_worker_whose_lease_ran_out_may_still_report_if_nobody_took_over(service, store):
     task = schedule(service)
-    service.claim("w1")
+    service.claim("w1", CALLBACK_WORKER)
     set_task(store, task["_id"], lease_until=clock.now() - dt.timedelta(seconds=1))
-    assert service.complete(task["_id"], "w1", "satisfied")["final"] is True
+    assert service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER)["final"] is True
 
 
 def test_nothing_is_claimed_outside_the_calling_window(service):
@@ -174,25 +175,25 @@ def test_nothing_is_claimed_outside_the_calling_window(service):
     hour = clock.local(clock.now()).hour
     closed = {"start": "13:00", "end": "14:00"} if hour < 12 else {"start": "01:00", "end": "02:00"}
     service.config = {"CALLBACK": {**CONFIG["CALLBACK"], "window": closed}}
-    assert service.claim("w1") is None
+    assert service.claim("w1", CALLBACK_WORKER) is None
 
 
 @pytest.mark.parametrize("worker_id", [None, "", 42, "x" * 101])
 def test_a_claim_needs_a_worker_id(service, worker_id):
     schedule(service)
     with pytest.raises(InvalidRequest):
-        service.claim(worker_id)
-    assert service.claim("w1") is not None  # the refused claim took nothing
+        service.claim(worker_id, CALLBACK_WORKER)
+    assert service.claim("w1", CALLBACK_WORKER) is not None  # the refused claim took nothing
 
 
 # Completing
 
 def test_a_satisfied_caller_ends_the_task(service, store):
     task = schedule(service)
-    service.claim("w1")
+    service.claim("w1", CALLBACK_WORKER)
     service.publisher.reset_mock()
 
-    answer = service.complete(task["_id"], "w1", "satisfied", "路灯亮了，谢谢")
+    answer = service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER, "路灯亮了，谢谢")
 
     assert answer["final"] is True and answer["next_due_at"] is None
     assert (answer["outcome"], answer["attempt"], answer["ticket_no"]) == (
@@ -203,23 +204,25 @@ def test_a_satisfied_caller_ends_the_task(service, store):
     assert event_type == "callback_completed"
     assert event["data"] == {"task_id": task["_id"], "outcome": "satisfied",
                              "note": "路灯亮了，谢谢", "attempt": 1, "final": True,
-                             "worker_id": "w1"}
-    assert event["actor"] == {"id": "w1", "name": "w1", "role": "system", "unit_id": None}
+                             "worker_id": "dialer/w1"}
+    # said under the callback workers' account, as accounts signed it
+    assert {key: event["actor"][key] for key in ("id", "name", "role")} == {
+        "id": "dialer", "name": "自动回访外呼", "role": "callback_worker"}
 
 
 def test_unsatisfied_is_final_too(service):
     task = schedule(service)
-    service.claim("w1")
-    assert service.complete(task["_id"], "w1", "unsatisfied")["final"] is True
+    service.claim("w1", CALLBACK_WORKER)
+    assert service.complete(task["_id"], "w1", "unsatisfied", CALLBACK_WORKER)["final"] is True
 
 
 def test_nobody_answering_is_tried_again_until_max_attempts(service, store):
     task = schedule(service)
     for attempt in (1, 2):
-        service.claim("w1")
+        service.claim("w1", CALLBACK_WORKER)
         service.publisher.reset_mock()
         before = clock.now()
-        answer = service.complete(task["_id"], "w1", "unreachable")
+        answer = service.complete(task["_id"], "w1", "unreachable", CALLBACK_WORKER)
 
         assert (answer["final"], answer["next_attempt"]) == (False, attempt + 1)
         again = store.get(task["_id"])
@@ -232,12 +235,12 @@ def test_nobody_answering_is_tried_again_until_max_attempts(service, store):
         assert completed_event["data"]["attempt"] == attempt
         assert scheduled_event["data"]["attempt"] == attempt + 1
         assert scheduled_event["data"]["due_at"] == clock.iso(again["due_at"])
-        assert service.claim("w1") is None  # not before the retry is due
+        assert service.claim("w1", CALLBACK_WORKER) is None  # not before the retry is due
         set_task(store, task["_id"], due_at=clock.now())
 
-    service.claim("w1")
+    service.claim("w1", CALLBACK_WORKER)
     service.publisher.reset_mock()
-    answer = service.complete(task["_id"], "w1", "unreachable", "无人接听")
+    answer = service.complete(task["_id"], "w1", "unreachable", CALLBACK_WORKER, "无人接听")
 
     assert answer["final"] is True and answer["attempt"] == 3
     assert store.get(task["_id"])["status"] == "done"
@@ -250,10 +253,10 @@ def test_the_retry_waits_for_the_window():
     policy = tasks.policy_from({"window": {"start": "09:00", "end": "20:00"}})
     task, _ = tasks.schedule(resolved(), {"unit_id": "u", "caller": {"phone": PHONE}},
                              policy, clock.now())
-    task.update(status="claimed", claimed_by="w1")
+    task.update(status="claimed", claimed_by="dialer/w1")
 
-    completion = tasks.complete(task, "w1", "unreachable", None, policy,
-                                now=shanghai("2026-11-23 19:30"))
+    completion = tasks.complete(task, "dialer/w1", "unreachable", None, policy,
+                                now=shanghai("2026-11-23 19:30"), actor=CALLBACK_WORKER)
 
     assert completion.changes["due_at"] == shanghai("2026-11-24 09:00")
     assert completion.changes["attempt"] == 2
@@ -262,43 +265,43 @@ def test_the_retry_waits_for_the_window():
 def test_a_repeated_report_gets_the_same_answer_and_says_nothing(service, store):
     first = schedule(service, ticket_no="R-1")
     second = schedule(service, ticket_no="R-2")
-    service.claim("w1")
-    service.claim("w1")
-    done = service.complete(first["_id"], "w1", "satisfied")
-    retry = service.complete(second["_id"], "w1", "unreachable")
+    service.claim("w1", CALLBACK_WORKER)
+    service.claim("w1", CALLBACK_WORKER)
+    done = service.complete(first["_id"], "w1", "satisfied", CALLBACK_WORKER)
+    retry = service.complete(second["_id"], "w1", "unreachable", CALLBACK_WORKER)
     service.publisher.reset_mock()
 
-    assert service.complete(first["_id"], "w1", "satisfied") == done
-    assert service.complete(second["_id"], "w1", "unreachable") == retry
+    assert service.complete(first["_id"], "w1", "satisfied", CALLBACK_WORKER) == done
+    assert service.complete(second["_id"], "w1", "unreachable", CALLBACK_WORKER) == retry
     assert published(service) == []
     assert store.get(second["_id"])["attempt"] == 2
     # a different outcome on a done task is not a repeat
     with pytest.raises(IllegalTransition):
-        service.complete(first["_id"], "w1", "unsatisfied")
+        service.complete(first["_id"], "w1", "unsatisfied", CALLBACK_WORKER)
     with pytest.raises(IllegalTransition):
-        service.complete(first["_id"], "w2", "satisfied")
+        service.complete(first["_id"], "w2", "satisfied", CALLBACK_WORKER)
 
 
 def test_refused_reports_change_nothing_and_say_nothing(service, store):
     task = schedule(service)
     with pytest.raises(NotPermitted):  # due, not claimed
-        service.complete(task["_id"], "w1", "satisfied")
-    service.claim("w1")
+        service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER)
+    service.claim("w1", CALLBACK_WORKER)
     service.publisher.reset_mock()
     before = store.get(task["_id"])
 
     with pytest.raises(NotPermitted):
-        service.complete(task["_id"], "w2", "satisfied")
+        service.complete(task["_id"], "w2", "satisfied", CALLBACK_WORKER)
     with pytest.raises(NotFound):
-        service.complete("no-such-task", "w1", "satisfied")
+        service.complete("no-such-task", "w1", "satisfied", CALLBACK_WORKER)
     with pytest.raises(InvalidRequest) as raised:
-        service.complete(task["_id"], "w1", "delighted")
+        service.complete(task["_id"], "w1", "delighted", CALLBACK_WORKER)
     assert "outcome" in raised.value.errors
     with pytest.raises(InvalidRequest) as raised:  # a check-in's word, not a rating
-        service.complete(task["_id"], "w1", "answered")
+        service.complete(task["_id"], "w1", "answered", CALLBACK_WORKER)
     assert "outcome" in raised.value.errors
     with pytest.raises(InvalidRequest):
-        service.complete(task["_id"], None, "satisfied")
+        service.complete(task["_id"], None, "satisfied", CALLBACK_WORKER)
 
     assert store.get(task["_id"]) == before
     assert published(service) == []
@@ -324,9 +327,9 @@ def test_the_answers_are_the_contracts_and_lose_nothing_of_the_task(service, sto
     """Each answer is dumped with its schema (services/shared/answers/callback.py): what
     the service builds of a task, attempts and all, reaches the caller whole."""
     task = schedule(service)
-    claim = service.claim("w1")
+    claim = service.claim("w1", CALLBACK_WORKER)
     assert claim == tasks.as_claim(store.get(task["_id"]))
-    done = service.complete(task["_id"], "w1", "unreachable", "无人接听")
+    done = service.complete(task["_id"], "w1", "unreachable", CALLBACK_WORKER, "无人接听")
     assert done == tasks.as_completion(store.get(task["_id"]),
                                        store.get(task["_id"])["attempts"][-1])
     assert done["next_attempt"] == 2
@@ -351,7 +354,8 @@ def test_a_worker_calls_until_someone_answers(service, store):
     task = schedule(service)
     dialer = ScriptedDialer({"numbers": {"13812345678": ["unreachable", "unreachable",
                                                           "basically_satisfied"]}})
-    worker = CallbackWorker(service, dialer, "w1")
+    worker = CallbackWorker(service, dialer, "w1",
+                            lambda: CALLBACK_WORKER)
 
     for _ in range(3):
         assert worker.work_once() is True
@@ -364,3 +368,31 @@ def test_a_worker_calls_until_someone_answers(service, store):
                  if event_type == "callback_completed"]
     assert [(data["outcome"], data["final"]) for data in completed] == [
         ("unreachable", False), ("unreachable", False), ("basically_satisfied", True)]
+
+
+# Who works the tasks: only the callback workers' account
+
+@pytest.mark.parametrize("role", ["agent", "dispatcher", "admin", "call_centre"])
+def test_only_a_callback_worker_claims_or_completes(service, store, role):
+    task = schedule(service)
+    someone = {"id": "x-1", "name": "某人", "role": role,
+               "unit_id": "centre" if role == "dispatcher" else None}
+    with pytest.raises(NotPermitted, match="may not claim and complete callback tasks"):
+        service.claim("w1", someone)
+    assert store.get(task["_id"])["status"] == "due"  # nothing claimed
+
+    service.claim("w1", CALLBACK_WORKER)
+    with pytest.raises(NotPermitted):
+        service.complete(task["_id"], "w1", "satisfied", someone)
+    assert store.get(task["_id"])["status"] == "claimed"
+
+
+def test_a_worker_of_another_account_cannot_complete_a_task_under_the_same_name(service, store):
+    task = schedule(service)
+    service.claim("w1", CALLBACK_WORKER)
+    other = {**CALLBACK_WORKER, "id": "other-dialer", "name": "另一外呼"}
+
+    with pytest.raises(NotPermitted, match="not held by other-dialer/w1"):
+        service.complete(task["_id"], "w1", "satisfied", other)
+    assert store.get(task["_id"])["status"] == "claimed"
+    assert service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER)["final"] is True

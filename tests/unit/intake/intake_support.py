@@ -50,3 +50,5 @@ def reopened(ticket_no: str, occurred_at: str | None = None) -> dict:
 
 # Who reads in these tests: an admin of the whole city; the service itself sees all.
 ADMIN = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None, "district": None}
+# Who takes the calls in these tests: the call centre's software, under its own account.
+CALL_CENTRE = {"id": "call-centre", "name": "话务系统", "role": "call_centre", "unit_id": None}

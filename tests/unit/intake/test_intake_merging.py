@@ -3,7 +3,7 @@ closed and reopened events keep."""
 import datetime as dt
 
 import pytest
-from intake_support import KAILU_12, closed, lamp_request, published, reopened
+from intake_support import CALL_CENTRE, KAILU_12, closed, lamp_request, published, reopened
 
 from services.shared import clock
 from services.shared.errors import InvalidRequest
@@ -21,7 +21,7 @@ def event_types(service) -> list[str]:
 
 def test_a_repeat_makes_no_new_ticket_and_the_caller_gets_the_first_number(service, store):
     agent = {"id": "a-9", "name": "话务员小李", "role": "agent", "unit_id": None}
-    first = service.create_ticket(lamp_request(address=GUOHE, description=LAMPS))
+    first = service.create_ticket(lamp_request(address=GUOHE, description=LAMPS), CALL_CENTRE)
     neighbour = service.create_ticket(lamp_request(
         caller=NEIGHBOUR, address=GUOHE, channel="wechat", external_id="wx-88",
         description="国和小区里面主干道上的两盏路灯坏了，晚上黑漆漆的，老人走路不方便"), agent)
@@ -54,7 +54,7 @@ def test_seed_000_repeated_word_for_word_by_the_same_caller_counts_each_call(ser
     grab_bar = ("某市民通过杨浦区“12345”市民服务热线来电反映其最近购买了浴缸扶手,由于物业没有合适"
                 "的打孔工具,无法协助安装,希望有关部门能够帮助解决该问题。")
     answers = [service.create_ticket(lamp_request(category="home_repair", description=grab_bar,
-                                                  address={**KAILU_12, "room": "302"}))
+                                                  address={**KAILU_12, "room": "302"}), CALL_CENTRE)
                for _ in range(3)]
 
     assert {answer["ticket_no"] for answer in answers} == {answers[0]["ticket_no"]}
@@ -66,9 +66,10 @@ def test_seed_000_repeated_word_for_word_by_the_same_caller_counts_each_call(ser
 
 
 def test_a_merged_call_retried_with_its_id_counts_once(service, store):
-    first = service.create_ticket(lamp_request())
-    merged = service.create_ticket(lamp_request(external_id="cc-2"))
-    again = service.create_ticket(lamp_request(external_id="cc-2", description="再次来电"))
+    first = service.create_ticket(lamp_request(), CALL_CENTRE)
+    merged = service.create_ticket(lamp_request(external_id="cc-2"), CALL_CENTRE)
+    again = service.create_ticket(lamp_request(external_id="cc-2", description="再次来电"),
+                                  CALL_CENTRE)
 
     assert again == merged and again["ticket_no"] == first["ticket_no"]
     assert again["calls"] == 2
@@ -77,8 +78,8 @@ def test_a_merged_call_retried_with_its_id_counts_once(service, store):
 
 
 def test_the_agent_may_keep_a_call_apart(service, store):
-    first = service.create_ticket(lamp_request())
-    apart = service.create_ticket(lamp_request(merge=False))
+    first = service.create_ticket(lamp_request(), CALL_CENTRE)
+    apart = service.create_ticket(lamp_request(merge=False), CALL_CENTRE)
 
     assert apart["ticket_no"] != first["ticket_no"] and apart["calls"] == 1
     assert event_types(service) == ["ticket_created", "ticket_created"]
@@ -86,17 +87,18 @@ def test_the_agent_may_keep_a_call_apart(service, store):
 
 def test_merge_must_be_a_yes_or_no(service, store):
     with pytest.raises(InvalidRequest) as refused:
-        service.create_ticket(lamp_request(merge="perhaps"))
+        service.create_ticket(lamp_request(merge="perhaps"), CALL_CENTRE)
     assert "merge" in refused.value.errors
 
 
 def test_another_buildings_lamp_or_another_matter_is_a_ticket_of_its_own(service, store):
-    first = service.create_ticket(lamp_request(description="楼道里的灯不亮，晚上上下楼看不见"))
+    first = service.create_ticket(lamp_request(description="楼道里的灯不亮，晚上上下楼看不见"),
+                                  CALL_CENTRE)
     other_building = service.create_ticket(lamp_request(
         caller=NEIGHBOUR, address={**KAILU_12, "building": "15号楼"},
-        description="楼道里的灯不亮，晚上上下楼看不见"))
+        description="楼道里的灯不亮，晚上上下楼看不见"), CALL_CENTRE)
     other_matter = service.create_ticket(
-        lamp_request(description="小区里的路灯太亮了，照进卧室影响睡觉"))
+        lamp_request(description="小区里的路灯太亮了，照进卧室影响睡觉"), CALL_CENTRE)
 
     numbers = {first["ticket_no"], other_building["ticket_no"], other_matter["ticket_no"]}
     assert len(numbers) == 3
@@ -105,9 +107,11 @@ def test_another_buildings_lamp_or_another_matter_is_a_ticket_of_its_own(service
 
 def test_an_answered_consultation_neither_takes_nor_makes_repeats(service, store):
     consult = dict(kind="consult", category="elevator", description="加装电梯需要多少业主同意")
-    answered = service.create_ticket(lamp_request(**consult, answer="需三分之二以上业主同意"))
-    asked_again = service.create_ticket(lamp_request(**consult))
-    answered_again = service.create_ticket(lamp_request(**consult, answer="需三分之二以上业主同意"))
+    answered = service.create_ticket(lamp_request(**consult, answer="需三分之二以上业主同意"),
+                                     CALL_CENTRE)
+    asked_again = service.create_ticket(lamp_request(**consult), CALL_CENTRE)
+    answered_again = service.create_ticket(lamp_request(**consult, answer="需三分之二以上业主同意"),
+                                           CALL_CENTRE)
 
     assert len({answered["ticket_no"], asked_again["ticket_no"],
                 answered_again["ticket_no"]}) == 3
@@ -115,27 +119,27 @@ def test_an_answered_consultation_neither_takes_nor_makes_repeats(service, store
 
 
 def test_a_ticket_received_before_the_window_takes_no_repeat(service, store):
-    first = service.create_ticket(lamp_request())
+    first = service.create_ticket(lamp_request(), CALL_CENTRE)
     store.tickets.update_one({"_id": first["ticket_no"]},
                              {"$set": {"received_at": clock.now() - dt.timedelta(days=8)}})
-    assert service.create_ticket(lamp_request())["ticket_no"] != first["ticket_no"]
+    assert service.create_ticket(lamp_request(), CALL_CENTRE)["ticket_no"] != first["ticket_no"]
 
 
 # The duplicate index, kept by dispatch's events
 def test_a_closed_ticket_takes_no_repeat_and_a_reopened_one_does_again(service, store):
-    first = service.create_ticket(lamp_request())["ticket_no"]
+    first = service.create_ticket(lamp_request(), CALL_CENTRE)["ticket_no"]
 
     service.on_ticket_closed(closed(first))
-    new = service.create_ticket(lamp_request())
+    new = service.create_ticket(lamp_request(), CALL_CENTRE)
     assert new["ticket_no"] != first and new["calls"] == 1
 
     service.on_ticket_closed(closed(new["ticket_no"]))
     service.on_ticket_reopened(reopened(first))
-    assert service.create_ticket(lamp_request())["ticket_no"] == first
+    assert service.create_ticket(lamp_request(), CALL_CENTRE)["ticket_no"] == first
 
 
 def test_closed_and_reopened_apply_once_and_the_latest_wins(service, store):
-    first = service.create_ticket(lamp_request())["ticket_no"]
+    first = service.create_ticket(lamp_request(), CALL_CENTRE)["ticket_no"]
     close = closed(first, "2026-11-23T05:00:00.000Z")
     reopen = reopened(first, "2026-11-23T04:00:00.000Z")
 
@@ -158,14 +162,15 @@ def test_events_about_tickets_intake_never_took_change_nothing(service, store):
 def test_candidates_kept_in_memory_still_count_calls_and_closures_as_stored(service, store):
     # What never changes of a ticket is kept in memory after the first call compares it;
     # its calls and whether it is still open are read from the store every time.
-    first = service.create_ticket(lamp_request(address=GUOHE, description=LAMPS))
+    first = service.create_ticket(lamp_request(address=GUOHE, description=LAMPS), CALL_CENTRE)
     assert service.create_ticket(lamp_request(
-        caller=NEIGHBOUR, address=GUOHE, description=LAMPS))["calls"] == 2
+        caller=NEIGHBOUR, address=GUOHE, description=LAMPS), CALL_CENTRE)["calls"] == 2
     assert service.create_ticket(lamp_request(
         caller={"name": "钱先生", "phone": "13900000088"}, address=GUOHE,
-        description=LAMPS))["calls"] == 3
+        description=LAMPS), CALL_CENTRE)["calls"] == 3
     service.on_ticket_closed(closed(first["ticket_no"]))
     later = service.create_ticket(lamp_request(
-        caller={"name": "孙女士", "phone": "13900000099"}, address=GUOHE, description=LAMPS))
+        caller={"name": "孙女士", "phone": "13900000099"}, address=GUOHE, description=LAMPS),
+                                  CALL_CENTRE)
     assert later["ticket_no"] != first["ticket_no"] and later["calls"] == 1
     assert service.get_ticket(first["ticket_no"], SYSTEM_ACTOR)["calls"] == 3

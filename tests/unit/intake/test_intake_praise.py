@@ -1,6 +1,6 @@
 """Praise calls (表扬): numbered like any call, credited, never dispatched nor merged."""
 import pytest
-from intake_support import lamp_request, published
+from intake_support import CALL_CENTRE, lamp_request, published
 
 from services.shared.errors import InvalidRequest
 from services.shared.payloads import PraiseReceivedSchema
@@ -14,10 +14,10 @@ def praise_request(praise, **changes):
 
 
 def test_a_praise_call_is_numbered_and_says_only_praise_received(service, store):
-    lamps = service.create_ticket(lamp_request())
+    lamps = service.create_ticket(lamp_request(), CALL_CENTRE)
     service.publisher.reset_mock()
 
-    praise = service.create_ticket(praise_request({"ticket_no": lamps["ticket_no"]}))
+    praise = service.create_ticket(praise_request({"ticket_no": lamps["ticket_no"]}), CALL_CENTRE)
 
     assert praise["ticket_no"] != lamps["ticket_no"] and praise["ticket_no"].startswith("YP")
     assert praise["status"] == "praise" and praise["calls"] == 1
@@ -34,16 +34,16 @@ def test_a_praise_call_is_numbered_and_says_only_praise_received(service, store)
 
 
 def test_a_unit_may_be_praised_without_a_ticket(service):
-    praise = service.create_ticket(praise_request({"unit_id": "kaichen"}))
+    praise = service.create_ticket(praise_request({"unit_id": "kaichen"}), CALL_CENTRE)
     assert published(service)[0][1]["data"]["praised_unit_id"] == "kaichen"
     assert praise["praise"] == {"ticket_no": None, "unit_id": "kaichen"}
 
 
 def test_praise_never_merges_nor_takes_repeats(service, store):
-    first = service.create_ticket(praise_request({"unit_id": "kaichen"}))
-    again = service.create_ticket(praise_request({"unit_id": "kaichen"}))
+    first = service.create_ticket(praise_request({"unit_id": "kaichen"}), CALL_CENTRE)
+    again = service.create_ticket(praise_request({"unit_id": "kaichen"}), CALL_CENTRE)
     # a complaint in the praise's very words is not a repeat of it
-    complaint = service.create_ticket(lamp_request(description=THANKS))
+    complaint = service.create_ticket(lamp_request(description=THANKS), CALL_CENTRE)
 
     assert len({first["ticket_no"], again["ticket_no"], complaint["ticket_no"]}) == 3
     assert [event_type for event_type, _ in published(service)] == [
@@ -59,24 +59,24 @@ def test_praise_never_merges_nor_takes_repeats(service, store):
 ])
 def test_a_praise_call_must_name_what_it_praises(service, store, praise, field_errors):
     with pytest.raises(InvalidRequest) as refused:
-        service.create_ticket(praise_request(praise))
+        service.create_ticket(praise_request(praise), CALL_CENTRE)
     assert refused.value.errors["praise"] == field_errors
     assert store.tickets.count_documents({}) == 0 and published(service) == []
 
 
 def test_a_praised_ticket_must_be_one_intake_received(service, store):
     with pytest.raises(InvalidRequest) as refused:
-        service.create_ticket(praise_request({"ticket_no": "YP20000101-0001"}))
+        service.create_ticket(praise_request({"ticket_no": "YP20000101-0001"}), CALL_CENTRE)
     assert "ticket_no" in refused.value.errors["praise"]
 
-    praise = service.create_ticket(praise_request({"unit_id": "kaichen"}))
+    praise = service.create_ticket(praise_request({"unit_id": "kaichen"}), CALL_CENTRE)
     with pytest.raises(InvalidRequest):  # praise is not praised in turn
-        service.create_ticket(praise_request({"ticket_no": praise["ticket_no"]}))
+        service.create_ticket(praise_request({"ticket_no": praise["ticket_no"]}), CALL_CENTRE)
     assert store.counters.find_one()["seq"] == 1
 
 
 def test_only_a_praise_call_names_what_it_praises(service, store):
     with pytest.raises(InvalidRequest) as refused:
-        service.create_ticket(lamp_request(praise={"unit_id": "kaichen"}))
+        service.create_ticket(lamp_request(praise={"unit_id": "kaichen"}), CALL_CENTRE)
     assert "praise" in refused.value.errors
     assert store.tickets.count_documents({}) == 0

@@ -1,7 +1,7 @@
 """The register at intake: a caller in the register is answered first and the ticket carries
 their card; a missed check-in opens exactly one urgent welfare check."""
 import pytest
-from intake_support import lamp_request, published
+from intake_support import CALL_CENTRE, lamp_request, published
 
 from services.intake import residents
 from services.shared.events import new_event
@@ -52,7 +52,7 @@ def resident_call(**changes) -> dict:
 def test_a_caller_in_the_register_is_answered_first_with_their_card(service):
     service.keep_resident(register_changed(1, "added"))
 
-    ticket = service.create_ticket(resident_call())
+    ticket = service.create_ticket(resident_call(), CALL_CENTRE)
 
     assert (ticket["priority"], ticket["priority_reasons"]) == ("high", ["registered_resident"])
     assert ticket["resident"]["resident_id"] == "r-0001"
@@ -68,16 +68,16 @@ def test_a_caller_in_the_register_is_answered_first_with_their_card(service):
 def test_any_of_the_residents_phones_finds_them(service):
     service.keep_resident(register_changed(1, "added"))
     ticket = service.create_ticket(
-        resident_call(caller={"name": "周奶奶", "phone": "021-65430000"}))
+        resident_call(caller={"name": "周奶奶", "phone": "021-65430000"}), CALL_CENTRE)
     assert ticket["resident"]["resident_id"] == "r-0001"
 
 
 def test_other_callers_are_not_in_the_register(service):
     service.keep_resident(register_changed(1, "added"))
-    ticket = service.create_ticket(lamp_request())
+    ticket = service.create_ticket(lamp_request(), CALL_CENTRE)
     assert (ticket["priority"], ticket["resident"]) == ("normal", None)
     anonymous = service.create_ticket(lamp_request(caller={"anonymous": True},
-                                                   description="路口垃圾没人清运"))
+                                                   description="路口垃圾没人清运"), CALL_CENTRE)
     assert anonymous["resident"] is None
 
 
@@ -87,8 +87,10 @@ def test_a_couple_on_one_phone_each_get_their_own_card(service):
         "register_changed", change="added", version=1,
         resident=card(resident_id="r-0002", name="周爷爷"))))
 
-    grandpa = service.create_ticket(resident_call(caller={"name": "周爷爷", "phone": PHONE}))
-    unnamed = service.create_ticket(resident_call(caller={"phone": PHONE}, merge=False))
+    grandpa = service.create_ticket(resident_call(caller={"name": "周爷爷", "phone": PHONE}),
+                                    CALL_CENTRE)
+    unnamed = service.create_ticket(resident_call(caller={"phone": PHONE}, merge=False),
+                                    CALL_CENTRE)
 
     assert grandpa["resident"]["resident_id"] == "r-0002"
     assert unnamed["resident"]["resident_id"] == "r-0001"  # the first registered
@@ -99,7 +101,7 @@ def test_a_retired_resident_is_no_longer_found(service):
     service.keep_resident(register_changed(2, "retired", retired=True))
     service.keep_resident(register_changed(1, "added"))  # older, arriving late
 
-    ticket = service.create_ticket(resident_call())
+    ticket = service.create_ticket(resident_call(), CALL_CENTRE)
     assert (ticket["priority"], ticket["resident"]) == ("normal", None)
 
 
@@ -109,9 +111,10 @@ def test_the_latest_version_of_the_card_wins_and_a_redelivery_changes_nothing(se
     service.keep_resident(first)
     service.keep_resident(dict(first))
 
-    assert service.create_ticket(resident_call())["resident"] is None  # the old phone
+    assert service.create_ticket(resident_call(), CALL_CENTRE)["resident"] is None  # the old phone
     moved = service.create_ticket(resident_call(caller={"name": "周奶奶",
-                                                        "phone": "13800000010"}, merge=False))
+                                                        "phone": "13800000010"}, merge=False),
+                                  CALL_CENTRE)
     assert moved["resident"]["phones"] == ["+8613800000010"]
     assert store.residents.count_documents({}) == 1
 
@@ -161,7 +164,8 @@ def test_each_missed_check_in_gets_its_own_ticket_never_merged(service, store):
     # nor does a later call merge into a welfare check
     call = service.create_ticket(lamp_request(
         caller={"name": "周奶奶", "phone": PHONE}, category="welfare_check", address=dict(HOME),
-        description="定时探访电话 11月23日 10:00 3次未接通，请网格员立即上门查看周奶奶的情况。"))
+        description="定时探访电话 11月23日 10:00 3次未接通，请网格员立即上门查看周奶奶的情况。"),
+                                 CALL_CENTRE)
     assert call["calls"] == 1
     assert store.tickets.count_documents({"category": "welfare_check"}) == 3
 
@@ -208,7 +212,7 @@ def test_health_notes_said_by_an_older_register_are_not_kept_nor_passed_on(servi
     missed = checkin_missed()
     missed["data"]["resident"]["health_notes"] = "高血压，行动不便"
     service.open_welfare_check(missed)
-    call = service.create_ticket(resident_call())
+    call = service.create_ticket(resident_call(), CALL_CENTRE)
 
     # read, kept and acted on, without them
     assert call["resident"]["resident_id"] == "r-0001"
@@ -222,7 +226,7 @@ def test_a_card_kept_before_health_notes_left_it_still_makes_a_ticket(service, s
     service.keep_resident(register_changed(1, "added"))
     store.residents.update_one({"_id": "r-0001"}, {"$set": {"card.health_notes": "高血压"}})
 
-    ticket = service.create_ticket(resident_call())
+    ticket = service.create_ticket(resident_call(), CALL_CENTRE)
 
     assert ticket["resident"]["resident_id"] == "r-0001"
     assert "health_notes" not in ticket["resident"]
