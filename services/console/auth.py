@@ -56,12 +56,11 @@ def signed_in() -> dict:
     return user
 
 
-def actor(user: dict | None = None) -> str:
-    """The actor an RPC carries for ``user`` (default: the current one): the statement
-    accounts signed of them with this request's session or token check
-    (services/shared/statements.py), never a dict of the console's making."""
-    user = user or signed_in()
-    return user["statement"]
+def actor() -> str:
+    """The actor an RPC carries for the person signed in: the statement accounts signed of
+    them with this request's session or token check (services/shared/statements.py),
+    never a dict of the console's making."""
+    return signed_in()["statement"]
 
 
 def client_address() -> str | None:

@@ -225,13 +225,10 @@ class DispatchService:
         actor = load_actor(actor)
         args = load(QueueArgs(), {"unit_id": unit_id, "states": states})
         access.require(actor, "queue")
-        unit = self.store.unit(args["unit_id"])
-        if unit is None:
-            raise access.unseen(actor, "queue", args["unit_id"])
         # the centre serves every district: a district's centre reads its own part of it
-        served = district_of(unit) or actor.get("district")
-        access.check(actor, "queue", {"unit_id": unit["id"], "district": served},
-                     args["unit_id"])
+        access.seen(actor, "queue", args["unit_id"], self.store.unit(args["unit_id"]),
+                    lambda unit: {"unit_id": unit["id"],
+                                  "district": district_of(unit) or actor.get("district")})
         handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
         return [queue_row(self.store, state, actor, args["unit_id"])
                 for state in sorted(handled, key=lifecycle.queue_order)
@@ -563,8 +560,10 @@ class DispatchService:
     def check_deadlines(self) -> None:
         """Say ``ticket_warning`` once for every deadline near (WARN_SHARE of its window
         gone) and ``ticket_overdue`` once for every one passed unmet; end pauses whose
-        ``resume_on`` has come (``ticket_resumed``, by date)."""
+        ``resume_on`` has come (``ticket_resumed``, by date). Card views the outbox sweep
+        published late are cleared away too."""
         now = clock.now()
+        self.store.forget_shown()
         for state in self.store.due_for_check(now):
             change = supervision.check_deadlines(state, now)
             # one that moved meanwhile is looked at again on the next pass
@@ -598,7 +597,7 @@ class DispatchService:
         if event is not None:
             self.store.card_shown(event)
             outbox.publish_now(self.store.shown, self.publisher, event["event_id"])
-            self.store.forget_shown()
+            self.store.forget_shown(event["event_id"])
         return lifecycle.status(state, actor)
 
     def _apply(self, ticket_no: str,

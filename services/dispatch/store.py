@@ -70,9 +70,14 @@ class TicketStateStore:
         self.shown.insert_one({"_id": event["event_id"], outbox.OUTBOX: [event],
                                **outbox.sweep_flag()})
 
-    def forget_shown(self) -> None:
-        """Drop the card_shown documents whose event has gone out."""
-        self.shown.delete_many({outbox.OUTBOX: {"$size": 0}})
+    def forget_shown(self, event_id: str | None = None) -> None:
+        """Drop the card_shown document ``event_id`` once its event has gone out; without
+        one, every such document (those the sweep published after a broker outage)."""
+        gone_out: dict = {outbox.OUTBOX: {"$size": 0}}
+        if event_id is None:
+            self.shown.delete_many(gone_out)
+        else:
+            self.shown.delete_one({"_id": event_id, **gone_out})
 
     # Tickets
     def get(self, ticket_no: str) -> TicketState | None:

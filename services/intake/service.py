@@ -135,12 +135,10 @@ class IntakeService:
         actor = load_actor(actor)
         if not isinstance(ticket_no, str):
             raise InvalidRequest({"ticket_no": ["Not a valid string."]})
-        ticket = self.store.get(ticket_no)
-        if ticket is None:
-            raise access.unseen(actor, "ticket", ticket_no)
-        known = reception.facts(ticket)
-        access.check(actor, "ticket", known, ticket_no)
-        return access.as_seen(actor, TICKET.dump(reception.as_payload(ticket)), known)
+        ticket = access.seen(actor, "ticket", ticket_no, self.store.get(ticket_no),
+                             reception.facts)
+        return access.as_seen(actor, TICKET.dump(reception.as_payload(ticket)),
+                              reception.facts(ticket))
 
     # Events
     @on_event("dispatch", "ticket_closed")

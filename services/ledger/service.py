@@ -114,11 +114,9 @@ class LedgerService:
         when nothing is recorded for it (to readers of every ticket only)."""
         actor = load_actor(actor)
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
-        entries = self.store.timeline(ticket_no)
-        if not entries:
-            raise access.unseen(actor, "ticket", ticket_no)
         known = self._facts(ticket_no)
-        access.check(actor, "ticket", known, ticket_no)
+        entries = access.seen(actor, "ticket", ticket_no, self.store.timeline(ticket_no) or None,
+                              lambda _: known)
         return ENTRY.dump([access.as_seen(actor, record.as_item(entry), known)
                            for entry in entries], many=True)
 
@@ -139,10 +137,8 @@ class LedgerService:
         Raises InvalidRequest, NotPermitted and NotFound as ``timeline``."""
         actor = load_actor(actor)
         ticket_no = load(TicketNoSchema(), {"ticket_no": ticket_no})["ticket_no"]
-        row = self.store.ticket(ticket_no)
-        if row is None:
-            raise access.unseen(actor, "ticket", ticket_no)
-        access.check(actor, "ticket", self._facts(ticket_no), ticket_no)
+        row = access.seen(actor, "ticket", ticket_no, self.store.ticket(ticket_no),
+                          lambda _: self._facts(ticket_no))
         return TICKET.dump(record.as_view(row))
 
     @rpc(expected_exceptions=EXPECTED)

@@ -366,10 +366,8 @@ class RegisterService:
         actor = load_actor(actor)
         args = load(CardViewsArgs(), {"resident_id": resident_id, "limit": limit})
         access.require(actor, "card_views")
-        resident = self.store.get(args["resident_id"])
-        if resident is None:
-            raise access.unseen(actor, "card_views", args["resident_id"])
-        access.check(actor, "card_views", residents.facts(resident), args["resident_id"])
+        resident = access.seen(actor, "card_views", args["resident_id"],
+                               self.store.get(args["resident_id"]), residents.facts)
         return VIEW.dump(self.store.views_of(resident["_id"], args["limit"]), many=True)
 
     @on_event("dispatch", "card_shown")

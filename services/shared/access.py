@@ -26,11 +26,13 @@ but the tasks it claims (``steps``).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypedDict
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict, TypeVar
 
 from services.shared import privacy
 from services.shared.errors import NotFound, NotPermitted
+
+T = TypeVar("T")
 
 EVERY, HANDLED, HANDLING, GRID, OWN_UNIT, TAKEN, BY_PHONE = (
     "every", "handled", "handling", "grid", "own_unit", "taken", "by_phone")
@@ -212,6 +214,17 @@ def unseen(actor: dict, what: str, key: str) -> Exception:
     """What to raise for a ``what`` that does not exist: NotFound for a reader who sees
     every one everywhere, the same refusal as for another's otherwise."""
     return NotFound(f"{what} {key}") if sees_all(actor, what) else refused(what, key)
+
+
+def seen(actor: dict, what: str, key: str, thing: T | None,
+         facts_of: Callable[[T], Facts]) -> T:
+    """``thing`` (None: there is no such thing), if the actor may see it: ``unseen`` when
+    it does not exist, ``refused`` when it is not theirs; the one way a read by key is
+    judged."""
+    if thing is None:
+        raise unseen(actor, what, key)
+    check(actor, what, facts_of(thing), key)
+    return thing
 
 
 def require(actor: dict, what: str) -> str:
