@@ -26,7 +26,7 @@ from amqp.exceptions import AMQPError
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.shared import clock
-from services.shared.errors import HotlineError, InvalidRequest
+from services.shared.errors import HotlineError, InvalidRequest, NotFound, NotPermitted
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
 from services.shared.signed_in import TOKEN_VARIABLE, USER_VARIABLE, NotSignedIn, sign_in
 from services.shared.words import (
@@ -102,10 +102,29 @@ def when(text: str | None) -> str:
     return f"{clock.local(clock.parse_iso(text)):%Y-%m-%d %H:%M}" if text else "—"
 
 
+def ticket_file(rpc: Any, ticket_no: str, me: str) -> dict:
+    """The ticket as received and its state now, as the console's ticket page reads them:
+    {ticket, status}. ``ticket`` is None for the units handling it, who read it from
+    dispatch only; ``status`` None while dispatch has not got it (or for a praise call).
+    NotPermitted (or NotFound) when the reader may read neither."""
+    try:
+        status = rpc.dispatch.get_status(ticket_no, me)
+    except NotFound:
+        status = None
+    try:
+        ticket = rpc.intake.get_ticket(ticket_no, me)
+    except NotPermitted:
+        if status is None:
+            raise
+        ticket = None
+    return {"ticket": ticket, "status": status}
+
+
 def print_ticket(ticket: dict, status: dict | None) -> None:
+    """The ticket as received (or as dispatch shows it, to a unit) and its state now."""
     address = "".join(v for k, v in ticket["address"].items() if v and k != "detail")
     print(f"工单 {ticket['ticket_no']}  {ticket['kind']}/{ticket['category']}  "
-          f"优先级 {ticket['priority']}  受理 {when(ticket['received_at'])}")
+          f"优先级 {ticket['priority']}  受理 {when(ticket.get('received_at'))}")
     print(f"  地址: {address}")
     print(f"  诉求: {ticket['description']}")
     if ticket.get("answer"):
@@ -199,11 +218,9 @@ def run(args: argparse.Namespace) -> Any:
             if not args.json:
                 print(f"已受理，工单号 {answer['ticket_no']}（{answer['status']}）")
         elif args.command == "show":
-            ticket = rpc.intake.get_ticket(args.ticket_no, me)
-            status = rpc.dispatch.get_status(args.ticket_no, me)
-            answer = {"ticket": ticket, "status": status}
+            answer = ticket_file(rpc, args.ticket_no, me)
             if not args.json:
-                print_ticket(ticket, status)
+                print_ticket(answer["ticket"] or answer["status"], answer["status"])
         elif args.command == "timeline":
             answer = rpc.ledger.timeline(args.ticket_no, me)
             if not args.json:

@@ -110,3 +110,32 @@ def test_a_command_line_signs_in_and_asks_for_a_fresh_statement_each_minute(monk
         sign_in(rpc)
     monkeypatch.setenv("HOTLINE_TOKEN", "hlt_good")
     assert sign_in(rpc)().startswith("statement-")
+
+def test_hotline_show_gives_a_unit_the_ticket_as_dispatch_shows_it(capsys):
+    """Intake shows tickets as received to agents and the centre; a unit handling one
+    reads it from dispatch, as the console's ticket page does."""
+    from types import SimpleNamespace
+
+    from services.agent_cli import print_ticket, ticket_file
+    from services.shared.errors import NotPermitted
+
+    status = {"ticket_no": "YP20261123-0001", "kind": "help", "category": "street_light",
+              "priority": "normal", "description": "路灯不亮", "state": "accepted",
+              "unit_name": "殷行街道第一网格工作站", "deadlines": {},
+              "address": {"district": "杨浦区", "estate": "国和小区", "room": "4**"}}
+
+    def refused(*args):
+        raise NotPermitted("ticket YP20261123-0001: not among those you may see")
+
+    unit = SimpleNamespace(dispatch=SimpleNamespace(get_status=lambda no, me: status),
+                           intake=SimpleNamespace(get_ticket=refused))
+    answer = ticket_file(unit, "YP20261123-0001", "statement")
+    assert answer == {"ticket": None, "status": status}
+    print_ticket(answer["ticket"] or answer["status"], answer["status"])
+    shown = capsys.readouterr().out
+    assert "工单 YP20261123-0001" in shown and "承办单位: 殷行街道第一网格工作站" in shown
+
+    nobody = SimpleNamespace(dispatch=SimpleNamespace(get_status=refused),
+                             intake=SimpleNamespace(get_ticket=refused))
+    with pytest.raises(NotPermitted):
+        ticket_file(nobody, "YP20261123-0001", "statement")
