@@ -108,10 +108,10 @@ def new_user(fields: dict, now: dt.datetime, created_by: str | None,
 
 def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
             other_active_admins: int, now: dt.datetime) -> dict:
-    """The fields to set when an admin changes ``user`` (any of name, role, unit_id, active,
-    password). ``find_unit`` looks up the directory's unit the user will belong to;
-    ``other_active_admins`` counts active admins besides this user, since the last one may
-    be neither demoted nor deactivated. A new password also lifts a lock."""
+    """The fields to set when an admin changes ``user`` (any of name, role, unit_id,
+    district, active, password). ``find_unit`` looks up the directory's unit the user will
+    belong to; ``other_active_admins`` counts active admins besides this user, since the
+    last one may be neither demoted nor deactivated. A new password also lifts a lock."""
     role = changes.get("role", user["role"])
     unit_id = changes["unit_id"] if "unit_id" in changes else user["unit_id"]
     if is_program(role) != is_program(user["role"]):
@@ -124,7 +124,7 @@ def changed(user: dict, changes: dict, find_unit: Callable[[str], dict | None],
     if user["role"] == ADMIN and user["active"] and not stays_admin and other_active_admins == 0:
         raise IllegalTransition("the last active admin may be neither demoted nor deactivated")
     fields: dict[str, Any] = {name: value for name, value in changes.items()
-                              if name in ("name", "role", "unit_id", "active")}
+                              if name in ("name", "role", "unit_id", "district", "active")}
     if "password" in changes:
         fields.update(credentials.new_password(user["username"], changes["password"]))
     fields["updated_at"] = now
@@ -157,7 +157,7 @@ def profile(user: dict, unit_name: str | None, held_until: dt.datetime | None) -
 
 # What is said of an account
 # What an admin may change, in the order ``fields`` names them (a password by name only).
-ACCOUNT_FIELDS = ("name", "role", "unit_id", "active", "password")
+ACCOUNT_FIELDS = ("name", "role", "unit_id", "district", "active", "password")
 CREATED_FIELDS = ("name", "role", "unit_id", "password")
 
 

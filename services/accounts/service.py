@@ -276,16 +276,17 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def update_user(self, username: str, changes: dict, actor: dict) -> dict:
-        """An admin changes an account: any of name, role, unit_id, active (false: it can no
-        longer sign in, by password or token), password (which also forgets the sign-in
-        slow-down's counts of the username). Deactivating it, or changing its role, unit or
-        password, ends its console sessions in the same write. Returns it as get_user shows
-        it. Raises InvalidRequest, NotFound (user, unit), NotPermitted (not an admin),
-        IllegalTransition (the last active admin demoted or deactivated). Says
+        """An admin changes an account: any of name, role, unit_id, district (the one it
+        serves; none: every district), active (false: it can no longer sign in, by
+        password or token), password (which also forgets the sign-in slow-down's counts
+        of the username). Deactivating it, or changing its role, unit, district or
+        password, ends its console sessions in the same write. Returns it as get_user
+        shows it. Raises InvalidRequest, NotFound (user, unit), NotPermitted (not an
+        admin), IllegalTransition (the last active admin demoted or deactivated). Says
         account_changed naming the fields whose value changed: password_changed for a
         password alone, changed otherwise, nothing if none did; and session_ended (the
-        reason: deactivated, password_changed, role_changed or unit_changed) if it held
-        sessions."""
+        reason: deactivated, password_changed, role_changed, unit_changed or
+        district_changed) if it held sessions."""
         actor = load_actor(actor)
         statements.refuse_read_only(actor)
         people.check_admin(actor)

@@ -35,7 +35,7 @@ ENDED = "this session has ended: sign in again"
 
 # Which changed field ends an account's sessions, and the reason said, first match wins.
 ENDING_FIELDS = (("password", "password_changed"), ("role", "role_changed"),
-                 ("unit_id", "unit_changed"))
+                 ("unit_id", "unit_changed"), ("district", "district_changed"))
 assert {reason for _, reason in ENDING_FIELDS} <= set(SESSION_END_REASONS)
 
 

@@ -45,6 +45,7 @@ def create_user():
     form = request.form
     user = {"username": form.get("username", "").strip(), "name": form.get("name", "").strip(),
             "role": form.get("role", ""), "unit_id": form.get("unit_id") or None,
+            "district": form.get("district", "").strip() or None,
             # none for a program's account, which signs in with a token only
             "password": form.get("password") or None}
     try:
@@ -65,7 +66,8 @@ def update_user(username: str):
     if "active" in form:
         changes = {"active": form["active"] == "1"}
     else:
-        changes = {"role": form.get("role", ""), "unit_id": form.get("unit_id") or None}
+        changes = {"role": form.get("role", ""), "unit_id": form.get("unit_id") or None,
+                   "district": form.get("district", "").strip() or None}
         if form.get("name", "").strip():
             changes["name"] = form["name"].strip()
         if form.get("password"):

@@ -80,6 +80,9 @@ class UserChangesSchema(StrictSchema):
     name = Text(validate=SHORT_TEXT)
     role = fields.String(validate=validate.OneOf(ACCOUNT_ROLES))
     unit_id = Text(allow_none=True, validate=UNIT_ID)
+    # the district served (none: every district); unit staff serve their unit's whatever
+    # this says
+    district = Text(allow_none=True, validate=SHORT_TEXT)
     active = Decision()
     password = Password()
 

@@ -334,10 +334,12 @@ class AccountChangedSchema(Payload):
 
 
 # Why a console session ended: its user logged out; it was ended by an admin or its user
-# (end_sessions); its account was deactivated, its password, role or unit changed (or it
-# was found from before such a change); it was idle too long, or lived its whole lifetime.
+# (end_sessions); its account was deactivated, its password, role, unit or district
+# changed (or it was found from before such a change); it was idle too long, or lived its
+# whole lifetime.
 SESSION_END_REASONS = ("logout", "ended", "deactivated", "password_changed", "role_changed",
-                       "unit_changed", "account_changed", "idle", "expired")
+                       "unit_changed", "district_changed", "account_changed", "idle",
+                       "expired")
 
 
 class SessionEndedSchema(Payload):

@@ -16,7 +16,7 @@ from services.shared.events import on_event
 
 # account_changed fields whose change withdraws every statement of the user so far (a
 # session's end says session_ended too; tokens have no console session)
-WITHDRAWING = ("role", "unit_id", "active", "password")
+WITHDRAWING = ("role", "unit_id", "district", "active", "password")
 
 
 def withdrawn(event: dict) -> tuple[list[str], str | None]:

@@ -42,7 +42,8 @@ ROLE_WORDS = {"agent": "话务员", "dispatcher": "派单员", "unit_staff": "�
 # why console sessions ended (session_ended's reason)
 SESSION_END_WORDS = {"logout": "退出登录", "ended": "被结束", "deactivated": "账号已停用",
                      "password_changed": "密码已修改", "role_changed": "角色已变更",
-                     "unit_changed": "所属单位已变更", "account_changed": "账号已变更",
+                     "unit_changed": "所属单位已变更",
+                     "district_changed": "服务区县已变更", "account_changed": "账号已变更",
                      "idle": "长时间未操作", "expired": "超过最长登录时间"}
 # how the indicators are grouped, and over what time
 GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别"}

@@ -651,3 +651,13 @@ def test_an_account_stays_a_persons_or_a_programs(users):
     with pytest.raises(InvalidRequest, match="make a new account"):
         users.update_user(WANG["username"], {"role": "call_centre", "unit_id": None}, ADMIN)
     assert users.get_user("callback-worker", ADMIN)["role"] == "callback_worker"
+
+
+def test_an_admin_binds_an_account_to_a_district_and_the_next_statement_says_so(users):
+    users.update_user(ZHANG["username"], {"district": "未央区"}, ADMIN)
+    assert users.get_user(ZHANG["username"], ADMIN)["district"] == "未央区"
+    me = users.authenticate(ZHANG["username"], ZHANG["password"])
+    assert me["district"] == statements.read(me["statement"])["district"] == "未央区"
+
+    users.update_user(ZHANG["username"], {"district": None}, ADMIN)  # every district again
+    assert users.authenticate(ZHANG["username"], ZHANG["password"])["district"] is None

@@ -87,6 +87,7 @@ def test_logout_ends_the_session_at_once_and_says_so_as_its_user(users, store):
     ({"active": False}, "deactivated"),
     ({"role": "dispatcher", "unit_id": "centre"}, "role_changed"),
     ({"unit_id": "grid-1"}, "unit_changed"),
+    ({"district": "未央区"}, "district_changed"),
     ({"password": "set-by-admin-1"}, "password_changed"),
 ])
 def test_an_admins_change_ends_every_session_of_the_account(users, store, changes, reason):

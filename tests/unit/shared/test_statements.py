@@ -118,6 +118,8 @@ def said(event_type: str, **data) -> dict:
     (said("account_changed", username="li", change="token_revoked", token_id="t-1"),
      ["token:t-1"], None),
     (said("account_changed", username="li", change="changed", fields=["role"]), [], "li"),
+    # a statement names the district served: one bound anew withdraws the old ones
+    (said("account_changed", username="li", change="changed", fields=["district"]), [], "li"),
     (said("account_changed", username="li", change="changed", fields=["active"],
           active=False), [], "li"),
     (said("account_changed", username="li", change="changed", fields=["name"]), [], None),
