@@ -2,7 +2,8 @@
 became: collections, whole, from one service's database to another's.
 
     .venv/bin/python deploy/migrate.py accounts   # dispatch's users → the accounts service
-    .venv/bin/python deploy/migrate.py --list     # the moves there are (MOVES)
+    .venv/bin/python deploy/migrate.py health-notes  # copies no service may keep, cleared
+    .venv/bin/python deploy/migrate.py --list     # the steps there are (MOVES, FORGETS)
 
 Run it from the project's folder with every service stopped (the embedded store lets one
 process open a database), after installing the code whose services read the new home, and
@@ -22,6 +23,12 @@ already, the same, is only counted. A document the new database holds differentl
 the same ``_id`` stops the move before anything is removed. Exits 1, saying why, when the
 counts afterwards do not add up or a document differs; nothing is removed from the old
 database then.
+
+A forget (FORGETS) clears a field from every document that holds it, where a service kept
+a copy that is no longer its to keep: the residents' health notes, which now leave the
+register only for the resident's grid, in the cards intake, dispatch and callback kept
+from before (the ledger's entries keep theirs: its chain must not change, and it never
+serves them outside the grid). Running it again clears nothing more.
 """
 from __future__ import annotations
 
@@ -50,6 +57,18 @@ DEPLOY = ROOT / "deploy"
 MOVES: dict[str, tuple[str, str, list[str]]] = {
     "accounts": ("dispatch", "accounts", ["users"]),
     "register": ("ledger", "register", ["residents", "card_views"]),
+}
+
+
+# A copy no service may keep any more: (service, collection, field) cleared everywhere.
+FORGETS: dict[str, list[tuple[str, str, str]]] = {
+    "health-notes": [
+        ("intake", "residents", "card.health_notes"),
+        ("intake", "tickets", "resident.health_notes"),
+        ("dispatch", "tickets", "resident.health_notes"),
+        ("callback", "residents", "card.health_notes"),
+        ("callback", "tasks", "resident.health_notes"),
+    ],
 }
 
 
@@ -176,19 +195,49 @@ def _remove(source: Collection, ids: list[Any], done: Moved, from_service: str,
     return Moved(done.collection, done.copied, done.already, removed, done.held)
 
 
+def forget_fields(config: dict, fields: Sequence[tuple[str, str, str]],
+                  say: Callable[[str], Any] = print) -> int:
+    """Clear each (service, collection, field) from every document holding it, on the
+    store ``config`` names; how many documents were changed."""
+    uri = config.get("MONGO_URI") or storage.DEFAULT_MONGO_URI
+    changed = 0
+    for service in dict.fromkeys(service for service, _, _ in fields):
+        database = storage.connect(uri, service_database(service, config))
+        try:
+            for _, collection, field in (each for each in fields if each[0] == service):
+                count = database[collection].update_many(
+                    {field: {"$exists": True}}, {"$unset": {field: ""}}).modified_count
+                say(f"  {service}.{collection}: {field} cleared from {count}")
+                changed += count
+        finally:
+            if storage.backend_of(uri) != "memory":
+                database.client.close()
+    return changed
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("move", nargs="?", choices=sorted(MOVES), help="what to move")
-    options.add_argument("--list", action="store_true", help="the moves there are")
+    options.add_argument("move", nargs="?", choices=sorted({**MOVES, **FORGETS}),
+                         help="what to move or forget")
+    options.add_argument("--list", action="store_true", help="the steps there are")
     options.add_argument("--mongo-uri", default=os.environ.get("MONGO_URI")
                          or storage.DEFAULT_MONGO_URI)
     args = options.parse_args(argv)
     if args.list:
         for name, (from_service, to_service, collections) in MOVES.items():
             print(f"{name}: {', '.join(collections)} from {from_service} to {to_service}")
+        for name, fields in FORGETS.items():
+            print(f"{name}: " + ", ".join(f"{service}.{collection}.{field}"
+                                         for service, collection, field in fields))
         return 0
     if not args.move:
         options.error("name a move (--list shows them)")
+    if args.move in FORGETS:
+        print(f"migrate {args.move}: clearing ({args.mongo_uri})")
+        changed = forget_fields({"MONGO_URI": args.mongo_uri}, FORGETS[args.move])
+        print(f"migrate {args.move}: {changed} documents cleared" if changed
+              else f"migrate {args.move}: nothing to clear (done before, or nothing there)")
+        return 0
     from_service, to_service, collections = MOVES[args.move]
     config = {"MONGO_URI": args.mongo_uri}
     print(f"migrate {args.move}: {', '.join(collections)} from {from_service} to "

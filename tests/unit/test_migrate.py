@@ -221,3 +221,38 @@ def test_a_refused_second_collection_leaves_the_first_in_the_old_database(storag
         migrate.move_collections(storage_config, *migrate.MOVES["register"], say=print)
     assert database("ledger")["residents"].count_documents({}) == 1  # nothing removed
     assert database("ledger")["card_views"].count_documents({}) == 2
+
+
+def test_health_notes_kept_before_they_left_the_card_are_cleared_once(tmp_path, capsys):
+    """Cards intake, dispatch and callback kept from before health notes stayed in the
+    register lose them; nothing else of them changes."""
+    uri = f"litemongo:{tmp_path}"
+    card = {"resident_id": "r-0001", "name": "周奶奶", "health_notes": "失能，独自在家"}
+    kept = {"intake": {"residents": {"_id": "r-0001", "card": card, "version": 3},
+                       "tickets": {"_id": "YP-1", "resident": card}},
+            "dispatch": {"tickets": {"_id": "YP-1", "resident": card, "state": "accepted"}},
+            "callback": {"residents": {"_id": "r-0001", "card": card},
+                         "tasks": {"_id": "t-1", "resident": card}}}
+    for service, collections in kept.items():
+        database = storage.connect(uri, service)
+        for collection, document in collections.items():
+            database[collection].insert_one(document)
+            database[collection].insert_one({"_id": "no-card", "resident": None})
+        database.client.close()
+
+    assert migrate.main(["health-notes", "--mongo-uri", uri]) == 0
+    assert "5 documents cleared" in capsys.readouterr().out
+    assert migrate.main(["health-notes", "--mongo-uri", uri]) == 0
+    assert "nothing to clear" in capsys.readouterr().out
+
+    for service, collections in kept.items():
+        database = storage.connect(uri, service)
+        try:
+            for collection, document in collections.items():
+                stored = database[collection].find_one({"_id": document["_id"]})
+                held = stored.get("card") or stored.get("resident")
+                assert held == {"resident_id": "r-0001", "name": "周奶奶"}, (service, collection)
+            assert database["tickets" if service != "callback" else "tasks"].find_one(
+                {"_id": "no-card"})["resident"] is None
+        finally:
+            database.client.close()
