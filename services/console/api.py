@@ -438,7 +438,9 @@ def register_export(query: dict):
 @residents.response(200, ImportReportSchema)
 def register_import(upload: dict):
     """Import a register file (multipart ``file``): each row is added, changed, unchanged
-    or refused with its reasons. With ``dry_run`` (the default) nothing is written: send
+    or refused with its reasons, or skipped (a blank row, a footer, a note) with why;
+    columns not in the template are listed, not read. With ``dry_run`` (the default)
+    nothing is written: send
     the same file again with ``dry_run`` false to apply it."""
     who = keeper()
     file = upload["file"]

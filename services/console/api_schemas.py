@@ -24,7 +24,7 @@ from services.shared.schemas import (
     SHORT_TEXT,
     UNIT_ID,
     AddressSchema,
-    IsoDate,
+    BirthDate,
     StrictSchema,
     Text,
 )
@@ -179,8 +179,7 @@ class ResidentBody(StrictSchema):
     phones = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
                          allow_none=True, validate=validate.Length(max=5))
     address = fields.Nested(AddressSchema, required=True)
-    birth_date = IsoDate(allow_none=True, metadata={"type": "string", "format": "date",
-                                                    "example": "1941-05-02"})
+    birth_date = BirthDate(allow_none=True)
     living_status = fields.String(allow_none=True, validate=validate.OneOf(LIVING_STATUSES))
     groups = fields.List(fields.String(validate=SHORT_TEXT), allow_none=True)
     health_notes = MaybeText(validate=validate.Length(max=2000))

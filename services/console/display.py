@@ -11,7 +11,7 @@ from typing import Any
 import phonenumbers
 
 from services.console.charts import number
-from services.shared import clock
+from services.shared import births, clock
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, ROLES, SYSTEM_CHANNELS
@@ -94,6 +94,9 @@ FIELD_MESSAGES = {
     "The password may not be the username.": "密码不能与用户名相同",
     "Unit staff belong to a handling unit: name it.": "承办单位人员须选择所属承办单位",
     "Name at least one change.": "请至少修改一项",
+    f"Not a birth date ({births.FORMATS}).":
+        "请写作 1941-11-26；只知年月写 1941-11，只知年份写 1941",
+    "A birth date cannot be in the future.": "出生日期不能晚于今天",
 }
 ERROR_TITLES = {"InvalidRequest": "填写有误", "NotFound": "未找到", "NotPermitted": "无权操作",
                 "IllegalTransition": "当前状态下不能这样操作"}
@@ -204,11 +207,22 @@ def phone(number: str | None) -> str:
 
 
 def age(birth_date: str | None) -> str:
-    """The age today (Shanghai) of someone born on ``birth_date`` (YYYY-MM-DD); '' if none."""
+    """The age today (Shanghai) of someone born on ``birth_date`` (YYYY-MM-DD, or YYYY-MM /
+    YYYY counted from its first day: services/shared/births.py); '' if none."""
+    years = births.age_on(birth_date, clock.local(clock.now()).date())
+    return "" if years is None else str(years)
+
+
+BIRTH_PRECISION_WORDS = {births.MONTH: "只知年月", births.YEAR: "只知年份"}
+
+
+def born(birth_date: str | None) -> str:
+    """A birth date as the card shows it: 1941-11-26, 1938-05（只知年月）, 1938（只知年份）;
+    '未填' if none."""
     if not birth_date:
-        return ""
-    born, today = dt.date.fromisoformat(birth_date), clock.local(clock.now()).date()
-    return str(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
+        return "未填"
+    known = BIRTH_PRECISION_WORDS.get(births.precision(birth_date))
+    return f"{birth_date}（{known}）" if known else birth_date
 
 
 def place(address: dict | None, levels: Iterable[str] = ("district", "subdistrict",

@@ -431,6 +431,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(display.place, "place")
     app.add_template_filter(display.phone, "phone")
     app.add_template_filter(display.age, "age")
+    app.add_template_filter(display.born, "born")
     app.add_template_filter(lambda value: display.word(display.LIVING_WORDS, value), "living")
     app.add_template_filter(display.hours, "hours")
     app.add_template_filter(display.percent, "percent")

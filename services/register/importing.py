@@ -1,6 +1,7 @@
 """Importing a register file: deciding, row by row, what each row would do to the register
 before anything is written: add a resident, change one, leave one unchanged, or be refused,
-with the reasons in Chinese.
+with the reasons in Chinese; a row that is no resident (blank, a footer, a note) is
+skipped, with its reason too.
 
 A row is the register's resident when it names them by 台账编号, or has their name and
 one of their phones, or their name and their address down to the room. Two rows naming
@@ -23,8 +24,8 @@ from services.register.sheets import HEADERS, Sheet, SheetRow
 from services.shared import access
 from services.shared.errors import NotPermitted
 
-ADD, CHANGE, UNCHANGED, REFUSED = "add", "change", "unchanged", "refused"
-ACTIONS = (ADD, CHANGE, UNCHANGED, REFUSED)
+ADD, CHANGE, UNCHANGED, REFUSED, SKIPPED = "add", "change", "unchanged", "refused", "skipped"
+ACTIONS = (ADD, CHANGE, UNCHANGED, REFUSED, SKIPPED)
 IMPORTERS = ("admin", "unit_staff")
 # A resident's field as the committee's columns name it, for reasons and changed columns.
 FIELD_WORDS = {
@@ -82,8 +83,8 @@ def lookups(sheet: Sheet) -> tuple[list[str], list[str], list[str]]:
 
 def plan(sheet: Sheet, existing: list[dict], actor: dict,
          known_groups: dict[str, str]) -> list[RowPlan]:
-    """What each row of the sheet would do, in the sheet's order. ``existing``: the
-    residents the rows could be (see lookups)."""
+    """What each row of the sheet would do, in the sheet's order, the rows skipped among
+    them. ``existing``: the residents the rows could be (see lookups)."""
     by_id = {resident["_id"]: resident for resident in existing}
     by_key: dict[str, list[dict]] = {}
     for resident in existing:
@@ -104,7 +105,9 @@ def plan(sheet: Sheet, existing: list[dict], actor: dict,
         else:
             _decide(decision, row, by_id, by_key, actor, known_groups)
         plans.append(decision)
-    return plans
+    plans.extend(RowPlan(skipped.number, None, SKIPPED, [skipped.reason])
+                 for skipped in sheet.skipped)
+    return sorted(plans, key=lambda decision: decision.row)
 
 
 def _row_keys(row: SheetRow) -> set[str]:

@@ -6,7 +6,8 @@ Plain functions, no broker and no database: the store and the service do the I/O
 A resident, as stored (``residents``, _id = resident_id)::
 
     {"_id", "resident_id", "name", "phones" [E.164], "address" {district … room, detail},
-     "birth_date" ("1927-03-05") | null, "living_status", "groups" [codes], "health_notes",
+     "birth_date" ("1927-03-05", or "1927-03" / "1927" when only that is known) | null,
+     "living_status", "groups" [codes], "health_notes",
      "hobbies", "emergency_contacts" [{name, relation, phone}], "grid_unit_id",
      "grid_worker", "checkin_plan" {days, times, paused, paused_until} | null,
      "consent_notes", "retired", "retired_at", "retired_reason", "created_at",
@@ -14,9 +15,11 @@ A resident, as stored (``residents``, _id = resident_id)::
 Each read of a card is a document of the register's ``card_views`` (see store.RegisterStore).
 
 Age and birthday are worked out from ``birth_date`` whenever asked, never stored, so
-they are never out of date. Nothing is deleted: retiring marks a resident retired, and
-each step appends to ``history`` (when, who, what changed from what to what, why, and the
-import batch it came with) in the same update that says ``register_changed``.
+they are never out of date (services/shared/births.py: a year-month or a year counts from
+its first day, and has no birthday to greet). Nothing is deleted: retiring marks a
+resident retired, and each step appends to ``history`` (when, who, what changed from what
+to what, why, and the import batch it came with) in the same update that says
+``register_changed``.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.shared import access, clock
+from services.shared import access, births, clock
 from services.shared.errors import IllegalTransition, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import CARD_FIELDS, LIVING_STATUSES, event_data
@@ -150,27 +153,14 @@ def _own_unit(actor: dict, grid_unit_id: str | None) -> bool:
 # --- ages and birthdays ------------------------------------------------------------------
 
 
-def age_on(birth_date: str | None, day: dt.date) -> int | None:
-    """Whole years lived on ``day`` (None without a birth date)."""
-    if not birth_date:
-        return None
-    born = dt.date.fromisoformat(birth_date)
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def birthday_in(birth_date: str, year: int) -> dt.date:
-    """The day the birthday is kept in ``year``: 29 February falls on the 28th in a
-    common year."""
-    born = dt.date.fromisoformat(birth_date)
-    try:
-        return born.replace(year=year)
-    except ValueError:
-        return dt.date(year, 2, 28)
+age_on = births.age_on            # whole years on a day, from the earliest day allowed
+birthday_in = births.birthday_in  # the day kept in a year; None unless month and day known
 
 
 def latest_birth_date(min_age: int, day: dt.date) -> str:
     """The latest birth date of someone at least ``min_age`` on ``day`` (ISO text, which
-    sorts as dates do)."""
+    sorts as dates do: a stored "1946-05" is on or before "1946-05-01", as its age is
+    counted from that day)."""
     try:
         limit = day.replace(year=day.year - min_age)
     except ValueError:  # 29 February, min_age years back is a common year
@@ -180,7 +170,8 @@ def latest_birth_date(min_age: int, day: dt.date) -> str:
 
 def birthdays_between(residents: Iterable[dict], start: dt.date, days: int) -> list[dict]:
     """The residents whose birthday falls in [start, start + days), in date order, each as
-    {resident (the document), date (ISO), turns (the age they reach that day)}."""
+    {resident (the document), date (ISO), turns (the age they reach that day)}. Only
+    those whose month and day of birth are known have one."""
     end = start + dt.timedelta(days=days)
     found = []
     for resident in residents:
@@ -188,7 +179,7 @@ def birthdays_between(residents: Iterable[dict], start: dt.date, days: int) -> l
             continue
         for year in range(start.year, end.year + 1):
             day = birthday_in(resident["birth_date"], year)
-            if start <= day < end:
+            if day is not None and start <= day < end:
                 found.append({"resident": resident, "date": day.isoformat(),
                               "turns": age_on(resident["birth_date"], day)})
     return sorted(found, key=lambda item: (item["date"], item["resident"]["name"]))
@@ -395,7 +386,7 @@ def as_row(resident: dict, day: dt.date) -> dict:
         "phones": resident.get("phones") or [], "address": resident.get("address"),
         "birth_date": resident.get("birth_date"),
         "age": age_on(resident.get("birth_date"), day),
-        "birthday": resident["birth_date"][5:] if resident.get("birth_date") else None,
+        "birthday": births.month_day(resident.get("birth_date")),
         "living_status": resident.get("living_status"), "groups": resident.get("groups") or [],
         "grid_unit_id": resident.get("grid_unit_id"), "grid_worker": resident.get("grid_worker"),
         "checkin_plan": resident.get("checkin_plan"),

@@ -10,9 +10,17 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from services.register.residents import ADDRESS_LEVELS, LIST_FIELDS
-from services.shared import clock
+from services.shared import births, clock
 from services.shared.payloads import LIVING_STATUSES
-from services.shared.schemas import SHORT_TEXT, AddressSchema, IsoDate, Phone, StrictSchema, Text
+from services.shared.schemas import (
+    SHORT_TEXT,
+    AddressSchema,
+    BirthDate,
+    IsoDate,
+    Phone,
+    StrictSchema,
+    Text,
+)
 
 NOTES = validate.Length(max=2000)
 MAX_PHONES = 5
@@ -43,10 +51,11 @@ class OptionalText(Text):
 
 
 def _lived(text: str | None) -> None:
-    """A birth date must be a day already lived, and not beyond anyone's age."""
+    """A birth date must be a day already lived, and not beyond anyone's age (a year or a
+    month: its first day)."""
     if text is None:
         return
-    day = dt.date.fromisoformat(text)
+    day = births.earliest(text)
     if day > clock.local(clock.now()).date():
         raise ValidationError("A birth date cannot be in the future.")
     if day < EARLIEST_BIRTH:
@@ -90,7 +99,7 @@ class ResidentSchema(StrictSchema):
     phones = fields.List(Phone(), load_default=list, allow_none=True,
                          validate=validate.Length(max=MAX_PHONES))
     address = fields.Nested(AddressSchema, required=True)
-    birth_date = IsoDate(load_default=None, allow_none=True, validate=_lived)
+    birth_date = BirthDate(load_default=None, allow_none=True, validate=_lived)
     living_status = fields.String(load_default=None, allow_none=True,
                                   validate=validate.OneOf(LIVING_STATUSES))
     groups = fields.List(fields.String(), load_default=list, allow_none=True)

@@ -84,7 +84,8 @@ class RegisterService:
     def add_resident(self, resident: dict, actor: dict) -> dict:
         """Add a resident: ``name``, ``address`` {district required, subdistrict, community,
         estate, building, room, detail}; optional ``phones`` (any Chinese way of writing
-        them, kept in E.164), ``birth_date`` (YYYY-MM-DD), ``living_status`` (alone,
+        them, kept in E.164), ``birth_date`` (YYYY-MM-DD, or YYYY-MM / YYYY when only the
+        month or the year is known), ``living_status`` (alone,
         empty_nest, with_family), ``groups`` (retired_cadre, low_income, childless, veteran,
         disabled, and those of REGISTER.groups), ``health_notes``, ``hobbies``,
         ``emergency_contacts`` [{name, relation, phone}], ``grid_unit_id`` (unit staff's
@@ -185,7 +186,8 @@ class RegisterService:
     @rpc(expected_exceptions=EXPECTED)
     def get_resident(self, resident_id: str, actor: dict) -> dict:
         """A resident's card: resident_id, name, phones, address, birth_date, age (today,
-        in Shanghai), birthday (MM-DD), living_status, groups, health_notes, hobbies,
+        in Shanghai; a birth year-month or year counts from its first day), birthday
+        (MM-DD, null unless month and day are known), living_status, groups, health_notes, hobbies,
         emergency_contacts, grid_unit_id, grid_worker, checkin_plan {days, times, paused,
         paused_until}, checkin_status (null, active, paused), consent_notes, retired,
         retired_at, retired_reason, created_at, changed_at, version, history [{at, action
@@ -256,7 +258,8 @@ class RegisterService:
         """The unit's residents whose birthday falls in the ``days`` (1–366, default 7)
         from ``start`` (YYYY-MM-DD, default today in Shanghai), in date order: find's row
         plus ``birthday_on`` (the date it falls on) and ``turns`` (the age reached).
-        29 February is kept on the 28th in common years. Retired residents are left out.
+        29 February is kept on the 28th in common years. Retired residents are left out,
+        and so are those whose month and day of birth are not known.
         Raises InvalidRequest (``actor`` is required), NotPermitted."""
         actor = load_actor(actor)
         args = load(BirthdaysArgs(), {"grid_unit_id": grid_unit_id, "start": start,
@@ -293,18 +296,22 @@ class RegisterService:
                         dry_run: bool = True, rows: list[int] | None = None,
                         batch_id: str | None = None) -> dict:
         """Import a register kept in Excel (.xlsx) or CSV (UTF-8 or GBK) in the template's
-        columns (a title above the header, unknown columns and blank rows are fine).
-        Each row is decided: ``add`` (a new resident), ``change`` (a resident of the
-        register, found by 台账编号, name and phone, or name and room), ``unchanged``, or
-        ``refused`` with the reasons in Chinese (missing name or district, unreadable
-        phone, date, living status, group or plan, a row repeating an earlier one, a
-        resident of another unit, a retired one…). With ``dry_run`` (the default) nothing
+        columns (a title above the header is fine; a column under another header is
+        listed in ``ignored_columns`` and not read). Each row below the header is decided:
+        ``add`` (a new resident), ``change`` (a resident of the register, found by
+        台账编号, name and phone, or name and room), ``unchanged``, ``refused`` with the
+        reasons in Chinese (missing name or district, unreadable phone, date, living
+        status, group or plan, a cell that is a formula, a row repeating an earlier one,
+        a resident of another unit, a retired one…), or ``skipped`` (a blank row, a
+        footer such as 制表人：…, a note such as 注：…, with its reason). A birth date
+        known only to the month or the year (1938年5月, 1938) is kept as such. With
+        ``dry_run`` (the default) nothing
         is written. Otherwise the add and change rows are applied in one go, each history
         entry naming the import's ``batch_id`` (given, or made), each saying
         register_changed; importing the same file again finds every row unchanged.
         ``rows`` [first, last] imports only those sheet rows (the command line imports a
         large file in chunks). Returns {filename, dry_run, batch_id, columns,
-        ignored_columns, counts {add, change, unchanged, refused}, rows [{row, name,
+        ignored_columns, counts {add, change, unchanged, refused, skipped}, rows [{row, name,
         action, reasons, resident_id, changes {field: {from, to}}, changed_columns}]}.
         Raises InvalidRequest (not base64, not a register file: no 姓名 header, .xls),
         NotPermitted (only admins and unit staff import; unit staff only rows of their

@@ -2,12 +2,17 @@
 Chinese. Reading one row by row into residents, with the reasons in Chinese where a cell
 cannot be read; writing the register back in the same columns, and the blank template.
 
+A column is read only under a header the template names, or one of the synonyms listed
+with it (COLUMNS; the template's 填写说明 lists them too): a column under any other header
+is reported and left out, never taken for the nearest-sounding one (a 备注 column is not
+the consent notes). Below the header, a blank row, a footer (制表人：…, 日期：…, 合计) or a
+note (注：…) is skipped, each with its reason, never read as a resident.
+
 No I/O beyond bytes in memory. What is read is written the same way back: export, then
 import, reads every resident as the register has them.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -16,11 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from services.register import tables
+from services.register.tables import EXCEL_SERIALS, Formula
+from services.shared import births
 from services.shared.schemas import normalise_phone
 from services.shared.spreadsheets import append_row
 from services.shared.words import LIVING_STATUS_WORDS
@@ -35,6 +43,8 @@ class Column:
     example: str
 
 
+# The synonyms are the headers committees use for the same column, nothing looser: a
+# header that could mean another thing (备注, 编号, 门牌号, 探访时间) is not one.
 COLUMNS = (
     Column("name", "姓名", ("老人姓名", "居民姓名", "名字"), "必填", "张桂英"),
     Column("phones", "联系电话", ("电话", "手机", "手机号", "联系方式", "电话号码", "本人电话"),
@@ -44,9 +54,10 @@ COLUMNS = (
     Column("community", "社区", ("居委", "居委会", "居民区", "社区居民区"), "", "开鲁新村"),
     Column("estate", "小区", ("小区名称",), "", "开鲁新村"),
     Column("building", "楼栋", ("楼号", "楼", "楼栋号", "幢"), "", "12号"),
-    Column("room", "室", ("室号", "房号", "房间号", "门牌号"), "", "302"),
-    Column("birth_date", "出生日期", ("出生年月日",),
-           "如 1941-11-26、1941/11/26、1941年11月26日，或 Excel 日期", "1941-11-26"),
+    Column("room", "室", ("室号", "房号", "房间号"), "", "302"),
+    Column("birth_date", "出生日期", ("出生年月日", "出生年月"),
+           "如 1941-11-26、1941/11/26、1941年11月26日，或 Excel 日期；只知年月写 1941年11月、"
+           "1941-11、1941.11 或 1941/11，只知年份写 1941 或 1941年", "1941-11-26"),
     Column("living_status", "居住状态", ("居住情况", "居住类型"),
            "独居 / 空巢 / 与家人同住", "独居"),
     Column("groups", "人员类别", ("类别", "人员类型", "群体类别"),
@@ -60,11 +71,11 @@ COLUMNS = (
     Column("grid_unit_id", "网格", ("所属网格", "网格编号"),
            "负责的网格或承办单位编号(或名称)", "yinhang-grid-1"),
     Column("grid_worker", "网格员", ("网格员姓名",), "", "周伟"),
-    Column("checkin_plan", "探访计划", ("探访安排", "关爱计划", "探访时间"),
+    Column("checkin_plan", "探访计划", ("探访安排",),
            "如 每天 10:00、15:00 或 周一至周五 10:00，不探访留空", "每天 10:00、15:00"),
-    Column("consent_notes", "备注/同意情况", ("备注", "同意情况", "知情同意"),
+    Column("consent_notes", "备注/同意情况", ("同意情况", "知情同意"),
            "本人或家属同意登记的情况等", "本人口头同意登记"),
-    Column("resident_id", "台账编号", ("编号",), "系统生成，新增时留空；导出的表保留此列可精确对应",
+    Column("resident_id", "台账编号", (), "系统生成，新增时留空；导出的表保留此列可精确对应",
            ""),
 )
 HEADERS = {column.key: column.header for column in COLUMNS}
@@ -73,6 +84,7 @@ ADDRESS_KEYS = ("district", "subdistrict", "community", "estate", "building", "r
 SHEET_TITLE = "台账"
 NOTES_TITLE = "填写说明"
 HEADER_SEARCH_ROWS = 10  # committees often put a title or two above the header
+NUMBERING = ("序号", "编号序号")  # a column that numbers the rows: known, not read
 SEPARATORS = re.compile(r"[、,，/／;；\n]+")
 GROUP_SEPARATORS = re.compile(r"[、,，/／;；\s]+")
 DAY_NAMES = "一二三四五六日"
@@ -107,11 +119,20 @@ class SheetRow:
     resident_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A row below the header that is no resident (blank, a footer, a note): why."""
+
+    number: int
+    reason: str
+
+
 @dataclass
 class Sheet:
     rows: list[SheetRow]
     columns: list[str]   # the register's headers found
     ignored: list[str]   # headers not recognised, left out
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -119,8 +140,9 @@ class Sheet:
 
 def _header_key(text: Any) -> tuple[str, str] | None:
     """(column key, suffix) of a header cell, e.g. ("contact_phones", "2") for 联系人电话2;
-    None for a header that is not the register's."""
-    if text is None:
+    None for a header that is not the register's. A note in brackets, spaces, line breaks,
+    a * for required and a trailing colon are no part of the name."""
+    if text is None or isinstance(text, Formula):
         return None
     clean = re.sub(r"[（(][^）)]*[）)]", "", str(text))  # "联系电话（多个用、分隔）"
     clean = re.sub(r"[\s*＊:：/／]", "", clean)
@@ -145,69 +167,94 @@ def read(content: bytes, filename: str, unit_ids: dict[str, str] | None = None,
     in China). ``unit_ids`` maps unit names to ids (a 网格 cell may name either);
     ``group_codes`` maps each group's Chinese word to its code. SheetError when the file
     is not a register."""
-    table = _table(content, filename)
+    try:
+        table = tables.read(content, filename, lambda rows: _header_row(rows) is not None)
+    except tables.TableError as exc:
+        raise SheetError(str(exc)) from None
     header_at, header = _find_header(table)
+    keys, names, ignored = _columns(header)
+    body = [(number, values, _not_a_resident(values), _mapped(values, keys))
+            for number, values in table[header_at + 1:]]
+    last = max((at for at, (_, _, other, mapped) in enumerate(body) if other or mapped),
+               default=-1)
+    rows, skipped = [], []
+    for number, values, other, mapped in body[:last + 1]:  # blank rows after: the sheet's end
+        if other is not None or not mapped:
+            skipped.append(Skipped(number, other or (
+                "空行" if not any(map(_text, values)) else
+                "空行 (登记的各列都为空，只有序号或未识别的列有内容)")))
+            continue
+        rows.append(_row(number, values, keys, names, unit_ids or {}, group_codes or {},
+                         today or dt.date.today()))
+    return Sheet(rows, list(names.values()), ignored, skipped)
+
+
+def _columns(header: list) -> tuple[dict[int, tuple[str, str]], dict[int, str], list[str]]:
+    """The header's columns: {index: key} and {index: header as the file writes it} of
+    those read, and the headers left out (not the register's, or a second column of the
+    same; two phone columns are both read)."""
     keys: dict[int, tuple[str, str]] = {}
-    columns, ignored = [], []
+    names: dict[int, str] = {}
+    ignored = []
     for index, text in enumerate(header):
         key = _header_key(text)
-        if key is None:
-            if text not in (None, "") and str(text).strip() not in ("序号", "编号序号"):
-                ignored.append(str(text).strip())
+        written = re.sub(r"\s+", "", _text(text) or "")  # 联系电话\n（手机）: one line
+        first = next((names[at] for at, known in keys.items() if known == key), None)
+        if key is None or (first is not None and key != ("phones", "")):
+            if written and written not in NUMBERING:
+                ignored.append(written if key is None else f"{written} (与“{first}”列重复)")
             continue
-        keys[index] = key
-        columns.append(str(text).strip())
-    rows = []
-    for number, values in table[header_at + 1:]:
-        cells: dict[tuple[str, str], Any] = {}
-        for index, key in keys.items():
-            value = values[index] if index < len(values) else None
-            cells[key] = value.strip() if isinstance(value, str) else value
-        if all(value in (None, "") for value in cells.values()):
-            continue  # a blank line between blocks
-        rows.append(_row(number, cells, {key for key, _ in keys.values()}, unit_ids or {},
-                         group_codes or {}, today or dt.date.today()))
-    return Sheet(rows, columns, ignored)
+        keys[index], names[index] = key, written
+    return keys, names, ignored
 
 
-def _table(content: bytes, filename: str) -> list[tuple[int, list]]:
-    """(row number, cell values) of the file's rows."""
-    name = filename.lower()
-    if name.endswith(".xls"):
-        raise SheetError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 .csv 后再导入")
-    if name.endswith((".xlsx", ".xlsm")) or (not name.endswith(".csv") and content[:2] == b"PK"):
-        return _xlsx_table(content)
-    return _csv_table(content)
+def _keyed(values: list, keys: dict[int, tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """A row's cells by column key (formulas left out: see _row); two phone columns (电话,
+    手机) are one list."""
+    cells: dict[tuple[str, str], Any] = {}
+    for index, key in keys.items():
+        value = values[index] if index < len(values) else None
+        value = None if isinstance(value, Formula) else \
+            value.strip() if isinstance(value, str) else value
+        if cells.get(key) in (None, ""):
+            cells[key] = value
+        elif value not in (None, ""):
+            cells[key] = f"{_text(cells[key])}、{_text(value)}"
+    return cells
 
 
-def _xlsx_table(content: bytes) -> list[tuple[int, list]]:
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise SheetError(f"无法读取 Excel 文件: {exc}") from None
-    try:
-        # The register's sheet: the first whose top rows hold a 姓名 header.
-        for sheet in book.worksheets:
-            table = [(number, list(values)) for number, values in
-                     enumerate(sheet.iter_rows(values_only=True), start=1)]
-            if _header_row(table) is not None:
-                return table
-        return []
-    finally:
-        book.close()
+def _mapped(values: list, keys: dict[int, tuple[str, str]]) -> bool:
+    """Whether the row has anything in the register's columns."""
+    return any(_text(values[index]) for index in keys if index < len(values))
 
 
-def _csv_table(content: bytes) -> list[tuple[int, list]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise SheetError("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GBK")
-    return [(number, values) for number, values in
-            enumerate(csv.reader(io.StringIO(text, newline="")), start=1)]
+# A row that is no resident, by its first cell: a footer (who made the table, when, the
+# totals) or a note. Spaces inside the words are ignored (制 表 人：).
+FOOTER = re.compile(r"^(?:制表人?|填表人?|填报人|审核人?|审批人?|负责人|经办人|统计人"
+                    r"|联系人|联系电话"
+                    r"|(?:制表|填表|填报|报送|统计|审核)?(?:日期|时间)|(?:制表|填报|报送)?单位"
+                    r"|盖章|签字|签名)(?:[（(][^）)]*[）)])?[:：]"
+                    r"|^(?:合计|总计|小计|共计)")
+NOTE = re.compile(r"^(?:注|备注|说明|填表说明|附注)(?:[:：]|\d|[一二三四五六七八九十]、)")
+SECTION = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])")
+SHOWN = 40  # characters of a skipped row quoted in its reason
+
+
+def _not_a_resident(values: list) -> str | None:
+    """Why a row below the header is no resident (a footer, a note, a heading between
+    blocks), or None."""
+    texts = [text for text in map(_text, values) if text]
+    if not texts:
+        return None
+    first = re.sub(r"\s", "", texts[0])
+    shown = _shortened("  ".join(texts))
+    if FOOTER.match(first):
+        return f"表尾，不是人员: {shown}"
+    if NOTE.match(first):
+        return f"说明行，不是人员: {shown}"
+    if len(texts) == 1 and SECTION.match(first):
+        return f"分组标题行，不是人员: {shown}"
+    return None
 
 
 def _header_row(table: list[tuple[int, list]]) -> int | None:
@@ -235,8 +282,27 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _row(number: int, cells: dict, present: set[str], unit_ids: dict[str, str],
-         group_codes: dict[str, str], today: dt.date) -> SheetRow:
+def _row(number: int, values: list, keys: dict[int, tuple[str, str]], names: dict[int, str],
+         unit_ids: dict[str, str], group_codes: dict[str, str], today: dt.date) -> SheetRow:
+    """A row as a resident's fields, with the reasons where cells cannot be read. A cell
+    that is (or looks like) a formula has no value to read: the row says so, and only
+    that, rather than read it as an empty or wrong name, phone or date."""
+    row = _fields(number, _keyed(values, keys), {key for key, _ in keys.values()}, unit_ids,
+                  group_codes, today)
+    formulas = [f"{names[index]}像是公式，不是填写的内容: {_shortened(values[index].text)} "
+                f"(请直接填写内容，或在 Excel 中把该列“选择性粘贴为数值”后再导入)"
+                for index in keys if index < len(values) and isinstance(values[index], Formula)]
+    if formulas:
+        row.reasons = formulas
+    return row
+
+
+def _shortened(text: str, most: int = SHOWN) -> str:
+    return text if len(text) <= most else text[:most] + "…"
+
+
+def _fields(number: int, cells: dict, present: set[str], unit_ids: dict[str, str],
+            group_codes: dict[str, str], today: dt.date) -> SheetRow:
     row = SheetRow(number)
     get = lambda key: cells.get((key, ""))  # noqa: E731 - a local shorthand
     if "name" in present:
@@ -294,7 +360,12 @@ DATE_PATTERNS = (
                r"(?:[ T]0{1,2}:00(?::00)?)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
-EXCEL_SERIALS = (3000, 80000)  # 1908 … 2119: a number in here is an Excel date
+# A birth known only to the month or the year, as old registers write it.
+PART_DATE_PATTERNS = (
+    (re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?$"), births.MONTH),  # 1938年5月
+    (re.compile(r"^(\d{4})\s*年?$"), births.YEAR),                                # 1938年
+)
+YEARS = (1000, EXCEL_SERIALS[0])  # a whole number in here is a year, above it a date
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -319,17 +390,48 @@ def parse_date(value: Any) -> dt.date | None:
     return None
 
 
-def _birth_date(value: Any, today: dt.date, reasons: list[str]) -> str | None:
-    if _text(value) is None:
-        return None
+def parse_birth(value: Any) -> tuple[dt.date, str] | None:
+    """A birth date and how much of it is known (births.DAY, MONTH or YEAR): a full date
+    as parse_date reads it, or 1938年5月, 1938-05, 1938/5, 1938.5 (month), 1938年, 1938
+    (year), as text or as a number; the date is the earliest the text allows. None if it
+    is none of these."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and YEARS[0] <= value < YEARS[1]:
+        value = str(int(value)) if float(value).is_integer() else repr(float(value))
     day = parse_date(value)
-    if day is None:
-        reasons.append(f"出生日期无法识别: {_text(value)} (例: 1941-11-26)")
+    if day is not None:
+        return day, births.DAY
+    text = _text(value) or ""
+    for pattern, known in PART_DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            parts = [int(part) for part in match.groups()]
+            try:
+                return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, 1), known
+            except ValueError:
+                return None
+    return None
+
+
+def _birth_date(value: Any, today: dt.date, reasons: list[str]) -> str | None:
+    text = _text(value)
+    if text is None:
         return None
+    if isinstance(value, float) and re.fullmatch(r"\d{4}\.1", text):
+        # 1938.10 typed into a number cell is kept as 1938.1: October or January?
+        reasons.append(f"出生日期 {text} 是数字，分不清是1月还是10月 (请写作 {text[:4]}年1月"
+                       f" 或 {text[:4]}年10月，或把该列设为文本)")
+        return None
+    parsed = parse_birth(value)
+    if parsed is None:
+        reasons.append(f"出生日期无法识别: {text} (例: 1941-11-26；只知年月写 1941年11月，"
+                       f"只知年份写 1941)")
+        return None
+    day, known = parsed
     if day > today:
-        reasons.append(f"出生日期晚于今天: {day.isoformat()}")
+        reasons.append(f"出生日期晚于今天: {births.written(day, known)}")
         return None
-    return day.isoformat()
+    return births.written(day, known)
 
 
 def _living_status(value: Any, reasons: list[str]) -> str | None:
@@ -465,7 +567,7 @@ def _cells(resident: dict, group_words: dict[str, str]) -> list[Any]:
         "name": resident["name"],
         "phones": "、".join(_national(phone) for phone in resident.get("phones") or []),
         **{key: address.get(key) for key in ADDRESS_KEYS},
-        "birth_date": dt.date.fromisoformat(resident["birth_date"])
+        "birth_date": births.earliest(resident["birth_date"])
         if resident.get("birth_date") else None,
         "living_status": LIVING_STATUS_WORDS.get(resident.get("living_status") or "", ""),
         "groups": "、".join(group_words.get(code, code) for code in resident.get("groups") or []),
@@ -505,12 +607,19 @@ def workbook(residents: Iterable[dict], group_words: dict[str, str]) -> bytes:
     date_column = [column.key for column in COLUMNS].index("birth_date") + 1
     for resident in residents:
         append_row(sheet, _cells(resident, group_words))
-        sheet.cell(sheet.max_row, date_column).number_format = "yyyy-mm-dd"
+        born = resident.get("birth_date")
+        # a date cell showing what is known: read back at the same precision
+        sheet.cell(sheet.max_row, date_column).number_format = \
+            DATE_FORMATS[births.precision(born) if born else births.DAY]
     _style(sheet)
     _notes(book.create_sheet(NOTES_TITLE), group_words)
     content = io.BytesIO()
     book.save(content)
     return content.getvalue()
+
+
+DATE_FORMATS = {births.DAY: "yyyy-mm-dd", births.MONTH: 'yyyy"年"m"月"',
+                births.YEAR: 'yyyy"年"'}
 
 
 def template(group_words: dict[str, str]) -> bytes:
@@ -530,18 +639,22 @@ def _style(sheet) -> None:
 
 
 def _notes(sheet, group_words: dict[str, str]) -> None:
-    append_row(sheet, ["列名", "填写说明", "示例"])
+    append_row(sheet, ["列名", "填写说明", "示例", "也可写作"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column in COLUMNS:
         note = column.note
         if column.key == "groups":
             note = f"{'、'.join(group_words.values())}，可填多个，用、分隔"
-        append_row(sheet, [column.header, note, column.example])
+        append_row(sheet, [column.header, note, column.example, "、".join(column.aliases)])
     append_row(sheet, [])
-    append_row(sheet, ["说明", "第一个工作表为台账，表头在前几行内即可；空行会跳过。同一人"
-                               "(姓名+电话，或姓名+地址到室)只填一行。导入时先预览，逐行显示新增、"
-                               "修改、无变化或不能导入的原因，确认后再导入。"])
+    append_row(sheet, ["说明", "第一个工作表为台账，表头在前几行内即可(上方可有标题)。只导入上面"
+                               "列出的列(列名或“也可写作”中的名称)，其他列(如 备注、编号)不导入，"
+                               "预览时列出。空行、表尾(制表人、日期、合计)和说明行(注：…)跳过，"
+                               "预览时逐行列出。同一人(姓名+电话，或姓名+地址到室)只填一行。"
+                               "单元格请填写内容本身，不要用公式。导入时先预览，逐行显示新增、"
+                               "修改、无变化、跳过或不能导入的原因，确认后再导入。"])
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 60
     sheet.column_dimensions["C"].width = 28
+    sheet.column_dimensions["D"].width = 28

@@ -21,6 +21,7 @@ from services.shared.schemas import (
     SYSTEM_CHANNELS,
     URGENCIES,
     AddressSchema,
+    BirthDate,
     CallerSchema,
 )
 from services.shared.states import INTAKE_STATUSES
@@ -73,7 +74,8 @@ class ResidentCardSchema(Payload):
     name = fields.String(required=True)
     phones = fields.List(fields.String(), required=True)  # E.164
     address = fields.Nested(AddressSchema, required=True)
-    birth_date = fields.String(allow_none=True, load_default=None)  # ISO date
+    # at the precision known: 1927-03-05, 1927-03 or 1927 (services/shared/births.py)
+    birth_date = BirthDate(allow_none=True, load_default=None)
     living_status = fields.String(allow_none=True, load_default=None,
                                   validate=validate.OneOf(LIVING_STATUSES))
     groups = fields.List(fields.String(), load_default=list)

@@ -12,6 +12,7 @@ from typing import Any
 import phonenumbers
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from services.shared import births
 from services.shared.errors import InvalidRequest
 
 CHANNELS = ("hotline", "wechat", "app", "web", "walk_in")
@@ -82,6 +83,27 @@ class IsoDate(fields.Field):
             return dt.date.fromisoformat(str(value).strip()).isoformat()
         except ValueError as exc:
             raise ValidationError("Not a date (YYYY-MM-DD).") from exc
+
+
+class BirthDate(fields.Field):
+    """A birth date at the precision known (services/shared/births.py): ``1927-03-05``,
+    or ``1927-03`` / ``1927`` when only the month or the year is known; loaded as that
+    text."""
+
+    def __init__(self, *, metadata: dict | None = None, **kwargs):
+        super().__init__(metadata={"type": "string", "pattern": births.WRITTEN.pattern,
+                                   "description": births.FORMATS, "example": "1941-05-02",
+                                   **(metadata or {})}, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        refusal = f"Not a birth date ({births.FORMATS})."
+        if not isinstance(value, str):
+            raise ValidationError(refusal)
+        try:
+            births.earliest(value.strip())
+        except ValueError as exc:
+            raise ValidationError(refusal) from exc
+        return value.strip()
 
 
 def Decision(**kwargs) -> fields.Boolean:  # noqa: N802 - reads as a field type
@@ -185,5 +207,5 @@ __all__ = [
     "CENTRE_ROLES", "SUPERVISOR_ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
     "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load",
-    "load_actor", "EXCLUDE", "IsoDate",
+    "load_actor", "EXCLUDE", "IsoDate", "BirthDate",
 ]

@@ -30,7 +30,7 @@ RESIDENT_FIELD_WORDS = {
     "hobbies": "兴趣爱好", "emergency_contacts": "紧急联系人", "grid_unit_id": "所属网格",
     "grid_worker": "网格员", "checkin_plan": "探访计划", "consent_notes": "同意情况"}
 IMPORT_ACTION_WORDS = {"add": "新增", "change": "修改", "unchanged": "无变化",
-                       "refused": "不予导入"}
+                       "refused": "不予导入", "skipped": "跳过"}
 CHECKIN_RESULT_WORDS = {"answered": "已接听", "missed": "未接通", "cancelled": "已取消",
                         None: "待拨打"}
 STATE_WORDS = {"pending": "待派单", "dispatched": "待签收", "accepted": "已签收",

@@ -122,8 +122,10 @@ def test_an_import_is_previewed_row_by_row_then_applied(people):
     grid = people["grid"]
     good, bad = f"钱老伯{uuid.uuid4().hex[:4]}", f"赵阿姨{uuid.uuid4().hex[:4]}"
     sheet = ("姓名,联系电话,区,街道,社区,小区,楼栋,室,出生日期,居住状态\n"
-             f"{good},{fresh_phone()},杨浦区,殷行街道,开鲁新村,开鲁新村,3号,101,1945-05-01,空巢\n"
-             f"{bad},12345,杨浦区,殷行街道,开鲁新村,开鲁新村,3号,102,1946-06-01,独居\n")
+             f"{good},{fresh_phone()},杨浦区,殷行街道,开鲁新村,开鲁新村,3号,101,1945年5月,空巢\n"
+             f"{bad},12345,杨浦区,殷行街道,开鲁新村,开鲁新村,3号,102,1946-06-01,独居\n"
+             ",,,,,,,,,\n"
+             "制表人：王芳,,,,日期：2024-03-05,,,,,\n")
     preview = grid.client.post("/register/import", data={
         "csrf_token": grid.token, "file": (io.BytesIO(sheet.encode("utf-8")), "居民台账.csv")},
         content_type="multipart/form-data")
@@ -132,12 +134,16 @@ def test_an_import_is_previewed_row_by_row_then_applied(people):
     assert "预览结果（尚未导入）" in page and "新增 <strong>1</strong>" in page
     bad_row = page[page.index(bad):page.index("</tr>", page.index(bad))]
     assert "不予导入" in bad_row and "联系电话" in bad_row
+    assert "跳过 2 行" in page and "表尾，不是人员: 制表人：王芳  日期：2024-03-05" in page
     assert good not in grid.get("/register")  # a dry run writes nothing
 
     hidden = dict(re.findall(r'name="(filename|content_base64)" value="([^"]*)"', page))
     applied = grid.post("/register/import", {**hidden, "apply": "1"}).get_data(as_text=True)
     assert "导入结果" in applied and "新增 <strong>1</strong>" in applied
-    assert good in grid.get("/register") and bad not in grid.get("/register")
+    listed = grid.get("/register")
+    assert good in listed and bad not in listed and "制表人" not in listed
+    resident_id = re.search(rf'/residents/([^"/?]+)">{good}<', listed).group(1)
+    assert "1945-05（只知年月）" in grid.get(f"/residents/{resident_id}")
 
 
 def test_export_and_the_template_download_as_excel(people, sun):

@@ -105,6 +105,16 @@ def test_checkins_are_paused_resumed_and_listed_and_a_resident_retired(api):
     assert number in {row["resident_id"] for row in everyone}
 
 
+def test_a_birth_known_only_to_the_month_or_year_is_kept_as_such(api, console_app):
+    month, year = added(api, birth_date="1940-03"), added(api, birth_date="1940")
+    assert (month["birth_date"], month["birthday"]) == ("1940-03", None)
+    assert (year["birth_date"], year["birthday"]) == ("1940", None)
+    assert month["age"] == year["age"] + (0 if clock.local(clock.now()).month >= 3 else -1)
+    spec = console_app.test_client().get("/api/openapi.json").get_json()
+    described = spec["components"]["schemas"]["ResidentBody"]["properties"]["birth_date"]
+    assert "YYYY-MM" in described["description"] and described["pattern"]
+
+
 def test_the_list_filters_and_birthdays(api):
     today = clock.local(clock.now()).date()
     old = added(api, birth_date=today.replace(year=1935).isoformat() if not

@@ -9,6 +9,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.shared.answers.ledger import ListedTicketSchema, WorkbookSchema
+from services.shared.births import FORMATS as BIRTH_DATE_FORMATS
+from services.shared.births import WRITTEN as BIRTH_DATE
 from services.shared.payloads import (
     LIVING_STATUSES,
     CheckinPlanSchema,
@@ -21,7 +23,7 @@ __all__ = ["ResidentRowSchema", "BirthdaySchema", "ResidentRecordSchema", "Impor
            "RegisterWordsSchema", "ListedTicketSchema", "WorkbookSchema"]
 
 CHECKIN_STATUSES = ("active", "paused")
-IMPORT_ACTIONS = ("add", "change", "unchanged", "refused")
+IMPORT_ACTIONS = ("add", "change", "unchanged", "refused", "skipped")
 
 
 class ResidentRowSchema(Schema):
@@ -32,9 +34,13 @@ class ResidentRowSchema(Schema):
     name = fields.String(required=True)
     phones = fields.List(fields.String(), required=True, metadata={"description": "E.164"})
     address = fields.Nested(AddressSchema, allow_none=True)
-    birth_date = fields.String(allow_none=True, metadata={"format": "date"})
-    age = fields.Integer(allow_none=True, metadata={"description": "today, in Shanghai"})
-    birthday = fields.String(allow_none=True, metadata={"description": "MM-DD"})
+    birth_date = fields.String(allow_none=True, metadata={
+        "pattern": BIRTH_DATE.pattern, "description": BIRTH_DATE_FORMATS})
+    age = fields.Integer(allow_none=True, metadata={
+        "description": "today, in Shanghai, counted from the earliest day the birth date "
+                       "allows (1938-05 as if born on 1938-05-01)"})
+    birthday = fields.String(allow_none=True, metadata={
+        "description": "MM-DD; null unless month and day of birth are known"})
     living_status = fields.String(allow_none=True, validate=validate.OneOf(LIVING_STATUSES))
     groups = fields.List(fields.String(), required=True)
     grid_unit_id = fields.String(allow_none=True)
@@ -95,8 +101,8 @@ class ImportRowSchema(Schema):
     row = fields.Integer(required=True, metadata={"description": "the sheet's row number"})
     name = fields.String(allow_none=True)
     action = fields.String(required=True, validate=validate.OneOf(IMPORT_ACTIONS))
-    reasons = fields.List(fields.String(), required=True,
-                          metadata={"description": "why refused, in Chinese"})
+    reasons = fields.List(fields.String(), required=True, metadata={
+        "description": "why refused or skipped (a blank row, a footer, a note), in Chinese"})
     resident_id = fields.String(allow_none=True)
     changes = fields.Dict(required=True, metadata={"description": "{field: {from, to}}"})
     changed_columns = fields.List(fields.String(), required=True)
@@ -110,7 +116,9 @@ class ImportReportSchema(Schema):
     batch_id = fields.String(allow_none=True,
                              metadata={"description": "named in each history entry written"})
     columns = fields.List(fields.String(), required=True)
-    ignored_columns = fields.List(fields.String(), required=True)
+    ignored_columns = fields.List(fields.String(), required=True, metadata={
+        "description": "headers that are not the register's (nor a listed synonym): "
+                       "their cells are not imported"})
     counts = fields.Dict(keys=fields.String(validate=validate.OneOf(IMPORT_ACTIONS)),
                          values=fields.Integer(), required=True)
     rows = fields.List(fields.Nested(ImportRowSchema), required=True)

@@ -138,3 +138,18 @@ def test_numbers_and_spans_read_as_people_say_them():
     assert display.phone("138****0001") == "138****0001"
     assert display.hours(0.004) == "不到1分钟" and display.hours(26.5) == "1天2小时"
     assert display.percent(0.875) == "87.5%" and display.percent(None) == "—"
+
+
+def test_a_birth_known_to_the_month_or_year_is_shown_as_such_with_its_age():
+    today = clock.local(clock.now()).date()
+    assert display.born("1941-11-26") == "1941-11-26"
+    assert display.born("1938-05") == "1938-05（只知年月）"
+    assert display.born("1938") == "1938（只知年份）"
+    assert display.born(None) == "未填"
+    assert display.age(f"{today.year - 80}-{today.month:02d}") == "80"  # from the 1st
+    assert display.age(str(today.year - 80)) == "80"                    # from 1 January
+    assert display.age(None) == ""
+    refused = display.flat_errors({"birth_date": ["Not a birth date (YYYY-MM-DD, or YYYY-MM "
+                                                  "/ YYYY when only the month or the year is "
+                                                  "known)."]})
+    assert refused == {"birth_date": ["请写作 1941-11-26；只知年月写 1941-11，只知年份写 1941"]}

@@ -325,6 +325,48 @@ def test_the_card_shows_the_age_today(service):
         service.add_resident(zhang(name="未来", birth_date="2999-01-01"), ADMIN)
 
 
+def test_a_birth_known_to_the_month_or_year_counts_from_its_first_day_and_has_no_birthday():
+    day = dt.date(2026, 5, 1)
+    assert residents.age_on("1946-05", day) == 80        # as if born 1946-05-01
+    assert residents.age_on("1946-06", day) == 79
+    assert residents.age_on("1946", day) == 80           # as if born 1946-01-01
+    assert residents.age_on("1946", dt.date(2026, 12, 31)) == 80
+    assert residents.birthday_in("1946-05", 2026) is None
+    people = [{"name": "甲", "birth_date": "1946-05"}, {"name": "乙", "birth_date": "1946"},
+              {"name": "丙", "birth_date": "1946-05-03"}]
+    assert [found["resident"]["name"] for found in
+            residents.birthdays_between(people, dt.date(2026, 1, 1), 366)] == ["丙"]
+    # as stored text, "born on or before" agrees with those ages
+    assert "1946-05" <= residents.latest_birth_date(80, day) < "1946-06"
+    assert "1946" <= residents.latest_birth_date(80, dt.date(2026, 1, 1))
+
+
+def test_a_card_keeps_a_birth_month_or_year_and_says_no_birthday(service):
+    today = residents.today(clock.now())
+    month = service.add_resident(zhang(birth_date=f"{today.year - 80}-{today.month:02d}"),
+                                 ADMIN)
+    year = service.add_resident(zhang(name="李阿公", phones=["13800000009"],
+                                      birth_date=str(today.year - 80)), ADMIN)
+
+    assert (month["birth_date"], month["age"], month["birthday"]) == \
+        (f"{today.year - 80}-{today.month:02d}", 80, None)
+    assert (year["birth_date"], year["age"], year["birthday"]) == \
+        (str(today.year - 80), 80, None)
+    assert {row["name"] for row in service.find_residents(ADMIN, min_age=80)} == \
+        {"孤老张老伯", "李阿公"}
+    assert service.find_residents(ADMIN, min_age=81) == []
+    assert service.birthdays("yinhang-grid-1", days=366, actor=GRID) == []
+    [said] = [event["data"]["resident"]["birth_date"] for event in register_events(service)
+              if event["data"]["resident"]["name"] == "李阿公"]
+    assert said == str(today.year - 80)  # the card other services read says the same
+    for unreadable in ("1946-5", "1946-13", "46", "1946-05-32", "1946/05"):
+        with pytest.raises(InvalidRequest) as refused:
+            service.add_resident(zhang(name="王阿婆", birth_date=unreadable), ADMIN)
+        assert "birth_date" in refused.value.errors, unreadable
+    with pytest.raises(InvalidRequest):
+        service.add_resident(zhang(name="王阿婆", birth_date=str(today.year + 1)), ADMIN)
+
+
 @pytest.fixture
 def neighbourhood(service):
     """Five residents in three places and two units."""

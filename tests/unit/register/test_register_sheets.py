@@ -17,7 +17,8 @@ from services.shared.errors import InvalidRequest, NotPermitted
 TEMPLATE_HEADERS = ["姓名", "联系电话", "区", "街道", "社区", "小区", "楼栋", "室", "出生日期",
                     "居住状态", "人员类别", "健康状况", "兴趣爱好", "紧急联系人", "联系人关系",
                     "联系人电话", "网格", "网格员", "探访计划", "备注/同意情况", "台账编号"]
-# As a committee writes it: a numbering column, a phone column named 电话, no 网格 column.
+# As a committee writes it: a numbering column, a phone column named 电话, no 网格 column,
+# and a 备注 column of its own (not the template's 备注/同意情况: not read).
 HEADER = ["序号", "姓名", "电话", "区", "街道", "社区", "小区", "楼栋", "室", "出生日期",
           "居住状态", "人员类别", "健康状况", "紧急联系人", "联系人关系", "联系人电话",
           "探访计划", "备注"]
@@ -82,7 +83,7 @@ def test_a_dry_run_says_what_each_row_would_do_and_why(service, store):
     rows = by_row(report)
     assert {number: row["action"] for number, row in rows.items()} == {
         3: "add", 4: "add", 5: "refused", 6: "refused", 7: "refused", 8: "refused",
-        9: "refused", 11: "refused", 12: "refused"}
+        9: "refused", 10: "skipped", 11: "refused", 12: "refused"}
     assert rows[5]["reasons"] == ["联系电话无法识别: 1380000"]
     assert rows[6]["reasons"][0].startswith("居住状态无法识别: 独住")
     assert rows[7]["reasons"][0].startswith("出生日期无法识别: 九三年")
@@ -91,8 +92,10 @@ def test_a_dry_run_says_what_each_row_would_do_and_why(service, store):
     assert rows[11]["reasons"][0].startswith("人员类别无法识别: 百岁")
     assert "紧急联系人(1位)与联系人电话(0个)个数不一致" in rows[12]["reasons"]
     assert any(reason.startswith("探访计划无法识别: 随时") for reason in rows[12]["reasons"])
-    assert report["counts"] == {"add": 2, "change": 0, "unchanged": 0, "refused": 7}
-    assert report["ignored_columns"] == [] and "电话" in report["columns"]
+    assert rows[10]["reasons"] == ["空行"]
+    assert report["counts"] == {"add": 2, "change": 0, "unchanged": 0, "refused": 7,
+                                "skipped": 1}
+    assert report["ignored_columns"] == ["备注"] and "电话" in report["columns"]
     assert (report["dry_run"], report["batch_id"]) == (True, None)
     assert store.residents.count_documents({}) == 0  # a dry run writes nothing
     assert register_events(service) == []
@@ -120,7 +123,8 @@ def test_applying_adds_the_valid_rows_in_one_batch_and_again_changes_nothing(ser
 
     again = service.import_register(committee_sheet(), "开鲁新村台账.xlsx", GRID, dry_run=False)
 
-    assert again["counts"] == {"add": 0, "change": 0, "unchanged": 2, "refused": 7}
+    assert again["counts"] == {"add": 0, "change": 0, "unchanged": 2, "refused": 7,
+                               "skipped": 1}
     assert len(register_events(service)) == 2
     assert service.get_resident(wu["resident_id"], GRID)["version"] == 1
 
@@ -194,7 +198,8 @@ def test_the_register_exported_and_imported_back_is_unchanged(service):
                                      dry_run=False)
 
     assert exported["filename"].startswith("register_yinhang-grid-1_")
-    assert report["counts"] == {"add": 0, "change": 0, "unchanged": 2, "refused": 0}
+    assert report["counts"] == {"add": 0, "change": 0, "unchanged": 2, "refused": 0,
+                                "skipped": 0}
     assert len(register_events(service)) == events_before
     sheet = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).worksheets[0]
     header = [cell.value for cell in sheet[1]]
@@ -234,7 +239,8 @@ def test_a_resident_named_like_a_formula_is_exported_as_text_and_imported_back_u
             assert cell.data_type == "s" and cell.quotePrefix, cell.value  # text, not "f"
         assert not row[header.index("居住状态")].quotePrefix  # other text as it was
     report = service.import_register(exported["content_base64"], exported["filename"], ADMIN)
-    assert report["counts"] == {"add": 0, "change": 0, "unchanged": 4, "refused": 0}
+    assert report["counts"] == {"add": 0, "change": 0, "unchanged": 4, "refused": 0,
+                                "skipped": 0}
 
 
 def test_a_csv_register_in_gbk_or_utf8_imports_too(service):
