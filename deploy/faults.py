@@ -4,6 +4,9 @@ worked by scripted units and callback workers, every part of the system fails on
 - kill -9 of each service (intake, dispatch, callback, ledger, register, accounts), restarted
   at once;
 - kill -9 of a callback worker in the middle of a call (holding a task), restarted;
+- dispatch hung (SIGSTOP) for longer than its callers wait, then let go on (SIGCONT): it
+  refuses, as it wakes, the requests it held whose callers were told they failed (the
+  report counts them);
 - a crash (kill -9) and restart of RabbitMQ: a node of the drill's own
   (deploy/private_broker.py), so the broker that `make run` and the tests share is untouched;
 - the storage of every service away for a few seconds (the fault switch of
@@ -430,6 +433,29 @@ class Drill:
             return last.split("(task ", 1)[1].split(",", 1)[0]
         return None
 
+    def hang_service(self, name: str):
+        """Stop ``name`` (SIGSTOP) for longer than its callers wait, with requests handed
+        to it, then let it go on (SIGCONT): its callers were told their calls failed, so it
+        must carry none of them out when it wakes (services/shared/deadlines.py)."""
+        def action():
+            process = self.supervisor.parts[name]
+            process.send_signal(signal.SIGSTOP)
+            try:
+                time.sleep(RPC_TIMEOUT + 3)
+            finally:
+                process.send_signal(signal.SIGCONT)
+            time.sleep(2)  # what it held, read and refused
+            return {"refused_on_waking": self.refused_on_waking(name)}
+        return action
+
+    def refused_on_waking(self, name: str) -> int:
+        """How many requests ``name``'s log says it refused, their callers gone."""
+        try:
+            text = (self.log_dir / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return 0
+        return text.count("the caller stopped waiting")
+
     def restart_broker(self):
         def action():
             self.broker.crash()
@@ -450,6 +476,7 @@ class Drill:
         plan = [(f"kill -9 {name}", self.kill_service(name))
                 for name in single_machine.SERVICES]
         plan += [("kill -9 a callback worker in a call", self.kill_worker_mid_call()),
+                 (f"dispatch hung (SIGSTOP) {RPC_TIMEOUT + 3} s", self.hang_service("dispatch")),
                 ("crash and restart RabbitMQ", self.restart_broker()),
                 (f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage())]
         return [(span * (n + 1) / (len(plan) + 1.5), name, action)

@@ -188,10 +188,10 @@ def over_rpc(prog: str, amqp_uri: str, timeout: int, work: Callable[[Any], int],
              silent: str = "the services do not answer") -> int:
     """``work(rpc)``'s exit status, or 2 (refused) / 3 (no answer) as answer_of says them:
     for a command line whose work is several calls on one connection."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.shared.rpc_client import ExpiringRpcProxy
 
     def call() -> int:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as rpc:
+        with ExpiringRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as rpc:
             return work(rpc)
 
     status, answer = answer_of(prog, amqp_uri, call, silent=silent)
@@ -208,9 +208,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> Any:
     """Carry out the command; print it for people unless --json. Returns the raw answer."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.shared.rpc_client import ExpiringRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
+    with ExpiringRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=15) as rpc:
         signed = sign_in(rpc, args.user)
         me = signed()
         if args.command == "create":

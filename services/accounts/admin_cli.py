@@ -42,9 +42,9 @@ def read_password(from_stdin: bool) -> str:
 
 
 def create_admin(amqp_uri: str, username: str, name: str, password: str) -> dict:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.shared.rpc_client import ExpiringRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
+    with ExpiringRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
         return rpc.accounts.create_first_admin(
             {"username": username, "name": name, "password": password})
 

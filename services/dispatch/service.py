@@ -23,7 +23,6 @@ from typing import Any, cast
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import Timer
 
 from services.dispatch import assists, lifecycle, supervision
@@ -51,6 +50,7 @@ from services.dispatch.store import TicketStateStore
 from services.dispatch.ticket_state import TicketState
 from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
+from services.shared.deadlines import rpc
 from services.shared.directory import (
     CENTRE_ID,
     CENTRE_KIND,

@@ -17,12 +17,12 @@ import logging
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
 from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers.intake import CreatedTicketSchema
+from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, InvalidRequest
 from services.shared.events import on_event
 from services.shared.payloads import TicketSchema

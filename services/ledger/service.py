@@ -14,7 +14,6 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from services.ledger import chain, indicators, publication, record, workbook
 from services.ledger.schemas import (
@@ -31,6 +30,7 @@ from services.ledger.schemas import (
 from services.ledger.store import LedgerStore
 from services.shared import access, clock, revocation
 from services.shared.answers import ledger as answers
+from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
 from services.shared.schemas import load, load_actor

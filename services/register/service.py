@@ -25,7 +25,6 @@ from typing import cast
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
 from services.register import importing, residents, sheets
 from services.register.schemas import (
@@ -44,6 +43,7 @@ from services.register.schemas import (
 from services.register.store import RegisterStore
 from services.shared import access, clock, outbox, revocation, statements
 from services.shared.answers import register as answers
+from services.shared.deadlines import rpc
 from services.shared.errors import (
     EXPECTED,
     IllegalTransition,

@@ -9,9 +9,9 @@ import threading
 from typing import Any
 
 from nameko.exceptions import RemoteError
-from nameko.rpc import ServiceProxy as NamekoServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
+from services.shared.deadlines import DeadlineServiceProxy
 from services.shared.errors import HotlineError
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,17 @@ class _ExpiringCluster(ClusterProxy):
 
     def __getattr__(self, name: str):
         if name not in self._proxies:
-            self._proxies[name] = NamekoServiceProxy(
-                self._worker_ctx, name, self._reply_listener, expiration=self._expiration)
+            self._proxies[name] = DeadlineServiceProxy(
+                self._worker_ctx, name, self._reply_listener, timeout=self._expiration)
         return self._proxies[name]
 
 
 class ExpiringRpcProxy(ClusterRpcProxy):
     """nameko's ClusterRpcProxy whose requests expire in their queue once the caller has
-    stopped waiting: a call its caller was told timed out is not carried out later by a
-    service that comes back from a crash to a queue of requests nobody waits for."""
+    stopped waiting, and carry that deadline for the service to check before it starts
+    (deadlines.py): a call its caller was told timed out is not carried out later, by a
+    service that comes back from a crash to a queue of requests nobody waits for, nor by
+    one that hung with them in hand."""
 
     def __init__(self, config: dict, timeout: float):
         super().__init__(config, timeout=timeout)

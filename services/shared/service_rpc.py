@@ -3,7 +3,8 @@
 nameko's own proxy waits for ever, so a service that asked a stopped one would hold its
 worker (and its caller) until the other came back, and then do the work nobody waits for.
 Here a request expires in the other's queue after ``SERVICE_RPC_TIMEOUT`` seconds (default
-10) and the asker stops waiting then, with ServicesUnavailable, which the console shows as
+10), carries that deadline for the other to check before it starts (deadlines.py), and the
+asker stops waiting then, with ServicesUnavailable, which the console shows as
 a 503 (rpc_client); so does an answer that the other's store, or a service it asked, is
 away.
 """
@@ -15,6 +16,7 @@ import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 
+from services.shared.deadlines import DeadlineServiceProxy
 from services.shared.rpc_client import AWAY, ServicesUnavailable
 
 DEFAULT_TIMEOUT = 10.0  # seconds
@@ -32,15 +34,15 @@ class ServiceRpc(RpcProxy):
 
     def setup(self) -> None:
         # SERVICE_RPC_TIMEOUT (seconds) bounds the wait; the request expires in the other's
-        # queue as the asker stops waiting (kombu takes a message's expiration in seconds)
+        # queue, and is refused where it was delivered, as the asker stops waiting
         self.timeout = float(self.container.config.get("SERVICE_RPC_TIMEOUT")
                              or DEFAULT_TIMEOUT)
-        self.options["expiration"] = self.timeout
         super().setup()
 
     def get_dependency(self, worker_ctx: Any) -> BoundedService:
-        return BoundedService(super().get_dependency(worker_ctx), self.target_service,
-                              self.timeout)
+        proxy = DeadlineServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                                     timeout=self.timeout, **self.options)
+        return BoundedService(proxy, self.target_service, self.timeout)
 
 
 class BoundedService:

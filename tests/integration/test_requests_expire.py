@@ -46,3 +46,68 @@ def test_a_request_that_timed_out_is_not_carried_out_when_the_service_is_back(
     assert answer["external_id"] == "told-it-failed"
     assert tickets.count_documents({"external_id": "told-it-failed"}) == 1
     client.close()
+
+
+def test_a_call_told_it_failed_is_not_carried_out_by_a_service_that_hung_with_it(
+        rabbit_config, statement_keys, tmp_path):
+    """intake as its own process (nameko run), stopped (SIGSTOP) with calls delivered to
+    it, then resumed after their callers were told it failed: none of those is carried
+    out; every call answered, before and after, is."""
+    import os
+    import signal
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    sys.path[:0] = [str(deploy), str(deploy / "rabbitmq")]
+    import migrate
+    import single_machine
+
+    from services.shared import storage
+    from services.shared.statements import vouch
+
+    uris = rabbit_config["BROKER_URIS"]
+    data = f"litemongo:{tmp_path / 'data'}"
+    env = {**os.environ, **statement_keys, "MONGO_URI": data, "LOG_LEVEL": "INFO"}
+    intake = single_machine.start_service("intake", env, uris, tmp_path)
+    try:
+        single_machine.wait_until_answering(uris["console"], {"intake": intake})
+        client = ServiceProxy(uris["console"], timeout=2)
+        for n in range(3):
+            client.call("intake", "create_ticket", call(f"before-{n}"), vouch(AGENT))
+
+        os.kill(intake.pid, signal.SIGSTOP)
+
+        def told_it_failed(n: int) -> bool:
+            caller = ServiceProxy(uris["console"], timeout=2)
+            try:
+                caller.call("intake", "create_ticket", call(f"told-{n}"), vouch(AGENT))
+            except ServicesUnavailable:
+                return True
+            finally:
+                caller.close()
+            return False
+
+        with ThreadPoolExecutor(6) as pool:
+            told = list(pool.map(told_it_failed, range(6)))
+        assert all(told)
+        os.kill(intake.pid, signal.SIGCONT)
+        after = eventually(lambda: client.call("intake", "create_ticket", call("after-0"),
+                                               vouch(AGENT)))
+        assert after["external_id"] == "after-0"
+        client.close()
+    finally:
+        os.kill(intake.pid, signal.SIGCONT)
+        single_machine.stop({"intake": intake})
+
+    tickets = storage.connect(data, migrate.service_database("intake", {"MONGO_URI": data}))
+    try:
+        held = sorted(ticket["external_id"] for ticket in tickets["tickets"].find())
+    finally:
+        tickets.client.close()
+    assert held == ["after-0", "before-0", "before-1", "before-2"]
+    # they reached the hung process, which refused them when it woke (rather than the
+    # broker dropping them from its queue)
+    log = (tmp_path / "intake.log").read_text(encoding="utf-8")
+    assert log.count("intake.create_ticket: the caller stopped waiting") >= 1
