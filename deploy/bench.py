@@ -562,7 +562,7 @@ def pipeline(uris: dict[str, str], rates: list[float], seconds: float, log_dir: 
     from nameko.standalone.rpc import ClusterRpcProxy
 
     uri = uris["console"]
-    parts = single_machine.start_services(service_env(data_dir), uris, log_dir)
+    parts = single_machine.start_services(service_env(data_dir), uris, log_dir, init=True)
     try:
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
             chance = random.Random(0)
@@ -609,7 +609,8 @@ def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
         started = time.monotonic()
         # With many tickets stored, the embedded store reads all of a collection at its
         # first query after start (its in-memory indexes): the ledger answers late.
-        parts = single_machine.start_services(service_env(data_dir), uris, log_dir, 900)
+        parts = single_machine.start_services(service_env(data_dir), uris, log_dir, 900,
+                                              init=True)
         uri = uris["console"]
         try:
             with ClusterRpcProxy({"AMQP_URI": uri}, timeout=900) as rpc:

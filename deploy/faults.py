@@ -180,7 +180,8 @@ class Drill:
     # ------------------------------------------------------------ parts
     def start_parts(self) -> None:
         self.script.write_text(f"default: satisfied\ncall_seconds: {CALL_SECONDS}\n")
-        started = single_machine.start_services(self.env, self.uris, self.log_dir)
+        started = single_machine.start_services(self.env, self.uris, self.log_dir,
+                                                init=True)
         for name, process in started.items():
             self.supervisor.adopt(name, process)
         self.worker_env["HOTLINE_TOKEN"] = single_machine.program_token(

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from pymongo.collection import Collection  # noqa: E402
 from pymongo.errors import DuplicateKeyError  # noqa: E402
 
-from services.shared import outbox, storage  # noqa: E402
+from services.shared import outbox, storage, store_marker  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 
@@ -121,6 +121,10 @@ def move_collections(config: dict, from_service: str, to_service: str,
         copied = [_copy(old[name], new[name], from_service, to_service) for name in collections]
         moved = [_remove(old[done.collection], ids, done, from_service, to_service)
                  for done, ids in copied]
+        # the old store's marker no longer expects them; the new one's learns of them when
+        # its service next starts (services/shared/store_marker.py)
+        old[store_marker.MARKER].update_one({"_id": store_marker.MARKER}, {
+            "$pull": {"collections": {"$in": list(collections)}}})
     finally:
         if storage.backend_of(uri) != "memory":  # the embedded store's files are let go
             old.client.close()

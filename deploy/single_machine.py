@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -210,10 +211,14 @@ def start_service(name: str, env: dict, uris: dict[str, str],
 
 
 def start_services(env: dict, uris: dict[str, str], log_dir: Path = ROOT / "var" / "log",
-                   deadline_seconds: float = 60) -> dict[str, subprocess.Popen]:
+                   deadline_seconds: float = 60, init: bool = False
+                   ) -> dict[str, subprocess.Popen]:
     """The services (SERVICES), each its own ``nameko run`` as its own broker user; returns
-    once every one answers the console's user (within ``deadline_seconds``)."""
-    parts = {name: start_service(name, env, uris, log_dir) for name in SERVICES}
+    once every one answers the console's user (within ``deadline_seconds``). With
+    ``init``, each makes its store if there is none (STORE_INIT, services/shared/
+    store_marker.py): only this first start, never a restart by the Supervisor."""
+    first = {**env, "STORE_INIT": "1"} if init else env
+    parts = {name: start_service(name, first, uris, log_dir) for name in SERVICES}
     try:
         wait_until_answering(uris["console"], parts, deadline_seconds)
     except BaseException:
@@ -368,9 +373,23 @@ def stop(parts: dict[str, subprocess.Popen]) -> None:
             process.kill()
 
 
+def first_run(env: dict) -> bool:
+    """Whether the embedded store's directory is not there yet (or empty): this machine's
+    first run, when the services make their stores."""
+    uri = env.get("MONGO_URI") or ""
+    if not uri.startswith("litemongo:"):
+        return False
+    directory = ROOT / urllib.parse.urlparse(uri).path
+    return not directory.is_dir() or not any(directory.iterdir())
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    options.add_argument("--init", action="store_true",
+                         help="let each service make its store where there is none (done "
+                              "on the first run by itself; see README, 'A store that knows "
+                              "itself')")
     args = options.parse_args(argv)
 
     # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does.
@@ -393,7 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     })
     started = time.monotonic()
     try:
-        for name, process in start_services(env, uris).items():
+        for name, process in start_services(env, uris,
+                                            init=args.init or first_run(env)).items():
             supervisor.adopt(name, process)
         worker_env["HOTLINE_TOKEN"] = program_token(uris["console"], CALLBACK_WORKER_ACCOUNT)
         supervisor.adopt("callback-worker", supervisor.starters["callback-worker"]())

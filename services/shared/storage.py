@@ -8,6 +8,11 @@
 
 Code above this module sees a pymongo ``Database`` and nothing else.
 
+Each service's store carries a marker that says it is that service's and whole
+(store_marker.py): a service refuses to start on an empty store it was not told to make
+(``STORE_INIT``), on a store that lost a collection, and on a file it cannot read, saying
+which and what to do.
+
 ``STORAGE_FAULT_SWITCH`` (a file path, unset in production) lets a fault drill take the
 store away: while that file exists, every call a service makes on its collections raises
 ``pymongo.errors.AutoReconnect``, as when a MongoDB primary is lost (``make faults``).
@@ -15,9 +20,11 @@ store away: while that file exists, every call a service makes on its collection
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -28,6 +35,10 @@ import pymongo.errors
 from nameko.extensions import DependencyProvider
 from pymongo.database import Database
 from pymongo.errors import AutoReconnect
+
+from services.shared import clock, store_marker
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MONGO_URI = "litemongo:var/data"
 
@@ -71,6 +82,18 @@ def forget_memory(uri: str) -> None:
     """Drop an in-memory store, so the next connect starts empty (tests)."""
     with _memory_lock:
         _memory_clients.pop(uri, None)
+
+
+def place_of(uri: str, database: str) -> tuple[str, Path | None]:
+    """Where a database lives, in words for a message, and its directory on this machine
+    (the embedded store's; None for others)."""
+    backend = backend_of(uri)
+    if backend == "litemongo":
+        directory = Path(urlparse(uri).path.rstrip("/") or ".") / database / database
+        return str(directory), directory
+    if backend == "mongodb":
+        return f"database {database} on {urlparse(uri).hostname}", None
+    return f"database {database} in memory", None
 
 
 def database_name(config: dict, service_name: str) -> str:
@@ -160,13 +183,49 @@ class Storage(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         uri = config.get("MONGO_URI") or DEFAULT_MONGO_URI
-        database = database_name(config, self.container.service_name)
+        service = self.container.service_name
+        database = database_name(config, service)
         self.client = open_client(uri, database)
-        switch = config.get("STORAGE_FAULT_SWITCH")
-        db: Any = FaultSwitched(self.client[database], switch) if switch \
-            else self.client[database]
-        self.store = self.store_class(db)
-        self.store.ensure_indexes()
+        where, directory = place_of(uri, database)
+        raw = self.client[database]
+        # an in-memory store is new with every process: nothing there to mistake
+        init = str(config.get("STORE_INIT") or "").lower() in ("1", "true", "yes") \
+            or backend_of(uri) == "memory"
+        try:
+            marker = raw[store_marker.MARKER].find_one({"_id": store_marker.MARKER})
+            decision = store_marker.judge(service, marker, raw.list_collection_names(),
+                                          init=init, where=where)
+            switch = config.get("STORAGE_FAULT_SWITCH")
+            db: Any = FaultSwitched(raw, switch) if switch else raw
+            self.store = self.store_class(db)
+            self.store.ensure_indexes()
+            self._mark(raw, service, decision, marker, config)
+        except store_marker.READ_ERRORS as error:
+            refusal = store_marker.unreadable(service, where, error, directory)
+            log.error("%s", refusal)
+            raise refusal from None
+        except store_marker.StoreRefused as refusal:
+            log.error("%s", refusal)
+            raise
+        if decision != "use":
+            log.info("%s: %s the store at %s", service,
+                     "made" if decision == "make" else "marked", where)
+
+    @staticmethod
+    def _mark(db: Database, service: str, decision: str, marker: dict | None,
+              config: dict) -> None:
+        """Write the marker of a store made or adopted; add the collections a newer
+        version of the service made to the marker of one in use."""
+        collections = [name for name in db.list_collection_names()
+                       if name != store_marker.MARKER]
+        if decision in ("make", "adopt"):
+            db[store_marker.MARKER].replace_one(
+                {"_id": store_marker.MARKER},
+                store_marker.new_marker(service, collections, clock.now(),
+                                        config.get("DISTRICT")), upsert=True)
+        elif set(collections) - set((marker or {}).get("collections") or ()):
+            db[store_marker.MARKER].update_one({"_id": store_marker.MARKER}, {
+                "$addToSet": {"collections": {"$each": collections}}})
 
     def stop(self) -> None:
         # An embedded store must be closed so the next process may open its files;

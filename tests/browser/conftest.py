@@ -104,7 +104,7 @@ def running_system(tmp_path_factory, broker_users):
            "CALLBACK_DELAY_MINUTES": "60", "LOG_LEVEL": "INFO"}
     parts = {}
     try:
-        parts.update(launcher.start_services(env, uris, logs))
+        parts.update(launcher.start_services(env, uris, logs, init=True))
         parts["console"] = launcher.start_console(env, uris, logs)
         demo = module_at(ROOT / "deploy" / "demo" / "load.py")
         numbers = demo.load(amqp_uri)

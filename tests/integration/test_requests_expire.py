@@ -69,7 +69,8 @@ def test_a_call_told_it_failed_is_not_carried_out_by_a_service_that_hung_with_it
 
     uris = rabbit_config["BROKER_URIS"]
     data = f"litemongo:{tmp_path / 'data'}"
-    env = {**os.environ, **statement_keys, "MONGO_URI": data, "LOG_LEVEL": "INFO"}
+    env = {**os.environ, **statement_keys, "MONGO_URI": data, "LOG_LEVEL": "INFO",
+           "STORE_INIT": "1"}
     intake = single_machine.start_service("intake", env, uris, tmp_path)
     try:
         single_machine.wait_until_answering(uris["console"], {"intake": intake})

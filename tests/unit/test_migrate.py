@@ -256,3 +256,22 @@ def test_health_notes_kept_before_they_left_the_card_are_cleared_once(tmp_path, 
                 {"_id": "no-card"})["resident"] is None
         finally:
             database.client.close()
+
+
+def test_a_moved_collection_leaves_the_old_stores_marker(tmp_path, capsys):
+    """Else the old service, at its next start, would take the move for a lost file."""
+    from services.shared import store_marker
+
+    uri = f"litemongo:{tmp_path}"
+    dispatch_db = storage.connect(uri, "dispatch")
+    kept_by_dispatch(dispatch_db)
+    dispatch_db["store"].insert_one(store_marker.new_marker("dispatch", ["users", "tickets"],
+                                                            WHEN))
+    dispatch_db.client.close()
+
+    assert migrate.main(["accounts", "--mongo-uri", uri]) == 0
+    dispatch_db = storage.connect(uri, "dispatch")
+    try:
+        assert dispatch_db["store"].find_one()["collections"] == ["tickets"]
+    finally:
+        dispatch_db.client.close()
