@@ -26,7 +26,13 @@ from amqp.exceptions import AMQPError
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.shared import clock
-from services.shared.errors import HotlineError, InvalidRequest, NotFound, NotPermitted
+from services.shared.errors import (
+    HotlineError,
+    InvalidRequest,
+    NotFound,
+    NotPermitted,
+    ServicesUnavailable,
+)
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS
 from services.shared.signed_in import TOKEN_VARIABLE, USER_VARIABLE, NotSignedIn, sign_in
 from services.shared.words import (
@@ -178,6 +184,10 @@ def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any],
     except (HotlineError, NotSignedIn) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return REFUSED, None
+    except ServicesUnavailable as error:  # up, but cannot serve now: it says why
+        print(f"{prog}: the services cannot serve now: {error}; try again later",
+              file=sys.stderr)
+        return SILENT, None
     except (UnknownService, RpcTimeout, OSError, AMQPError) as error:  # AMQPError: vhost, login
         print(f"{prog}: {silent} ({type(error).__name__}: {error}); "
               f"is the system up (make run) at {amqp_uri}?", file=sys.stderr)

@@ -25,6 +25,9 @@ from typing import Any
 from nameko.rpc import MethodProxy, Rpc
 from nameko.rpc import ServiceProxy as NamekoServiceProxy
 
+from services.shared import exhaustion
+from services.shared.errors import ServicesUnavailable
+
 log = logging.getLogger(__name__)
 
 HEADER = "x-hotline-deadline"  # seconds since the epoch, a float
@@ -49,7 +52,20 @@ def overdue_by(headers: dict | None, now: float | None = None) -> float | None:
 
 class DeadlineRpc(Rpc):
     """nameko's rpc entrypoint that first checks the request's deadline: one past it is
-    acknowledged and logged, and no worker starts."""
+    acknowledged and logged, and no worker starts. A request that fails because a resource
+    ran out (exhaustion.py) is answered ServicesUnavailable, saying which."""
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any,
+                      exc_info: Any) -> Any:
+        if exc_info is not None:
+            ran_out = exhaustion.reason(exc_info[1])
+            if ran_out is not None:
+                service = self.container.service_name
+                unavailable = ServicesUnavailable(f"{service}: {ran_out}")
+                log.warning("%s.%s answered unavailable: %s (%r)", service,
+                            self.method_name, ran_out, exc_info[1])
+                exc_info = (ServicesUnavailable, unavailable, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
     def handle_message(self, body: Any, message: Any) -> None:
         late = overdue_by(message.headers)

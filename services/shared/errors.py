@@ -53,5 +53,12 @@ class NotPermitted(HotlineError):
     another worker); nothing changed."""
 
 
+@deserialize_to_instance
+class ServicesUnavailable(Exception):
+    """Not a refusal: the service (or what it needs: its store, another service) cannot
+    serve now: down, slow, its disk full. Try again later; nothing was done. The message
+    says which, where it is known. A console shows it as a 503."""
+
+
 EXPECTED = (InvalidRequest, NotFound, IllegalTransition, NotPermitted)
 """Pass as ``@rpc(expected_exceptions=EXPECTED)``: these are answers, not faults."""

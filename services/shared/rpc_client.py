@@ -12,13 +12,9 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from services.shared.deadlines import DeadlineServiceProxy
-from services.shared.errors import HotlineError
+from services.shared.errors import HotlineError, ServicesUnavailable
 
 log = logging.getLogger(__name__)
-
-
-class ServicesUnavailable(Exception):
-    """A service did not answer (down, slow or unreachable): a clear page or a 503."""
 
 
 # A service that answered with one of these lost its store for a moment (pymongo's
@@ -71,7 +67,7 @@ class ServiceProxy:
             try:
                 proxy = self._open()
                 return getattr(getattr(proxy, service), method)(*args, **kwargs)
-            except HotlineError:
+            except (HotlineError, ServicesUnavailable):  # a refusal, or "unavailable: why"
                 raise
             except RemoteError as exc:
                 if exc.exc_type not in AWAY:

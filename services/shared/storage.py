@@ -15,13 +15,15 @@ which and what to do.
 
 ``STORAGE_FAULT_SWITCH`` (a file path, unset in production) lets a fault drill take the
 store away: while that file exists, every call a service makes on its collections raises
-``pymongo.errors.AutoReconnect``, as when a MongoDB primary is lost (``make faults``).
+``pymongo.errors.AutoReconnect``, as when a MongoDB primary is lost (``make faults``), or,
+while the file says ``disk-full``, the error SQLite raises on a full disk.
 """
 from __future__ import annotations
 
 import inspect
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -164,10 +166,23 @@ class FaultSwitched:
 
         def call(*args, **kwargs):
             if os.path.exists(switch):
-                raise AutoReconnect(f"storage fault switch is on ({switch})")
+                raise _switched_fault(switch)
             return value(*args, **kwargs)
 
         return call
+
+
+def _switched_fault(switch: str) -> Exception:
+    """The error the fault switch stands for: a full disk if the file says so, else a lost
+    store."""
+    try:
+        with open(switch, encoding="utf-8") as said:
+            disk_full = "disk-full" in said.read(64)
+    except OSError:
+        disk_full = False
+    if disk_full:
+        return sqlite3.OperationalError("database or disk is full")
+    return AutoReconnect(f"storage fault switch is on ({switch})")
 
 
 class Storage(DependencyProvider):

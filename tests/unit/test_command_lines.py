@@ -139,3 +139,12 @@ def test_hotline_show_gives_a_unit_the_ticket_as_dispatch_shows_it(capsys):
                              intake=SimpleNamespace(get_ticket=refused))
     with pytest.raises(NotPermitted):
         ticket_file(nobody, "YP20261123-0001", "statement")
+
+
+def test_services_that_cannot_serve_now_say_why_with_status_3(capsys):
+    from services.shared.errors import ServicesUnavailable
+
+    status, _ = answer_of("hotline", "pyamqp://h/", failing(
+        ServicesUnavailable("intake: its store's disk is full")))
+    assert status == SILENT
+    assert "intake: its store's disk is full; try again later" in capsys.readouterr().err
