@@ -8,7 +8,6 @@ import importlib.util
 import io
 from types import SimpleNamespace
 
-import nameko.standalone.rpc
 import pytest
 from accounts_support import (
     ADMIN,
@@ -27,7 +26,7 @@ from argon2 import PasswordHasher
 
 from services.accounts import admin_cli as cli
 from services.accounts import credentials, people, throttle
-from services.shared import statements
+from services.shared import rpc_client, statements
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.schemas import PEOPLE_ROLES
 
@@ -564,7 +563,7 @@ def admin_cli(service, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(nameko.standalone.rpc, "ClusterRpcProxy", Proxy)
+    monkeypatch.setattr(rpc_client, "ExpiringRpcProxy", Proxy)
     return lambda *argv: cli.main(["create-admin", "--username", "admin", "--name", "系统管理员",
                                    *argv])
 
