@@ -81,7 +81,8 @@ def service_grant(service: str) -> Grant:
         configure=_any_of(*own_queues, *exchanges, *heard),
         write=_any_of(*own_queues, *exchanges),     # publish (exchanges), bind (queues)
         read=_any_of(*own_queues, re.escape(RPC_EXCHANGE), *heard),  # consume, bind
-        # Replies go to the caller's reply key (a uuid); a service may call others.
+        # Replies go to the caller's reply key (a uuid); a service may call others (each
+        # asks accounts.recent_withdrawals when it starts: services/shared/revocation.py).
         rpc_keys=".*",
         bind_keys=rf"^({re.escape(service)}\.\*|{REPLY_KEY})$",
     )

@@ -13,7 +13,9 @@ changes nothing, except that a wrong password is counted towards the sign-in slo
 Every change to an account says ``account_changed`` (created, changed, password_changed,
 token_issued, token_revoked, and locked when failed sign-ins hold its username) with who
 made it, and every end of console sessions says ``session_ended`` (sessions.py says what
-ends them), through the user's outbox (``publish_outbox`` sweeps it).
+ends them), through the user's outbox (``publish_outbox`` sweeps it). What such an event
+withdraws (revocation.py) is kept before it is published, for ``recent_withdrawals``: a
+service copy that starts later asks for what it has not heard.
 
 The units accounts name are dispatch's (its directory): accounts asks dispatch for a unit
 (``get_unit``, by RPC) to learn its name and whether it exists, and never reads dispatch's
@@ -56,6 +58,7 @@ IDENTITY, PROFILE = answers.IdentitySchema(), answers.UserProfileSchema()
 ISSUED = answers.IssuedTokenSchema()
 STARTED, SESSION_VIEW = answers.SessionStartedSchema(), answers.SessionViewSchema()
 ENDED = answers.EndedSessionsSchema()
+WITHDRAWALS = answers.RecentWithdrawalsSchema()
 
 
 class AccountsService:
@@ -66,7 +69,8 @@ class AccountsService:
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     directory = ServiceRpc("dispatch")  # the directory's units: get_unit
     publisher = EventDispatcher()
-    publish_outbox = outbox.sweep(lambda service: service.store.users)
+    publish_outbox = outbox.sweep(lambda service: service.store.users,
+                                  lambda service: service._publish_event)
     config = Config()  # SESSIONS: {idle_minutes, lifetime_hours} (sessions.py)
 
     # Signing in
@@ -184,8 +188,9 @@ class AccountsService:
     @timer(interval=sessions.SWEEP_INTERVAL_SECONDS)
     def clear_ended_sessions(self) -> None:
         """Clear away sessions that are over (idle, past their lifetime, of an account
-        changed since), each user's saying session_ended; and the slow-down's counts that
-        are forgotten."""
+        changed since), each user's saying session_ended; the slow-down's counts that are
+        forgotten; and withdrawals older than revocation.KEPT (no statement they name
+        still lives)."""
         now, rules = clock.now(), self._session_rules()
         over: dict[tuple[str, str], list[dict]] = {}
         users: dict[str, dict | None] = {}
@@ -199,6 +204,23 @@ class AccountsService:
         for (username, reason), ended in over.items():
             self._end_sessions(username, ended, reason, SYSTEM_ACTOR)
         self.store.forget_failures_before(now - throttle.FORGET_AFTER)
+        self.store.forget_withdrawals_before(now - revocation.KEPT)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def recent_withdrawals(self) -> dict:
+        """The statements accounts withdrew in the last 10 minutes (revocation.KEPT, twice
+        a statement's life), for a service copy that starts and has not heard them
+        (revocation.py asks at every copy's start): {since, withdrawals: [{at, session_ids,
+        username}], oldest first}. Each withdraws the statements of the sessions named
+        (``token:<id>`` for an API token) and, with a username, every statement of that
+        user issued until ``at``. Any service may ask (no actor: a copy starting holds no
+        statement); it names nothing but usernames, session and token ids (never a
+        secret) and times. No errors of its own; while accounts' store is away the caller
+        sees a remote AutoReconnect (ServicesUnavailable through ServiceRpc)."""
+        since = clock.now() - revocation.KEPT
+        kept = self.store.withdrawals_since(since)
+        return WITHDRAWALS.dump({"since": clock.iso(since), "withdrawals": [
+            {**each, "at": clock.iso(each["at"])} for each in kept]})
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_token(self, token: str) -> dict:
@@ -490,7 +512,16 @@ class AccountsService:
 
     def _publish(self, username: str) -> None:
         """Publish what the user's last write said (the sweep retries on failure)."""
-        outbox.publish_now(self.store.users, self.publisher, username)
+        outbox.publish_now(self.store.users, self._publish_event, username)
+
+    def _publish_event(self, event_type: str, event: dict) -> None:
+        """Publish one event of the outbox, what it withdraws kept first: no copy hears of
+        a withdrawal that one starting later could not ask for (a failure in between keeps
+        it and publishes again later: kept once, by the event's id)."""
+        kept = revocation.withdrawal(event)
+        if kept is not None:
+            self.store.keep_withdrawal(event["event_id"], kept)
+        self.publisher(event_type, event)
 
     def _check_password(self, username: str, password: str, address: str | None,
                         now: dt.datetime, refusal: str) -> dict:

@@ -1,8 +1,11 @@
 """accounts' storage: ``users``, _id = username, each with its API tokens (kept hashed)
 inside, and its outbox: the ``account_changed`` and ``session_ended`` events of a change are
 written in the user's document (those of a change in the same update as the change);
-``sessions``, _id = session id, the console's sessions (their secrets kept as hashes); and
-``sign_in_failures``, the counts of the sign-in slow-down (throttle.py), _id its key."""
+``sessions``, _id = session id, the console's sessions (their secrets kept as hashes);
+``sign_in_failures``, the counts of the sign-in slow-down (throttle.py), _id its key; and
+``withdrawals``, _id = the event's id, what each event that withdrew statements withdrew
+(revocation.withdrawal: at, session_ids, username), kept a while for service copies that
+start later (``recent_withdrawals``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,6 +26,7 @@ class AccountStore:
         self.users = db["users"]
         self.sessions = db["sessions"]
         self.failures = db["sign_in_failures"]
+        self.withdrawals = db["withdrawals"]
 
     def ensure_indexes(self) -> None:
         self.users.create_index([("username", ASCENDING)], unique=True, name="username")
@@ -36,6 +40,7 @@ class AccountStore:
         self.sessions.create_index([("username", ASCENDING)], name="username")
         self.failures.create_index([("username", ASCENDING)], name="username")
         self.failures.create_index([("last_failure_at", ASCENDING)], name="last_failure_at")
+        self.withdrawals.create_index([("at", ASCENDING)], name="at")
 
     def get(self, username: str) -> dict | None:
         return self.users.find_one({"_id": username})
@@ -159,6 +164,22 @@ class AccountStore:
     def username_counts(self) -> dict[str, dict]:
         """The counts by username, from every address ({username: record})."""
         return {doc["username"]: doc for doc in self.failures.find({"kind": "username"})}
+
+    # What events withdrew, for copies that start later (revocation.py)
+    def keep_withdrawal(self, event_id: str, withdrawal: dict) -> None:
+        """Keep what the event ``event_id`` withdrew; the same event kept again (published
+        twice) is one withdrawal."""
+        self.withdrawals.replace_one({"_id": event_id}, {**withdrawal, "_id": event_id},
+                                     upsert=True)
+
+    def withdrawals_since(self, moment: dt.datetime) -> list[dict]:
+        """What was withdrawn at ``moment`` or later, oldest first: [{at, session_ids,
+        username}]."""
+        return list(self.withdrawals.find({"at": {"$gte": moment}}, {"_id": 0})
+                    .sort("at", ASCENDING))
+
+    def forget_withdrawals_before(self, moment: dt.datetime) -> int:
+        return self.withdrawals.delete_many({"at": {"$lt": moment}}).deleted_count
 
     @staticmethod
     def _saying(events: Sequence[dict], fields: dict | None = None) -> dict:

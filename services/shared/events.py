@@ -232,7 +232,8 @@ class EnvelopeHandler(EventHandler):
             self.queue_consumer.ack_message(message)
 
 
-def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: bool = False):
+def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: bool = False,
+             handler_class: type[EnvelopeHandler] = EnvelopeHandler):
     """Declare a nameko handler of one event type. The method receives the validated
     envelope, its ``data`` read with the event's schema (payloads.read_data: fields a newer
     producer added are left out), or, with ``as_said``, the data as it was said (the ledger
@@ -247,6 +248,9 @@ def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: 
 
     With ``broadcast``, every running copy of the service hears each event (a queue of its
     own, gone with it): for what each process keeps in memory, such as ended sessions.
+
+    ``handler_class``: an EnvelopeHandler that brings more along (revocation.py's catches
+    up at start).
     """
     def decorator(method):
         @functools.wraps(method)
@@ -270,7 +274,7 @@ def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: 
 
         delivery: dict[str, Any] = ({"handler_type": BROADCAST, "reliable_delivery": False}
                                     if broadcast else {})
-        return EnvelopeHandler.decorator(source, event_type, as_said=as_said,
-                                         requeue_on_error=True, **delivery)(handler)
+        return handler_class.decorator(source, event_type, as_said=as_said,
+                                       requeue_on_error=True, **delivery)(handler)
 
     return decorator

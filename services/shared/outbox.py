@@ -110,11 +110,13 @@ def publish_now(collection: Collection, publish: Callable[[str, dict], Any], doc
         log.warning("events of %s left in the outbox for the sweep", doc_id, exc_info=True)
 
 
-def sweep(collection_of: Callable[[Any], Collection]):
+def sweep(collection_of: Callable[[Any], Collection],
+          publisher_of: Callable[[Any], Callable[[str, dict], Any]] | None = None):
     """The service's periodic sweep, as a nameko timer entrypoint: publishes events that a
     crash or a broker outage left in the outbox of ``collection_of(service)``, through the
-    service's ``publisher`` EventDispatcher, reading only the documents flagged (the
-    store makes the flag's index with ``ensure_index``). In a service class::
+    service's ``publisher`` EventDispatcher (or ``publisher_of(service)``: what the
+    service's own writes publish through), reading only the documents flagged (the store
+    makes the flag's index with ``ensure_index``). In a service class::
 
         publish_outbox = outbox.sweep(lambda service: service.store.tickets)
     """
@@ -122,7 +124,8 @@ def sweep(collection_of: Callable[[Any], Collection]):
     @timer(interval=SWEEP_INTERVAL_SECONDS)
     def publish_outbox(self) -> None:
         collection = collection_of(self)
-        publish_pending(collection, self.publisher, settled=True, flagged=True)
+        publish = self.publisher if publisher_of is None else publisher_of(self)
+        publish_pending(collection, publish, settled=True, flagged=True)
         # a flag left behind (it never hides an event): off the index
         collection.update_many({SWEEP_FLAG: True, OUTBOX: {"$size": 0}},
                                {"$unset": {SWEEP_FLAG: ""}})

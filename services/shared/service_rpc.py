@@ -22,6 +22,11 @@ from services.shared.rpc_client import AWAY, ServicesUnavailable
 DEFAULT_TIMEOUT = 10.0  # seconds
 
 
+def timeout_of(config: dict) -> float:
+    """How long a service waits for another's answer: ``SERVICE_RPC_TIMEOUT`` (seconds)."""
+    return float(config.get("SERVICE_RPC_TIMEOUT") or DEFAULT_TIMEOUT)
+
+
 class ServiceRpc(RpcProxy):
     """``ledger = ServiceRpc("ledger")``, then ``self.ledger.timeline(ticket_no, actor)`` in a
     worker: the answer, the documented errors as they were raised, or ServicesUnavailable
@@ -35,8 +40,7 @@ class ServiceRpc(RpcProxy):
     def setup(self) -> None:
         # SERVICE_RPC_TIMEOUT (seconds) bounds the wait; the request expires in the other's
         # queue, and is refused where it was delivered, as the asker stops waiting
-        self.timeout = float(self.container.config.get("SERVICE_RPC_TIMEOUT")
-                             or DEFAULT_TIMEOUT)
+        self.timeout = timeout_of(self.container.config)
         super().setup()
 
     def get_dependency(self, worker_ctx: Any) -> BoundedService:

@@ -11,7 +11,8 @@ actor that is not a statement at all, is ``NotPermitted``.
 
 Revocation: accounts says ``session_ended`` (a logout, a deactivated account, a changed
 role, unit or password); every service hears it (``Revocations``) and refuses the
-session's statements from then on, without waiting for them to expire.
+session's statements from then on, without waiting for them to expire; a copy that starts
+asks accounts for what it withdrew lately (services/shared/revocation.py).
 
 Keys: ``HOTLINE_SIGNING_KEY`` (accounts only) is the path of the private key (PEM,
 PKCS#8); ``HOTLINE_VERIFY_KEYS`` is a directory of public keys (``<kid>.pem``), every

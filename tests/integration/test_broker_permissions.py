@@ -1,14 +1,17 @@
 """deploy/rabbitmq/permissions.py in a vhost of this test's own: the call-centre user can
 call intake.create_ticket, and the broker refuses it anything else; the console signs in
-through accounts, which asks dispatch, each part as its own broker user."""
+through accounts, which asks dispatch, each part as its own broker user; every service
+asks accounts what it withdrew when it starts."""
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from amqp.exceptions import AccessRefused
+from integration_support import SERVICES, eventually
 from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -91,3 +94,17 @@ def test_the_console_signs_in_through_accounts_which_asks_dispatch(user_uri, sto
     finally:
         for runner in runners:
             runner.kill()
+
+
+def test_every_service_asks_accounts_what_it_withdrew_as_its_own_broker_user(
+        rabbit_config, storage_config, settings, runner_factory, caplog):
+    """Each part's own rights are enough to call accounts.recent_withdrawals and take the
+    answer on its own reply queue (services/shared/revocation.py), accounts' too."""
+    caplog.set_level(logging.INFO, logger="services.shared.revocation")
+    runner_factory({**settings, **rabbit_config, **storage_config}, *SERVICES).start()
+
+    def caught_up() -> set[str]:
+        return {record.getMessage().split()[0] for record in caplog.records
+                if " caught up with accounts: " in record.getMessage()}
+
+    eventually(lambda: caught_up() == {service.name for service in SERVICES}, timeout=30)

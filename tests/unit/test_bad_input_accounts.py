@@ -51,6 +51,7 @@ VALID = {
     "issue_token": {"username": "wang.li", "name": "呼叫中心集成", "actor": ACTORS,
                     "days": st.sampled_from([1, 90, 365]), "read_only": st.booleans()},
     "revoke_token": {"username": "wang.li", "token_id": "0123456789abcdef", "actor": ACTORS},
+    "recent_withdrawals": {},
 }
 # A wrong password is counted by the sign-in slow-down (and a count that starts holding the
 # username is said) even though the call is refused.

@@ -75,7 +75,10 @@ def test_the_readme_shows_the_access_rule_as_it_is():
 
 
 def test_every_service_hears_what_accounts_withdraws():
-    """Each copy of each service refuses statements accounts withdrew (revocation.py)."""
+    """Each copy of each service refuses statements accounts withdrew (revocation.py),
+    those said before it started too (the handlers bring the catch-up along)."""
+    from services.shared import revocation
+
     for service in SERVICES:
         for name in ("hear_ended_sessions", "hear_account_changes"):
             handler = getattr(service, name, None)
@@ -83,3 +86,4 @@ def test_every_service_hears_what_accounts_withdraws():
             assert entrypoint is not None and entrypoint.source_service == "accounts", (
                 service.name, name)
             assert entrypoint.handler_type == "broadcast", (service.name, name)
+            assert isinstance(entrypoint.catch_up, revocation.CatchUp), (service.name, name)

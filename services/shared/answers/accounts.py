@@ -1,11 +1,12 @@
 """The accounts' answers: who signed in (``authenticate``, ``authenticate_token``,
 ``check_session``), a session just started (``start_session``, its secret given once), the
 sessions of a user and those ended, an account as an admin or its owner reads it
-(``create_user``, ``get_user``, ``list_users`` and every change), and a token just issued
-(``issue_token``, its secret shown once)."""
+(``create_user``, ``get_user``, ``list_users`` and every change), a token just issued
+(``issue_token``, its secret shown once), and the statements withdrawn lately
+(``recent_withdrawals``, for a service copy that starts)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.shared.payloads import Time
 from services.shared.schemas import ACCOUNT_ROLES
@@ -79,3 +80,31 @@ class UserProfileSchema(IdentitySchema):
 
 class IssuedTokenSchema(TokenViewSchema):
     token = fields.String(required=True, metadata={"description": "shown this once only"})
+
+
+class WithdrawalSchema(Schema):
+    """Statements accounts withdrew at one moment: those of the sessions named and, when a
+    username is given, every statement of that user issued until then."""
+
+    class Meta:
+        unknown = EXCLUDE  # a newer accounts may say more; a service reads what it knows
+
+    at = Time(required=True, metadata={"description": "when accounts withdrew them"})
+    session_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "console sessions' ids, token:<id> for an API token; never a secret"})
+    username = fields.String(allow_none=True, metadata={
+        "description": "set when every statement of the user until then is withdrawn "
+                       "(deactivated, or role, unit or password changed)"})
+
+
+class RecentWithdrawalsSchema(Schema):
+    """What accounts withdrew lately (``recent_withdrawals``): what a service copy that
+    starts has not heard."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    since = Time(required=True, metadata={
+        "description": "every withdrawal from then on is in the answer"})
+    withdrawals = fields.List(fields.Nested(WithdrawalSchema), required=True, metadata={
+        "description": "oldest first"})

@@ -141,3 +141,76 @@ def test_a_withdrawal_heard_is_refused_by_this_process(keys, monkeypatch):
                           reason="logout"))
     with pytest.raises(NotPermitted, match="ended"):
         verifier.read(statement, statements.REVOKED)
+
+
+@pytest.mark.parametrize("event, kept", [
+    (said("session_ended", username="li", session_ids=["s-1"], reason="logout"),
+     {"session_ids": ["s-1"], "username": None}),
+    (said("session_ended", username="li", session_ids=["s-1"], reason="deactivated"),
+     {"session_ids": ["s-1"], "username": "li"}),
+    (said("account_changed", username="li", change="token_revoked", token_id="t-1"),
+     {"session_ids": ["token:t-1"], "username": None}),
+    (said("account_changed", username="li", change="changed", fields=["unit_id"]),
+     {"session_ids": [], "username": "li"}),
+    (said("account_changed", username="li", change="changed", fields=["name"]), None),
+    (said("account_changed", username="li", change="token_issued", token_id="t-2"), None),
+])
+def test_accounts_keeps_what_an_event_withdraws_and_when(event, kept):
+    from services.shared import revocation
+
+    expected = None if kept is None else {**kept, "at": clock.parse_iso(event["occurred_at"])}
+    assert revocation.withdrawal(event) == expected
+
+
+def recent(*withdrawals: dict) -> dict:
+    """accounts' recent_withdrawals answer, as it comes over the wire."""
+    return {"since": clock.iso(clock.now() - dt.timedelta(minutes=10)),
+            "withdrawals": [{**each, "at": clock.iso(each["at"])} for each in withdrawals]}
+
+
+def test_withdrawals_caught_up_at_start_are_refused_as_if_heard(keys, monkeypatch):
+    from services.shared import revocation
+
+    signer, verifier = keys
+    monkeypatch.setattr(statements, "REVOKED", statements.Revocations())
+    logged_out = signer.issue(GRID, session="s-1")
+    other = signer.issue({**GRID, "id": "zhao"}, session="s-2")
+    before_change = signer.issue({**GRID, "id": "wu"}, session="token:t-1")
+    changed = clock.now()
+    answer = recent({"at": changed, "session_ids": ["s-1"], "username": None},
+                    {"at": changed, "session_ids": [], "username": "wu"})
+    answer["withdrawals"][0]["said_by"] = "a newer accounts"  # read past what it adds
+
+    assert revocation.refuse_recent(answer) == 2
+
+    for statement in (logged_out, before_change):
+        with pytest.raises(NotPermitted, match="ended"):
+            verifier.read(statement, statements.REVOKED)
+    assert verifier.read(other, statements.REVOKED)["id"] == "zhao"
+    monkeypatch.setattr(clock, "now", lambda: changed + dt.timedelta(seconds=1))
+    assert verifier.read(signer.issue({**GRID, "id": "wu"}, session="s-3"),
+                         statements.REVOKED)["id"] == "wu"
+
+
+def test_the_catch_up_asks_again_with_a_growing_pause_until_accounts_answers(keys,
+                                                                            monkeypatch):
+    from services.shared import revocation
+
+    signer, verifier = keys
+    monkeypatch.setattr(statements, "REVOKED", statements.Revocations())
+    pauses: list[float] = []
+    monkeypatch.setattr(revocation.eventlet, "sleep", pauses.append)
+    answers = iter([ConnectionError("accounts is not running")] * 7 + [recent(
+        {"at": clock.now(), "session_ids": ["s-1"], "username": None})])
+    statement = signer.issue(GRID, session="s-1")
+
+    def ask() -> dict:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert revocation.catch_up_with(ask, "dispatch") == 1
+    assert pauses == [1, 2, 4, 8, 16, 30, 30]
+    with pytest.raises(NotPermitted, match="ended"):
+        verifier.read(statement, statements.REVOKED)
