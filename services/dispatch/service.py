@@ -48,7 +48,7 @@ from services.dispatch.schemas import (
 from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
 from services.dispatch.ticket_state import TicketState
-from services.shared import access, clock, outbox, revocation, statements
+from services.shared import access, clock, outbox, revocation, statements, ticket_counts
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
 from services.shared.deadlines import rpc
 from services.shared.directory import (
@@ -437,6 +437,14 @@ class DispatchService:
         return ROUTE.dump({"unit_id": destination.unit_id,
                            "unit_name": self._unit_name(destination.unit_id),
                            "routed": destination.routed, "route": destination.route})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def ticket_counts(self, actor: dict) -> dict[str, int]:
+        """How many tickets dispatch holds for each day's numbers ({"YP20261123": 40}), for
+        the ledger's ``verify`` to hold the record against (supervisors and admins;
+        access.py: history). Raises NotPermitted."""
+        access.require(load_actor(actor), "history")
+        return ticket_counts.by_day(self.store.numbers())
 
     @rpc(expected_exceptions=EXPECTED)
     def get_directory(self, actor: dict) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from pymongo import ASCENDING, ReturnDocument
@@ -80,6 +80,10 @@ class TicketStateStore:
             self.shown.delete_one({"_id": event_id, **gone_out})
 
     # Tickets
+    def numbers(self) -> Iterator[str]:
+        """The number of every ticket held."""
+        return (doc["_id"] for doc in self.tickets.find({}, {"_id": 1}))
+
     def get(self, ticket_no: str) -> TicketState | None:
         return self.tickets.find_one({"_id": ticket_no})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -28,12 +29,13 @@ from services.ledger.schemas import (
     VerifySchema,
 )
 from services.ledger.store import LedgerStore
-from services.shared import access, clock, revocation
+from services.shared import access, clock, revocation, ticket_counts
 from services.shared.answers import ledger as answers
 from services.shared.deadlines import rpc
-from services.shared.errors import EXPECTED, NotFound
+from services.shared.errors import EXPECTED, NotFound, ServicesUnavailable
 from services.shared.events import EVENTS_BY_SOURCE, on_event
 from services.shared.schemas import load, load_actor
+from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class LedgerService:
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     publication: publication.Publication = PublicationPolicy()
+    dispatch = ServiceRpc("dispatch")  # verify: the tickets dispatch holds
 
     def record(self, event: dict) -> None:
         """Append the event to the ledger, then bring its ticket's read model and the
@@ -306,14 +309,18 @@ class LedgerService:
         (the place in the chain; null for an event the read model applied that the record
         no longer has), event_id, problem (edited, removed, reordered), detail}],
         "unchained": entries recorded before the ledger chained its entries (not broken),
-        "unchained_chains": the first UNCHAINED_LISTED chains holding them}``
-        (ChainReportSchema).
+        "unchained_chains": the first UNCHAINED_LISTED chains holding them, "tickets": for
+        the whole record, {ledger: tickets recorded created, dispatch: tickets dispatch
+        holds (null when it does not answer), differ: [{day, ledger, dispatch}] for each
+        day's numbers the two count differently} (a store that lost its tickets shows
+        here, chains whole or not)}`` (ChainReportSchema).
         Raises InvalidRequest for a malformed ticket_no, NotFound when nothing is recorded
         for it."""
+        statement = actor  # passed on to dispatch as it came
         access.require(load_actor(actor), "history")
         ticket_no = load(VerifySchema(), {"ticket_no": ticket_no})["ticket_no"]
         answer: dict = {"checked": 0, "chains": 0, "broken": [], "unchained": 0,
-                        "unchained_chains": []}
+                        "unchained_chains": [], "tickets": None}
         recorded: set[str] = set()
         ends: dict[str, tuple[int, int]] = {}  # ticket_no: (places removed, last seq)
         for entries in self.store.chains(ticket_no):
@@ -339,4 +346,18 @@ class LedgerService:
             if lost:
                 answer["broken"] += chain.missing(row_ticket_no, lost,
                                                   *ends.get(row_ticket_no, (0, 0)))
+        if ticket_no is None:
+            answer["tickets"] = self._against_dispatch(statement)
         return CHAIN_REPORT.dump(answer)
+
+    def _against_dispatch(self, statement: Any) -> dict:
+        """The tickets the ledger recorded created, against those dispatch holds."""
+        recorded = ticket_counts.by_day(self.store.created_numbers())
+        try:
+            held: dict[str, int] | None = self.dispatch.ticket_counts(statement)
+        except ServicesUnavailable as away:
+            log.warning("verify: dispatch's counts unknown: %s", away)
+            held = None
+        return {"ledger": sum(recorded.values()),
+                "dispatch": None if held is None else sum(held.values()),
+                "differ": [] if held is None else ticket_counts.differences(recorded, held)}

@@ -129,6 +129,11 @@ class LedgerStore:
         unchained = list(self.entries.find({"ticket_no": None, "chain": {"$exists": False}}))
         yield from [unchained] if unchained else []
 
+    def created_numbers(self) -> Iterator[str]:
+        """The number of every ticket whose ticket_created is recorded."""
+        return (entry["ticket_no"] for entry in self.entries.find(
+            {"event_type": "ticket_created"}, {"ticket_no": 1}))
+
     def applied_events(self, ticket_no: str | None = None) -> Iterator[tuple[str, list[str]]]:
         """Each ticket row's number and the events it applied (the latest APPLIED_KEPT)."""
         query = {} if ticket_no is None else {"_id": ticket_no}

@@ -4,8 +4,9 @@ console does, so it reads the record the services are writing.
     python -m services.ledger.verify_cli                     # every chain
     python -m services.ledger.verify_cli --ticket YP20261123-0001
 
-Prints what was walked and each entry edited, removed or reordered. Exit status: 0 all
-whole, 1 anything broken, 2 a refused argument or unknown ticket, 3 the ledger does not
+Prints what was walked and each entry edited, removed or reordered, and, for the whole
+record, the tickets it recorded against those dispatch holds, by day where they differ.
+Exit status: 0 all whole, 1 anything broken or counted differently, 2 a refused argument or unknown ticket, 3 the ledger does not
 answer.
 """
 from __future__ import annotations
@@ -39,9 +40,26 @@ def check(rpc, ticket_no: str | None, out: TextIO | None = None,
         print(f"BROKEN {where}: {item['problem']} ({PROBLEM_WORDS[item['problem']]}) — "
               f"{item['detail']}" + (f" [event {item['event_id']}]" if item["event_id"] else ""),
               file=out)
+    differ = print_counts(report.get("tickets"), out)
     print(f"{len(report['broken'])} broken" if report["broken"] else "the ledger is whole",
           file=out)
-    return 1 if report["broken"] else 0
+    return 1 if report["broken"] or differ else 0
+
+
+def print_counts(tickets: dict | None, out: TextIO) -> bool:
+    """The record's tickets against dispatch's; True where they differ."""
+    if tickets is None:
+        return False
+    if tickets["dispatch"] is None:
+        print(f"{tickets['ledger']} tickets recorded; dispatch did not answer: not compared",
+              file=out)
+        return False
+    print(f"{tickets['ledger']} tickets recorded, dispatch holds {tickets['dispatch']}",
+          file=out)
+    for day in tickets["differ"]:
+        print(f"DIFFER {day['day']}: the ledger recorded {day['ledger']}, dispatch holds "
+              f"{day['dispatch']} (today's may still be on their way)", file=out)
+    return bool(tickets["differ"])
 
 
 def answering(rpc) -> int:

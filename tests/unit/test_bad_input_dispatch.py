@@ -58,6 +58,7 @@ VALID = {
     "release_assist": {"ticket_no": NO, "actor": ACTORS, "unit_id": UNIT, "note": NOTE},
     "route": {"address": KAILU, "category": "home_repair", "actor": ACTORS},
     "get_directory": {"actor": ACTORS},
+    "ticket_counts": {"actor": ACTORS},
     "get_unit": {"unit_id": UNIT, "actor": ACTORS},
     "load_directory": {"directory": DIRECTORY, "actor": ACTORS},
     "put_unit": {"unit": {"id": "jiedao", "name": "殷行街道办", "kind": "department",

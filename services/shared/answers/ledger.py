@@ -218,6 +218,22 @@ class BrokenPlaceSchema(Schema):
     detail = fields.String(required=True)
 
 
+class CountsDifferSchema(Schema):
+    day = fields.String(required=True, metadata={"description": "the numbers' district and "
+                                                                "day: YP20261123"})
+    ledger = fields.Integer(required=True)
+    dispatch = fields.Integer(required=True)
+
+
+class TicketCountsSchema(Schema):
+    """The tickets the ledger recorded created, against those dispatch holds."""
+
+    ledger = fields.Integer(required=True)
+    dispatch = fields.Integer(allow_none=True, metadata={"description": "null: it did not "
+                                                                        "answer"})
+    differ = fields.List(fields.Nested(CountsDifferSchema), required=True)
+
+
 class ChainReportSchema(Schema):
     """``verify``'s answer: what was changed directly in the store."""
 
@@ -227,3 +243,5 @@ class ChainReportSchema(Schema):
     unchained = fields.Integer(required=True, metadata={"description": "entries recorded "
                                                                        "before chaining"})
     unchained_chains = fields.List(fields.String(), required=True)
+    tickets = fields.Nested(TicketCountsSchema, allow_none=True, metadata={
+        "description": "the whole record's tickets against dispatch's; null for one ticket"})

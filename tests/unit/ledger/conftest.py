@@ -15,7 +15,13 @@ def store(database):
 
 @pytest.fixture
 def service(store):
-    return worker_factory(LedgerService, store=store)
+    """The ledger, with dispatch holding just the tickets it recorded (verify's counts)."""
+    from services.shared import ticket_counts
+
+    ledger = worker_factory(LedgerService, store=store)
+    ledger.dispatch.ticket_counts.side_effect = \
+        lambda actor: ticket_counts.by_day(store.created_numbers())
+    return ledger
 
 
 @pytest.fixture

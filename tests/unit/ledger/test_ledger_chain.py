@@ -40,7 +40,8 @@ def test_each_entry_carries_the_hash_of_the_one_before(service, store, recorded)
     assert len({entry["hash"] for entry in entries}) == len(STEPS)
 
     assert service.verify(READER) == {"checked": 2 * len(STEPS), "chains": 2, "broken": [],
-                                "unchained": 0, "unchained_chains": []}
+                                "unchained": 0, "unchained_chains": [],
+                                "tickets": {"ledger": 2, "dispatch": 2, "differ": []}}
 
 
 def test_an_edited_field_is_reported(service, store, recorded):
@@ -159,6 +160,13 @@ def test_the_command_line_exits_1_when_anything_is_broken(service, store, record
     assert verify_cli.check(Rpc, None, me=READER) == 1
     out = capsys.readouterr().out
     assert OTHER in out and "edited" in out
+    assert "2 tickets recorded, dispatch holds 2" in out
+
+    service.dispatch.ticket_counts.side_effect = lambda actor: {}  # its store emptied
+    store.entries.update_one({"ticket_no": OTHER, "seq": 2}, {"$set": {"data.unit_id": None}})
+    assert verify_cli.check(Rpc, None, me=READER) == 1
+    assert "DIFFER YP20261123: the ledger recorded 2, dispatch holds 0" in \
+        capsys.readouterr().out
 
 
 def test_an_entry_whose_place_and_hash_were_taken_away_is_reported_not_a_crash(
@@ -171,3 +179,25 @@ def test_an_entry_whose_place_and_hash_were_taken_away_is_reported_not_a_crash(
     assert found and all(ticket_no == TICKET for ticket_no, _, _ in found)
     assert (TICKET, 4, "removed") in found  # the place it stood at is empty
     assert problems(service.verify(READER, OTHER)) == []
+
+
+def test_a_store_that_lost_its_tickets_shows_against_dispatch(service, recorded):
+    """Every chain whole, but dispatch holds none of the tickets the ledger recorded (its
+    store emptied): verify says so, by day."""
+    service.dispatch.ticket_counts.side_effect = lambda actor: {}
+    report = service.verify(READER)
+    assert report["broken"] == []
+    assert report["tickets"] == {"ledger": 2, "dispatch": 0, "differ": [
+        {"day": "YP20261123", "ledger": 2, "dispatch": 0}]}
+
+
+def test_verify_without_dispatch_still_walks_the_chains(service, recorded):
+    from services.shared.errors import ServicesUnavailable
+
+    def away(actor):
+        raise ServicesUnavailable("dispatch did not answer")
+
+    service.dispatch.ticket_counts.side_effect = away
+    report = service.verify(READER)
+    assert report["checked"] and report["tickets"] == {"ledger": 2, "dispatch": None,
+                                                       "differ": []}
