@@ -49,6 +49,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 import bench_console  # noqa: E402
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 import picture  # noqa: E402
+import run_lock  # noqa: E402  deploy/run_lock.py
 import single_machine  # noqa: E402  deploy/single_machine.py (puts deploy/rabbitmq on the path)
 
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
@@ -601,6 +602,7 @@ def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     data_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-stored-"))
+    lock = run_lock.hold(data_dir, "bench")  # as `make run` holds its store
     try:
         seeded = seed_stores(data_dir, stored)
         print(f"  stored {seeded['tickets']} tickets ({seeded['entries']} ledger entries, "
@@ -626,6 +628,7 @@ def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
             single_machine.stop(parts)
         return {**reads, "stored_before_start": seeded}
     finally:
+        run_lock.release(lock)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -876,11 +879,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)
     OUT.mkdir(parents=True, exist_ok=True)
     log_dir = OUT / "log"
+    data_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    lock = run_lock.hold(data_dir, "bench")  # as `make run` holds its store
     vhost = make_vhost()
     uri = f"{AMQP.rstrip('/')}/{vhost}"  # the admin's: nameko's own floor only
     # the hotline's parts, each as its own broker user (names of this run's own)
     users = permissions.RunUsers(permissions.api_of(API), AMQP, f"b{uuid.uuid4().hex[:8]}-")
-    data_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     started = time.monotonic()
     try:
         print(f"bench: vhost {vhost}, store {data_dir}, logs {log_dir.relative_to(ROOT)}/")
@@ -910,6 +914,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {report['seconds']} s")
         return 0
     finally:
+        run_lock.release(lock)
         shutil.rmtree(data_dir, ignore_errors=True)
         management("DELETE", f"/api/vhosts/{vhost}")
         users.remove()

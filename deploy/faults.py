@@ -52,6 +52,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 import bench  # noqa: E402  deploy/bench.py: the same calls as the benchmark's
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 import picture  # noqa: E402
+import run_lock  # noqa: E402  deploy/run_lock.py
 import single_machine  # noqa: E402  (its import puts deploy/rabbitmq on the path)
 from private_broker import PrivateBroker  # noqa: E402
 
@@ -196,8 +197,10 @@ class Drill:
         proxy.close()
 
     def stop_parts(self) -> None:
-        self.stop_supervising.set()
+        # The parts first: those the supervisor's thread started again are told to stop
+        # as that thread ends (single_machine.start), which would cut their stop short.
         self.supervisor.stop()
+        self.stop_supervising.set()
 
     # ------------------------------------------------------------ load
     def send(self, lane: int, lanes: int) -> None:
@@ -806,11 +809,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"faults: a drill of {args.tickets} tickets at {args.rate}/s; logs in "
           f"{log_dir.relative_to(ROOT)}/", flush=True)
     broker = PrivateBroker(work / "rabbitmq")
+    data_dir = work / "data"
+    lock = run_lock.hold(data_dir, "faults")  # as `make run` holds its store (makes it)
     drill = None
     try:
         broker.start()
-        data_dir = work / "data"
-        data_dir.mkdir()
         drill = Drill(args, broker, data_dir, log_dir)
         summary = drill.run()
     finally:
@@ -818,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
             drill.stop_working.set()
             drill.stop_parts()
         broker.stop()
+        run_lock.release(lock)
     summary["seconds"] = round(time.monotonic() - started, 1)
     problems = verdict(summary)
     summary["problems"] = problems

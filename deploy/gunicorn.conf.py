@@ -1,7 +1,9 @@
 # gunicorn for the dispatch console:
 #   gunicorn -c deploy/gunicorn.conf.py services.console.wsgi:app
 # Each worker keeps one RPC connection to the services (services/console/rpc.py).
+import importlib.util
 import os
+from pathlib import Path
 
 bind = os.environ.get("CONSOLE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("CONSOLE_WORKERS", "2"))
@@ -12,3 +14,23 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 proc_name = "hotline-console"
+
+
+def _with_parent():
+    """deploy/with_parent.py, found beside this file wherever gunicorn runs from."""
+    spec = importlib.util.spec_from_file_location(
+        "hotline_with_parent", Path(__file__).resolve().with_name("with_parent.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ending = _with_parent()
+
+
+def post_fork(server, worker):
+    # A worker ends with its master, even one killed with -9 (on Linux). Else it serves on
+    # until it notices, up to half the timeout later, holding the console's port: a master
+    # started again in its place could not bind it.
+    _ending.end_with(server.pid)

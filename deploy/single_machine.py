@@ -5,9 +5,14 @@ http://127.0.0.1:8000/ unless CONSOLE_BIND says otherwise), then the demo data.
     python deploy/single_machine.py            # what `make run` does
     python deploy/single_machine.py --no-demo  # start empty
 
-Logs go to var/log/<part>.log; the embedded store lives in var/data (MONGO_URI). A part
-that stops is started again (Supervisor), as a service manager would. Ctrl-C
-stops every part cleanly.
+Logs go to var/log/<part>.log, rotated by size (LOG_MAX_BYTES, LOG_BACKUP_COUNT:
+deploy/part_logs.py); the embedded store lives in var/data (MONGO_URI). A part that stops
+is started again (Supervisor), as a service manager would. Ctrl-C stops every part
+cleanly; the parts also end when this launcher is killed (deploy/with_parent.py).
+
+One launcher per store: this one locks the store's directory before anything else
+(deploy/run_lock.py); a second one on the same directory says which pid holds it and exits
+with code 1, and the parts a launcher started hold the lock until they have ended.
 
 Each part connects to RabbitMQ as its own user (deploy/rabbitmq/permissions.py): the
 launcher, as the broker's admin (RABBIT_API, guest on localhost), makes the vhost
@@ -39,8 +44,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "demo"), str(ROOT / "deploy" / "rabbitmq")]
+if str(ROOT / "deploy") not in sys.path:  # imported from elsewhere than as the script
+    sys.path.append(str(ROOT / "deploy"))
 
+import part_logs  # noqa: E402  deploy/part_logs.py
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
+import run_lock  # noqa: E402  deploy/run_lock.py
+import with_parent  # noqa: E402  deploy/with_parent.py
 
 from services.shared import statements  # noqa: E402
 
@@ -60,6 +70,12 @@ BROKER = {  # where the broker is, and its admin (used by this launcher only)
     "HOTLINE_VHOST": "hotline",
 }
 BROKER_DIR = ROOT / "var" / "broker"
+# How a part is told to stop, by stop() and by the kernel when this launcher ends (start):
+# SIGINT, as Ctrl-C in a terminal of its own. Not SIGTERM: the kernel may send its signal
+# more than once, and `nameko run` told SIGTERM, then anything more while it stops, waits
+# for ever; told SIGINT twice, it kills its workers and ends. The callback worker takes it
+# as "finish the call, then stop"; gunicorn as a quick shutdown.
+STOP_SIGNAL = signal.SIGINT
 DEMO_USERS = ROOT / "deploy" / "demo" / "users.yml"
 
 
@@ -149,13 +165,39 @@ def program_token(amqp_uri: str, account: dict, directory: Path = ROOT / "var" /
     return tokens[username]
 
 
+class Part(subprocess.Popen[bytes]):
+    """A part's process, with the thread that writes its output into its log."""
+
+    output: threading.Thread | None = None
+
+
+def store_directory(mongo_uri: str) -> Path:
+    """The directory one launcher at a time may use (run_lock): the embedded store's
+    (relative to this checkout, where the parts run), or var/ when the store is elsewhere."""
+    # Read as services/shared/storage.py reads it, without importing it (and the store's
+    # libraries) before the lock: a refused launcher says one line and goes.
+    uri = urllib.parse.urlparse(mongo_uri)
+    if uri.scheme == "litemongo":
+        return ROOT / (uri.path.rstrip("/") or ".")
+    return ROOT / "var"
+
+
 def start(name: str, command: list[str], env: dict,
           log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / f"{name}.log", "ab")
-    # Own session: Ctrl-C reaches this launcher only, which then stops each part in order.
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    """Start a part (not waiting for it): its output (stdout and stderr) into
+    ``log_dir``/<name>.log, rotated by size (part_logs); in a session of its own, so Ctrl-C
+    reaches this launcher only, which then stops each part in order; told to stop
+    (STOP_SIGNAL) when this launcher ends, even killed with -9 (with_parent: started from
+    a thread, when that thread ends); holding this launcher's data-directory locks (run_lock), so no
+    second launcher uses the store while a part of this one still runs."""
+    log = part_logs.rotating_log(log_dir / f"{name}.log", env)
+    process = Part(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, start_new_session=True,
+                   pass_fds=run_lock.held_fds(),
+                   preexec_fn=with_parent.ending_with_this_process(STOP_SIGNAL))
+    assert process.stdout is not None
+    process.output = part_logs.follow(name, process.stdout, log)
+    return process
 
 
 def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
@@ -317,6 +359,7 @@ class Supervisor:
         self._pause: dict[str, float] = {}
         self._due: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._stopped = False
 
     def adopt(self, name: str, process: subprocess.Popen) -> None:
         """Watch a part started elsewhere (``starters[name]`` starts it again)."""
@@ -325,8 +368,11 @@ class Supervisor:
             self._started_at[name] = time.monotonic()
 
     def check(self) -> None:
-        """Start again each part that has exited and whose pause is over."""
+        """Start again each part that has exited and whose pause is over (none once
+        stopped)."""
         with self._lock:
+            if self._stopped:
+                return
             now = time.monotonic()
             for name, process in list(self.parts.items()):
                 code = process.poll()
@@ -346,7 +392,8 @@ class Supervisor:
                     self.restarts[name] += 1
 
     def watch(self, stopping: threading.Event, every: float = 0.5) -> threading.Thread:
-        """check() every ``every`` seconds in a thread until ``stopping`` is set."""
+        """check() every ``every`` seconds in a thread until ``stopping`` is set. The parts
+        it starts again are told to stop when that thread ends (see start): stop() first."""
         def loop() -> None:
             while not stopping.wait(every):
                 self.check()
@@ -356,14 +403,18 @@ class Supervisor:
         return thread
 
     def stop(self) -> None:
+        """Stop every part (the module's stop()); none is started again after."""
         with self._lock:
+            self._stopped = True
             stop(self.parts)
 
 
 def stop(parts: dict[str, subprocess.Popen]) -> None:
+    """Tell every part to stop (STOP_SIGNAL), the console first; kill one still running
+    15 s later."""
     for process in reversed(list(parts.values())):  # the console first, the services last
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(STOP_SIGNAL)
     deadline = time.monotonic() + 15
     for name, process in parts.items():
         try:
@@ -371,6 +422,9 @@ def stop(parts: dict[str, subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             print(f"run: {name} did not stop in time; killing it")
             process.kill()
+    for process in parts.values():  # the last lines into the logs before going on
+        if isinstance(process, Part) and process.output is not None:
+            process.output.join(timeout=2)
 
 
 def first_run(env: dict) -> bool:
@@ -380,7 +434,9 @@ def first_run(env: dict) -> bool:
     if not uri.startswith("litemongo:"):
         return False
     directory = ROOT / urllib.parse.urlparse(uri).path
-    return not directory.is_dir() or not any(directory.iterdir())
+    # the launcher's lock (run_lock) is there already: a store is anything else
+    return not directory.is_dir() or not any(path.name != ".lock"
+                                             for path in directory.iterdir())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -394,7 +450,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    env = statement_keys({**DEFAULTS, **BROKER, **os.environ})
+    env = {**DEFAULTS, **BROKER, **os.environ}
+    # First of all: a second launcher on this store goes no further (run_lock).
+    run_lock.hold(store_directory(env["MONGO_URI"]), "run")
+    try:
+        part_logs.sizes(env)
+    except ValueError as wrong:
+        raise SystemExit(f"run: {wrong}") from None
+    env = statement_keys(env)
     env.pop("AMQP_URI", None)  # each part gets its own user's (broker_users)
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not args.no_demo:

@@ -6,8 +6,8 @@ console does, so it reads the record the services are writing.
 
 Prints what was walked and each entry edited, removed or reordered, and, for the whole
 record, the tickets it recorded against those dispatch holds, by day where they differ.
-Exit status: 0 all whole, 1 anything broken or counted differently, 2 a refused argument or unknown ticket, 3 the ledger does not
-answer.
+Exit status: 0 all whole, 1 anything broken or counted differently, 2 a refused argument
+or unknown ticket, 3 the ledger does not answer.
 """
 from __future__ import annotations
 

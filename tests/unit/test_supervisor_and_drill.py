@@ -54,6 +54,18 @@ def test_a_part_that_keeps_dying_at_start_waits_longer_each_time():
                     "run: ledger stopped (exit code 3); starting it again in 2 s"]
 
 
+def test_once_stopped_no_part_is_started_again():
+    started = []
+    supervisor = single_machine.Supervisor(
+        {"intake": lambda: started.append(1) or sleeper()}, say=lambda text: None)
+    supervisor.adopt("intake", sleeper())
+    supervisor.stop()
+    supervisor._due["intake"] = 0  # even were its pause over
+    supervisor.check()
+    assert started == []
+    assert supervisor.parts["intake"].poll() is not None
+
+
 SCRIPT = faults.SCRIPTS["contact"]
 
 
