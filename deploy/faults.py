@@ -9,8 +9,8 @@ worked by scripted units and callback workers, every part of the system fails on
   report counts them);
 - a crash (kill -9) and restart of RabbitMQ: a node of the drill's own
   (deploy/private_broker.py), so the broker that `make run` and the tests share is untouched;
-- the storage of every service away for a few seconds (the fault switch of
-  services/shared/storage.py).
+- the storage of every service away for a few seconds, then its disk full for as long (the
+  fault switch of services/shared/storage.py).
 
 Meanwhile an admin makes an account for a unit's staff every few seconds, and each signs in.
 
@@ -467,6 +467,16 @@ class Drill:
             return {"broker_start_s": round(self.broker.start(), 1)}
         return action
 
+    def disk_full(self):
+        """Every service's store answers as SQLite does on a full disk, for a few seconds
+        (the fault switch saying disk-full): callers are told ServicesUnavailable, why, and
+        all is well again once there is room."""
+        def action():
+            self.switch.write_text("disk-full", encoding="utf-8")
+            time.sleep(STORAGE_OUTAGE_SECONDS)
+            self.switch.unlink()
+        return action
+
     def storage_outage(self):
         def action():
             self.switch.touch()
@@ -482,7 +492,8 @@ class Drill:
         plan += [("kill -9 a callback worker in a call", self.kill_worker_mid_call()),
                  (f"dispatch hung (SIGSTOP) {RPC_TIMEOUT + 3} s", self.hang_service("dispatch")),
                 ("crash and restart RabbitMQ", self.restart_broker()),
-                (f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage())]
+                (f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage()),
+                (f"disk full for {STORAGE_OUTAGE_SECONDS} s", self.disk_full())]
         return [(span * (n + 1) / (len(plan) + 1.5), name, action)
                 for n, (name, action) in enumerate(plan)]
 
