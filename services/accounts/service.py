@@ -27,7 +27,6 @@ from collections.abc import Iterable
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.accounts import credentials, people, sessions, throttle
@@ -48,6 +47,7 @@ from services.shared.accounts import FirstAdminSchema, NewUserSchema
 from services.shared.answers import accounts as answers
 from services.shared.directory import district_of
 from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
+from services.shared.rpc_guard import rpc
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage

@@ -20,7 +20,6 @@ import logging
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.callback import checkins, tasks
@@ -42,6 +41,7 @@ from services.shared.answers.callback import (
 )
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
+from services.shared.rpc_guard import rpc
 from services.shared.schemas import load, load_actor
 from services.shared.storage import LOST, Contention, Lost, Storage, until_written
 

@@ -23,7 +23,6 @@ from typing import Any, cast
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import Timer
 
 from services.dispatch import assists, lifecycle, supervision
@@ -69,6 +68,7 @@ from services.shared.errors import (
     NotPermitted,
 )
 from services.shared.events import on_event
+from services.shared.rpc_guard import rpc
 from services.shared.schemas import CENTRE_ROLES, load, load_actor
 from services.shared.states import OPEN_STATES
 from services.shared.storage import LOST, Lost, Storage, until_written

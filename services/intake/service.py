@@ -17,7 +17,6 @@ import logging
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
@@ -27,6 +26,7 @@ from services.shared.errors import EXPECTED, InvalidRequest
 from services.shared.events import on_event
 from services.shared.payloads import TicketSchema
 from services.shared.requests import TicketRequestSchema
+from services.shared.rpc_guard import rpc
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.states import PRAISE
 from services.shared.storage import LOST, Contention, Lost, Storage, until_written

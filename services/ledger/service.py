@@ -14,7 +14,6 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from services.ledger import chain, indicators, publication, record, workbook
 from services.ledger.schemas import (
@@ -33,6 +32,7 @@ from services.shared import access, clock, revocation
 from services.shared.answers import ledger as answers
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
+from services.shared.rpc_guard import rpc
 from services.shared.schemas import load, load_actor
 from services.shared.storage import Storage
 

@@ -25,7 +25,6 @@ from typing import cast
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
 from services.register import importing, residents, sheets
 from services.register.schemas import (
@@ -52,6 +51,7 @@ from services.shared.errors import (
     NotPermitted,
 )
 from services.shared.events import on_event
+from services.shared.rpc_guard import rpc
 from services.shared.schemas import load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import LOST, Lost, Storage, until_written

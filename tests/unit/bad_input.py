@@ -125,7 +125,7 @@ def _valid(value: Any) -> SearchStrategy:
 def rpc_names(service_class: type) -> set[str]:
     """The names of every RPC the service class offers."""
     return {name for name in dir(service_class)
-            if any(type(entrypoint) is Rpc for entrypoint
+            if any(isinstance(entrypoint, Rpc) for entrypoint
                    in getattr(getattr(service_class, name), "nameko_entrypoints", ()))}
 
 

@@ -83,3 +83,21 @@ def test_every_service_hears_what_accounts_withdraws():
             assert entrypoint is not None and entrypoint.source_service == "accounts", (
                 service.name, name)
             assert entrypoint.handler_type == "broadcast", (service.name, name)
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_every_rpc_and_event_handler_parks_what_it_cannot_read(service):
+    """Every RPC goes through the guard (rpc_guard.rpc: a request that is no request is
+    parked, not left to stop the service) and every event handler parks what it will not
+    apply (events.on_event); one plain nameko entrypoint would open a second consumer."""
+    from nameko.rpc import Rpc
+
+    from services.shared import rpc_guard
+    from services.shared.events import EnvelopeHandler
+
+    for name in dir(service):
+        for entrypoint in getattr(getattr(service, name), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Rpc):
+                assert type(entrypoint) is rpc_guard.Rpc, (service.name, name)
+            if isinstance(entrypoint, EventHandler):
+                assert type(entrypoint) is EnvelopeHandler, (service.name, name)
