@@ -28,7 +28,7 @@ from services.ledger.schemas import (
     VerifySchema,
 )
 from services.ledger.store import LedgerStore
-from services.shared import access, clock, revocation
+from services.shared import access, clock, parking_depth, revocation
 from services.shared.answers import ledger as answers
 from services.shared.errors import EXPECTED, NotFound
 from services.shared.events import EVENTS_BY_SOURCE, on_event
@@ -86,6 +86,7 @@ class LedgerService:
     store: LedgerStore = Storage(LedgerStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     publication: publication.Publication = PublicationPolicy()
 
     def record(self, event: dict) -> None:
