@@ -251,6 +251,11 @@ def test_hotline_admin_parked_lists_shows_replays_and_drops(
     assert "from intake.events ticket_created" in shown and "ticket_created" in shown
     assert "reason: the body cannot be decoded" in shown
     assert rpc.ledger.parked_count(SUPERVISOR)["count"] == 2  # show took nothing away
+    assert admin("--amqp-uri", operator, "show", "--limit", "1") == 0
+    every = capsys.readouterr().out
+    assert "parked-intake: 0 message(s)" in every
+    assert "parked-ledger: 2 message(s), the first 1 shown" in every
+    assert every.count("reason: ") == 2  # one of the ledger's, dispatch's one
 
     # the ledger mended: the parked creation replayed, by its event id, is recorded once
     poisoned_ledger["on"] = False
