@@ -18,7 +18,8 @@ Each part connects to RabbitMQ as its own user (deploy/rabbitmq/permissions.py):
 launcher, as the broker's admin (RABBIT_API, guest on localhost), makes the vhost
 HOTLINE_VHOST and the users there, with passwords it makes up once and keeps in
 var/broker/passwords.json; the parts never see the admin. var/broker/console.env points
-the command lines (`hotline`, `hotline-admin`, `hotline-register`) at the console's user.
+the command lines (`hotline`, `hotline-admin`, `hotline-register`) at the console's user,
+var/broker/operator.env `hotline-admin parked` at the operator's (the parking queues).
 """
 from __future__ import annotations
 
@@ -81,9 +82,10 @@ DEMO_USERS = ROOT / "deploy" / "demo" / "users.yml"
 
 def broker_users(env: dict, directory: Path = BROKER_DIR) -> dict[str, str]:
     """Each part's AMQP URI (by broker user: ``intake``, …, ``callback-worker``,
-    ``console``): the vhost and the users made (or brought up to date) through the
-    management API, with the passwords kept in ``directory`` (made up the first time);
-    writes ``directory``/console.env for the command lines."""
+    ``console``, ``operator``): the vhost and the users made (or brought up to date)
+    through the management API, with the passwords kept in ``directory`` (made up the
+    first time); writes ``directory``/console.env for the command lines and
+    ``directory``/operator.env for ``hotline-admin parked``."""
     directory.mkdir(parents=True, exist_ok=True)
     kept = directory / "passwords.json"
     passwords = json.loads(kept.read_text(encoding="utf-8")) if kept.exists() else {}
@@ -103,6 +105,11 @@ def broker_users(env: dict, directory: Path = BROKER_DIR) -> dict[str, str]:
     console_env.write_text(f"# the console's broker user, for hotline, hotline-admin and "
                            f"hotline-register\nexport AMQP_URI='{uris['console']}'\n",
                            encoding="utf-8")
+    operator_env = directory / "operator.env"
+    operator_env.touch(mode=0o600)
+    operator_env.write_text(f"# the operator's broker user, for hotline-admin parked (the "
+                            f"parking queues)\nexport OPERATOR_AMQP_URI='{uris['operator']}'\n",
+                            encoding="utf-8")
     return uris
 
 

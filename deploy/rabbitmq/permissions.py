@@ -1,5 +1,6 @@
 """RabbitMQ users and permissions for the hotline: the call-centre integration may only
-call intake's RPCs, each service reaches only its own queues and exchanges.
+call intake's RPCs, each service reaches only its own queues and exchanges, the operator
+only the parking queues (and the events exchanges, to replay what was parked).
 
     python deploy/rabbitmq/permissions.py --vhost / --api http://localhost:15672 \\
         --admin guest:guest            # passwords from HOTLINE_<USER>_PASSWORD
@@ -101,6 +102,18 @@ def client_grant(user: str, services: tuple[str, ...], methods: tuple[str, ...] 
                  bind_keys=f"^{REPLY_KEY}$")
 
 
+def operator_grant() -> Grant:
+    """The operator's tool (``hotline-admin parked``): it counts, reads, takes and puts back
+    the messages of every service's parking queue (``parked-<service>`` and the exchange of
+    the same name, services/shared/parking.py) and replays one on the events exchange it
+    came through (``<service>.events``). It declares nothing, binds nothing and calls no
+    RPC."""
+    lots = [re.escape(f"parked-{service}") for service in SERVICES]
+    exchanges = [re.escape(f"{service}.events") for service in SERVICES]
+    return Grant(user="operator", configure="^$", write=_any_of(*lots, *exchanges),
+                 read=_any_of(*lots), rpc_keys="^$", bind_keys="^$")
+
+
 # A program signs in with its API token (services/shared/signed_in.py): the one RPC of
 # accounts it may call.
 SIGN_IN_BY_TOKEN = ("accounts.authenticate_token",)
@@ -113,6 +126,7 @@ def grants() -> list[Grant]:
         client_grant("callcentre", ("intake",), SIGN_IN_BY_TOKEN),  # the call centre's software
         client_grant("callback-worker", ("callback",), SIGN_IN_BY_TOKEN),
         client_grant("console", SERVICES),           # the console and the command lines
+        operator_grant(),                            # hotline-admin parked
     ]
 
 

@@ -44,7 +44,7 @@ from services.accounts.schemas import (
     UserArgs,
 )
 from services.accounts.store import AccountStore
-from services.shared import clock, outbox, revocation, statements
+from services.shared import clock, outbox, parking_depth, revocation, statements
 from services.shared.accounts import FirstAdminSchema, NewUserSchema
 from services.shared.answers import accounts as answers
 from services.shared.deadlines import rpc
@@ -67,6 +67,7 @@ class AccountsService:
     store: AccountStore = Storage(AccountStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     directory = ServiceRpc("dispatch")  # the directory's units: get_unit
     publisher = EventDispatcher()
     publish_outbox = outbox.sweep(lambda service: service.store.users,

@@ -32,7 +32,7 @@ from services.callback.schemas import (
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
-from services.shared import access, clock, outbox, revocation
+from services.shared import access, clock, outbox, parking_depth, revocation
 from services.shared.answers.callback import (
     CheckinSchema,
     ClaimedTaskSchema,
@@ -65,6 +65,7 @@ class CallbackService:
     store: TaskStore = Storage(TaskStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     config = Config()
     publisher = EventDispatcher()
 

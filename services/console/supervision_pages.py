@@ -8,18 +8,20 @@ import datetime as dt
 from flask import render_template, request
 
 from services.console import display
-from services.console.auth import actor, require
+from services.console.auth import actor, require, services, signed_in
 from services.console.charts import Series, bar_chart, line_chart
 from services.console.downloads import workbook_download
 from services.console.pages import SUPERVISION_READERS, blueprint, call
 from services.shared import clock
 from services.shared.errors import InvalidRequest
-from services.shared.words import FIGURE_WORDS
+from services.shared.parking import SERVICES
+from services.shared.words import FIGURE_WORDS, SERVICE_WORDS
 
 DEFAULT_DAYS = 30
 DAILY_UP_TO_DAYS = 62  # a longer period is drawn week by week
 GROUPINGS = {"unit": "按承办单位", "subdistrict": "按街道", "category": "按类别"}
 INTERVALS = {"day": "按日", "week": "按周"}
+PARKED_READERS = ("supervisor", "admin")  # access.py: parked
 
 
 @blueprint.route("/supervision")
@@ -40,7 +42,22 @@ def supervision():
     return render_template(
         "supervision.html", report=report, period=period, errors=problems, units=units,
         totals=(by_unit or {}).get("totals"), charts=wall_charts(units, over_time, period)
-        if over_time else None, groupings=GROUPINGS, intervals=INTERVALS)
+        if over_time else None, groupings=GROUPINGS, intervals=INTERVALS,
+        parked=parked_counts() if signed_in()["role"] in PARKED_READERS else None,
+        service_words=SERVICE_WORDS)
+
+
+def parked_counts() -> list[dict]:
+    """How many messages each service parked (never applied or answered), as each tells of
+    its own parking queue (``parked_count``: the console's broker user may not look into
+    them): ``{"service", "count"}`` in SERVICES' order, ``count`` None for a service that
+    did not answer. Asked all at once: a service that is down costs the page one RPC
+    timeout, not one per service."""
+    answers = services().call_each([(service, "parked_count", (actor(),))
+                                    for service in SERVICES])
+    return [{"service": service,
+             "count": answer.get("count") if isinstance(answer, dict) else None}
+            for service, answer in zip(SERVICES, answers, strict=True)]
 
 
 @blueprint.route("/supervision/indicators.xlsx")

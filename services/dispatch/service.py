@@ -48,7 +48,15 @@ from services.dispatch.schemas import (
 from services.dispatch.steps import Change
 from services.dispatch.store import TicketStateStore
 from services.dispatch.ticket_state import TicketState
-from services.shared import access, clock, outbox, revocation, statements, ticket_counts
+from services.shared import (
+    access,
+    clock,
+    outbox,
+    parking_depth,
+    revocation,
+    statements,
+    ticket_counts,
+)
 from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
 from services.shared.deadlines import rpc
 from services.shared.directory import (
@@ -177,6 +185,7 @@ class DispatchService:
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     policy: Policy = DeadlinePolicy()
     grid_categories: frozenset[str] = GridRouting()
     publisher = EventDispatcher()

@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
-from services.shared import access, clock, outbox, revocation, statements
+from services.shared import access, clock, outbox, parking_depth, revocation, statements
 from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, InvalidRequest
@@ -68,6 +68,7 @@ class IntakeService:
     store: TicketStore = Storage(TicketStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     words = ChineseWords()
     config = Config()
     publisher = EventDispatcher()

@@ -29,7 +29,7 @@ from services.ledger.schemas import (
     VerifySchema,
 )
 from services.ledger.store import LedgerStore
-from services.shared import access, clock, revocation, ticket_counts
+from services.shared import access, clock, parking_depth, revocation, ticket_counts
 from services.shared.answers import ledger as answers
 from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, NotFound, ServicesUnavailable
@@ -88,6 +88,7 @@ class LedgerService:
     store: LedgerStore = Storage(LedgerStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     publication: publication.Publication = PublicationPolicy()
     dispatch = ServiceRpc("dispatch")  # verify: the tickets dispatch holds
 

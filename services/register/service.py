@@ -41,7 +41,7 @@ from services.register.schemas import (
     RetireArgs,
 )
 from services.register.store import RegisterStore
-from services.shared import access, clock, outbox, revocation, statements
+from services.shared import access, clock, outbox, parking_depth, revocation, statements
 from services.shared.answers import register as answers
 from services.shared.deadlines import rpc
 from services.shared.errors import (
@@ -73,6 +73,7 @@ class RegisterService:
     store: RegisterStore = Storage(RegisterStore)
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
+    parking_depth, parked_count = parking_depth.counting()
     config = Config()
     publisher = EventDispatcher()
     ledger = ServiceRpc("ledger")

@@ -57,6 +57,7 @@ WHAT = {
     "indicators": "indicators and their workbook",
     "callbacks": "the callbacks of a ticket",
     "history": "the ledger's latest entries and its verification",
+    "parked": "how many messages each service parked (never applied or answered)",
 }
 
 # (role, what) → whose. The table: read it down by role.
@@ -97,6 +98,7 @@ RULES: dict[tuple[str, str], str] = {
     ("supervisor", "indicators"): EVERY,
     ("supervisor", "callbacks"): EVERY,
     ("supervisor", "history"): EVERY,
+    ("supervisor", "parked"): EVERY,
     # 系统管理员
     ("admin", "ticket"): EVERY,
     ("admin", "card"): EVERY,
@@ -109,6 +111,7 @@ RULES: dict[tuple[str, str], str] = {
     ("admin", "indicators"): EVERY,
     ("admin", "callbacks"): EVERY,
     ("admin", "history"): EVERY,
+    ("admin", "parked"): EVERY,
     # 话务系统: the call centre's software, creating tickets over RPC with its own token
     ("call_centre", "ticket"): TAKEN,
     ("call_centre", "caller"): TAKEN,

@@ -22,10 +22,10 @@ import logging
 import time
 from typing import Any
 
-from nameko.rpc import MethodProxy, Rpc
+from nameko.rpc import MethodProxy
 from nameko.rpc import ServiceProxy as NamekoServiceProxy
 
-from services.shared import exhaustion
+from services.shared import exhaustion, rpc_guard
 from services.shared.errors import ServicesUnavailable
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def overdue_by(headers: dict | None, now: float | None = None) -> float | None:
     return late if late > 0 else None
 
 
-class DeadlineRpc(Rpc):
+class DeadlineRpc(rpc_guard.Rpc):
     """nameko's rpc entrypoint that first checks the request's deadline: one past it is
     acknowledged and logged, and no worker starts. A request that fails because a resource
     ran out (exhaustion.py) is answered ServicesUnavailable, saying which."""

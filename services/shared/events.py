@@ -27,15 +27,15 @@ from kombu.message import Message
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from nameko.events import BROADCAST, EventHandler
 
-from services.shared import clock
-from services.shared.parking import ParkingLot
+from services.shared import clock, retries
+from services.shared.parking import ParkingLot, ParkingQueueConsumer
 from services.shared.payloads import read_data
 from services.shared.schemas import ActorSchema
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-REDELIVERY_PAUSE_SECONDS = 0.5
+ATTEMPTS_CONFIG_KEY = "EVENT_ATTEMPTS"  # how often a handler may fail before its event is parked
 CAUSAL_STEP = dt.timedelta(milliseconds=1)
 
 # The event a handler is applying, per worker (green thread under eventlet).
@@ -202,34 +202,77 @@ class EnvelopeHandler(EventHandler):
     """nameko's event handler that examines each message before a worker sees it: a
     message that is not an event to apply (``examine``) is parked with the reason
     (parking.ParkingLot) and nothing of it is applied; the others reach the handler
-    already examined."""
+    already examined. A message whose body cannot be decoded is parked too
+    (parking.ParkingQueueConsumer).
 
+    An event whose handler fails comes again after a pause, and is parked once it has
+    failed ``EVENT_ATTEMPTS`` times (config, default 5) of its own fault; failures because
+    its store or another service is away are not counted (services/shared/retries.py).
+    The tries are counted in the process: a restarted service starts counting again.
+    The pause is spent outside the worker pool, so the service's other messages and RPCs
+    go on meanwhile; the message stays unacknowledged (held on its queue) until then."""
+
+    queue_consumer = ParkingQueueConsumer()
     parking = ParkingLot()
 
     def __init__(self, source_service: str, event_type: str, *, as_said: bool = False,
                  **kwargs: Any) -> None:
         self.as_said = as_said
+        self.attempts = retries.DEFAULT_ATTEMPTS
+        self.tries = retries.Memory()
         super().__init__(source_service, event_type, **kwargs)
+
+    def setup(self) -> None:
+        self.attempts = max(1, int(self.container.config.get(ATTEMPTS_CONFIG_KEY)
+                                   or retries.DEFAULT_ATTEMPTS))
+        super().setup()
 
     def handle_message(self, body: Any, message: Message) -> None:
         try:
             event = examine(body, self.source_service, self.event_type, as_said=self.as_said,
                             exchange=(message.delivery_info or {}).get("exchange"))
         except BadEvent as refusal:
-            self._park(body, message, str(refusal))
+            self.parking.park_or_requeue(message, str(refusal), self.queue.name,
+                                         self.queue_consumer)
             return
         super().handle_message(Examined(event), message)
 
-    def _park(self, body: Any, message: Message, reason: str) -> None:
-        try:
-            self.parking.park(body, message, reason, self.queue.name)
-        except Exception:  # the broker did not take the copy: the message stays queued
-            log.exception("could not park a %s.%s message (%s); it will come again",
-                          self.source_service, self.event_type, reason)
-            eventlet.sleep(REDELIVERY_PAUSE_SECONDS)
-            self.queue_consumer.requeue_message(message)
-        else:
+    def handle_result(self, message: Message, worker_ctx: Any, result: Any = None,
+                      exc_info: Any = None) -> tuple[Any, Any]:
+        """Acknowledge an applied event; park one that failed its last attempt; put any
+        other failed one back on its queue after its pause (retries.after_failure)."""
+        key = _event_id(worker_ctx)
+        if exc_info is None:
+            self.tries.forget(key)
             self.queue_consumer.ack_message(message)
+            return result, exc_info
+        error, away = exc_info[1], retries.is_away(exc_info[1])
+        tries, pause = retries.after_failure(self.tries.get(key), away, self.attempts)
+        if pause is None:
+            self.tries.forget(key)
+            self.parking.park_or_requeue(message, retries.failure_words(error, tries),
+                                         self.queue.name, self.queue_consumer,
+                                         attempts=tries.failed)
+            return result, exc_info
+        self.tries.put(key, tries)
+        log.warning("%s %s failed (%s): %s: %s; it comes again in %g s", self.event_type, key,
+                    "not counted: something it needs is away" if away
+                    else f"attempt {tries.failed} of {self.attempts}",
+                    type(error).__name__, error, pause)
+        self.container.spawn_managed_thread(
+            functools.partial(self._again, message, pause),
+            identifier=f"again[{self.queue.name}]")
+        return result, exc_info
+
+    def _again(self, message: Message, pause: float) -> None:
+        eventlet.sleep(pause)
+        self.queue_consumer.requeue_message(message)
+
+
+def _event_id(worker_ctx: Any) -> str:
+    """The id of the event a worker applied (its examined envelope's)."""
+    args: tuple = getattr(worker_ctx, "args", None) or ({},)
+    return str(args[0].get("event_id") if isinstance(args[0], dict) else None)
 
 
 def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: bool = False,
@@ -243,8 +286,11 @@ def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: 
     does not fit) is parked in the service's parking queue with the reason and logged at
     WARNING (EnvelopeHandler); called directly (unit tests), the method logs and ignores
     it. An exception while applying a good one puts the message back on the queue after a
-    short pause, so a storage outage delays events instead of losing them; handlers must
-    therefore be idempotent on ``event_id``.
+    pause (1, 2, 4… s), so a storage outage delays events instead of losing them; handlers
+    must therefore be idempotent on ``event_id``. An event that fails ``EVENT_ATTEMPTS``
+    times (default 5) of its own fault is parked with the last error, so one bad event
+    never holds up the others; failures because the store or another service is away are
+    not counted (services/shared/retries.py).
 
     With ``broadcast``, every running copy of the service hears each event (a queue of its
     own, gone with it): for what each process keeps in memory, such as ended sessions.
@@ -263,14 +309,8 @@ def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: 
                 except BadEvent as refusal:
                     log.error("ignored a %s.%s event: %s", source, event_type, refusal)
                     return None
-            try:
-                with handling(event):
-                    return method(self, event)
-            except Exception:
-                log.exception("could not apply %s %s; it will be redelivered",
-                              event_type, event["event_id"])
-                eventlet.sleep(REDELIVERY_PAUSE_SECONDS)
-                raise
+            with handling(event):
+                return method(self, event)
 
         delivery: dict[str, Any] = ({"handler_type": BROADCAST, "reliable_delivery": False}
                                     if broadcast else {})

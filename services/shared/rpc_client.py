@@ -81,6 +81,45 @@ class ServiceProxy:
                 log.warning("%s.%s unavailable: %r", service, method, exc)
                 raise ServicesUnavailable(f"{service} did not answer") from exc
 
+    def call_each(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
+        """Several RPCs (``(service, method, args)``) sent at once, then their answers in
+        the same order, each the answer or the error it ended with (documented errors as
+        they are; ServicesUnavailable for a service that did not answer in time or whose
+        store is away): the wait is the slowest one's, not the sum, while each answers."""
+        with self._lock:
+            try:
+                proxy = self._open()
+            except Exception as exc:
+                self._close()
+                log.warning("services unavailable: %r", exc)
+                return [ServicesUnavailable("the services did not answer")] * len(calls)
+            replies: list[Any] = []
+            for service, method, args in calls:
+                try:
+                    replies.append(getattr(getattr(proxy, service), method).call_async(*args))
+                except Exception as exc:  # an unknown service: no queue takes the request
+                    replies.append(ServicesUnavailable(f"{service} did not answer: {exc!r}"))
+            answers: list[Any] = []
+            fresh = False
+            for (service, method, _), reply in zip(calls, replies, strict=True):
+                if isinstance(reply, Exception):
+                    answers.append(reply)
+                    continue
+                try:
+                    answers.append(reply.result())
+                except HotlineError as exc:
+                    answers.append(exc)
+                except RemoteError as exc:
+                    answers.append(ServicesUnavailable(f"{service} cannot reach what it needs")
+                                   if exc.exc_type in AWAY else exc)
+                except Exception as exc:  # a timeout, a lost connection
+                    log.warning("%s.%s unavailable: %r", service, method, exc)
+                    answers.append(ServicesUnavailable(f"{service} did not answer"))
+                    fresh = True
+            if fresh:
+                self._close()  # as call() does: a fresh connection next time
+            return answers
+
     def of(self, service: str) -> BoundService:
         """``proxy.of("callback").claim(worker_id)``: one service's RPCs, as attributes."""
         return BoundService(self, service)

@@ -81,3 +81,6 @@ FIGURE_WORDS = {  # the indicators' names, as columns and charts head them
 # on a ticket dispatch showed)
 CARD_VIEW_WORDS = {"card": "查看卡片", "phone_lookup": "来电查号", "export": "导出台账",
                    "ticket": "工单上的台账信息"}
+# The services, as the supervision page names them beside their parking queues.
+SERVICE_WORDS = {"intake": "受理", "dispatch": "派单", "callback": "回访", "ledger": "记录",
+                 "register": "台账", "accounts": "账号"}

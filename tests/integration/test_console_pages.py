@@ -407,6 +407,37 @@ def test_the_supervisor_sees_indicators_with_charts_and_downloads_them(people):
     assert response.status_code == 200 and "请填写日期" in response.get_data(as_text=True)
 
 
+def test_supervisors_and_admins_see_how_many_messages_each_service_parked(console_system,
+                                                                        people):
+    """Each service tells the depth of its own parking queue (the console's broker user may
+    not look into them); a body that is not JSON on intake's events is parked by the two
+    services that hear ticket_created."""
+    from kombu import Connection
+
+    def parked_row(page: str, service: str) -> str:
+        block = page[page.index('id="parked"'):]
+        return block[block.index(f'data-service="{service}"'):].split("</tr>")[0]
+
+    before = people["supervisor"].get("/supervision")
+    counts = {service: int(re.search(r'class="num">(\d+)<', parked_row(before, service))[1])
+              for service in ("intake", "dispatch", "ledger")}
+    with Connection(console_system["BROKER_URIS"]["intake"],
+                    transport_options={"confirm_publish": True}) as connection:
+        connection.Producer().publish(b"{not json", exchange="intake.events",
+                                      routing_key="ticket_created",
+                                      content_type="application/json")
+
+    def shown(page: str, service: str) -> bool:
+        return f'class="num">{counts[service] + 1}<' in parked_row(page, service)
+
+    page = eventually(lambda: (p := people["admin"].get("/supervision"))
+                      and shown(p, "ledger") and shown(p, "dispatch") and p)
+    assert f'class="num">{counts["intake"]}<' in parked_row(page, "intake")
+    assert "滞留消息" in page and "—" not in page[page.index('id="parked"'):
+                                                  page.index('id="indicators"')]
+    assert 'id="parked"' not in people["dispatcher"].get("/supervision")
+
+
 # Accounts
 def test_the_admin_creates_changes_and_deactivates_an_account(console_app, people):
     admin = people["admin"]

@@ -30,6 +30,7 @@ from services.shared import clock  # noqa: E402
 
 ACTORS = st.sampled_from([ADMIN, DISPATCHER, SUPERVISOR, KAICHEN])
 VALID = {
+    "parked_count": {"actor": ACTORS},
     "authenticate": {"username": "wang.li", "password": st.sampled_from(["kaichen-wang-1", "x"]),
                      "address": "10.0.0.1"},
     "start_session": {"username": "wang.li", "password": st.sampled_from(["kaichen-wang-1",

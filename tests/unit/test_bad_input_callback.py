@@ -26,6 +26,7 @@ CALLBACK_WORKER = {"id": "dialer", "name": "自动回访外呼", "role": "callba
 def valid(task_id: str | None) -> dict:
     """Valid arguments of each RPC, ``task_id`` a task held by dialer-1."""
     return {
+        "parked_count": {"actor": st.sampled_from([READER, CALLBACK_WORKER])},
         "claim": {"worker_id": WORKERS, "actor": CALLBACK_WORKER},
         "complete": {"task_id": task_id, "worker_id": WORKERS, "actor": CALLBACK_WORKER,
                      "outcome": st.sampled_from(["satisfied", "unsatisfied", "unreachable",

@@ -35,6 +35,7 @@ ACTORS = st.sampled_from([ADMIN, DISPATCHER, SUPERVISOR, KAICHEN, GRID])
 NOTE = st.sampled_from([None, "请尽快处理", "已电话联系，约定明天上门"])
 UNIT = st.sampled_from(["grid-1", "kaichen", "kailu-committee", "centre"])
 VALID = {
+    "parked_count": {"actor": ACTORS},
     "get_status": {"ticket_no": NO, "actor": ACTORS},
     "queue": {"unit_id": UNIT, "actor": ACTORS, "states": st.sampled_from([None, ["dispatched"]])},
     "accept": {"ticket_no": NO, "actor": ACTORS},

@@ -16,11 +16,13 @@ from services.intake.service import IntakeService  # noqa: E402
 from services.intake.store import TicketStore  # noqa: E402
 
 AGENT = {"id": "agent-1", "name": "话务员 李琳", "role": "agent", "unit_id": None}
+SUPERVISOR = {"id": "wang", "name": "督办员老王", "role": "supervisor", "unit_id": None}
 
 
 def valid(first_ticket_no: str | None) -> dict:
     """Valid arguments of each RPC, ``first_ticket_no`` a ticket intake received."""
     return {
+        "parked_count": {"actor": st.sampled_from([AGENT, SUPERVISOR])},
         "create_ticket": {"request": st.sampled_from([
             lamp_request(), lamp_request(external_id="call-1", urgency="urgent", merge=False),
             lamp_request(kind="praise", praise={"ticket_no": None, "unit_id": "grid-1"}),

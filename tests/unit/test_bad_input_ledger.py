@@ -24,6 +24,7 @@ INTERVALS = st.sampled_from([None, "day", "week"])
 def valid(_context: None) -> dict:
     """Valid arguments of each RPC."""
     return {
+        "parked_count": {"actor": READER},
         "timeline": {"ticket_no": NO, "actor": READER},
         "ticket_view": {"ticket_no": NO, "actor": READER},
         "tickets": {"actor": READER,

@@ -32,6 +32,7 @@ FILTERS = {"place": st.sampled_from([None, "杨浦区/殷行街道"]),
 def valid(resident_id: str | None) -> dict:
     """Valid arguments of each RPC, ``resident_id`` a resident of yinhang-grid-1."""
     return {
+        "parked_count": {"actor": ACTORS},
         "add_resident": {"resident": zhang(name="吴大娘", phones=["13800000009"]),
                          "actor": ACTORS},
         "change_resident": {"resident_id": resident_id, "changes": {"hobbies": "下棋"},

@@ -87,3 +87,22 @@ def test_every_service_hears_what_accounts_withdraws():
                 service.name, name)
             assert entrypoint.handler_type == "broadcast", (service.name, name)
             assert isinstance(entrypoint.catch_up, revocation.CatchUp), (service.name, name)
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_every_rpc_and_event_handler_parks_what_it_cannot_read(service):
+    """Every RPC goes through the guard (deadlines.rpc, built on rpc_guard.Rpc: a request
+    that is no request is parked, not left to stop the service) and every event handler
+    parks what it will not apply (events.on_event); one plain nameko entrypoint would open
+    a second consumer."""
+    from nameko.rpc import Rpc
+
+    from services.shared import deadlines
+    from services.shared.events import EnvelopeHandler
+
+    for name in dir(service):
+        for entrypoint in getattr(getattr(service, name), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Rpc):
+                assert type(entrypoint) is deadlines.DeadlineRpc, (service.name, name)
+            if isinstance(entrypoint, EventHandler):
+                assert isinstance(entrypoint, EnvelopeHandler), (service.name, name)

@@ -82,3 +82,26 @@ def test_a_repeated_step_whose_call_never_failed_is_off_the_path():
     path = SCRIPT[:4] + ["ticket_contacted"] + SCRIPT[4:]
     assert not faults.on_path_but_repeated(path, SCRIPT, set())
     assert not faults.on_path_but_repeated(SCRIPT[:-1], SCRIPT, {"ticket_closed"})
+
+
+def test_the_launcher_points_the_command_lines_at_the_console_and_parked_at_the_operator(
+        tmp_path, monkeypatch):
+    calls = []
+
+    class Api:
+        def call(self, method, path, body=None):
+            calls.append((method, path))
+
+        quote = staticmethod(single_machine.permissions.ManagementApi.quote)
+
+    monkeypatch.setattr(single_machine.permissions, "api_of", lambda url: Api())
+    env = {**single_machine.BROKER, "RABBIT_AMQP": "pyamqp://localhost:5672"}
+    uris = single_machine.broker_users(env, tmp_path)
+
+    assert ("PUT", "/api/users/operator") in calls
+    assert "operator:" in uris["operator"] and uris["operator"].endswith("/hotline")
+    operator_env = (tmp_path / "operator.env").read_text(encoding="utf-8")
+    assert f"export OPERATOR_AMQP_URI='{uris['operator']}'" in operator_env
+    assert f"export AMQP_URI='{uris['console']}'" in \
+        (tmp_path / "console.env").read_text(encoding="utf-8")
+    assert (tmp_path / "operator.env").stat().st_mode & 0o077 == 0  # its password is in it

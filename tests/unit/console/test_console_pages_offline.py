@@ -177,3 +177,52 @@ def test_a_cookie_holds_only_the_sessions_secret_never_who_signed_in():
         assert dict(session) == {"session": "the-secret", "_permanent": True}
     assert services.calls[-1] == ("accounts", "start_session",
                                   ("li", "test-password-1", "10.1.2.3"))
+
+
+SUPERVISOR = {"id": "wang", "username": "wang", "name": "督办员老王", "role": "supervisor",
+              "unit_id": None, "statement": "statement-of-wang"}
+REPORT = {"overdue": [], "warning": [], "extensions": [], "pauses": []}
+INDICATORS = {"rows": [], "totals": None}
+
+
+class CannedEach(Canned):
+    """Canned, answering several calls at once as ServiceProxy.call_each does."""
+
+    def call_each(self, calls):
+        answers = []
+        for service, method, args in calls:
+            try:
+                answers.append(self.call(service, method, *args))
+            except Exception as error:
+                answers.append(error)
+        return answers
+
+
+def parked_answer(service: str, count: int):
+    return lambda actor: {"service": service, "queue": f"parked-{service}", "count": count}
+
+
+def test_supervision_shows_what_each_service_parked_and_a_dash_for_one_that_is_silent():
+    def silent(actor):
+        raise ServicesUnavailable("callback did not answer")
+
+    answers = {("dispatch", "supervision"): lambda actor: REPORT,
+               ("ledger", "indicators"): lambda *args: INDICATORS,
+               **{(service, "parked_count"): parked_answer(service, n)
+                  for n, service in enumerate(("intake", "dispatch", "ledger", "register",
+                                               "accounts"))},
+               ("callback", "parked_count"): silent}
+    page = signed_in(CannedEach(answers), SUPERVISOR).get("/supervision").get_data(as_text=True)
+    block = page[page.index('id="parked"'):page.index('id="indicators"')]
+    rows = {service: block[block.index(f'data-service="{service}"'):].split("</tr>")[0]
+            for service in ("intake", "ledger", "callback")}
+    assert '<td class="num">0</td>' in rows["intake"]
+    assert '<td class="num">2</td>' in rows["ledger"]
+    assert '<td class="num">—</td>' in rows["callback"]
+    assert "该服务此刻未应答" in block
+
+    # a dispatcher reads the supervision list, not the parking queues (nor is asked them)
+    services = CannedEach(answers)
+    page = signed_in(services, DISPATCHER).get("/supervision").get_data(as_text=True)
+    assert 'id="parked"' not in page
+    assert not [call for call in services.calls if call[1] == "parked_count"]

@@ -114,9 +114,12 @@ class Message:
     def __init__(self, exchange: str, routing_key: str) -> None:
         self.delivery_info = {"exchange": exchange, "routing_key": routing_key}
         self.headers = {"nameko.call_id_stack": ["intake.create_ticket.1"]}
+        self.body = b"{}"
+        self.content_type = "application/json"
+        self.content_encoding = "utf-8"
 
 
-def entrypoint(parking_fails: bool = False):
+def entrypoint(attempts: int = 3):
     """The EnvelopeHandler of Listener.on_answered with a parking lot, a queue consumer and a
     container that note what was done with each message."""
     from unittest.mock import Mock
@@ -125,10 +128,10 @@ def entrypoint(parking_fails: bool = False):
     handler.queue = Mock()
     handler.queue.name = "evt-intake-ticket_answered--listener.on_answered"
     handler.parking = Mock()
-    if parking_fails:
-        handler.parking.park.side_effect = ConnectionError("broker away")
     handler.queue_consumer = Mock()
     handler.container = Mock()
+    handler.container.config = {"EVENT_ATTEMPTS": attempts}
+    handler.attempts = attempts
     return handler
 
 
@@ -138,22 +141,34 @@ def test_a_forged_source_is_parked_with_its_reason_and_reaches_no_worker():
                                                                     "ticket_answered")
     handler.handle_message(forged, message)
 
-    handler.parking.park.assert_called_once_with(
-        forged, message, "source 'dispatch' does not match exchange 'intake.events'",
-        "evt-intake-ticket_answered--listener.on_answered")
-    handler.queue_consumer.ack_message.assert_called_once_with(message)
+    handler.parking.park_or_requeue.assert_called_once_with(
+        message, "source 'dispatch' does not match exchange 'intake.events'",
+        "evt-intake-ticket_answered--listener.on_answered", handler.queue_consumer)
     handler.container.spawn_worker.assert_not_called()
 
 
 def test_a_message_that_could_not_be_parked_stays_on_its_queue(monkeypatch):
-    monkeypatch.setattr("services.shared.events.REDELIVERY_PAUSE_SECONDS", 0)
-    handler, message = entrypoint(parking_fails=True), Message("intake.events",
-                                                               "ticket_answered")
-    handler.handle_message("not an event", message)
+    from unittest.mock import Mock
 
-    handler.queue_consumer.requeue_message.assert_called_once_with(message)
-    handler.queue_consumer.ack_message.assert_not_called()
-    handler.container.spawn_worker.assert_not_called()
+    from services.shared.parking import ParkingLot, parking_queue
+
+    monkeypatch.setattr("services.shared.parking.REPARK_PAUSE_SECONDS", 0)
+    lot, consumer, message = ParkingLot(), Mock(), Message("intake.events", "ticket_answered")
+    lot.service, lot.queue, lot.publisher = "listener", parking_queue("listener"), Mock()
+    lot.publisher.publish.side_effect = ConnectionError("broker away")
+
+    assert lot.park_or_requeue(message, "malformed envelope", "evt-q", consumer) is False
+    consumer.requeue_message.assert_called_once_with(message)
+    consumer.ack_message.assert_not_called()
+
+    lot.publisher.publish.side_effect = None
+    assert lot.park_or_requeue(message, "malformed envelope", "evt-q", consumer) is True
+    consumer.ack_message.assert_called_once_with(message)
+    # the body as it came, byte for byte, with its content type and the reason
+    [(args, kwargs)] = [(c.args, c.kwargs) for c in lot.publisher.publish.mock_calls[1:]]
+    assert args == (b"{}",) and kwargs["content_type"] == "application/json"
+    assert kwargs["headers"]["x-parked-reason"] == "malformed envelope"
+    assert kwargs["headers"]["nameko.call_id_stack"] == ["intake.create_ticket.1"]
 
 
 def test_a_proper_event_reaches_the_worker_examined_once():
@@ -161,9 +176,53 @@ def test_a_proper_event_reaches_the_worker_examined_once():
     event = answered()
     handler.handle_message(event, message)
 
-    handler.parking.park.assert_not_called()
+    handler.parking.park_or_requeue.assert_not_called()
     [(args, _)] = [(call.args, call.kwargs) for call in handler.container.spawn_worker.mock_calls]
     assert args[1] == (event,) and isinstance(args[1][0], Examined)
     listener = Listener()
     listener.on_answered(args[1][0])
     assert listener.heard == [event]
+
+
+def failed(error: Exception):
+    try:
+        raise error
+    except Exception:
+        import sys
+
+        return sys.exc_info()
+
+
+def test_an_event_whose_handler_fails_comes_again_later_then_is_parked_with_the_error():
+    from types import SimpleNamespace
+
+    handler, message = entrypoint(attempts=3), Message("intake.events", "ticket_answered")
+    worker = SimpleNamespace(args=(Examined(answered()),))
+    for _ in range(2):
+        handler.handle_result(message, worker, None, failed(KeyError("unit_id")))
+    # each failure put back after its pause, outside the worker: nothing acknowledged
+    assert len(handler.container.spawn_managed_thread.mock_calls) == 2
+    handler.queue_consumer.ack_message.assert_not_called()
+    handler.parking.park_or_requeue.assert_not_called()
+
+    handler.handle_result(message, worker, None, failed(KeyError("unit_id")))
+    handler.parking.park_or_requeue.assert_called_once_with(
+        message, "the handler failed 3 times; last: KeyError: 'unit_id'",
+        "evt-intake-ticket_answered--listener.on_answered", handler.queue_consumer, attempts=3)
+    assert len(handler.tries) == 0
+
+
+def test_an_event_is_never_parked_while_its_store_is_away_and_applies_when_back():
+    from types import SimpleNamespace
+
+    from pymongo.errors import AutoReconnect
+
+    handler, message = entrypoint(attempts=2), Message("intake.events", "ticket_answered")
+    worker = SimpleNamespace(args=(Examined(answered()),))
+    for _ in range(10):
+        handler.handle_result(message, worker, None, failed(AutoReconnect("primary lost")))
+    handler.parking.park_or_requeue.assert_not_called()
+
+    handler.handle_result(message, worker, None, None)
+    handler.queue_consumer.ack_message.assert_called_once_with(message)
+    assert len(handler.tries) == 0

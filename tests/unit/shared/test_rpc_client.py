@@ -54,3 +54,44 @@ def test_requests_expire_in_the_queue_when_the_caller_stops_waiting():
     cluster = ExpiringRpcProxy({"AMQP_URI": "pyamqp://guest:guest@localhost:5672/"}, timeout=7)
     method = cluster._proxy.intake.create_ticket  # made without a connection
     assert method.publisher.expiration == 7
+
+
+class Replying:
+    """A nameko service proxy whose call_async answers at once (or raises)."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+
+    def __getattr__(self, method):
+        answer = self.answers[method]
+
+        class Reply:
+            def result(self):
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+
+        class Method:
+            def call_async(self, *args):
+                return Reply()
+
+        return Method()
+
+
+def test_each_call_is_answered_in_its_place_and_a_silent_service_is_unavailable():
+    from nameko.exceptions import RpcTimeout
+
+    proxy = ServiceProxy("pyamqp://guest:guest@localhost:5672/", timeout=1)
+    proxy._proxy = type("Cluster", (), {
+        "intake": Replying({"parked_count": {"count": 2}}),
+        "ledger": Replying({"parked_count": RpcTimeout(1)}),
+        "dispatch": Replying({"parked_count": NotFound("nothing")}),
+        "callback": Replying({"parked_count": RemoteError("AutoReconnect", "away")})})()
+    proxy._cluster = None
+    intake, ledger, dispatch, callback = proxy.call_each(
+        [(service, "parked_count", ("actor",))
+         for service in ("intake", "ledger", "dispatch", "callback")])
+    assert intake == {"count": 2}
+    assert isinstance(ledger, ServicesUnavailable) and isinstance(dispatch, NotFound)
+    assert isinstance(callback, ServicesUnavailable)
+    assert proxy._proxy is None  # a timeout: opened afresh next time

@@ -1,0 +1,97 @@
+"""nameko's RPC entrypoint, with requests that are no requests parked instead of stopping
+the service. Every service declares its RPCs with ``rpc`` from services/shared/deadlines.py,
+whose entrypoint builds on this one's (it also checks each request's deadline).
+
+nameko answers a request whose body has no ``args`` and ``kwargs`` with MalformedRequest,
+but a request with no ``reply_to`` (nobody to answer), or whose body came without a
+content type, makes its answer raise in the consuming thread, which stops the whole
+service; the message, never acknowledged, comes back to the restarted service and stops
+it again. Here such a request is parked in the service's parking queue with the reason
+(services/shared/parking.py), and its caller, when it named a reply queue, still gets
+MalformedRequest. A body that cannot be decoded at all (not JSON) is parked too
+(parking.ParkingQueueConsumer), where kombu would log and drop it. A request with the
+wrong arguments for its method is answered as before (InvalidRequest, IncorrectSignature):
+only what cannot be read as a request is parked.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kombu.serialization
+from kombu.message import Message
+from nameko import rpc as nameko_rpc
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.exceptions import MalformedRequest
+from nameko.messaging import QueueConsumer
+
+from services.shared.parking import ParkingLot, ParkingQueueConsumer
+
+log = logging.getLogger(__name__)
+
+
+def unreadable_request(body: Any, properties: dict) -> str | None:
+    """Why a message on an RPC queue cannot be read as a request, in words; None when it
+    can (its arguments are then the method's to judge)."""
+    if not properties.get("reply_to"):
+        return "not a request: no reply_to (nobody to answer)"
+    if not isinstance(body, dict):
+        return "not a request: the body is not an object"
+    if "args" not in body or "kwargs" not in body:
+        return "not a request: no args or kwargs"
+    if not isinstance(body["args"], list):
+        return "not a request: args is not a list"
+    if not isinstance(body["kwargs"], dict):
+        return "not a request: kwargs is not an object"
+    return None
+
+
+def answerable(message: Message) -> bool:
+    """Whether a caller can be answered: it named a reply queue, and its request came in a
+    content type nameko answers in."""
+    properties = message.properties or {}
+    return bool(properties.get("reply_to")) and \
+        properties.get("content_type") in kombu.serialization.registry.type_to_name
+
+
+class GuardedRpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RPC consumer (one per service container) that parks what cannot be read
+    as a request (``unreadable_request``) before any entrypoint sees it."""
+
+    queue_consumer: QueueConsumer = ParkingQueueConsumer()
+    parking = ParkingLot()
+
+    def handle_message(self, body: Any, message: Message) -> None:
+        problem = unreadable_request(body, message.properties or {})
+        if problem is None:
+            super().handle_message(body, message)
+            return
+        if self.parking.park_or_requeue(message, problem, self.queue.name, self.queue_consumer):
+            self._refuse(message, problem)
+
+    def _refuse(self, message: Message, problem: str) -> None:
+        """Answer MalformedRequest to a caller that waits for an answer (the request is
+        already acknowledged: a lost answer only makes the caller time out)."""
+        if not answerable(message):
+            return
+        config = self.container.config
+        responder = nameko_rpc.Responder(
+            config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        try:
+            responder.send_response(None, (MalformedRequest, MalformedRequest(problem), None))
+        except Exception:
+            log.exception("could not answer a parked request of %s", self.queue.name)
+
+
+class Rpc(nameko_rpc.Rpc):
+    """nameko's RPC entrypoint through GuardedRpcConsumer."""
+
+    rpc_consumer = GuardedRpcConsumer()
