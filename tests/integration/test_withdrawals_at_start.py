@@ -51,7 +51,8 @@ def test_a_copy_started_after_a_logout_and_a_deactivation_refuses_their_statemen
         tmp_path):
     caplog.set_level(logging.INFO, logger="services.shared.revocation")
     # the embedded store of `make run`, which a restarted copy opens again as it was
-    config = {**settings, **rabbit_config, "MONGO_URI": f"litemongo:{tmp_path}"}
+    config = {**settings, **rabbit_config, "MONGO_URI": f"litemongo:{tmp_path}",
+              "STORE_INIT": "1"}
     dispatch, accounts = (runner_factory(config, DispatchService),
                           runner_factory(config, AccountsService))
     dispatch.start()
