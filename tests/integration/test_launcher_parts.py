@@ -43,7 +43,8 @@ def wait_until(check, seconds: float) -> bool:
 
 def register_env(rabbit_config: dict, tmp_path: Path) -> dict:
     return {**os.environ, "AMQP_URI": rabbit_config["BROKER_URIS"]["register"],
-            "MONGO_URI": f"litemongo:{tmp_path / 'data'}", "PYTHONUNBUFFERED": "1"}
+            "MONGO_URI": f"litemongo:{tmp_path / 'data'}", "PYTHONUNBUFFERED": "1",
+            "STORE_INIT": "1"}
 
 
 def connected(log: Path) -> bool:
