@@ -56,3 +56,14 @@ def ending_with_this_process(signum: int) -> Callable[[], None]:
         end_with(parent, signum)
 
     return preexec
+
+
+def ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended: there is no such process, or it is a zombie
+    nobody has reaped yet (how the launcher's tests tell a part is gone; Linux's /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")

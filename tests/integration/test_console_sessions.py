@@ -237,10 +237,16 @@ def test_unknown_and_known_usernames_get_the_same_pages(console_app, staff):
                          re.search(r'class="refusal"[^>]*>([^<]+)<', page).group(1)))
         return said
 
+    def alike(said: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        # the wait counts down by the second: a slow machine may cross one between the two
+        return [(status, re.sub(r"\d+ 秒", "N 秒", words)) for status, words in said]
+
     known, unknown = pages(staff), pages(f"n{uuid.uuid4().hex[:7]}")
-    assert known == unknown
+    assert alike(known) == alike(unknown)
     assert [status for status, _ in known] == [401] * 6
-    assert "用户名或密码错误" in known[0][1] and "30 秒后再试" in known[5][1]
+    assert "用户名或密码错误" in known[0][1]
+    held = re.search(r"(\d+) 秒后再试", known[5][1])
+    assert held is not None and 25 <= int(held.group(1)) <= 30
 
 
 def test_an_attackers_guesses_do_not_keep_the_owner_out_from_her_desk(console_app, staff):

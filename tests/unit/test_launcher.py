@@ -20,18 +20,10 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 import run_lock  # noqa: E402
 import single_machine  # noqa: E402
+from with_parent import ended as gone  # noqa: E402
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="parts end with the launcher on Linux (prctl)")
-
-
-def gone(pid: int) -> bool:
-    """Ended: no such process, or a zombie nobody has reaped yet."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 def children_of(pid: int) -> list[int]:
