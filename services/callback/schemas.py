@@ -21,6 +21,9 @@ class CompleteRequestSchema(StrictSchema):
     worker_id = Text(required=True, validate=SHORT_TEXT)
     outcome = fields.String(required=True, validate=validate.OneOf(COMPLETE_OUTCOMES))
     note = Text(load_default=None, allow_none=True, validate=LONG_TEXT)
+    # the claim this report answers (claim's ``fence``); none: judged by the holder alone
+    fence = fields.Integer(load_default=None, allow_none=True, strict=True,
+                           validate=validate.Range(min=0))
 
 
 class TaskIdSchema(StrictSchema):

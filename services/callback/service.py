@@ -15,6 +15,7 @@ from ``services.shared.errors``. A refused call changes nothing and says nothing
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -112,26 +113,29 @@ class CallbackService:
 
     @rpc(expected_exceptions=EXPECTED)
     def complete(self, task_id: str, worker_id: str, outcome: str, actor: dict,
-                 note: str | None = None) -> dict:
+                 note: str | None = None, fence: int | None = None) -> dict:
         """Report the call's ``outcome``: satisfied, basically_satisfied, unsatisfied or
         unreachable; for a check-in also "answered" (any outcome but unreachable records
         ``checkin_answered``; the last unreachable try, ``checkin_missed``), as the
         callback worker's account ``actor`` that claimed it, the events saying so under
-        its name. Returns the attempt: ``task_id``, ``kind``, ``ticket_no``,
-        ``resident_id``, ``attempt``, ``outcome``, ``note``, ``final``, ``worker_id`` (the
-        holder: account/process), ``completed_at``, and ``next_attempt``/``next_due_at``
-        when nobody answered and another try is scheduled (CompletionSchema). The same
-        report again from the same worker returns the same answer and changes nothing.
+        its name; ``fence`` is the claim's (ClaimedTaskSchema), and a report naming an
+        earlier claim than the task's last is refused. Returns the attempt: ``task_id``,
+        ``kind``, ``ticket_no``, ``resident_id``, ``attempt``, ``outcome``, ``note``,
+        ``final``, ``worker_id`` (the holder: account/process), ``completed_at``, and
+        ``next_attempt``/``next_due_at`` when nobody answered and another try is scheduled
+        (CompletionSchema). The same report again from the same worker returns the same
+        answer and changes nothing.
 
         Raises InvalidRequest (bad outcome or arguments; "answered" for a callback),
         NotFound (no such task), NotPermitted (not a callback worker's statement; the
-        task is not held by this account's ``worker_id``), IllegalTransition (the task is
-        done, or was cancelled: a check-in whose plan paused or whose resident was
-        retired)."""
+        task is not held by this account's ``worker_id``, or was claimed again since
+        ``fence``), IllegalTransition (the task is done, or was cancelled: a check-in whose
+        plan paused or whose resident was retired)."""
         actor = load_actor(actor)
         access.check_step(actor, "work_callbacks")
         data = load(CompleteRequestSchema(), {"task_id": task_id, "worker_id": worker_id,
-                                              "outcome": outcome, "note": note})
+                                              "outcome": outcome, "note": note,
+                                              "fence": fence})
         held_by = tasks.holder(actor, data["worker_id"])
 
         def attempt() -> dict | Lost:
@@ -139,7 +143,11 @@ class CallbackService:
             record = tasks.repeated(task, held_by, data["outcome"])
             if record is not None:
                 return COMPLETION.dump(tasks.as_completion(task, record))
+            tasks.check_fence(task, data["fence"])
             completion = self._completion(task, held_by, data, actor, clock.now())
+            if data["fence"] is not None:  # and only if no claim came in between
+                completion = dataclasses.replace(completion, expected={
+                    **completion.expected, tasks.FENCE: data["fence"]})
             updated = self.store.complete(task["_id"], completion)
             if updated is None:
                 return LOST

@@ -60,9 +60,11 @@ class TaskStore:
 
     def claim(self, changes: dict, now: dt.datetime) -> dict | None:
         """Hand the earliest claimable task over with ``changes``, atomically: two workers
-        never get the same task. None when nothing is claimable."""
+        never get the same task. Each claim moves the task's ``fence`` on by one: the
+        holder of an earlier claim (its lease ran out and the task was claimed again) can
+        no longer write. None when nothing is claimable."""
         return self.tasks.find_one_and_update(
-            tasks.claimable(now), {"$set": changes},
+            tasks.claimable(now), {"$set": changes, "$inc": {tasks.FENCE: 1}},
             sort=[("due_at", ASCENDING), ("_id", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )

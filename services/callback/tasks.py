@@ -70,6 +70,21 @@ def policy_from(settings: dict | None) -> Policy:
     )
 
 
+# Moved on by one at each claim: a report must name the claim it answers (the fence token
+# of a lease held across processes).
+FENCE = "fence"
+
+
+def check_fence(task: dict, fence: int | None) -> None:
+    """NotPermitted when ``fence`` names an earlier claim than the task's last: the lease
+    of whoever reports ran out and the task was claimed again (by anyone, even a process
+    of the same name). A report naming no claim is judged by its holder alone."""
+    if fence is not None and fence != task.get(FENCE, 0):
+        raise NotPermitted(f"{task['kind']} task {task['_id']} was claimed again since "
+                           f"(claim {task.get(FENCE, 0)}, yours {fence}): your report is not "
+                           f"recorded")
+
+
 def holder(actor: dict, worker_id: str) -> str:
     """Who holds a claimed task: the worker process ``worker_id`` of the callback worker's
     account (its statement's id), so that a worker of another account, calling itself by
@@ -253,7 +268,7 @@ def as_claim(task: dict) -> dict:
             "planned_for": clock.iso(task.get("planned_for")),
             "phone": task["phone"], "caller_name": task["caller_name"],
             "attempt": task["attempt"], "due_at": clock.iso(task["due_at"]),
-            "lease_until": clock.iso(task["lease_until"])}
+            "lease_until": clock.iso(task["lease_until"]), "fence": task.get(FENCE, 0)}
 
 
 def as_completion(task: dict, record: dict) -> dict:

@@ -83,7 +83,7 @@ class CallbackWorker:
         for attempt in range(1, COMPLETE_TRIES + 1):
             try:
                 answer = self.rpc.complete(task["task_id"], self.worker_id, outcome,
-                                           self.signed(), note)
+                                           self.signed(), note, task.get("fence"))
             except EXPECTED as exc:
                 # Our lease ran out and another worker holds the task, or it is done.
                 log.warning("result %s for task %s refused: %s", outcome, task["task_id"], exc)

@@ -36,6 +36,9 @@ class ClaimedTaskSchema(TaskNamesSchema):
     attempt = fields.Integer(required=True, metadata={"description": "1 for the first call"})
     due_at = Time(required=True)
     lease_until = Time(required=True)
+    fence = fields.Integer(required=True, metadata={
+        "description": "this claim's number: give it back with complete, so that a report "
+                       "after the task was claimed again is refused"})
 
 
 class AttemptSchema(Schema):

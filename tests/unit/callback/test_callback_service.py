@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from callback_support import CALLBACK_WORKER, shanghai
+from callback_support import CALLBACK_WORKER, FrozenClock, shanghai
 from nameko.testing.services import worker_factory
 
 from services.callback import tasks
@@ -139,7 +139,7 @@ def test_claims_hand_out_the_earliest_due_task_once(service, store):
     assert (one["task_id"], two["task_id"]) == (second["_id"], first["_id"])
     assert service.claim("w3", CALLBACK_WORKER) is None  # the third is not due yet
     assert set(one) == {"task_id", "ticket_no", "kind", "resident_id", "planned_for", "phone",
-                        "caller_name", "attempt", "due_at", "lease_until"}
+                        "caller_name", "attempt", "due_at", "lease_until", "fence"}
     assert (one["kind"], one["resident_id"], one["planned_for"]) == ("callback", None, None)
     assert (one["phone"], one["caller_name"], one["attempt"]) == (PHONE, "王阿姨", 1)
     held = store.get(second["_id"])
@@ -396,3 +396,40 @@ def test_a_worker_of_another_account_cannot_complete_a_task_under_the_same_name(
         service.complete(task["_id"], "w1", "satisfied", other)
     assert store.get(task["_id"])["status"] == "claimed"
     assert service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER)["final"] is True
+
+
+# Time that steps (through services/shared/clock.py): a lease held across processes
+# carries a fence token
+
+HOUR = dt.timedelta(hours=1)
+
+
+def test_a_clock_stepped_forward_frees_the_task_but_the_old_claim_can_no_longer_write(
+        service, store, monkeypatch):
+    moment = FrozenClock(monkeypatch, shanghai("2026-11-23 10:00"))
+    task = schedule(service, at=moment.moment)
+    first = service.claim("w1", CALLBACK_WORKER)
+
+    moment.moment += HOUR  # every lease has run out
+    # the same worker's name again (a process restarted with it), and a second claim
+    again = service.claim("w1", CALLBACK_WORKER)
+    assert (again["task_id"], again["fence"]) == (task["_id"], first["fence"] + 1)
+
+    with pytest.raises(NotPermitted, match="claimed again since"):
+        service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER, "早先那通",
+                         first["fence"])
+    assert store.get(task["_id"])["attempts"] == []  # nothing recorded from the old claim
+    done = service.complete(task["_id"], "w1", "unsatisfied", CALLBACK_WORKER, None,
+                            again["fence"])
+    assert done["outcome"] == "unsatisfied"
+
+
+def test_a_clock_stepped_back_hands_out_no_lease_still_held(service, store, monkeypatch):
+    moment = FrozenClock(monkeypatch, shanghai("2026-11-23 10:00"))
+    schedule(service, at=moment.moment - HOUR)
+    held = service.claim("w1", CALLBACK_WORKER)
+
+    moment.moment -= HOUR
+    assert service.claim("w2", CALLBACK_WORKER) is None  # claimed once only
+    moment.moment += 2 * HOUR  # and forward again, past the lease: claimable once more
+    assert service.claim("w2", CALLBACK_WORKER)["fence"] == held["fence"] + 1

@@ -28,7 +28,7 @@ class FakeCallback:
         self.claims.append(worker_id)
         return self.due.pop(0) if self.due else None
 
-    def complete(self, task_id, worker_id, outcome, actor, note=None):
+    def complete(self, task_id, worker_id, outcome, actor, note=None, fence=None):
         assert actor == STATEMENT
         self.completed.append((task_id, worker_id, outcome, note))
         if self.complete_errors:
