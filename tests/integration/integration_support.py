@@ -75,3 +75,6 @@ class PartRunners:
 CALL_CENTRE = {"id": "call-centre", "name": "话务系统", "role": "call_centre", "unit_id": None}
 CALLBACK_WORKER = {"id": "dialer", "name": "自动回访外呼", "role": "callback_worker",
                    "unit_id": None}
+# Check-ins tried three times with no wait between tries, so a miss comes at once.
+CHECKINS_MISSED_AT_ONCE = {"plan_horizon_hours": 24, "replan_minutes": 60,
+                           "catch_up_minutes": 30, "max_attempts": 3, "retry_minutes": 0}

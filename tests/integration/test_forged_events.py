@@ -10,26 +10,16 @@ from amqp.exceptions import AccessRefused, NotFound
 from integration_support import CALL_CENTRE, eventually
 from kombu import Connection
 from nameko.standalone.events import event_dispatcher
+from test_ticket_life import AGENT, lamp
 
 from services.shared.events import new_event
 from services.shared.payloads import event_data
 from services.shared.schemas import SYSTEM_ACTOR
 
-LAMP = {
-    "channel": "hotline",
-    "caller": {"name": "李先生", "phone": "13800000002"},
-    "kind": "complaint",
-    "category": "street_light",
-    "description": "小区主道路有两处路灯不亮",
-    "address": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "国和居民区",
-                "estate": "国和小区"},
-}
-AGENT = {"id": "a-1", "name": "话务员小周", "role": "agent", "unit_id": None}
-
 
 def resolved(ticket_no: str, unit_id: str, source: str = "dispatch") -> dict:
     return new_event(source, "ticket_resolved", event_data(
-        "ticket_resolved", unit_id=unit_id, resolution="已修好", caller=LAMP["caller"],
+        "ticket_resolved", unit_id=unit_id, resolution="已修好", caller=lamp()["caller"],
         on_time=True), ticket_no=ticket_no)
 
 
@@ -40,7 +30,7 @@ def timeline_types(rpc, ticket_no: str) -> list[str]:
 def dispatched(rpc) -> tuple[str, list[str]]:
     """A new ticket (never merged into an earlier one) once the ledger holds its dispatch;
     its number and timeline types."""
-    number = rpc.intake.create_ticket({**LAMP, "merge": False},
+    number = rpc.intake.create_ticket(lamp(merge=False),
                                       CALL_CENTRE)["ticket_no"]  # no repeat
     types = eventually(lambda: (t := timeline_types(rpc, number))[-1:] == ["ticket_dispatched"]
                        and t)

@@ -12,7 +12,8 @@ import pytest
 from amqp.exceptions import NotFound
 from integration_support import CALL_CENTRE, eventually
 from kombu import Connection
-from test_forged_events import LAMP, timeline_types
+from test_forged_events import timeline_types
+from test_ticket_life import lamp
 
 from services.accounts import admin_cli
 from services.ledger.service import LedgerService
@@ -67,8 +68,8 @@ def publish_raw(uri: str, body: bytes | str, routing_key: str, exchange: str = "
                                       content_encoding="utf-8", **properties)
 
 
-def new_ticket(rpc, description: str = LAMP["description"]) -> str:
-    return rpc.intake.create_ticket({**LAMP, "description": description, "merge": False},
+def new_ticket(rpc, description: str = lamp()["description"]) -> str:
+    return rpc.intake.create_ticket(lamp(description=description, merge=False),
                                     CALL_CENTRE)["ticket_no"]
 
 

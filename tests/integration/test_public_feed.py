@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from integration_support import CALL_CENTRE, CALLBACK_WORKER, SERVICES, eventually
+from integration_support import (
+    CALL_CENTRE,
+    CALLBACK_WORKER,
+    CHECKINS_MISSED_AT_ONCE,
+    SERVICES,
+    eventually,
+)
 
 from services.callback.dialers import ScriptedDialer
 from services.callback.worker import CallbackWorker
@@ -27,9 +33,7 @@ HOME = {"district": "杨浦区", "subdistrict": "殷行街道", "community": "�
 
 @pytest.fixture
 def settings(settings):
-    """Check-ins tried three times with no wait between tries, so a miss comes at once."""
-    settings["CHECKINS"] = {"plan_horizon_hours": 24, "replan_minutes": 60,
-                            "catch_up_minutes": 30, "max_attempts": 3, "retry_minutes": 0}
+    settings["CHECKINS"] = dict(CHECKINS_MISSED_AT_ONCE)
     return settings
 
 

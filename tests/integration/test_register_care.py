@@ -5,7 +5,13 @@ in the register is answered first with their card."""
 from __future__ import annotations
 
 import pytest
-from integration_support import CALL_CENTRE, CALLBACK_WORKER, SERVICES, eventually
+from integration_support import (
+    CALL_CENTRE,
+    CALLBACK_WORKER,
+    CHECKINS_MISSED_AT_ONCE,
+    SERVICES,
+    eventually,
+)
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
@@ -24,9 +30,7 @@ KAILU_15 = {"district": "杨浦区", "subdistrict": "殷行街道", "community":
 
 @pytest.fixture
 def settings(settings):
-    """Check-ins tried three times with no wait between tries, so a miss comes at once."""
-    settings["CHECKINS"] = {"plan_horizon_hours": 24, "replan_minutes": 60,
-                            "catch_up_minutes": 30, "max_attempts": 3, "retry_minutes": 0}
+    settings["CHECKINS"] = dict(CHECKINS_MISSED_AT_ONCE)
     return settings
 
 

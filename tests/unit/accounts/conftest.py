@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from accounts_support import CHEAP, START, UNITS, Dispatch
+from accounts_support import ADMIN, CHEAP, FIRST, START, UNITS, WANG, ZHANG, Dispatch
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from bad_input import worker  # noqa: E402  tests/unit/bad_input.py: a service on its store
@@ -45,3 +45,12 @@ def service(database, dispatch, now) -> AccountsService:
 @pytest.fixture
 def store(service) -> AccountStore:
     return service.store
+
+
+@pytest.fixture
+def users(service):
+    """The first admin, then unit staff of kaichen and a dispatcher at the centre."""
+    service.create_first_admin(FIRST)
+    service.create_user(WANG, ADMIN)
+    service.create_user(ZHANG, ADMIN)
+    return service

@@ -33,14 +33,6 @@ from services.shared.schemas import PEOPLE_ROLES
 SECOND = dt.timedelta(seconds=1)
 
 
-@pytest.fixture
-def users(service):
-    """The first admin, then unit staff of kaichen and a dispatcher at the centre."""
-    service.create_first_admin(FIRST)
-    service.create_user(WANG, ADMIN)
-    service.create_user(ZHANG, ADMIN)
-    return service
-
 
 def as_actor(identity: dict) -> dict:
     return {key: identity[key] for key in ("id", "name", "role", "unit_id")}

@@ -20,13 +20,6 @@ WRONG = "wrong username or password"
 ENDED = "this session has ended: sign in again"
 
 
-@pytest.fixture
-def users(service):
-    service.create_first_admin(FIRST)
-    service.create_user(WANG, ADMIN)
-    service.create_user(ZHANG, ADMIN)
-    return service
-
 
 def start(service, who: dict = WANG, address: str = "10.0.0.8") -> dict:
     return service.start_session(who["username"], who["password"], address)

@@ -2,24 +2,13 @@
 agent's look-up by phone, an export, the card on a ticket dispatch showed), and a
 supervisor lists them."""
 import pytest
+from conftest import ADMIN, GRID, PROPERTY
 
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
 from services.shared.events import new_event
 from services.shared.payloads import event_data
 
-ADMIN = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None}
-GRID = {"id": "zhou", "name": "网格员 周伟", "role": "unit_staff", "unit_id": "yinhang-grid-1"}
-PROPERTY = {"id": "wang", "name": "凯晨物业 王丽", "role": "unit_staff",
-            "unit_id": "kaichen-property"}
 SUPERVISOR = {"id": "chen", "name": "督办员 陈刚", "role": "supervisor", "unit_id": None}
-ADDRESS = {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
-           "estate": "开鲁新村", "building": "12号", "room": "302"}
-
-
-@pytest.fixture
-def resident(service) -> dict:
-    return service.add_resident({"name": "孤老张老伯", "phones": ["13800000001"],
-                                 "address": ADDRESS, "grid_unit_id": "yinhang-grid-1"}, GRID)
 
 
 def shown(resident_id: str, reader: dict, ticket_no: str = "YP20261124-0001") -> dict:
