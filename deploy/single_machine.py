@@ -440,9 +440,9 @@ def first_run(env: dict) -> bool:
     uri = env.get("MONGO_URI") or ""
     if not uri.startswith("litemongo:"):
         return False
-    directory = ROOT / urllib.parse.urlparse(uri).path
+    directory = store_directory(uri)
     # the launcher's lock (run_lock) is there already: a store is anything else
-    return not directory.is_dir() or not any(path.name != ".lock"
+    return not directory.is_dir() or not any(path.name != run_lock.LOCK_FILE
                                              for path in directory.iterdir())
 
 

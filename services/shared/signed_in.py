@@ -26,13 +26,12 @@ class NotSignedIn(Exception):
 
 class SignedIn:
     """``signed()`` gives a statement of who acts, fresh from accounts at most
-    REUSE_SECONDS ago. ``rpc`` is anything with ``rpc.accounts.<method>`` (a nameko
-    cluster proxy), or ``accounts``, the accounts service's RPCs themselves."""
+    REUSE_SECONDS ago. ``accounts`` is the accounts service's RPCs (``rpc.accounts`` of a
+    nameko cluster proxy, or ``proxy.of("accounts")``)."""
 
-    def __init__(self, rpc: Any = None, *, token: str | None = None,
-                 session: str | None = None, accounts: Any = None,
-                 now: Callable[[], float] = time.monotonic):
-        self.accounts = accounts if accounts is not None else rpc.accounts
+    def __init__(self, accounts: Any, *, token: str | None = None,
+                 session: str | None = None, now: Callable[[], float] = time.monotonic):
+        self.accounts = accounts
         self.token, self.session = token, session
         self._now = now
         self._statement: str | None = None
@@ -62,7 +61,7 @@ def by_token(accounts: Any, token: str | None = None) -> SignedIn:
     if not token:
         raise NotSignedIn(f"sign in: set {TOKEN_VARIABLE} to the API token an admin issued "
                           f"to this program's account")
-    signed = SignedIn(token=token, accounts=accounts)
+    signed = SignedIn(accounts, token=token)
     signed()  # refused at once if the token is not good
     return signed
 
@@ -84,4 +83,4 @@ def sign_in(rpc: Any, user: str | None = None,
 
         ask = getpass.getpass
     started = rpc.accounts.start_session(user, ask(f"{user} 的密码: "))
-    return SignedIn(rpc, session=started["session"])
+    return SignedIn(rpc.accounts, session=started["session"])

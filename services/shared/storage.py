@@ -67,12 +67,17 @@ def open_client(uri: str, database: str) -> Any:
     if backend == "mongodb":
         return pymongo.MongoClient(uri, tz_aware=True)
     if backend == "litemongo":
-        directory = urlparse(uri).path.rstrip("/") or "."
-        return litemongo.connect(f"{directory}/{database}?engine=sqlite", tz_aware=True)
+        return litemongo.connect(f"{_embedded_root(uri)}/{database}?engine=sqlite",
+                                 tz_aware=True)
     with _memory_lock:
         if uri not in _memory_clients:
             _memory_clients[uri] = mongomock.MongoClient(tz_aware=True)
         return _memory_clients[uri]
+
+
+def _embedded_root(uri: str) -> str:
+    """The folder a litemongo: URI names, below which each service keeps its own."""
+    return urlparse(uri).path.rstrip("/") or "."
 
 
 def connect(uri: str, database: str) -> Database:
@@ -91,7 +96,7 @@ def place_of(uri: str, database: str) -> tuple[str, Path | None]:
     (the embedded store's; None for others)."""
     backend = backend_of(uri)
     if backend == "litemongo":
-        directory = Path(urlparse(uri).path.rstrip("/") or ".") / database / database
+        directory = Path(_embedded_root(uri)) / database / database
         return str(directory), directory
     if backend == "mongodb":
         return f"database {database} on {urlparse(uri).hostname}", None

@@ -98,7 +98,7 @@ def test_a_command_line_signs_in_and_asks_for_a_fresh_statement_each_minute(monk
     assert rpc.accounts.calls == ["start li pw", "check secret-1", "end secret-1"]
 
     clock = [0.0]
-    later = SignedIn(rpc, session="secret-1", now=lambda: clock[0])
+    later = SignedIn(rpc.accounts, session="secret-1", now=lambda: clock[0])
     first = later()
     clock[0] = 59.0
     assert later() == first
