@@ -24,7 +24,7 @@ from services.callback.schemas import CallbackConfigSchema
 from services.callback.window import CallingWindow, calling_window, next_call_time
 from services.shared import clock
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
-from services.shared.events import new_event
+from services.shared.events import as_cause, new_event
 from services.shared.payloads import event_data
 from services.shared.schemas import CALLBACK_OUTCOMES, SYSTEM_ACTOR
 from services.shared.states import (
@@ -131,8 +131,11 @@ def schedule(event: dict, resolved: dict, policy: Policy,
         record = _record(1, SYSTEM_ACTOR["id"], UNREACHABLE, NO_PHONE_NOTE, True, now, None)
         task.update(status=DONE, due_at=None, outcome=UNREACHABLE, note=NO_PHONE_NOTE,
                     completed_at=now, attempts=[record])
-        return task, [_completed_event(task, record, SYSTEM_ACTOR)]
-    return task, [_scheduled_event(task, 1, task["due_at"])]
+        said = [_completed_event(task, record, SYSTEM_ACTOR)]
+    else:
+        said = [_scheduled_event(task, 1, task["due_at"])]
+    task[LAST_SAID] = as_cause(said[-1])
+    return task, said
 
 
 # Claiming
@@ -231,8 +234,10 @@ def complete(task: dict, worker_id: str, outcome: str, note: str | None, policy:
                              retry=policy.retry, window=policy.window, now=now)
     events = [_completed_event(task, done.record, actor)]
     if not done.final and done.next_due is not None:
-        events.append(_scheduled_event(task, task["attempt"] + 1, done.next_due))
-    return Completion(done.expected, done.changes, done.record, events)
+        events.append(_scheduled_event(task, task["attempt"] + 1, done.next_due,
+                                       after=events[0]))
+    changes = {**done.changes, LAST_SAID: as_cause(events[-1])}
+    return Completion(done.expected, changes, done.record, events)
 
 
 def _record(attempt: int, worker_id: str, outcome: str, note: str | None, final: bool,
@@ -243,11 +248,17 @@ def _record(attempt: int, worker_id: str, outcome: str, note: str | None, final:
 
 # Events
 
-def _scheduled_event(task: dict, attempt: int, due_at: dt.datetime) -> dict:
+# A task keeps the last event it said, so that the next names it as its cause: the call's
+# outcome after its scheduling, the next try after the outcome, whatever the clocks say.
+LAST_SAID = "last_said"
+
+
+def _scheduled_event(task: dict, attempt: int, due_at: dt.datetime,
+                     after: dict | None = None) -> dict:
     data = event_data("callback_scheduled", task_id=task["_id"], kind=task["kind"],
                       attempt=attempt, due_at=clock.iso(due_at))
     return new_event(SOURCE, "callback_scheduled", data, ticket_no=task["ticket_no"],
-                     actor=SYSTEM_ACTOR)
+                     actor=SYSTEM_ACTOR, cause=after)
 
 
 def _completed_event(task: dict, record: dict, actor: dict) -> dict:
@@ -255,7 +266,7 @@ def _completed_event(task: dict, record: dict, actor: dict) -> dict:
                       note=record["note"], attempt=record["attempt"], final=record["final"],
                       worker_id=record["worker_id"])
     return new_event(SOURCE, "callback_completed", data, ticket_no=task["ticket_no"],
-                     actor=actor)
+                     actor=actor, cause=task.get(LAST_SAID))
 
 
 # What callers see (JSON-ready, times as ISO text)

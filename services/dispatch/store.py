@@ -93,6 +93,8 @@ class TicketStateStore:
         fields: dict[str, Any] = {name: value for name, value in state.items() if name != "_id"}
         fields[OWING_UNITS] = owing_units(state.get("assists", []))
         if fields.get(outbox.OUTBOX):
+            fields[outbox.OUTBOX] = [shared_events.at_version(event, state["version"])
+                                     for event in fields[outbox.OUTBOX]]
             fields.update(outbox.sweep_flag())
         result = self.tickets.update_one({"_id": state["_id"]}, {"$setOnInsert": fields},
                                          upsert=True)
@@ -106,7 +108,9 @@ class TicketStateStore:
         if "assists" in change.fields:
             fields[OWING_UNITS] = owing_units(change.fields["assists"])
         query = {"_id": state["_id"], "version": state["version"]}
-        push: dict = {outbox.OUTBOX: {"$each": change.events}}
+        version = state["version"] + 1
+        push: dict = {outbox.OUTBOX: {"$each": [shared_events.at_version(event, version)
+                                                for event in change.events]}}
         if change.events:
             fields.update(outbox.sweep_flag())
         if change.applied_event:
@@ -114,7 +118,7 @@ class TicketStateStore:
             push.update(shared_events.applied(change.applied_event))
         return self.tickets.find_one_and_update(
             query,
-            {"$set": {**fields, "version": state["version"] + 1}, "$push": push},
+            {"$set": {**fields, "version": version}, "$push": push},
             return_document=ReturnDocument.AFTER,
         )
 

@@ -13,8 +13,10 @@ only). A resident's chain keeps check-ins of different residents from racing for
 **Hash.** ``hash`` = sha256 (hex) of the canonical JSON (keys sorted, no spaces, UTF-8) of
 the entry's recorded content: event_id, ticket_no, seq, chain, chain_seq, event_type,
 source, schema_version, occurred_at, recorded_at (ISO text, milliseconds), actor, data,
-and ``prev_hash``, the hash of the entry before it in its chain; the first entry of a
-chain (or the first after entries recorded before the chain existed) has ``GENESIS``.
+``caused_by`` and ``ticket_version`` where the entry has them (entries recorded before the
+ledger kept them hash as they were), and ``prev_hash``, the hash of the entry before it in
+its chain; the first entry of a chain (or the first after entries recorded before the
+chain existed) has ``GENESIS``.
 
 **Verifying** one chain (``problems``) names each entry:
 - ``edited``: its content no longer gives its hash (a field changed, or its hash);
@@ -42,6 +44,8 @@ EDITED, REMOVED, REORDERED = "edited", "removed", "reordered"
 # Finding where a reordered entry was recorded tries each empty or suspect place: bounded,
 # so a store rewritten wholesale is reported as edited rather than searched for long.
 REORDER_SEARCH_MAX = 200
+# Kept and hashed where an entry has them: what orders a ticket's history (record.py).
+CAUSAL_FIELDS = ("caused_by", "ticket_version")
 
 
 def chain_of(entry: dict) -> str:
@@ -83,6 +87,9 @@ def hash_of(entry: dict, prev_hash: str, at: int | None = None) -> str:
         "data": entry.get("data"),
         "prev_hash": prev_hash,
     }
+    for name in CAUSAL_FIELDS:
+        if entry.get(name) is not None:
+            content[name] = entry[name]
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

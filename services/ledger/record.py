@@ -7,7 +7,8 @@ Plain functions, no broker and no database: the store and the service do the I/O
 An entry is the event as it was said, never changed once written::
 
     {"_id": event_id, "ticket_no", "seq", "event_type", "source", "schema_version",
-     "occurred_at" (datetime), "recorded_at" (datetime), "actor", "data"}
+     "occurred_at" (datetime), "recorded_at" (datetime), "actor", "data",
+     "caused_by", "ticket_version"}   # the last two only where the event said them
 
 ``seq`` numbers one ticket's entries 1, 2, 3… in the order the ledger recorded them;
 an event without a ticket has ``ticket_no`` and ``seq`` null, and its place in its own
@@ -17,6 +18,9 @@ tamper-evident chain of chain.py.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from services.ledger import chain, contributions
@@ -60,6 +64,7 @@ def entry_of(event: dict, recorded_at: dt.datetime) -> dict:
         "recorded_at": recorded_at,
         "actor": event.get("actor"),
         "data": kept_data(event["event_type"], event.get("data") or {}),
+        **{name: event[name] for name in chain.CAUSAL_FIELDS if event.get(name) is not None},
     }
 
 
@@ -114,6 +119,63 @@ def as_item(entry: dict) -> dict:
         "data": without_health_notes(entry.get("data") or {}),
         "summary": summary(entry),
     }
+
+
+# --- a ticket's history in causal order -----------------------------------------------
+
+
+def causal_order(entries: Iterable[dict]) -> list[dict]:
+    """A ticket's entries in the order things happened, as far as the events say it
+    themselves: an event after the event that caused it (``caused_by``), and one source's
+    events in the order of the versions they brought the ticket to (``ticket_version``,
+    dispatch's). Events linked neither way follow when they occurred, then the ledger's
+    ``seq``. So a clock stepped back, or two machines' clocks that disagree, never put an
+    effect before its cause nor a later change of the ticket before an earlier one; the
+    wall clock only places events that say nothing of each other (the ledger's arrival
+    order alone would not do: after an outage it takes each source's backlog in turn)."""
+    entries = list(entries)
+    index_of = {entry["_id"]: index for index, entry in enumerate(entries)}
+    before: list[set[int]] = [set() for _ in entries]  # what must come before each entry
+    versions: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for index, entry in enumerate(entries):
+        cause = index_of.get(entry.get("caused_by"))
+        if cause is not None and cause != index:
+            before[index].add(cause)
+        if entry.get("ticket_version") is not None:
+            versions[entry["source"]][entry["ticket_version"]].append(index)
+    for by_version in versions.values():
+        ordered = sorted(by_version)
+        for lower, higher in zip(ordered, ordered[1:], strict=False):
+            for index in by_version[higher]:
+                before[index].update(by_version[lower])
+    after: list[list[int]] = [[] for _ in entries]
+    for index, firsts in enumerate(before):
+        for first in firsts:
+            after[first].append(index)
+
+    def key(index: int) -> tuple:
+        entry = entries[index]
+        return clock.iso(entry["occurred_at"]), entry.get("seq") or 0, index
+
+    waiting = [len(earlier) for earlier in before]
+    ready = [key(index) for index in range(len(entries)) if not waiting[index]]
+    heapq.heapify(ready)
+    placed: list[dict] = []
+    done = [False] * len(entries)
+    while len(placed) < len(entries):
+        if not ready:  # links that go round in a circle (never said by the services)
+            heapq.heappush(ready, min(key(index) for index in range(len(entries))
+                                      if not done[index]))
+        index = heapq.heappop(ready)[-1]
+        if done[index]:
+            continue
+        done[index] = True
+        placed.append(entries[index])
+        for later in after[index]:
+            waiting[later] -= 1
+            if waiting[later] == 0 and not done[later]:
+                heapq.heappush(ready, key(later))
+    return placed
 
 
 # --- summaries: one short sentence per entry, for a console ----------------------------
@@ -284,9 +346,10 @@ def summary(entry: dict) -> str:
 # One row per ticket (_id = ticket_no): its current state, unit, category, received time,
 # outcome and reopen count, as the entries so far say. Events of one ticket reach the
 # ledger out of order across sources, so every field is decided by the events' own
-# order, never by arrival: the state is the one said by the latest event (by occurred_at,
-# then seq), the unit by the latest dispatch, the ticket's particulars by ticket_created
-# whenever it arrives. Applying an event twice gives the same row.
+# order, never by arrival: the state is the one said by the latest event (order_key: the
+# ticket's version at dispatch, then occurred_at, then seq), the unit by the latest
+# dispatch, the ticket's particulars by ticket_created whenever it arrives. Applying an
+# event twice gives the same row.
 
 STATE_OF = {
     "ticket_dispatched": lambda d: DISPATCHED if d.get("routed", True) else PENDING,
@@ -320,13 +383,23 @@ ASSIST_STATUS = {"assist_added": ASSIST_ADDED, "assist_accepted": ASSIST_ACCEPTE
 
 
 def order_key(entry: dict) -> list:
-    """Where an entry stands in its ticket's history: occurred_at, then the ledger's seq."""
-    return [clock.iso(entry["occurred_at"]), entry.get("seq") or 0]
+    """Where an entry stands among the events that decide one field of the read model (all
+    dispatch's but intake's first word on the state, which comes before dispatch says
+    anything): the version its change brought the ticket to, then occurred_at, then the
+    ledger's seq. So a clock stepped back cannot make an earlier change win."""
+    return [entry.get("ticket_version") or 0, clock.iso(entry["occurred_at"]),
+            entry.get("seq") or 0]
+
+
+def _kept_key(key: Any) -> list:
+    """A key as the row keeps it; one kept before keys led with the version has none."""
+    key = list(key)
+    return [0, *key] if len(key) == 2 else key
 
 
 def _later(entry: dict, row: dict, key_field: str) -> bool:
     current = row.get(key_field)
-    return current is None or order_key(entry) > list(current)
+    return current is None or order_key(entry) > _kept_key(current)
 
 
 def _missed(row: dict, field: str, data: dict) -> list[dict] | None:
@@ -346,7 +419,7 @@ def _deadline_changes(row: dict, entry: dict, deadlines: dict[str, str | None]) 
     current = dict(row.get("deadlines") or {name: None for name in DEADLINE_FIELDS.values()})
     moved = False
     for name, due_at in deadlines.items():
-        if keys.get(name) is None or order_key(entry) > list(keys[name]):
+        if keys.get(name) is None or order_key(entry) > _kept_key(keys[name]):
             current[name], keys[name], moved = due_at, order_key(entry), True
     return {"deadlines": current, "deadline_keys": keys} if moved else {}
 

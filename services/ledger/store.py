@@ -223,9 +223,8 @@ class LedgerStore:
     # --- reading ------------------------------------------------------------------------
 
     def timeline(self, ticket_no: str) -> list[dict]:
-        """The ticket's entries in the order things happened (occurred_at, then seq)."""
-        return list(self.entries.find({"ticket_no": ticket_no},
-                                      sort=[("occurred_at", ASCENDING), ("seq", ASCENDING)]))
+        """The ticket's entries in the order things happened (record.causal_order)."""
+        return record.causal_order(self.entries.find({"ticket_no": ticket_no}))
 
     def recent(self, limit: int) -> list[dict]:
         """The newest recorded entries, across tickets, newest first: those recorded in
@@ -290,10 +289,21 @@ class LedgerStore:
         rows = list(self.tickets.find(
             query, sort=[("received_at", DESCENDING), ("_id", ASCENDING)], limit=limit))
         numbers = [row["_id"] for row in rows]
-        created = {entry["ticket_no"]: entry for entry in self.entries.find(
-            {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
-        return [(row, created.get(row["_id"]),
-                 self.latest_entry(row["_id"]) if with_latest else None) for row in rows]
+        if not with_latest:
+            created = {entry["ticket_no"]: entry for entry in self.entries.find(
+                {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
+            return [(row, created.get(row["_id"]), None) for row in rows]
+        # One read of the listed tickets' entries gives both their first and their latest.
+        entries: dict[str, list[dict]] = {number: [] for number in numbers}
+        for entry in self.entries.find({"ticket_no": {"$in": numbers}}):
+            entries[entry["ticket_no"]].append(entry)
+        listed = []
+        for row in rows:
+            own = entries[row["_id"]]
+            created_entry = next((entry for entry in own
+                                  if entry["event_type"] == "ticket_created"), None)
+            listed.append((row, created_entry, record.causal_order(own)[-1] if own else None))
+        return listed
 
     def resident_ticket_nos(self, resident_id: str) -> list[str]:
         """The numbers of the tickets intake received with this resident's card on them
@@ -303,9 +313,9 @@ class LedgerStore:
             {"ticket_no": 1})]
 
     def latest_entry(self, ticket_no: str) -> dict | None:
-        """The ticket's entry last in its timeline's order (occurred_at, then seq)."""
-        return self.entries.find_one({"ticket_no": ticket_no},
-                                     sort=[("occurred_at", DESCENDING), ("seq", DESCENDING)])
+        """The ticket's entry last in its timeline's order (record.causal_order)."""
+        timeline = self.timeline(ticket_no)
+        return timeline[-1] if timeline else None
 
     def buckets_between(self, first_day: str, end_day: str) -> list[dict]:
         """The indicators' buckets of the Shanghai days in [first_day, end_day)."""

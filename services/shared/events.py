@@ -24,7 +24,7 @@ from typing import Any
 
 import eventlet
 from kombu.message import Message
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.events import BROADCAST, EventHandler
 
 from services.shared import clock, retries
@@ -96,6 +96,10 @@ class EnvelopeSchema(Schema):
     occurred_at = fields.String(required=True, validate=lambda text: bool(clock.parse_iso(text)))
     caused_by = fields.String(allow_none=True, load_default=None)
     ticket_no = fields.String(allow_none=True, load_default=None)
+    # The version the change this event reports brought its ticket to, at its source
+    # (dispatch's tickets); null where the source keeps no version. See at_version.
+    ticket_version = fields.Integer(allow_none=True, load_default=None, strict=True,
+                                    validate=validate.Range(min=1))
     actor = fields.Nested(ActorSchema, allow_none=True, load_default=None)
     data = fields.Dict(required=True)
 
@@ -122,15 +126,19 @@ def new_event(
     *,
     ticket_no: str | None = None,
     actor: dict | None = None,
+    cause: dict | None = None,
 ) -> dict:
     """A new envelope, JSON-ready, to be written to an outbox and published from there.
 
-    Said while a handler applies another event (its cause), it names that event in
-    ``caused_by`` and is stamped at least a millisecond after it: a timeline ordered by
-    time then keeps cause before effect, even when two machines' clocks disagree.
+    Said while a handler applies another event (its cause), or given ``cause`` (the
+    envelope, or its ``event_id`` and ``occurred_at``: an event it follows from that is
+    not being handled, as a callback's outcome follows its scheduling), it names that
+    event in ``caused_by`` and is stamped at least a millisecond after it: a timeline
+    then keeps cause before effect, even when two machines' clocks disagree.
     """
     occurred_at = clock.now()
-    cause = getattr(_handling, "event", None)
+    if cause is None:
+        cause = getattr(_handling, "event", None)
     if cause is not None:
         occurred_at = max(occurred_at, clock.parse_iso(cause["occurred_at"]) + CAUSAL_STEP)
     return {
@@ -141,9 +149,23 @@ def new_event(
         "occurred_at": clock.iso(occurred_at),
         "caused_by": cause["event_id"] if cause is not None else None,
         "ticket_no": ticket_no,
+        "ticket_version": None,  # stamped by a source that versions its tickets (at_version)
         "actor": actor,
         "data": data,
     }
+
+
+def as_cause(event: dict) -> dict:
+    """What a later event needs of ``event`` to name it as its cause (new_event's
+    ``cause``), to be kept until then."""
+    return {"event_id": event["event_id"], "occurred_at": event["occurred_at"]}
+
+
+def at_version(event: dict, version: int) -> dict:
+    """``event`` stamped with the version its change brought the ticket to at its source:
+    a reader orders that source's events of the ticket by it, whatever their clocks said
+    (the ledger's history, record.causal_order)."""
+    return {**event, "ticket_version": version}
 
 
 @contextlib.contextmanager

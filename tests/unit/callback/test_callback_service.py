@@ -433,3 +433,20 @@ def test_a_clock_stepped_back_hands_out_no_lease_still_held(service, store, monk
     assert service.claim("w2", CALLBACK_WORKER) is None  # claimed once only
     moment.moment += 2 * HOUR  # and forward again, past the lease: claimable once more
     assert service.claim("w2", CALLBACK_WORKER)["fence"] == held["fence"] + 1
+
+
+def test_an_outcome_follows_its_scheduling_even_on_a_clock_stepped_back(
+        service, store, monkeypatch):
+    moment = FrozenClock(monkeypatch, shanghai("2026-11-23 10:00"))
+    task = schedule(service, at=moment.moment - HOUR)
+    [(_, scheduled)] = published(service)
+    service.claim("w1", CALLBACK_WORKER)
+
+    moment.moment -= 2 * HOUR  # the outcome is reported on a clock two hours behind
+    service.complete(task["_id"], "w1", "unreachable", CALLBACK_WORKER)
+    _, completed = published(service)[1]
+    _, retried = published(service)[2]
+
+    assert completed["caused_by"] == scheduled["event_id"]
+    assert retried["caused_by"] == completed["event_id"]
+    assert scheduled["occurred_at"] < completed["occurred_at"] < retried["occurred_at"]

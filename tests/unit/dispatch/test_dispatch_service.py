@@ -100,6 +100,17 @@ def test_a_redelivered_ticket_created_changes_nothing(service, store, now):
     assert published(service) == []
 
 
+def test_each_event_carries_the_version_its_change_brought_the_ticket_to(service, now):
+    create(service)
+    service.accept(NO, KAICHEN)
+    now.advance(hours=-1)  # a clock stepped back: the version still says which came later
+    service.record_contact(NO, KAICHEN, "已电联市民")
+
+    assert [(event_type, event["ticket_version"]) for event_type, event in published(service)] \
+        == [("ticket_dispatched", 1), ("ticket_accepted", 2), ("ticket_contacted", 3)]
+    assert service.get_status(NO, ADMIN)["version"] == 3
+
+
 def test_fields_a_newer_intake_adds_do_not_stop_dispatch(service):
     event = created_event(NO)
     event["data"]["language"] = "zh-Hans"
