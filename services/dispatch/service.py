@@ -10,11 +10,15 @@ directory's: services/shared/directory.py). Every step on a ticket answers as ge
 does, as the ticket stands after it. Errors a caller may see (``services.shared.errors``):
 InvalidRequest (``errors`` lists every field), NotFound, IllegalTransition (the step is
 not legal from the ticket's state, or another step won the race), NotPermitted (the actor
-may not take it). A refused call changes nothing and says nothing.
+may not take it). A refused call changes nothing and says nothing. A step request that
+comes again (redelivered after its worker wrote the step and stopped before answering) is
+not taken twice: it is answered as get_status does, the ticket as it stands
+(services/shared/redelivery.py).
 """
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import logging
 import weakref
@@ -53,6 +57,7 @@ from services.shared import (
     clock,
     outbox,
     parking_depth,
+    redelivery,
     revocation,
     statements,
     ticket_counts,
@@ -189,6 +194,7 @@ class DispatchService:
     policy: Policy = DeadlinePolicy()
     grid_categories: frozenset[str] = GridRouting()
     publisher = EventDispatcher()
+    request_id: str | None = redelivery.RequestId()
 
     # Reading tickets
     @rpc(expected_exceptions=EXPECTED)
@@ -595,14 +601,16 @@ class DispatchService:
               decide: Callable[[TicketState, dt.datetime], Change]) -> dict[str, Any]:
         """Take an RPC step and return the ticket's new status (get_status's answer, as the
         actor now sees it); refusals propagate. Someone who may not read the ticket is
-        refused as for a number nobody used (access.py), whatever the step."""
+        refused as for a number nobody used (access.py), whatever the step. A request
+        carried out already (redelivered after its answer was lost) is not taken again:
+        it is answered with the ticket as it stands, as the first run's answer was."""
         statements.refuse_read_only(actor)
 
         def seen_then_decided(state: TicketState, now: dt.datetime) -> Change:
             lifecycle.check_read(state, actor)
             return decide(state, now)
 
-        stored = self._apply(ticket_no, seen_then_decided, actor)
+        stored = self._apply(ticket_no, seen_then_decided, actor, self.request_id)
         if stored is None:  # cannot happen for RPC steps: they raise instead of declining
             raise IllegalTransition(f"ticket {ticket_no} did not change")
         return self._shown(stored, actor)
@@ -619,18 +627,31 @@ class DispatchService:
 
     def _apply(self, ticket_no: str,
                decide: Callable[[TicketState, dt.datetime], Change | None],
-               actor: dict | None = None) -> TicketState | None:
+               actor: dict | None = None, request_id: str | None = None
+               ) -> TicketState | None:
         """Decide a step on the ticket as read and write it if nobody moved the ticket
         meanwhile; otherwise decide again on what they left. Publishes its events. A
-        ticket that does not exist is access.unseen to ``actor`` (NotFound for events)."""
+        ticket that does not exist is access.unseen to ``actor`` (NotFound for events).
+        With ``request_id`` (an RPC step), the change records it, and a ticket that
+        recorded it already is returned as it stands, nothing decided (redelivery.py)."""
         def attempt() -> TicketState | None | Lost:
             state = self.store.get(ticket_no)
             if state is None:
                 raise (access.unseen(actor, "ticket", ticket_no) if actor is not None
                        else NotFound(f"ticket {ticket_no}"))
+            # also where a write lost to the first run of the same request ends up. Not
+            # judged again: the step may have taken the ticket out of the actor's sight
+            # (a return), and only the caller knows its request's id (never shown)
+            if redelivery.already_applied(state, request_id):
+                log.info("%s: request %s was carried out already; answered as it stands",
+                         ticket_no, request_id)
+                return state
             change = decide(state, clock.now())
             if change is None:
                 return None
+            if request_id is not None:  # RPC steps apply no consumed event of their own
+                change = dataclasses.replace(
+                    change, applied_event=redelivery.applied_key(request_id))
             stored = self.store.apply(state, change)
             if stored is None:
                 return LOST

@@ -12,6 +12,10 @@ MalformedRequest. A body that cannot be decoded at all (not JSON) is parked too
 (parking.ParkingQueueConsumer), where kombu would log and drop it. A request with the
 wrong arguments for its method is answered as before (InvalidRequest, IncorrectSignature):
 only what cannot be read as a request is parked.
+
+Each worker's context carries the id of the request it serves (``REQUEST_ID``, read by
+redelivery.RequestId), the message's ``correlation_id``, never what a caller sent in its
+headers.
 """
 from __future__ import annotations
 
@@ -34,6 +38,15 @@ from nameko.messaging import QueueConsumer
 from services.shared.parking import ParkingLot, ParkingQueueConsumer
 
 log = logging.getLogger(__name__)
+
+REQUEST_ID = "request_id"  # the key of the request's id in a worker's context
+
+
+def request_id_of(properties: dict) -> str | None:
+    """The id of the request these AMQP properties came with (its ``correlation_id``: one
+    per call, the same on every delivery of it); None without one."""
+    value = properties.get("correlation_id")
+    return value if isinstance(value, str) and value else None
 
 
 def unreadable_request(body: Any, properties: dict) -> str | None:
@@ -92,6 +105,17 @@ class GuardedRpcConsumer(nameko_rpc.RpcConsumer):
 
 
 class Rpc(nameko_rpc.Rpc):
-    """nameko's RPC entrypoint through GuardedRpcConsumer."""
+    """nameko's RPC entrypoint through GuardedRpcConsumer, whose workers know the id of
+    the request they serve (redelivery.RequestId)."""
 
     rpc_consumer = GuardedRpcConsumer()
+
+    def unpack_message_headers(self, message: Message) -> dict:
+        context = super().unpack_message_headers(message)
+        # the id a redelivery carries too; a header of that name (a caller's, or the
+        # context of the call that made this one) is no request's id here
+        context.pop(REQUEST_ID, None)
+        request_id = request_id_of(message.properties or {})
+        if request_id is not None:  # nameko warns of a None it would pass on
+            context[REQUEST_ID] = request_id
+        return context

@@ -74,7 +74,8 @@ VALID = {
 @pytest.fixture
 def served(database, monkeypatch) -> Served:
     monkeypatch.setattr(clock, "now", Clock(START))
-    service, db = worker(DispatchService, TicketStateStore, database, policy=Policy(POLICY))
+    service, db = worker(DispatchService, TicketStateStore, database, policy=Policy(POLICY),
+                         request_id=None)
     service.store.replace_directory(checked(DIRECTORY))
     service.on_ticket_created(created_event(NO))
     return Served(service, [db], None, lambda: service.get_status(NO, ADMIN))

@@ -30,4 +30,6 @@ def store(database) -> TicketStateStore:
 
 @pytest.fixture
 def service(store, now):
-    return worker_factory(DispatchService, store=store, policy=Policy(POLICY))
+    # calls without a request id, carried out each time; a test of redelivered requests
+    # gives service.request_id the id its call comes with
+    return worker_factory(DispatchService, store=store, policy=Policy(POLICY), request_id=None)

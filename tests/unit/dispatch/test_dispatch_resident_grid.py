@@ -31,7 +31,7 @@ RESIDENT = {
 @pytest.fixture
 def service(store, now):
     return worker_factory(DispatchService, store=store, policy=Policy(POLICY),
-                          grid_categories=directory.grid_categories_from(None))
+                          grid_categories=directory.grid_categories_from(None), request_id=None)
 
 
 def create(service, ticket_no: str, **changes) -> dict:
@@ -64,7 +64,7 @@ def test_a_grid_not_in_the_directory_falls_back_to_the_place(service, grid_unit_
 def test_the_categories_are_configurable(store, now):
     service = worker_factory(DispatchService, store=store, policy=Policy(POLICY),
                              grid_categories=directory.grid_categories_from(
-                                 {"grid_categories": ["street_light"]}))
+                                 {"grid_categories": ["street_light"]}), request_id=None)
     assert create(service, "YP-1", category="street_light",
                   resident=dict(RESIDENT))["unit_id"] == "grid-1"
     assert create(service, "YP-2", category="errands",

@@ -104,7 +104,8 @@ def test_the_policy_settings_come_from_config(tmp_path):
 def test_deadlines_follow_the_tickets_kind(store, now):
     by_kind = {"rules": [*POLICY["rules"],
                          {"kind": "consult", "deadlines": {"resolve": {"hours": 48}}}]}
-    service = worker_factory(DispatchService, store=store, policy=Policy(by_kind))
+    service = worker_factory(DispatchService, store=store, policy=Policy(by_kind),
+                             request_id=None)
     status = create(service, kind="consult")
     assert status["deadlines"]["resolve_by"] == iso(START + 48 * HOUR)
     service.return_ticket(NO, KAICHEN, "非物业管辖范围")
