@@ -391,6 +391,13 @@ def order_key(entry: dict) -> list:
             entry.get("seq") or 0]
 
 
+def time_key(entry: dict) -> list:
+    """Where an entry stands among the events of every source that the indicators weigh
+    against each other (a callback's outcome after the resolution it rates): occurred_at,
+    then the ledger's seq. Versions are one source's and do not compare across sources."""
+    return [clock.iso(entry["occurred_at"]), entry.get("seq") or 0]
+
+
 def _kept_key(key: Any) -> list:
     """A key as the row keeps it; one kept before keys led with the version has none."""
     key = list(key)
@@ -512,7 +519,7 @@ def _assist_changes(row: dict, entry: dict, status: str) -> list[dict]:
     mine = next((assist for assist in assists if assist["unit_id"] == unit_id), None)
     if mine is None:
         assists.append({"unit_id": unit_id, "status": status, "key": order_key(entry)})
-    elif order_key(entry) > list(mine["key"]):
+    elif order_key(entry) > _kept_key(mine["key"]):
         mine.update(status=status, key=order_key(entry))
     return assists
 
@@ -589,7 +596,7 @@ def row_changes(row: dict | None, entry: dict, ticket_no: str) -> tuple[dict, li
     changes = ticket_changes(row, entry) if ticket_no == entry.get("ticket_no") else {}
     after = {**new_row(ticket_no), **(row or {}), **changes}
     if contributions.counting_ticket(entry) == ticket_no:
-        item = contributions.counted_item(entry, order_key(entry))
+        item = contributions.counted_item(entry, time_key(entry))
         if item is not None:
             counted = [kept for kept in after.get("counted") or [] if kept["id"] != item["id"]]
             after["counted"] = changes["counted"] = counted + [item]

@@ -27,10 +27,11 @@ def story() -> list[dict]:
     # then an hour forward of the right time, then put right
     resolved = at_version(said("ticket_resolved", TICKET, "2026-11-23T03:30:00Z"), 4)
     scheduled = caused(said("callback_scheduled", TICKET, "2026-11-23T03:30:00.001Z"), resolved)
-    # callback's clock kept time: its outcome names the scheduling it follows from
-    completed = caused(said("callback_completed", TICKET, "2026-11-23T02:45:00Z",
+    # callback's clock kept time (02:45), but its outcome names the scheduling it follows
+    # from and so is stamped just after it (events.new_event)
+    completed = caused(said("callback_completed", TICKET, "2026-11-23T03:30:00.002Z",
                             outcome="unsatisfied"), scheduled)
-    reopened = at_version(caused(said("ticket_reopened", TICKET, "2026-11-23T03:30:00.002Z"),
+    reopened = at_version(caused(said("ticket_reopened", TICKET, "2026-11-23T03:30:00.003Z"),
                                  completed), 5)
     resolved_again = at_version(said("ticket_resolved", TICKET, "2026-11-23T03:00:00Z",
                                      resolution="线路已修复"), 6)
@@ -85,3 +86,10 @@ def test_links_that_go_round_in_a_circle_still_give_every_entry_once():
     entries = [{"_id": "x", "occurred_at": at, "seq": 1, "source": "dispatch", "caused_by": "y"},
                {"_id": "y", "occurred_at": at, "seq": 2, "source": "dispatch", "caused_by": "x"}]
     assert [e["_id"] for e in record.causal_order(entries)] == ["x", "y"]
+
+
+def test_the_indicators_credit_the_callback_to_the_resolution_it_rated(service, deliver, story):
+    deliver(*story)
+    [row] = service.indicators(READER, "2026-11-23", "2026-11-24", group_by=["unit"])["rows"]
+    assert (row["unit_id"], row["resolved"], row["unsatisfied"], row["reopened"]) == (
+        "yinhang-grid-1", 2, 1, 1)
