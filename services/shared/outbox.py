@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +72,8 @@ def publish_pending(
 ) -> int:
     """Publish the pending events of one document (``doc_id``) or of all of them, in the
     order they were written, removing each after the broker confirmed it. With
-    ``settled``, only documents whose oldest pending event is older than SWEEP_SETTLE;
+    ``settled``, only documents whose oldest pending event has waited SWEEP_SETTLE
+    (``_settled``);
     with ``flagged``, only documents flagged as waiting (see the module's notes).
     Returns how many were published."""
     query: dict = {f"{OUTBOX}.0": {"$exists": True}}
@@ -79,15 +81,41 @@ def publish_pending(
         query["_id"] = doc_id
     if flagged:
         query[SWEEP_FLAG] = True
-    if settled:
-        query[f"{OUTBOX}.0.occurred_at"] = {"$lt": clock.iso(clock.now() - SWEEP_SETTLE)}
     published = 0
+    waiting = _WAITING.setdefault(collection.full_name, {})
+    seen_now: set[tuple] = set()
     for doc in collection.find(query, {OUTBOX: 1}):
+        if settled and not _settled(doc, waiting, seen_now):
+            continue
         for event in doc[OUTBOX]:
             publish(event["event_type"], event)
             _pull(collection, doc["_id"], event["event_id"])
+            waiting.pop((doc["_id"], event["event_id"]), None)
             published += 1
+    if settled:  # forget what went out meanwhile by its writer
+        for gone in set(waiting) - seen_now:
+            del waiting[gone]
     return published
+
+
+# When this process's sweep first saw each event waiting (time.monotonic), by collection:
+# how long an event has waited is told by the monotonic clock, so a wall clock stepped back
+# an hour does not hold the sweep back for an hour.
+_WAITING: dict[str, dict[tuple, float]] = {}
+
+
+def _settled(doc: dict, waiting: dict[tuple, float], seen_now: set[tuple]) -> bool:
+    """Whether the document's oldest waiting event has waited SWEEP_SETTLE: seen waiting
+    that long by this process's sweep, or said that long ago by the wall clock (events a
+    crash left, at the first sweep after the restart)."""
+    first = doc[OUTBOX][0]
+    key = (doc["_id"], first["event_id"])
+    moment = time.monotonic()
+    seen_at = waiting.setdefault(key, moment)
+    seen_now.add(key)
+    if moment - seen_at >= SWEEP_SETTLE.total_seconds():
+        return True
+    return first["occurred_at"] < clock.iso(clock.now() - SWEEP_SETTLE)
 
 
 def _pull(collection: Collection, doc_id: Any, event_id: str) -> None:

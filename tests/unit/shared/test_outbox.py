@@ -93,3 +93,29 @@ def test_fresh_events_are_left_to_their_writer_and_a_stray_flag_is_cleared(colle
     assert sweep_once(collection) == []
     assert collection.find_one({"_id": 1})[outbox.SWEEP_FLAG] is True
     assert outbox.SWEEP_FLAG not in collection.find_one({"_id": 2})
+
+
+def test_a_clock_stepped_back_holds_a_waiting_event_back_for_the_settling_time_only(
+        collection, monkeypatch):
+    outbox.ensure_index(collection)
+    waited = [0.0]
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: 1000.0 + waited[0])
+    clock.step_by(-dt.timedelta(hours=1))  # the writer's and the sweep's clock an hour behind
+    try:
+        said = new_event("intake", "ticket_created", {}, ticket_no="YP20261123-0001")
+        collection.insert_one({"_id": 1, outbox.OUTBOX: [said], **outbox.sweep_flag()})
+        assert sweep_once(collection) == [], "fresh: left to its writer"
+    finally:
+        clock.unstep()
+    # put right, the event looks an hour old: out at once, as one a crash left
+    assert sweep_once(collection) == ["ticket_created"]
+
+    clock.step_by(dt.timedelta(hours=1))  # said an hour ahead, then the clock put right
+    try:
+        ahead = new_event("intake", "ticket_created", {}, ticket_no="YP20261123-0002")
+    finally:
+        clock.unstep()
+    collection.insert_one({"_id": 2, outbox.OUTBOX: [ahead], **outbox.sweep_flag()})
+    assert sweep_once(collection) == []
+    waited[0] = outbox.SWEEP_SETTLE.total_seconds()  # not an hour: the settling time
+    assert sweep_once(collection) == ["ticket_created"]
