@@ -49,8 +49,10 @@ integration: install broker
 	$(BIN)/pytest -q tests/integration
 
 ## The fault drill: 1,000 tickets worked while each service and a callback worker are
-## killed with -9, RabbitMQ (a node of the drill's own) crashes and the store goes away;
-## prints sent/accepted/completed/lost/duplicated, exit 1 unless nothing is lost or doubled.
+## killed with -9, RabbitMQ (a node of the drill's own) crashes, the store goes away, poison
+## messages come on the services' queues and callback's and dispatch's clocks are stepped;
+## prints sent/accepted/completed/lost/duplicated and poison sent/parked, exit 1 unless
+## nothing is lost or doubled and each poison message is parked exactly once.
 faults: install
 	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py

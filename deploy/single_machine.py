@@ -260,14 +260,20 @@ def start_service(name: str, env: dict, uris: dict[str, str],
 
 
 def start_services(env: dict, uris: dict[str, str], log_dir: Path = ROOT / "var" / "log",
-                   deadline_seconds: float = 60, init: bool = False
+                   deadline_seconds: float = 60, init: bool = False,
+                   env_of: Callable[[str], dict] | None = None
                    ) -> dict[str, subprocess.Popen]:
     """The services (SERVICES), each its own ``nameko run`` as its own broker user; returns
     once every one answers the console's user (within ``deadline_seconds``). With
     ``init``, each makes its store if there is none (STORE_INIT, services/shared/
-    store_marker.py): only this first start, never a restart by the Supervisor."""
-    first = {**env, "STORE_INIT": "1"} if init else env
-    parts = {name: start_service(name, first, uris, log_dir) for name in SERVICES}
+    store_marker.py): only this first start, never a restart by the Supervisor.
+    ``env_of``: a service's own env by its name, instead of ``env`` for all (the fault
+    drill gives each its own clock)."""
+    def first(name: str) -> dict:
+        own = env if env_of is None else env_of(name)
+        return {**own, "STORE_INIT": "1"} if init else own
+
+    parts = {name: start_service(name, first(name), uris, log_dir) for name in SERVICES}
     try:
         wait_until_answering(uris["console"], parts, deadline_seconds)
     except BaseException:

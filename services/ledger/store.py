@@ -130,9 +130,10 @@ class LedgerStore:
         yield from [unchained] if unchained else []
 
     def created_numbers(self) -> Iterator[str]:
-        """The number of every ticket whose ticket_created is recorded."""
+        """The number of every ticket whose ticket_created is recorded (one said naming no
+        ticket is kept as said, and creates none)."""
         return (entry["ticket_no"] for entry in self.entries.find(
-            {"event_type": "ticket_created"}, {"ticket_no": 1}))
+            {"event_type": "ticket_created", "ticket_no": {"$ne": None}}, {"ticket_no": 1}))
 
     def applied_events(self, ticket_no: str | None = None) -> Iterator[tuple[str, list[str]]]:
         """Each ticket row's number and the events it applied (the latest APPLIED_KEPT)."""

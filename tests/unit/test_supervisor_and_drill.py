@@ -105,3 +105,118 @@ def test_the_launcher_points_the_command_lines_at_the_console_and_parked_at_the_
     assert f"export AMQP_URI='{uris['console']}'" in \
         (tmp_path / "console.env").read_text(encoding="utf-8")
     assert (tmp_path / "operator.env").stat().st_mode & 0o077 == 0  # its password is in it
+
+
+# The drill's verdict on the poison and the stepped clocks
+
+import poison  # noqa: E402  deploy/poison.py
+
+
+def summary_of(parked: dict[str, dict[str, int]], attempts: list[list[dict]] = ()) -> dict:
+    """A drill summary where all went well but what ``parked`` (the parking queues: service
+    -> copies by poison name) and ``attempts`` (callback tasks' attempts) say."""
+    sent = poison.poisons("drill-1")
+    twice = [f"task-{n}" for n, task in enumerate(attempts)
+             if faults.recorded_by_two_claims(task)]
+    checks = {"lost": [], "duplicated": [], "wrong_state": [], "wrong_path": [],
+              "recorded_twice": [], "events_recorded_twice": [], "chains_broken": [],
+              "accounts_not_signing_in": [], "accounts_not_recorded_once": [],
+              "killed_workers_task": {"task_id": "t-1", "status": "done"},
+              "tasks_claimed_twice": twice,
+              "poison": {"messages": poison.copies(sent, parked),
+                         "parked_count": {service: sum(counts.values())
+                                          for service, counts in parked.items()},
+                         "other_parked": {}}}
+    return {"sent": 1000, "accepted": 1000, "completed": 1000, "lost": 0, "duplicated": 0,
+            "checks": checks, "poison": faults.poison_summary(checks["poison"])}
+
+
+def each_parked_once() -> dict[str, dict[str, int]]:
+    parked: dict[str, dict[str, int]] = {}
+    for message in poison.poisons("drill-1"):
+        for service in message.parked_by:
+            parked.setdefault(service, {})[message.name] = 1
+    return parked
+
+
+def test_the_poison_each_parked_once_by_every_service_that_hears_it_passes():
+    summary = summary_of(each_parked_once())
+    assert faults.verdict(summary) == []
+    assert summary["poison"]["sent"] == 10
+    # not JSON twice, an unknown type (each heard by two), data that does not fit (by
+    # dispatch alone: the ledger keeps events as said), an RPC to each of six services
+    assert summary["poison"]["expected"] == summary["poison"]["parked"] == 13
+
+
+def test_a_poison_message_parked_twice_fails_the_drill():
+    parked = each_parked_once()
+    parked["dispatch"]["drill-1-unknown-type"] = 2
+    [problem] = faults.verdict(summary_of(parked))
+    assert problem.startswith("poison: 14 parked copies of 10 messages, not 13")
+    assert "drill-1-unknown-type (an envelope of an unknown event type): parked 2 times by " \
+           "dispatch, not 1" in problem
+
+
+def test_a_poison_message_never_parked_fails_the_drill():
+    parked = each_parked_once()
+    del parked["intake"]["drill-1-rpc-intake"]
+    [problem] = faults.verdict(summary_of(parked))
+    assert "drill-1-rpc-intake (an RPC request to intake that cannot be decoded): parked 0 " \
+           "times by intake, not 1" in problem
+
+
+def test_a_poison_message_parked_where_nobody_should_hear_it_fails_even_if_the_sum_is_right():
+    parked = each_parked_once()
+    del parked["ledger"]["drill-1-not-json-created"]
+    parked["ledger"]["drill-1-misshapen"] = 1  # the ledger keeps this one as said
+    [problem] = faults.verdict(summary_of(parked))
+    assert "parked 0 times by ledger, not 1" in problem
+    assert "drill-1-misshapen (a ticket_created whose data does not fit): parked 1 times by " \
+           "ledger, not 0" in problem
+
+
+def test_a_drill_that_sent_no_poison_fails():
+    summary = summary_of(each_parked_once())
+    summary["poison"] = faults.poison_summary({"messages": [], "parked_count": {},
+                                               "other_parked": {}})
+    assert faults.verdict(summary) == ["no poison messages were sent"]
+
+
+def attempt(number: int, worker: str, final: bool = True) -> dict:
+    return {"attempt": number, "worker_id": worker, "outcome": "satisfied", "final": final}
+
+
+def test_a_callback_task_recorded_for_two_claims_fails_the_drill():
+    claimed_again = [attempt(1, "w/drill-worker-2")]  # the first holder's report refused
+    retried = [attempt(1, "w/drill-worker-1", final=False), attempt(2, "w/drill-worker-3")]
+    assert faults.verdict(summary_of(each_parked_once(), [claimed_again, retried])) == []
+
+    both_recorded = [attempt(1, "w/drill-worker-1"), attempt(1, "w/drill-worker-2")]
+    [problem] = faults.verdict(summary_of(each_parked_once(), [both_recorded]))
+    assert problem.startswith("1 callback tasks recorded for two claims")
+    two_outcomes = [attempt(1, "w/drill-worker-1"), attempt(2, "w/drill-worker-2")]
+    assert faults.verdict(summary_of(each_parked_once(), [two_outcomes]))
+
+
+def entry(event_type: str, occurred_at: str, recorded_at: str) -> dict:
+    return {"event_type": event_type, "source": "callback", "occurred_at": occurred_at,
+            "recorded_at": recorded_at}
+
+
+def test_an_event_stamped_by_a_clock_stepped_forward_or_back_is_seen():
+    on_time = entry("callback_completed", "2026-12-06T08:00:00.000Z", "2026-12-06T08:00:00.050Z")
+    late = entry("callback_completed", "2026-12-06T08:00:00.000Z", "2026-12-06T08:01:30.000Z")
+    ahead = entry("callback_scheduled", "2026-12-06T08:02:00.000Z", "2026-12-06T08:00:00.050Z")
+    behind = entry("ticket_closed", "2026-12-06T07:00:00.000Z", "2026-12-06T08:00:00.050Z")
+    assert not faults.stamped_by_a_stepped_clock([on_time, late])  # a backlog is no step
+    assert faults.stamped_by_a_stepped_clock([on_time, ahead])
+    assert faults.stamped_by_a_stepped_clock([behind, on_time])
+
+
+def test_a_stepped_tickets_events_are_held_to_the_script_whatever_their_order():
+    script = faults.SCRIPTS["resolve"]
+    reordered = script[:4] + ["callback_completed", "ticket_closed", "callback_scheduled"]
+    assert faults.same_events(reordered, script, set())
+    assert not faults.same_events(reordered[:-1], script, set())  # one missing
+    assert not faults.same_events(reordered + ["ticket_closed"], script, set())  # twice
+    assert faults.same_events(reordered + ["ticket_accepted"], script, {"ticket_accepted"})

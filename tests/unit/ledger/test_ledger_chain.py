@@ -201,3 +201,19 @@ def test_verify_without_dispatch_still_walks_the_chains(service, recorded):
     report = service.verify(READER)
     assert report["checked"] and report["tickets"] == {"ledger": 2, "dispatch": None,
                                                        "differ": []}
+
+
+def test_a_ticket_created_said_without_a_ticket_is_kept_and_counts_no_ticket(service, store,
+                                                                            recorded):
+    """The ledger keeps every event as it was said: a ticket_created naming no ticket, its
+    data not that of a ticket (dispatch parked it), too. verify still walks the record and
+    counts the two tickets created, as dispatch does."""
+    from services.shared.events import new_event
+
+    service.on_ticket_created(new_event("intake", "ticket_created", {"caller": "nobody"}))
+    service.dispatch.ticket_counts.side_effect = lambda actor: {"YP20261123": 2}
+
+    report = service.verify(READER)
+    assert store.entries.count_documents({"event_type": "ticket_created"}) == 3
+    assert report["broken"] == []
+    assert report["tickets"] == {"ledger": 2, "dispatch": 2, "differ": []}
