@@ -31,11 +31,11 @@ retried) must sign in, with its unit's name, and be recorded in the ledger as cr
 once. Every poison message is parked once by each service that hears it (counted in the
 parking queues as ``hotline-admin parked`` reads them, and by each service's ``parked_count``),
 and no callback task has an outcome recorded for two claims. A ticket with an event stamped
-by a stepped clock is held to its script's events, each once, not to their order in the
-ledger (which orders by the stamps). Prints sent, accepted, completed, lost and duplicated,
-the poison sent and parked and what the stepped clocks did; exits 1 unless lost and
-duplicated are 0 and every check holds. Writes var/faults/faults.json; the parts' logs go
-to var/faults/log/.
+by a stepped clock is held to its script's path like any other: the ledger reads a history
+in causal order (``caused_by``, dispatch's ``ticket_version``), not by the stamps. Prints
+sent, accepted, completed, lost and duplicated, the poison sent and parked and what the
+stepped clocks did; exits 1 unless lost and duplicated are 0 and every check holds.
+Writes var/faults/faults.json; the parts' logs go to var/faults/log/.
 
     .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12]
 """
@@ -663,18 +663,13 @@ class Drill:
                 twice.append(ticket.number)
             path = [entry["event_type"] for entry in timeline]
             if stamped_by_a_stepped_clock(timeline):
-                # The ledger orders a history by the times its events were stamped: one
-                # stamped by a stepped clock takes its place by that time, so only the
-                # events, each once, are held against the script here.
-                # TODO(ticket_version): once envelopes carry ``ticket_version`` and the
-                # ledger orders a ticket's history causally, hold these tickets to the
-                # script's order too (history_order_problems) and drop this leniency.
+                # The ledger reads a history in causal order (caused_by, dispatch's
+                # ticket_version), not by the times stamped: held to the script like the rest.
                 stepped.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
-                problems = history_order_problems(timeline)
-                if problems or not same_events(path, SCRIPTS[ticket.script],
-                                               ticket.told_failed_steps):
-                    wrong_path.append(f"{ticket.number} ({ticket.script}, a clock stepped): "
-                                      f"{' → '.join(path)} {problems or ''}")
+            problems = history_order_problems(timeline)
+            if problems:
+                wrong_path.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)} "
+                                  f"{problems}")
             elif path != SCRIPTS[ticket.script]:
                 if on_path_but_repeated(path, SCRIPTS[ticket.script], ticket.told_failed_steps):
                     repeated.append(f"{ticket.number} ({ticket.script}): {' → '.join(path)}")
@@ -890,21 +885,22 @@ def stamped_by_a_stepped_clock(timeline: list[dict]) -> bool:
 
 
 def history_order_problems(timeline: list[dict]) -> list[str]:
-    """TODO(ticket_version): the ledger's history of a ticket must give dispatch's events
-    in the order of their ticket version, whatever the clocks said. Another change brings
-    ``ticket_version`` to the envelopes and a causal order to the ledger; until a
-    timeline entry carries it there is nothing to hold the order against, and this finds
-    nothing."""
+    """What puts the ledger's history of a ticket out of causal order: dispatch's events
+    not in the order of their ticket version, or an event before the one it followed from,
+    whatever the clocks said."""
+    problems = []
     versions = [entry["ticket_version"] for entry in timeline
                 if entry.get("source") == "dispatch" and entry.get("ticket_version") is not None]
-    return [f"ticket versions in the order {versions}"] if versions != sorted(versions) else []
-
-
-def same_events(path: list[str], script: list[str], told_failed: set[str]) -> bool:
-    """The script's events, each as often as the script has it, in whatever order; a step
-    taken again after its first call was told it failed aside (on_path_but_repeated)."""
-    had, wanted = collections.Counter(path), collections.Counter(script)
-    return not (wanted - had) and all(event in told_failed for event in had - wanted)
+    if versions != sorted(versions):
+        problems.append(f"ticket versions in the order {versions}")
+    seen: set[str] = set()
+    ids = {entry["event_id"] for entry in timeline}
+    for entry in timeline:
+        cause = entry.get("caused_by")
+        if cause in ids and cause not in seen:
+            problems.append(f"{entry['event_type']} before the event it followed from")
+        seen.add(entry["event_id"])
+    return problems
 
 
 def recorded_by_two_claims(attempts: list[dict]) -> bool:
@@ -950,6 +946,10 @@ def verdict(summary: dict) -> list[str]:
         problems.append(f"poison: {bad['parked']} parked copies of {bad['sent']} messages, "
                         f"not {bad['expected']} (each once by each service that hears it): "
                         f"{misparked[:3]}")
+    silent = {name: error for name, error in bad.get("parked_count_errors", {}).items()
+              if name not in bad.get("by_service", {})}
+    if silent:  # the supervision page asks the same RPC
+        problems.append(f"parked_count never answered after the faults: {silent}")
     task = checks["killed_workers_task"]
     if task is None or task["status"] != "done":
         problems.append(f"the task held by the killed worker was not completed: {task}")

@@ -110,6 +110,8 @@ def as_item(entry: dict) -> dict:
     return {
         "seq": entry.get("seq"),
         "event_id": entry["_id"],
+        "caused_by": entry.get("caused_by"),
+        "ticket_version": entry.get("ticket_version"),
         "ticket_no": entry.get("ticket_no"),
         "event_type": entry["event_type"],
         "source": entry["source"],

@@ -34,9 +34,9 @@ from typing import Any
 
 import eventlet
 from amqp.exceptions import NotFound
-from kombu import Exchange, Queue
+from kombu import Connection, Exchange, Queue
 from kombu.message import Message
-from nameko.amqp.publish import Publisher, get_connection
+from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
@@ -153,12 +153,17 @@ class ParkingQueueConsumer(QueueConsumer):
             identifier=f"park[{provider.queue.name}]")
 
 
+DEPTH_CONNECT_SECONDS = 5
+
+
 def depth(config: dict, service: str) -> int:
     """How many messages lie in ``service``'s parking queue, asked with the broker user of
-    ``config`` (the service's own, which may declare that queue) on a pooled connection;
+    ``config`` (the service's own, which may declare that queue) on a connection of its
+    own (a pooled one outlives a broker restart dead, and every count after it failed);
     0 when nothing was ever parked there (the queue is not declared yet)."""
-    with get_connection(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
-                        login_method=config.get(LOGIN_METHOD_CONFIG_KEY)) as connection:
+    with Connection(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                    login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+                    connect_timeout=DEPTH_CONNECT_SECONDS) as connection:
         channel = connection.channel()
         try:
             count = channel.queue_declare(parking_name(service), passive=True).message_count

@@ -182,6 +182,16 @@ def test_a_drill_that_sent_no_poison_fails():
     assert faults.verdict(summary) == ["no poison messages were sent"]
 
 
+def test_a_service_whose_parked_count_never_answers_after_the_faults_fails_the_drill():
+    summary = summary_of(each_parked_once())
+    summary["poison"]["parked_count_errors"] = {"ledger": "AttributeError: no channel"}
+    assert faults.verdict(summary) == [], "asked again and answered: a blip"
+    del summary["poison"]["by_service"]["ledger"]
+    [problem] = faults.verdict(summary)
+    assert problem == ("parked_count never answered after the faults: "
+                       "{'ledger': 'AttributeError: no channel'}")
+
+
 def attempt(number: int, worker: str, final: bool = True) -> dict:
     return {"attempt": number, "worker_id": worker, "outcome": "satisfied", "final": final}
 
@@ -213,10 +223,17 @@ def test_an_event_stamped_by_a_clock_stepped_forward_or_back_is_seen():
     assert faults.stamped_by_a_stepped_clock([behind, on_time])
 
 
-def test_a_stepped_tickets_events_are_held_to_the_script_whatever_their_order():
-    script = faults.SCRIPTS["resolve"]
-    reordered = script[:4] + ["callback_completed", "ticket_closed", "callback_scheduled"]
-    assert faults.same_events(reordered, script, set())
-    assert not faults.same_events(reordered[:-1], script, set())  # one missing
-    assert not faults.same_events(reordered + ["ticket_closed"], script, set())  # twice
-    assert faults.same_events(reordered + ["ticket_accepted"], script, {"ticket_accepted"})
+def test_a_history_out_of_causal_order_is_a_wrong_path_whatever_the_clocks_said():
+    def said(event_id, source, version=None, caused_by=None):
+        return {"event_id": event_id, "event_type": f"event-{event_id}", "source": source,
+                "ticket_version": version, "caused_by": caused_by}
+
+    in_order = [said("a", "intake"), said("b", "dispatch", 1, "a"), said("c", "dispatch", 2),
+                said("d", "callback", None, "c"), said("e", "dispatch", 3, "d")]
+    assert faults.history_order_problems(in_order) == []
+    versions_swapped = [in_order[0], in_order[2], in_order[1], *in_order[3:]]
+    assert faults.history_order_problems(versions_swapped) == [
+        "ticket versions in the order [2, 1, 3]"]
+    effect_first = [in_order[0], in_order[1], in_order[2], in_order[4], in_order[3]]
+    assert "event-e before the event it followed from" in \
+        faults.history_order_problems(effect_first)

@@ -22,9 +22,13 @@ INTERVALS = ("day", "week")  # weeks start on Monday
 class TimelineEntrySchema(Schema):
     """One recorded event, in a Chinese sentence too."""
 
-    seq = fields.Integer(allow_none=True, metadata={"description": "its place in the "
-                                                                   "ticket's history"})
+    seq = fields.Integer(allow_none=True, metadata={"description": "the order the ledger "
+                                                                   "recorded it in"})
     event_id = fields.String(required=True)
+    caused_by = fields.String(allow_none=True, metadata={
+        "description": "the event it followed from, where it says one"})
+    ticket_version = fields.Integer(allow_none=True, metadata={
+        "description": "dispatch's: the version of the ticket its change brought"})
     ticket_no = fields.String(allow_none=True)
     event_type = fields.String(required=True)
     source = fields.String(required=True)
