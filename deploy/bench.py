@@ -262,12 +262,16 @@ class InProcess:
             store.ensure_indexes()
         self.stores["dispatch"].replace_directory(
             directory_rules.read_file(str(ROOT / "deploy" / "directory.yml")))
-        self.intake = worker_factory(IntakeService, store=self.stores["intake"])
+        # request_id None: each call a request of its own (a mock would be stored as one)
+        self.intake = worker_factory(IntakeService, store=self.stores["intake"],
+                                     request_id=None)
         self.intake.config = {"TICKET_NUMBERS": {"prefixes": {"杨浦区": "YP", "普陀区": "PT"}}}
         self.dispatch = worker_factory(
             DispatchService, store=self.stores["dispatch"],
-            policy=read_policy(str(ROOT / "deploy" / "policy.yml")), grid_categories=frozenset())
-        self.callback = worker_factory(CallbackService, store=self.stores["callback"])
+            policy=read_policy(str(ROOT / "deploy" / "policy.yml")), grid_categories=frozenset(),
+            request_id=None)
+        self.callback = worker_factory(CallbackService, store=self.stores["callback"],
+                                       request_id=None)
         self.callback.config = {"CALLBACK": {"delay_minutes": 0,
                                              "window": {"start": "00:00", "end": "24:00"}}}
         self.ledger = worker_factory(LedgerService, store=self.stores["ledger"])

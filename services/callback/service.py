@@ -33,7 +33,7 @@ from services.callback.schemas import (
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
-from services.shared import access, clock, outbox, parking_depth, revocation
+from services.shared import access, clock, outbox, parking_depth, redelivery, revocation
 from services.shared.answers.callback import (
     CheckinSchema,
     ClaimedTaskSchema,
@@ -69,6 +69,7 @@ class CallbackService:
     parking_depth, parked_count = parking_depth.counting()
     config = Config()
     publisher = EventDispatcher()
+    request_id: str | None = redelivery.RequestId()
 
     @property
     def policy(self) -> tasks.Policy:
@@ -98,17 +99,29 @@ class CallbackService:
         ``lease_until`` (ClaimedTaskSchema, services/shared/answers/callback.py). None when
         nothing is due, or outside the calling window (a task left over from the evening
         waits for the morning).
-        A task whose lease ran out is handed out again. Raises InvalidRequest,
-        NotPermitted (no statement, or not a callback worker's), with nothing claimed."""
+        A task whose lease ran out is handed out again. A claim request that comes again
+        (redelivered after its worker claimed and stopped before answering) is answered
+        with the task its first run claimed, the same fence, while that claim stands (the
+        task still held by this worker under it), even outside the window; otherwise it
+        claims as any request does (services/shared/redelivery.py). Raises
+        InvalidRequest, NotPermitted (no statement, or not a callback worker's), with
+        nothing claimed."""
         actor = load_actor(actor)
         access.check_step(actor, "work_callbacks")
         data = load(ClaimRequestSchema(), {"worker_id": worker_id})
+        held_by = tasks.holder(actor, data["worker_id"])
+        request_id = self.request_id
+        if request_id is not None:
+            standing = self.store.claimed_under(request_id, held_by)
+            if standing is not None:
+                log.info("claim %s of %s was made already: task %s, fence %s", request_id,
+                         held_by, standing["_id"], standing.get(tasks.FENCE, 0))
+                return CLAIMED_TASK.dump(tasks.as_claim(standing))
         now = clock.now()
         policy = self.policy
         if not is_open(now, policy.window):
             return None
-        task = self.store.claim(tasks.claim(tasks.holder(actor, data["worker_id"]), policy,
-                                            now), now)
+        task = self.store.claim(tasks.claim(held_by, policy, now, request_id), now)
         return None if task is None else CLAIMED_TASK.dump(tasks.as_claim(task))
 
     @rpc(expected_exceptions=EXPECTED)

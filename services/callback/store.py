@@ -28,6 +28,8 @@ class TaskStore:
                                 name="status_due_at")
         self.tasks.create_index([("status", ASCENDING), ("lease_until", ASCENDING)],
                                 name="status_lease_until")
+        # A redelivered claim finds the task its first run claimed (claimed_under).
+        self.tasks.create_index([(tasks.CLAIM_REQUEST, ASCENDING)], name="claim_request")
         self.tasks.create_index([("ticket_no", ASCENDING), ("created_at", ASCENDING)],
                                 name="ticket_no")
         # One check-in per resident and planned time; a cancelled one gives its key up.
@@ -68,6 +70,11 @@ class TaskStore:
             sort=[("due_at", ASCENDING), ("_id", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
+
+    def claimed_under(self, request_id: str, worker_id: str) -> dict | None:
+        """The task the claim request ``request_id`` handed to ``worker_id``, if that claim
+        still stands (tasks.claimed_under); None otherwise."""
+        return self.tasks.find_one(tasks.claimed_under(request_id, worker_id))
 
     def complete(self, task_id: str, completion: tasks.Completion) -> dict | None:
         """Apply a completed attempt and queue its events, in one write, provided the task

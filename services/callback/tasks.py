@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 
 from services.callback.schemas import CallbackConfigSchema
 from services.callback.window import CallingWindow, calling_window, next_call_time
-from services.shared import clock
+from services.shared import clock, redelivery
 from services.shared.errors import IllegalTransition, InvalidRequest, NotPermitted
 from services.shared.events import as_cause, new_event
 from services.shared.payloads import event_data
@@ -104,7 +104,7 @@ def new_task(kind: str, now: dt.datetime, **fields) -> dict:
         # unique: a kind that has no event of its own to be made from names the task
         "source_event_id": f"{kind}:{task_id}",
         "attempt": 1, "status": DUE, "due_at": None,
-        "claimed_by": None, "claimed_at": None, "lease_until": None,
+        "claimed_by": None, "claimed_at": None, "lease_until": None, CLAIM_REQUEST: None,
         "outcome": None, "note": None, "created_at": now, "completed_at": None,
         "attempts": [],
         **fields,
@@ -140,6 +140,11 @@ def schedule(event: dict, resolved: dict, policy: Policy,
 
 # Claiming
 
+# The RPC request of the task's latest claim (redelivery.applied_key; None for a claim
+# that came without an id): set by every claim, so that it names the claim that stands.
+CLAIM_REQUEST = "claim_request"
+
+
 def claimable(now: dt.datetime) -> dict:
     """Which tasks a worker may claim at ``now``, as a store filter: due ones whose time
     has come, and claimed ones whose lease ran out (the worker died or hung up on us)."""
@@ -149,10 +154,23 @@ def claimable(now: dt.datetime) -> dict:
     ]}
 
 
-def claim(worker_id: str, policy: Policy, now: dt.datetime) -> dict:
-    """The changes that hand a task to ``worker_id`` under a lease."""
+def claim(worker_id: str, policy: Policy, now: dt.datetime,
+          request_id: str | None = None) -> dict:
+    """The changes that hand a task to ``worker_id`` under a lease, for the claim request
+    ``request_id``."""
     return {"status": CLAIMED, "claimed_by": worker_id, "claimed_at": now,
-            "lease_until": now + policy.lease}
+            "lease_until": now + policy.lease,
+            CLAIM_REQUEST: redelivery.applied_key(request_id) if request_id is not None
+            else None}
+
+
+def claimed_under(request_id: str, worker_id: str) -> dict:
+    """Which task the claim request ``request_id`` handed to ``worker_id``, as a store
+    filter, provided that claim still stands: the task is still claimed by that holder,
+    and by no claim since (each sets CLAIM_REQUEST), so its fence is still that claim's.
+    A lease run out with nobody claiming since still stands, as complete has it."""
+    return {CLAIM_REQUEST: redelivery.applied_key(request_id), "status": CLAIMED,
+            "claimed_by": worker_id}
 
 
 # Completing

@@ -8,7 +8,7 @@ import datetime as dt
 
 from services.intake.duplicates import Match
 from services.intake.residents import CHECKIN_CHANNEL, REGISTERED_RESIDENT
-from services.shared import access, clock
+from services.shared import access, clock, redelivery
 from services.shared.events import new_event
 from services.shared.payloads import TicketSchema, event_data, resident_card
 from services.shared.states import ANSWERED, PRAISE, RECEIVED
@@ -104,9 +104,11 @@ def mergeable(request: dict) -> bool:
 
 
 def repeat_call(first: dict, request: dict, match: Match, received_at: dt.datetime,
-                actor: dict) -> tuple[dict, dict]:
+                actor: dict, request_id: str | None = None) -> tuple[dict, dict]:
     """A repeat of the open ticket ``first`` (重复件): the call as it is recorded in that
-    ticket, and its ``ticket_merged`` event under the first ticket's number."""
+    ticket, and its ``ticket_merged`` event under the first ticket's number. The call
+    names the RPC request ``request_id`` that brought it (redelivery.applied_key; None
+    without one), so that a redelivery of it is told it was merged (merged_by)."""
     call = {
         "caller": request["caller"],
         "channel": request["channel"],
@@ -115,6 +117,7 @@ def repeat_call(first: dict, request: dict, match: Match, received_at: dt.dateti
         "external_id": request.get("external_id"),
         "match": match.match,
         "similarity": match.similarity,
+        "request": redelivery.applied_key(request_id) if request_id is not None else None,
     }
     data = event_data("ticket_merged", caller=call["caller"], channel=call["channel"],
                       description=call["description"], match=call["match"],
@@ -122,6 +125,13 @@ def repeat_call(first: dict, request: dict, match: Match, received_at: dt.dateti
                       external_id=call["external_id"])
     return call, new_event("intake", "ticket_merged", data, ticket_no=first["ticket_no"],
                            actor=actor)
+
+
+def merged_by(ticket: dict, request_id: str) -> bool:
+    """Whether the request ``request_id`` that ``ticket`` records (redelivery.already_applied)
+    was a call merged into it, rather than the call that made it."""
+    key = redelivery.applied_key(request_id)
+    return any(call.get("request") == key for call in ticket.get("repeats") or ())
 
 
 # The fields of a ticket as callers and events see it, named once rather than by building

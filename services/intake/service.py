@@ -20,7 +20,15 @@ from nameko.extensions import DependencyProvider
 
 from services.intake import duplicates, numbering, reception, residents
 from services.intake.store import TicketStore
-from services.shared import access, clock, outbox, parking_depth, revocation, statements
+from services.shared import (
+    access,
+    clock,
+    outbox,
+    parking_depth,
+    redelivery,
+    revocation,
+    statements,
+)
 from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, InvalidRequest
@@ -72,6 +80,7 @@ class IntakeService:
     words = ChineseWords()
     config = Config()
     publisher = EventDispatcher()
+    request_id: str | None = redelivery.RequestId()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_ticket(self, request: dict, actor: dict) -> dict:
@@ -99,7 +108,11 @@ class IntakeService:
         ticket carries the resident's card as ``resident`` (null otherwise).
 
         The same ``external_id`` always returns the ticket first created for it, or the
-        one it was merged into, counted once. Raises InvalidRequest, listing every field
+        one it was merged into, counted once. A request that comes again (redelivered
+        after its worker stored the call and stopped before answering), with or without
+        an ``external_id``, is answered as its first run was: the ticket it made or was
+        merged into as it stands, ``merged`` as then, nothing stored or said again
+        (services/shared/redelivery.py). Raises InvalidRequest, listing every field
         error (a praised ticket_no intake never received among them), with nothing stored
         and no event sent; NotPermitted (no statement, or one of a role that takes no
         calls), with nothing stored.
@@ -108,9 +121,10 @@ class IntakeService:
         access.check_step(actor, "take_call")
         statements.refuse_read_only(actor)
         data = load(TICKET_REQUEST, request)
-        existing = self.store.by_external_id(data["external_id"])
-        if existing is not None:
-            return answer(existing, merged=existing.get("external_id") != data["external_id"])
+        done = self._received_already(data)
+        if done is not None:
+            ticket, merged = done
+            return answer(ticket, merged=merged)
         if data["praise"] is not None:
             self._check_praised(data["praise"])
         received_at = clock.now()
@@ -120,7 +134,7 @@ class IntakeService:
                 return answer(first, merged=True)
         resident = residents.card_for(data["caller"],
                                       self.store.residents_by_phone(data["caller"]["phone"]))
-        stored = self._receive(data, received_at, actor, resident)
+        stored = self._receive(data, received_at, actor, resident, self.request_id)
         return answer(stored, merged=False)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -179,10 +193,27 @@ class IntakeService:
     publish_outbox = outbox.sweep(lambda service: service.store.tickets)
 
     # Helpers
+    def _received_already(self, data: dict) -> tuple[dict, bool] | None:
+        """The ticket this call was received into already, and whether it was merged
+        there: by this very request (a redelivery), or by its ``external_id`` (a retry);
+        None for a call not received yet."""
+        request_id = self.request_id
+        if request_id is not None:
+            first_run = self.store.by_request(request_id)
+            if first_run is not None:
+                log.info("request %s was received already, into %s; answered as it stands",
+                         request_id, first_run["ticket_no"])
+                return first_run, reception.merged_by(first_run, request_id)
+        by_call = self.store.by_external_id(data["external_id"])
+        if by_call is not None:
+            return by_call, by_call.get("external_id") != data["external_id"]
+        return None
+
     def _receive(self, request: dict, received_at: dt.datetime, actor: dict,
-                 resident: dict | None) -> dict:
-        """Number a new ticket in its district, store it with its events and publish them;
-        the ticket stored (the one already made for the same external_id, if any)."""
+                 resident: dict | None, request_id: str | None = None) -> dict:
+        """Number a new ticket in its district, store it with its events, recording the RPC
+        request ``request_id`` that made it, and publish them; the ticket stored (the one
+        already made for the same external_id, if any)."""
         settings = self.config.get("TICKET_NUMBERS") or {}
         key = numbering.counter_key(
             numbering.prefix_for(request["address"]["district"], settings.get("prefixes") or {},
@@ -191,7 +222,7 @@ class IntakeService:
         )
         number = numbering.ticket_no(key, self.store.next_sequence(key))
         ticket, events = reception.receive(request, number, received_at, actor, resident)
-        stored = self.store.add(ticket, events)
+        stored = self.store.add(ticket, events, request_id)
         outbox.publish_now(self.store.tickets, self.publisher, stored["_id"])
         return stored
     def _check_praised(self, praised: dict) -> None:
@@ -214,13 +245,16 @@ class IntakeService:
             if match is None:
                 return None
             first = next(t for t in candidates if t["ticket_no"] == match.ticket_no)
-            call, event = reception.repeat_call(first, data, match, received_at, actor)
+            call, event = reception.repeat_call(first, data, match, received_at, actor,
+                                                self.request_id)
             merged = self.store.merge(first, call, event)
             if merged is not None:
                 outbox.publish_now(self.store.tickets, self.publisher, merged["_id"])
                 return merged
-            # a retry of this very call may have merged it meanwhile
-            return self.store.by_external_id(data["external_id"]) or LOST
+            # a retry of this very call, or another delivery of this request, may have
+            # merged it meanwhile
+            return (self.store.by_request(self.request_id)
+                    or self.store.by_external_id(data["external_id"]) or LOST)
 
         try:
             return until_written(attempt, MERGE_ATTEMPTS, Contention(data["external_id"]))

@@ -48,7 +48,7 @@ def resolved(ticket_no: str) -> dict:
 
 @pytest.fixture
 def served(database) -> Served:
-    service, db = worker(CallbackService, TaskStore, database, CONFIG)
+    service, db = worker(CallbackService, TaskStore, database, CONFIG, request_id=None)
     for ticket_no in (NO, "YP20261123-0002", "YP20261123-0003"):
         service.schedule_callback(resolved(ticket_no))
     held = service.claim("dialer-1", CALLBACK_WORKER)["task_id"]

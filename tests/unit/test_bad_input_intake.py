@@ -33,7 +33,7 @@ def valid(first_ticket_no: str | None) -> dict:
 
 @pytest.fixture
 def served(database) -> Served:
-    service, db = worker(IntakeService, TicketStore, database, CONFIG)
+    service, db = worker(IntakeService, TicketStore, database, CONFIG, request_id=None)
     first = service.create_ticket(lamp_request(external_id="first"), AGENT)["ticket_no"]
     return Served(service, [db], first, lambda: service.get_ticket(first, AGENT))
 

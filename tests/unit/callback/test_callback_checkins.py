@@ -39,7 +39,7 @@ def now(monkeypatch) -> FrozenClock:
 
 @pytest.fixture
 def service(store, now):
-    service = worker_factory(CallbackService, store=store)
+    service = worker_factory(CallbackService, store=store, request_id=None)
     service.config = CONFIG
     return service
 

@@ -38,7 +38,9 @@ def resolved(ticket_no="YP20261123-0001", phone="13812345678", name="王阿姨",
 
 @pytest.fixture
 def service(store):
-    service = worker_factory(CallbackService, store=store)
+    # claims without a request id, carried out each time; a test of redelivered requests
+    # gives service.request_id the id its call comes with
+    service = worker_factory(CallbackService, store=store, request_id=None)
     service.config = CONFIG
     return service
 
@@ -396,6 +398,72 @@ def test_a_worker_of_another_account_cannot_complete_a_task_under_the_same_name(
         service.complete(task["_id"], "w1", "satisfied", other)
     assert store.get(task["_id"])["status"] == "claimed"
     assert service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER)["final"] is True
+
+
+# A claim request that comes again (RabbitMQ redelivers it when the process that claimed
+# was killed before answering) hands out nothing more
+
+def test_a_claim_delivered_twice_answers_the_same_task_and_fence_and_claims_once(
+        service, store):
+    task, other = schedule(service, ticket_no="T-1"), schedule(service, ticket_no="T-2")
+    set_task(store, task["_id"], due_at=clock.now() - dt.timedelta(minutes=10))
+    set_task(store, other["_id"], due_at=clock.now() - dt.timedelta(minutes=5))
+    service.request_id = "req-claim-1"
+
+    first = service.claim("w1", CALLBACK_WORKER)
+    again = service.claim("w1", CALLBACK_WORKER)
+
+    assert again == first and first["task_id"] == task["_id"]
+    assert store.get(task["_id"])[tasks.FENCE] == first["fence"]  # claimed once
+    assert store.get(other["_id"])["status"] == "due"  # not handed out behind its back
+    done = service.complete(task["_id"], "w1", "satisfied", CALLBACK_WORKER, None,
+                            again["fence"])
+    assert done["final"] is True
+
+
+def test_another_claim_request_of_the_same_worker_claims_the_next_task(service, store):
+    first_task, second_task = (schedule(service, ticket_no=f"T-{n}") for n in (1, 2))
+    set_task(store, first_task["_id"], due_at=clock.now() - dt.timedelta(minutes=10))
+    set_task(store, second_task["_id"], due_at=clock.now() - dt.timedelta(minutes=5))
+
+    service.request_id = "req-claim-1"
+    first = service.claim("w1", CALLBACK_WORKER)
+    service.request_id = "req-claim-2"
+    second = service.claim("w1", CALLBACK_WORKER)
+
+    assert (first["task_id"], second["task_id"]) == (first_task["_id"], second_task["_id"])
+    service.request_id = "req-claim-3"
+    assert service.claim("w1", CALLBACK_WORKER) is None  # nothing left
+
+
+def test_a_claim_delivered_again_after_the_task_was_claimed_since_claims_as_usual(
+        service, store, monkeypatch):
+    moment = FrozenClock(monkeypatch, shanghai("2026-11-23 10:00"))
+    task = schedule(service, at=moment.moment)
+    service.request_id = "req-claim-1"
+    first = service.claim("w1", CALLBACK_WORKER)
+
+    moment.moment += HOUR  # the lease ran out and w2 claimed the task
+    service.request_id = "req-claim-2"
+    taken = service.claim("w2", CALLBACK_WORKER)
+    service.request_id = "req-claim-1"  # w1's first claim, delivered again only now
+    again = service.claim("w1", CALLBACK_WORKER)
+
+    assert taken["fence"] == first["fence"] + 1
+    assert again is None  # the claim no longer stands, and nothing else is due
+    assert (store.get(task["_id"])["claimed_by"], store.get(task["_id"])[tasks.FENCE]) == (
+        "dialer/w2", taken["fence"])
+
+
+def test_a_claim_delivered_again_to_a_worker_of_the_same_name_elsewhere_is_not_its(
+        service, store):
+    schedule(service)
+    other_account = {**CALLBACK_WORKER, "id": "other-dialer"}
+    service.request_id = "req-claim-1"
+    service.claim("w1", CALLBACK_WORKER)
+
+    # the same id under another account names another holder: its claim made nothing
+    assert service.claim("w1", other_account) is None
 
 
 # Time that steps (through services/shared/clock.py): a lease held across processes

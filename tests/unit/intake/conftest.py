@@ -19,6 +19,8 @@ def store(database) -> TicketStore:
 
 @pytest.fixture
 def service(store):
-    service = worker_factory(IntakeService, store=store)
+    # calls without a request id, received each time; a test of redelivered requests gives
+    # service.request_id the id its call comes with
+    service = worker_factory(IntakeService, store=store, request_id=None)
     service.config = CONFIG
     return service
