@@ -93,8 +93,8 @@ def test_a_users_statements_until_a_change_are_withdrawn_and_later_ones_stand(ke
                                                                              monkeypatch):
     signer, verifier = keys
     revoked = statements.Revocations()
-    changed = clock.now()
     before = signer.issue(GRID, session="token:t-1")  # a token's: no console session
+    changed = clock.now()  # the change comes after it, never in the same instant before
     revoked.end_user("li", changed)
     with pytest.raises(NotPermitted, match="ended"):
         verifier.read(before, revoked)
