@@ -254,9 +254,9 @@ def start_service(name: str, env: dict, uris: dict[str, str],
                   log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
     """One service as its own ``nameko run`` with deploy/<name>.yml, connected as its own
     broker user (``uris[name]``; not waiting for it)."""
-    nameko = str(Path(sys.executable).parent / "nameko")
-    return start(name, [nameko, "run", "--config", f"deploy/{name}.yml",
-                        f"services.{name}.service"], as_user(env, uris, name), log_dir)
+    return start(name, [sys.executable, "-m", "services.service_process", "run", "--config",
+                        f"deploy/{name}.yml", f"services.{name}.service"],
+                 as_user(env, uris, name), log_dir)
 
 
 def start_services(env: dict, uris: dict[str, str], log_dir: Path = ROOT / "var" / "log",

@@ -299,9 +299,10 @@ class DispatchService:
         the centre), IllegalTransition (resolved or closed)."""
         actor = load_actor(actor)
         args = load(ReassignArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
-        if actor["role"] not in CENTRE_ROLES:
-            raise NotPermitted(f"only the dispatch centre ({', '.join(CENTRE_ROLES)}) may reassign")
-        unit = self.store.unit(args["unit_id"])
+        # only the centre learns whether a unit exists; anyone else is refused by the step's
+        # own check, as every step is (IllegalTransition on a closed ticket they may read)
+        centre = actor["role"] in CENTRE_ROLES
+        unit = self.store.unit(args["unit_id"]) if centre else {}
         if unit is None:
             raise NotFound(f"unit {args['unit_id']}")
         return self._step(args["ticket_no"], actor, lambda state, now: lifecycle.reassign(

@@ -194,7 +194,12 @@ class Change:
 def refusal(step: Step, state: TicketState, actor: dict) -> HotlineError | None:
     """Why the actor may not take the step on the ticket now, whatever is sent with it:
     NotPermitted (not theirs to take), IllegalTransition (not from this state, or a need
-    unmet); None when they may."""
+    unmet); None when they may. On a closed ticket no step is legal for anyone, so it is
+    IllegalTransition whoever asks (also on a consultation closed at intake, which no
+    unit ever held): the state, not the person, is why."""
+    if state["state"] == CLOSED:
+        return IllegalTransition(f"ticket {state['ticket_no']} is closed; no step is taken "
+                                 "on a closed ticket")
     if not any(_may(who, state, actor) for who in step.taken_by):
         takers = " or ".join(_describe(who, state) for who in step.taken_by)
         return NotPermitted(f"ticket {state['ticket_no']}: only {takers} may "

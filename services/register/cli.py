@@ -3,8 +3,11 @@ get the blank template. It talks to the register service over RPC, as the consol
 
     python -m services.register.cli import 开鲁新村台账.xlsx           # dry run: the report
     python -m services.register.cli import 开鲁新村台账.xlsx --apply   # then apply it
-    python -m services.register.cli export --grid yinhang-grid-1 --out 台账.xlsx
-    python -m services.register.cli template --out 台账模板.xlsx
+    python -m services.register.cli export --grid yinhang-grid-1 台账.xlsx
+    python -m services.register.cli template 台账模板.xlsx
+
+The file to write is named after the command, or with ``--out`` (either; without one, the
+name the register gives the workbook).
 
 An import always shows the dry run's row-by-row report first. With ``--apply`` the rows
 to add or change are then applied in chunks (``--chunk`` rows per call, all under one
@@ -49,10 +52,17 @@ def parser() -> argparse.ArgumentParser:
     exporting = commands.add_parser("export", help="export the register to .xlsx")
     exporting.add_argument("--grid", dest="grid_unit_id", default=None,
                            help="only this grid unit's residents")
-    exporting.add_argument("--out", type=Path, default=None)
-    template = commands.add_parser("template", help="the blank register to fill in")
-    template.add_argument("--out", type=Path, default=None)
+    written_to(exporting)
+    written_to(commands.add_parser("template", help="the blank register to fill in"))
     return top
+
+
+def written_to(command: argparse.ArgumentParser) -> None:
+    """The file a command writes: named after it, as the README shows, or with --out."""
+    target = command.add_mutually_exclusive_group()
+    target.add_argument("out_file", nargs="?", type=Path, default=None, metavar="FILE",
+                        help="the .xlsx to write (default: the name the register gives it)")
+    target.add_argument("--out", type=Path, default=None, help="the same, as an option")
 
 
 def _width(text: str) -> int:
@@ -134,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"register: {error}", file=sys.stderr)
         return 2
 
+    out = getattr(args, "out", None) or getattr(args, "out_file", None)
+
     def work(rpc) -> int:
         if args.command == "template":
-            return save(rpc.register.register_template(), args.out)
+            return save(rpc.register.register_template(), out)
         signed = sign_in(rpc, args.user)
         try:
             if args.command == "import":
@@ -144,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                             max(args.chunk, 1))
                 return 0
             return save(rpc.register.export_register(signed(),
-                                                     grid_unit_id=args.grid_unit_id), args.out)
+                                                     grid_unit_id=args.grid_unit_id), out)
         finally:
             signed.end()
 

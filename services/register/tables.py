@@ -11,7 +11,9 @@ What a cell shows is not always its raw value, and the difference matters for a 
   to read, and the row must say so rather than read it as a name, a phone or a date.
 
 Text an export wrote with Excel's quote prefix (services/shared/spreadsheets.py) is text,
-"=" or not: it imports back as it was.
+"=" or not: it imports back as it was. A character XML cannot hold is written by Excel
+as ``_xHHHH_`` (a line break typed as CRLF is ``_x000D_`` and a line feed): the cell
+shows the character, and the schema's Text reads it as any other typed text.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.escape import unescape
 
 from services.shared import births
 
@@ -121,7 +124,7 @@ def _shown(cell: Any) -> Any:
     if isinstance(value, str):
         if value.startswith("=") and not cell.style_array.quotePrefix:
             return Formula(value)
-        return value
+        return unescape(value)
     format_id = cell.style_array.numFmtId
     if format_id in CHINESE_DATE_FORMATS and isinstance(value, (int, float)) \
             and not isinstance(value, bool) and EXCEL_SERIALS[0] <= value < EXCEL_SERIALS[1]:

@@ -10,8 +10,9 @@ it again. Here such a request is parked in the service's parking queue with the 
 (services/shared/parking.py), and its caller, when it named a reply queue, still gets
 MalformedRequest. A body that cannot be decoded at all (not JSON) is parked too
 (parking.ParkingQueueConsumer), where kombu would log and drop it. A request with the
-wrong arguments for its method is answered as before (InvalidRequest, IncorrectSignature):
-only what cannot be read as a request is parked.
+wrong arguments for its method is answered, not parked: InvalidRequest, the one error of
+the contract for a request that breaks it, also when the number or names of its
+arguments are wrong (nameko would answer its own IncorrectSignature).
 
 Each worker's context carries the id of the request it serves (``REQUEST_ID``, read by
 redelivery.RequestId), the message's ``correlation_id``, never what a caller sent in its
@@ -19,6 +20,7 @@ headers.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -32,9 +34,10 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.exceptions import MalformedRequest
+from nameko.exceptions import IncorrectSignature, MalformedRequest
 from nameko.messaging import QueueConsumer
 
+from services.shared.errors import InvalidRequest
 from services.shared.parking import ParkingLot, ParkingQueueConsumer
 
 log = logging.getLogger(__name__)
@@ -109,6 +112,24 @@ class Rpc(nameko_rpc.Rpc):
     the request they serve (redelivery.RequestId)."""
 
     rpc_consumer = GuardedRpcConsumer()
+
+    def check_signature(self, args: Any, kwargs: Any) -> None:
+        """InvalidRequest for arguments the method cannot take, saying what it takes."""
+        try:
+            super().check_signature(args, kwargs)
+        except IncorrectSignature:
+            given = f"{len(args)} given" + (f" and {', '.join(map(str, kwargs))}"
+                                            if kwargs else "")
+            raise InvalidRequest({"_request": [
+                f"Wrong arguments for {self.method_name}{self._parameters()}: {given}."]}
+            ) from None
+
+    def _parameters(self) -> str:
+        """The method's parameters as a caller passes them: ``(ticket_no, actor, note=None)``."""
+        method = getattr(self.container.service_cls, self.method_name)
+        parameters = list(inspect.signature(method).parameters.values())[1:]  # after self
+        return str(inspect.Signature(
+            [parameter.replace(annotation=inspect.Parameter.empty) for parameter in parameters]))
 
     def unpack_message_headers(self, message: Message) -> dict:
         context = super().unpack_message_headers(message)

@@ -6,6 +6,7 @@ console and the README.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,10 +52,21 @@ UNIT_ID = [validate.Length(min=1, max=64),
            validate.Regexp(r"^[\w.-]+$", error="Letters, digits, '.', '_' and '-' only.")]
 
 
-def _no_control_chars(value: str) -> None:
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+# A line break as people type it: a browser sends a textarea's Enter as CRLF, some old
+# programs (and Excel cells written by them) a lone CR; the system keeps LF.
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
+def typed_text(value: str) -> str:
+    """Free text as the system keeps it, however it was typed: surrounding space stripped,
+    every line break (CRLF, CR) as LF. ValidationError "Control characters are not
+    allowed." for any other control character but tab, "Not valid Unicode text." for a
+    lone surrogate. Every schema reads free text through here (the Text field)."""
+    text = _LINE_BREAK.sub("\n", value).strip()
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
         raise ValidationError("Control characters are not allowed.")
-    unicode_text(value)
+    unicode_text(text)
+    return text
 
 
 def unicode_text(value: str) -> None:
@@ -67,12 +79,11 @@ def unicode_text(value: str) -> None:
 
 
 class Text(fields.String):
-    """A string field that strips surrounding space and refuses control characters."""
+    """A string field read as people type it (typed_text): surrounding space stripped,
+    line breaks as LF, other control characters refused."""
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        _no_control_chars(text)
-        return text
+        return typed_text(super()._deserialize(value, attr, data, **kwargs))
 
 
 class IsoDate(fields.Field):
@@ -206,6 +217,7 @@ __all__ = [
     "CENTRE_ID", "UNIT_ID", "Decision",
     "CENTRE_ROLES", "SUPERVISOR_ROLES",
     "CALLBACK_OUTCOMES", "PLACE_LEVELS", "unicode_text", "Text", "Phone", "normalise_phone",
+    "typed_text",
     "StrictSchema", "AddressSchema", "CallerSchema", "ActorSchema", "SYSTEM_ACTOR", "load",
     "load_actor", "EXCLUDE", "IsoDate", "BirthDate",
 ]

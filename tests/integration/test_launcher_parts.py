@@ -87,3 +87,17 @@ def test_a_service_ends_with_a_launcher_killed_with_9(rabbit_config, tmp_path):
         for pid in (launcher.pid, service):
             if not gone(pid):
                 os.kill(pid, 9)
+
+
+def test_a_service_started_by_the_launcher_does_not_open_its_log_with_eventlets_notice(
+        rabbit_config, tmp_path):
+    """The README says eventlet's deprecation notice is silenced: nameko's ``run`` imports
+    eventlet before the service's package, so the launcher starts it through the package."""
+    log = tmp_path / "register.log"
+    service = single_machine.start_service("register", register_env(rabbit_config, tmp_path),
+                                           rabbit_config["BROKER_URIS"], tmp_path)
+    try:
+        assert wait_until(lambda: connected(log), 60), log.read_text(errors="replace")[-2000:]
+        assert "Eventlet is deprecated" not in log.read_text(errors="replace")
+    finally:
+        single_machine.stop({"register": service})

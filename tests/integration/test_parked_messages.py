@@ -219,6 +219,8 @@ def test_a_request_that_is_no_request_is_parked_and_the_service_keeps_answering(
     assert rpc.intake.get_ticket(number, AGENT)["ticket_no"] == number
     with pytest.raises(InvalidRequest):
         rpc.intake.get_ticket({"not": "a number"}, AGENT)
+    with pytest.raises(InvalidRequest, match="Wrong arguments for get_ticket"):
+        rpc.intake.get_ticket(number)  # the actor left out: an error of the contract too
     assert take_parked(admin_uri, "intake") == []
 
 

@@ -148,3 +148,16 @@ def test_services_that_cannot_serve_now_say_why_with_status_3(capsys):
         ServicesUnavailable("intake: its store's disk is full")))
     assert status == SILENT
     assert "intake: its store's disk is full; try again later" in capsys.readouterr().err
+
+
+def test_the_register_writes_the_file_named_after_the_command_as_the_readme_shows():
+    from services.register.cli import parser
+
+    template = parser().parse_args(["template", "台账模板.xlsx"])
+    exported = parser().parse_args(["export", "--grid", "yinhang-grid-1", "殷行网格台账.xlsx"])
+    assert template.out_file.name == "台账模板.xlsx"
+    assert exported.out_file.name == "殷行网格台账.xlsx"
+    assert exported.grid_unit_id == "yinhang-grid-1"
+    assert parser().parse_args(["template", "--out", "a.xlsx"]).out.name == "a.xlsx"
+    with pytest.raises(SystemExit):  # one name, not two
+        parser().parse_args(["template", "a.xlsx", "--out", "b.xlsx"])

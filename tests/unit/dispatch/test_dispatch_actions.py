@@ -199,6 +199,32 @@ def test_nothing_is_offered_to_another_unit_or_an_agent_nor_on_a_closed_ticket(
     assert all(offered_to(service, who) == [] for who in PEOPLE.values())
 
 
+@pytest.mark.parametrize("scenario", ["answered at intake", "closed satisfied"])
+def test_every_step_on_a_closed_ticket_is_an_illegal_transition_for_whoever_may_read_it(
+        service: DispatchService, store: TicketStateStore, scenario: str) -> None:
+    """The README's error table: acting on a closed ticket is IllegalTransition, the
+    state being why; a consultation closed at intake, which no unit ever held, too. Who
+    may not read the ticket is refused as for a number nobody used (NotPermitted)."""
+    SCENARIOS[scenario](service)
+    ticket = service.get_status(NO, ADMIN)
+    readers = {name: who for name, who in PEOPLE.items() if offered_to(service, who) == []
+               and _reads(service, who)}
+    assert {"dispatcher", "supervisor", "admin"} <= set(readers)
+    for name, who in PEOPLE.items():
+        for step in ACTIONS:
+            with pytest.raises(IllegalTransition if name in readers else NotPermitted):
+                getattr(service, step)(NO, who, *arguments(step, ticket))
+    assert store.get(NO)["state"] == "closed"
+
+
+def _reads(service: DispatchService, who: dict) -> bool:
+    try:
+        service.get_status(NO, who)
+    except NotPermitted:
+        return False
+    return True
+
+
 def test_the_centre_reassigns_a_ticket_no_rule_routed(service: DispatchService) -> None:
     create(service, address=WEIYANG)
     assert service.get_status(NO, DISPATCHER)["actions"] == ["reassign", "add_assist"]

@@ -322,3 +322,29 @@ def test_birth_dates_as_committees_write_them():
         assert (day.isoformat(), known) == expected, written
     for unreadable in ("1938-13", "1938年13月", "九三年", "38年5月", "5月", "", None, True):
         assert parse_birth(unreadable) is None, unreadable
+
+
+# --- line breaks typed in a cell ------------------------------------------------------
+
+
+def test_a_cells_line_breaks_are_kept_as_typed_however_the_file_writes_them(service):
+    """Excel writes a CR it cannot put in XML as _x000D_ (a CRLF typed in another program
+    and pasted in, or a file of an older system); a CSV keeps CRLF inside quotes."""
+    book = Workbook()
+    book.active.append(["姓名", "联系电话", "区", "身体状况", "备注/同意情况"])
+    book.active.append(["蒋阿婆", "13800000401", "杨浦区", "高血压\n腿脚不便",
+                        "本人同意\n女儿同意"])
+    excel = saved(book, {"xl/worksheets/sheet1.xml": lambda xml: xml.replace(
+        "高血压\n腿脚不便", "高血压_x000D_\n腿脚不便").replace(
+        "本人同意\n女儿同意", "本人同意_x000D_女儿同意")})
+    csv = base64.b64encode("姓名,联系电话,区,身体状况\r\n沈阿爹,13800000402,杨浦区,"
+                           '"糖尿病\r\n需低糖饮食"\r\n'.encode()).decode("ascii")
+
+    for content, filename in ((excel, "关爱对象.xlsx"), (csv, "关爱对象.csv")):
+        report = service.import_register(content, filename, GRID, dry_run=False)
+        assert report["counts"]["add"] == 1, report["rows"]
+
+    cards = stored(service)
+    assert cards["蒋阿婆"]["health_notes"] == "高血压\n腿脚不便"
+    assert cards["蒋阿婆"]["consent_notes"] == "本人同意\n女儿同意"
+    assert cards["沈阿爹"]["health_notes"] == "糖尿病\n需低糖饮食"
