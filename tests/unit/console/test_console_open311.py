@@ -1,8 +1,8 @@
 """Open311 requests as tickets, and tickets as Open311 service requests: the mapping alone."""
+import datetime as dt
+
 import pytest
 from marshmallow import ValidationError
-
-import datetime as dt
 
 from services.console.open311 import (
     ServiceRequestSchema,
@@ -89,8 +89,10 @@ DIRECTORY_PLACES = [{"name": "杨浦区", "children": [{"name": "殷行街道", 
 def test_an_address_id_is_a_place_of_the_directory_by_its_path():
     assert place_of("杨浦区/殷行街道/开鲁新村", DIRECTORY_PLACES) == {
         "district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村"}
-    assert place_of("杨浦区/殷行街道/开鲁新村/开鲁新村/12号", DIRECTORY_PLACES)["building"] == "12号"
-    for unknown in ("杨浦区/殷行街道/国和居民区", "殷行街道", "杨浦区/殷行街道/开鲁新村/开鲁新村/12号/402"):
+    building = place_of("杨浦区/殷行街道/开鲁新村/开鲁新村/12号", DIRECTORY_PLACES)
+    assert building and building["building"] == "12号"
+    for unknown in ("杨浦区/殷行街道/国和居民区", "殷行街道",
+                    "杨浦区/殷行街道/开鲁新村/开鲁新村/12号/402"):
         assert place_of(unknown, DIRECTORY_PLACES) is None
 
 
