@@ -40,15 +40,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from werkzeug.exceptions import HTTPException
 
 from services.console import open311_format as formats
+from services.console import open311_services as catalogue
 from services.console.auth import actor, services
-from services.console.open311_services import (
-    DEFAULT_KIND,
-    POSTED_KINDS,
-    SERVICES,
-    service_definition,
-    service_list,
-    service_name,
-)
+from services.console.open311_services import DEFAULT_KIND, POSTED_KINDS, SERVICES, service_name
 from services.shared import clock
 from services.shared.directory import PLACE_SEPARATOR
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
@@ -142,7 +136,7 @@ def discovery(fmt: str):
         "key_service": "api_key: an API token of an agent's or the call centre's account, "
                        "issued by an administrator in the console",
         "endpoints": [{"specification": SPECIFICATION,
-                       "url": url_for("open311.service_list_answer", fmt="json",
+                       "url": url_for("open311.service_list", fmt="json",
                                       _external=True).rsplit("/", 1)[0],
                        "changeset": CHANGESET, "type": "production",
                        "formats": [formats.MEDIA_TYPES[f] for f in formats.FORMATS]}]})
@@ -150,18 +144,18 @@ def discovery(fmt: str):
 
 # Services
 @blueprint.route(f"/v2/services.{FMT}")
-def service_list_answer(fmt: str):
+def service_list(fmt: str):
     """Our categories, as the standard's services."""
-    return formats.answer(fmt, "services", service_list())
+    return formats.answer(fmt, "services", catalogue.service_list())
 
 
 @blueprint.route(f"/v2/services/<service_code>.{FMT}")
-def service_definition_answer(service_code: str, fmt: str):
+def service_definition(service_code: str, fmt: str):
     """The attributes a service takes; 404 for a code services does not list."""
     known(service_code)
     return formats.answer(fmt, "service_definition",
-                          service_definition(service_code,
-                                             current_app.config["OPEN311_DISTRICT"]))
+                          catalogue.service_definition(service_code,
+                                                       current_app.config["OPEN311_DISTRICT"]))
 
 
 def known(service_code: str) -> None:
