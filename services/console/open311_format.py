@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from flask import Response, json
 
-FORMATS = ("json", "xml")
+FORMATS = ("xml", "json")  # XML first, the spec's own default
 JSON_TYPE = "application/json"
 # the formats by their media types, as the discovery document names them
 MEDIA_TYPES = {"xml": "text/xml", "json": JSON_TYPE}
