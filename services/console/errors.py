@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from services.console import open311
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
 
@@ -26,6 +27,8 @@ def wants_json() -> bool:
 
 
 def respond(status: int, message: str, errors: dict | None = None):
+    if request.path.startswith(open311.PREFIX):  # Open311's own error list, in its format
+        return open311.error_answer(status, [message, *open311.problems(errors or {})])
     if wants_json():
         body = {"code": status, "status": TITLES.get(status, ""), "message": message}
         if errors:
@@ -49,6 +52,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith(open311.PREFIX):
+            return open311.http_error(error)
         # flask-smorest/webargs put field errors in error.data["messages"]
         errors = (getattr(error, "data", None) or {}).get("messages")
         return respond(error.code or 500, error.description or "", errors)

@@ -91,6 +91,15 @@ def public_description(publication: Publication, received: dict | None) -> str |
     return redact(received.get("description") or "", known_names(received))
 
 
+def public_media_url(publication: Publication, received: dict | None) -> str | None:
+    """The media_url the caller sent (a photo of the broken lamp) as the public reads it:
+    under the description's rules, since a photo tells as much as words; None where the
+    description is not published or none was sent."""
+    if not received or not describable(publication, received):
+        return None
+    return received.get("media_url")
+
+
 def public_request(publication: Publication, row: dict, created: dict | None) -> dict:
     """A ticket as the public reads it (PublicRequestSchema): the read-model ``row`` and
     its ticket_created entry ``created``. Nothing of the caller, the address below the
@@ -107,5 +116,6 @@ def public_request(publication: Publication, row: dict, created: dict | None) ->
         "updated_at": view["last_event_at"] or view["received_at"],
         "resolve_by": (view["deadlines"] or {}).get("resolve_by"),
         "description": public_description(publication, received),
+        "media_url": public_media_url(publication, received),
     }
 

@@ -14,6 +14,7 @@ RECENT_DEFAULT = 50
 RECENT_MAX = 500
 TICKETS_DEFAULT = 100
 TICKETS_MAX = 500
+OFFSET_MAX = 5_000_000
 TICKET_STATUSES = ("open", "closed")  # closed: the state closed; open: any other
 
 
@@ -101,6 +102,9 @@ class TicketsSchema(StrictSchema):
                              validate=validate.Length(max=TICKETS_MAX))
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
                              load_default=None, allow_none=True)
+    # how many of the chosen to pass over first: a page further on
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
+                            strict=True)
 
     @validates_schema
     def _check(self, data: dict, **kwargs) -> None:

@@ -173,19 +173,23 @@ class LedgerService:
     def public_requests(self, start: str | None = None, end: str | None = None,
                         status: str | None = None, limit: int = TICKETS_DEFAULT,
                         ticket_nos: list[str] | None = None,
-                        categories: list[str] | None = None) -> list[dict]:
+                        categories: list[str] | None = None,
+                        offset: int = 0) -> list[dict]:
         """Tickets as the public reads them (the Open311 feed; no actor: anyone may ask),
-        chosen as ``tickets`` chooses them, newest received first: ticket_no, category,
+        chosen as ``tickets`` chooses them, newest received first, the first ``offset``
+        of them passed over (a page further on): ticket_no, category,
         state, unit_name, place (district, subdistrict, community), received_at,
-        updated_at, resolve_by, and description, null unless the publication policy
-        allows the ticket's kind and channel, and never for a welfare check, a ticket the
-        system wrote from the register or its check-ins, a resident of the register's or
-        an anonymous caller's; where given, its phones, ID and card numbers and names are
-        redacted (PublicRequestSchema; rules in services/ledger/publication.py). Nothing
-        of the caller, the address below the community or any other free text.
-        Raises InvalidRequest as ``tickets``."""
+        updated_at, resolve_by, and description and media_url, null unless the
+        publication policy allows the ticket's kind and channel, and never for a welfare
+        check, a ticket the system wrote from the register or its check-ins, a resident
+        of the register's or an anonymous caller's; where given, the description's
+        phones, ID and card numbers and names are redacted (PublicRequestSchema; rules in
+        services/ledger/publication.py). Nothing of the caller, the address below the
+        community or any other free text.
+        Raises InvalidRequest as ``tickets``, and for an offset below 0."""
         listed = self._chosen({"start": start, "end": end, "status": status, "limit": limit,
-                               "ticket_nos": ticket_nos, "categories": categories},
+                               "ticket_nos": ticket_nos, "categories": categories,
+                               "offset": offset},
                               None, with_latest=False)
         return PUBLIC.dump([publication.public_request(self.publication, row, created)
                             for row, created, _ in listed], many=True)
@@ -268,7 +272,8 @@ class LedgerService:
         closed = None if args["status"] is None else args["status"] == "closed"
         return self.store.listed_tickets(args["start"], args["end"], closed,
                                          args["ticket_nos"], args["categories"],
-                                         args["limit"], scope, with_latest=with_latest)
+                                         args["limit"], scope, with_latest=with_latest,
+                                         offset=args["offset"])
 
     def _facts(self, ticket_no: str) -> access.Facts:
         return record.facts(self.store.ticket(ticket_no), self.store.created_entry(ticket_no))

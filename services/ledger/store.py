@@ -267,12 +267,13 @@ class LedgerStore:
                        closed: bool | None, ticket_nos: list[str] | None,
                        categories: list[str] | None, limit: int,
                        scope: dict | None = None,
-                       with_latest: bool = True) -> list[tuple]:
+                       with_latest: bool = True, offset: int = 0) -> list[tuple]:
         """Read-model rows received in [start, end) (either bound optional), closed or not
         (None: either), among ``ticket_nos`` and of ``categories`` if given, within
-        ``scope`` (a reader's filter: record.scope_query); newest received first, at most
-        ``limit``. Each comes with its ticket_created entry and its latest entry (None
-        unless ``with_latest``): (row, created, latest)."""
+        ``scope`` (a reader's filter: record.scope_query); newest received first, the
+        first ``offset`` passed over, at most ``limit``. Each comes with its
+        ticket_created entry and its latest entry (None unless ``with_latest``):
+        (row, created, latest)."""
         query: dict = dict(scope or {})
         received: dict = {}
         if start is not None:
@@ -288,7 +289,8 @@ class LedgerStore:
         if categories is not None:
             query["category"] = {"$in": list(categories)}
         rows = list(self.tickets.find(
-            query, sort=[("received_at", DESCENDING), ("_id", ASCENDING)], limit=limit))
+            query, sort=[("received_at", DESCENDING), ("_id", ASCENDING)], skip=offset,
+            limit=limit))
         numbers = [row["_id"] for row in rows]
         if not with_latest:
             created = {entry["ticket_no"]: entry for entry in self.entries.find(

@@ -130,6 +130,7 @@ class TicketSchema(Payload):
     priority_reasons = fields.List(fields.String(), required=True)
     answer = fields.String(allow_none=True, load_default=None)
     external_id = fields.String(allow_none=True, load_default=None)
+    media_url = fields.String(allow_none=True, load_default=None)  # a photo the caller sent
     # received: goes to dispatch; answered: a consultation answered on the spot;
     # praise: a praise call, credited and not handled (dispatch never sees it)
     status = fields.String(required=True, validate=validate.OneOf(INTAKE_STATUSES))

@@ -43,6 +43,10 @@ class TicketRequestSchema(StrictSchema):
     # false: the agent judges this call a new matter, whatever open ticket it resembles
     merge = fields.Boolean(load_default=True)
     praise = fields.Nested(PraisedSchema, load_default=None)
+    # a photo or other media of the matter, where the caller sent one (an app's Open311
+    # media_url): kept with the ticket, published under the description's rules
+    media_url = fields.Url(load_default=None, schemes={"http", "https"},
+                           validate=validate.Length(max=500))
 
     @validates_schema
     def _answer_only_for_consultations(self, data: dict, **kwargs) -> None:

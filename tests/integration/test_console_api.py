@@ -388,7 +388,7 @@ def test_open311_services_are_our_categories(client):
     services = client.get("/open311/v2/services.json").get_json()
     lamp_service = next(s for s in services if s["service_code"] == "street_light")
     assert lamp_service == {"service_code": "street_light", "service_name": "路灯",
-                            "description": "路灯、楼道灯不亮或损坏", "metadata": False,
+                            "description": "路灯、楼道灯不亮或损坏", "metadata": True,
                             "type": "realtime", "keywords": "路灯,楼道灯,照明",
                             "group": "市政设施"}
     assert len(services) == 11
@@ -472,14 +472,16 @@ def test_open311_json_post_and_closed_requests(client, tokens, api):
 
 def test_open311_bad_requests_get_the_standards_error_list(client, tokens):
     answer = client.post("/open311/v2/requests.json", data={
-        "api_key": tokens["agent"], "service_code": "lamps", "phone": "12345",
-        "lat": "31.3"})
+        "api_key": tokens["agent"], "phone": "12345", "lat": "31.3"})
     assert answer.status_code == 400
     errors = answer.get_json()
     assert all(error["code"] == 400 for error in errors)
     described = " ".join(error["description"] for error in errors)
-    for field in ("service_code", "description", "phone", "long"):
+    for field in ("service_code", "phone", "long"):
         assert field in described
+    unknown = client.post("/open311/v2/requests.json", data={
+        "api_key": tokens["agent"], "service_code": "lamps", "address_string": "国和小区"})
+    assert unknown.status_code == 404 and unknown.get_json()[0]["code"] == 404
     bad_query = client.get("/open311/v2/requests.json?start_date=yesterday")
     assert bad_query.status_code == 400 and "start_date" in bad_query.get_json()[0]["description"]
 

@@ -129,6 +129,9 @@ class PublicRequestSchema(Schema):
     description = fields.String(allow_none=True, metadata={
         "description": "null unless published: phones, ID and card numbers and names "
                        "redacted ([电话], [身份证号], [银行卡号], [姓名])"})
+    media_url = fields.String(allow_none=True, metadata={
+        "description": "the caller's media_url (a photo), null unless the description is "
+                       "published"})
 
 
 # The indicators (services/ledger/indicators.py defines each figure)

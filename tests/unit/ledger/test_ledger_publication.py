@@ -55,7 +55,8 @@ def test_the_public_view_says_nothing_of_the_caller_or_the_building(record, publ
         "unit_name": "殷行街道第一网格工作站",
         "place": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村"},
         "received_at": "2026-11-23T02:00:00.000Z", "updated_at": "2026-11-23T02:01:00.000Z",
-        "resolve_by": "2026-11-28T02:00:00.000Z", "description": "路灯不亮"}
+        "resolve_by": "2026-11-28T02:00:00.000Z", "description": "路灯不亮",
+        "media_url": None}
     text = json.dumps(public, ensure_ascii=False)
     for personal in (CALLER["name"], "13812345678", "12号"):
         assert personal not in text
@@ -121,6 +122,26 @@ def test_the_public_list_is_chosen_like_the_tickets_list(public_service):
             public_service.public_requests(categories=["street_light"])] == [NO]
     with pytest.raises(InvalidRequest):
         public_service.public_requests(status="lost")
+
+
+def test_the_public_list_is_read_a_page_at_a_time(public_service):
+    for day in (23, 24, 25):
+        public_service.on_ticket_created(said("ticket_created", f"YP202611{day}-0001",
+                                              f"2026-11-{day}T02:00:00Z"))
+
+    pages = [[public["ticket_no"] for public in
+              public_service.public_requests(limit=2, offset=offset)] for offset in (0, 2, 4)]
+    assert pages == [["YP20261125-0001", "YP20261124-0001"], ["YP20261123-0001"], []]
+    with pytest.raises(InvalidRequest):
+        public_service.public_requests(offset=-1)
+
+
+def test_a_photo_is_published_as_its_description_is(record):
+    photo = "https://example.com/lamp.jpg"
+    assert record(NO, media_url=photo)["media_url"] == photo
+    anonymous = record("YP20261123-0002", media_url=photo,
+                       caller={"name": None, "phone": None, "anonymous": True})
+    assert anonymous["media_url"] is None and anonymous["description"] is None
 
 
 def test_an_unknown_ticket_is_not_found(public_service):
