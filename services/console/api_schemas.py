@@ -67,6 +67,17 @@ class Day(fields.String):
         return text
 
 
+class ErrorSchema(Schema):
+    """What every error answers (services/console/errors.py)."""
+
+    code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    status = fields.String(required=True, metadata={"description": "its name, in Chinese"})
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "bad input only: each field's messages (a nested field's, nested; "
+                       "``_schema`` for the whole)"})
+
+
 # Tickets
 class TicketFileSchema(Schema):
     """Everything about one ticket: as received (null for readers who see tickets through

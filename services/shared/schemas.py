@@ -66,8 +66,23 @@ def unicode_text(value: str) -> None:
         raise ValidationError("Not valid Unicode text.") from None
 
 
+# Free text as the API's description says it (the characters _no_control_chars refuses are
+# outside it); a field that must not be empty needs one character other than space.
+TEXT_CHAR = r"[^\x00-\x08\x0b-\x1f]"
+TEXT = f"^{TEXT_CHAR}*$"
+VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^\x00-\x08\x0b-\x1f\s]{TEXT_CHAR}*$"
+
+
 class Text(fields.String):
     """A string field that strips surrounding space and refuses control characters."""
+
+    def __init__(self, *args: Any, metadata: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, metadata=metadata, **kwargs)
+        if "pattern" not in self.metadata and not any(
+                isinstance(rule, validate.Regexp) for rule in self.validators):
+            needs_text = any(isinstance(rule, validate.Length) and (rule.min or 0) > 0
+                             for rule in self.validators)
+            self.metadata = {**self.metadata, "pattern": VISIBLE_TEXT if needs_text else TEXT}
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
