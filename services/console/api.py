@@ -215,14 +215,34 @@ def who_am_i():
 
 
 # Tickets
+# The operations on a ticket: the links of an answer naming a ticket (its ticket_no) lead
+# to them, so that a client (and schemathesis) can follow a ticket's life.
+TICKET_OPERATIONS = ("get_ticket", "accept", "return_ticket", "record_contact", "resolve",
+                     "reassign", "urge", "request_extension", "decide_extension",
+                     "request_pause", "decide_pause", "resume", "add_assist")
+
+
+def ticket_links(status: int):
+    """Document that the answer's ``ticket_no`` is what the ticket's operations take."""
+    return tickets.doc(responses={str(status): {"links": {
+        operation: {"operationId": operation,
+                    "parameters": {"ticket_no": "$response.body#/ticket_no"}}
+        for operation in TICKET_OPERATIONS}}})
+
+
 @tickets.route("/tickets", methods=["POST"])
 @refuses(403, 422)
+@ticket_links(201)
 @tickets.arguments(TicketRequestSchema)
 @tickets.response(201, CreatedTicketSchema)
 def create_ticket(ticket: dict):
     """Create a ticket from a call (agents). A repeat of an open ticket is merged into it:
     the answer is then that ticket, with ``merged`` true and ``calls`` counting this call.
-    The same ``external_id`` always gives the same ticket."""
+    The same ``external_id`` always gives the same ticket.
+
+    Rules across fields, refused with 422: the caller gives a name or a phone, or is
+    ``anonymous``; only a consultation (``kind`` consult) has an ``answer``; a praise call
+    (``kind`` praise), and only it, names what it ``praise``s (ticket_no or unit_id)."""
     refuse_unless(CALL_TAKERS, "create tickets")
     return call("intake", "create_ticket", ticket, actor())
 
@@ -271,7 +291,8 @@ def step(name: str, path: str, method: str, body: type | None, summary: str,
 
     take.__name__ = name
     take.__doc__ = summary
-    view = refuses(403, 404, 409, 422)(tickets.response(200, TicketStatusSchema)(take))
+    view = refuses(403, 404, 409, 422)(ticket_links(200)(
+        tickets.response(200, TicketStatusSchema)(take)))
     if body is not None:  # a body of optional fields may be left out
         required = any(field.required for field in body().fields.values())
         view = tickets.arguments(body, required=required)(view)
@@ -368,7 +389,9 @@ def indicators_question(query: dict) -> tuple:
 @indicators.response(200, IndicatorsSchema)
 def indicator_figures(query: dict):
     """The figures for the Shanghai days [start, end), grouped by unit, subdistrict and/or
-    category, per day or week if asked (supervisors, dispatchers, admins)."""
+    category, per day or week if asked (supervisors, dispatchers, admins).
+
+    Rule across fields, refused with 422: ``start`` is before ``end``."""
     return call("ledger", "indicators", actor(), *indicators_question(query))
 
 
@@ -378,7 +401,9 @@ def indicator_figures(query: dict):
 @indicators.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
                      description="An Excel workbook: sheet 指标 and sheet 指标说明")
 def indicator_workbook(query: dict):
-    """The same figures as an Excel workbook, as a file download."""
+    """The same figures as an Excel workbook, as a file download.
+
+    Rule across fields, refused with 422: ``start`` is before ``end``."""
     return workbook_download(call("ledger", "indicators_xlsx", actor(),
                                   *indicators_question(query)))
 
@@ -408,7 +433,11 @@ def list_users():
 @users.arguments(NewUserSchema)
 @users.response(201, UserProfileSchema)
 def create_user(user: dict):
-    """Add an account (admins). Unit staff name their handling unit."""
+    """Add an account (admins). Unit staff name their handling unit.
+
+    Rules across fields, refused with 422: a person (every role but call_centre and
+    callback_worker) has a ``password``, a program none; the password is not the
+    username; the ``unit_id`` is a unit of the directory, fit for the role."""
     return call("accounts", "create_user", user, actor())
 
 
@@ -426,7 +455,10 @@ def get_user(username: str):
 @users.response(200, UserProfileSchema)
 def update_user(changes: dict, username: str):
     """Change an account's name, role, unit, password, or deactivate it (active false:
-    no more sign-in, by password or token). Admins."""
+    no more sign-in, by password or token). Admins.
+
+    Rules across fields, refused with 422: at least one change is named; a new password
+    is not the username; the unit fits the role."""
     return call("accounts", "update_user", username, changes, actor())
 
 
@@ -483,7 +515,10 @@ def find_residents(query: dict):
 @residents.response(201, ResidentRecordSchema)
 def add_resident(resident: dict):
     """Add a resident; answers their card. 409 when the same person (by name and phone,
-    or name and room) is in the register already: the message names them."""
+    or name and room) is in the register already: the message names them.
+
+    Rules the schema cannot say, refused with 422: the birth date is not in the future
+    nor before 1880; ``grid_unit_id`` is a unit of the directory; an admin names it."""
     return call("register", "add_resident", resident, keeper())
 
 
@@ -493,10 +528,13 @@ def add_resident(resident: dict):
 @residents.response(200, BirthdaySchema(many=True))
 def birthdays(query: dict):
     """The unit's residents whose birthday falls in the ``days`` from ``start``, in date
-    order, with the day it falls on and the age reached. Retired residents are left out."""
+    order, with the day it falls on and the age reached. Retired residents are left out.
+
+    Rule the schema cannot say, refused with 422: someone without a unit of their own
+    (an admin) names ``grid_unit_id``."""
     who = actor()
     unit_id = query.get("grid_unit_id") or signed_in().get("unit_id")
-    if not unit_id:
+    if not unit_id:  # the rule the description names
         raise InvalidRequest({"grid_unit_id": ["Name the unit."]})
     return call("register", "birthdays", unit_id, day(query.get("start")), query["days"], who)
 
@@ -532,8 +570,10 @@ def register_import(upload: dict):
     """Import a register file (multipart ``file``): each row is added, changed, unchanged
     or refused with its reasons, or skipped (a blank row, a footer, a note) with why;
     columns not in the template are listed, not read. With ``dry_run`` (the default)
-    nothing is written: send
-    the same file again with ``dry_run`` false to apply it."""
+    nothing is written: send the same file again with ``dry_run`` false to apply it.
+
+    Rule the schema cannot say, refused with 422: the file is a readable .xlsx, or a .csv
+    in UTF-8 or GBK."""
     who = keeper()
     file = upload["file"]
     content = base64.b64encode(file.read()).decode("ascii")
@@ -555,7 +595,11 @@ def get_resident(resident_id: str):
 @residents.response(200, ResidentRecordSchema)
 def change_resident(changes: dict, resident_id: str):
     """Change some of a resident's fields as of the ``version`` read; answers the card.
-    409 when someone changed the resident since, or the resident is retired."""
+    409 when someone changed the resident since, or the resident is retired.
+
+    Rules the schema cannot say, refused with 422: at least one field beside ``version``
+    changes; the birth date is not in the future nor before 1880; ``grid_unit_id`` is a
+    unit of the directory."""
     version = changes.pop("version")
     return call("register", "change_resident", resident_id, changes, keeper(), version)
 

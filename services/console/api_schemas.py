@@ -36,19 +36,29 @@ def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
     return fields.String(metadata={"format": "date-time"}, **kwargs)
 
 
+# A time as IsoTime reads it: RFC 3339 in the years 1000 to 8999 (no leap second), so
+# that the time in UTC is a time too.
+ISO_TIME = (r"^\s*(1\d|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3])"
+            r":[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)\s*$")
+
+
 class IsoTime(fields.String):
     """A time a caller sends: ISO 8601 with a zone (``2026-11-25T10:00:00+08:00``; without
     one it is UTC), passed on to the services as UTC text."""
 
     def __init__(self, metadata: dict | None = None, **kwargs):
-        super().__init__(metadata={"format": "date-time", **(metadata or {})}, **kwargs)
+        super().__init__(metadata={"format": "date-time", "pattern": ISO_TIME,
+                                   **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs) or ""
         try:
-            return clock.iso(clock.parse_iso(text.strip()))
+            moment = clock.parse_iso(text.strip())
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not an ISO 8601 time.") from exc
+        if not 1000 <= moment.year <= 8999:
+            raise ValidationError("A time in the years 1000 to 8999.")
+        return clock.iso(moment)
 
 
 class Day(fields.String):
@@ -162,17 +172,42 @@ class TokenRequestSchema(StrictSchema):
 
 # The register of vulnerable residents (台账): the register service validates every field
 # again and keeps the rules (known groups, birth dates, who may touch which unit's residents).
+def PhoneText(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """A Chinese phone number, mobile or landline, however written (``138 1234 5678``,
+    ``021-6543 2100``, ``+86…``): the register normalises it, and refuses one that
+    libphonenumber does not know as a valid number. OpenAPI has no pattern for that: the
+    custom format ``phone-cn`` names the rule."""
+    return fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "format": "phone-cn", "description": "a valid Chinese phone number (mobile or "
+                                             "landline), however written"}, **kwargs)
+
+
+def GroupCode(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """One of the register's groups: the five every register has and those its
+    configuration adds (GET /api/register's words on the pages), so no fixed enum."""
+    return fields.String(validate=SHORT_TEXT, metadata={
+        "format": "register-group", "description": "a group the register knows: "
+        "retired_cadre, low_income, childless, veteran, disabled and those configured"},
+        **kwargs)
+
+
+# "9:30" is read as 09:30 (services/register/schemas.py TimeOfDay)
+TIME_OF_DAY = validate.Regexp(r"^\s*([01]?\d|2[0-3])[:：][0-5]\d\s*$",
+                              error="Not a time of day (HH:MM).")
+
+
 class EmergencyContactBody(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT)
     relation = Text(allow_none=True, validate=validate.Length(max=20))
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = PhoneText(required=True)
 
 
 class CheckinPlanBody(StrictSchema):
     days = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 7)),
                        required=True, validate=validate.Length(min=1),
                        metadata={"description": "ISO weekdays, 1 = Monday … 7 = Sunday"})
-    times = fields.List(fields.String(validate=validate.Length(min=1, max=10)), required=True,
+    times = fields.List(fields.String(validate=[validate.Length(min=1, max=10), TIME_OF_DAY]),
+                        required=True,
                         validate=validate.Length(min=1, max=12),
                         metadata={"description": "times of day in Shanghai, HH:MM"})
 
@@ -187,12 +222,11 @@ class ResidentBody(StrictSchema):
     register's (GET /api/register's words: see the pages' forms)."""
 
     name = Text(required=True, validate=SHORT_TEXT)
-    phones = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                         allow_none=True, validate=validate.Length(max=5))
+    phones = fields.List(PhoneText(), allow_none=True, validate=validate.Length(max=5))
     address = fields.Nested(AddressSchema, required=True)
     birth_date = BirthDate(allow_none=True)
     living_status = fields.String(allow_none=True, validate=validate.OneOf(LIVING_STATUSES))
-    groups = fields.List(fields.String(validate=SHORT_TEXT), allow_none=True)
+    groups = fields.List(GroupCode(), allow_none=True)
     health_notes = MaybeText(validate=validate.Length(max=2000))
     hobbies = MaybeText(validate=validate.Length(max=500))
     emergency_contacts = fields.List(fields.Nested(EmergencyContactBody), allow_none=True,
@@ -236,14 +270,14 @@ class RegisterFilterQuery(Schema):
                           metadata={"description": "from the district down, e.g. "
                                                    "杨浦区/殷行街道/开鲁新村"})
     living_status = fields.String(validate=validate.OneOf(LIVING_STATUSES))
-    group = fields.String(validate=SHORT_TEXT)
+    group = GroupCode()
     min_age = fields.Integer(validate=validate.Range(0, 150),
                              metadata={"description": "at least this old today"})
     grid_unit_id = fields.String(validate=UNIT_ID)
 
 
 class RegisterQuery(RegisterFilterQuery):
-    phone = fields.String(validate=validate.Length(min=1, max=40))
+    phone = PhoneText()
     include_retired = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 5000))
 
