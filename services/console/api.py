@@ -87,6 +87,15 @@ class UsernameConverter(BaseConverter):
     regex = "[A-Za-z0-9][A-Za-z0-9._-]{1,63}"
 
 
+def null_or_nested(converter, field, ret: dict, **kwargs) -> dict:
+    """apispec writes a nullable nested schema, for OpenAPI 3.0, as "any object, or the
+    schema": that would let any object through. Say "null, or the schema"."""
+    for branch in ret.get("anyOf", []):
+        if branch == {"type": "object", "nullable": True}:
+            branch["enum"] = [None]
+    return {}
+
+
 def path_parameter(converter: BaseConverter) -> dict:
     """A path converter's rule, as /api/openapi.json says it."""
     return {"type": "string", "pattern": f"^{converter.regex}$"}
@@ -679,6 +688,7 @@ def register(app: Flask, csrf) -> None:
     app.url_map.converters.update(key=KeyConverter, username=UsernameConverter)
     api = ConsoleApi(app)
     api.register_converter(KeyConverter, path_parameter)
+    api.ma_plugin.converter.add_attribute_function(null_or_nested)
     api.register_converter(UsernameConverter, path_parameter)
     for made in BLUEPRINTS:
         api.register_blueprint(made)

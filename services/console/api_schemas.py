@@ -61,19 +61,25 @@ class IsoTime(fields.String):
         return clock.iso(moment)
 
 
+# A day as Day reads it, in the years 1000 to 8999 like ISO_TIME.
+DAY = r"^\s*(1\d|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\s*$"
+
+
 class Day(fields.String):
     """A Shanghai calendar day (``2026-11-23``), or a time at 00:00 Shanghai."""
 
     def __init__(self, metadata: dict | None = None, **kwargs):
-        super().__init__(metadata={"format": "date", "example": "2026-11-23", **(metadata or {})},
-                         **kwargs)
+        super().__init__(metadata={"format": "date", "example": "2026-11-23",
+                                   "pattern": DAY, **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         try:
-            clock.local(clock.parse_iso(text))  # the ledger says whether it is a whole day
+            moment = clock.local(clock.parse_iso(text))  # the ledger says if it is a whole day
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not a date (2026-11-23) or an ISO 8601 time.") from exc
+        if not 1000 <= moment.year <= 8999:
+            raise ValidationError("A day in the years 1000 to 8999.")
         return text
 
 
@@ -266,7 +272,7 @@ class RegisterFilterQuery(Schema):
     """Which residents: every filter given must hold. Unit staff always get their own
     unit's; an admin names a unit or gets every unit's."""
 
-    place = fields.String(validate=validate.Length(min=1, max=200),
+    place = Text(validate=validate.Length(min=1, max=200),
                           metadata={"description": "from the district down, e.g. "
                                                    "杨浦区/殷行街道/开鲁新村"})
     living_status = fields.String(validate=validate.OneOf(LIVING_STATUSES))
