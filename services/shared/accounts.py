@@ -50,8 +50,10 @@ USERNAME = [validate.Length(min=2, max=64),
 def Password(min_length: int = 1, **kwargs) -> fields.String:  # noqa: N802 - a field type
     """A password as typed (spaces count); a new one has at least ``MIN_PASSWORD_LENGTH``
     characters (the accounts service's policy says the rest: not the username)."""
-    return fields.String(validate=[validate.Length(min=min_length, max=MAX_PASSWORD_LENGTH),
-                                   unicode_text], **kwargs)
+    length = validate.Length(min=min_length, max=MAX_PASSWORD_LENGTH,
+                             error=f"At least {min_length} characters, at most "
+                                   f"{MAX_PASSWORD_LENGTH}.")
+    return fields.String(validate=[length, unicode_text], **kwargs)
 
 
 def NewPassword(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
