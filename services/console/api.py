@@ -317,25 +317,31 @@ step("record_contact", "contact", "record_contact", schemas.ContactBody,
 step("resolve", "resolve", "resolve", schemas.ResolveBody,
      "Record what was done (办结); the caller is phoned back next.", ("resolution",))
 step("reassign", "reassign", "reassign", schemas.UnitBody,
-     "Send the ticket to another unit with fresh deadlines (dispatchers, supervisors).",
+     "Send the ticket to another unit with fresh deadlines (dispatchers, supervisors).\n\n"
+     "Rule the schema cannot say, refused with 422: ``unit_id`` is not the centre itself.",
      ("unit_id", "note"))
 step("urge", "urge", "urge", schemas.UrgeBody,
      "Chase the unit holding the ticket about the deadline it owes next (督办; supervisors).",
      ("note",))
 step("request_extension", "extension", "request_extension", schemas.ExtensionBody,
-     "Ask for more time (延期) until a later moment: the unit holding the ticket.",
+     "Ask for more time (延期) until a later moment: the unit holding the ticket.\n\n"
+     "Rule the schema cannot say, refused with 422: ``until`` is still to come and later "
+     "than the deadline in force.",
      ("until", "reason", "deadline"))
 step("decide_extension", "extension/decision", "decide_extension", schemas.DecisionBody,
      "Grant or refuse the waiting extension (supervisors).", ("approve", "note"))
 step("request_pause", "pause", "request_pause", schemas.PauseBody,
-     "Ask to stop the resolve clock while the work waits on the caller (挂起).",
+     "Ask to stop the resolve clock while the work waits on the caller (挂起).\n\n"
+     "Rule the schema cannot say, refused with 422: ``resume_on`` is still to come.",
      ("reason", "resume_on"))
 step("decide_pause", "pause/decision", "decide_pause", schemas.DecisionBody,
      "Grant or refuse the waiting pause (supervisors).", ("approve", "note"))
 step("resume", "resume", "resume", None,
      "End the pause: the resolve deadline moves later by the time paused.")
 step("add_assist", "assists", "add_assist", schemas.UnitBody,
-     "Ask another unit to assist (联勤联动): the centre or the lead unit.", ("unit_id", "note"))
+     "Ask another unit to assist (联勤联动): the centre or the lead unit.\n\n"
+     "Rule the schema cannot say, refused with 422: ``unit_id`` is neither the centre nor "
+     "the lead unit.", ("unit_id", "note"))
 step("release_assist", "assists/<key:unit_id>/release", "release_assist", schemas.ContactBody,
      "Let an assisting unit go before it reports: the centre or the lead unit.",
      ("unit_id", "note"))
