@@ -295,3 +295,52 @@ def test_tickets_created_and_worked_by_the_links_answer_as_described(schema, tok
           f"{dict(Counter(name for name, _ in worked))}; calls: {len(answered)}")
     assert worked_enough()
     assert {number for _, number in worked} <= created  # the tickets the run made
+
+
+def test_a_residents_check_ins_and_tickets_answer_only_declared_keys(schema, tokens,
+                                                                      console_app):
+    """A resident with check-ins planned and a ticket from their own call: their card's
+    check-ins and tickets answer as /api/openapi.json describes them, key for key."""
+    from integration_support import eventually
+    from schemathesis.checks import response_schema_conformance
+    from test_console_register_api import resident
+
+    client = console_app.test_client()
+    document = client.get("/api/openapi.json").get_json()
+
+    def headers(who: str) -> dict:
+        return {"Authorization": f"Bearer {tokens[who]}"}
+
+    card = client.post("/api/register", headers=headers("grid"), json=resident(
+        phones=["13800000514"], checkin_plan={"days": [1, 2, 3, 4, 5, 6, 7],
+                                              "times": ["09:30", "18:00"]}))
+    assert card.status_code == 201, card.get_json()
+    resident_id = card.get_json()["resident_id"]
+    call = client.post("/api/tickets", headers=headers("agent"), json={
+        "channel": "hotline", "kind": "help", "category": "home_repair", "merge": False,
+        "caller": {"name": "张老伯", "phone": "13800000514"},
+        "description": "家里水管漏水\n请尽快上门", "address": resident()["address"]})
+    assert call.status_code == 201, call.get_json()
+
+    for path, listed in (("checkins", None), ("tickets", call.get_json()["ticket_no"])):
+        operation = schema[f"/api/residents/{{resident_id}}/{path}"]["GET"]
+        case = operation.Case(path_parameters={"resident_id": resident_id})
+
+        def answered(case=case, listed=listed):
+            """The answer once callback has planned the check-ins, or the ledger has the
+            ticket (they hear of them by events)."""
+            answer = case.call(headers=headers("grid"))
+            rows = answer.json() if answer.status_code == 200 else []
+            if rows and (listed is None or listed in {row["ticket_no"] for row in rows}):
+                return answer
+            return None
+
+        answer = eventually(answered)
+        case.validate_response(answer, checks=[response_schema_conformance],
+                               headers=headers("grid"))
+        # what the check holds the answer to: the shared contract's answer, no other key
+        content = operation.definition.raw["responses"]["200"]["content"]["application/json"]
+        name = content["schema"]["items"]["$ref"].rsplit("/", 1)[-1]
+        described = document["components"]["schemas"][name]
+        assert described["additionalProperties"] is False, name
+        assert set(answer.json()[0]) <= set(described["properties"]), path
