@@ -66,11 +66,12 @@ def unicode_text(value: str) -> None:
         raise ValidationError("Not valid Unicode text.") from None
 
 
-# Free text as the API's description says it (the characters _no_control_chars refuses are
-# outside it); a field that must not be empty needs one character other than space.
-TEXT_CHAR = r"[^\x00-\x08\x0b-\x1f]"
+# Free text as the API's description says it: no control character but tab and the line
+# ends (CR and CRLF are read as LF); a field that must not be empty needs one character
+# other than space.
+TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
 TEXT = f"^{TEXT_CHAR}*$"
-VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^\x00-\x08\x0b-\x1f\s]{TEXT_CHAR}*$"
+VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^\x00-\x1f\s]{TEXT_CHAR}*$"
 
 
 class Text(fields.String):
@@ -85,7 +86,9 @@ class Text(fields.String):
             self.metadata = {**self.metadata, "pattern": VISIBLE_TEXT if needs_text else TEXT}
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        # line ends as people's systems type them (CRLF, CR) read as LF, as TEXT says
+        text = super()._deserialize(value, attr, data, **kwargs)
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
         _no_control_chars(text)
         return text
 
