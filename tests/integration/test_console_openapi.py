@@ -298,29 +298,47 @@ def test_tickets_created_and_worked_by_the_links_answer_as_described(schema, tok
 
 
 def test_a_residents_check_ins_and_tickets_answer_only_declared_keys(schema, tokens,
-                                                                      console_app):
-    """A resident with check-ins planned and a ticket from their own call: their card's
-    check-ins and tickets answer as /api/openapi.json describes them, key for key."""
-    from integration_support import eventually
+                                                                      console_app,
+                                                                      console_system):
+    """A resident with a check-in called (nobody answered) and more planned, and a ticket
+    from their own call: their card's check-ins and tickets answer as /api/openapi.json
+    describes them, key for key."""
+    from integration_support import CALLBACK_WORKER, eventually
     from schemathesis.checks import response_schema_conformance
     from test_console_register_api import resident
+    from test_register_care import this_minute
+
+    from services.callback.dialers import ScriptedDialer
+    from services.callback.worker import CallbackWorker
 
     client = console_app.test_client()
     document = client.get("/api/openapi.json").get_json()
+    phone = "13800000514"
 
     def headers(who: str) -> dict:
         return {"Authorization": f"Bearer {tokens[who]}"}
 
     card = client.post("/api/register", headers=headers("grid"), json=resident(
-        phones=["13800000514"], checkin_plan={"days": [1, 2, 3, 4, 5, 6, 7],
-                                              "times": ["09:30", "18:00"]}))
+        phones=[phone], checkin_plan={"days": [1, 2, 3, 4, 5, 6, 7],
+                                      "times": [this_minute(), "18:00"]}))
     assert card.status_code == 201, card.get_json()
     resident_id = card.get_json()["resident_id"]
     call = client.post("/api/tickets", headers=headers("agent"), json={
         "channel": "hotline", "kind": "help", "category": "home_repair", "merge": False,
-        "caller": {"name": "张老伯", "phone": "13800000514"},
+        "caller": {"name": "张老伯", "phone": phone},
         "description": "家里水管漏水\n请尽快上门", "address": resident()["address"]})
     assert call.status_code == 201, call.get_json()
+
+    # the check-in of this minute is called; nobody answers (other due calls alike)
+    with ClusterRpcProxy(console_system, timeout=10) as rpc:
+        worker = CallbackWorker(rpc.callback, ScriptedDialer({"default": "unreachable"}),
+                                "dialer-test", lambda: CALLBACK_WORKER)
+
+        def called() -> bool:
+            worker.work_once()
+            return any(entry["attempts"] for entry in rpc.callback.checkins_for(
+                resident_id, ADMIN_ACTOR))
+        eventually(called)
 
     for path, listed in (("checkins", None), ("tickets", call.get_json()["ticket_no"])):
         operation = schema[f"/api/residents/{{resident_id}}/{path}"]["GET"]
@@ -336,6 +354,9 @@ def test_a_residents_check_ins_and_tickets_answer_only_declared_keys(schema, tok
             return None
 
         answer = eventually(answered)
+        if path == "checkins":  # one called, with its attempt; one still to call
+            assert any(row["attempts"] for row in answer.json()), answer.json()
+            assert any(row["result"] is None for row in answer.json()), answer.json()
         case.validate_response(answer, checks=[response_schema_conformance],
                                headers=headers("grid"))
         # what the check holds the answer to: the shared contract's answer, no other key
