@@ -15,6 +15,7 @@ from services.shared.schemas import (
     ACCOUNT_ROLES,
     MACHINE_ROLES,
     SHORT_TEXT,
+    TEXT_SPACE,
     UNIT_ID,
     Decision,
     StrictSchema,
@@ -34,8 +35,10 @@ class Username(Text):
     """Letters, digits, '.', '_' and '-', compared without case: stored in lower case."""
 
     def __init__(self, **kwargs: Any) -> None:
-        # as sent: in either case, surrounding space stripped (USERNAME checks what is kept)
-        super().__init__(metadata={"pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*$"}, **kwargs)
+        # as sent: in either case, surrounding space stripped (USERNAME checks what is kept:
+        # 2 to 64 characters)
+        super().__init__(metadata={"pattern": rf"^{TEXT_SPACE}*[A-Za-z0-9][A-Za-z0-9._-]{{1,63}}"
+                                              rf"{TEXT_SPACE}*$"}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         return super()._deserialize(value, attr, data, **kwargs).lower()

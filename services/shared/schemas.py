@@ -72,10 +72,13 @@ def unicode_text(value: str) -> None:
 TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
 TEXT = f"^{TEXT_CHAR}*$"
 VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^\x00-\x1f\s]{TEXT_CHAR}*$"
+# the space around text that Text strips and lets through (for a pattern of its own)
+TEXT_SPACE = r"[^\S\x00-\x08\x0b\x0c\x0e-\x1f]"
 
 
 class Text(fields.String):
-    """A string field that strips surrounding space and refuses control characters."""
+    """A string field that reads CRLF and CR as LF, refuses other control characters
+    (tab and LF aside) and strips surrounding space."""
 
     def __init__(self, *args: Any, metadata: dict | None = None, **kwargs: Any) -> None:
         super().__init__(*args, metadata=metadata, **kwargs)
@@ -88,9 +91,9 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         # line ends as people's systems type them (CRLF, CR) read as LF, as TEXT says
         text = super()._deserialize(value, attr, data, **kwargs)
-        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-        _no_control_chars(text)
-        return text
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        _no_control_chars(text)  # before stripping: TEXT refuses them at either end too
+        return text.strip()
 
 
 class IsoDate(fields.Field):
