@@ -27,10 +27,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 
 from services.shared import clock
-from services.shared.accounts import DEFAULT_TOKEN_DAYS
+from services.shared.accounts import DEFAULT_TOKEN_DAYS, MIN_PASSWORD_LENGTH
 from services.shared.errors import InvalidRequest
-
-MIN_PASSWORD_LENGTH = 8
 
 TOKEN_PREFIX = "hlt"
 MAX_TOKENS = 20  # per user: tokens live in the user's document

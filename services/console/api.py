@@ -8,10 +8,13 @@ A read-only token may only read: every other method (POST, PATCH, PUT, DELETE) i
 with 403 before anything is asked of the services. The API is exempt from CSRF: browsers
 never send the token by themselves.
 
-Errors are JSON (errors.py): {code, status, message, errors}. 401 without a valid
-token; 422 for bad input, ``errors`` mapping each field to its messages (nothing was
-done); 403 when the person may not take the step, or for a read-only token's write; 404;
-409 when the ticket's state does not allow it; 503 when a service does not answer.
+Errors are JSON (errors.py): {code, status, message, errors}, and each operation lists
+those it may answer. 401 without a valid token; 422 for bad input, ``errors`` mapping each
+field to its messages (nothing was done), a body that is not JSON included; 403 when the
+person may not take the step, or for a read-only token's write; 404 for what does not
+exist (or is not the reader's to see), and for a path whose ids are not ids at all; 405,
+with ``Allow``, for a method the path does not take; 409 when the state does not allow
+it; 503 when a service does not answer.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from flask import Flask, g, request
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.routing import BaseConverter
 
 from services.console import api_schemas as schemas
 from services.console.auth import READING, actor, current_user, services, signed_in
@@ -57,10 +61,68 @@ LOCATIONS = ("json", "query", "form", "querystring", "headers", "files", "view_a
 
 class ConsoleApi(Api):
     """flask-smorest's Api, leaving every error to errors.py, which answers pages and
-    programs alike (its own handler would turn the pages' errors into JSON)."""
+    programs alike (its own handler would turn the pages' errors into JSON). Each operation
+    lists the errors it answers (``refuses``): no catch-all ``default``."""
+
+    ERROR_SCHEMA = schemas.ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         pass
+
+
+class KeyConverter(BaseConverter):
+    """An id in a path (a ticket number, a unit, a resident, a token): letters, digits,
+    '.', '_' and '-', at most ``max`` of them. Anything else names nothing: 404."""
+
+    def __init__(self, url_map, max: int = 64) -> None:  # noqa: A002 - the rule's word
+        super().__init__(url_map)
+        self.max = int(max)
+        self.regex = rf"[A-Za-z0-9._-]{{1,{self.max}}}"
+
+
+class UsernameConverter(BaseConverter):
+    """A username in a path, in either case (accounts compares them without case)."""
+
+    regex = "[A-Za-z0-9][A-Za-z0-9._-]{1,63}"
+
+
+def null_or_nested(converter, field, ret: dict, **kwargs) -> dict:
+    """apispec writes a nullable nested schema, for OpenAPI 3.0, as "any object, or the
+    schema": that would let any object through. Say "null, or the schema"."""
+    for branch in ret.get("anyOf", []):
+        if branch == {"type": "object", "nullable": True}:
+            branch["enum"] = [None]
+    return {}
+
+
+def path_parameter(converter: BaseConverter) -> dict:
+    """A path converter's rule, as /api/openapi.json says it."""
+    return {"type": "string", "pattern": f"^{converter.regex}$"}
+
+
+# The errors an operation may answer, as each operation's responses list them.
+REFUSALS = {
+    401: "No valid token (``WWW-Authenticate`` says how to send one).",
+    403: "The person may not do this, or the token is read-only and this is not a read.",
+    404: "Nothing of that id, or nothing this person may see.",
+    409: "The state of what it acts on does not allow it now.",
+    422: "Bad input (nothing was done): ``errors`` maps each field to its messages; a "
+         "body that is not JSON is refused alike (``_json``).",
+    503: "A service did not answer: try again later.",
+}
+ALWAYS = (401, 503)  # every operation checks the token and asks a service
+
+
+def refuses(*codes: int):
+    """Document the errors a view may answer, beside the token's and the services'."""
+    def decorate(view):
+        for code in sorted({*codes, *ALWAYS}):
+            view = Blueprint.alt_response(ApiBlueprint.DOCUMENTER, code,
+                                          schema=schemas.ErrorSchema,
+                                          description=REFUSALS[code])(view)
+        return view
+    return decorate
 
 
 class FieldErrorParser(FlaskParser):
@@ -76,6 +138,10 @@ class FieldErrorParser(FlaskParser):
             messages = flat
         raise InvalidRequest(messages)
 
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        """A body that is not JSON is bad input like any other: 422, as documented."""
+        raise InvalidRequest({"_json": ["Not valid JSON (UTF-8)."]})
+
     def load_files(self, req, schema):
         """A multipart form's files and its other fields together: an upload and the
         choices sent with it are one request body."""
@@ -83,7 +149,20 @@ class FieldErrorParser(FlaskParser):
 
 
 class ApiBlueprint(Blueprint):
+    """The API's blueprints: webargs refusing as the services do, and each operation
+    named by its endpoint (``operationId``: the links between operations name them)."""
+
     ARGUMENTS_PARSER = FieldErrorParser()
+    DOCUMENTER: Blueprint
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method != "parameters":
+                doc["manual_doc"] = {**doc.get("manual_doc", {}), "operationId": endpoint}
+
+
+ApiBlueprint.DOCUMENTER = ApiBlueprint("documenter", __name__)
 
 
 def authenticate():
@@ -137,6 +216,7 @@ BLUEPRINTS = (me, tickets, queues, supervision, indicators, directory, users, re
 
 # Who
 @me.route("/me")
+@refuses()
 @me.response(200, IdentitySchema)
 def who_am_i():
     """The person the token was issued to."""
@@ -144,13 +224,34 @@ def who_am_i():
 
 
 # Tickets
+# The operations on a ticket: the links of an answer naming a ticket (its ticket_no) lead
+# to them, so that a client (and schemathesis) can follow a ticket's life.
+TICKET_OPERATIONS = ("get_ticket", "accept", "return_ticket", "record_contact", "resolve",
+                     "reassign", "urge", "request_extension", "decide_extension",
+                     "request_pause", "decide_pause", "resume", "add_assist")
+
+
+def ticket_links(status: int):
+    """Document that the answer's ``ticket_no`` is what the ticket's operations take."""
+    return tickets.doc(responses={str(status): {"links": {
+        operation: {"operationId": operation,
+                    "parameters": {"ticket_no": "$response.body#/ticket_no"}}
+        for operation in TICKET_OPERATIONS}}})
+
+
 @tickets.route("/tickets", methods=["POST"])
+@refuses(403, 422)
+@ticket_links(201)
 @tickets.arguments(TicketRequestSchema)
 @tickets.response(201, CreatedTicketSchema)
 def create_ticket(ticket: dict):
     """Create a ticket from a call (agents). A repeat of an open ticket is merged into it:
     the answer is then that ticket, with ``merged`` true and ``calls`` counting this call.
-    The same ``external_id`` always gives the same ticket."""
+    The same ``external_id`` always gives the same ticket.
+
+    Rules across fields, refused with 422: the caller gives a name or a phone, or is
+    ``anonymous``; only a consultation (``kind`` consult) has an ``answer``; a praise call
+    (``kind`` praise), and only it, names what it ``praise``s (ticket_no or unit_id)."""
     refuse_unless(CALL_TAKERS, "create tickets")
     return call("intake", "create_ticket", ticket, actor())
 
@@ -178,7 +279,8 @@ def ticket_file(ticket_no: str, reader: str) -> dict:
     return {"ticket": ticket, "status": status, "timeline": timeline, "caller_in_full": in_full}
 
 
-@tickets.route("/tickets/<ticket_no>")
+@tickets.route("/tickets/<key(max=40):ticket_no>")
+@refuses(403, 404)
 @tickets.response(200, schemas.TicketFileSchema)
 def get_ticket(ticket_no: str):
     """The ticket as received, its state now and its timeline. The caller's phone and room
@@ -198,11 +300,12 @@ def step(name: str, path: str, method: str, body: type | None, summary: str,
 
     take.__name__ = name
     take.__doc__ = summary
-    view = tickets.response(200, TicketStatusSchema)(take)
+    view = refuses(403, 404, 409, 422)(ticket_links(200)(
+        tickets.response(200, TicketStatusSchema)(take)))
     if body is not None:  # a body of optional fields may be left out
         required = any(field.required for field in body().fields.values())
         view = tickets.arguments(body, required=required)(view)
-    tickets.route(f"/tickets/<ticket_no>/{path}", methods=["POST"], endpoint=name)(view)
+    tickets.route(f"/tickets/<key(max=40):ticket_no>/{path}", methods=["POST"], endpoint=name)(view)
 
 
 step("accept", "accept", "accept", None,
@@ -214,26 +317,32 @@ step("record_contact", "contact", "record_contact", schemas.ContactBody,
 step("resolve", "resolve", "resolve", schemas.ResolveBody,
      "Record what was done (办结); the caller is phoned back next.", ("resolution",))
 step("reassign", "reassign", "reassign", schemas.UnitBody,
-     "Send the ticket to another unit with fresh deadlines (dispatchers, supervisors).",
+     "Send the ticket to another unit with fresh deadlines (dispatchers, supervisors).\n\n"
+     "Rule the schema cannot say, refused with 422: ``unit_id`` is not the centre itself.",
      ("unit_id", "note"))
 step("urge", "urge", "urge", schemas.UrgeBody,
      "Chase the unit holding the ticket about the deadline it owes next (督办; supervisors).",
      ("note",))
 step("request_extension", "extension", "request_extension", schemas.ExtensionBody,
-     "Ask for more time (延期) until a later moment: the unit holding the ticket.",
+     "Ask for more time (延期) until a later moment: the unit holding the ticket.\n\n"
+     "Rule the schema cannot say, refused with 422: ``until`` is still to come and later "
+     "than the deadline in force.",
      ("until", "reason", "deadline"))
 step("decide_extension", "extension/decision", "decide_extension", schemas.DecisionBody,
      "Grant or refuse the waiting extension (supervisors).", ("approve", "note"))
 step("request_pause", "pause", "request_pause", schemas.PauseBody,
-     "Ask to stop the resolve clock while the work waits on the caller (挂起).",
+     "Ask to stop the resolve clock while the work waits on the caller (挂起).\n\n"
+     "Rule the schema cannot say, refused with 422: ``resume_on`` is still to come.",
      ("reason", "resume_on"))
 step("decide_pause", "pause/decision", "decide_pause", schemas.DecisionBody,
      "Grant or refuse the waiting pause (supervisors).", ("approve", "note"))
 step("resume", "resume", "resume", None,
      "End the pause: the resolve deadline moves later by the time paused.")
 step("add_assist", "assists", "add_assist", schemas.UnitBody,
-     "Ask another unit to assist (联勤联动): the centre or the lead unit.", ("unit_id", "note"))
-step("release_assist", "assists/<unit_id>/release", "release_assist", schemas.ContactBody,
+     "Ask another unit to assist (联勤联动): the centre or the lead unit.\n\n"
+     "Rule the schema cannot say, refused with 422: ``unit_id`` is neither the centre nor "
+     "the lead unit.", ("unit_id", "note"))
+step("release_assist", "assists/<key:unit_id>/release", "release_assist", schemas.ContactBody,
      "Let an assisting unit go before it reports: the centre or the lead unit.",
      ("unit_id", "note"))
 
@@ -244,7 +353,8 @@ def own_unit(unit_id: str) -> None:
         raise NotPermitted("staff act for their own unit only")
 
 
-@tickets.route("/tickets/<ticket_no>/assists/<unit_id>/accept", methods=["POST"])
+@tickets.route("/tickets/<key(max=40):ticket_no>/assists/<key:unit_id>/accept", methods=["POST"])
+@refuses(403, 404, 409)
 @tickets.response(200, TicketStatusSchema)
 def accept_assist(ticket_no: str, unit_id: str):
     """The assisting unit takes on its part: its staff only."""
@@ -252,7 +362,8 @@ def accept_assist(ticket_no: str, unit_id: str):
     return call("dispatch", "accept_assist", ticket_no, actor())
 
 
-@tickets.route("/tickets/<ticket_no>/assists/<unit_id>/report", methods=["POST"])
+@tickets.route("/tickets/<key(max=40):ticket_no>/assists/<key:unit_id>/report", methods=["POST"])
+@refuses(403, 404, 409, 422)
 @tickets.arguments(schemas.ReportBody)
 @tickets.response(200, TicketStatusSchema)
 def report_assist(fields: dict, ticket_no: str, unit_id: str):
@@ -262,7 +373,8 @@ def report_assist(fields: dict, ticket_no: str, unit_id: str):
 
 
 # Queues
-@queues.route("/queues/<unit_id>")
+@queues.route("/queues/<key:unit_id>")
+@refuses(403, 404, 422)
 @queues.arguments(schemas.QueueQuerySchema, location="query")
 @queues.response(200, QueueRowSchema(many=True))
 def queue(query: dict, unit_id: str):
@@ -273,6 +385,7 @@ def queue(query: dict, unit_id: str):
 
 # Supervision
 @supervision.route("/supervision")
+@refuses(403)
 @supervision.response(200, SupervisionSchema)
 def supervision_list():
     """Overdue and near deadlines, and the extensions and pauses waiting for a decision
@@ -286,20 +399,26 @@ def indicators_question(query: dict) -> tuple:
 
 
 @indicators.route("/indicators")
+@refuses(403, 422)
 @indicators.arguments(schemas.IndicatorsQuerySchema, location="query")
 @indicators.response(200, IndicatorsSchema)
 def indicator_figures(query: dict):
     """The figures for the Shanghai days [start, end), grouped by unit, subdistrict and/or
-    category, per day or week if asked (supervisors, dispatchers, admins)."""
+    category, per day or week if asked (supervisors, dispatchers, admins).
+
+    Rule across fields, refused with 422: ``start`` is before ``end``."""
     return call("ledger", "indicators", actor(), *indicators_question(query))
 
 
 @indicators.route("/indicators.xlsx")
+@refuses(403, 422)
 @indicators.arguments(schemas.IndicatorsQuerySchema, location="query")
 @indicators.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
                      description="An Excel workbook: sheet 指标 and sheet 指标说明")
 def indicator_workbook(query: dict):
-    """The same figures as an Excel workbook, as a file download."""
+    """The same figures as an Excel workbook, as a file download.
+
+    Rule across fields, refused with 422: ``start`` is before ``end``."""
     return workbook_download(call("ledger", "indicators_xlsx", actor(),
                                   *indicators_question(query)))
 
@@ -307,6 +426,7 @@ def indicator_workbook(query: dict):
 
 # The directory
 @directory.route("/directory")
+@refuses(403)
 @directory.response(200, DirectorySchema)
 def get_directory():
     """Places, units and routing rules (to pick a unit for a reassignment or an assist)."""
@@ -316,6 +436,7 @@ def get_directory():
 # Accounts (the accounts service lets admins manage them, and users read and issue tokens
 # for their own)
 @users.route("/users")
+@refuses(403)
 @users.response(200, UserProfileSchema(many=True))
 def list_users():
     """Every account (admins)."""
@@ -323,30 +444,41 @@ def list_users():
 
 
 @users.route("/users", methods=["POST"])
+@refuses(403, 409, 422)
 @users.arguments(NewUserSchema)
 @users.response(201, UserProfileSchema)
 def create_user(user: dict):
-    """Add an account (admins). Unit staff name their handling unit."""
+    """Add an account (admins). Unit staff name their handling unit.
+
+    Rules across fields, refused with 422: a person (every role but call_centre and
+    callback_worker) has a ``password``, a program none; the password is not the
+    username; the ``unit_id`` is a unit of the directory, fit for the role."""
     return call("accounts", "create_user", user, actor())
 
 
-@users.route("/users/<username>")
+@users.route("/users/<username:username>")
+@refuses(403, 404)
 @users.response(200, UserProfileSchema)
 def get_user(username: str):
     """An account (admins, or the user themself)."""
     return call("accounts", "get_user", username, actor())
 
 
-@users.route("/users/<username>", methods=["PATCH"])
+@users.route("/users/<username:username>", methods=["PATCH"])
+@refuses(403, 404, 409, 422)
 @users.arguments(UserChangesSchema)
 @users.response(200, UserProfileSchema)
 def update_user(changes: dict, username: str):
     """Change an account's name, role, unit, password, or deactivate it (active false:
-    no more sign-in, by password or token). Admins."""
+    no more sign-in, by password or token). Admins.
+
+    Rules across fields, refused with 422: at least one change is named; a new password
+    is not the username; the unit fits the role."""
     return call("accounts", "update_user", username, changes, actor())
 
 
-@users.route("/users/<username>/tokens", methods=["POST"])
+@users.route("/users/<username:username>/tokens", methods=["POST"])
+@refuses(403, 404, 409, 422)
 @users.arguments(schemas.TokenRequestSchema)
 @users.response(201, IssuedTokenSchema)
 def issue_token(fields: dict, username: str):
@@ -356,7 +488,8 @@ def issue_token(fields: dict, username: str):
                 fields["read_only"])
 
 
-@users.route("/users/<username>/tokens/<token_id>", methods=["DELETE"])
+@users.route("/users/<username:username>/tokens/<key:token_id>", methods=["DELETE"])
+@refuses(403, 404)
 @users.response(200, UserProfileSchema)
 def revoke_token(username: str, token_id: str):
     """Revoke a token: it is refused from the next request on."""
@@ -380,6 +513,7 @@ def day(value: dt.date | None) -> str | None:
 
 
 @residents.route("/register")
+@refuses(403, 422)
 @residents.arguments(schemas.RegisterQuery, location="query")
 @residents.response(200, ResidentRowSchema(many=True))
 def find_residents(query: dict):
@@ -391,28 +525,37 @@ def find_residents(query: dict):
 
 
 @residents.route("/register", methods=["POST"])
+@refuses(403, 409, 422)
 @residents.arguments(schemas.ResidentBody)
 @residents.response(201, ResidentRecordSchema)
 def add_resident(resident: dict):
     """Add a resident; answers their card. 409 when the same person (by name and phone,
-    or name and room) is in the register already: the message names them."""
+    or name and room) is in the register already: the message names them.
+
+    Rules the schema cannot say, refused with 422: the birth date is not in the future
+    nor before 1880; ``grid_unit_id`` is a unit of the directory; an admin names it."""
     return call("register", "add_resident", resident, keeper())
 
 
 @residents.route("/register/birthdays")
+@refuses(403, 422)
 @residents.arguments(schemas.BirthdaysQuery, location="query")
 @residents.response(200, BirthdaySchema(many=True))
 def birthdays(query: dict):
     """The unit's residents whose birthday falls in the ``days`` from ``start``, in date
-    order, with the day it falls on and the age reached. Retired residents are left out."""
+    order, with the day it falls on and the age reached. Retired residents are left out.
+
+    Rule the schema cannot say, refused with 422: someone without a unit of their own
+    (an admin) names ``grid_unit_id``."""
     who = actor()
     unit_id = query.get("grid_unit_id") or signed_in().get("unit_id")
-    if not unit_id:
+    if not unit_id:  # the rule the description names
         raise InvalidRequest({"grid_unit_id": ["Name the unit."]})
     return call("register", "birthdays", unit_id, day(query.get("start")), query["days"], who)
 
 
 @residents.route("/register/template")
+@refuses(403)
 @residents.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
                     description="The blank register (.xlsx) with a sheet explaining each column")
 def register_template():
@@ -422,6 +565,7 @@ def register_template():
 
 
 @residents.route("/register/export")
+@refuses(403, 422)
 @residents.arguments(schemas.RegisterFilterQuery, location="query")
 @residents.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
                     description="The register (.xlsx) in the template's columns")
@@ -434,14 +578,17 @@ def register_export(query: dict):
 
 
 @residents.route("/register/import", methods=["POST"])
+@refuses(403, 422)
 @residents.arguments(schemas.ImportBody, location="files")
 @residents.response(200, ImportReportSchema)
 def register_import(upload: dict):
     """Import a register file (multipart ``file``): each row is added, changed, unchanged
     or refused with its reasons, or skipped (a blank row, a footer, a note) with why;
     columns not in the template are listed, not read. With ``dry_run`` (the default)
-    nothing is written: send
-    the same file again with ``dry_run`` false to apply it."""
+    nothing is written: send the same file again with ``dry_run`` false to apply it.
+
+    Rule the schema cannot say, refused with 422: the file is a readable .xlsx, or a .csv
+    in UTF-8 or GBK."""
     who = keeper()
     file = upload["file"]
     content = base64.b64encode(file.read()).decode("ascii")
@@ -449,24 +596,31 @@ def register_import(upload: dict):
                 upload["dry_run"])
 
 
-@residents.route("/residents/<resident_id>")
+@residents.route("/residents/<key(max=100):resident_id>")
+@refuses(403, 404)
 @residents.response(200, ResidentRecordSchema)
 def get_resident(resident_id: str):
     """A resident's card; this read is recorded in its ``views``."""
     return call("register", "get_resident", resident_id, actor())
 
 
-@residents.route("/residents/<resident_id>", methods=["PATCH"])
+@residents.route("/residents/<key(max=100):resident_id>", methods=["PATCH"])
+@refuses(403, 404, 409, 422)
 @residents.arguments(schemas.ResidentChangesBody(partial=schemas.RESIDENT_FIELDS))
 @residents.response(200, ResidentRecordSchema)
 def change_resident(changes: dict, resident_id: str):
     """Change some of a resident's fields as of the ``version`` read; answers the card.
-    409 when someone changed the resident since, or the resident is retired."""
+    409 when someone changed the resident since, or the resident is retired.
+
+    Rules the schema cannot say, refused with 422: at least one field beside ``version``
+    changes; the birth date is not in the future nor before 1880; ``grid_unit_id`` is a
+    unit of the directory."""
     version = changes.pop("version")
     return call("register", "change_resident", resident_id, changes, keeper(), version)
 
 
-@residents.route("/residents/<resident_id>/retire", methods=["POST"])
+@residents.route("/residents/<key(max=100):resident_id>/retire", methods=["POST"])
+@refuses(403, 404, 409, 422)
 @residents.arguments(schemas.RetireBody)
 @residents.response(200, ResidentRecordSchema)
 def retire_resident(fields: dict, resident_id: str):
@@ -475,7 +629,8 @@ def retire_resident(fields: dict, resident_id: str):
     return call("register", "retire_resident", resident_id, keeper(), fields["reason"])
 
 
-@residents.route("/residents/<resident_id>/checkins/pause", methods=["POST"])
+@residents.route("/residents/<key(max=100):resident_id>/checkins/pause", methods=["POST"])
+@refuses(403, 404, 409, 422)
 @residents.arguments(schemas.PauseCheckinsBody)
 @residents.response(200, ResidentRecordSchema)
 def pause_checkins(fields: dict, resident_id: str):
@@ -485,7 +640,8 @@ def pause_checkins(fields: dict, resident_id: str):
                 fields["reason"])
 
 
-@residents.route("/residents/<resident_id>/checkins/resume", methods=["POST"])
+@residents.route("/residents/<key(max=100):resident_id>/checkins/resume", methods=["POST"])
+@refuses(403, 404, 409, 422)
 @residents.arguments(schemas.ResumeCheckinsBody, required=False)
 @residents.response(200, ResidentRecordSchema)
 def resume_checkins(fields: dict, resident_id: str):
@@ -493,7 +649,8 @@ def resume_checkins(fields: dict, resident_id: str):
     return call("register", "resume_checkins", resident_id, keeper(), fields.get("reason"))
 
 
-@residents.route("/residents/<resident_id>/tickets")
+@residents.route("/residents/<key(max=100):resident_id>/tickets")
+@refuses(403, 404)
 @residents.response(200, ListedTicketSchema(many=True))
 def resident_tickets(resident_id: str):
     """The tickets with this resident's card on them (their calls, the welfare checks of
@@ -501,7 +658,8 @@ def resident_tickets(resident_id: str):
     return call("register", "tickets_of_resident", resident_id, actor())
 
 
-@residents.route("/residents/<resident_id>/views")
+@residents.route("/residents/<key(max=100):resident_id>/views")
+@refuses(403, 404, 422)
 @residents.arguments(schemas.CardViewsQuery, location="query")
 @residents.response(200, CardViewSchema(many=True))
 def resident_card_views(query: dict, resident_id: str):
@@ -510,7 +668,8 @@ def resident_card_views(query: dict, resident_id: str):
     return call("register", "card_views", resident_id, actor(), query["limit"])
 
 
-@residents.route("/residents/<resident_id>/checkins")
+@residents.route("/residents/<key(max=100):resident_id>/checkins")
+@refuses(403, 404, 422)
 @residents.arguments(schemas.CheckinsQuery, location="query")
 @residents.response(200, CheckinSchema(many=True))
 def resident_checkins(query: dict, resident_id: str):
@@ -532,7 +691,11 @@ def register(app: Flask, csrf) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
+    app.url_map.converters.update(key=KeyConverter, username=UsernameConverter)
     api = ConsoleApi(app)
+    api.register_converter(KeyConverter, path_parameter)
+    api.ma_plugin.converter.add_attribute_function(null_or_nested)
+    api.register_converter(UsernameConverter, path_parameter)
     for made in BLUEPRINTS:
         api.register_blueprint(made)
         csrf.exempt(made)

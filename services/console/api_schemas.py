@@ -36,35 +36,62 @@ def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
     return fields.String(metadata={"format": "date-time"}, **kwargs)
 
 
+# A time as IsoTime reads it: RFC 3339 in the years 1000 to 8999 (no leap second), so
+# that the time in UTC is a time too.
+ISO_TIME = (r"^\s*(1\d|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3])"
+            r":[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)\s*$")
+
+
 class IsoTime(fields.String):
     """A time a caller sends: ISO 8601 with a zone (``2026-11-25T10:00:00+08:00``; without
     one it is UTC), passed on to the services as UTC text."""
 
     def __init__(self, metadata: dict | None = None, **kwargs):
-        super().__init__(metadata={"format": "date-time", **(metadata or {})}, **kwargs)
+        super().__init__(metadata={"format": "date-time", "pattern": ISO_TIME,
+                                   **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs) or ""
         try:
-            return clock.iso(clock.parse_iso(text.strip()))
+            moment = clock.parse_iso(text.strip())
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not an ISO 8601 time.") from exc
+        if not 1000 <= moment.year <= 8999:
+            raise ValidationError("A time in the years 1000 to 8999.")
+        return clock.iso(moment)
+
+
+# A day as Day reads it, in the years 1000 to 8999 like ISO_TIME.
+DAY = r"^\s*(1\d|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\s*$"
 
 
 class Day(fields.String):
     """A Shanghai calendar day (``2026-11-23``), or a time at 00:00 Shanghai."""
 
     def __init__(self, metadata: dict | None = None, **kwargs):
-        super().__init__(metadata={"format": "date", "example": "2026-11-23", **(metadata or {})},
-                         **kwargs)
+        super().__init__(metadata={"format": "date", "example": "2026-11-23",
+                                   "pattern": DAY, **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         try:
-            clock.local(clock.parse_iso(text))  # the ledger says whether it is a whole day
+            moment = clock.local(clock.parse_iso(text))  # the ledger says if it is a whole day
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not a date (2026-11-23) or an ISO 8601 time.") from exc
+        if not 1000 <= moment.year <= 8999:
+            raise ValidationError("A day in the years 1000 to 8999.")
         return text
+
+
+class ErrorSchema(Schema):
+    """What every error answers (services/console/errors.py)."""
+
+    code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    status = fields.String(required=True, metadata={"description": "its name, in Chinese"})
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "bad input only: each field's messages (a nested field's, nested; "
+                       "``_schema`` for the whole)"})
 
 
 # Tickets
@@ -151,17 +178,42 @@ class TokenRequestSchema(StrictSchema):
 
 # The register of vulnerable residents (台账): the register service validates every field
 # again and keeps the rules (known groups, birth dates, who may touch which unit's residents).
+def PhoneText(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """A Chinese phone number, mobile or landline, however written (``138 1234 5678``,
+    ``021-6543 2100``, ``+86…``): the register normalises it, and refuses one that
+    libphonenumber does not know as a valid number. OpenAPI has no pattern for that: the
+    custom format ``phone-cn`` names the rule."""
+    return fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "format": "phone-cn", "description": "a valid Chinese phone number (mobile or "
+                                             "landline), however written"}, **kwargs)
+
+
+def GroupCode(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """One of the register's groups: the five every register has and those its
+    configuration adds (GET /api/register's words on the pages), so no fixed enum."""
+    return fields.String(validate=SHORT_TEXT, metadata={
+        "format": "register-group", "description": "a group the register knows: "
+        "retired_cadre, low_income, childless, veteran, disabled and those configured"},
+        **kwargs)
+
+
+# "9:30" is read as 09:30 (services/register/schemas.py TimeOfDay)
+TIME_OF_DAY = validate.Regexp(r"^\s*([01]?\d|2[0-3])[:：][0-5]\d\s*$",
+                              error="Not a time of day (HH:MM).")
+
+
 class EmergencyContactBody(StrictSchema):
     name = Text(required=True, validate=SHORT_TEXT)
     relation = Text(allow_none=True, validate=validate.Length(max=20))
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = PhoneText(required=True)
 
 
 class CheckinPlanBody(StrictSchema):
     days = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 7)),
                        required=True, validate=validate.Length(min=1),
                        metadata={"description": "ISO weekdays, 1 = Monday … 7 = Sunday"})
-    times = fields.List(fields.String(validate=validate.Length(min=1, max=10)), required=True,
+    times = fields.List(fields.String(validate=[validate.Length(min=1, max=10), TIME_OF_DAY]),
+                        required=True,
                         validate=validate.Length(min=1, max=12),
                         metadata={"description": "times of day in Shanghai, HH:MM"})
 
@@ -176,12 +228,11 @@ class ResidentBody(StrictSchema):
     register's (GET /api/register's words: see the pages' forms)."""
 
     name = Text(required=True, validate=SHORT_TEXT)
-    phones = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                         allow_none=True, validate=validate.Length(max=5))
+    phones = fields.List(PhoneText(), allow_none=True, validate=validate.Length(max=5))
     address = fields.Nested(AddressSchema, required=True)
     birth_date = BirthDate(allow_none=True)
     living_status = fields.String(allow_none=True, validate=validate.OneOf(LIVING_STATUSES))
-    groups = fields.List(fields.String(validate=SHORT_TEXT), allow_none=True)
+    groups = fields.List(GroupCode(), allow_none=True)
     health_notes = MaybeText(validate=validate.Length(max=2000))
     hobbies = MaybeText(validate=validate.Length(max=500))
     emergency_contacts = fields.List(fields.Nested(EmergencyContactBody), allow_none=True,
@@ -221,18 +272,18 @@ class RegisterFilterQuery(Schema):
     """Which residents: every filter given must hold. Unit staff always get their own
     unit's; an admin names a unit or gets every unit's."""
 
-    place = fields.String(validate=validate.Length(min=1, max=200),
+    place = Text(validate=validate.Length(min=1, max=200),
                           metadata={"description": "from the district down, e.g. "
                                                    "杨浦区/殷行街道/开鲁新村"})
     living_status = fields.String(validate=validate.OneOf(LIVING_STATUSES))
-    group = fields.String(validate=SHORT_TEXT)
+    group = GroupCode()
     min_age = fields.Integer(validate=validate.Range(0, 150),
                              metadata={"description": "at least this old today"})
     grid_unit_id = fields.String(validate=UNIT_ID)
 
 
 class RegisterQuery(RegisterFilterQuery):
-    phone = fields.String(validate=validate.Length(min=1, max=40))
+    phone = PhoneText()
     include_retired = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 5000))
 

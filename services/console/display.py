@@ -12,6 +12,7 @@ import phonenumbers
 
 from services.console.charts import number
 from services.shared import births, clock
+from services.shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, ROLES, SYSTEM_CHANNELS
@@ -91,6 +92,8 @@ FIELD_MESSAGES = {
     "Name a time still to come, or none.": "请选择将来的时间，或留空",
     "Name a handling unit other than the lead.": "请选择主办单位以外的承办单位",
     "At least 8 characters.": "至少 8 个字符",
+    f"At least {MIN_PASSWORD_LENGTH} characters, at most {MAX_PASSWORD_LENGTH}.":
+        f"至少 {MIN_PASSWORD_LENGTH} 个字符，至多 {MAX_PASSWORD_LENGTH} 个字符",
     "The password may not be the username.": "密码不能与用户名相同",
     "Unit staff belong to a handling unit: name it.": "承办单位人员须选择所属承办单位",
     "Name at least one change.": "请至少修改一项",

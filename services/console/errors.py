@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from services.console import open311
@@ -56,7 +56,13 @@ def register(app: Flask) -> None:
             return open311.http_error(error)
         # flask-smorest/webargs put field errors in error.data["messages"]
         errors = (getattr(error, "data", None) or {}).get("messages")
-        return respond(error.code or 500, error.description or "", errors)
+        body, status = respond(error.code or 500, error.description or "", errors)
+        response = make_response(body, status)
+        # the error's own headers (a 405's Allow: the methods the URL takes), not its body's
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

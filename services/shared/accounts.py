@@ -15,6 +15,7 @@ from services.shared.schemas import (
     ACCOUNT_ROLES,
     MACHINE_ROLES,
     SHORT_TEXT,
+    TEXT_SPACE,
     UNIT_ID,
     Decision,
     StrictSchema,
@@ -23,6 +24,7 @@ from services.shared.schemas import (
 )
 
 MAX_PASSWORD_LENGTH = 1024  # hashing is the costly part: bound what one request may send
+MIN_PASSWORD_LENGTH = 8  # of a password chosen (signing in compares whatever is typed)
 # An API token lives this many days unless its issuer says otherwise, and never longer than
 # the most.
 DEFAULT_TOKEN_DAYS = 90
@@ -31,6 +33,12 @@ MAX_TOKEN_DAYS = 365
 
 class Username(Text):
     """Letters, digits, '.', '_' and '-', compared without case: stored in lower case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # as sent: in either case, surrounding space stripped (USERNAME checks what is kept:
+        # 2 to 64 characters)
+        super().__init__(metadata={"pattern": rf"^{TEXT_SPACE}*[A-Za-z0-9][A-Za-z0-9._-]{{1,63}}"
+                                              rf"{TEXT_SPACE}*$"}, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         return super()._deserialize(value, attr, data, **kwargs).lower()
@@ -42,10 +50,17 @@ USERNAME = [validate.Length(min=2, max=64),
                                   "or digit.")]
 
 
-def Password(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
-    """A password as typed (spaces count); the accounts service's policy says the rest."""
-    return fields.String(validate=[validate.Length(min=1, max=MAX_PASSWORD_LENGTH), unicode_text],
-                         **kwargs)
+def Password(min_length: int = 1, **kwargs) -> fields.String:  # noqa: N802 - a field type
+    """A password as typed (spaces count); a new one has at least ``MIN_PASSWORD_LENGTH``
+    characters (the accounts service's policy says the rest: not the username)."""
+    length = validate.Length(min=min_length, max=MAX_PASSWORD_LENGTH,
+                             error=f"At least {min_length} characters, at most "
+                                   f"{MAX_PASSWORD_LENGTH}.")
+    return fields.String(validate=[length, unicode_text], **kwargs)
+
+
+def NewPassword(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    return Password(min_length=MIN_PASSWORD_LENGTH, **kwargs)
 
 
 class FirstAdminSchema(StrictSchema):
@@ -58,7 +73,7 @@ class NewUserSchema(FirstAdminSchema):
     # a person's role, or a program's (MACHINE_ROLES: it signs in with an API token only,
     # so it is given no password)
     role = fields.String(required=True, validate=validate.OneOf(ACCOUNT_ROLES))
-    password = Password(load_default=None, allow_none=True)
+    password = NewPassword(load_default=None, allow_none=True)
     unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID)
     # the district an agent, dispatcher or supervisor serves (unit staff serve their unit's);
     # none: every district (services/shared/access.py)
@@ -84,7 +99,7 @@ class UserChangesSchema(StrictSchema):
     # this says
     district = Text(allow_none=True, validate=SHORT_TEXT)
     active = Decision()
-    password = Password()
+    password = NewPassword()
 
     @validates_schema
     def _something(self, data: dict, **kwargs) -> None:

@@ -62,11 +62,12 @@ def typed_text(value: str) -> str:
     every line break (CRLF, CR) as LF. ValidationError "Control characters are not
     allowed." for any other control character but tab, "Not valid Unicode text." for a
     lone surrogate. Every schema reads free text through here (the Text field)."""
-    text = _LINE_BREAK.sub("\n", value).strip()
+    text = _LINE_BREAK.sub("\n", value)
+    # before stripping: the API's pattern (TEXT) refuses them at either end too
     if any(ord(c) < 32 and c not in "\n\t" for c in text):
         raise ValidationError("Control characters are not allowed.")
     unicode_text(text)
-    return text
+    return text.strip()
 
 
 def unicode_text(value: str) -> None:
@@ -78,9 +79,28 @@ def unicode_text(value: str) -> None:
         raise ValidationError("Not valid Unicode text.") from None
 
 
+# Free text as the API's description says it: no control character but tab and the line
+# ends (CR and CRLF are read as LF); a field that must not be empty needs one character
+# other than space.
+TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
+TEXT = f"^{TEXT_CHAR}*$"
+VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^\x00-\x1f\s]{TEXT_CHAR}*$"
+# the space around text that Text strips and lets through (for a pattern of its own)
+TEXT_SPACE = r"[^\S\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
 class Text(fields.String):
-    """A string field read as people type it (typed_text): surrounding space stripped,
-    line breaks as LF, other control characters refused."""
+    """A string field read as people type it (typed_text): line breaks as LF, other
+    control characters refused, surrounding space stripped. Its pattern in the API's
+    description says the same (TEXT, VISIBLE_TEXT where it must not be empty)."""
+
+    def __init__(self, *args: Any, metadata: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, metadata=metadata, **kwargs)
+        if "pattern" not in self.metadata and not any(
+                isinstance(rule, validate.Regexp) for rule in self.validators):
+            needs_text = any(isinstance(rule, validate.Length) and (rule.min or 0) > 0
+                             for rule in self.validators)
+            self.metadata = {**self.metadata, "pattern": VISIBLE_TEXT if needs_text else TEXT}
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         return typed_text(super()._deserialize(value, attr, data, **kwargs))

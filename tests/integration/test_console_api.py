@@ -1,6 +1,6 @@
 """The console's JSON API and Open311 routes, over the running services: every route,
-who may use which, masking, bad input, services down, and a schemathesis run against the
-OpenAPI description."""
+who may use which, masking, bad input, services down (schemathesis runs over the OpenAPI
+description in test_console_openapi.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -484,42 +484,3 @@ def test_open311_bad_requests_get_the_standards_error_list(client, tokens):
     assert unknown.status_code == 404 and unknown.get_json()[0]["code"] == 404
     bad_query = client.get("/open311/v2/requests.json?start_date=yesterday")
     assert bad_query.status_code == 400 and "start_date" in bad_query.get_json()[0]["description"]
-
-
-# Fuzzing the whole API from its description
-def test_no_generated_request_makes_the_api_fail(console_app, tokens, api):
-    """Requests made up from /api/openapi.json, fitting it and not, some on a real ticket,
-    unit and user: none may get a 5xx."""
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-    from schemathesis import GenerationMode
-    from schemathesis.checks import not_a_server_error
-
-    number = created(api)
-    dispatched(api, number)
-    real = {"ticket_no": number, "unit_id": GRID, "username": USERNAMES["kaichen"]}
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", console_app)
-    headers = {"Authorization": f"Bearer {tokens['admin']}"}
-    failures = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        names = {p.name for p in operation.path_parameters}
-        cases = st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE),
-            operation.as_strategy(GenerationMode.NEGATIVE),
-            operation.as_strategy(GenerationMode.POSITIVE, path_parameters={
-                name: value for name, value in real.items() if name in names}))
-
-        @given(case=cases)
-        @settings(max_examples=12, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        def no_server_error(case):
-            response = case.call(headers=headers)
-            case.validate_response(response, checks=[not_a_server_error])
-
-        try:
-            no_server_error()
-        except Exception as failure:  # collect them all, then report
-            failures.append(f"{operation.method.upper()} {operation.path}: {failure}")
-    assert not failures, "\n\n".join(failures)
