@@ -19,7 +19,7 @@ GROUPS = ("retired_cadre", "low_income", "childless", "veteran", "disabled", "ad
 # The rules an operation's description names because OpenAPI cannot say them (across
 # fields, or about data the service holds): a schema-valid request refused with 422 is
 # right only when each field refused is one of these. Each is covered by a test of its own
-# (test_console_api.py, and the services' unit tests).
+# (test_console_named_rules.py: a request breaking the rule alone, refused, nothing done).
 NAMED_RULES = {
     "create_ticket": ({"caller", "answer", "praise"}, "Rules across fields"),
     "indicator_figures": ({"end"}, "``start`` is before ``end``"),
