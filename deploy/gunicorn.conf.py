@@ -11,6 +11,9 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 10
 accesslog = "-"
+# The path without its query: an Open311 client may put its api_key there, and a token
+# must never reach a log.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 proc_name = "hotline-console"

@@ -461,8 +461,11 @@ def main(argv: list[str] | None = None) -> int:
                               "itself')")
     args = options.parse_args(argv)
 
-    # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does.
+    # `kill` and service managers send SIGTERM: stop the parts as Ctrl-C does. SIGINT too,
+    # said outright: a shell starting `make run &` hands it on ignored, and Python then
+    # leaves it so (Ctrl-C, or `kill -INT`, would do nothing).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     env = {**DEFAULTS, **BROKER, **os.environ}
     # First of all: a second launcher on this store goes no further (run_lock).
     run_lock.hold(store_directory(env["MONGO_URI"]), "run")

@@ -126,15 +126,25 @@ def ticket_file(rpc: Any, ticket_no: str, me: str) -> dict:
     return {"ticket": ticket, "status": status}
 
 
+def one_line(text: str) -> str:
+    """Text typed on several lines, on one (a queue prints a line a ticket)."""
+    return " / ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def indented(text: str) -> str:
+    """Text typed on several lines, its later lines under the first (after a label)."""
+    return "\n        ".join(text.splitlines())
+
+
 def print_ticket(ticket: dict, status: dict | None) -> None:
     """The ticket as received (or as dispatch shows it, to a unit) and its state now."""
     address = "".join(v for k, v in ticket["address"].items() if v and k != "detail")
     print(f"工单 {ticket['ticket_no']}  {ticket['kind']}/{ticket['category']}  "
           f"优先级 {ticket['priority']}  受理 {when(ticket.get('received_at'))}")
     print(f"  地址: {address}")
-    print(f"  诉求: {ticket['description']}")
+    print(f"  诉求: {indented(ticket['description'])}")
     if ticket.get("answer"):
-        print(f"  直接答复: {ticket['answer']}")
+        print(f"  直接答复: {indented(ticket['answer'])}")
     if status:
         print(f"  状态: {STATE_WORDS.get(status['state'], status['state'])}  "
               f"承办单位: {status.get('unit_name') or status.get('unit_id')}")
@@ -254,7 +264,8 @@ def run(args: argparse.Namespace) -> Any:
             if not args.json:
                 for item in answer:
                     print(f"{item['ticket_no']}  {STATE_WORDS.get(item['state'], item['state'])}"
-                          f"  {item['priority']}  {item['category']}  {item['description'][:30]}")
+                          f"  {item['priority']}  {item['category']}  "
+                          f"{one_line(item['description'])[:30]}")
         signed.end()
     return answer
 

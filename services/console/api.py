@@ -533,7 +533,7 @@ def add_resident(resident: dict):
     or name and room) is in the register already: the message names them.
 
     Rules the schema cannot say, refused with 422: the birth date is not in the future
-    nor before 1880; ``grid_unit_id`` is a unit of the directory; an admin names it."""
+    nor before 1880."""
     return call("register", "add_resident", resident, keeper())
 
 
@@ -613,8 +613,7 @@ def change_resident(changes: dict, resident_id: str):
     409 when someone changed the resident since, or the resident is retired.
 
     Rules the schema cannot say, refused with 422: at least one field beside ``version``
-    changes; the birth date is not in the future nor before 1880; ``grid_unit_id`` is a
-    unit of the directory."""
+    changes; the birth date is not in the future nor before 1880."""
     version = changes.pop("version")
     return call("register", "change_resident", resident_id, changes, keeper(), version)
 

@@ -36,9 +36,9 @@ def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
     return fields.String(metadata={"format": "date-time"}, **kwargs)
 
 
-# A time as IsoTime reads it: RFC 3339 in the years 1000 to 8999 (no leap second), so
-# that the time in UTC is a time too.
-ISO_TIME = (r"^\s*(1\d|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3])"
+# A time as IsoTime reads it: RFC 3339 in the years 1900 to 8999 (no leap second), so
+# that the time in UTC, and a Shanghai day's start in UTC, is a time of four digits too.
+ISO_TIME = (r"^\s*(19|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3])"
             r":[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)\s*$")
 
 
@@ -56,13 +56,13 @@ class IsoTime(fields.String):
             moment = clock.parse_iso(text.strip())
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not an ISO 8601 time.") from exc
-        if not 1000 <= moment.year <= 8999:
-            raise ValidationError("A time in the years 1000 to 8999.")
+        if not 1900 <= moment.year <= 8999:
+            raise ValidationError("A time in the years 1900 to 8999.")
         return clock.iso(moment)
 
 
-# A day as Day reads it, in the years 1000 to 8999 like ISO_TIME.
-DAY = r"^\s*(1\d|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\s*$"
+# A day as Day reads it, in the years 1900 to 8999 like ISO_TIME.
+DAY = r"^\s*(19|[2-8]\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\s*$"
 
 
 class Day(fields.String):
@@ -78,8 +78,8 @@ class Day(fields.String):
             moment = clock.local(clock.parse_iso(text))  # the ledger says if it is a whole day
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not a date (2026-11-23) or an ISO 8601 time.") from exc
-        if not 1000 <= moment.year <= 8999:
-            raise ValidationError("A day in the years 1000 to 8999.")
+        if not 1900 <= moment.year <= 8999:
+            raise ValidationError("A day in the years 1900 to 8999.")
         return text
 
 
@@ -161,7 +161,8 @@ class IndicatorsQuerySchema(Schema):
     start = Day(required=True)
     end = Day(required=True, metadata={"description": "excluded"})
     group_by = fields.List(fields.String(validate=validate.OneOf(GROUPS)),
-                           metadata={"description": "repeat to group by several"})
+                           metadata={"description": "repeat to group by several, each once",
+                                     "uniqueItems": True})
     interval = fields.String(validate=validate.OneOf(INTERVALS))
 
 

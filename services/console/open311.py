@@ -62,7 +62,7 @@ PUBLIC_LEVELS = ("district", "subdistrict", "community")  # below that it is per
 STATUS_CODES = {InvalidRequest: 400, NotPermitted: 403, NotFound: 404, IllegalTransition: 409,
                 ServicesUnavailable: 503}
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-12-06 00:00"  # when this endpoint last changed what it answers
+CHANGESET = "2026-12-06T00:00:00Z"  # when this endpoint last changed what it answers
 FMT = "<any(json, xml):fmt>"
 
 blueprint = Blueprint("open311", __name__, url_prefix="/open311")
@@ -391,6 +391,8 @@ def window(start: dt.datetime | None, end: dt.datetime | None,
         return (end or now) - span, end
     if end is None:
         return start, start + span
+    if end <= start:  # said here, in the caller's words, rather than by the ledger
+        raise InvalidRequest({"end_date": ["The period must end after it starts."]})
     if end - start > span:
         raise InvalidRequest({"end_date": [f"A period may not span more than {LIST_DAYS} "
                                            "days."]})
@@ -415,8 +417,11 @@ def list_requests(fmt: str):
     given = present(request.args.to_dict())
     query = load(ListQuerySchema(), given)
     ids = listed(query["service_request_id"])
+    if len(ids) > PAGE_SIZE_MAX:
+        raise InvalidRequest({"service_request_id": [
+            f"At most {PAGE_SIZE_MAX} ids at a time."]})
     if ids:
-        return formats.answer(fmt, "service_requests", requests_by_id(ids[:PAGE_SIZE_MAX]))
+        return formats.answer(fmt, "service_requests", requests_by_id(ids))
     statuses = set(listed(query["status"]))
     if statuses - {"open", "closed"}:
         raise InvalidRequest({"status": ["open or closed, or both comma-separated."]})

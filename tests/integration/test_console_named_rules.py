@@ -178,20 +178,6 @@ def born_too_long_ago(api, held):
     return api("post", "/api/register", "grid", json=body), lambda: not registered(api, phone)
 
 
-@case("add_resident", "grid_unit_id", "an admin naming no unit")
-def admin_naming_no_unit(api, held):
-    phone = a_phone()
-    body = resident(phones=[phone], grid_unit_id=None)
-    return api("post", "/api/register", "admin", json=body), lambda: not registered(api, phone)
-
-
-@case("add_resident", "grid_unit_id", "a unit the directory does not know")
-def resident_of_no_unit(api, held):
-    phone = a_phone()
-    body = resident(phones=[phone], grid_unit_id="no-such-unit")
-    return api("post", "/api/register", "admin", json=body), lambda: not registered(api, phone)
-
-
 def same_card(api, resident_id: str) -> Callable[[], bool]:
     before = api("get", f"/api/residents/{resident_id}", "grid").get_json()
     return lambda: api("get", f"/api/residents/{resident_id}", "grid").get_json()[
@@ -219,14 +205,6 @@ def reborn_tomorrow(api, held):
     tomorrow = clock.local(clock.now()).date() + dt.timedelta(days=2)
     return api("patch", f"/api/residents/{resident_id}", "grid",
                json={"birth_date": tomorrow.isoformat(), "version": 1}), unchanged
-
-
-@case("change_resident", "grid_unit_id", "a unit the directory does not know")
-def moved_to_no_unit(api, held):
-    resident_id = a_card(api)
-    unchanged = same_card(api, resident_id)
-    return api("patch", f"/api/residents/{resident_id}", "admin",
-               json={"grid_unit_id": "no-such-unit", "version": 1}), unchanged
 
 
 @case("birthdays", "grid_unit_id", "an admin naming no unit")
@@ -291,26 +269,14 @@ def lead_assisting_itself(api, held):
             lambda: ticket_now(api, held) == before)
 
 
-# Rules the descriptions name that the register does not keep yet (it takes any
-# grid_unit_id, and an admin's resident without one): strict, so that keeping them fails
-# here until these marks go.
-NOT_KEPT_YET = {
-    ("add_resident", "grid_unit_id", "an admin naming no unit"),
-    ("add_resident", "grid_unit_id", "a unit the directory does not know"),
-    ("change_resident", "grid_unit_id", "a unit the directory does not know"),
-}
-
-
 def test_every_named_rule_has_its_cases():
     assert {operation for operation, _, _ in CASES} == set(NAMED_RULES)
     for operation, field, story in CASES:
         assert field in NAMED_RULES[operation][0], (operation, field, story)
 
 
-@pytest.mark.parametrize("rule", [
-    pytest.param(rule, id=f"{rule[0]}: {rule[2]}", marks=[pytest.mark.xfail(
-        strict=True, reason="the register does not check the unit yet")] * (rule in NOT_KEPT_YET))
-    for rule in CASES])
+@pytest.mark.parametrize("rule", [pytest.param(rule, id=f"{rule[0]}: {rule[2]}")
+                                  for rule in CASES])
 def test_a_request_breaking_a_named_rule_is_refused_and_changes_nothing(api, held, rule):
     operation, field, _ = rule
     answer, unchanged = CASES[rule](api, held)

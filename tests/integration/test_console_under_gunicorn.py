@@ -27,13 +27,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
-    """(port, session cookie of an admin) of the console under gunicorn."""
+    """(port, session cookie of an admin, its log) of the console under gunicorn."""
     import console_with_a_bug
 
     port = free_port()
     env = {**os.environ, "CONSOLE_BIND": f"127.0.0.1:{port}", "CONSOLE_WORKERS": "1",
            "LOG_LEVEL": "warning"}
-    log = open(tmp_path_factory.mktemp("gunicorn") / "console.log", "wb")
+    log_path = tmp_path_factory.mktemp("gunicorn") / "console.log"
+    log = open(log_path, "wb")
     gunicorn = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
          "--pythonpath", str(Path(__file__).parent), "console_with_a_bug:app"],
@@ -52,7 +53,7 @@ def console(tmp_path_factory):
         # a cookie naming a live accounts session (console_with_a_bug answers it)
         cookie = app.session_interface.get_signing_serializer(app).dumps(
             {"session": "live-session"})
-        yield port, cookie
+        yield port, cookie, log_path
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=15)
@@ -60,7 +61,7 @@ def console(tmp_path_factory):
 
 
 def get(console, path: str, **headers) -> tuple[http.client.HTTPResponse, bytes]:
-    port, cookie = console
+    port, cookie, _ = console
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", path, headers={"Cookie": f"session={cookie}", **headers})
     response = connection.getresponse()
@@ -94,3 +95,14 @@ def test_the_register_downloads_under_a_name_the_unit_id_cannot_break(console, u
     kind, params = parse_options_header(disposition)
     assert kind == "attachment" and params["filename"] == name
     assert disposition.count("filename=") == 1 and "evil.exe\"" not in disposition
+
+
+def test_a_token_in_a_query_never_reaches_the_access_log(console):
+    response, _ = get(console, "/boom?api_key=hlt_0123456789abcdef_secret-part")
+    assert response.status == 500
+    _, _, log_path = console
+    deadline = time.monotonic() + 10
+    while "GET /boom " not in log_path.read_text(encoding="utf-8", errors="replace"):
+        assert time.monotonic() < deadline, "no access line written"
+        time.sleep(0.1)
+    assert "secret-part" not in log_path.read_text(encoding="utf-8", errors="replace")

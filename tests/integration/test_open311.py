@@ -15,6 +15,8 @@ from integration_support import eventually
 from nameko.standalone.rpc import ClusterRpcProxy
 from werkzeug.serving import make_server
 
+from services.shared import clock
+
 ROOT = "/open311/v2"
 ADMIN_ACTOR = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None}
 FORMATS = ("json", "xml")
@@ -306,6 +308,22 @@ def test_every_error_is_the_spec_error_array_in_json(client, method, path, statu
                for error in errors)
     if status == 405:
         assert "GET" in answer.headers["Allow"]
+
+
+def test_a_query_out_of_bounds_is_refused_naming_the_argument_sent(client):
+    too_many = ",".join(f"YP20990101-{n}" for n in range(1, 202))
+    answer = client.get(f"{ROOT}/requests.json?service_request_id={too_many}")
+    assert answer.status_code == 400
+    assert "service_request_id" in answer.get_json()[0]["description"]
+    reversed_period = client.get(f"{ROOT}/requests.json?start_date=2026-12-06T00:00:00Z"
+                                 "&end_date=2026-12-01T00:00:00Z")
+    assert reversed_period.status_code == 400
+    assert "end_date" in reversed_period.get_json()[0]["description"]
+
+
+def test_the_discovery_changeset_is_a_w3c_datetime(client):
+    changeset = client.get("/open311/discovery.json").get_json()["changeset"]
+    assert clock.parse_iso(changeset).tzinfo is not None and changeset.endswith("Z")
 
 
 def test_posting_answers_403_404_and_400_as_the_spec_says(client, api_key):

@@ -161,3 +161,17 @@ def test_the_register_writes_the_file_named_after_the_command_as_the_readme_show
     assert parser().parse_args(["template", "--out", "a.xlsx"]).out.name == "a.xlsx"
     with pytest.raises(SystemExit):  # one name, not two
         parser().parse_args(["template", "a.xlsx", "--out", "b.xlsx"])
+
+
+def test_a_description_on_several_lines_keeps_a_queue_to_a_line_and_a_ticket_indented(capsys):
+    from services.agent_cli import indented, one_line, print_ticket
+
+    typed = "卫生间浴缸扶手松动\n老人洗澡时差点滑倒\n"
+    assert one_line(typed) == "卫生间浴缸扶手松动 / 老人洗澡时差点滑倒"
+    assert indented("第一行\n第二行") == "第一行\n        第二行"
+    print_ticket({"ticket_no": "YP20261123-0001", "kind": "help", "category": "home_repair",
+                  "priority": "normal", "description": typed,
+                  "address": {"district": "杨浦区"}}, None)
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[2] == "  诉求: 卫生间浴缸扶手松动"
+    assert shown[3] == "        老人洗澡时差点滑倒"
