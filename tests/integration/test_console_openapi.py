@@ -9,10 +9,8 @@ from collections import Counter
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
+from test_console_api import ADMIN_ACTOR, tokens  # noqa: F401 - tokens: a pytest fixture
 
-ADMIN_ACTOR = {"id": "admin", "name": "系统管理员", "role": "admin", "unit_id": None}
-USERNAMES = {"admin": "admin", "agent": "zhou", "dispatcher": "chen", "supervisor": "wang",
-             "grid": "li"}
 # Numbers libphonenumber knows as valid Chinese ones, written as people write them.
 PHONES = ("13812345678", "+86 139 1234 5678", "021-65432100", "(021) 6543 2101", "15900001111")
 GROUPS = ("retired_cadre", "low_income", "childless", "veteran", "disabled", "advanced_age")
@@ -35,13 +33,6 @@ NAMED_RULES = {
     "request_pause": ({"resume_on"}, "``resume_on`` is still to come"),
     "add_assist": ({"unit_id"}, "neither the centre nor the lead unit"),
 }
-
-
-@pytest.fixture(scope="module")
-def tokens(console_system):
-    with ClusterRpcProxy(console_system, timeout=10) as rpc:
-        return {key: rpc.accounts.issue_token(username, "schemathesis", ADMIN_ACTOR)["token"]
-                for key, username in USERNAMES.items()}
 
 
 @pytest.fixture(scope="module")

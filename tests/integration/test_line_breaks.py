@@ -5,30 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from integration_support import eventually
-from nameko.standalone.rpc import ClusterRpcProxy
-from test_console_api import ADMIN_ACTOR, USERNAMES, created, dispatched, take
+from test_console_api import (  # noqa: F401 - api, client, tokens: pytest fixtures
+    api,
+    client,
+    created,
+    dispatched,
+    take,
+    tokens,
+)
 from test_console_pages import Person, new_call, take_call
 
 GRID = "yinhang-grid-1"
-
-
-@pytest.fixture(scope="module")
-def tokens(console_system):
-    with ClusterRpcProxy(console_system, timeout=10) as rpc:
-        return {key: rpc.accounts.issue_token(username, "line breaks", ADMIN_ACTOR)["token"]
-                for key, username in USERNAMES.items()}
-
-
-@pytest.fixture(scope="module")
-def api(console_app, tokens):
-    client = console_app.test_client()
-
-    def request(method: str, path: str, who: str, **kwargs):
-        return getattr(client, method)(path, headers={"Authorization": f"Bearer {tokens[who]}"},
-                                       **kwargs)
-    return request
 
 
 def test_the_pages_keep_the_lines_of_a_description_and_a_resolution(console_app, api):
