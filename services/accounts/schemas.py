@@ -12,7 +12,7 @@ from services.shared.accounts import (
     UserChangesSchema,
     Username,
 )
-from services.shared.schemas import SHORT_TEXT, StrictSchema, Text, unicode_text
+from services.shared.schemas import SHORT_TEXT, UNIT_ID, StrictSchema, Text, unicode_text
 
 
 class UserArgs(StrictSchema):
@@ -21,6 +21,10 @@ class UserArgs(StrictSchema):
 
 class UpdateUserArgs(UserArgs):
     changes = fields.Nested(UserChangesSchema, required=True)
+
+
+class UnitArgs(StrictSchema):
+    unit_id = Text(required=True, validate=UNIT_ID)
 
 
 class SignInArgs(StrictSchema):

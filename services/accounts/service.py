@@ -40,11 +40,12 @@ from services.accounts.schemas import (
     SessionArgs,
     SignInArgs,
     TokenArgs,
+    UnitArgs,
     UpdateUserArgs,
     UserArgs,
 )
 from services.accounts.store import AccountStore
-from services.shared import clock, outbox, parking_depth, revocation, statements
+from services.shared import access, clock, outbox, parking_depth, revocation, statements
 from services.shared.accounts import FirstAdminSchema, NewUserSchema
 from services.shared.answers import accounts as answers
 from services.shared.deadlines import rpc
@@ -59,6 +60,7 @@ ISSUED = answers.IssuedTokenSchema()
 STARTED, SESSION_VIEW = answers.SessionStartedSchema(), answers.SessionViewSchema()
 ENDED = answers.EndedSessionsSchema()
 WITHDRAWALS = answers.RecentWithdrawalsSchema()
+COLLEAGUES = answers.ColleagueSchema(many=True)
 
 
 class AccountsService:
@@ -347,6 +349,24 @@ class AccountsService:
         return PROFILE.dump([people.profile(user, names[user["unit_id"]],
                                             self._held_until(counts.get(user["_id"]), now))
                              for user in users], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def colleagues(self, unit_id: str, actor: dict) -> list[dict]:
+        """The active staff of a unit, to give a ticket to (承办人; dispatch's ``assign``
+        takes no name it does not find here): [{username, name}] by username, nothing
+        personal. Read by the unit's own staff and the centre (services/shared/access.py:
+        staff); a reader bound to a district reads its district's units. Raises
+        InvalidRequest, NotPermitted (another unit's, and an unknown unit alike),
+        NotFound for an unknown unit (to readers of every unit only)."""
+        actor = load_actor(actor)
+        args = load(UnitArgs(), {"unit_id": unit_id})
+        scope = access.require(actor, "staff")
+        if scope == access.OWN_UNIT:  # their own unit, which the directory has: not asked
+            access.check(actor, "staff", {"unit_id": args["unit_id"]}, args["unit_id"])
+        else:
+            access.seen(actor, "staff", args["unit_id"], self._unit(args["unit_id"]),
+                        lambda unit: {"unit_id": unit["id"], "district": district_of(unit)})
+        return COLLEAGUES.dump(self.store.active_staff(args["unit_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, username: str, actor: dict) -> dict:

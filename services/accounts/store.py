@@ -51,6 +51,11 @@ class AccountStore:
     def all(self) -> list[dict]:
         return list(self.users.find().sort("_id", ASCENDING))
 
+    def active_staff(self, unit_id: str) -> list[dict]:
+        """The active unit staff of ``unit_id``, by username: username and name only."""
+        return list(self.users.find({"unit_id": unit_id, "role": "unit_staff", "active": True},
+                                    {"username": 1, "name": 1}).sort("_id", ASCENDING))
+
     def add(self, user: dict, events: Sequence[dict] = ()) -> bool:
         """Store a new user with its ``events``; False if the username (or the first admin's
         mark) is taken."""

@@ -16,6 +16,7 @@ from services.dispatch import assists, steps, supervision, timing
 from services.dispatch.policy import DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
     ACCEPT,
+    ASSIGN,
     CLOSE,
     CONTACT,
     REASSIGN,
@@ -27,6 +28,7 @@ from services.dispatch.steps import (
     jsonable,
 )
 from services.dispatch.ticket_state import (
+    Assignee,
     DeadlineName,
     Deadlines,
     DispatchFields,
@@ -38,7 +40,7 @@ from services.dispatch.timing import nearest_deadline, next_check
 from services.shared import access, clock, privacy
 from services.shared.answers.dispatch import QueueRowSchema, TicketStatusSchema
 from services.shared.directory import CENTRE_KIND
-from services.shared.errors import InvalidRequest
+from services.shared.errors import IllegalTransition, InvalidRequest
 from services.shared.events import new_event
 from services.shared.payloads import event_data
 from services.shared.schemas import SYSTEM_ACTOR
@@ -53,6 +55,8 @@ from services.shared.states import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from services.dispatch.directory import Route
 
 CLOSING_OUTCOMES = ("satisfied", "basically_satisfied", "unreachable")
@@ -83,7 +87,7 @@ def created(ticket: dict, destination: Route, unit_name: str, deadlines: Deadlin
         "resident": ticket.get("resident"),
         "routed": False, "route": None,
         "reopen_count": 0, "outcome": None, "resolution": None, "last_note": None,
-        "urges": [], "assists": [],
+        "urges": [], "assists": [], "assignee": None,
         **_dispatch_fields(None, None, None, None, warn_share),
         # applied_events and outbox: events.APPLIED and outbox.OUTBOX, spelt out for the
         # type checker
@@ -136,7 +140,7 @@ def return_ticket(state: TicketState, actor: dict, reason: str, centre: dict,
         raise InvalidRequest({"reason": ["Say why the ticket goes back."]})
     fields, events = supervision.close_open_requests(state, actor, now, "returned")
     fields.update({"state": PENDING, "unit_id": centre["id"], "unit_name": centre["name"],
-                   "routed": False, "route": None, "last_note": reason})
+                   "routed": False, "route": None, "last_note": reason, "assignee": None})
     return steps.change(state, now, fields, events + [
         steps.event("ticket_returned", state, actor, unit_id=state["unit_id"], reason=reason)])
 
@@ -168,6 +172,40 @@ def resolve(state: TicketState, actor: dict, resolution: str, now: dt.datetime) 
                     paused_hours=after.get("paused_hours_total", 0.0))])
 
 
+NOT_A_COLLEAGUE = "Not an active staff member of the unit holding the ticket."
+
+
+def assign(state: TicketState, actor: dict, username: str,
+           colleagues_of: Callable[[str], list[dict]], now: dt.datetime) -> Change:
+    """A person of the holding unit answers for the ticket now (承办人): staff of that unit
+    take it themselves (接单: ``username`` is their own) or give it to a colleague (指派);
+    the centre gives it to one of the unit's staff. ``colleagues_of(unit_id)`` says who
+    the unit's active staff are ([{username, name}], accounts' word): a name the caller
+    sends is taken only if it is among them (InvalidRequest otherwise, nothing asked of
+    accounts before the step's own check). IllegalTransition if it is theirs already."""
+    steps.check(ASSIGN, state, actor)
+    unit_id = state["unit_id"]
+    assert unit_id is not None  # a held ticket has a unit
+    wanted = username.strip().lower()
+    colleague = next((person for person in colleagues_of(unit_id)
+                      if person["username"].lower() == wanted), None)
+    if colleague is None:
+        raise InvalidRequest({"username": [NOT_A_COLLEAGUE]})
+    current = state.get("assignee")
+    if current is not None and current["username"] == colleague["username"]:
+        raise IllegalTransition(f"ticket {state['ticket_no']} is {colleague['username']}'s "
+                                "already")
+    assignee: Assignee = {"username": colleague["username"], "name": colleague["name"],
+                          "at": now, "by": {key: actor.get(key)
+                                            for key in ("id", "name", "role", "unit_id")}}
+    return steps.change(state, now, {"assignee": assignee}, [
+        steps.event("ticket_assigned", state, actor, unit_id=unit_id,
+                    assignee=colleague["username"], assignee_name=colleague["name"],
+                    previous_assignee=current["username"] if current else None,
+                    by=actor["id"], by_name=actor.get("name"),
+                    taken=actor["id"] == colleague["username"])])
+
+
 # Steps the centre takes
 def reassign(state: TicketState, actor: dict, unit: dict, deadlines: Deadlines,
              note: str | None, now: dt.datetime, *,
@@ -182,7 +220,7 @@ def reassign(state: TicketState, actor: dict, unit: dict, deadlines: Deadlines,
     fields, events = supervision.close_open_requests(state, actor, now, "reassigned")
     handed_fields, handed_events = assists.handed_to(state, actor, unit["id"], now)
     fields.update({**handed_fields, "state": DISPATCHED, "routed": True, "route": None,
-                   "last_note": note,
+                   "last_note": note, "assignee": None,
                    **_dispatch_fields(unit["id"], unit["name"], deadlines, now, warn_share)})
     after: TicketState = {**state, **fields}
     return steps.change(state, now, fields, events + handed_events + [
@@ -335,6 +373,7 @@ def view(state: TicketState, actor: dict) -> dict[str, Any]:
         "pauses": state.get("pauses", []),
         "urges": state.get("urges", []),
         "assists": state.get("assists", []),
+        "assignee": state.get("assignee"),
         "reopen_count": state["reopen_count"],
         "outcome": state["outcome"],
         "resolution": state["resolution"],

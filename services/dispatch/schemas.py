@@ -79,6 +79,12 @@ class AssistArgs(ReassignArgs):
     """A unit asked to assist, or released: ``unit_id``, with an optional note."""
 
 
+class AssignArgs(TicketArgs):
+    """Whom the ticket is given to (承办人): a username of the holding unit's staff."""
+
+    username = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
 class ReportArgs(TicketArgs):
     report = Text(required=True, validate=LONG_TEXT)
 

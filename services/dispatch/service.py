@@ -34,6 +34,7 @@ from services.dispatch import directory as directory_rules
 from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
+    AssignArgs,
     AssistArgs,
     ContactArgs,
     DecisionArgs,
@@ -83,6 +84,7 @@ from services.shared.errors import (
 )
 from services.shared.events import on_event
 from services.shared.schemas import CENTRE_ROLES, load, load_actor
+from services.shared.service_rpc import ServiceRpc
 from services.shared.states import OPEN_STATES
 from services.shared.storage import LOST, Lost, Storage, until_written
 
@@ -195,6 +197,7 @@ class DispatchService:
     grid_categories: frozenset[str] = GridRouting()
     publisher = EventDispatcher()
     request_id: str | None = redelivery.RequestId()
+    accounts = ServiceRpc("accounts")  # a unit's active staff: colleagues (assign)
 
     # Reading tickets
     @rpc(expected_exceptions=EXPECTED)
@@ -441,6 +444,32 @@ class DispatchService:
         args = load(AssistArgs(), {"ticket_no": ticket_no, "unit_id": unit_id, "note": note})
         return self._step(args["ticket_no"], actor, lambda state, now: assists.release_assist(
             state, actor, args["unit_id"], args["note"], now))
+
+    # A person within the unit (承办人)
+    @rpc(expected_exceptions=EXPECTED)
+    def assign(self, ticket_no: str, actor: dict, username: str) -> dict:
+        """Give a held ticket (dispatched, accepted, contacted) to ``username``, one of the
+        holding unit's active staff: staff of that unit take it themselves (接单) or give
+        it to a colleague (指派); the centre (dispatcher, supervisor, admin) gives it to
+        one of the unit's staff. Says ``ticket_assigned``; a reassignment to another unit
+        or a return to the centre leaves it with nobody. Returns get_status's answer
+        (``assignee``). Raises InvalidRequest (``username`` is not an active staff member
+        of the holding unit: accounts says who is), NotFound, NotPermitted (not the
+        holding unit's staff nor the centre), IllegalTransition (not held by a unit, or
+        that person's already)."""
+        statement, actor = actor, load_actor(actor)
+        args = load(AssignArgs(), {"ticket_no": ticket_no, "username": username})
+        asked: dict[str, list[dict]] = {}
+
+        def colleagues_of(unit_id: str) -> list[dict]:
+            # accounts' word, asked as the same person on the statement they brought, once
+            # per unit (a lost race decides again)
+            if unit_id not in asked:
+                asked[unit_id] = self.accounts.colleagues(unit_id, statement)
+            return asked[unit_id]
+
+        return self._step(args["ticket_no"], actor, lambda state, now: lifecycle.assign(
+            state, actor, args["username"], colleagues_of, now))
 
     # Routing and the directory
     @rpc(expected_exceptions=EXPECTED)

@@ -174,9 +174,13 @@ ACCEPT_ASSIST = Step("accept_assist", OPEN_STATES, None, (ASSISTING,),
 REPORT_ASSIST = Step("report_assist", OPEN_STATES, None, (ASSISTING,),
                      needs=(_own_assist(ASSIST_ACCEPTED),))
 RELEASE_ASSIST = Step("release_assist", OPEN_STATES, None, (CENTRE, UNIT), needs=(_some_owed,))
+# A person within the unit (承办人): staff of the holding unit take it themselves (接单) or
+# give it to a colleague (指派); the centre gives it to one of the unit's staff. Whoever
+# it goes to is an active account of the holding unit (lifecycle.assign asks accounts).
+ASSIGN = Step("assign", HELD, None, (UNIT, CENTRE))
 STEPS = (ACCEPT, RETURN, CONTACT, RESOLVE, REASSIGN, CLOSE, REOPEN, URGE, REQUEST_EXTENSION,
          DECIDE_EXTENSION, REQUEST_PAUSE, DECIDE_PAUSE, RESUME, ADD_ASSIST, ACCEPT_ASSIST,
-         REPORT_ASSIST, RELEASE_ASSIST)
+         REPORT_ASSIST, RELEASE_ASSIST, ASSIGN)
 # The steps people take (not dispatch's own), in the order get_status offers them.
 OFFERED = tuple(next(step for step in STEPS if step.name == name) for name in ACTIONS)
 

@@ -109,6 +109,17 @@ class Assist(TypedDict):
     released_at: dt.datetime | None
 
 
+class Assignee(TypedDict):
+    """The person of the holding unit who answers for the ticket (承办人): lifecycle.assign
+    sets it, reassign and return_ticket clear it (the unit changes); a reopening to the
+    same unit keeps it."""
+
+    username: str
+    name: str
+    at: dt.datetime
+    by: Actor  # the assignee themself (接单), a colleague or the centre (指派)
+
+
 class DispatchFields(TypedDict):
     """What each dispatch sets afresh (lifecycle._dispatch_fields): when intake's ticket
     arrives, when the centre reassigns it and when a callback reopens it."""
@@ -164,6 +175,7 @@ class TicketState(DispatchFields):
                               # record_contact, reassign or the callback
     urges: NotRequired[list[Urge]]
     assists: NotRequired[list[Assist]]
+    assignee: NotRequired[Assignee | None]  # missing before anyone was assigned
     # the whole ticket's paused hours, never reset by a dispatch (indicators leave them
     # out): set when its first pause ends (_end_pause), missing until then
     paused_hours_total: NotRequired[float]
@@ -209,6 +221,7 @@ class TicketChanges(TypedDict, total=False):
     last_note: str | None
     urges: list[Urge]
     assists: list[Assist]
+    assignee: Assignee | None
     paused_hours_total: float
     updated_at: dt.datetime
     next_check: dt.datetime | None

@@ -276,6 +276,20 @@ class AssistSchema(Payload):
     note = fields.String(allow_none=True, load_default=None)
 
 
+class TicketAssignedSchema(Payload):
+    """A person of the holding unit answers for the ticket now (承办人): they took it
+    themselves (接单, ``taken``) or were given it (指派) by ``by``. A reassignment to
+    another unit, or a return to the centre, leaves it with nobody."""
+
+    unit_id = fields.String(required=True)        # the unit holding it, the assignee's
+    assignee = fields.String(required=True)       # the username
+    assignee_name = fields.String(required=True)
+    previous_assignee = fields.String(allow_none=True, load_default=None)
+    by = fields.String(required=True)             # who gave it (the envelope's actor's id)
+    by_name = fields.String(allow_none=True, load_default=None)
+    taken = fields.Boolean(required=True)         # the assignee took it themselves
+
+
 class TicketMergedSchema(Payload):
     """A repeat call (重复件) merged into the open ticket this envelope names."""
 
@@ -420,6 +434,7 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "assist_accepted": AssistSchema,
     "assist_reported": AssistSchema,
     "assist_released": AssistSchema,
+    "ticket_assigned": TicketAssignedSchema,
     "ticket_merged": TicketMergedSchema,
     "praise_received": PraiseReceivedSchema,
     "register_changed": RegisterChangedSchema,

@@ -67,4 +67,4 @@ CHECKIN_RESULTS = (CHECKIN_ANSWERED, CHECKIN_MISSED, TASK_CANCELLED)
 # unit's, supervision and the centre's, and last the steps taken less often.
 ACTIONS = ("accept", "record_contact", "resolve", "accept_assist", "report_assist",
            "decide_extension", "decide_pause", "resume", "urge", "reassign", "add_assist",
-           "release_assist", "request_extension", "request_pause", "return_ticket")
+           "release_assist", "request_extension", "request_pause", "return_ticket", "assign")

@@ -108,3 +108,10 @@ class RecentWithdrawalsSchema(Schema):
         "description": "every withdrawal from then on is in the answer"})
     withdrawals = fields.List(fields.Nested(WithdrawalSchema), required=True, metadata={
         "description": "oldest first"})
+
+
+class ColleagueSchema(Schema):
+    """One of a unit's active staff, to give a ticket to (承办人): nothing personal."""
+
+    username = fields.String(required=True)
+    name = fields.String(required=True)

@@ -95,6 +95,16 @@ class AssistingUnitSchema(Schema):
     released_at = Time(allow_none=True)
 
 
+class AssigneeSchema(Schema):
+    """The person of the holding unit who answers for the ticket (承办人)."""
+
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+    at = Time(required=True, metadata={"description": "since when"})
+    by = Actor(required=True, metadata={"description": "who gave it: the assignee themself "
+                                                       "(接单), a colleague or the centre"})
+
+
 # A ticket
 class TicketViewSchema(Schema):
     """A ticket's state now, as dispatch keeps it. ``caller_in_full`` false: the caller's
@@ -133,6 +143,9 @@ class TicketViewSchema(Schema):
     pauses = fields.List(fields.Nested(PauseRequestSchema), required=True)
     urges = fields.List(fields.Nested(UrgeSchema), required=True)
     assists = fields.List(fields.Nested(AssistingUnitSchema), required=True)
+    assignee = fields.Nested(AssigneeSchema, allow_none=True, metadata={
+        "description": "the person of the holding unit answering for it (承办人); null: "
+                       "nobody yet, or the ticket went to another unit"})
     reopen_count = fields.Integer(required=True)
     outcome = fields.String(allow_none=True)
     resolution = fields.String(allow_none=True)

@@ -3,7 +3,7 @@ on a real store over mongomock holding the small test directory."""
 from __future__ import annotations
 
 import pytest
-from dispatch_support import DIRECTORY, POLICY, START, Clock
+from dispatch_support import DIRECTORY, POLICY, START, Clock, colleagues
 from nameko.testing.services import worker_factory
 
 from services.dispatch.directory import checked
@@ -32,4 +32,8 @@ def store(database) -> TicketStateStore:
 def service(store, now):
     # calls without a request id, carried out each time; a test of redelivered requests
     # gives service.request_id the id its call comes with
-    return worker_factory(DispatchService, store=store, policy=Policy(POLICY), request_id=None)
+    made = worker_factory(DispatchService, store=store, policy=Policy(POLICY), request_id=None)
+    # accounts' word on a unit's active staff (assign): the test actors of each unit and a
+    # second person of it
+    made.accounts.colleagues.side_effect = colleagues
+    return made

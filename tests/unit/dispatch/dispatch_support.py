@@ -65,6 +65,15 @@ def staff(unit_id: str) -> dict:
     return actor("unit_staff", unit_id)
 
 
+def colleagues(unit_id: str, statement: object = None) -> list[dict]:
+    """accounts.colleagues as the tests' accounts would answer: each unit's staff actor
+    (``staff(unit_id)``) and a second person, 张伟."""
+    if unit_id == "centre":
+        return []
+    return [{"username": f"unit_staff-{unit_id}", "name": "李琳"},
+            {"username": f"second-{unit_id}", "name": "张伟"}]
+
+
 DISPATCHER = actor("dispatcher", "centre", "派单员")
 SUPERVISOR = actor("supervisor", None, "督办员")
 ADMIN = actor("admin")

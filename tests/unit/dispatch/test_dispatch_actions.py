@@ -114,6 +114,11 @@ def assist_released(service: DispatchService) -> None:
     service.release_assist(NO, DISPATCHER, "grid-1")
 
 
+def assigned(service: DispatchService) -> None:
+    accepted(service)
+    service.assign(NO, KAICHEN, "second-kaichen")
+
+
 SCENARIOS: dict[str, Callable[[DispatchService], None]] = {
     "dispatched": dispatched, "accepted": accepted, "contacted": contacted,
     "sent back to the centre": sent_back, "routed nowhere": routed_nowhere,
@@ -121,6 +126,7 @@ SCENARIOS: dict[str, Callable[[DispatchService], None]] = {
     "answered at intake": answered_at_intake, "requests waiting": requests_waiting,
     "paused": paused, "assist added": assisted, "assist accepted": assist_accepted,
     "assist reported": assist_reported, "assist released": assist_released,
+    "assigned to a colleague": assigned,
 }
 
 
@@ -140,6 +146,9 @@ def arguments(step: str, ticket: dict) -> tuple:
         "request_extension": (iso(dt.datetime(2027, 1, 30, tzinfo=dt.UTC)), "配件缺货",
                               (unmet or ["resolve"])[0]),
         "request_pause": ("等业主出院",),
+        # a colleague it is not given to yet
+        "assign": (f"second-{lead}" if (ticket["assignee"] or {}).get("username")
+                   != f"second-{lead}" else f"unit_staff-{lead}",),
     }.get(step, ())
 
 
@@ -177,14 +186,14 @@ def test_the_holding_unit_signs_for_a_dispatched_ticket_and_nothing_more_of_its_
         service: DispatchService) -> None:
     create(service)
     assert service.get_status(NO, KAICHEN)["actions"] == [
-        "accept", "add_assist", "request_extension", "return_ticket"]
+        "accept", "add_assist", "request_extension", "return_ticket", "assign"]
 
 
 def test_each_step_answers_what_may_be_done_next(service: DispatchService) -> None:
     create(service)
     assert service.accept(NO, KAICHEN)["actions"] == [
         "record_contact", "resolve", "add_assist", "request_extension", "request_pause",
-        "return_ticket"]
+        "return_ticket", "assign"]
     assert service.resolve(NO, KAICHEN, "扶手已安装")["actions"] == []
 
 
