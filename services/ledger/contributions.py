@@ -2,9 +2,12 @@
 arrive: late, twice, or out of order.
 
 A **bucket** is one Shanghai calendar day of one unit, in one subdistrict and category:
-``(day, unit_id, subdistrict, category)``. It holds counters and the resolve-hours values
-of the resolutions in it. Indicators add up the buckets of a period and never scan the
-entries, so asking costs the same with a year of history as with a day.
+``(day, unit_id, subdistrict, category)``, and, for the facts of a person answering for
+the ticket (承办人: who held it when it was signed for, contacted or resolved, and whose
+resolution a callback rated), of that person too (``assignee``). It holds counters and
+the resolve-hours values of the resolutions in it. Indicators add up the buckets of a
+period and never scan the entries, so asking costs the same with a year of history as
+with a day.
 
 How a ticket's events become counts:
 
@@ -48,7 +51,7 @@ SATISFIED = ("satisfied", "basically_satisfied")
 STEP_OF = {"ticket_accepted": "accepted", "ticket_contacted": "contacted",
            "ticket_resolved": "resolved"}
 COUNTED_EVENTS = ("ticket_dispatched", *STEP_OF, "ticket_reopened", "callback_completed",
-                  "ticket_closed", "ticket_merged", "praise_received")
+                  "ticket_closed", "ticket_merged", "praise_received", "ticket_assigned")
 """The event types whose items a ticket's row keeps for its contributions."""
 
 STATE_COUNT = "state:"
@@ -95,6 +98,8 @@ def counted_item(entry: dict, key: list) -> dict | None:
     if event_type == "praise_received":
         item.update(unit_id=data.get("praised_unit_id"),
                     of_ticket=bool(data.get("praised_ticket_no")))
+    if event_type == "ticket_assigned":
+        item.update(assignee=data.get("assignee"), assignee_name=data.get("assignee_name"))
     return item
 
 
@@ -105,6 +110,19 @@ def _before(items: list[dict], item: dict, event_type: str) -> dict | None:
     earlier = [other for other in items
                if other["type"] == event_type and list(other["key"]) < list(item["key"])]
     return earlier[-1] if earlier else None
+
+
+def _person_at(items: list[dict], item: dict) -> dict | None:
+    """The person answering for the ticket (承办人) when ``item`` happened: the latest
+    ticket_assigned before it, unless a dispatch (to a unit, afresh) came between."""
+    latest = None
+    for other in items:
+        if other["type"] in ("ticket_assigned", "ticket_dispatched") \
+                and list(other["key"]) < list(item["key"]):
+            latest = other
+    if latest is None or latest["type"] != "ticket_assigned" or not latest.get("assignee"):
+        return None
+    return {"assignee": latest["assignee"], "assignee_name": latest.get("assignee_name")}
 
 
 def _resolve_hours(resolution: dict, received_at: dt.datetime) -> float:
@@ -124,12 +142,15 @@ def contributions_of(row: dict) -> list[dict]:
     result: list[dict] = []
 
     def add(contribution_id: str, at: dt.datetime, unit_id: str | None, counts: dict,
-            hours: float | None = None, placed: bool = True) -> None:
+            hours: float | None = None, placed: bool = True,
+            person: dict | None = None) -> None:
         counts = {name: value for name, value in counts.items() if value}
         if counts or hours is not None:
             result.append({"id": contribution_id, "day": day_of(at), "unit_id": unit_id,
                            **(place if placed else {"subdistrict": None, "category": None}),
-                           "counts": counts, "hours": hours})
+                           # only a fact of someone's names them: the others stay as
+                           # they were before people were counted
+                           **(person or {}), "counts": counts, "hours": hours})
 
     for item in items:  # praise of a unit, no ticket named: no place, no waiting
         if item["type"] == "praise_received" and not item.get("of_ticket") and item["unit_id"]:
@@ -156,18 +177,21 @@ def contributions_of(row: dict) -> list[dict]:
             if event_type == "ticket_resolved":
                 hours = _resolve_hours(item, row["received_at"])
                 counts["reopened"] = int(_reopened(items, resolutions, item))
-            add(f"{step}:{item['id']}", item["at"], item["unit_id"], counts, hours)
+            add(f"{step}:{item['id']}", item["at"], item["unit_id"], counts, hours,
+                person=_person_at(items, item))
         elif event_type == "callback_completed" and item.get("final", True):
             resolution = _before(items, item, "ticket_resolved")
             if resolution is not None:
                 outcome = item.get("outcome")
                 add(f"callback:{item['id']}", item["at"], resolution["unit_id"],
-                    {outcome: 1, "callbacks_reached": int(outcome != "unreachable")})
+                    {outcome: 1, "callbacks_reached": int(outcome != "unreachable")},
+                    person=_person_at(items, resolution))
         elif event_type == "ticket_closed" and item.get("outcome") in SATISFIED:
             resolution = _before(items, item, "ticket_resolved")
             unit_id = item["unit_id"] or (resolution or {}).get("unit_id")
             if unit_id:
-                add(f"closed:{item['id']}", item["at"], unit_id, {"closed_satisfied": 1})
+                add(f"closed:{item['id']}", item["at"], unit_id, {"closed_satisfied": 1},
+                    person=_person_at(items, resolution) if resolution else None)
         elif event_type == "ticket_merged":
             dispatch = _before(items, item, "ticket_dispatched")
             add(f"merged:{item['id']}", item["at"], (dispatch or {}).get("unit_id"),
@@ -192,8 +216,13 @@ def _reopened(items: list[dict], resolutions: list[dict], resolution: dict) -> b
 
 # --- settling: from contributions to facts --------------------------------------------------
 
+BUCKET_FIELDS = ("day", "unit_id", "subdistrict", "category")
+PERSON_FIELDS = ("assignee", "assignee_name")  # only in the buckets of someone's facts
+
+
 def _bucket(contribution: dict) -> dict:
-    return {name: contribution[name] for name in ("day", "unit_id", "subdistrict", "category")}
+    return {name: contribution[name] for name in BUCKET_FIELDS + PERSON_FIELDS
+            if name in contribution}
 
 
 def _same(applied: dict, wanted: dict) -> bool:

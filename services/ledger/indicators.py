@@ -7,7 +7,10 @@ says it, except a reopening (on the day of the resolution it undid, see *reopene
 *by_state* (by the day the ticket was received).
 
 **Grouping.** By any of unit, subdistrict and category (the ticket's, as intake received
-it), and over time by day or by week (weeks start on Monday; the first and last week of
+it) and person (``assignee``, 承办人: the person of the unit answering for the ticket when
+it was signed for, contacted or resolved, and whose resolution a callback rated; facts of
+nobody's, such as received tickets, fall under a null person; supervisors and admins
+only), and over time by day or by week (weeks start on Monday; the first and last week of
 a period hold only its days). Without a grouping there is one row: the whole period.
 A group in which nothing was counted has no row. ``totals`` are the whole period
 ungrouped; ``units`` the whole period by unit (the figures of the first version).
@@ -187,7 +190,7 @@ def group_key(bucket: dict, group_by: list[str], interval: str | None) -> tuple:
         key.append(bucket["day"])
     elif interval == "week":
         key.append(_monday(bucket["day"]))
-    key.extend(bucket["unit_id" if group == "unit" else group] for group in group_by)
+    key.extend(bucket.get("unit_id" if group == "unit" else group) for group in group_by)
     return tuple(key)
 
 
@@ -196,7 +199,10 @@ def rows(buckets: Iterable[dict], group_by: list[str], interval: str | None,
     """One row per group with anything to count, in order of time, then of the groups."""
     counts: dict[tuple, Counter] = {}
     hours: dict[tuple, list[float]] = {}
+    people: dict[str, str | None] = {}  # username: name, as the facts said it
     for bucket in buckets:
+        if bucket.get("assignee"):
+            people[bucket["assignee"]] = bucket.get("assignee_name")
         key = group_key(bucket, group_by, interval)
         counts.setdefault(key, Counter()).update(bucket.get("n") or {})
         hours.setdefault(key, []).extend(value["h"] for value in bucket.get("hours") or [])
@@ -212,6 +218,8 @@ def rows(buckets: Iterable[dict], group_by: list[str], interval: str | None,
         for group, value in zip(group_by, fields, strict=True):
             if group == "unit":
                 row.update(unit_id=value, unit_name=unit_names.get(value))
+            elif group == "assignee":
+                row.update(assignee=value, assignee_name=people.get(value) if value else None)
             else:
                 row[group] = value
         result.append({**row, **figures})

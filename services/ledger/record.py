@@ -260,6 +260,12 @@ def _assist(doing: str):
     return lambda data: _with(doing.format(unit=data.get("unit_id")), data.get("note"))
 
 
+def _assigned(data: dict) -> str:
+    """"李四 接单" when they took it themselves, "指派给 张三" when given it."""
+    name = data.get("assignee_name") or data.get("assignee") or ""
+    return f"{name} 接单" if data.get("taken") else f"指派给 {name}"
+
+
 def _merged(data: dict) -> str:
     return _with(f"重复来电并入 (第{data.get('calls')}次来电)", data.get("description"))
 
@@ -322,6 +328,7 @@ SUMMARIES = {
     "assist_accepted": _assist("协办单位 {unit} 签收"),
     "assist_reported": _assist("协办单位 {unit} 反馈"),
     "assist_released": _assist("协办单位 {unit} 结束协办"),
+    "ticket_assigned": _assigned,
     "callback_scheduled": _callback_scheduled,
     "callback_completed": _callback_completed,
     "checkin_scheduled": lambda d: "安排探访电话" + (
@@ -472,7 +479,13 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
         if _later(entry, row, "unit_key"):
             changes.update(unit_id=data.get("unit_id"), unit_name=data.get("unit_name"),
                            unit_key=order_key(entry))
+        changes.update(_assignee_changes(row, entry, None, None))
         changes.update(_deadline_changes(row, entry, data.get("deadlines") or {}))
+    elif event_type == "ticket_returned":
+        changes.update(_assignee_changes(row, entry, None, None))
+    elif event_type == "ticket_assigned":
+        changes.update(_assignee_changes(row, entry, data.get("assignee"),
+                                         data.get("assignee_name")))
     elif event_type == "ticket_closed":
         if _later(entry, row, "outcome_key"):  # a ticket closed again ends as last closed
             changes.update(outcome=data.get("outcome"), closed_at=occurred_at,
@@ -514,6 +527,16 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
     return changes
 
 
+def _assignee_changes(row: dict, entry: dict, username: str | None,
+                      name: str | None) -> dict:
+    """The person answering for the ticket (承办人), as the latest event that speaks of it
+    says: ticket_assigned names them, a dispatch (to a unit, afresh) or a return to the
+    centre leaves it with nobody."""
+    if not _later(entry, row, "assignee_key"):
+        return {}
+    return {"assignee": username, "assignee_name": name, "assignee_key": order_key(entry)}
+
+
 def _assist_changes(row: dict, entry: dict, status: str) -> list[dict]:
     """Each assisting unit (联勤联动) with the status its latest assist event gave it."""
     unit_id = (entry.get("data") or {}).get("unit_id")
@@ -535,7 +558,7 @@ def new_row(ticket_no: str) -> dict:
         "overdue": [], "last_event_at": None,
         "calls": 1, "praise": None, "praise_count": 0, "deadlines": None, "warnings": [],
         "urge_count": 0, "extension": None, "pause": None, "resume_on": None,
-        "paused_hours": 0.0, "assists": [],
+        "paused_hours": 0.0, "assists": [], "assignee": None, "assignee_name": None,
     }
 
 

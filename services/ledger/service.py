@@ -31,10 +31,11 @@ from services.ledger.schemas import (
 from services.ledger.store import LedgerStore
 from services.shared import access, clock, parking_depth, revocation, ticket_counts
 from services.shared.answers import ledger as answers
+from services.shared.answers.ledger import PERSONAL_GROUPS
 from services.shared.deadlines import rpc
-from services.shared.errors import EXPECTED, NotFound, ServicesUnavailable
+from services.shared.errors import EXPECTED, NotFound, NotPermitted, ServicesUnavailable
 from services.shared.events import EVENTS_BY_SOURCE, on_event
-from services.shared.schemas import load, load_actor
+from services.shared.schemas import SUPERVISOR_ROLES, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage
 
@@ -228,8 +229,8 @@ class LedgerService:
                    interval: str | None = None) -> dict:
         """The figures of the Shanghai days [start, end): ``start`` and ``end`` are dates
         (``2026-11-23``) or times at 00:00 Shanghai, ``end`` excluded. ``group_by``: a list
-        drawn from "unit", "subdistrict", "category"; ``interval``: None, "day" or "week"
-        (weeks from Monday).
+        drawn from "unit", "subdistrict", "category", "assignee"; ``interval``: None, "day"
+        or "week" (weeks from Monday).
 
         Returns ``{"period": {start, end (UTC ISO), first_day, last_day}, "group_by",
         "interval", "rows": [{day | week, unit_id, unit_name, subdistrict, category (as
@@ -242,11 +243,15 @@ class LedgerService:
         (IndicatorsSchema).
         Definitions: services/ledger/indicators.py. Read from day buckets kept as events
         arrive, so a year costs little more than a day.
-        The centre and supervisors read them (access.py); they name units, never a person.
+        The centre and supervisors read them (access.py); they name units, and a person
+        (``group_by`` "assignee": the username and name of the person answering for the
+        ticket, 承办人) only to supervisors and admins.
         Raises InvalidRequest for a malformed day, a time not at 00:00 Shanghai, a period
         that does not end after it starts, or an unknown grouping or interval;
-        NotPermitted."""
-        access.require(load_actor(actor), "indicators")
+        NotPermitted (also a grouping by person asked by a dispatcher)."""
+        actor = load_actor(actor)
+        access.require(actor, "indicators")
+        self._check_grouping(actor, group_by)
         return INDICATORS.dump(self._indicators(start, end, group_by, interval))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -258,7 +263,9 @@ class LedgerService:
         .xlsx with sheet 指标 (a row per group, 合计 last when grouped, Chinese headers,
         rates as percentages) and sheet 指标说明 (period, grouping, each figure defined).
         Arguments and errors as ``indicators``."""
-        access.require(load_actor(actor), "indicators")
+        actor = load_actor(actor)
+        access.require(actor, "indicators")
+        self._check_grouping(actor, group_by)
         answer = self._indicators(start, end, group_by, interval)
         return WORKBOOK.dump({"filename": workbook.filename(answer),
                               "content_base64": base64.b64encode(
@@ -277,6 +284,15 @@ class LedgerService:
 
     def _facts(self, ticket_no: str) -> access.Facts:
         return record.facts(self.store.ticket(ticket_no), self.store.created_entry(ticket_no))
+
+    @staticmethod
+    def _check_grouping(actor: dict, group_by: Any) -> None:
+        """NotPermitted for a grouping by person (承办人) asked by anyone but supervisors
+        and admins; a malformed grouping is left to IndicatorsSchema."""
+        asked = group_by if isinstance(group_by, list) else []
+        if any(group in PERSONAL_GROUPS for group in asked if isinstance(group, str)) \
+                and actor["role"] not in SUPERVISOR_ROLES:
+            raise NotPermitted("only supervisors and admins group the indicators by person")
 
     def _indicators(self, start: str, end: str, group_by: list[str] | None,
                     interval: str | None) -> dict:

@@ -345,10 +345,12 @@ def ensure_index(collection, keys: list[tuple], **options) -> None:
 
 
 def bucket_id(bucket: dict, shard: int | None = None) -> str:
-    """A bucket's _id: its day, unit, subdistrict and category, as JSON text, and after
+    """A bucket's _id: its day, unit, subdistrict and category (and person, for a person's
+    facts), as JSON text, and after
     ``#`` its shard (none for a bucket written before buckets were split)."""
+    person = [bucket["assignee"]] if bucket.get("assignee") else []  # a person's facts
     whole = json.dumps([bucket["day"], bucket["unit_id"], bucket["subdistrict"],
-                        bucket["category"]], ensure_ascii=False)
+                        bucket["category"], *person], ensure_ascii=False)
     return whole if shard is None else f"{whole}#{shard}"
 
 

@@ -40,6 +40,10 @@ def _label_columns(answer: dict) -> list[tuple[str, Callable[[dict], Any]]]:
             columns.append((GROUP_WORDS[group], lambda row: row.get("unit_name")
                             or row.get("unit_id") or UNKNOWN))
             columns.append(("单位代码", lambda row: row.get("unit_id") or ""))
+        elif group == "assignee":
+            columns.append((GROUP_WORDS[group], lambda row: row.get("assignee_name")
+                            or row.get("assignee") or "未指派"))
+            columns.append(("账号", lambda row: row.get("assignee") or ""))
         elif group == "category":
             columns.append((GROUP_WORDS[group], lambda row: CATEGORY_WORDS.get(
                 row["category"], row["category"] or UNKNOWN)))

@@ -46,7 +46,7 @@ SESSION_END_WORDS = {"logout": "退出登录", "ended": "被结束", "deactivate
                      "district_changed": "服务区县已变更", "account_changed": "账号已变更",
                      "idle": "长时间未操作", "expired": "超过最长登录时间"}
 # how the indicators are grouped, and over what time
-GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别"}
+GROUP_WORDS = {"unit": "承办单位", "subdistrict": "街道", "category": "类别", "assignee": "承办人"}
 INTERVAL_WORDS = {"day": "日期", "week": "周(自周一)"}
 FIGURE_WORDS = {  # the indicators' names, as columns and charts head them
     "received": "受理量",

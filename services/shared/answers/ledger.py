@@ -14,7 +14,9 @@ from services.shared.schemas import CATEGORIES, ActorSchema
 from services.shared.states import ASSIST_STATUSES, INTAKE_STATUSES, STATES
 
 # How the indicators may be grouped, and over what time
-GROUPS = ("unit", "subdistrict", "category")
+GROUPS = ("unit", "subdistrict", "category", "assignee")
+# Grouping by person (承办人) names people: supervisors and admins only
+PERSONAL_GROUPS = ("assignee",)
 INTERVALS = ("day", "week")  # weeks start on Monday
 
 
@@ -103,6 +105,9 @@ class LedgerTicketSchema(Schema):
     paused_hours = fields.Float(required=True, metadata={"description": "all pauses ended "
                                                                         "so far"})
     assists = fields.List(fields.Nested(AssistAsRecordedSchema), required=True)
+    assignee = fields.String(allow_none=True, metadata={
+        "description": "the username of the person answering for it (承办人); null: nobody"})
+    assignee_name = fields.String(allow_none=True)
 
 
 class ListedTicketSchema(LedgerTicketSchema):
@@ -183,6 +188,9 @@ class IndicatorRowSchema(FiguresSchema):
     unit_name = fields.String(allow_none=True)
     subdistrict = fields.String(allow_none=True)
     category = fields.String(allow_none=True, validate=validate.OneOf(CATEGORIES))
+    assignee = fields.String(allow_none=True, metadata={
+        "description": "the username of the person (承办人); null: facts of nobody's"})
+    assignee_name = fields.String(allow_none=True)
 
 
 class PeriodSchema(Schema):

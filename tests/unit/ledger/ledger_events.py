@@ -72,6 +72,10 @@ DEFAULT_DATA = {
                                               "note": "扶手已安装"},
     "assist_released": lambda unit=PROPERTY: {"unit_id": unit[0], "lead_unit_id": GRID[0],
                                               "note": None},
+    "ticket_assigned": lambda unit=GRID, assignee=("zhou", "周伟"), by=("zhou", "周伟"): {
+        "unit_id": unit[0], "assignee": assignee[0], "assignee_name": assignee[1],
+        "previous_assignee": None, "by": by[0], "by_name": by[1],
+        "taken": assignee[0] == by[0]},
     "ticket_merged": lambda: {"caller": CALLER, "channel": "hotline", "description": "路灯还是不亮",
                               "match": "same_caller", "similarity": 92.0, "calls": 2,
                               "external_id": None},

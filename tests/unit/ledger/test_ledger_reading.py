@@ -108,7 +108,7 @@ def test_ticket_view_is_the_read_model_as_json(service, deliver):
         "reopen_count": 0, "overdue": [], "last_event_at": "2026-11-23T02:01:00.000Z",
         "calls": 1, "praise": None, "praise_count": 0, "deadlines": DEADLINES, "warnings": [],
         "urge_count": 0, "extension": None, "pause": None, "resume_on": None,
-        "paused_hours": 0.0, "assists": [],
+        "paused_hours": 0.0, "assists": [], "assignee": None, "assignee_name": None,
     }
 
 
