@@ -34,6 +34,7 @@ from services.console.downloads import XLSX, workbook_download
 from services.console.errors import respond
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
+    ColleagueSchema,
     IdentitySchema,
     IssuedTokenSchema,
     UserProfileSchema,
@@ -228,7 +229,7 @@ def who_am_i():
 # to them, so that a client (and schemathesis) can follow a ticket's life.
 TICKET_OPERATIONS = ("get_ticket", "accept", "return_ticket", "record_contact", "resolve",
                      "reassign", "urge", "request_extension", "decide_extension",
-                     "request_pause", "decide_pause", "resume", "add_assist")
+                     "request_pause", "decide_pause", "resume", "add_assist", "assign")
 
 
 def ticket_links(status: int):
@@ -345,6 +346,12 @@ step("add_assist", "assists", "add_assist", schemas.UnitBody,
 step("release_assist", "assists/<key:unit_id>/release", "release_assist", schemas.ContactBody,
      "Let an assisting unit go before it reports: the centre or the lead unit.",
      ("unit_id", "note"))
+step("assign", "assign", "assign", schemas.AssignBody,
+     "Give the ticket to a person of the unit holding it (承办人): its staff take it "
+     "themselves (接单, their own username) or give it to a colleague (指派); the centre "
+     "gives it to one of the unit's staff. Another unit or the centre clears it.\n\n"
+     "Rule the schema cannot say, refused with 422: ``username`` is an active staff member "
+     "of the unit holding the ticket.", ("username",))
 
 
 def own_unit(unit_id: str) -> None:
@@ -379,8 +386,25 @@ def report_assist(fields: dict, ticket_no: str, unit_id: str):
 @queues.response(200, QueueRowSchema(many=True))
 def queue(query: dict, unit_id: str):
     """The open tickets a unit holds or assists on (the centre's: those pending), high
-    priority first, then by the nearest deadline. Unit staff read their own unit's."""
-    return call("dispatch", "queue", unit_id, actor(), query.get("state") or None)
+    priority first, then by the nearest deadline. Unit staff read their own unit's;
+    ``mine`` keeps those given to the reader (承办人)."""
+    rows = call("dispatch", "queue", unit_id, actor(), query.get("state") or None)
+    return mine_only(rows) if query.get("mine") else rows
+
+
+def mine_only(rows: list[dict]) -> list[dict]:
+    """The queue's tickets given to the signed-in person (承办人)."""
+    me = signed_in()["id"].lower()
+    return [row for row in rows if (row.get("assignee") or {}).get("username", "").lower() == me]
+
+
+@queues.route("/units/<key:unit_id>/staff")
+@refuses(403, 404)
+@queues.response(200, ColleagueSchema(many=True))
+def unit_staff(unit_id: str):
+    """The unit's active staff, to give a ticket to (承办人): usernames and names only. Its
+    own staff and the centre read it."""
+    return call("accounts", "colleagues", unit_id, actor())
 
 
 # Supervision

@@ -110,6 +110,8 @@ class TicketFileSchema(Schema):
 class QueueQuerySchema(Schema):
     state = fields.List(fields.String(validate=validate.OneOf(STATES)),
                         metadata={"description": "only these states (repeat to name several)"})
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "only the tickets given to the person the token is issued to (承办人)"})
 
 
 # Steps on a ticket
@@ -150,6 +152,12 @@ class DecisionBody(ContactBody):
 class PauseBody(StrictSchema):
     reason = Note(required=True)
     resume_on = IsoTime(load_default=None, allow_none=True)
+
+
+class AssignBody(StrictSchema):
+    username = Text(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "one of the holding unit's active staff (GET /api/units/{unit_id}/"
+                       "staff); your own to take it yourself (接单)"})
 
 
 class ReportBody(StrictSchema):

@@ -150,14 +150,23 @@ def queue(unit_id: str):
     nearest deadline; filtered by state and category."""
     state = request.args.get("state") or ""
     category = request.args.get("category") or ""
+    mine = request.args.get("mine") == "1"  # only those given to the signed-in person
     states = [state] if state in OPEN_STATES else None
     tickets = call("dispatch", "queue", unit_id, actor(), states)
     if category:
         tickets = [ticket for ticket in tickets if ticket["category"] == category]
+    if mine:
+        tickets = [ticket for ticket in tickets if assigned_to_me(ticket)]
     now = clock.now()
     rows = [{**ticket, "next": display.next_deadline(ticket, now)} for ticket in tickets]
     return render_template("queue.html", unit_id=unit_id, unit_name=unit_name(unit_id),
-                           rows=rows, state=state, category=category)
+                           rows=rows, state=state, category=category, mine=mine)
+
+
+def assigned_to_me(ticket: dict) -> bool:
+    """Whether the ticket is given to the signed-in person (承办人)."""
+    username = (ticket.get("assignee") or {}).get("username") or ""
+    return username.lower() == signed_in()["id"].lower()
 
 
 @blueprint.route("/centre")
@@ -202,6 +211,7 @@ def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200)
     units = handling_units() if {"reassign", "add_assist"} & set(may) else []
     return render_template(
         "ticket.html", t=view, received=received, timeline=timeline, actions=may,
+        colleagues=_colleagues(view) if "assign" in may else [],
         health_notes=_health_notes(view.get("resident")),
         deadlines=display.deadlines_of(view, now), unmet=display.unmet_deadlines(view),
         units=units, failed=failed or {}, owing=[assist for assist in view["assists"]
@@ -230,6 +240,15 @@ def _health_notes(resident: dict | None) -> str | None:
     except (NotPermitted, NotFound, InvalidRequest, ServicesUnavailable):
         return None
     return card.get("health_notes")
+
+
+def _colleagues(view: dict) -> list[dict]:
+    """The holding unit's active staff, to give the ticket to (accounts.colleagues); none
+    while accounts does not answer: the rest of the page works without them."""
+    try:
+        return call("accounts", "colleagues", view["unit_id"], actor())
+    except (NotPermitted, NotFound, InvalidRequest, ServicesUnavailable):
+        return []
 
 
 def _received(ticket_no: str) -> dict:
@@ -265,6 +284,7 @@ STEP_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "reassign": (("unit_id", TEXT), ("note", OPTIONAL)),
     "add_assist": (("unit_id", TEXT), ("note", OPTIONAL)),
     "release_assist": (("unit_id", TEXT), ("note", OPTIONAL)),
+    "assign": (("username", TEXT),),
 }
 DONE = {
     "accept": "已签收", "record_contact": "已记录联系市民", "resolve": "已办结，等待回访",
@@ -274,7 +294,9 @@ DONE = {
     "accept_assist": "已签收协办", "report_assist": "协办情况已反馈", "urge": "已督办",
     "reassign": "已改派", "add_assist": "已增加协办单位", "release_assist": "已结束协办",
     "decide_extension": "已审批延期申请", "decide_pause": "已审批挂起申请",
+    "assign": "已指派",
 }
+TAKEN = "已接单"  # assign, to oneself
 REFUSALS = (InvalidRequest, NotPermitted, IllegalTransition, NotFound)
 
 
@@ -325,7 +347,9 @@ def act(ticket_no: str, action: str):
     except REFUSALS as refused:
         return render_ticket(ticket_no, failed=refused_step(action, refused),
                              status=errors.STATUS[type(refused)])
-    flash(DONE[action], "ok")
+    taken = action == "assign" and \
+        (request.form.get("username") or "").strip().lower() == signed_in()["id"].lower()
+    flash(TAKEN if taken else DONE[action], "ok")
     return redirect(local_path(request.form.get("next"))
                     or url_for(".ticket", ticket_no=ticket_no))
 

@@ -15,6 +15,7 @@ from services.console.pages import SUPERVISION_READERS, blueprint, call
 from services.shared import clock
 from services.shared.errors import InvalidRequest
 from services.shared.parking import SERVICES
+from services.shared.schemas import SUPERVISOR_ROLES
 from services.shared.words import FIGURE_WORDS, SERVICE_WORDS
 
 DEFAULT_DAYS = 30
@@ -22,6 +23,8 @@ DAILY_UP_TO_DAYS = 62  # a longer period is drawn week by week
 GROUPINGS = {"unit": "按承办单位", "subdistrict": "按街道", "category": "按类别"}
 INTERVALS = {"day": "按日", "week": "按周"}
 PARKED_READERS = ("supervisor", "admin")  # access.py: parked
+PERSON_READERS = SUPERVISOR_ROLES  # the ledger groups by person (承办人) for these only
+PERSON_GROUPINGS = {**GROUPINGS, "assignee": "按承办人"}
 
 
 @blueprint.route("/supervision")
@@ -39,10 +42,15 @@ def supervision():
         except InvalidRequest as refused:
             problems = display.flat_errors(refused.errors)
     units = unit_rows(by_unit) if by_unit else []
+    by_person = signed_in()["role"] in PERSON_READERS
+    people = person_rows(call("ledger", "indicators", actor(), period["start"], period["end"],
+                              ["unit", "assignee"], None)) \
+        if by_person and request.args.get("people") == "1" and not problems else None
     return render_template(
         "supervision.html", report=report, period=period, errors=problems, units=units,
         totals=(by_unit or {}).get("totals"), charts=wall_charts(units, over_time, period)
-        if over_time else None, groupings=GROUPINGS, intervals=INTERVALS,
+        if over_time else None, groupings=PERSON_GROUPINGS if by_person else GROUPINGS,
+        intervals=INTERVALS, by_person=by_person, people=people,
         parked=parked_counts() if signed_in()["role"] in PARKED_READERS else None,
         service_words=SERVICE_WORDS)
 
@@ -68,8 +76,9 @@ def indicators_xlsx():
     if problems:
         raise InvalidRequest(problems)
     group = request.args.get("group") or "unit"
+    allowed = PERSON_GROUPINGS if signed_in()["role"] in PERSON_READERS else GROUPINGS
     workbook = call("ledger", "indicators_xlsx", actor(), period["start"], period["end"],
-                    [group] if group in GROUPINGS else ["unit"], None)
+                    [group] if group in allowed else ["unit"], None)
     return workbook_download(workbook)
 
 
@@ -106,6 +115,16 @@ def unit_rows(answer: dict) -> list[dict]:
     rows = [{**row, "name": row.get("unit_name") or row.get("unit_id") or "(未定)"}
             for row in answer.get("rows") or []]
     return sorted(rows, key=lambda row: (-(row.get("received") or 0), row["name"]))
+
+
+def person_rows(answer: dict) -> list[dict]:
+    """The rows of an indicators answer grouped by unit and person (承办人), people with
+    work first, by unit, then by who did most; the facts of nobody's last in each unit."""
+    rows = [{**row, "unit": row.get("unit_name") or row.get("unit_id") or "(未定)",
+             "person": row.get("assignee_name") or row.get("assignee") or "未指派"}
+            for row in answer.get("rows") or []]
+    return sorted(rows, key=lambda row: (row["unit"], row.get("assignee") is None,
+                                         -(row.get("resolved") or 0), row["person"]))
 
 
 def over_time(answer: dict, period: dict) -> tuple[list[str], dict[str, list[float]]]:
