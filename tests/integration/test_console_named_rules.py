@@ -269,6 +269,25 @@ def lead_assisting_itself(api, held):
             lambda: ticket_now(api, held) == before)
 
 
+def assignee_now(api, number: str) -> dict | None:
+    return api("get", f"/api/tickets/{number}", "grid").get_json()["status"]["assignee"]
+
+
+@case("assign", "username", "a person of another unit")
+def given_to_another_units_staff(api, held):
+    before = assignee_now(api, held)
+    return (api("post", f"/api/tickets/{held}/assign", "grid", json={"username": "kc"}),
+            lambda: assignee_now(api, held) == before)
+
+
+@case("assign", "username", "a name no account has")
+def given_to_nobody(api, held):
+    before = assignee_now(api, held)
+    return (api("post", f"/api/tickets/{held}/assign", "dispatcher",
+                json={"username": "no.such.person"}),
+            lambda: assignee_now(api, held) == before)
+
+
 def test_every_named_rule_has_its_cases():
     assert {operation for operation, _, _ in CASES} == set(NAMED_RULES)
     for operation, field, story in CASES:

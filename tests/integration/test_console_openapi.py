@@ -32,6 +32,7 @@ NAMED_RULES = {
     "request_extension": ({"until"}, "later than the deadline in force"),
     "request_pause": ({"resume_on"}, "``resume_on`` is still to come"),
     "add_assist": ({"unit_id"}, "neither the centre nor the lead unit"),
+    "assign": ({"username"}, "active staff member of the unit holding the ticket"),
 }
 
 

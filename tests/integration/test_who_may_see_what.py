@@ -109,6 +109,7 @@ ROUTES: dict[str, Route] = {
     "tickets.get_ticket": Route("/api/tickets/{ticket}", "ticket"),
     "tickets.create_ticket": Route("/api/tickets", SKIP, why="intake's tests: call takers"),
     "queues.queue": Route("/api/queues/{unit}", "queue"),
+    "queues.unit_staff": Route("/api/units/{unit}/staff", "staff"),
     "supervision.supervision_list": Route("/api/supervision", "supervision", listing=True),
     "indicators.indicator_figures": Route(
         "/api/indicators?start=2026-11-01&end=2026-12-01", "indicators"),
@@ -242,7 +243,7 @@ def actor_of(key: str) -> dict:
 def facts_for(what: str, things: dict) -> access.Facts:
     if what in ("card", "card_views", "checkins"):
         return things["facts"]["resident"]
-    if what in ("queue", "register"):
+    if what in ("queue", "register", "staff"):
         return things["facts"]["unit"]
     return things["facts"]["ticket"]
 
