@@ -1,0 +1,140 @@
+"""A person within a unit (承办人), in a real browser, on a desktop and on a 375×812 phone:
+the grid workstation's head gives a new ticket to a worker of the grid (指派), the worker
+signs in, finds it under "只看我的" in the grid's queue and resolves it. Screenshots in
+var/test-output/screenshots/."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from test_console_browser import DESKTOP, Person, credentials, login_for
+
+pytestmark = pytest.mark.timeout(600)
+
+GRID = "yinhang-grid-1"  # a street lamp in 国和小区 is the grid workstation's
+PHONE_375 = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2,
+             "is_mobile": True, "has_touch": True}
+DEVICES = {"desktop": DESKTOP, "phone": PHONE_375}
+WORKER = {"username": "grid-wu", "name": "网格员 吴敏", "password": "browser-wu-12345"}
+
+
+@pytest.fixture(scope="module")
+def worker_login(chromium, running_system, screenshots) -> dict:
+    """A worker of the grid, made by the admin through the accounts page."""
+    system = running_system
+    admin = Person(chromium, system, screenshots, "admin-assignee")
+    try:
+        admin.sign_in(**credentials(login_for(system, "admin")))
+        admin.page.locator("#create-user summary").click()
+        form = admin.page.locator("#create-user form")
+        form.locator('[name="username"]').fill(WORKER["username"])
+        form.locator('[name="name"]').fill(WORKER["name"])
+        form.locator('[name="role"]').select_option("unit_staff")
+        form.locator('[name="unit_id"]').select_option(GRID)
+        form.locator('[name="password"]').fill(WORKER["password"])
+        form.locator('button[type="submit"]').click()
+        admin.page.wait_for_load_state()
+        assert f"已创建用户 {WORKER['username']}" in admin.page.inner_text("main")
+    finally:
+        admin.close()
+    return WORKER
+
+
+def new_lamp_ticket(chromium, system: dict, folder, device: str) -> str:
+    """The agent takes a call about a street lamp in 国和小区: the grid's."""
+    agent = Person(chromium, system, folder, f"agent-assignee-{device}")
+    try:
+        agent.sign_in(**credentials(login_for(system, "agent")))
+        page = agent.page
+        page.locator('[name="caller.name"]').fill("郑阿姨")
+        page.locator('[name="caller.phone"]').fill("13800000097")
+        page.locator('[name="kind"]').select_option("help")
+        page.locator('[name="category"]').select_option("street_light")
+        page.locator('[name="description"]').fill(f"国和小区10号楼前路灯不亮（{device}）")
+        for name, value in {"district": "杨浦区", "subdistrict": "殷行街道",
+                            "community": "国和居民区", "estate": "国和小区",
+                            "building": "10号"}.items():
+            page.locator(f'[name="address.{name}"]').fill(value)
+        page.get_by_role("button", name="提交工单").click()
+        page.wait_for_load_state()
+        number = page.locator(".created-no").inner_text()
+        assert re.fullmatch(r"YP\d{8}-\d{4}", number), page.inner_text("main")
+        return number
+    finally:
+        agent.close()
+
+
+def until_offered(person: Person, url: str, selector: str) -> None:
+    """Open ``url`` until dispatch has routed the ticket and the page offers ``selector``."""
+    person.page.goto(url)
+    for _ in range(40):
+        if person.page.locator(selector).count():
+            return
+        time.sleep(0.25)
+        person.page.reload()
+    raise AssertionError(person.page.inner_text("main"))
+
+
+def fits(person: Person) -> None:
+    """Nothing on the page is wider than the screen (a table may scroll in its box)."""
+    overflow = person.page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the page is {overflow}px wider than the screen"
+
+
+@pytest.mark.parametrize("device", sorted(DEVICES))
+def test_the_head_gives_a_ticket_to_a_worker_who_finds_it_under_mine_and_resolves_it(
+        chromium, running_system, screenshots, worker_login, device):
+    system = running_system
+    number = new_lamp_ticket(chromium, system, screenshots, device)
+    ticket_url = system["url"] + f"tickets/{number}"
+
+    # The station head (the grid's demo login) gives it to 吴敏
+    head = Person(chromium, system, screenshots, f"grid-head-{device}", **DEVICES[device])
+    head.sign_in(**credentials(login_for(system, "unit_staff", GRID)))
+    until_offered(head, ticket_url, 'form[data-action="assign"]')
+    assert head.page.locator('form[data-action="take"] button').inner_text() == "接单"
+    head.shot("ticket-to-assign")
+    form = head.page.locator('form[data-action="assign"]')
+    form.locator('[name="username"]').select_option(worker_login["username"])
+    form.get_by_role("button", name="指派").click()
+    head.page.wait_for_load_state()
+    assert "已指派" in head.page.inner_text("main")
+    assert head.page.locator(".assignee").first.inner_text() == worker_login["name"]
+    assert "指派给" in head.page.inner_text("main")
+    if device == "phone":
+        fits(head)
+    head.shot("ticket-assigned")
+    head.page.goto(system["url"] + f"units/{GRID}/queue?mine=1")
+    assert head.page.locator(f'tr[data-ticket="{number}"]').count() == 0  # not the head's
+    head.close()
+
+    # 吴敏 finds it under 只看我的, signs for it and resolves it
+    worker = Person(chromium, system, screenshots, f"grid-worker-{device}", **DEVICES[device])
+    worker.sign_in(**credentials(worker_login))
+    assert worker.page.url.endswith(f"/units/{GRID}/queue")
+    worker.page.get_by_label("只看我的").check()
+    worker.page.get_by_role("button", name="筛选").click()
+    worker.page.wait_for_load_state()
+    assert "mine=1" in worker.page.url
+    row = worker.page.locator(f'tr[data-ticket="{number}"]')
+    assert row.count() == 1 and worker_login["name"] in row.inner_text()
+    if device == "phone":
+        fits(worker)
+    worker.shot("queue-mine")
+    row.locator("a.ticket-no").click()
+    worker.page.wait_for_load_state()
+    assert "已签收" in worker.take("accept")
+    worker.page.locator("#step-resolve summary").click()  # folded until the caller is reached
+    said = worker.take("resolve", resolution="更换路灯灯泡，已恢复照明")
+    assert "已办结，等待回访" in said
+    assert worker.page.locator(".assignee").first.inner_text() == worker_login["name"]
+    worker.page.wait_for_timeout(500)
+    worker.page.reload()  # the record catches up with dispatch
+    history = worker.page.locator(".history").inner_text()
+    assert f"指派给 {worker_login['name']}" in history
+    if device == "phone":
+        fits(worker)
+    worker.shot("ticket-resolved-by-assignee")
+    worker.close()
