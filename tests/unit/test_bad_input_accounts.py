@@ -53,6 +53,8 @@ VALID = {
                     "days": st.sampled_from([1, 90, 365]), "read_only": st.booleans()},
     "revoke_token": {"username": "wang.li", "token_id": "0123456789abcdef", "actor": ACTORS},
     "recent_withdrawals": {},
+    "colleagues": {"unit_id": st.sampled_from(["kaichen", "grid-1", "centre", "nowhere"]),
+                   "actor": ACTORS},
 }
 # A wrong password is counted by the sign-in slow-down (and a count that starts holding the
 # username is said) even though the call is refused.

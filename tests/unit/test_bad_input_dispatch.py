@@ -22,6 +22,7 @@ from dispatch_support import (  # noqa: E402
     START,
     SUPERVISOR,
     Clock,
+    colleagues,
     created_event,
 )
 
@@ -57,6 +58,8 @@ VALID = {
     "accept_assist": {"ticket_no": NO, "actor": ACTORS},
     "report_assist": {"ticket_no": NO, "actor": ACTORS, "report": "扶手已安装"},
     "release_assist": {"ticket_no": NO, "actor": ACTORS, "unit_id": UNIT, "note": NOTE},
+    "assign": {"ticket_no": NO, "actor": ACTORS,
+               "username": st.sampled_from(["unit_staff-kaichen", "second-kaichen", "nobody"])},
     "route": {"address": KAILU, "category": "home_repair", "actor": ACTORS},
     "get_directory": {"actor": ACTORS},
     "ticket_counts": {"actor": ACTORS},
@@ -77,6 +80,7 @@ def served(database, monkeypatch) -> Served:
     service, db = worker(DispatchService, TicketStateStore, database, policy=Policy(POLICY),
                          request_id=None)
     service.store.replace_directory(checked(DIRECTORY))
+    service.accounts.colleagues.side_effect = colleagues  # accounts' word on a unit's staff
     service.on_ticket_created(created_event(NO))
     return Served(service, [db], None, lambda: service.get_status(NO, ADMIN))
 
