@@ -95,10 +95,10 @@ def test_the_head_gives_a_ticket_to_a_worker_who_finds_it_under_mine_and_resolve
     # The station head (the grid's demo login) gives it to 吴敏
     head = Person(chromium, system, screenshots, f"grid-head-{device}", **DEVICES[device])
     head.sign_in(**credentials(login_for(system, "unit_staff", GRID)))
-    until_offered(head, ticket_url, 'form[data-action="assign"]')
-    assert head.page.locator('form[data-action="take"] button').inner_text() == "接单"
+    until_offered(head, ticket_url, "#step-assign form.give")
+    assert head.page.locator("#step-assign form.take button").inner_text() == "接单"
     head.shot("ticket-to-assign")
-    form = head.page.locator('form[data-action="assign"]')
+    form = head.page.locator("#step-assign form.give")
     form.locator('[name="username"]').select_option(worker_login["username"])
     form.get_by_role("button", name="指派").click()
     head.page.wait_for_load_state()

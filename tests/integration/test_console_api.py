@@ -126,8 +126,9 @@ def test_an_agent_creates_and_a_unit_works_the_ticket_to_resolved(api):
 
     file = dispatched(api, number)
     assert file["status"]["unit_id"] == GRID
+    # what the grid's staff may do now
     assert file["status"]["actions"] == ["accept", "add_assist", "request_extension",
-                                         "return_ticket"]  # what the grid's staff may do now
+                                         "return_ticket", "assign"]
     queue = api("get", f"/api/queues/{GRID}", "grid").get_json()
     assert number in [item["ticket_no"] for item in queue]
     assert api("get", f"/api/queues/{GRID}?state=accepted", "grid").get_json() == [

@@ -189,7 +189,8 @@ def test_a_ticket_from_the_call_to_its_resolution_through_the_pages(people):
     assert "待签收" in row[:2000] and "签收 · 剩" in row[:2000] and "主办" in row[:2000]
 
     page = grid.get(f"/tickets/{number}")
-    assert offered(page) == ["accept", "add_assist", "request_extension", "return_ticket"]
+    assert offered(page) == ["accept", "add_assist", "request_extension", "return_ticket",
+                             "assign"]
     assert form["description"] in page and f"tel:+86{form['caller.phone']}" in page
 
     page = grid.post(f"/tickets/{number}/accept", {}).get_data(as_text=True)
@@ -228,13 +229,15 @@ def test_the_buttons_offered_follow_who_is_looking(people):
     dispatched(people["grid"], number)
     seen = {key: offered(people[key].get(f"/tickets/{number}")) for key in people
             if key != "kaichen"}
-    assert seen["grid"] == ["accept", "add_assist", "request_extension", "return_ticket"]
+    assert seen["grid"] == ["accept", "add_assist", "request_extension", "return_ticket",
+                            "assign"]
     assert seen["agent"] == []
     people["kaichen"].get(f"/tickets/{number}", status=403)  # not theirs: not even read
-    assert seen["dispatcher"] == ["reassign", "add_assist"]
-    assert seen["supervisor"] == ["urge", "reassign", "add_assist"]
+    assert seen["dispatcher"] == ["reassign", "add_assist", "assign"]
+    assert seen["supervisor"] == ["urge", "reassign", "add_assist", "assign"]
+    # an admin may act for the unit, as dispatch allows
     assert seen["admin"] == ["accept", "urge", "reassign", "add_assist", "request_extension",
-                             "return_ticket"]  # an admin may act for the unit, as dispatch allows
+                             "return_ticket", "assign"]
 
 
 def test_the_caller_is_masked_for_those_who_do_not_handle_the_ticket(people):
