@@ -427,8 +427,9 @@ def indicators_question(query: dict) -> tuple:
 @indicators.arguments(schemas.IndicatorsQuerySchema, location="query")
 @indicators.response(200, IndicatorsSchema)
 def indicator_figures(query: dict):
-    """The figures for the Shanghai days [start, end), grouped by unit, subdistrict and/or
-    category, per day or week if asked (supervisors, dispatchers, admins).
+    """The figures for the Shanghai days [start, end), grouped by unit, subdistrict,
+    category and/or person (``assignee``, 承办人: supervisors and admins only, 403 for
+    others), per day or week if asked (supervisors, dispatchers, admins).
 
     Rule across fields, refused with 422: ``start`` is before ``end``."""
     return call("ledger", "indicators", actor(), *indicators_question(query))

@@ -91,6 +91,7 @@ FIELD_MESSAGES = {
     "Ask for a time still to come.": "请选择将来的时间",
     "Name a time still to come, or none.": "请选择将来的时间，或留空",
     "Name a handling unit other than the lead.": "请选择主办单位以外的承办单位",
+    "Not an active staff member of the unit holding the ticket.": "请选择主办单位的在岗人员",
     "At least 8 characters.": "至少 8 个字符",
     f"At least {MIN_PASSWORD_LENGTH} characters, at most {MAX_PASSWORD_LENGTH}.":
         f"至少 {MIN_PASSWORD_LENGTH} 个字符，至多 {MAX_PASSWORD_LENGTH} 个字符",

@@ -127,6 +127,7 @@ def test_the_pages_offer_take_and_give_and_the_queue_filters_mine(console_app, a
         f"/tickets/{number}")
     refused = head.post(f"/tickets/{number}/assign", {"username": "kc"}, follow=False)
     assert refused.status_code == 422
+    assert "请选择主办单位的在岗人员" in refused.get_data(as_text=True)
 
     worker_page = Person(console_app)
     assert worker_page.sign_in("grid.wu", CONSOLE_PASSWORD).status_code == 302
