@@ -32,6 +32,7 @@ NAMED_RULES = {
     "request_extension": ({"until"}, "later than the deadline in force"),
     "request_pause": ({"resume_on"}, "``resume_on`` is still to come"),
     "add_assist": ({"unit_id"}, "neither the centre nor the lead unit"),
+    "bulk_steps": ({"unit_id", "note"}, "a reassign names ``unit_id``"),
 }
 
 
