@@ -3,6 +3,8 @@
 POST /api/tickets/bulk, one step on up to 100 tickets with each ticket's result."""
 from __future__ import annotations
 
+from marshmallow import RAISE
+
 from services.console import api_schemas as schemas
 from services.console import bulk
 from services.console.api import blueprint, call, refuse_unless, refuses
@@ -17,7 +19,7 @@ LIVE_BLUEPRINTS = (changes, steps)
 
 @changes.route("/changes")
 @refuses(403, 422)
-@changes.arguments(schemas.ChangesQuerySchema, location="query")
+@changes.arguments(schemas.ChangesQuerySchema, location="query", unknown=RAISE)
 @changes.response(200, ChangesSchema)
 def what_changed(query: dict):
     """What changed on a page since ``since`` (the last answer's ``cursor``; none at
