@@ -44,7 +44,8 @@ def supervision():
         "supervision.html", report=report, period=period, errors=problems, units=units,
         totals=(by_unit or {}).get("totals"), charts=wall_charts(units, over_time, period)
         if over_time else None, groupings=GROUPINGS, intervals=INTERVALS,
-        parked=parked_counts() if signed_in()["role"] in PARKED_READERS else None,
+        parked=parked_counts() if signed_in()["role"] in PARKED_READERS
+        and not live_refresh() else None,
         service_words=SERVICE_WORDS, bulk_units=handling_units())
 
 
