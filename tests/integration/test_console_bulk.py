@@ -98,6 +98,9 @@ def test_the_centre_page_reassigns_the_ticked_tickets_and_shows_each_result(cons
         for n in numbers))
     nothing = dispatcher.post("/tickets/bulk", {"action": "reassign", "unit_id": PROPERTY})
     assert nothing.status_code == 422 and "请先勾选要处理的工单" in nothing.get_data(as_text=True)
+    supervisor = Person(console_app, "supervisor")
+    page = supervisor.get("/supervision")
+    assert 'id="bulk"' in page and '<option value="urge">督办</option>' in page
     grid = Person(console_app, "grid")
     assert grid.post("/tickets/bulk", {"action": "urge", "ticket_no": numbers,
                                        "note": "x"}).status_code == 403
