@@ -1,6 +1,7 @@
 """Steps on many tickets, in a real browser: five tickets the grid workstation sent back
-wait at the centre; the dispatcher ticks them all and reassigns them to the property
-company in one action, and sees five results, each 成功. On a desktop and on a phone
+wait at the centre; the dispatcher ticks them all (a sixth sent back meanwhile appears by
+itself, the ticks kept) and reassigns the five to the property company in one action,
+and sees five results, each 成功. On a desktop and on a phone
 (375×812); screenshots in var/test-output/screenshots/."""
 from __future__ import annotations
 
@@ -39,6 +40,17 @@ def test_the_centre_reassigns_five_returned_tickets_in_one_action(
         assert "已选 5 件" in page.locator("#bulk .bulk-count").inner_text()
         form = page.locator("form#bulk")
         form.locator('select[name="unit_id"]').select_option(PROPERTY)
+        page.evaluate("window.__sameDocument = true")
+        # another comes back while the dispatcher is choosing: it appears by itself, and
+        # what was ticked and chosen stays so
+        [sixth] = returned_tickets(running_system, 1)
+        page.locator(f'tr[data-ticket="{sixth}"]').wait_for(timeout=5000)
+        assert page.evaluate("window.__sameDocument") is True
+        for number in numbers:
+            assert page.locator(f'input.bulk-tick[value="{number}"]').is_checked()
+        assert not page.locator(f'input.bulk-tick[value="{sixth}"]').is_checked()
+        assert "已选 5 件" in page.locator("#bulk .bulk-count").inner_text()
+        assert form.locator('select[name="unit_id"]').input_value() == PROPERTY
         dispatcher.shot("ticked")
         started = time.monotonic()
         form.get_by_role("button", name="批量执行").click()
