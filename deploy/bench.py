@@ -8,7 +8,9 @@ run on the local RabbitMQ (a vhost of its own) with every part its own OS proces
    it saturates; per rate the RPC's latency, tickets a second, and the time from the RPC's
    return until the ticket is dispatched and until the ledger has recorded it;
 3. 1, 2 and 4 callback workers claiming and completing callback tasks, and 1, 2 and 4
-   console workers (gunicorn) answering the JSON API (deploy/bench_console.py);
+   console workers (gunicorn) answering the JSON API (deploy/bench_console.py); then 50
+   open pages polling what changed every 1.5 s while tickets keep coming, and one reader's
+   latency alone and meanwhile (``deploy/bench_live.py`` runs this part alone);
 4. reads: ``ledger.timeline`` and ``dispatch.queue`` timed over RPC one call at a time,
    after the pipeline, and again with ``--stored`` tickets in the stores: before the
    services start once more (on a data directory of their own), dispatch's and the
@@ -74,6 +76,8 @@ STORED_OPEN_ELSEWHERE = 0.005       # share of the other stored tickets still op
 STORED_PER_DAY = 1000               # stored tickets received a day, going back from today
 STORED_DEFAULT = 20_000
 TARGETS = {
+    "live_pages": "50 open pages polling every 1.5 s leave another reader's p99 < 3 s "
+                  "(pages update within 3 s)",
     "pipeline_to_floor": "pipeline saturated throughput >= 0.5 x floor",
     "create_p99_at_100": "create_ticket p99 < 50 ms at 100 tickets/s",
     "recorded_p99_at_100": "created -> recorded p99 < 250 ms at 100 tickets/s",
@@ -594,10 +598,28 @@ def pipeline(uris: dict[str, str], rates: list[float], seconds: float, log_dir: 
             reads = read_latency(rpc, numbers, len(numbers) + 10)
         workers = callback_workers(uris, numbers)
         console = bench_console.console_workers(service_env(data_dir), uris, numbers, log_dir)
+        live = live_pages(uris, log_dir, data_dir)
         return {"steps": steps}, {"reads": reads, "workers": workers,
-                                  "console_workers": console}
+                                  "console_workers": console, "live_pages": live}
     finally:
         single_machine.stop(parts)
+
+
+def live_pages(uris: dict[str, str], log_dir: Path, data_dir: Path) -> dict:
+    """50 open pages polling what changed (deploy/bench_console.py live_pollers) while
+    tickets keep coming, and one reader's queue requests meanwhile."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    chance = random.Random(1)
+    with ClusterRpcProxy({"AMQP_URI": uris["console"]}, timeout=30) as rpc:
+        live = bench_console.live_pollers(
+            service_env(data_dir), uris, log_dir,
+            make_ticket=lambda: rpc.intake.create_ticket(ticket_request(chance),
+                                                         vouch(CALL_CENTRE)))
+    print(f"  {live['pages']} pages polling every {live['every_s']} s: a reader's p99 "
+          f"{live['reader_alone_ms']['p99']} ms alone, {live['reader_with_pollers_ms']['p99']}"
+          f" ms meanwhile; polls p99 {live['poll_ms']['p99']} ms", flush=True)
+    return live
 
 
 def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
@@ -848,6 +870,18 @@ def print_report(report: dict) -> None:
         print(f"  {row['workers']} worker(s): {row['per_s']} requests/s, ms p50/p95/p99 "
               f"{'/'.join(str(v) for v in row['latency_ms'].values())}"
               f"{', ' + str(row['failed']) + ' failed' if row['failed'] else ''}")
+    live = report.get("live_pages")
+    if live:
+        print(f"\nlive pages ({live['pages']} open pages polling /api/changes every "
+              f"{live['every_s']} s, {live['workers']} sync workers, "
+              f"{live['tickets_made_meanwhile']} tickets made meanwhile)")
+        print(f"  another reader's queue, ms p50/p95/p99: alone "
+              f"{'/'.join(str(v) for v in live['reader_alone_ms'].values())}, meanwhile "
+              f"{'/'.join(str(v) for v in live['reader_with_pollers_ms'].values())}"
+              f"      target: {TARGETS['live_pages']}")
+        print(f"  polls: {live['polls']} ({live['polls_per_s']}/s), ms p50/p95/p99 "
+              f"{'/'.join(str(v) for v in live['poll_ms'].values())}, "
+              f"{live['polls_told_a_change']} told a change, {live['polls_failed']} failed")
     print("\ncopies of a service: " + report["copies_note"])
     print(f"\nwrote {report['json']} and {report['chart']}")
 

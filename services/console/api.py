@@ -720,7 +720,9 @@ def register(app: Flask, csrf) -> None:
     api.register_converter(KeyConverter, path_parameter)
     api.ma_plugin.converter.add_attribute_function(null_or_nested)
     api.register_converter(UsernameConverter, path_parameter)
-    for made in BLUEPRINTS:
+    from services.console.live_api import LIVE_BLUEPRINTS
+
+    for made in BLUEPRINTS + LIVE_BLUEPRINTS:
         api.register_blueprint(made)
         csrf.exempt(made)
     app.extensions["hotline_api"] = api

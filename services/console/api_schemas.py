@@ -321,3 +321,47 @@ class CheckinsQuery(Schema):
 
 class CardViewsQuery(Schema):
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+# Pages that keep themselves up to date, and one step on many tickets
+SCOPE = r"^(centre|supervision|queue:[A-Za-z0-9._-]{1,64})$"
+TICKET_NO = r"^[A-Za-z0-9._-]{1,40}$"
+BULK_MAX = 100
+
+
+class ChangesQuerySchema(Schema):
+    scope = fields.String(required=True, validate=validate.Regexp(SCOPE), metadata={
+        "description": "the page: ``queue:<unit_id>``, ``centre`` or ``supervision``",
+        "pattern": SCOPE})
+    since = IsoTime(load_default=None, allow_none=True, metadata={
+        "description": "the cursor of the last answer; none at first"})
+
+
+class BulkBody(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(("reassign", "urge")))
+    ticket_nos = fields.List(
+        fields.String(validate=validate.Regexp(TICKET_NO), metadata={"pattern": TICKET_NO}),
+        required=True, validate=validate.Length(min=1, max=BULK_MAX))
+    unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID, metadata={
+        "description": "reassign: the unit each ticket goes to"})
+    note = Note(load_default=None, allow_none=True, metadata={
+        "description": "reassign: a note for the unit (optional); urge: what is urged"})
+
+
+class BulkResultSchema(Schema):
+    ticket_no = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+    code = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the status the step alone would have answered (403, 404, 409, 422, "
+                       "503: not tried), or null"})
+    message = fields.String(allow_none=True, required=True, metadata={
+        "description": "why not, in Chinese"})
+    state = fields.String(allow_none=True, required=True, metadata={
+        "description": "the ticket's state after the step"})
+
+
+class BulkAnswerSchema(Schema):
+    action = fields.String(required=True)
+    done = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    results = fields.List(fields.Nested(BulkResultSchema), required=True)

@@ -37,6 +37,8 @@ from services.shared.words import (  # noqa: F401 - the console's words are thes
 )
 from services.shared.words import LIVING_STATUS_WORDS as LIVING_WORDS
 
+# one step on many tickets (bulk.py)
+BULK_ACTION_WORDS = {"reassign": "改派", "urge": "督办"}
 ASSIST_WORDS = {"added": "待协办签收", "accepted": "协办中", "reported": "已反馈",
                 "released": "已结束协办"}
 REQUEST_WORDS = {"pending": "待审批", "approved": "已同意", "refused": "不同意",

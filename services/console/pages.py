@@ -429,6 +429,7 @@ def ticket_request(form) -> dict:
 def register(app: Flask) -> None:
     from services.console import (  # noqa: F401 (their routes)
         admin_pages,
+        live_pages,
         register_pages,
         supervision_pages,
     )
@@ -450,6 +451,7 @@ def register(app: Flask) -> None:
     app.add_template_global(choices)
     app.add_template_global(lambda names: [(name, display.DEADLINE_WORDS[name]) for name in names],
                             "deadline_choices")
+    live_pages.register_globals(app)
     app.add_template_filter(display.local_time, "local")
     app.add_template_filter(display.via, "via")
     app.add_template_filter(display.place, "place")

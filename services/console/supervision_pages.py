@@ -11,7 +11,8 @@ from services.console import display
 from services.console.auth import actor, require, services, signed_in
 from services.console.charts import Series, bar_chart, line_chart
 from services.console.downloads import workbook_download
-from services.console.pages import SUPERVISION_READERS, blueprint, call
+from services.console.live_pages import live_refresh
+from services.console.pages import SUPERVISION_READERS, blueprint, call, handling_units
 from services.shared import clock
 from services.shared.errors import InvalidRequest
 from services.shared.parking import SERVICES
@@ -33,7 +34,7 @@ def supervision():
     report = call("dispatch", "supervision", actor())
     period, problems = chosen_period(request.args)
     by_unit = over_time = None
-    if not problems:
+    if not problems and not live_refresh():  # live.js reads the lists only
         try:
             by_unit = call("ledger", "indicators", actor(), period["start"], period["end"],
                            ["unit"], None)
@@ -45,14 +46,16 @@ def supervision():
     by_person = signed_in()["role"] in PERSON_READERS
     people = person_rows(call("ledger", "indicators", actor(), period["start"], period["end"],
                               ["unit", "assignee"], None)) \
-        if by_person and request.args.get("people") == "1" and not problems else None
+        if by_person and request.args.get("people") == "1" and not problems \
+        and not live_refresh() else None
     return render_template(
         "supervision.html", report=report, period=period, errors=problems, units=units,
         totals=(by_unit or {}).get("totals"), charts=wall_charts(units, over_time, period)
         if over_time else None, groupings=PERSON_GROUPINGS if by_person else GROUPINGS,
         intervals=INTERVALS, by_person=by_person, people=people,
-        parked=parked_counts() if signed_in()["role"] in PARKED_READERS else None,
-        service_words=SERVICE_WORDS)
+        parked=parked_counts() if signed_in()["role"] in PARKED_READERS
+        and not live_refresh() else None,
+        service_words=SERVICE_WORDS, bulk_units=handling_units())
 
 
 def parked_counts() -> list[dict]:

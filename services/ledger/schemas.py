@@ -110,3 +110,10 @@ class TicketsSchema(StrictSchema):
     def _check(self, data: dict, **kwargs) -> None:
         if data.get("start") and data.get("end") and data["start"] >= data["end"]:
             raise ValidationError("The period must end after it starts.", "end")
+
+
+class ChangesSchema(StrictSchema):
+    """Which page's changes, since when (a cursor: the last answer's)."""
+
+    scope = Text(required=True, validate=SHORT_TEXT)
+    since = Instant(load_default=None, allow_none=True)

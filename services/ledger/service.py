@@ -16,11 +16,12 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from services.ledger import chain, indicators, publication, record, workbook
+from services.ledger import chain, indicators, live, publication, record, workbook
 from services.ledger.schemas import (
     RECENT_DEFAULT,
     TICKETS_DEFAULT,
     TICKETS_MAX,
+    ChangesSchema,
     IndicatorsSchema,
     RecentSchema,
     ResidentIdSchema,
@@ -46,6 +47,7 @@ ENTRY, TICKET = answers.TimelineEntrySchema(), answers.LedgerTicketSchema()
 LISTED, INDICATORS = answers.ListedTicketSchema(), answers.IndicatorsSchema()
 WORKBOOK, CHAIN_REPORT = answers.WorkbookSchema(), answers.ChainReportSchema()
 PUBLIC = answers.PublicRequestSchema()
+CHANGES = answers.ChangesSchema()
 
 
 class PublicationPolicy(DependencyProvider):
@@ -318,6 +320,32 @@ class LedgerService:
         limit = load(RecentSchema(), {"limit": limit})["limit"]
         return ENTRY.dump([access.as_seen(actor, record.as_item(entry), {})
                            for entry in self.store.recent(limit)], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def changes(self, actor: dict, scope: str, since: str | None = None) -> dict:
+        """What changed on a page since the cursor ``since`` (the last answer's ``cursor``;
+        none at first), for pages that keep themselves up to date (services/ledger/live.py):
+        ``scope`` "queue:<unit_id>" (a unit's queue: access.py queue), "centre" (the dispatch
+        centre's) or "supervision" (access.py supervision). Answers {cursor, complete,
+        changed, tickets: [{ticket_no, seq, event_type, state, unit_id, category, kind,
+        urgency, priority, urgent, welfare}], gone: [ticket_no]} (ChangesSchema): the
+        tickets the actor may see (record.scope_query) whose recorded steps since concern
+        the page, each once with its newest; ``gone``, tickets that left the reader's own
+        unit. Read from the entries of the minutes since (an index), never every ticket.
+        Raises InvalidRequest (a scope naming no page, a malformed time), NotPermitted (a
+        page the actor may not read)."""
+        actor = load_actor(actor)
+        asked = load(ChangesSchema(), {"scope": scope, "since": since})
+        page, unit_id = live.scope_of(actor, asked["scope"])
+        now = clock.now()
+        start, complete = live.window(asked["since"], now)
+        entries = self.store.recorded_since(live.minutes_between(start, now))
+        entries = [entry for entry in entries if entry.get("ticket_no") is not None
+                   and clock.as_utc(entry["recorded_at"]) > start]
+        rows = self.store.rows_within(sorted({entry["ticket_no"] for entry in entries}),
+                                      record.scope_query(actor))
+        return CHANGES.dump(live.answer(actor, page, unit_id, entries, rows, start, complete,
+                                        now))
 
     @rpc(expected_exceptions=EXPECTED)
     def verify(self, actor: dict, ticket_no: str | None = None) -> dict:

@@ -259,6 +259,24 @@ class LedgerStore:
     def ticket(self, ticket_no: str) -> dict | None:
         return self.tickets.find_one({"_id": ticket_no})
 
+    def recorded_since(self, minutes: list[str]) -> list[dict]:
+        """The entries recorded in these minutes (live.minutes_between), with only what
+        the changes answer reads of them: an equality on RECORDED_MINUTE, from its index."""
+        return list(self.entries.find(
+            {RECORDED_MINUTE: {"$in": minutes}},
+            {"ticket_no": 1, "seq": 1, "event_type": 1, "source": 1, "recorded_at": 1,
+             "data.unit_id": 1, "data.previous_unit_id": 1}))
+
+    def rows_within(self, ticket_nos: list[str], scope: dict) -> dict[str, dict]:
+        """The read-model rows of these tickets within ``scope`` (record.scope_query), by
+        number."""
+        if not ticket_nos:
+            return {}
+        return {row["_id"]: row for row in self.tickets.find(
+            {**scope, "_id": {"$in": ticket_nos}},
+            {"state": 1, "unit_id": 1, "assists": 1, "category": 1, "kind": 1, "channel": 1,
+             "urgency": 1, "priority": 1, "place": 1})}
+
     def created_entry(self, ticket_no: str) -> dict | None:
         """The ticket's ticket_created entry (who took the call, the resident's card)."""
         return self.entries.find_one({"ticket_no": ticket_no, "event_type": "ticket_created"})

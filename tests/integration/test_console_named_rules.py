@@ -228,6 +228,23 @@ def reassigned_to_the_centre(api, held):
                 json={"unit_id": "centre"}), lambda: ticket_now(api, held) == before)
 
 
+@case("bulk_steps", "unit_id", "a reassignment of many tickets naming no unit")
+def bulk_reassigned_nowhere(api, held):
+    before = ticket_now(api, held)
+    return (api("post", "/api/tickets/bulk", "dispatcher",
+                json={"action": "reassign", "ticket_nos": [held]}),
+            lambda: ticket_now(api, held) == before)
+
+
+@case("bulk_steps", "note", "many tickets urged without a note")
+def bulk_urged_without_a_note(api, held):
+    before = api("get", f"/api/tickets/{held}", "grid").get_json()["status"]["urges"]
+    return (api("post", "/api/tickets/bulk", "supervisor",
+                json={"action": "urge", "ticket_nos": [held]}),
+            lambda: api("get", f"/api/tickets/{held}", "grid").get_json()["status"]["urges"]
+            == before)
+
+
 @case("request_extension", "until", "an extension until the deadline in force")
 def extension_to_the_deadline(api, held):
     before = ticket_now(api, held)

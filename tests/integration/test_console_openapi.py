@@ -33,6 +33,7 @@ NAMED_RULES = {
     "request_pause": ({"resume_on"}, "``resume_on`` is still to come"),
     "add_assist": ({"unit_id"}, "neither the centre nor the lead unit"),
     "assign": ({"username"}, "active staff member of the unit holding the ticket"),
+    "bulk_steps": ({"unit_id", "note"}, "a reassign names ``unit_id``"),
 }
 
 

@@ -101,6 +101,10 @@ ROUTES: dict[str, Route] = {
                                 of="accounts"),
     "pages.revoke_token": Route("/admin/users/{user}/tokens/x/revoke", CHANGE,
                                 method="post", of="accounts"),
+    # pages that keep themselves up to date ask what changed (ledger.changes decides)
+    "pages.live_changes": Route("/live/changes?scope=centre", SIGNED_IN, CENTRE_ROLES),
+    "pages.bulk_step": Route("/tickets/bulk", SKIP,
+                             why="each ticket's step is dispatch's: test_console_bulk"),
     "static": Route("/static/console.css", ANYONE),
     # the API
     "api-docs.openapi_json": Route("/api/openapi.json", ANYONE),
@@ -148,6 +152,10 @@ ROUTES: dict[str, Route] = {
                                of="accounts", body=(("name", "脚本"),)),
     "users.revoke_token": Route("/api/users/{user}/tokens/x", CHANGE, method="delete",
                                 of="accounts"),
+    "changes.what_changed": Route("/api/changes?scope=supervision", "supervision",
+                                  listing=True),
+    "bulk.bulk_steps": Route("/api/tickets/bulk", SKIP,
+                             why="each ticket's step is dispatch's: test_console_bulk"),
     "users.list_users": Route("/api/users", ADMINS),
     "users.get_user": Route("/api/users/{user}", SELF),
     "open311.discovery": Route("/open311/discovery.xml", ANYONE),

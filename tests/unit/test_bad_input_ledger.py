@@ -45,6 +45,9 @@ def valid(_context: None) -> dict:
                             "interval": INTERVALS},
         "recent": {"actor": READER, "limit": st.integers(1, 500)},
         "verify": {"actor": READER, "ticket_no": st.sampled_from([None, NO])},
+        "changes": {"actor": READER,
+                    "scope": st.sampled_from(["centre", "supervision", "queue:yinhang-grid-1"]),
+                    "since": st.sampled_from([None, "2026-11-23T02:00:00.000Z"])},
     }
 
 

@@ -21,6 +21,39 @@ INTERVALS = ("day", "week")  # weeks start on Monday
 
 
 # The record
+class ChangedTicketSchema(Schema):
+    """A ticket recorded as moving since a cursor: enough for a page to cue its reader."""
+
+    ticket_no = fields.String(required=True)
+    seq = fields.Integer(allow_none=True, metadata={
+        "description": "the ticket's newest entry told: the same seq is the same change"})
+    event_type = fields.String(required=True)
+    state = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
+    urgent = fields.Boolean(required=True)
+    welfare = fields.Boolean(required=True, metadata={
+        "description": "a welfare check (探访关爱): its category, or a missed check-in's"})
+
+
+class ChangesSchema(Schema):
+    """What changed on a page since a cursor."""
+
+    cursor = fields.String(required=True, metadata={
+        "description": "send it as ``since`` next time"})
+    complete = fields.Boolean(required=True, metadata={
+        "description": "false: the cursor was missing or too old to look through; read "
+                       "the whole list again"})
+    changed = fields.Boolean(required=True, metadata={
+        "description": "whether the page should read its list again"})
+    tickets = fields.List(fields.Nested(ChangedTicketSchema), required=True)
+    gone = fields.List(fields.String(), required=True, metadata={
+        "description": "tickets that left the reader's own unit since"})
+
+
 class TimelineEntrySchema(Schema):
     """One recorded event, in a Chinese sentence too."""
 

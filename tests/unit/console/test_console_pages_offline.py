@@ -208,6 +208,8 @@ def test_supervision_shows_what_each_service_parked_and_a_dash_for_one_that_is_s
 
     answers = {("dispatch", "supervision"): lambda actor: REPORT,
                ("ledger", "indicators"): lambda *args: INDICATORS,
+               ("dispatch", "get_directory"): lambda *args: {"units": [], "places": [],
+                                                             "rules": []},
                **{(service, "parked_count"): parked_answer(service, n)
                   for n, service in enumerate(("intake", "dispatch", "ledger", "register",
                                                "accounts"))},
