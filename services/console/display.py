@@ -381,6 +381,7 @@ REFUSAL_SENTENCES: tuple[tuple[str, str, str], ...] = (
     ("NotPermitted", r"only .* edit the directory", "只有派单中心和管理员可以修改单位和派单规则。"),
     ("NotPermitted", r"staff act for their own unit only", "只能办理本单位的工单。"),
     # reads (services/shared/access.py)
+    ("NotPermitted", r"queue \S+: not among those you may see", "您无权查看该单位的工单。"),
     ("NotPermitted", r"(?P<thing>[a-z_]+) (?P<key>\S+): not among those you may see",
      "您无权查看{thing} {key}。"),
     ("NotPermitted", r"(?P<role>[a-z_]+) may not read .*", "{role}无权查看此内容。"),

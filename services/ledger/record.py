@@ -259,7 +259,8 @@ def _resumed(data: dict) -> str:
 
 def _assist(doing: str):
     """An assist event's summary: ``doing`` says what the assisting unit did."""
-    return lambda data: _with(doing.format(unit=data.get("unit_id")), data.get("note"))
+    return lambda data: _with(doing.format(unit=data.get("unit_name") or data.get("unit_id")),
+                              data.get("note"))
 
 
 def _merged(data: dict) -> str:

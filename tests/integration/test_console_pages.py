@@ -220,7 +220,8 @@ def test_a_refused_step_shows_the_services_message(people):
     response = people["grid"].post(f"/tickets/{number}/accept", {})  # a stale page, twice
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "当前状态下不能这样操作" in page and "accepted" in page
+    assert "当前状态下不能这样操作" in page
+    assert f"工单 {number} 当前为“已签收”，不能签收。" in page and "is accepted" not in page
 
 
 def test_the_buttons_offered_follow_who_is_looking(people):
