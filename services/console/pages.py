@@ -217,7 +217,9 @@ def render_received(ticket_no: str, status: int):
     intake lets this reader see it (NotFound, NotPermitted: their pages)."""
     ticket = call("intake", "get_ticket", ticket_no, actor())
     timeline = _timeline(ticket_no)
+    praised = (ticket.get("praise") or {}).get("unit_id")
     return render_template("received.html", t=ticket, timeline=timeline or [],
+                           praised_unit=unit_name(praised) if praised else None,
                            missing=["ledger"] if timeline is None else []), status
 
 
