@@ -399,7 +399,8 @@ def test_the_supervisor_sees_indicators_with_charts_and_downloads_them(people):
     supervisor = people["supervisor"]
     page = supervisor.get("/supervision")
     assert "考核指标" in page and "受理量" in page and "下载 Excel" in page
-    assert '<svg class="chart"' in page and "殷行街道第一网格工作站" in page
+    assert '<svg class="chart chart-wide"' in page and "殷行街道第一网格工作站" in page
+    assert '<svg class="chart chart-narrow"' in page  # the one a phone shows
     response = supervisor.client.get("/supervision/indicators.xlsx?group=unit")
     assert response.status_code == 200 and response.data[:2] == b"PK"
     assert "spreadsheetml" in response.headers["Content-Type"]
