@@ -101,6 +101,14 @@ FIELD_MESSAGES = {
     f"Not a birth date ({births.FORMATS}).":
         "请写作 1941-11-26；只知年月写 1941-11，只知年份写 1941",
     "A birth date cannot be in the future.": "出生日期不能晚于今天",
+    "Nothing to change.": "没有要修改的内容",
+    "The centre holds what no unit does; name a handling unit.":
+        "请选择承办单位（不能改派给派单中心）",
+    "The centre's people are dispatchers, supervisors or admins, not unit staff.":
+        "派单中心的人员只能是派单员、督办员或管理员",
+    "A person's account stays a person's and a program's a program's: make a new account.":
+        "人员账号与程序账号不能互换，请新建账号",
+    "A handling unit needs the place it answers for.": "承办单位须填写负责的地点",
 }
 # An error page's title and, where the page has no sentence of its own, what it says.
 STATUS_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到",
@@ -292,6 +300,8 @@ def field_message(message: str) -> str:
         return f"不超过 {longest.group(1)} 字"
     if message.startswith("Ask for a time later than the"):
         return "须晚于现行时限"
+    if message.startswith("Only unit staff belong to a handling unit"):
+        return "只有承办单位人员属于承办单位，其他角色属于派单中心或不选"
     return message if chinese(message) else "填写有误"  # never a service's English
 
 
