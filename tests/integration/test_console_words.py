@@ -17,10 +17,13 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import CONSOLE_RUNNERS, CONSOLE_USERS
-from integration_support import eventually
+from integration_support import CALLBACK_WORKER, eventually
+from nameko.standalone.rpc import ClusterRpcProxy
 from test_console_pages import Person, dispatched, take_call
 from test_console_register import add
 
+from services.callback.dialers import ScriptedDialer
+from services.callback.worker import CallbackWorker
 from services.console.app import create_app
 from services.console.settings import Settings
 
@@ -180,6 +183,28 @@ def test_the_priority_reasons_and_the_resident_are_in_words(people, morning):
     page = people["dispatcher"].get(f"/tickets/{morning['welfare']}")  # intake's reasons
     assert "优先处理：探访关爱、一号专线: 台账在册居民" in page
     assert "registered_resident" not in page and "welfare_check" not in page
+
+
+def test_the_callbacks_outcome_is_said_in_words_and_its_dialers_note_never(
+        console_system, people):
+    """The demo dialer notes "scripted: default"; the unit's note stays under 最近备注."""
+    agent, grid = people["agent"], people["grid"]
+    number_, _ = take_call(agent, description=f"楼道灯不亮{number()}")
+    dispatched(grid, number_)
+    grid.post(f"/tickets/{number_}/accept", {})
+    grid.post(f"/tickets/{number_}/record_contact", {"note": "已电联王阿姨"})
+    grid.post(f"/tickets/{number_}/resolve", {"resolution": "已更换灯泡"})
+    with ClusterRpcProxy(console_system, timeout=10) as rpc:
+        worker = CallbackWorker(rpc.callback, ScriptedDialer({"default": "satisfied"}),
+                                "dialer-words", lambda: CALLBACK_WORKER)
+
+        def closed() -> str | None:
+            worker.work_once()
+            page = grid.get(f"/tickets/{number_}")
+            return page if "回访: 满意" in page and "已结案" in page else None
+        page = eventually(closed, timeout=30)
+    assert "已电联王阿姨" in page and "满意（已结案）" in page
+    assert "scripted" not in page and foreign_words(page) == []
 
 
 def stop(console_system, service: str) -> None:
