@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH = 720
+NARROW = 340  # a phone's chart: each unit's name above its bars, fewer dates under a line
 PALETTE = ("#1f5fa8", "#2e8b57", "#c7791a", "#a23b72")
 FONT = 13
 NO_DATA = "所选时段暂无数据"
@@ -52,16 +53,19 @@ def number(value: float | None, *, percent: bool = False) -> str:
 
 
 def bar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
-              percent: bool = False) -> Markup:
+              percent: bool = False, width: int = WIDTH) -> Markup:
     """Horizontal bars, one group per label (a unit's name reads whole), one bar per series,
-    each with its value written at its end. ``percent``: values are fractions shown as %."""
+    each with its value written at its end. ``percent``: values are fractions shown as %.
+    ``width`` NARROW (a phone's): each label on a line of its own above its bars."""
     if not labels or not _any_value(series):
         return _empty(title)
-    bar, gap, label_width, value_room = 16, 12, 200, 64
+    narrow = width <= NARROW
+    bar, gap, value_room = 16, 12, 56 if narrow else 64
+    label_width, label_room = (0, 18) if narrow else (200, 0)
     legend = 26 if len(series) > 1 else 0
-    top, plot_left = 34 + legend, label_width + 8
-    plot_width = WIDTH - plot_left - value_room
-    group = bar * len(series) + gap
+    top, plot_left = 34 + legend, 10 if narrow else label_width + 8
+    plot_width = width - plot_left - value_room
+    group = label_room + bar * len(series) + gap
     height = top + group * len(labels) + 28
     ticks = axis(max(_values(series), default=0), percent=percent)
     scale = plot_width / ticks[-1]
@@ -74,12 +78,18 @@ def bar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
                      f'fill="#555">{number(tick, percent=percent)}</text>')
     for row, label in enumerate(labels):
         y0 = top + row * group
-        middle = y0 + group / 2 - gap / 2 + 4
-        parts.append(f'<text class="label" x="{label_width}" y="{middle:.1f}" text-anchor="end">'
-                     f'{escape(_clip(label))}<title>{escape(label)}</title></text>')
+        if narrow:
+            parts.append(f'<text class="label" x="{plot_left}" y="{y0 + 13}">'
+                         f'{escape(_clip(label, 24))}'
+                         f'<title>{escape(label)}</title></text>')
+        else:
+            middle = y0 + group / 2 - gap / 2 + 4
+            parts.append(f'<text class="label" x="{label_width}" y="{middle:.1f}" '
+                         f'text-anchor="end">{escape(_clip(label))}<title>{escape(label)}'
+                         f'</title></text>')
         for index, measure in enumerate(series):
             value = measure.values[row] if row < len(measure.values) else None
-            y = y0 + index * bar
+            y = y0 + label_room + index * bar
             length = 0 if value is None else value * scale
             text = number(value, percent=percent)
             parts.append(
@@ -89,16 +99,19 @@ def bar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
                 f'<title>{escape(label)} · {escape(measure.name)}: {text}</title></rect>'
                 f'<text class="value" x="{plot_left + length + 4:.1f}" y="{y + bar - 5}" '
                 f'fill="#333">{text}</text>')
-    return _svg(title, height, parts)
+    return _svg(title, height, parts, width)
 
 
-def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str) -> Markup:
+def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
+               width: int = WIDTH) -> Markup:
     """Lines over time (a label per day or week), a dot at each value; a gap where a value
-    is None. At most about a dozen labels are written under the axis."""
+    is None. At most about a dozen labels are written under the axis (five when ``width``
+    is NARROW, a phone's)."""
     if not labels or not _any_value(series):
         return _empty(title)
-    height, left, right, top, bottom = 300, 48, 30, 62, 44
-    plot_width, plot_height = WIDTH - left - right, height - top - bottom
+    narrow = width <= NARROW
+    height, left, right, top, bottom = 300, 40 if narrow else 48, 30, 62, 44
+    plot_width, plot_height = width - left - right, height - top - bottom
     ticks = axis(max(_values(series), default=0))
     step_x = plot_width / max(len(labels) - 1, 1)
 
@@ -111,10 +124,10 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str) -
     parts = [_title(title), _legend(series, 34)]
     for tick in ticks:
         y = y_of(tick)
-        parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" '
+        parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" '
                      f'y2="{y:.1f}" stroke="#d8dde3"/><text x="{left - 6}" y="{y + 4:.1f}" '
                      f'text-anchor="end" fill="#555">{number(tick)}</text>')
-    every = max(1, math.ceil(len(labels) / 12))
+    every = max(1, math.ceil(len(labels) / (5 if narrow else 12)))
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
             parts.append(f'<text class="tick" x="{x_of(i):.1f}" y="{height - bottom + 18}" '
@@ -131,7 +144,7 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str) -
                              f'r="3.5" fill="{colour}" data-value="{value}"><title>'
                              f'{escape(labels[i])} · {escape(measure.name)}: {number(value)}'
                              f'</title></circle>')
-    return _svg(title, height, parts)
+    return _svg(title, height, parts, width)
 
 
 def _values(series: Sequence[Series]) -> list[float]:
@@ -172,9 +185,12 @@ def _legend(series: Sequence[Series], y: int) -> str:
     return "".join(items)
 
 
-def _svg(title: str, height: float, parts: list[str]) -> Markup:
+def _svg(title: str, height: float, parts: list[str], width: int = WIDTH) -> Markup:
+    """The chart: it scales with its box (viewBox; the stylesheet caps it at the box's
+    width), a NARROW one marked for phones (chart-narrow), a wide one for wider screens."""
+    size = "chart-narrow" if width <= NARROW else "chart-wide"
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'<svg class="chart {size}" viewBox="0 0 {width} {height:.0f}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
         f'font-size="{FONT}" font-family="inherit"><title>{escape(title)}</title>'
         + "".join(parts) + "</svg>")

@@ -32,6 +32,7 @@ from services.shared.words import (  # noqa: F401 - the console's words are thes
     OUTCOME_WORDS,
     PRIORITY_REASON_WORDS,
     ROLE_WORDS,
+    SERVICE_WORDS,
     STATE_WORDS,
     URGENCY_WORDS,
 )
@@ -103,6 +104,26 @@ FIELD_MESSAGES = {
     f"Not a birth date ({births.FORMATS}).":
         "请写作 1941-11-26；只知年月写 1941-11，只知年份写 1941",
     "A birth date cannot be in the future.": "出生日期不能晚于今天",
+    "Nothing to change.": "没有要修改的内容",
+    "The centre holds what no unit does; name a handling unit.":
+        "请选择承办单位（不能改派给派单中心）",
+    "The centre's people are dispatchers, supervisors or admins, not unit staff.":
+        "派单中心的人员只能是派单员、督办员或管理员",
+    "A person's account stays a person's and a program's a program's: make a new account.":
+        "人员账号与程序账号不能互换，请新建账号",
+    "A handling unit needs the place it answers for.": "承办单位须填写负责的地点",
+}
+# An error page's title and, where the page has no sentence of its own, what it says.
+STATUS_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到",
+                 405: "不支持的操作", 409: "当前状态下不能这样操作", 413: "内容太大",
+                 415: "不支持的文件类型", 422: "填写有误", 429: "操作太频繁", 500: "系统出错",
+                 503: "服务暂时不可用"}
+STATUS_MESSAGES = {
+    400: "请求有误，请返回上一页重试。", 401: "请先登录。", 403: "您无权查看此页面或进行此操作。",
+    404: "没有这个页面，或要找的内容不存在。", 405: "此页面不支持这种操作。",
+    409: "当前状态下不能这样操作，请刷新页面查看最新情况。", 413: "提交的内容太大。",
+    415: "不支持这种文件类型。", 422: "填写有误，请检查后重试。", 429: "操作太频繁，请稍后再试。",
+    500: "系统出错了，已记录，请稍后再试。", 503: "服务暂时不可用，请稍后再试。",
 }
 ERROR_TITLES = {"InvalidRequest": "填写有误", "NotFound": "未找到", "NotPermitted": "无权操作",
                 "IllegalTransition": "当前状态下不能这样操作"}
@@ -282,13 +303,222 @@ def field_message(message: str) -> str:
         return f"不超过 {longest.group(1)} 字"
     if message.startswith("Ask for a time later than the"):
         return "须晚于现行时限"
-    return message
+    if message.startswith("Only unit staff belong to a handling unit"):
+        return "只有承办单位人员属于承办单位，其他角色属于派单中心或不选"
+    return message if chinese(message) else "填写有误"  # never a service's English
+
+
+def chinese(text: str) -> bool:
+    """Whether ``text`` is said in Chinese (has a Han character): the console's own words,
+    or what a person typed, rather than a service's English."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def refusal(error: Exception) -> str:
-    """A refused step as the page says it: the kind of refusal, then the service's words."""
+    """A refused step as the page says it: the kind of refusal, then why (refusal_sentence)."""
     title = ERROR_TITLES.get(type(error).__name__, "操作未成功")
-    return f"{title}：{error}"
+    return f"{title}：{refusal_sentence(error)}"
+
+
+# --- refusals in the console's words ----------------------------------------------------
+# The services refuse in English (for programs, logs and the JSON API, whose ``message``
+# stays as the contract says). A page says each refusal as a Chinese sentence: the first
+# row of REFUSAL_SENTENCES whose kind and pattern match the service's message, its groups
+# put in ({no}: a ticket number, {state}, {step}, {who}… through REFUSAL_VALUE_WORDS); a
+# refusal no row matches reads as its kind's sentence (REFUSAL_DEFAULTS), never in English.
+STEP_WORDS = {
+    "accept": "签收", "return_ticket": "退单", "record_contact": "记录联系市民",
+    "resolve": "办结", "reassign": "改派", "urge": "督办", "close": "结案", "reopen": "重办",
+    "request_extension": "申请延期", "decide_extension": "审批延期申请",
+    "request_pause": "申请挂起", "decide_pause": "审批挂起申请", "resume": "恢复办理",
+    "add_assist": "增加协办单位", "accept_assist": "签收协办", "report_assist": "反馈协办情况",
+    "release_assist": "结束协办",
+}
+# who may take a step, as dispatch names them (services/dispatch/steps.py, _describe)
+TAKER_WORDS = (
+    (r"staff of the unit holding it \(none\)", "承办单位人员"),
+    (r"staff of the unit holding it \((?P<unit>.*)\)", "主办单位（{unit}）人员"),
+    (r"the dispatch centre \(.*\)", "派单中心"),
+    (r"a supervisor \(.*\)", "督办员"),
+    (r"staff of a unit assisting it", "协办单位人员"),
+    (r"dispatch itself", "系统"),
+)
+# what a read refused or not found names (services/shared/access.py and the services)
+THING_WORDS = {"ticket": "工单", "ticket_no": "工单", "resident": "台账人员",
+               "resident_id": "台账人员", "card": "台账卡片", "card_views": "台账查看记录",
+               "checkins": "探访记录", "queue": "工单队列", "unit": "单位", "unit_id": "单位",
+               "user": "用户", "session": "登录会话", "place": "地点", "rule": "派单规则",
+               "callback task": "回访任务", "_id": "记录"}
+NOT_FOUND = "没有找到要找的内容。"
+REFUSAL_DEFAULTS = {
+    "NotPermitted": "您无权进行此操作。",
+    "IllegalTransition": "当前状态下不能这样操作，请刷新页面查看最新情况。",
+    "NotFound": NOT_FOUND,
+    "InvalidRequest": "填写有误，请检查后重试。",
+}
+SIGN_IN_AGAIN = "登录已失效，请重新登录。"
+CHANGED_MEANWHILE = "内容已被他人修改，请刷新页面后重试。"
+REFUSAL_SENTENCES: tuple[tuple[str, str, str], ...] = (
+    # dispatch's steps (services/dispatch/steps.py, assists.py, supervision.py, service.py)
+    ("NotPermitted", r"ticket (?P<no>\S+): only (?P<who>.+) may (?P<step>[a-z ]+)",
+     "工单 {no} 只有{who}可以{step}。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) is closed; .*", "工单 {no} 已结案，不能再办理。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) is (?P<state>[a-z_]+); (?P<step>[a-z ]+) is only "
+     r"taken from .*", "工单 {no} 当前为“{state}”，不能{step}。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): assisting units have not reported: (?P<units>.*)",
+     "工单 {no} 的协办单位尚未反馈，暂不能办结：{units}。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): no assisting unit owes its part",
+     "工单 {no} 没有尚未反馈的协办单位。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) already has an extension request waiting.*",
+     "工单 {no} 已有一份延期申请等待督办审批。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): every deadline is met",
+     "工单 {no} 的时限均已完成，无需延期。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) has no extension request waiting",
+     "工单 {no} 没有待审批的延期申请。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) is paused or has a pause request waiting",
+     "工单 {no} 已挂起，或已有挂起申请等待审批。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) has no pause request waiting",
+     "工单 {no} 没有待审批的挂起申请。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) is not paused", "工单 {no} 没有挂起。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): the assist of (?P<unit>.+) is "
+     r"(?P<assist_status>[a-z_]+)", "工单 {no}：{unit}的协办为“{assist_status}”，不能这样操作。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): (?P<unit>.+) assists already",
+     "工单 {no}：{unit}已是协办单位。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): the (?P<deadline>[a-z]+) deadline is met",
+     "工单 {no} 的{deadline}时限已完成，无需延期。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+): the pause asked for would have ended at .*",
+     "工单 {no} 申请的挂起已经到期，请选择不同意。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) did not change", "工单 {no} 没有变化。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) keeps changing.*",
+     "工单 {no} 正在被他人办理，请刷新页面后重试。"),
+    ("NotPermitted", r"only .* edit the directory", "只有派单中心和管理员可以修改单位和派单规则。"),
+    ("NotPermitted", r"staff act for their own unit only", "只能办理本单位的工单。"),
+    # reads (services/shared/access.py)
+    ("NotPermitted", r"queue \S+: not among those you may see", "您无权查看该单位的工单。"),
+    ("NotPermitted", r"(?P<thing>[a-z_]+) (?P<key>\S+): not among those you may see",
+     "您无权查看{thing} {key}。"),
+    ("NotPermitted", r"(?P<role>[a-z_]+) may not read .*", "{role}无权查看此内容。"),
+    ("NotPermitted", r"a (?P<role>[a-z_]+) may not .*", "{role}不能进行此操作。"),
+    # who signed in (services/shared/statements.py, services/accounts)
+    ("NotPermitted", r"the statement has expired.*", SIGN_IN_AGAIN),
+    ("NotPermitted", r"(this|the) session has ended.*", SIGN_IN_AGAIN),
+    ("NotPermitted", r"the (actor|statement) .*", SIGN_IN_AGAIN),
+    ("NotPermitted", r"signed in read-only.*", "当前为只读登录，不能修改。"),
+    ("NotPermitted", r"this account is deactivated.*", "该账号已停用，请联系管理员。"),
+    ("NotPermitted", r"this account is a program's.*", "这是程序账号，只能用接口令牌登录。"),
+    ("NotPermitted", r"only an admin manages accounts", "只有管理员可以管理账号。"),
+    ("NotPermitted", r"only an admin or the user themself", "只有管理员或本人可以这样操作。"),
+    ("NotPermitted", r"only the user themself changes their password", "只能由本人修改密码。"),
+    ("IllegalTransition", r"the last active admin may be neither demoted nor deactivated",
+     "这是最后一个在用的管理员账号，不能改为其他角色或停用。"),
+    ("IllegalTransition", r"user (?P<key>\S+) is deactivated", "账号 {key} 已停用。"),
+    ("IllegalTransition", r"user (?P<key>\S+) holds \d+ tokens.*",
+     "账号 {key} 的接口令牌已达上限，请先吊销不用的令牌。"),
+    ("IllegalTransition", r"user (?P<key>\S+) exists already", "用户名 {key} 已被使用。"),
+    ("IllegalTransition", r"an admin exists already.*", "系统已有管理员，请向管理员申请账号。"),
+    # the register (services/register)
+    ("NotPermitted", r"unit staff keep the register of their own unit only",
+     "承办单位人员只能维护本单位的台账。"),
+    ("NotPermitted", r"only admins and the resident's own unit change the register",
+     "只有管理员和该居民所属网格可以修改台账。"),
+    ("NotPermitted", r"the register of another district is not yours to read",
+     "不能查看其他区的台账。"),
+    ("NotPermitted", r"unit staff read the register of their own unit only",
+     "承办单位人员只能查看本单位的台账。"),
+    ("NotPermitted", r"agents find residents by phone only.*",
+     "话务员只能按来电号码查找台账人员。"),
+    ("NotPermitted", r"this role does not read the register", "您的角色不能查看台账。"),
+    ("NotPermitted", r"only admins and unit staff import a register",
+     "只有管理员和承办单位人员可以导入台账。"),
+    ("IllegalTransition", r"(?P<name>.+) is in the register already as (?P<key>\S+); .*",
+     "{name}已在台账中，请修改原有的记录。"),
+    ("IllegalTransition", r"resident \S+ (was changed|keeps changing).*", CHANGED_MEANWHILE),
+    ("IllegalTransition", r"resident \S+ has no check-in plan to pause",
+     "该居民没有探访计划，无需暂停。"),
+    ("IllegalTransition", r"the check-ins of resident \S+ are paused already",
+     "该居民的探访已暂停。"),
+    ("IllegalTransition", r"the check-ins of resident \S+ are not paused",
+     "该居民的探访没有暂停。"),
+    ("IllegalTransition", r"cannot pause check-ins until (?P<key>\S+), a day already past",
+     "暂停至 {key} 已是过去的日期，请选择今天或以后的日期。"),
+    ("IllegalTransition", r"resident \S+ is retired from the register", "该居民已从台账注销。"),
+    # what does not exist (NotFound's ``what``: "ticket YP-…", "assist of <unit> on ticket …")
+    ("NotFound", r"not found: assist of .* on ticket (?P<no>\S+)",
+     "该单位不是工单 {no} 的协办单位。"),
+    ("NotFound", r"not found: (?P<thing>ticket|unit|user|place) (?P<key>\S+)",
+     "没有找到{thing} {key}。"),
+    ("NotFound", r"not found: (?P<thing>resident|session|rule|callback task)\b.*",
+     "没有找到该{thing}。"),
+)
+# the words the groups above are said in, by group name
+REFUSAL_VALUE_WORDS: dict[str, dict[str, str]] = {
+    "state": STATE_WORDS, "step": STEP_WORDS, "assist_status": ASSIST_WORDS,
+    "deadline": DEADLINE_WORDS, "role": ROLE_WORDS, "thing": THING_WORDS,
+}
+
+
+def refusal_sentence(error: Exception) -> str:
+    """Why a service refused, as one Chinese sentence (REFUSAL_SENTENCES); its kind's
+    sentence when no row matches. Never the service's English."""
+    return sentence_of(type(error).__name__, str(error))
+
+
+def sentence_of(kind: str, message: str) -> str:
+    """A refusal of ``kind`` (NotPermitted…) saying ``message``, as refusal_sentence says it."""
+    for row_kind, pattern, sentence in REFUSAL_SENTENCES:
+        if row_kind != kind:
+            continue
+        found = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if found is None:
+            continue
+        values = {name: _refusal_value(name, value or "")
+                  for name, value in found.groupdict().items()}
+        if any(value is None for value in values.values()):
+            continue
+        return sentence.format(**values)
+    return REFUSAL_DEFAULTS.get(kind, "操作未成功，请稍后再试。")
+
+
+def _refusal_value(name: str, value: str) -> str | None:
+    """A matched group as the sentence says it; None for a code without its words."""
+    if name == "who":
+        return "或".join(_taker(part) or "?" for part in value.split(" or "))
+    if name == "units":  # "殷行街道第一网格工作站 (added), …"
+        return "、".join(re.sub(r" \((\w+)\)$", lambda status: "（" + word(
+            ASSIST_WORDS, status.group(1)) + "）", part) for part in value.split(", "))
+    if name == "step":
+        value = value.strip().replace(" ", "_")
+    words = REFUSAL_VALUE_WORDS.get(name)
+    if words is not None:
+        return words.get(value)
+    return value
+
+
+def _taker(text: str) -> str | None:
+    for pattern, words in TAKER_WORDS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            return words.format(**found.groupdict())
+    return None
+
+
+# --- a part of the system that does not answer ------------------------------------------
+def unavailable(error: Exception) -> str:
+    """A ServicesUnavailable as a page says it, naming the part its message names first
+    ("ledger did not answer" → 记录服务暂时没有响应; "ledger.timeline is not running";
+    "dispatch cannot reach what it needs", "dispatch: …" its store or disk → 暂时无法处理)."""
+    found = re.match(r"(?P<service>[a-z]+)\b(?P<rest>.*)", str(error), flags=re.DOTALL)
+    part = SERVICE_WORDS.get(found.group("service")) if found else None
+    if found is None or part is None:
+        return "后台服务暂时没有响应，请稍后再试。"
+    if re.match(r"(\.[a-z_]+)? (did not answer|is not running)", found.group("rest")):
+        return f"{part}服务暂时没有响应，请稍后再试。"
+    return f"{part}服务暂时无法处理请求，请稍后再试。"
+
+
+def unavailable_part(service: str) -> str:
+    """What a page says of one of its parts whose service did not answer."""
+    return unavailable(Exception(f"{service} did not answer"))
 
 
 def sign_in_refusal(message: str) -> str:
@@ -298,4 +528,4 @@ def sign_in_refusal(message: str) -> str:
         seconds = re.search(r"(\d+) s", message)
         return f"登录失败次数过多，已暂时锁定，请 {seconds.group(1)} 秒后再试" if seconds \
             else "登录失败次数过多，已暂时锁定"
-    return message
+    return sentence_of("NotPermitted", message)

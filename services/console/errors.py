@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from services.console import open311
+from services.console import display, open311
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
 
@@ -15,10 +15,8 @@ log = logging.getLogger(__name__)
 
 STATUS = {InvalidRequest: 422, NotFound: 404, NotPermitted: 403, IllegalTransition: 409,
           ServicesUnavailable: 503}
-TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到", 405: "不支持的操作",
-          409: "当前状态下不能这样操作", 422: "填写有误", 429: "操作太频繁",
-          500: "系统出错", 503: "服务暂时不可用"}
-UNEXPECTED = "系统出错了，已记录，请稍后再试。"
+TITLES = display.STATUS_TITLES
+UNEXPECTED = display.STATUS_MESSAGES[500]
 
 
 def wants_json() -> bool:
@@ -26,7 +24,11 @@ def wants_json() -> bool:
         "application/json"
 
 
-def respond(status: int, message: str, errors: dict | None = None):
+def respond(status: int, message: str, errors: dict | None = None,
+            page_message: str | None = None):
+    """The error as Open311, the JSON API or a page says it. ``message`` is the API's (as
+    the contract says); a page says ``page_message``, in Chinese (display.py), or the
+    status's own sentence, and field errors by the forms' labels."""
     if request.path.startswith(open311.PREFIX):  # Open311's own error list, in its format
         return open311.error_answer(status, [message, *open311.problems(errors or {})])
     if wants_json():
@@ -34,19 +36,31 @@ def respond(status: int, message: str, errors: dict | None = None):
         if errors:
             body["errors"] = errors
         return jsonify(body), status
+    said = page_message or _chinese(message) or display.STATUS_MESSAGES.get(
+        status, display.STATUS_MESSAGES[500])
+    fields = [(display.FIELD_LABELS.get(name, ""), messages)
+              for name, messages in display.flat_errors(errors or {}).items()]
     return render_template("error.html", status=status, title=TITLES.get(status, "出错了"),
-                           message=message, errors=errors), status
+                           message=said, errors=fields), status
+
+
+def _chinese(message: str | None) -> str | None:
+    """``message`` when the console wrote it in Chinese (abort(409, "…"), the stale form's
+    page); None for English (werkzeug's, a service's), said by the status's sentence."""
+    return message if message and display.chinese(message) else None
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(ServicesUnavailable)
     def unavailable(error):
-        return respond(503, "后台服务暂时没有响应，请稍后再试。(" + str(error) + ")")
+        said = display.unavailable(error)
+        return respond(503, said, page_message=said)
 
     for error_type in (InvalidRequest, NotFound, NotPermitted, IllegalTransition):
         def handler(error, status=STATUS[error_type]):
             errors = getattr(error, "errors", None)
-            return respond(status, str(error), errors if isinstance(errors, dict) else None)
+            return respond(status, str(error), errors if isinstance(errors, dict) else None,
+                           page_message=display.refusal_sentence(error))
 
         app.register_error_handler(error_type, handler)
 

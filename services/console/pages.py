@@ -206,11 +206,14 @@ def render_ticket(ticket_no: str, failed: dict | None = None, status: int = 200)
         return render_received(ticket_no, status)
     received = _received(ticket_no)
     timeline = _timeline(ticket_no)
+    missing = [part for part, answer in (("intake", received), ("ledger", timeline))
+               if answer is None]  # the parts that did not answer: the page goes without
     now = clock.now()
     may = view["actions"]  # dispatch's word on what this person may do now
     units = handling_units() if {"reassign", "add_assist"} & set(may) else []
     return render_template(
-        "ticket.html", t=view, received=received, timeline=timeline, actions=may,
+        "ticket.html", t=view, received=received or {}, timeline=timeline or [],
+        missing=missing, actions=may,
         colleagues=_colleagues(view) if "assign" in may else [],
         health_notes=_health_notes(view.get("resident")),
         deadlines=display.deadlines_of(view, now), unmet=display.unmet_deadlines(view),
@@ -223,7 +226,11 @@ def render_received(ticket_no: str, status: int):
     """A ticket dispatch does not hold: a praise call, or one still on its way there, as
     intake lets this reader see it (NotFound, NotPermitted: their pages)."""
     ticket = call("intake", "get_ticket", ticket_no, actor())
-    return render_template("received.html", t=ticket, timeline=_timeline(ticket_no)), status
+    timeline = _timeline(ticket_no)
+    praised = (ticket.get("praise") or {}).get("unit_id")
+    return render_template("received.html", t=ticket, timeline=timeline or [],
+                           praised_unit=unit_name(praised) if praised else None,
+                           missing=["ledger"] if timeline is None else []), status
 
 
 def _health_notes(resident: dict | None) -> str | None:
@@ -251,20 +258,27 @@ def _colleagues(view: dict) -> list[dict]:
         return []
 
 
-def _received(ticket_no: str) -> dict:
+def _received(ticket_no: str) -> dict | None:
     """The ticket as received, for readers intake shows it to (units read it through
-    dispatch: what they may see of it is on the view)."""
+    dispatch: what they may see of it is on the view); None while intake does not answer
+    (the page shows dispatch's ticket without it)."""
     try:
         return call("intake", "get_ticket", ticket_no, actor())
     except (NotFound, NotPermitted):
         return {}
+    except ServicesUnavailable:
+        return None
 
 
-def _timeline(ticket_no: str) -> list[dict]:
+def _timeline(ticket_no: str) -> list[dict] | None:
+    """The ticket's history as the ledger records it; None while the ledger does not
+    answer (the page marks its history unavailable, and shows the rest)."""
     try:
         return call("ledger", "timeline", ticket_no, actor())
     except (NotFound, NotPermitted):  # not recorded yet, or the record lags dispatch
         return []
+    except ServicesUnavailable:
+        return None
 
 
 # The steps, as forms post them: each field's name and how it is read

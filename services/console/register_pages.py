@@ -99,8 +99,11 @@ def resident(resident_id: str):
 @require(*SUPERVISOR_ROLES)
 def card_views(resident_id: str):
     """Who looked at the resident's card (register.card_views: supervisors and admins)."""
-    return render_template("card_views.html", resident_id=resident_id,
-                           views=call("register", "card_views", resident_id, actor()))
+    views = call("register", "card_views", resident_id, actor())
+    names = {view["actor"]["unit_id"]: unit_name(view["actor"]["unit_id"]) for view in views
+             if view["actor"].get("unit_id")}
+    return render_template("card_views.html", resident_id=resident_id, views=views,
+                           unit_names=names)
 
 
 def render_card(resident_id: str, failed: dict | None = None, status: int = 200,

@@ -4,12 +4,15 @@ its wall, and the same figures as an Excel workbook. Routes of the pages bluepri
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from flask import render_template, request
+from markupsafe import Markup
 
 from services.console import display
 from services.console.auth import actor, require, services, signed_in
-from services.console.charts import Series, bar_chart, line_chart
+from services.console.charts import NARROW, Series, bar_chart, line_chart
 from services.console.downloads import workbook_download
 from services.console.live_pages import live_refresh
 from services.console.pages import SUPERVISION_READERS, blueprint, call, handling_units
@@ -149,20 +152,27 @@ def over_time(answer: dict, period: dict) -> tuple[list[str], dict[str, list[flo
 
 def wall_charts(units: list[dict], answer: dict, period: dict) -> dict:
     """The three charts: received and resolved on time per unit, satisfaction per unit,
-    and received and resolved over time."""
+    and received and resolved over time; each drawn wide and NARROW (a phone's: the
+    stylesheet shows the one that fits the screen)."""
     names = [row["name"] for row in units]
     labels, counts = over_time(answer, period)
     word = INTERVALS[period["interval"]].removeprefix("按")
+
+    def both(draw: Callable[..., Markup], *args: Any, **kwargs: Any) -> Markup:
+        wide = draw(*args, **kwargs)
+        return wide if "chart-empty" in wide else wide + draw(*args, **kwargs, width=NARROW)
+
     return {
-        "per_unit": bar_chart(names, [
+        "per_unit": both(bar_chart, names, [
             Series(FIGURE_WORDS["received"], [row.get("received") for row in units]),
             Series("按时办结", [row.get("resolved_on_time") for row in units])],
             title="各承办单位：受理量与按时办结"),
-        "satisfaction": bar_chart(names, [
+        "satisfaction": both(bar_chart, names, [
             Series(FIGURE_WORDS["satisfaction_rate"],
                    [row.get("satisfaction_rate") for row in units])],
             title="各承办单位：满意率", percent=True),
-        "over_time": line_chart(labels, [Series(FIGURE_WORDS["received"], counts["received"]),
-                                         Series("办结量", counts["resolved"])],
-                                title=f"每{word}受理与办结"),
+        "over_time": both(line_chart, labels,
+                          [Series(FIGURE_WORDS["received"], counts["received"]),
+                           Series("办结量", counts["resolved"])],
+                          title=f"每{word}受理与办结"),
     }

@@ -52,7 +52,7 @@ def add_assist(state: TicketState, actor: dict, unit: dict, note: str | None,
                      "report": None, "reported_at": None, "released_at": None}
     assists = [assist for assist in state.get("assists", []) if assist["unit_id"] != unit["id"]]
     return steps.change(state, now, {"assists": assists + [entry]}, [
-        _assist_event("assist_added", state, actor, unit["id"], note)])
+        _assist_event("assist_added", state, actor, entry, note)])
 
 
 def accept_assist(state: TicketState, actor: dict, now: dt.datetime) -> Change:
@@ -94,10 +94,10 @@ def handed_to(state: TicketState, actor: dict, unit_id: str,
     assist = _owing(state, unit_id)
     if assist is None:
         return {}, []
-    note = "now the lead unit"
+    note = "改为主办单位"  # said in the ticket's history as it is
     released: Assist = {**assist, "status": ASSIST_RELEASED, "released_at": now}
     return {"assists": replaced(state["assists"], assist, released)}, [
-        _assist_event("assist_released", state, actor, unit_id, note)]
+        _assist_event("assist_released", state, actor, assist, note)]
 
 
 def role_of(state: TicketState, unit_id: str) -> str:
@@ -122,10 +122,10 @@ def _update_assist(state: TicketState, actor: dict, assist: Assist, updated: Ass
                    now: dt.datetime, event_type: str, note: str | None) -> Change:
     """The Change putting ``updated`` in the place of ``assist``, saying ``event_type``."""
     return steps.change(state, now, {"assists": replaced(state["assists"], assist, updated)},
-                        [_assist_event(event_type, state, actor, assist["unit_id"], note)])
+                        [_assist_event(event_type, state, actor, assist, note)])
 
 
-def _assist_event(event_type: str, state: TicketState, actor: dict, unit_id: str,
+def _assist_event(event_type: str, state: TicketState, actor: dict, assist: Assist,
                   note: str | None) -> Event:
-    return event(event_type, state, actor, unit_id=unit_id, lead_unit_id=state["unit_id"],
-                 note=note)
+    return event(event_type, state, actor, unit_id=assist["unit_id"],
+                 unit_name=assist["unit_name"], lead_unit_id=state["unit_id"], note=note)

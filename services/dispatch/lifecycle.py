@@ -234,8 +234,10 @@ def callback_completed(state: TicketState, event: Event, deadlines: Deadlines,
                        ) -> Change | None:
     """What a callback's result does to a resolved ticket: satisfied, basically satisfied
     or (after the last try) unreachable close it; unsatisfied reopens it (重办) with the
-    same unit and fresh ``deadlines``. None when it changes nothing: a try that will be
-    repeated, an event already applied, a ticket not waiting for its callback."""
+    same unit and fresh ``deadlines``. The callback's note (what its dialer said) is kept
+    as ``callback_note``, apart from the people's ``last_note``. None when it changes
+    nothing: a try that will be repeated, an event already applied, a ticket not waiting
+    for its callback."""
     data = event["data"]
     if not data["final"] or event["event_id"] in state.get("applied_events", []):
         return None
@@ -244,7 +246,7 @@ def callback_completed(state: TicketState, event: Event, deadlines: Deadlines,
     outcome, note = data["outcome"], data.get("note")
     if outcome in CLOSING_OUTCOMES:
         change = steps.change(state, now, {"state": CLOSED, "outcome": outcome,
-                                           "last_note": note or state["last_note"]},
+                                           "callback_note": note},
                               [steps.event("ticket_closed", state, SYSTEM_ACTOR,
                                            unit_id=state["unit_id"], outcome=outcome, note=note)])
     else:
@@ -252,7 +254,7 @@ def callback_completed(state: TicketState, event: Event, deadlines: Deadlines,
         assert REOPEN.to is not None  # a reopening moves the ticket: the table says where
         fields: TicketChanges = {
             "state": REOPEN.to, "reopen_count": reopen_count, "resolution": None,
-            "last_note": note or state["last_note"],
+            "callback_note": note,
             **_dispatch_fields(state["unit_id"], state["unit_name"], deadlines, now, warn_share)}
         change = steps.change(state, now, fields, [
             steps.event("ticket_reopened", state, SYSTEM_ACTOR, unit_id=state["unit_id"],
@@ -378,6 +380,7 @@ def view(state: TicketState, actor: dict) -> dict[str, Any]:
         "outcome": state["outcome"],
         "resolution": state["resolution"],
         "last_note": state["last_note"],
+        "callback_note": state.get("callback_note"),
         "received_at": state["received_at"],
         "dispatched_at": state["dispatched_at"],
         "updated_at": state["updated_at"],

@@ -171,8 +171,10 @@ class TicketState(DispatchFields):
     reopen_count: int         # callback_completed, on an unsatisfied callback (重办)
     outcome: str | None       # why it closed: "answered" at intake, or the callback's
     resolution: str | None    # what the unit did: resolve; a reopening clears it
-    last_note: str | None     # the latest word on it: return_ticket's reason, the note of
-                              # record_contact, reassign or the callback
+    last_note: str | None     # the latest word of people on it: return_ticket's reason,
+                              # the note of record_contact or reassign
+    callback_note: NotRequired[str | None]  # the last callback's note (its dialer's),
+                                            # kept apart from the people's last_note
     urges: NotRequired[list[Urge]]
     assists: NotRequired[list[Assist]]
     assignee: NotRequired[Assignee | None]  # missing before anyone was assigned
@@ -219,6 +221,7 @@ class TicketChanges(TypedDict, total=False):
     outcome: str | None
     resolution: str | None
     last_note: str | None
+    callback_note: str | None
     urges: list[Urge]
     assists: list[Assist]
     assignee: Assignee | None

@@ -208,10 +208,12 @@ def _dispatched(data: dict) -> str:
 
 
 def _callback_completed(data: dict) -> str:
+    """The callback's outcome in words; never its note, which is the dialer's own
+    ("scripted: default", a gateway's status): kept in the entry's data, not said."""
     outcome = data.get("outcome")
     if outcome == "unreachable" and not data.get("final", True):
         return "回访: 未接通, 将再次拨打"
-    return _with("回访: " + _word(OUTCOME_WORDS, outcome), data.get("note"))
+    return "回访: " + _word(OUTCOME_WORDS, outcome)
 
 
 def _callback_scheduled(data: dict) -> str:
@@ -257,7 +259,8 @@ def _resumed(data: dict) -> str:
 
 def _assist(doing: str):
     """An assist event's summary: ``doing`` says what the assisting unit did."""
-    return lambda data: _with(doing.format(unit=data.get("unit_id")), data.get("note"))
+    return lambda data: _with(doing.format(unit=data.get("unit_name") or data.get("unit_id")),
+                              data.get("note"))
 
 
 def _assigned(data: dict) -> str:
@@ -316,7 +319,7 @@ SUMMARIES = {
     "ticket_resolved": lambda d: _with("办结", d.get("resolution")),
     "ticket_overdue": lambda d: "超时: " + _word(DEADLINE_WORDS, d.get("deadline")),
     "ticket_closed": lambda d: "结案: " + _word(OUTCOME_WORDS, d.get("outcome")),
-    "ticket_reopened": lambda d: _with("重办", d.get("note")),
+    "ticket_reopened": lambda d: "重办: 回访不满意",  # its note is the callback's dialer's
     "ticket_warning": _warning,
     "ticket_urged": lambda d: _with("督办", d.get("note")),
     "extension_requested": _extension_requested,

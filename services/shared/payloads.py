@@ -272,6 +272,7 @@ class AssistSchema(Payload):
     """Joint handling (联勤联动): ``unit_id`` is the assisting unit."""
 
     unit_id = fields.String(required=True)
+    unit_name = fields.String(allow_none=True, load_default=None)  # as a history says it
     lead_unit_id = fields.String(required=True)
     note = fields.String(allow_none=True, load_default=None)
 

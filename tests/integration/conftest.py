@@ -127,6 +127,8 @@ CONSOLE_USERS = {
                 "unit_id": "kaichen-property"},
 }
 CONSOLE_PASSWORD = "test-password-1"
+# console_system's services by its AMQP_URI, for a test that stops one part of them
+CONSOLE_RUNNERS: dict[str, PartRunners] = {}
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +152,7 @@ def console_system(rabbit_manager, broker_users):
               "MONGO_URI": f"mongomock://console-{prefix}", "DATABASE_PREFIX": prefix}
     runner = PartRunners(config, *SERVICES)
     runner.start()
+    CONSOLE_RUNNERS[config["AMQP_URI"]] = runner
     with ClusterRpcProxy(config, timeout=10) as rpc:
         admin = CONSOLE_USERS["admin"]
         rpc.accounts.create_first_admin({"username": admin["username"], "name": admin["name"],
@@ -160,6 +163,7 @@ def console_system(rabbit_manager, broker_users):
                 rpc.accounts.create_user({**user, "password": CONSOLE_PASSWORD}, admin_actor)
     yield config
     runner.kill()
+    CONSOLE_RUNNERS.pop(config["AMQP_URI"], None)
     storage.forget_memory(config["MONGO_URI"])
     rabbit_manager.delete_vhost(vhost)
 

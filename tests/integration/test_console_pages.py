@@ -221,7 +221,8 @@ def test_a_refused_step_shows_the_services_message(people):
     response = people["grid"].post(f"/tickets/{number}/accept", {})  # a stale page, twice
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "当前状态下不能这样操作" in page and "accepted" in page
+    assert "当前状态下不能这样操作" in page
+    assert f"工单 {number} 当前为“已签收”，不能签收。" in page and "is accepted" not in page
 
 
 def test_the_buttons_offered_follow_who_is_looking(people):
@@ -401,7 +402,8 @@ def test_the_supervisor_sees_indicators_with_charts_and_downloads_them(people):
     supervisor = people["supervisor"]
     page = supervisor.get("/supervision")
     assert "考核指标" in page and "受理量" in page and "下载 Excel" in page
-    assert '<svg class="chart"' in page and "殷行街道第一网格工作站" in page
+    assert '<svg class="chart chart-wide"' in page and "殷行街道第一网格工作站" in page
+    assert '<svg class="chart chart-narrow"' in page  # the one a phone shows
     response = supervisor.client.get("/supervision/indicators.xlsx?group=unit")
     assert response.status_code == 200 and response.data[:2] == b"PK"
     assert "spreadsheetml" in response.headers["Content-Type"]

@@ -149,7 +149,12 @@ class TicketViewSchema(Schema):
     reopen_count = fields.Integer(required=True)
     outcome = fields.String(allow_none=True)
     resolution = fields.String(allow_none=True)
-    last_note = fields.String(allow_none=True)
+    last_note = fields.String(allow_none=True, metadata={
+        "description": "the latest word of people on it: a return's reason, the note of a "
+                       "contact or a reassignment"})
+    callback_note = fields.String(allow_none=True, metadata={
+        "description": "the last callback's note, as its dialer said it (kept apart from "
+                       "last_note)"})
     received_at = Time(required=True)
     dispatched_at = Time(allow_none=True)
     updated_at = Time(required=True)

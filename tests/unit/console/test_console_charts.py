@@ -4,7 +4,15 @@ from __future__ import annotations
 import itertools
 import re
 
-from services.console.charts import NO_DATA, Series, axis, bar_chart, line_chart, number
+from services.console.charts import (
+    NARROW,
+    NO_DATA,
+    Series,
+    axis,
+    bar_chart,
+    line_chart,
+    number,
+)
 
 
 def bars(svg: str) -> list[tuple[float, str]]:
@@ -79,3 +87,16 @@ def test_axes_are_round_and_reach_past_the_largest_value():
 def test_numbers_read_as_people_write_them():
     assert number(12.0) == "12" and number(3.25) == "3.2" and number(None) == "—"
     assert number(0.5, percent=True) == "50%" and number(0.8333, percent=True) == "83.3%"
+
+
+def test_a_phones_chart_is_narrow_with_each_name_above_its_bars():
+    svg = bar_chart(["殷行街道第一网格工作站", "凯晨物业"],
+                    [Series("受理量", [12, 3]), Series("按时办结", [9, 1])], title="受理",
+                    width=NARROW)
+    assert 'viewBox="0 0 340 ' in svg and "chart-narrow" in svg
+    assert '<text class="label" x="10"' in svg and "殷行街道第一网格工作站" in svg
+    wide = line_chart([f"11-{day:02d}" for day in range(1, 31)],
+                      [Series("受理量", list(range(30)))], title="走势")
+    narrow = line_chart([f"11-{day:02d}" for day in range(1, 31)],
+                        [Series("受理量", list(range(30)))], title="走势", width=NARROW)
+    assert "chart-wide" in wide and narrow.count('class="tick"') < wide.count('class="tick"')

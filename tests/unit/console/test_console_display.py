@@ -10,7 +10,8 @@ from services.console import display
 from services.console.pages import local_path, step_args, ticket_request
 from services.console.supervision_pages import chosen_period, over_time
 from services.shared import clock
-from services.shared.errors import InvalidRequest
+from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.rpc_client import ServicesUnavailable
 
 NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=clock.UTC)  # 10:00 in Shanghai
 
@@ -61,12 +62,59 @@ def test_field_errors_are_flattened_to_form_names_in_chinese():
         "caller.phone": ["不是有效的电话号码"], "address.district": ["必填"],
         "description": ["必填，不超过 4000 字"], "answer": ["不超过 4000 字"],
         "kind": ["请从列表中选择"], "until": ["须晚于现行时限"]}
-    assert display.flat_errors(["whole request wrong"]) == {"_request": ["whole request wrong"]}
+    # a message the console has no words for reads as 填写有误, never in English
+    assert display.flat_errors(["whole request wrong"]) == {"_request": ["填写有误"]}
+    assert display.flat_errors({"note": ["请写清楚"]}) == {"note": ["请写清楚"]}
 
 
 def test_sign_in_refusals_are_said_in_chinese():
     assert display.sign_in_refusal("wrong username or password") == "用户名或密码错误"
     assert "30 秒" in display.sign_in_refusal("too many failed sign-ins: try again in 30 s")
+    assert display.sign_in_refusal("this account is a program's: it signs in with its API "
+                                   "token") == "这是程序账号，只能用接口令牌登录。"
+    assert display.sign_in_refusal("something new") == "您无权进行此操作。"
+
+
+@pytest.mark.parametrize("error, sentence", [
+    (NotPermitted("ticket YP-1: only staff of the unit holding it (凯晨物业) may accept"),
+     "工单 YP-1 只有主办单位（凯晨物业）人员可以签收。"),
+    (NotPermitted("ticket YP-1: not among those you may see"), "您无权查看工单 YP-1。"),
+    (NotPermitted("resident_id R-9: not among those you may see"), "您无权查看台账人员 R-9。"),
+    (NotPermitted("agent may not read the register"), "话务员无权查看此内容。"),
+    (NotPermitted("a dispatcher may not claim and complete callback tasks"),
+     "派单员不能进行此操作。"),
+    (NotPermitted("the session has ended: sign in again"), "登录已失效，请重新登录。"),
+    (NotPermitted("unit staff read the register of their own unit only"),
+     "承办单位人员只能查看本单位的台账。"),
+    (IllegalTransition("user li exists already"), "用户名 li 已被使用。"),
+    (IllegalTransition("the last active admin may be neither demoted nor deactivated"),
+     "这是最后一个在用的管理员账号，不能改为其他角色或停用。"),
+    (IllegalTransition("resident R-9 was changed since version 2 (now 3); read it again"),
+     "内容已被他人修改，请刷新页面后重试。"),
+    (IllegalTransition("ticket YP-1: the resolve deadline is met"),
+     "工单 YP-1 的办结时限已完成，无需延期。"),
+    (NotFound("ticket YP-404"), "没有找到工单 YP-404。"),
+    (NotFound("resident R-404"), "没有找到该台账人员。"),
+    (NotFound("assist of kaichen on ticket YP-1"), "该单位不是工单 YP-1 的协办单位。"),
+    # what no row says reads as its kind's sentence, never in English
+    (NotPermitted("something the table does not know"), "您无权进行此操作。"),
+    (IllegalTransition("ticket YP-1 is frozen; accept is only taken from dispatched"),
+     "当前状态下不能这样操作，请刷新页面查看最新情况。"),
+    (NotFound("gizmo 7"), "没有找到要找的内容。"),
+])
+def test_a_refusal_reads_as_a_chinese_sentence(error, sentence):
+    assert display.refusal_sentence(error) == sentence
+
+
+@pytest.mark.parametrize("message, said", [
+    ("ledger did not answer", "记录服务暂时没有响应，请稍后再试。"),
+    ("ledger.timeline did not answer in 1 s", "记录服务暂时没有响应，请稍后再试。"),
+    ("register is not running", "台账服务暂时没有响应，请稍后再试。"),
+    ("dispatch cannot reach what it needs", "派单服务暂时无法处理请求，请稍后再试。"),
+    ("the services did not answer", "后台服务暂时没有响应，请稍后再试。"),
+])
+def test_a_part_that_does_not_answer_is_named(message, said):
+    assert display.unavailable(ServicesUnavailable(message)) == said
 
 
 @pytest.mark.parametrize("target, safe", [

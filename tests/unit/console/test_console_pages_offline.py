@@ -131,6 +131,35 @@ def test_the_console_shows_what_the_services_let_the_reader_see_and_asks_as_them
         assert reads[read][-1] == DISPATCHER["statement"], read
 
 
+def test_the_ticket_page_goes_on_when_the_ledger_or_intake_does_not_answer():
+    def down(service):
+        def answer(*args):
+            raise ServicesUnavailable(f"{service} did not answer")
+        return answer
+
+    answers = {**ticket_answers(view("YP-0001")), ("ledger", "timeline"): down("ledger")}
+    response = signed_in(Canned(answers), GRID).get("/tickets/YP-0001")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "扶手松动" in page and 'data-action="accept"' in page  # dispatch's ticket, steps
+    assert "历史记录暂不可用：记录服务暂时没有响应" in page
+    assert "did not answer" not in page
+
+    answers[("intake", "get_ticket")] = down("intake")
+    page = signed_in(Canned(answers), DISPATCHER).get("/tickets/YP-0001").get_data(as_text=True)
+    assert "扶手松动" in page and "受理服务暂时没有响应" in page
+
+
+def test_the_callbacks_outcome_in_words_and_never_its_dialers_note():
+    closed = view("YP-0001", state="closed", outcome="satisfied", actions=[],
+                  last_note="已电联，约定下午上门", callback_note="scripted: default")
+    page = signed_in(Canned(ticket_answers(closed)), GRID).get(
+        "/tickets/YP-0001").get_data(as_text=True)
+    assert "已电联，约定下午上门" in page  # the unit's note stays under 最近备注
+    assert "回访结果" in page and "满意（已结案）" in page
+    assert "scripted" not in page
+
+
 @pytest.mark.parametrize("path", ["/units/yinhang-grid-1/queue", "/tickets/YP-0001"])
 def test_a_clear_page_when_the_services_do_not_answer(path):
     def down(*args):
@@ -141,6 +170,7 @@ def test_a_clear_page_when_the_services_do_not_answer(path):
     assert response.status_code == 503
     page = response.get_data(as_text=True)
     assert "服务暂时不可用" in page and "重试" in page and "Traceback" not in page
+    assert "派单服务暂时没有响应" in page and "did not answer" not in page
 
 
 def test_every_request_asks_accounts_once_about_its_session():

@@ -62,10 +62,12 @@ def test_the_lead_resolves_only_once_every_assisting_unit_has_reported(service):
         "assist_added", "assist_accepted", "assist_reported", "assist_released",
         "ticket_resolved"]
     assert events["assist_added"]["data"] == {"unit_id": "kailu-committee",
+                                              "unit_name": "开鲁新村居委会",
                                               "lead_unit_id": "kaichen", "note": None}
     assert events["assist_reported"]["actor"] == GRID
     assert events["assist_reported"]["data"] == {
-        "unit_id": "grid-1", "lead_unit_id": "kaichen", "note": "网格员协助入户, 确认安装位置"}
+        "unit_id": "grid-1", "unit_name": "殷行街道第一网格工作站", "lead_unit_id": "kaichen",
+        "note": "网格员协助入户, 确认安装位置"}
     assert events["assist_released"]["data"]["note"] == "无需居委会协助"
 
 

@@ -373,6 +373,17 @@ def test_an_unsatisfied_callback_reopens_the_ticket_to_the_same_unit(service, no
     assert service.accept(NO, KAICHEN)["state"] == "accepted"
 
 
+@pytest.mark.parametrize("outcome", ["satisfied", "unsatisfied"])
+def test_the_callbacks_note_is_kept_apart_from_the_units_note(service, now, outcome):
+    """The dialer's note ("scripted: default") never replaces what the unit noted."""
+    resolved(service, now)
+    service.on_callback_completed(callback_event(NO, outcome, note="scripted: default"))
+
+    status = service.get_status(NO, ADMIN)
+    assert status["last_note"] == "已电话联系王阿姨"
+    assert status["callback_note"] == "scripted: default"
+
+
 def test_a_caller_unreachable_after_the_last_try_closes_the_ticket(service, now):
     resolved(service, now)
     service.on_callback_completed(callback_event(NO, "unreachable", final=False, attempt=1))
