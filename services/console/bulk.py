@@ -40,7 +40,8 @@ def distinct(ticket_nos: list[str]) -> list[str]:
 def refusal_words(refused: Exception) -> str:
     """Why one ticket's step was refused, in the console's words."""
     if isinstance(refused, InvalidRequest):
-        messages = [message for values in display.flat_errors(refused.errors).values()
+        messages = [display.field_message(message)
+                    for values in display.flat_errors(refused.errors).values()
                     for message in values]
         return "填写有误：" + "；".join(messages) if messages else "填写有误"
     return display.refusal(refused)

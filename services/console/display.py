@@ -332,7 +332,7 @@ STEP_WORDS = {
     "request_extension": "申请延期", "decide_extension": "审批延期申请",
     "request_pause": "申请挂起", "decide_pause": "审批挂起申请", "resume": "恢复办理",
     "add_assist": "增加协办单位", "accept_assist": "签收协办", "report_assist": "反馈协办情况",
-    "release_assist": "结束协办",
+    "release_assist": "结束协办", "assign": "指派承办人",
 }
 # who may take a step, as dispatch names them (services/dispatch/steps.py, _describe)
 TAKER_WORDS = (
@@ -389,6 +389,8 @@ REFUSAL_SENTENCES: tuple[tuple[str, str, str], ...] = (
     ("IllegalTransition", r"ticket (?P<no>\S+): the pause asked for would have ended at .*",
      "工单 {no} 申请的挂起已经到期，请选择不同意。"),
     ("IllegalTransition", r"ticket (?P<no>\S+) did not change", "工单 {no} 没有变化。"),
+    ("IllegalTransition", r"ticket (?P<no>\S+) is \S+'s already",
+     "工单 {no} 已由这位承办人承办。"),
     ("IllegalTransition", r"ticket (?P<no>\S+) keeps changing.*",
      "工单 {no} 正在被他人办理，请刷新页面后重试。"),
     ("NotPermitted", r"only .* edit the directory", "只有派单中心和管理员可以修改单位和派单规则。"),
