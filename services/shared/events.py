@@ -51,6 +51,8 @@ DISPATCH_EVENTS = (
     "pause_requested", "pause_decided", "ticket_resumed",
     # joint handling (联勤联动)
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
+    # the ticket's record: internal notes (never published) and attachments (no bytes)
+    "note_added", "attachment_added",
     # a resident's card shown on a ticket: the register keeps who looked (no ticket_no in
     # the envelope: the ledger chains it by resident, not into the ticket's timeline)
     "card_shown",

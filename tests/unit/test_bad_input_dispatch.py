@@ -23,6 +23,8 @@ from dispatch_support import (  # noqa: E402
     SUPERVISOR,
     Clock,
     created_event,
+    jpeg,
+    upload,
 )
 
 from services.dispatch.directory import checked  # noqa: E402
@@ -30,6 +32,7 @@ from services.dispatch.policy import Policy  # noqa: E402
 from services.dispatch.service import DispatchService  # noqa: E402
 from services.dispatch.store import TicketStateStore  # noqa: E402
 from services.shared import clock  # noqa: E402
+from services.shared.files import DiskFiles  # noqa: E402
 
 ACTORS = st.sampled_from([ADMIN, DISPATCHER, SUPERVISOR, KAICHEN, GRID])
 NOTE = st.sampled_from([None, "请尽快处理", "已电话联系，约定明天上门"])
@@ -57,6 +60,10 @@ VALID = {
     "accept_assist": {"ticket_no": NO, "actor": ACTORS},
     "report_assist": {"ticket_no": NO, "actor": ACTORS, "report": "扶手已安装"},
     "release_assist": {"ticket_no": NO, "actor": ACTORS, "unit_id": UNIT, "note": NOTE},
+    "add_note": {"ticket_no": NO, "actor": ACTORS, "note": "老人下午在家"},
+    "attach": {"ticket_no": NO, "actor": ACTORS, "files": [upload("现场.jpg", jpeg())]},
+    "get_attachment": {"ticket_no": NO, "attachment_id": "0" * 32, "actor": ACTORS,
+                       "thumbnail": st.booleans()},
     "route": {"address": KAILU, "category": "home_repair", "actor": ACTORS},
     "get_directory": {"actor": ACTORS},
     "ticket_counts": {"actor": ACTORS},
@@ -72,10 +79,10 @@ VALID = {
 
 
 @pytest.fixture
-def served(database, monkeypatch) -> Served:
+def served(database, monkeypatch, tmp_path) -> Served:
     monkeypatch.setattr(clock, "now", Clock(START))
     service, db = worker(DispatchService, TicketStateStore, database, policy=Policy(POLICY),
-                         request_id=None)
+                         request_id=None, files=DiskFiles(tmp_path / "files"))
     service.store.replace_directory(checked(DIRECTORY))
     service.on_ticket_created(created_event(NO))
     return Served(service, [db], None, lambda: service.get_status(NO, ADMIN))
