@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from werkzeug.exceptions import HTTPException
 
 from services.console import open311
+from services.console.uploads import TooLarge
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 STATUS = {InvalidRequest: 422, NotFound: 404, NotPermitted: 403, IllegalTransition: 409,
           ServicesUnavailable: 503}
 TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到", 405: "不支持的操作",
-          409: "当前状态下不能这样操作", 422: "填写有误", 429: "操作太频繁",
+          409: "当前状态下不能这样操作", 413: "文件太大", 422: "填写有误", 429: "操作太频繁",
           500: "系统出错", 503: "服务暂时不可用"}
 UNEXPECTED = "系统出错了，已记录，请稍后再试。"
 
@@ -42,6 +43,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServicesUnavailable)
     def unavailable(error):
         return respond(503, "后台服务暂时没有响应，请稍后再试。(" + str(error) + ")")
+
+    @app.errorhandler(TooLarge)
+    def too_large(error: TooLarge):
+        return respond(413, "文件超过 10 MB，未保存", error.errors)
 
     for error_type in (InvalidRequest, NotFound, NotPermitted, IllegalTransition):
         def handler(error, status=STATUS[error_type]):

@@ -32,6 +32,8 @@ NAMED_RULES = {
     "request_extension": ({"until"}, "later than the deadline in force"),
     "request_pause": ({"resume_on"}, "``resume_on`` is still to come"),
     "add_assist": ({"unit_id"}, "neither the centre nor the lead unit"),
+    "attach_files": ({"files"}, "read from its bytes"),
+    "resolve": ({"photos"}, "photos_at_resolve"),
 }
 
 
