@@ -35,12 +35,9 @@ INLINE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 def attachment_download(file: dict, download: bool = False) -> Response:
     """A ticket's attachment (dispatch's {name, content_type, content}): its type as kept
     (read from its bytes when it was attached), inline for images and PDFs unless
-    ``download``, and never kept by a shared cache (only the reader's own browser, which
-    asks again: the permission is checked on every read)."""
+    ``download``. Like every answer of the console it is never cached (headers.py:
+    ``Cache-Control: no-store``, ``nosniff``): the permission is checked on every read."""
     inline = file["content_type"] in INLINE and not download
-    response = send_file(io.BytesIO(base64.b64decode(file["content"])),
-                         mimetype=file["content_type"], as_attachment=not inline,
-                         download_name=file_name(file["name"]))
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_file(io.BytesIO(base64.b64decode(file["content"])),
+                     mimetype=file["content_type"], as_attachment=not inline,
+                     download_name=file_name(file["name"]))
