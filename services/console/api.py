@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_smorest import Api, Blueprint
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import BaseConverter
@@ -135,7 +136,12 @@ def refuses(*codes: int):
 
 class FieldErrorParser(FlaskParser):
     """Bad input is refused as the services refuse it, ``errors`` mapping each field to its
-    messages (webargs would nest them under the request's location)."""
+    messages (webargs would nest them under the request's location). A query parameter
+    the operation does not describe is refused too (422 naming it), not silently dropped:
+    a misspelt filter would otherwise answer as if no filter had been asked for."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE}
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
