@@ -46,7 +46,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(TooLarge)
     def too_large(error: TooLarge):
-        return respond(413, "文件超过 10 MB，未保存", error.errors)
+        return respond(413, "文件太大，未保存：每个不超过 10 MB，一次合计不超过 40 MB",
+                       error.errors)
 
     for error_type in (InvalidRequest, NotFound, NotPermitted, IllegalTransition):
         def handler(error, status=STATUS[error_type]):

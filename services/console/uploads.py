@@ -23,12 +23,15 @@ def files_sent(uploads: Iterable[FileStorage], field: str = "files") -> list[dic
     sent = [upload for upload in uploads if upload is not None and upload.filename]
     if len(sent) > evidence.MAX_FILES:
         raise InvalidRequest({field: [evidence.TOO_MANY]})
-    files = []
+    files, total = [], 0
     for upload in sent:
         data = upload.stream.read(evidence.MAX_FILE_BYTES + 1)
         name = upload.filename or "附件"
         if len(data) > evidence.MAX_FILE_BYTES:
             raise TooLarge({field: [evidence.TOO_LARGE.format(name=name)]})
+        total += len(data)
+        if total > evidence.MAX_UPLOAD_BYTES:
+            raise TooLarge({field: [evidence.TOO_MUCH]})
         evidence.checked(data, name, field)
         files.append({"name": name, "content": base64.b64encode(data).decode("ascii")})
     return files

@@ -91,7 +91,7 @@ from services.shared.errors import (
     NotPermitted,
 )
 from services.shared.events import on_event
-from services.shared.evidence import Prepared
+from services.shared.evidence import MAX_UPLOAD_BYTES, TOO_MUCH, Prepared
 from services.shared.evidence import prepared as prepared_file
 from services.shared.files import Files, FileStorage
 from services.shared.schemas import CENTRE_ROLES, load, load_actor
@@ -696,6 +696,8 @@ class DispatchService:
         and the step's right judged first, then the bytes kept, then the step applied; of
         a refused step nothing is kept (the bytes kept are forgotten again)."""
         statements.refuse_read_only(actor)
+        if sum(len(file["content"]) * 3 // 4 for file in files) > MAX_UPLOAD_BYTES:
+            raise InvalidRequest({"files": [TOO_MUCH]})
         prepared = [_prepared(file, index) for index, file in enumerate(files)]
         state = self.store.get(ticket_no)
         if state is None:

@@ -22,6 +22,7 @@ from services.shared.states import IMAGE_TYPES
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10             # at most this many files in one upload
+MAX_UPLOAD_BYTES = 40 * 1024 * 1024  # and at most this much in all (one RPC message)
 MAX_NAME = 200             # characters of a file's name kept
 MAX_EDGE = 1600            # pixels, the longer side of a kept image
 THUMB_EDGE = 320           # pixels, the longer side of a thumbnail
@@ -39,6 +40,7 @@ WRONG_TYPE = "文件“{name}”不是可接受的类型（JPEG、PNG、WebP 图
 UNREADABLE_IMAGE = "图片“{name}”无法读取，未保存"
 EMPTY = "文件“{name}”是空的，未保存"
 TOO_MANY = f"一次最多上传 {MAX_FILES} 个文件"
+TOO_MUCH = "一次上传的文件合计超过 40 MB，未保存，请分几次上传"
 
 
 def sniff(data: bytes) -> str | None:
@@ -124,13 +126,15 @@ def prepared(data: bytes, name: str | None, field: str = "files") -> Prepared:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.width * opened.height > MAX_PIXELS:
                 raise InvalidRequest({field: [UNREADABLE_IMAGE.format(name=shown)]})
+            if opened.format == "JPEG":  # decode at the scale needed: several times faster
+                opened.draft("RGB", (MAX_EDGE, MAX_EDGE))
             image = ImageOps.exif_transpose(opened)
             image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise InvalidRequest({field: [UNREADABLE_IMAGE.format(name=shown)]}) from None
     kept = _resized(image, MAX_EDGE)
     return Prepared(_encoded(kept, content_type), content_type, kept_name, kept.width,
-                    kept.height, _encoded(_resized(image, THUMB_EDGE), JPEG))
+                    kept.height, _encoded(_resized(kept, THUMB_EDGE), JPEG))
 
 
 def _resized(image: Image.Image, edge: int) -> Image.Image:

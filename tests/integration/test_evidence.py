@@ -112,6 +112,11 @@ def test_a_file_too_large_or_of_another_type_is_refused_and_nothing_kept(api, gr
     answer = api("post", path, "grid", data={"files": [(io.BytesIO(large), "大文件.pdf")]},
                  content_type="multipart/form-data")
     assert answer.status_code == 413 and "10 MB" in answer.get_json()["message"]
+    nine = b"%PDF-" + b"0" * (9 * 1024 * 1024)
+    answer = api("post", path, "grid", data={"files": [(io.BytesIO(nine), f"{n}.pdf")
+                                                       for n in range(5)]},
+                 content_type="multipart/form-data")
+    assert answer.status_code == 413 and "合计" in answer.get_json()["errors"]["files"][0]
     answer = api("post", path, "grid", data={"files": [(io.BytesIO(jpeg()), "好.jpg"),
                                                        (io.BytesIO(b"MZ\x90"), "坏.jpg")]},
                  content_type="multipart/form-data")
