@@ -192,3 +192,27 @@ def test_a_category_the_policy_does_not_name_resolves_without_photos(service):
     staff = actor("unit_staff", unit)
     service.accept(NO, staff)
     assert service.resolve(NO, staff, "路灯已修复")["state"] == "resolved"
+
+
+def test_a_redelivered_upload_is_attached_once_and_its_second_bytes_forgotten(service, files):
+    accepted(service)
+    service.request_id = "req-attach-1"
+    first = service.attach(NO, KAICHEN, [upload("现场.jpg", jpeg())])
+    kept = kept_files(files)
+    service.publisher.reset_mock()
+    again = service.attach(NO, KAICHEN, [upload("现场.jpg", jpeg())])  # the same request
+    assert again["attachments"] == first["attachments"]
+    assert kept_files(files) == kept and published(service) == []
+
+
+def test_the_files_of_a_service_are_placed_by_its_mongo_uri(tmp_path):
+    from unittest.mock import Mock
+
+    from services.shared.files import FileStorage
+
+    provider = FileStorage()
+    provider.container = Mock(service_name="dispatch", config={
+        "MONGO_URI": f"litemongo:{tmp_path}", "DATABASE_PREFIX": "t_"})
+    provider.setup()
+    files = provider.get_dependency(None)
+    assert isinstance(files, DiskFiles) and files.root == tmp_path / "t_dispatch" / "files"
