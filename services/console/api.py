@@ -24,14 +24,16 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_smorest import Api, Blueprint
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import BaseConverter
 
 from services.console import api_schemas as schemas
 from services.console.auth import READING, actor, current_user, services, signed_in
-from services.console.downloads import XLSX, workbook_download
+from services.console.downloads import XLSX, attachment_download, workbook_download
 from services.console.errors import respond
+from services.console.uploads import files_sent
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
     ColleagueSchema,
@@ -40,7 +42,12 @@ from services.shared.answers.accounts import (
     UserProfileSchema,
 )
 from services.shared.answers.callback import CheckinSchema
-from services.shared.answers.dispatch import QueueRowSchema, SupervisionSchema, TicketStatusSchema
+from services.shared.answers.dispatch import (
+    AttachmentSchema,
+    QueueRowSchema,
+    SupervisionSchema,
+    TicketStatusSchema,
+)
 from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.answers.ledger import IndicatorsSchema, ListedTicketSchema
 from services.shared.answers.register import (
@@ -52,6 +59,7 @@ from services.shared.answers.register import (
 )
 from services.shared.directory import DirectorySchema
 from services.shared.errors import InvalidRequest, NotFound, NotPermitted
+from services.shared.payloads import ATTACHMENT_TYPES
 from services.shared.requests import TicketRequestSchema
 
 TITLE = "12345 工单 API"
@@ -108,6 +116,7 @@ REFUSALS = {
     403: "The person may not do this, or the token is read-only and this is not a read.",
     404: "Nothing of that id, or nothing this person may see.",
     409: "The state of what it acts on does not allow it now.",
+    413: "A file is over 10 MB (nothing was stored).",
     422: "Bad input (nothing was done): ``errors`` maps each field to its messages; a "
          "body that is not JSON is refused alike (``_json``).",
     503: "A service did not answer: try again later.",
@@ -128,7 +137,12 @@ def refuses(*codes: int):
 
 class FieldErrorParser(FlaskParser):
     """Bad input is refused as the services refuse it, ``errors`` mapping each field to its
-    messages (webargs would nest them under the request's location)."""
+    messages (webargs would nest them under the request's location). A query parameter
+    the operation does not describe is refused too (422 naming it), not silently dropped:
+    a misspelt filter would otherwise answer as if no filter had been asked for."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE}
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
@@ -316,7 +330,10 @@ step("return_ticket", "return", "return_ticket", schemas.ReturnBody,
 step("record_contact", "contact", "record_contact", schemas.ContactBody,
      "Record that the unit reached the caller.", ("note",))
 step("resolve", "resolve", "resolve", schemas.ResolveBody,
-     "Record what was done (办结); the caller is phoned back next.", ("resolution",))
+     "Record what was done (办结); the caller is phoned back next.\n\n"
+     "Rule the schema cannot say, refused with 422 (``photos``): a ticket of a category the "
+     "policy names in photos_at_resolve needs that many photos of the site attached since "
+     "it was last dispatched (POST …/attachments first).", ("resolution",))
 step("reassign", "reassign", "reassign", schemas.UnitBody,
      "Send the ticket to another unit with fresh deadlines (dispatchers, supervisors).\n\n"
      "Rule the schema cannot say, refused with 422: ``unit_id`` is not the centre itself.",
@@ -352,6 +369,65 @@ step("assign", "assign", "assign", schemas.AssignBody,
      "gives it to one of the unit's staff. Another unit or the centre clears it.\n\n"
      "Rule the schema cannot say, refused with 422: ``username`` is an active staff member "
      "of the unit holding the ticket.", ("username",))
+
+
+# The ticket's record: internal notes and attachments (photos of the site, documents)
+step("add_note", "notes", "add_note", schemas.NoteBody,
+     "Add an internal note between staff (内部备注): the unit holding the ticket, assisting "
+     "units, the centre, supervisors, admins. Shown to those who may read the ticket "
+     "(``status.notes``, the timeline), never in Open311 nor to the caller.", ("note",))
+
+
+@tickets.route("/tickets/<key(max=40):ticket_no>/attachments", methods=["POST"])
+@refuses(403, 404, 409, 413, 422)
+@tickets.arguments(schemas.AttachBody, location="files")
+@tickets.response(201, TicketStatusSchema)
+def attach_files(upload: dict, ticket_no: str):
+    """Attach photos of the site or documents (multipart, repeat ``files``): whoever may
+    add a note. Images are kept at most 1600 px on their longer side, with a thumbnail.
+    Answers the ticket's state, its ``attachments`` included. Nothing of a refused upload
+    is kept.
+
+    Rules the schema cannot say: each file is a JPEG, PNG or WebP image, a PDF, or a Word
+    or Excel document, read from its bytes (not its name), refused with 422 (``files``); a
+    file over 10 MB is refused with 413."""
+    return call("dispatch", "attach", ticket_no, actor(), files_sent(upload["files"])), 201
+
+
+@tickets.route("/tickets/<key(max=40):ticket_no>/attachments")
+@refuses(403, 404)
+@tickets.response(200, AttachmentSchema(many=True))
+def list_attachments(ticket_no: str):
+    """The ticket's attachments, oldest first: name, type, size, who attached each, when,
+    at which step (for those who may read the ticket)."""
+    return call("dispatch", "get_status", ticket_no, actor())["attachments"]
+
+
+def attachment_responses(description: str):
+    return tickets.doc(responses={"200": {"description": description, "content": {
+        content_type: {"schema": {"type": "string", "format": "binary"}}
+        for content_type in ATTACHMENT_TYPES}}})
+
+
+@tickets.route("/tickets/<key(max=40):ticket_no>/attachments/<key:attachment_id>")
+@refuses(403, 404, 422)
+@tickets.arguments(schemas.AttachmentQuery, location="query")
+@attachment_responses("The file, its type as read when it was attached")
+def get_attachment(query: dict, ticket_no: str, attachment_id: str):
+    """An attachment's bytes, for those who may read the ticket: inline for images and
+    PDFs (``download`` true: as a download), never kept by a shared cache."""
+    return attachment_download(call("dispatch", "get_attachment", ticket_no, attachment_id,
+                                    actor(), False), query["download"])
+
+
+@tickets.route("/tickets/<key(max=40):ticket_no>/attachments/<key:attachment_id>/thumbnail")
+@refuses(403, 404)
+@attachment_responses("A JPEG thumbnail, at most 320 px")
+def get_thumbnail(ticket_no: str, attachment_id: str):
+    """An image attachment's thumbnail (JPEG), for those who may read the ticket; 404 for
+    a document."""
+    return attachment_download(call("dispatch", "get_attachment", ticket_no, attachment_id,
+                                    actor(), True))
 
 
 def own_unit(unit_id: str) -> None:

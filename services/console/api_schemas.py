@@ -17,6 +17,7 @@ from services.shared import clock
 from services.shared.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from services.shared.answers.dispatch import TicketStatusSchema
 from services.shared.answers.ledger import GROUPS, INTERVALS, TimelineEntrySchema
+from services.shared.evidence import MAX_FILES
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES, TicketSchema
 from services.shared.schemas import (
@@ -162,6 +163,27 @@ class AssignBody(StrictSchema):
 
 class ReportBody(StrictSchema):
     report = Note(required=True)
+
+
+# The ticket's record: internal notes and attachments
+class NoteBody(StrictSchema):
+    note = Note(required=True, metadata={"description": "an internal note between staff "
+                                                        "(内部备注): never published"})
+
+
+class AttachBody(Schema):
+    """A multipart form: one or more files (repeat ``files``)."""
+
+    files = fields.List(Upload(), required=True,
+                        validate=validate.Length(min=1, max=MAX_FILES),
+                        metadata={"description": "JPEG, PNG or WebP photos, PDF, Word (.docx) "
+                                                 "or Excel (.xlsx) documents, at most 10 MB "
+                                                 "each"})
+
+
+class AttachmentQuery(Schema):
+    download = fields.Boolean(load_default=False, metadata={
+        "description": "true: as a download (Content-Disposition: attachment)"})
 
 
 # Indicators

@@ -45,6 +45,23 @@ ASSIST_WORDS = {"added": "待协办签收", "accepted": "协办中", "reported":
 REQUEST_WORDS = {"pending": "待审批", "approved": "已同意", "refused": "不同意",
                  "withdrawn": "已撤回", "in_force": "挂起中", "ended": "已结束"}
 PRIORITY_REASONS = PRIORITY_REASON_WORDS
+# Attachments: what each type is called, and the step one came with
+FILE_TYPE_WORDS = {
+    "image/jpeg": "照片", "image/png": "照片", "image/webp": "照片",
+    "application/pdf": "PDF 文档",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
+}
+ATTACHED_WITH_WORDS = {"resolve": "办结时上传"}
+
+
+def file_size(size: int | None) -> str:
+    """A file's size as people read it: 820 KB, 1.4 MB."""
+    if size is None:
+        return ""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 ADDRESS_LEVELS = (("district", "区"), ("subdistrict", "街道/镇"), ("community", "社区"),
                   ("estate", "小区"), ("building", "楼栋"), ("room", "房号"),
                   ("detail", "详细地址"))

@@ -26,3 +26,18 @@ def workbook_download(file: dict) -> Response:
     """A service's .xlsx ({filename, content_base64}) as a download."""
     return send_file(io.BytesIO(base64.b64decode(file["content_base64"])), mimetype=XLSX,
                      as_attachment=True, download_name=file_name(file["filename"]))
+
+
+# Attachments shown in the page itself; anything else is downloaded.
+INLINE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+
+
+def attachment_download(file: dict, download: bool = False) -> Response:
+    """A ticket's attachment (dispatch's {name, content_type, content}): its type as kept
+    (read from its bytes when it was attached), inline for images and PDFs unless
+    ``download``. Like every answer of the console it is never cached (headers.py:
+    ``Cache-Control: no-store``, ``nosniff``): the permission is checked on every read."""
+    inline = file["content_type"] in INLINE and not download
+    return send_file(io.BytesIO(base64.b64decode(file["content"])),
+                     mimetype=file["content_type"], as_attachment=not inline,
+                     download_name=file_name(file["name"]))

@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from werkzeug.exceptions import HTTPException
 
 from services.console import display, open311
+from services.console.uploads import TooLarge
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
 from services.shared.rpc_client import ServicesUnavailable
 
@@ -55,6 +56,11 @@ def register(app: Flask) -> None:
     def unavailable(error):
         said = display.unavailable(error)
         return respond(503, said, page_message=said)
+
+    @app.errorhandler(TooLarge)
+    def too_large(error: TooLarge):
+        return respond(413, "文件太大，未保存：每个不超过 10 MB，一次合计不超过 40 MB",
+                       error.errors)
 
     for error_type in (InvalidRequest, NotFound, NotPermitted, IllegalTransition):
         def handler(error, status=STATUS[error_type]):

@@ -37,6 +37,8 @@ from services.console.auth import (
     services,
     signed_in,
 )
+from services.console.downloads import attachment_download
+from services.console.uploads import TooLarge, files_sent
 from services.shared import clock
 from services.shared.directory import CENTRE_ID, CENTRE_KIND
 from services.shared.errors import (
@@ -299,6 +301,7 @@ STEP_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "add_assist": (("unit_id", TEXT), ("note", OPTIONAL)),
     "release_assist": (("unit_id", TEXT), ("note", OPTIONAL)),
     "assign": (("username", TEXT),),
+    "add_note": (("note", TEXT),),
 }
 DONE = {
     "accept": "已签收", "record_contact": "已记录联系市民", "resolve": "已办结，等待回访",
@@ -309,6 +312,7 @@ DONE = {
     "reassign": "已改派", "add_assist": "已增加协办单位", "release_assist": "已结束协办",
     "decide_extension": "已审批延期申请", "decide_pause": "已审批挂起申请",
     "assign": "已指派",
+    "add_note": "已添加内部备注",
 }
 TAKEN = "已接单"  # assign, to oneself
 REFUSALS = (InvalidRequest, NotPermitted, IllegalTransition, NotFound)
@@ -357,15 +361,55 @@ def act(ticket_no: str, action: str):
     if action not in STEP_FIELDS:
         abort(404)
     try:
-        call("dispatch", action, ticket_no, actor(), *step_args(action, request.form))
+        args = step_args(action, request.form)
+        if action == "resolve":  # photos of the site come with it (现场照片)
+            args.append(files_sent(request.files.getlist("photos"), "photos"))
+        call("dispatch", action, ticket_no, actor(), *args)
     except REFUSALS as refused:
         return render_ticket(ticket_no, failed=refused_step(action, refused),
-                             status=errors.STATUS[type(refused)])
+                             status=refused_status(refused))
     taken = action == "assign" and \
         (request.form.get("username") or "").strip().lower() == signed_in()["id"].lower()
     flash(TAKEN if taken else DONE[action], "ok")
     return redirect(local_path(request.form.get("next"))
                     or url_for(".ticket", ticket_no=ticket_no))
+
+
+def refused_status(refused: HotlineError) -> int:
+    return 413 if isinstance(refused, TooLarge) else errors.STATUS[type(refused)]
+
+
+# The ticket's attachments (photos of the site, documents)
+@blueprint.route("/tickets/<ticket_no>/attachments", methods=["POST"])
+@require()
+def attach(ticket_no: str):
+    """Upload photos or documents to the ticket on their own; back to the ticket."""
+    try:
+        files = files_sent(request.files.getlist("files"))
+        if not files:
+            raise InvalidRequest({"files": ["请选择要上传的文件"]})
+        call("dispatch", "attach", ticket_no, actor(), files)
+    except REFUSALS as refused:
+        return render_ticket(ticket_no, failed=refused_step("attach", refused),
+                             status=refused_status(refused))
+    flash(f"已上传 {len(files)} 个附件", "ok")
+    return redirect(url_for(".ticket", ticket_no=ticket_no) + "#attachments")
+
+
+@blueprint.route("/tickets/<ticket_no>/attachments/<attachment_id>")
+@require()
+def attachment(ticket_no: str, attachment_id: str):
+    """An attachment, for those who may read the ticket (dispatch checks)."""
+    return attachment_download(call("dispatch", "get_attachment", ticket_no, attachment_id,
+                                    actor(), False), request.args.get("download") == "1")
+
+
+@blueprint.route("/tickets/<ticket_no>/attachments/<attachment_id>/thumbnail")
+@require()
+def thumbnail(ticket_no: str, attachment_id: str):
+    """An image attachment's thumbnail, for those who may read the ticket."""
+    return attachment_download(call("dispatch", "get_attachment", ticket_no, attachment_id,
+                                    actor(), True))
 
 
 def refused_step(form_name: str, refused: HotlineError) -> dict:
@@ -475,6 +519,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda value: display.word(display.LIVING_WORDS, value), "living")
     app.add_template_filter(display.hours, "hours")
     app.add_template_filter(display.percent, "percent")
+    app.add_template_filter(display.file_size, "filesize")
     app.add_template_filter(lambda due_at: display.time_left(due_at, clock.now()), "left")
 
 
@@ -489,6 +534,7 @@ FILTER_WORDS = {
     "deadline": display.DEADLINE_WORDS, "role": display.ROLE_WORDS,
     "assist_status": display.ASSIST_WORDS, "request_status": display.REQUEST_WORDS,
     "outcome": display.OUTCOME_WORDS, "reason": display.PRIORITY_REASONS,
+    "filetype": display.FILE_TYPE_WORDS, "attached_with": display.ATTACHED_WITH_WORDS,
 }
 NAVIGATION = {
     "unit_staff": (("本单位工单", "queue"), ("台账", "register_list"), ("关爱", "care")),

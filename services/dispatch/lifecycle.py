@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from services.dispatch import assists, steps, supervision, timing
+from services.dispatch import assists, evidence, steps, supervision, timing
 from services.dispatch.policy import DEFAULT_WARN_SHARE
 from services.dispatch.steps import (
     ACCEPT,
@@ -29,6 +29,7 @@ from services.dispatch.steps import (
 )
 from services.dispatch.ticket_state import (
     Assignee,
+    Attachment,
     DeadlineName,
     Deadlines,
     DispatchFields,
@@ -50,6 +51,7 @@ from services.shared.states import (
     CLOSED,
     CONTACTED,
     DISPATCHED,
+    IMAGE_TYPES,
     PENDING,
     RESOLVED,
 )
@@ -154,16 +156,27 @@ def record_contact(state: TicketState, actor: dict, note: str | None, now: dt.da
                     on_time=_on_time(state, CONTACT, now))])
 
 
-def resolve(state: TicketState, actor: dict, resolution: str, now: dt.datetime) -> Change:
+def resolve(state: TicketState, actor: dict, resolution: str, now: dt.datetime, *,
+            attachments: list[Attachment] | None = None, photos_required: int = 0) -> Change:
     """The unit has done what was asked (办结); the callback will phone the caller. Only
-    once every assisting unit has reported or been released. A paused ticket may be
-    resolved: the pause ends now, its time counted, before the deadline is judged."""
+    once every assisting unit has reported or been released, and with the photos of the
+    site the policy asks for its category (``photos_required``; ``attachments`` come with
+    the resolve: steps.photos_missing). A paused ticket may be resolved: the pause ends
+    now, its time counted, before the deadline is judged."""
     steps.check(RESOLVE, state, actor)  # no assisting unit owes its part
     if not resolution or not resolution.strip():
         raise InvalidRequest({"resolution": ["Say what was done."]})
+    attachments = attachments or []
+    missing = steps.photos_missing(state, photos_required, sum(
+        1 for item in attachments if item["content_type"] in IMAGE_TYPES))
+    if missing is not None:
+        raise InvalidRequest({"photos": [missing]})
     fields, events = supervision.close_open_requests(state, actor, now, "resolved")
     after: TicketState = {**state, **fields}
     fields.update({"state": RESOLVED, "met": _met(state, RESOLVE), "resolution": resolution})
+    if attachments:
+        fields["attachments"] = [*state.get("attachments", []), *attachments]
+        events = events + evidence.attached_events(state, actor, attachments)
     return steps.change(state, now, fields, events + [
         steps.event("ticket_resolved", state, actor, unit_id=state["unit_id"],
                     resolution=resolution, caller=state["caller"],
@@ -326,10 +339,17 @@ TICKET_STATUS = TicketStatusSchema()
 QUEUE_ROW = QueueRowSchema()
 
 
-def status(state: TicketState, actor: dict) -> dict[str, Any]:
-    """get_status's answer, and every step's (TicketStatusSchema): the ticket's view, and
-    the steps ``actor`` may take on it now, judged by the table every step is checked by."""
-    return TICKET_STATUS.dump({**view(state, actor), "actions": steps.offered(state, actor)})
+def status(state: TicketState, actor: dict, photos_required: int = 0) -> dict[str, Any]:
+    """get_status's answer, and every step's (TicketStatusSchema): the ticket's view, the
+    steps ``actor`` may take on it now, judged by the table every step is checked by, and
+    its record: internal notes and attachments (evidence.py), and the photos its category
+    needs at resolve."""
+    return TICKET_STATUS.dump({
+        **view(state, actor), "actions": steps.offered(state, actor),
+        "evidence_actions": steps.offered_evidence(state, actor),
+        "notes": jsonable(evidence.notes_view(state)),
+        "attachments": jsonable(evidence.attachments_view(state)),
+        "photos_required": photos_required})
 
 
 def queue_row(state: TicketState, actor: dict, role: str) -> dict[str, Any]:

@@ -42,6 +42,17 @@ are the National Day holiday); from Friday 2025-10-10 10:00 it is Saturday 2025-
 10:00, a working Saturday; from Friday 2025-10-03 15:00, a holiday, it is Friday 2025-10-10
 09:00 (the count starts Thursday 2025-10-09 at 09:00).
 
+**Photos at resolve** (现场照片): ``photos_at_resolve`` names categories whose tickets are
+resolved (办结) only with at least ``photos`` photos of the site attached since the ticket
+was last dispatched (with the resolve itself or before it)::
+
+    photos_at_resolve:
+      - category: [street_light, building_safety, home_repair]
+        photos: 2
+
+``Policy.photos_required`` says how many a category needs (0: none); where two entries
+name a category, the larger count holds. The rule itself: steps.photos_missing.
+
 ``Policy.deadlines_for`` is the one place deadlines are computed: for a new ticket, a
 reassignment and a reopening alike. Extensions and pauses move a deadline in force later
 (lifecycle.py); they do not compute one.
@@ -117,8 +128,14 @@ class RuleSchema(StrictSchema):
     deadlines = fields.Nested(DeadlineAmountsSchema, required=True)
 
 
+class PhotosRuleSchema(StrictSchema):
+    category = OneOrMany(CATEGORIES, required=True)
+    photos = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10))
+
+
 class PolicySchema(StrictSchema):
     rules = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1))
+    photos_at_resolve = fields.List(fields.Nested(PhotosRuleSchema), load_default=list)
 
     @validates_schema
     def _every_ticket_gets_one_answer(self, data: dict, **kwargs) -> None:
@@ -206,7 +223,13 @@ class Policy:
                  calendar: WorkingCalendar | None = None):
         if not 0 < warn_share <= 1:
             raise ValueError(f"WARN_SHARE must be above 0 and at most 1, not {warn_share}")
-        self.rules = sorted(load(PolicySchema(), table)["rules"], key=_rank, reverse=True)
+        loaded = load(PolicySchema(), table)
+        self.rules = sorted(loaded["rules"], key=_rank, reverse=True)
+        self.photos_at_resolve: dict[str, int] = {}
+        for entry in loaded["photos_at_resolve"]:
+            for category in entry["category"]:
+                self.photos_at_resolve[category] = max(
+                    entry["photos"], self.photos_at_resolve.get(category, 0))
         self.workday_start = workday_start
         self.warn_share = warn_share
         self.calendar = calendar or WorkingCalendar()
@@ -220,6 +243,10 @@ class Policy:
                 for name, amount in rule["deadlines"].items():
                     amounts.setdefault(name, amount)
         return amounts
+
+    def photos_required(self, category: str) -> int:
+        """How many photos of the site a ticket of ``category`` needs to be resolved."""
+        return self.photos_at_resolve.get(category, 0)
 
     def deadlines_for(self, ticket: Mapping[str, Any], start: dt.datetime) -> Deadlines:
         """``accept_by``, ``contact_by`` and ``resolve_by`` for a ticket (anything with its

@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from services.dispatch.policy import DEADLINES, to_millis
 from services.shared import clock
+from services.shared.evidence import MAX_FILE_BYTES, MAX_FILES
 from services.shared.schemas import (
     CATEGORIES,
     LONG_TEXT,
@@ -46,8 +47,37 @@ class ContactArgs(TicketArgs):
     note = Text(load_default=None, validate=LONG_TEXT)
 
 
+# A file as it travels over RPC: base64 text of at most MAX_FILE_BYTES bytes
+BASE64_MAX = (MAX_FILE_BYTES + 2) // 3 * 4
+
+
+class FileArg(StrictSchema):
+    """A file sent to be attached: its name and its bytes, base64."""
+
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    content = fields.String(required=True, validate=validate.Length(min=1))
+
+
+FILES = validate.Length(max=MAX_FILES)
+
+
 class ResolveArgs(TicketArgs):
     resolution = Text(required=True, validate=LONG_TEXT)
+    attachments = fields.List(fields.Nested(FileArg), load_default=list, validate=FILES)
+
+
+class NoteArgs(TicketArgs):
+    note = Text(required=True, validate=LONG_TEXT)
+
+
+class AttachArgs(TicketArgs):
+    files = fields.List(fields.Nested(FileArg), required=True,
+                        validate=validate.Length(min=1, max=MAX_FILES))
+
+
+class AttachmentArgs(TicketArgs):
+    attachment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    thumbnail = fields.Boolean(load_default=False)
 
 
 class ReassignArgs(TicketArgs):

@@ -17,6 +17,8 @@ not taken twice: it is answered as get_status does, the ticket as it stands
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import collections
 import dataclasses
 import datetime as dt
@@ -29,16 +31,19 @@ from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
-from services.dispatch import assists, lifecycle, supervision
+from services.dispatch import assists, evidence, lifecycle, steps, supervision
 from services.dispatch import directory as directory_rules
 from services.dispatch.policy import DEFAULT_WARN_SHARE, Policy, parse_time_of_day
 from services.dispatch.policy import read_file as read_policy
 from services.dispatch.schemas import (
     AssignArgs,
     AssistArgs,
+    AttachArgs,
+    AttachmentArgs,
     ContactArgs,
     DecisionArgs,
     ExtensionArgs,
+    NoteArgs,
     PauseArgs,
     QueueArgs,
     ReassignArgs,
@@ -50,9 +55,9 @@ from services.dispatch.schemas import (
     UnitArgs,
     UrgeArgs,
 )
-from services.dispatch.steps import Change
+from services.dispatch.steps import ATTACH, RESOLVE, Change
 from services.dispatch.store import TicketStateStore
-from services.dispatch.ticket_state import TicketState
+from services.dispatch.ticket_state import Attachment, TicketState
 from services.shared import (
     access,
     clock,
@@ -63,7 +68,11 @@ from services.shared import (
     statements,
     ticket_counts,
 )
-from services.shared.answers.dispatch import RouteSchema, SupervisionSchema
+from services.shared.answers.dispatch import (
+    AttachmentFileSchema,
+    RouteSchema,
+    SupervisionSchema,
+)
 from services.shared.deadlines import rpc
 from services.shared.directory import (
     CENTRE_ID,
@@ -83,6 +92,9 @@ from services.shared.errors import (
     NotPermitted,
 )
 from services.shared.events import on_event
+from services.shared.evidence import MAX_UPLOAD_BYTES, TOO_MUCH, Prepared
+from services.shared.evidence import prepared as prepared_file
+from services.shared.files import Files, FileStorage
 from services.shared.schemas import CENTRE_ROLES, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.states import OPEN_STATES
@@ -110,6 +122,7 @@ _queue_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Built once: building a schema copies its fields, which costs more than a dump with it.
 ROUTE, SUPERVISION, DIRECTORY = RouteSchema(), SupervisionSchema(), DirectorySchema()
 UNIT, RULE, RULE_FIELDS = UnitSchema(), RuleSchema(), RuleFieldsSchema()
+ATTACHMENT_FILE = AttachmentFileSchema()
 
 
 def queue_row(store: TicketStateStore, state: TicketState, actor: dict,
@@ -186,6 +199,15 @@ class ConfiguredTimer(Timer):
         super().setup()
 
 
+def _prepared(file: dict, index: int) -> Prepared:
+    """A file sent over RPC, decoded, checked and prepared; InvalidRequest naming it."""
+    try:
+        data = base64.b64decode(file["content"], validate=True)
+    except (ValueError, binascii.Error):
+        raise InvalidRequest({"files": {str(index): {"content": ["Not base64."]}}}) from None
+    return prepared_file(data, file.get("name"))
+
+
 class DispatchService:
     name = "dispatch"
 
@@ -196,6 +218,7 @@ class DispatchService:
     policy: Policy = DeadlinePolicy()
     grid_categories: frozenset[str] = GridRouting()
     publisher = EventDispatcher()
+    files: Files = FileStorage()  # the bytes of attachments (GridFS, or beside the store)
     request_id: str | None = redelivery.RequestId()
     accounts = ServiceRpc("accounts")  # a unit's active staff: colleagues (assign)
 
@@ -283,15 +306,83 @@ class DispatchService:
             state, actor, args["note"], now))
 
     @rpc(expected_exceptions=EXPECTED)
-    def resolve(self, ticket_no: str, actor: dict, resolution: str) -> dict:
+    def resolve(self, ticket_no: str, actor: dict, resolution: str,
+                attachments: list[dict] | None = None) -> dict:
         """Record what was done (办结): state resolved; the callback phones the caller next.
-        A paused ticket may be resolved: the pause ends then, its time counted. Raises
-        InvalidRequest (no resolution), NotFound, NotPermitted, IllegalTransition (not
-        signed for, or an assisting unit has not reported: the message names it)."""
+        ``attachments``, photos of the site or documents ([{name, content (base64)}], as
+        ``attach`` takes them), are attached with it. A ticket whose category the policy
+        names in ``photos_at_resolve`` needs that many photos attached since it was last
+        dispatched, these included. A paused ticket may be resolved: the pause ends then,
+        its time counted. Raises InvalidRequest (no resolution; a file refused: ``files``;
+        photos missing: ``photos`` names the rule), NotFound, NotPermitted,
+        IllegalTransition (not signed for, or an assisting unit has not reported: the
+        message names it). Nothing is kept of a refused resolve."""
         actor = load_actor(actor)
-        args = load(ResolveArgs(), {"ticket_no": ticket_no, "resolution": resolution})
-        return self._step(args["ticket_no"], actor, lambda state, now: lifecycle.resolve(
-            state, actor, args["resolution"], now))
+        args = load(ResolveArgs(), {"ticket_no": ticket_no, "resolution": resolution,
+                                    "attachments": attachments or []})
+        return self._with_files(args["ticket_no"], actor, args["attachments"], "resolve",
+                                lambda state, now, kept: lifecycle.resolve(
+                                    state, actor, args["resolution"], now, attachments=kept,
+                                    photos_required=self.policy.photos_required(
+                                        state["category"])))
+
+    # The ticket's record: internal notes and attachments (evidence.py)
+    @rpc(expected_exceptions=EXPECTED)
+    def add_note(self, ticket_no: str, actor: dict, note: str) -> dict:
+        """Add an internal note between staff (内部备注): by the unit holding the ticket,
+        an assisting unit, the centre, supervisors or admins, on any ticket not closed.
+        Shown to those who may read the ticket (get_status's ``notes``, the ledger's
+        timeline), never in the public feed nor to the caller. Returns get_status's
+        answer. Raises InvalidRequest, NotFound, NotPermitted, IllegalTransition (closed)."""
+        actor = load_actor(actor)
+        args = load(NoteArgs(), {"ticket_no": ticket_no, "note": note})
+        return self._step(args["ticket_no"], actor, lambda state, now: evidence.add_note(
+            state, actor, args["note"], now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def attach(self, ticket_no: str, actor: dict, files: list[dict]) -> dict:
+        """Attach photos or documents on their own (not with a step): ``files`` =
+        [{name, content}], content the file's bytes in base64, at most 10 (MAX_FILES) of
+        at most 10 MiB each; JPEG, PNG or WebP images (kept at most 1600 px on their longer
+        side, with a thumbnail) or PDF, Word (.docx) or Excel (.xlsx) documents, the type
+        read from the bytes. Who may: as add_note. Returns get_status's answer (its
+        ``attachments``). Raises InvalidRequest (``files``: a file refused, saying which
+        and why; nothing of the call is kept), NotFound, NotPermitted, IllegalTransition."""
+        actor = load_actor(actor)
+        args = load(AttachArgs(), {"ticket_no": ticket_no, "files": files})
+        return self._with_files(args["ticket_no"], actor, args["files"], None,
+                                lambda state, now, kept: evidence.attach(state, actor, kept,
+                                                                         now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_attachment(self, ticket_no: str, attachment_id: str, actor: dict,
+                       thumbnail: bool = False) -> dict:
+        """A file attached to the ticket, for those who may read the ticket (as
+        get_status): {name, content_type, size, content (base64)} (AttachmentFileSchema);
+        with ``thumbnail``, an image's thumbnail (JPEG). Raises InvalidRequest, NotFound
+        (no such attachment, no thumbnail), NotPermitted (as get_status)."""
+        actor = load_actor(actor)
+        args = load(AttachmentArgs(), {"ticket_no": ticket_no, "attachment_id": attachment_id,
+                                       "thumbnail": thumbnail})
+        state = self.store.get(args["ticket_no"])
+        if state is None:
+            raise access.unseen(actor, "ticket", args["ticket_no"])
+        lifecycle.check_read(state, actor)
+        item = evidence.find(state, args["attachment_id"])
+        file_id = item and (item["thumb_id"] if args["thumbnail"] else item["file_id"])
+        if item is None or not file_id:
+            raise NotFound(f"attachment {args['attachment_id']} of {args['ticket_no']}")
+        try:
+            stored = self.files.get(file_id)
+        except KeyError:
+            log.error("%s: the bytes of attachment %s are missing", args["ticket_no"],
+                      args["attachment_id"])
+            raise NotFound(f"attachment {args['attachment_id']} of {args['ticket_no']}") \
+                from None
+        name = stored.name if not args["thumbnail"] else f"缩略图-{item['name']}"
+        return ATTACHMENT_FILE.dump({"name": name, "content_type": stored.content_type,
+                                     "size": len(stored.data),
+                                     "content": base64.b64encode(stored.data).decode("ascii")})
 
     # Steps the centre takes (dispatcher, supervisor, admin)
     @rpc(expected_exceptions=EXPECTED)
@@ -627,6 +718,46 @@ class DispatchService:
     publish_card_views = outbox.sweep(lambda service: service.store.shown)
 
     # Shared by the entrypoints
+    def _with_files(self, ticket_no: str, actor: dict, files: list[dict], step: str | None,
+                    decide: Callable[[TicketState, dt.datetime, list[Attachment]], Change]
+                    ) -> dict[str, Any]:
+        """Take a step that brings ``files``: each checked and prepared (evidence.prepared)
+        and the step's right judged first, then the bytes kept, then the step applied; of
+        a refused step nothing is kept (the bytes kept are forgotten again)."""
+        statements.refuse_read_only(actor)
+        if sum(len(file["content"]) * 3 // 4 for file in files) > MAX_UPLOAD_BYTES:
+            raise InvalidRequest({"files": [TOO_MUCH]})
+        prepared = [_prepared(file, index) for index, file in enumerate(files)]
+        state = self.store.get(ticket_no)
+        if state is None:
+            raise access.unseen(actor, "ticket", ticket_no)
+        lifecycle.check_read(state, actor)
+        steps.check(ATTACH if step is None else RESOLVE, state, actor)
+        now = clock.now()
+        kept = [self._keep(item, actor, now, step, state["state"]) for item in prepared]
+        try:
+            shown = self._step(ticket_no, actor, lambda state, now: decide(state, now, kept))
+        except BaseException:
+            self._forget(kept)
+            raise
+        recorded = {item["attachment_id"] for item in shown.get("attachments", [])}
+        self._forget([item for item in kept if item["attachment_id"] not in recorded])
+        return shown
+
+    def _keep(self, item: Prepared, actor: dict, now: dt.datetime, step: str | None,
+              ticket_state: str) -> Attachment:
+        file_id = self.files.put(item.data, item.name, item.content_type)
+        thumb_id = None
+        if item.thumbnail is not None:
+            thumb_id = self.files.put(item.thumbnail, item.name, "image/jpeg")
+        return evidence.attachment(item, file_id, thumb_id, actor, now, step, ticket_state)
+
+    def _forget(self, kept: list[Attachment]) -> None:
+        for item in kept:
+            self.files.delete(item["file_id"])
+            if item["thumb_id"]:
+                self.files.delete(item["thumb_id"])
+
     def _step(self, ticket_no: str, actor: dict,
               decide: Callable[[TicketState, dt.datetime], Change]) -> dict[str, Any]:
         """Take an RPC step and return the ticket's new status (get_status's answer, as the
@@ -653,7 +784,7 @@ class DispatchService:
             self.store.card_shown(event)
             outbox.publish_now(self.store.shown, self.publisher, event["event_id"])
             self.store.forget_shown(event["event_id"])
-        return lifecycle.status(state, actor)
+        return lifecycle.status(state, actor, self.policy.photos_required(state["category"]))
 
     def _apply(self, ticket_no: str,
                decide: Callable[[TicketState, dt.datetime], Change | None],

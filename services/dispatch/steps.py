@@ -40,7 +40,9 @@ from services.shared.states import (
     CLOSED,
     CONTACTED,
     DISPATCHED,
+    EVIDENCE_ACTIONS,
     HELD,
+    IMAGE_TYPES,
     OPEN_STATES,
     PENDING,
     REQUEST_PENDING,
@@ -126,6 +128,25 @@ def _paused(state: TicketState, actor: dict) -> str | None:
         f"ticket {state['ticket_no']} is not paused")
 
 
+def photos_since_dispatch(state: TicketState) -> int:
+    """How many photos (images) were attached since the ticket was last dispatched."""
+    since = state["dispatched_at"]
+    return sum(1 for attachment in state.get("attachments", [])
+               if attachment["content_type"] in IMAGE_TYPES
+               and (since is None or attachment["at"] >= since))
+
+
+def photos_missing(state: TicketState, required: int, adding: int) -> str | None:
+    """Photos at resolve (现场照片): the policy's ``photos_at_resolve`` asks ``required``
+    photos of the site for the ticket's category, attached since it was last dispatched,
+    ``adding`` of them coming with the resolve itself. Why it cannot be resolved, or None."""
+    have = photos_since_dispatch(state) + adding
+    if have >= required:
+        return None
+    return (f"工单 {state['ticket_no']} 的类别按规定办结时须上传至少 {required} 张现场照片"
+            f"（photos_at_resolve），现有 {have} 张")
+
+
 def _own_assist(status: str) -> Need:
     """The actor's unit assists, its part ``status`` (ASSIST_ADDED to accept it,
     ASSIST_ACCEPTED to report it)."""
@@ -178,11 +199,18 @@ RELEASE_ASSIST = Step("release_assist", OPEN_STATES, None, (CENTRE, UNIT), needs
 # give it to a colleague (指派); the centre gives it to one of the unit's staff. Whoever
 # it goes to is an active account of the holding unit (lifecycle.assign asks accounts).
 ASSIGN = Step("assign", HELD, None, (UNIT, CENTRE))
+# The ticket's record (evidence.py): internal notes and attachments, by whoever may work
+# the ticket, on any ticket not closed
+RECORDED = (*OPEN_STATES, RESOLVED)
+ADD_NOTE = Step("add_note", RECORDED, None, (UNIT, ASSISTING, CENTRE, SUPERVISOR))
+ATTACH = Step("attach", RECORDED, None, (UNIT, ASSISTING, CENTRE, SUPERVISOR))
 STEPS = (ACCEPT, RETURN, CONTACT, RESOLVE, REASSIGN, CLOSE, REOPEN, URGE, REQUEST_EXTENSION,
          DECIDE_EXTENSION, REQUEST_PAUSE, DECIDE_PAUSE, RESUME, ADD_ASSIST, ACCEPT_ASSIST,
-         REPORT_ASSIST, RELEASE_ASSIST, ASSIGN)
+         REPORT_ASSIST, RELEASE_ASSIST, ASSIGN, ADD_NOTE, ATTACH)
 # The steps people take (not dispatch's own), in the order get_status offers them.
 OFFERED = tuple(next(step for step in STEPS if step.name == name) for name in ACTIONS)
+OFFERED_EVIDENCE = tuple(next(step for step in STEPS if step.name == name)
+                         for name in EVIDENCE_ACTIONS)
 
 
 @dataclass
@@ -224,6 +252,11 @@ def check(step: Step, state: TicketState, actor: dict) -> None:
     refused = refusal(step, state, actor)
     if refused is not None:
         raise refused
+
+
+def offered_evidence(state: TicketState, actor: dict) -> list[str]:
+    """Of EVIDENCE_ACTIONS (add_note, attach), those ``actor`` may take on the ticket now."""
+    return [step.name for step in OFFERED_EVIDENCE if refusal(step, state, actor) is None]
 
 
 def offered(state: TicketState, actor: dict) -> list[str]:

@@ -120,6 +120,35 @@ class Assignee(TypedDict):
     by: Actor  # the assignee themself (接单), a colleague or the centre (指派)
 
 
+class Note(TypedDict):
+    """An internal note between staff (内部备注): evidence.add_note. Never in the public
+    feed nor told to the caller."""
+
+    note_id: str
+    at: dt.datetime
+    by: Actor
+    text: str
+
+
+class Attachment(TypedDict):
+    """A photo or document attached to the ticket: evidence.attach. The bytes are in the
+    service's files (services/shared/files.py), under ``file_id`` (and an image's
+    thumbnail under ``thumb_id``)."""
+
+    attachment_id: str
+    file_id: str
+    thumb_id: str | None
+    name: str
+    content_type: str
+    size: int                       # bytes, as kept (an image resized)
+    width: int | None               # pixels, for an image
+    height: int | None
+    at: dt.datetime
+    by: Actor
+    step: str | None                # the step it came with (resolve), or None: on its own
+    state: str                      # the ticket's state when it was attached
+
+
 class DispatchFields(TypedDict):
     """What each dispatch sets afresh (lifecycle._dispatch_fields): when intake's ticket
     arrives, when the centre reassigns it and when a callback reopens it."""
@@ -178,6 +207,8 @@ class TicketState(DispatchFields):
     urges: NotRequired[list[Urge]]
     assists: NotRequired[list[Assist]]
     assignee: NotRequired[Assignee | None]  # missing before anyone was assigned
+    notes: NotRequired[list[Note]]              # internal notes (evidence.add_note)
+    attachments: NotRequired[list[Attachment]]  # photos and documents (evidence.attach)
     # the whole ticket's paused hours, never reset by a dispatch (indicators leave them
     # out): set when its first pause ends (_end_pause), missing until then
     paused_hours_total: NotRequired[float]
@@ -225,6 +256,8 @@ class TicketChanges(TypedDict, total=False):
     urges: list[Urge]
     assists: list[Assist]
     assignee: Assignee | None
+    notes: list[Note]
+    attachments: list[Attachment]
     paused_hours_total: float
     updated_at: dt.datetime
     next_check: dt.datetime | None

@@ -332,6 +332,8 @@ SUMMARIES = {
     "assist_reported": _assist("协办单位 {unit} 反馈"),
     "assist_released": _assist("协办单位 {unit} 结束协办"),
     "ticket_assigned": _assigned,
+    "note_added": lambda d: _with("内部备注", d.get("note")),
+    "attachment_added": lambda d: "上传附件: " + str(d.get("name") or ""),
     "callback_scheduled": _callback_scheduled,
     "callback_completed": _callback_completed,
     "checkin_scheduled": lambda d: "安排探访电话" + (

@@ -53,6 +53,8 @@ DISPATCH_EVENTS = (
     "assist_added", "assist_accepted", "assist_reported", "assist_released",
     # a person of the holding unit answers for it (承办人)
     "ticket_assigned",
+    # the ticket's record: internal notes (never published) and attachments (no bytes)
+    "note_added", "attachment_added",
     # a resident's card shown on a ticket: the register keeps who looked (no ticket_no in
     # the envelope: the ledger chains it by resident, not into the ticket's timeline)
     "card_shown",

@@ -291,6 +291,32 @@ class TicketAssignedSchema(Payload):
     taken = fields.Boolean(required=True)         # the assignee took it themselves
 
 
+class NoteAddedSchema(Payload):
+    """An internal note between staff (内部备注) on the ticket: for those who may read the
+    ticket, never for the public feed nor the caller."""
+
+    unit_id = fields.String(allow_none=True, load_default=None)  # the lead unit then
+    note_id = fields.String(required=True)
+    note = fields.String(required=True)
+
+
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class AttachmentAddedSchema(Payload):
+    """A photo or document was attached to the ticket (现场照片): what it is, never its
+    bytes (dispatch keeps them; get_attachment reads them)."""
+
+    unit_id = fields.String(allow_none=True, load_default=None)  # the lead unit then
+    attachment_id = fields.String(required=True)
+    name = fields.String(required=True)
+    content_type = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_TYPES))
+    size = fields.Integer(required=True)
+    step = fields.String(allow_none=True, load_default=None)  # resolve, or null: on its own
+
+
 class TicketMergedSchema(Payload):
     """A repeat call (重复件) merged into the open ticket this envelope names."""
 
@@ -436,6 +462,8 @@ EVENT_SCHEMAS: dict[str, type[Payload]] = {
     "assist_reported": AssistSchema,
     "assist_released": AssistSchema,
     "ticket_assigned": TicketAssignedSchema,
+    "note_added": NoteAddedSchema,
+    "attachment_added": AttachmentAddedSchema,
     "ticket_merged": TicketMergedSchema,
     "praise_received": PraiseReceivedSchema,
     "register_changed": RegisterChangedSchema,

@@ -65,6 +65,11 @@ CHECKIN_RESULTS = (CHECKIN_ANSWERED, CHECKIN_MISSED, TASK_CANCELLED)
 # The steps a person takes on a ticket (dispatch's RPCs of those names), in the order
 # get_status offers them (``actions``): the unit's own work first, then an assisting
 # unit's, supervision and the centre's, and last the steps taken less often.
+# Steps that add to a ticket's record without moving it (internal notes, attachments):
+# get_status's ``evidence_actions``, the ones the asker may take now.
+EVIDENCE_ACTIONS = ("add_note", "attach")
+# The attachments that count as photos of the site (现场照片)
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 ACTIONS = ("accept", "record_contact", "resolve", "accept_assist", "report_assist",
            "decide_extension", "decide_pause", "resume", "urge", "reassign", "add_assist",
            "release_assist", "request_extension", "request_pause", "return_ticket", "assign")

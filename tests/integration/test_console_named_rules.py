@@ -305,6 +305,30 @@ def given_to_nobody(api, held):
             lambda: assignee_now(api, held) == before)
 
 
+# The ticket's record: attachments, and the photos a policy asks for at resolve
+def attachments_of(api, number: str) -> Callable[[], bool]:
+    before = api("get", f"/api/tickets/{number}/attachments", "grid").get_json()
+    return lambda: api("get", f"/api/tickets/{number}/attachments", "grid").get_json() == before
+
+
+@case("attach_files", "files", "a file named as a photo whose bytes are no photo")
+def disguised_file(api, held):
+    unchanged = attachments_of(api, held)
+    upload = {"files": (io.BytesIO(b"MZ\x90\x00 not a photo"), "现场.jpg")}
+    return (api("post", f"/api/tickets/{held}/attachments", "grid", data=upload,
+                content_type="multipart/form-data"), unchanged)
+
+
+@case("resolve", "photos", "a building safety ticket resolved without photos of the site")
+def resolved_without_photos(api, held):
+    number = created(api, category="building_safety", description="楼道外墙瓷砖松动")
+    dispatched(api, number)
+    take(api, number, "accept", "grid")
+    before = ticket_now(api, number)
+    return (api("post", f"/api/tickets/{number}/resolve", "grid",
+                json={"resolution": "已排险"}), lambda: ticket_now(api, number) == before)
+
+
 def test_every_named_rule_has_its_cases():
     assert {operation for operation, _, _ in CASES} == set(NAMED_RULES)
     for operation, field, story in CASES:

@@ -34,6 +34,8 @@ NAMED_RULES = {
     "add_assist": ({"unit_id"}, "neither the centre nor the lead unit"),
     "assign": ({"username"}, "active staff member of the unit holding the ticket"),
     "bulk_steps": ({"unit_id", "note"}, "a reassign names ``unit_id``"),
+    "attach_files": ({"files"}, "read from its bytes"),
+    "resolve": ({"photos"}, "photos_at_resolve"),
 }
 
 

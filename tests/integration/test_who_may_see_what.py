@@ -74,6 +74,13 @@ ROUTES: dict[str, Route] = {
     "pages.find_ticket": Route("/tickets?no={ticket}", SIGNED_IN),
     "pages.ticket": Route("/tickets/{ticket}", "ticket"),
     "pages.act": Route("/tickets/{ticket}/accept", STEP),
+    "pages.attach": Route("/tickets/{ticket}/attachments", STEP, method="post"),
+    "pages.attachment": Route("/tickets/{ticket}/attachments/x", SKIP,
+                              why="an attachment's bytes, for the ticket's readers: "
+                                  "test_evidence.py (read with permission, 403 to another "
+                                  "unit)"),
+    "pages.thumbnail": Route("/tickets/{ticket}/attachments/x/thumbnail", SKIP,
+                             why="as pages.attachment: test_evidence.py"),
     "pages.new_ticket": Route("/tickets/new", SIGNED_IN, ("agent", "dispatcher", "admin")),
     "pages.queue": Route("/units/{unit}/queue", "queue"),
     # the centre's queue: each of the centre reads its district's part of it
@@ -111,6 +118,12 @@ ROUTES: dict[str, Route] = {
     "me.who_am_i": Route("/api/me", SIGNED_IN),
     "directory.get_directory": Route("/api/directory", SIGNED_IN),
     "tickets.get_ticket": Route("/api/tickets/{ticket}", "ticket"),
+    "tickets.list_attachments": Route("/api/tickets/{ticket}/attachments", "ticket"),
+    "tickets.get_attachment": Route("/api/tickets/{ticket}/attachments/x", SKIP,
+                                    why="an attachment's bytes, for the ticket's readers: "
+                                        "test_evidence.py"),
+    "tickets.get_thumbnail": Route("/api/tickets/{ticket}/attachments/x/thumbnail", SKIP,
+                                   why="as tickets.get_attachment: test_evidence.py"),
     "tickets.create_ticket": Route("/api/tickets", SKIP, why="intake's tests: call takers"),
     "queues.queue": Route("/api/queues/{unit}", "queue"),
     "queues.unit_staff": Route("/api/units/{unit}/staff", "staff"),

@@ -24,6 +24,8 @@ from dispatch_support import (  # noqa: E402
     Clock,
     colleagues,
     created_event,
+    jpeg,
+    upload,
 )
 
 from services.dispatch.directory import checked  # noqa: E402
@@ -31,6 +33,7 @@ from services.dispatch.policy import Policy  # noqa: E402
 from services.dispatch.service import DispatchService  # noqa: E402
 from services.dispatch.store import TicketStateStore  # noqa: E402
 from services.shared import clock  # noqa: E402
+from services.shared.files import DiskFiles  # noqa: E402
 
 ACTORS = st.sampled_from([ADMIN, DISPATCHER, SUPERVISOR, KAICHEN, GRID])
 NOTE = st.sampled_from([None, "请尽快处理", "已电话联系，约定明天上门"])
@@ -60,6 +63,10 @@ VALID = {
     "release_assist": {"ticket_no": NO, "actor": ACTORS, "unit_id": UNIT, "note": NOTE},
     "assign": {"ticket_no": NO, "actor": ACTORS,
                "username": st.sampled_from(["unit_staff-kaichen", "second-kaichen", "nobody"])},
+    "add_note": {"ticket_no": NO, "actor": ACTORS, "note": "老人下午在家"},
+    "attach": {"ticket_no": NO, "actor": ACTORS, "files": [upload("现场.jpg", jpeg())]},
+    "get_attachment": {"ticket_no": NO, "attachment_id": "0" * 32, "actor": ACTORS,
+                       "thumbnail": st.booleans()},
     "route": {"address": KAILU, "category": "home_repair", "actor": ACTORS},
     "get_directory": {"actor": ACTORS},
     "ticket_counts": {"actor": ACTORS},
@@ -75,10 +82,10 @@ VALID = {
 
 
 @pytest.fixture
-def served(database, monkeypatch) -> Served:
+def served(database, monkeypatch, tmp_path) -> Served:
     monkeypatch.setattr(clock, "now", Clock(START))
     service, db = worker(DispatchService, TicketStateStore, database, policy=Policy(POLICY),
-                         request_id=None)
+                         request_id=None, files=DiskFiles(tmp_path / "files"))
     service.store.replace_directory(checked(DIRECTORY))
     service.accounts.colleagues.side_effect = colleagues  # accounts' word on a unit's staff
     service.on_ticket_created(created_event(NO))

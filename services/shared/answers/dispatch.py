@@ -8,7 +8,13 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from services.shared.payloads import DEADLINE_NAMES, DeadlinesSchema, ResidentCardSchema, Time
+from services.shared.payloads import (
+    ATTACHMENT_TYPES,
+    DEADLINE_NAMES,
+    DeadlinesSchema,
+    ResidentCardSchema,
+    Time,
+)
 from services.shared.schemas import (
     CATEGORIES,
     KINDS,
@@ -18,7 +24,14 @@ from services.shared.schemas import (
     AddressSchema,
     CallerSchema,
 )
-from services.shared.states import ACTIONS, ASSIST_STATUSES, QUEUE_ROLES, REQUEST_STATUSES, STATES
+from services.shared.states import (
+    ACTIONS,
+    ASSIST_STATUSES,
+    EVIDENCE_ACTIONS,
+    QUEUE_ROLES,
+    REQUEST_STATUSES,
+    STATES,
+)
 
 
 def Deadline(**kwargs: Any) -> fields.String:  # noqa: N802 - reads as a field type
@@ -161,13 +174,58 @@ class TicketViewSchema(Schema):
     version = fields.Integer(required=True)
 
 
+class NoteSchema(Schema):
+    """An internal note between staff (内部备注): never published, never told the caller."""
+
+    note_id = fields.String(required=True)
+    at = Time(required=True)
+    by = Actor(required=True)
+    text = fields.String(required=True)
+
+
+class AttachmentSchema(Schema):
+    """A photo or document attached to the ticket; its bytes are read with
+    get_attachment (the thumbnail of an image with ``thumbnail`` true)."""
+
+    attachment_id = fields.String(required=True)
+    name = fields.String(required=True)
+    content_type = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_TYPES))
+    size = fields.Integer(required=True, metadata={"description": "bytes, as kept"})
+    width = fields.Integer(allow_none=True, metadata={"description": "pixels, an image's"})
+    height = fields.Integer(allow_none=True)
+    thumbnail = fields.Boolean(required=True, metadata={"description": "a thumbnail is kept"})
+    at = Time(required=True)
+    by = Actor(required=True)
+    step = fields.String(allow_none=True, metadata={"description": "the step it came with "
+                                                                   "(resolve), or null"})
+    state = fields.String(required=True, validate=validate.OneOf(STATES),
+                          metadata={"description": "the ticket's state when attached"})
+
+
 class TicketStatusSchema(TicketViewSchema):
     """``get_status``'s answer, and every step's: the ticket, and the steps the asker may
-    take on it now (dispatch's rules decide, as when the step is taken)."""
+    take on it now (dispatch's rules decide, as when the step is taken), with its internal
+    notes and attachments."""
 
     actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)), required=True,
                           metadata={"description": "step names (the RPCs of those names), "
                                                    "in the order a console offers them"})
+    evidence_actions = fields.List(
+        fields.String(validate=validate.OneOf(EVIDENCE_ACTIONS)), load_default=list,
+        metadata={"description": "add_note, attach: those the asker may take now"})
+    notes = fields.List(fields.Nested(NoteSchema), load_default=list)
+    attachments = fields.List(fields.Nested(AttachmentSchema), load_default=list)
+    photos_required = fields.Integer(load_default=0, metadata={
+        "description": "photos of the site its category needs at resolve (policy)"})
+
+
+class AttachmentFileSchema(Schema):
+    """``get_attachment``'s answer: a file's name, type, size and bytes (base64)."""
+
+    name = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    content = fields.String(required=True, metadata={"description": "base64"})
 
 
 class QueueRowSchema(TicketViewSchema):

@@ -2,7 +2,9 @@
 intake's and callback's events, and a clock the tests move."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 from collections.abc import Callable
 
 import pytest
@@ -155,3 +157,17 @@ def assert_refused(service, store, step: Callable, error: type, ticket_no: str =
         step(service)
     assert store.get(ticket_no) == state
     assert published(service) == []
+
+
+def jpeg(width: int = 64, height: int = 48, colour: str = "red") -> bytes:
+    """A small photo, made with Pillow."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload(name: str, data: bytes) -> dict:
+    """A file as attach and resolve take it over RPC: its name and bytes in base64."""
+    return {"name": name, "content": base64.b64encode(data).decode("ascii")}

@@ -621,7 +621,8 @@ def test_a_units_queue_shows_each_ticket_as_it_is_now(service, store):
     service.accept(NO, KAICHEN)
     [ticket] = service.queue("kaichen", KAICHEN)
     status = service.get_status(NO, KAICHEN)
-    del status["actions"]  # a queue row is the view without them, and the unit's role
+    for record in ("actions", "evidence_actions", "notes", "attachments", "photos_required"):
+        del status[record]  # a queue row is the view without them, and the unit's role
     assert ticket["state"] == "accepted" and ticket == {**status, "role": "lead"}
     service.reassign(NO, DISPATCHER, "grid-1")
     assert service.queue("kaichen", KAICHEN) == []

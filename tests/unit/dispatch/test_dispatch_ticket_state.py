@@ -5,6 +5,7 @@ rest of dispatch rests on agree with the shared contract."""
 from __future__ import annotations
 
 import re
+import tempfile
 import types
 import typing
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from dispatch_support import (
     callback_event,
     create,
     iso,
+    jpeg,
+    upload,
 )
 
 from services.dispatch import ticket_state
@@ -37,6 +40,7 @@ from services.dispatch.ticket_state import (
     TicketState,
 )
 from services.shared.events import APPLIED, new_event
+from services.shared.files import DiskFiles
 from services.shared.outbox import OUTBOX, SWEEP_FLAG
 from services.shared.payloads import DEADLINE_NAMES
 from services.shared.states import ASSIST_STATUSES, REQUEST_STATUSES
@@ -116,6 +120,9 @@ def supervised_and_helped_to_the_end(service: DispatchService, now: Clock) -> No
     now.advance(minutes=30)
     service.check_deadlines()  # accept missed
     service.accept(NO, KAICHEN)
+    service.files = DiskFiles(tempfile.mkdtemp(prefix="dispatch-files-"))
+    service.add_note(NO, KAICHEN, "老人下午三点后在家")
+    service.attach(NO, KAICHEN, [upload("现场.jpg", jpeg())])
     service.urge(NO, SUPERVISOR, "请今天联系老人")
     service.request_extension(NO, KAICHEN, iso(now.moment + 48 * HOUR), "老人不在家", "contact")
     service.decide_extension(NO, SUPERVISOR, True, "同意")
@@ -192,7 +199,8 @@ def test_the_stories_take_every_step_and_fill_every_field(
                     "ticket_resolved", "ticket_returned", "ticket_closed", "ticket_reopened",
                     "ticket_warning", "ticket_overdue", "ticket_urged", "extension_requested",
                     "extension_decided", "pause_requested", "pause_decided", "ticket_resumed",
-                    "assist_added", "assist_accepted", "assist_reported", "assist_released"}
+                    "assist_added", "assist_accepted", "assist_reported", "assist_released",
+                    "note_added", "attachment_added"}
 
 
 def test_the_check_finds_a_field_no_type_declares() -> None:

@@ -149,3 +149,22 @@ def test_an_unknown_ticket_is_not_found(public_service):
         public_service.public_request("YP20990101-0001")
     with pytest.raises(InvalidRequest):
         public_service.public_request(None)
+
+
+def test_an_internal_note_and_an_attachment_are_recorded_but_never_published(
+        record, public_service):
+    """The ledger records a note and an attachment for the ticket's readers; the public
+    view, with every description published, carries neither."""
+    public_service.publication = EVERYTHING
+    public_service.on_ticket_dispatched(said("ticket_dispatched", NO, "2026-11-23T02:01:00Z"))
+    public_service.on_note_added(said("note_added", NO, "2026-11-23T02:02:00Z",
+                                      note="王阿姨儿子在外地，钥匙在门卫室"))
+    public_service.on_attachment_added(said("attachment_added", NO, "2026-11-23T02:03:00Z",
+                                            name="门卫室钥匙.jpg"))
+    recorded = [entry["event_type"] for entry in public_service.store.timeline(NO)]
+    assert {"note_added", "attachment_added"} <= set(recorded)
+    public = record(NO)
+    [listed] = public_service.public_requests(ticket_nos=[NO])
+    for shown in (public, listed):
+        text = json.dumps(shown, ensure_ascii=False)
+        assert "钥匙" not in text and "门卫" not in text and "note" not in shown

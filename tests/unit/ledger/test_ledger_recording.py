@@ -23,7 +23,8 @@ LIFE = [  # every event type of the contract, in an order they may happen in
     ("assist_added", {}), ("assist_accepted", {}), ("extension_requested", {}),
     ("extension_decided", {}), ("pause_requested", {}), ("pause_decided", {}),
     ("ticket_resumed", {}), ("assist_reported", {}), ("assist_released", {}),
-    ("ticket_returned", {}), ("ticket_resolved", {}), ("callback_scheduled", {}),
+    ("note_added", {}), ("attachment_added", {}), ("ticket_returned", {}),
+    ("ticket_resolved", {}), ("callback_scheduled", {}),
     ("callback_completed", {"outcome": "unsatisfied"}), ("ticket_reopened", {}),
     ("ticket_closed", {}), ("praise_received", {}),
     # check-ins concern residents, not tickets; the ledger records them all the same

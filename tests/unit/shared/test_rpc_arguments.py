@@ -20,15 +20,15 @@ def entrypoint(method_name: str) -> DeadlineRpc:
 
 @pytest.mark.parametrize("args, kwargs, given", [
     (["YP20261123-0001", {}], {}, "2 given"),                              # one too few
-    (["YP20261123-0001", {}, "扶手已装好", "多余"], {}, "4 given"),          # one too many
-    (["YP20261123-0001", {}], {"result": "扶手已装好"}, "2 given and result"),  # a wrong name
+    (["YP20261123-0001", {}, "非本单位", "多余"], {}, "4 given"),            # one too many
+    (["YP20261123-0001", {}], {"result": "非本单位"}, "2 given and result"),  # a wrong name
 ])
 def test_wrong_arguments_are_an_invalid_request_that_says_what_the_step_takes(
         args, kwargs, given):
     with pytest.raises(InvalidRequest) as refused:
-        entrypoint("resolve").check_signature(args, kwargs)
+        entrypoint("return_ticket").check_signature(args, kwargs)
     assert refused.value.errors == {"_request": [
-        f"Wrong arguments for resolve(ticket_no, actor, resolution): {given}."]}
+        f"Wrong arguments for return_ticket(ticket_no, actor, reason): {given}."]}
 
 
 def test_arguments_the_method_takes_pass_optional_ones_included():
