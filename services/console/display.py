@@ -349,7 +349,8 @@ STEP_WORDS = {
     "request_extension": "申请延期", "decide_extension": "审批延期申请",
     "request_pause": "申请挂起", "decide_pause": "审批挂起申请", "resume": "恢复办理",
     "add_assist": "增加协办单位", "accept_assist": "签收协办", "report_assist": "反馈协办情况",
-    "release_assist": "结束协办", "assign": "指派承办人",
+    "release_assist": "结束协办", "assign": "指派承办人", "add_note": "添加内部备注",
+    "attach": "上传附件",
 }
 # who may take a step, as dispatch names them (services/dispatch/steps.py, _describe)
 TAKER_WORDS = (
@@ -377,7 +378,7 @@ SIGN_IN_AGAIN = "登录已失效，请重新登录。"
 CHANGED_MEANWHILE = "内容已被他人修改，请刷新页面后重试。"
 REFUSAL_SENTENCES: tuple[tuple[str, str, str], ...] = (
     # dispatch's steps (services/dispatch/steps.py, assists.py, supervision.py, service.py)
-    ("NotPermitted", r"ticket (?P<no>\S+): only (?P<who>.+) may (?P<step>[a-z ]+)",
+    ("NotPermitted", r"ticket (?P<no>\S+): only (?P<who>.+) may (?P<step>[a-z_ ]+)",
      "工单 {no} 只有{who}可以{step}。"),
     ("IllegalTransition", r"ticket (?P<no>\S+) is closed; .*", "工单 {no} 已结案，不能再办理。"),
     ("IllegalTransition", r"ticket (?P<no>\S+) is (?P<state>[a-z_]+); (?P<step>[a-z ]+) is only "

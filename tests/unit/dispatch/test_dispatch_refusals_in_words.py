@@ -30,7 +30,7 @@ def refusals_now(store) -> dict[str, str]:
     """{"step by who": sentence} for each step each person may not take now."""
     state = store.get(NO)
     said = {}
-    for step in steps.OFFERED:
+    for step in (*steps.OFFERED, *steps.OFFERED_EVIDENCE):
         for who, person in PEOPLE.items():
             refused = steps.refusal(step, state, person)
             if refused is not None:
