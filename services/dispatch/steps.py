@@ -144,7 +144,7 @@ def photos_missing(state: TicketState, required: int, adding: int) -> str | None
     if have >= required:
         return None
     return (f"工单 {state['ticket_no']} 的类别按规定办结时须上传至少 {required} 张现场照片"
-            f"（photos_at_resolve），现有 {have} 张")
+            f"（办结须附现场照片），现有 {have} 张")
 
 
 def _own_assist(status: str) -> Need:

@@ -1,18 +1,21 @@
 """A person within a unit (承办人), in a real browser, on a desktop and on a 375×812 phone:
 the grid workstation's head gives a new ticket to a worker of the grid (指派), the worker
-signs in, finds it under "只看我的" in the grid's queue and resolves it. Screenshots in
-var/test-output/screenshots/."""
+signs in, finds it under "只看我的" in the grid's queue and resolves it with two photos of
+the site (a building safety ticket: the policy asks for two, deploy/policy.yml).
+Screenshots in var/test-output/screenshots/."""
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
+from PIL import Image
 from test_console_browser import DESKTOP, Person, credentials, login_for
 
 pytestmark = pytest.mark.timeout(600)
 
-GRID = "yinhang-grid-1"  # a street lamp in 国和小区 is the grid workstation's
+GRID = "yinhang-grid-1"  # building safety in 国和小区 is the grid workstation's
 PHONE_375 = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2,
              "is_mobile": True, "has_touch": True}
 DEVICES = {"desktop": DESKTOP, "phone": PHONE_375}
@@ -41,9 +44,16 @@ def worker_login(chromium, running_system, screenshots) -> dict:
     return WORKER
 
 
-def new_lamp_ticket(chromium, system: dict, folder, device: str) -> str:
-    """The agent takes a call about a street lamp in 国和小区: the grid's (a caller and a
-    building of each device's own, so that no call repeats another)."""
+def photo(colour: str) -> dict:
+    """A small JPEG as a file input takes it."""
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(out, "JPEG")
+    return {"name": f"现场-{colour}.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
+
+
+def new_safety_ticket(chromium, system: dict, folder, device: str) -> str:
+    """The agent takes a call about loose tiles on a building in 国和小区: the grid's (a
+    caller and a building of each device's own, so that no call repeats another)."""
     own = sorted(DEVICES).index(device)
     agent = Person(chromium, system, folder, f"agent-assignee-{device}")
     try:
@@ -51,9 +61,9 @@ def new_lamp_ticket(chromium, system: dict, folder, device: str) -> str:
         page = agent.page
         page.locator('[name="caller.name"]').fill("郑阿姨")
         page.locator('[name="caller.phone"]').fill(f"1380000009{own}")
-        page.locator('[name="kind"]').select_option("help")
-        page.locator('[name="category"]').select_option("street_light")
-        page.locator('[name="description"]').fill(f"国和小区{10 + own}号楼前路灯不亮")
+        page.locator('[name="kind"]').select_option("report")
+        page.locator('[name="category"]').select_option("building_safety")
+        page.locator('[name="description"]').fill(f"国和小区{10 + own}号楼外墙瓷砖松动，有坠落危险")
         for name, value in {"district": "杨浦区", "subdistrict": "殷行街道",
                             "community": "国和居民区", "estate": "国和小区",
                             "building": f"{10 + own}号"}.items():
@@ -86,10 +96,10 @@ def fits(person: Person) -> None:
 
 
 @pytest.mark.parametrize("device", sorted(DEVICES))
-def test_the_head_gives_a_ticket_to_a_worker_who_finds_it_under_mine_and_resolves_it(
+def test_the_head_gives_a_ticket_to_a_worker_who_resolves_it_from_mine_with_two_photos(
         chromium, running_system, screenshots, worker_login, device):
     system = running_system
-    number = new_lamp_ticket(chromium, system, screenshots, device)
+    number = new_safety_ticket(chromium, system, screenshots, device)
     ticket_url = system["url"] + f"tickets/{number}"
 
     # The station head (the grid's demo login) gives it to 吴敏
@@ -129,8 +139,13 @@ def test_the_head_gives_a_ticket_to_a_worker_who_finds_it_under_mine_and_resolve
     worker.page.wait_for_load_state()
     assert "已签收" in worker.take("accept")
     worker.page.locator("#step-resolve summary").click()  # folded until the caller is reached
-    said = worker.take("resolve", resolution="更换路灯灯泡，已恢复照明")
-    assert "已办结，等待回访" in said
+    form = worker.page.locator('form[data-action="resolve"]')
+    form.locator('[name="resolution"]').fill("已清除松动瓷砖，外墙已加固")
+    form.locator('[name="photos"]').set_input_files([photo("blue"), photo("green")])
+    form.locator('button[type="submit"]').first.click()
+    worker.page.wait_for_load_state()
+    assert "已办结，等待回访" in worker.page.inner_text("main")
+    assert worker.page.locator("#attachments img.thumb").count() == 2
     assert worker.page.locator(".assignee").first.inner_text() == worker_login["name"]
     worker.page.wait_for_timeout(500)
     worker.page.reload()  # the record catches up with dispatch

@@ -74,7 +74,7 @@ def test_a_grid_worker_resolves_a_safety_ticket_with_two_photos_and_sees_their_t
         assert form.locator('[name="photos"]').get_attribute("capture") == "environment"
         assert "至少 2 张现场照片" in form.inner_text()
         main = worker.take("resolve", resolution="已排险，外墙已加固")
-        assert "至少 2 张现场照片" in main and "photos_at_resolve" in main
+        assert "至少 2 张现场照片" in main and "办结须附现场照片" in main
         worker.shot("resolve-refused-without-photos")
 
         # with two photos: resolved, the thumbnails on the page

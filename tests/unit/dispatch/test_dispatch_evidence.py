@@ -176,7 +176,7 @@ def test_resolve_without_the_photos_is_refused_naming_the_rule_then_taken_with_t
     assert kept_files(files) == []  # nothing of a refused resolve is kept
     with pytest.raises(InvalidRequest) as refused:
         service.resolve(NO, KAICHEN, "扶手已装好")
-    assert "photos_at_resolve" in refused.value.errors["photos"][0]
+    assert "办结须附现场照片" in refused.value.errors["photos"][0]
     service.attach(NO, KAICHEN, [upload("施工前.jpg", jpeg())])  # one before, one with it
     service.publisher.reset_mock()
     answer = service.resolve(NO, KAICHEN, "扶手已装好", [upload("施工后.jpg", jpeg())])
