@@ -33,6 +33,8 @@ ALLOWED = {
     "Open311",  # the public interface's name
     "CSV", "csv", "Excel", "xlsx",  # file formats the register imports and exports
     "km",       # a unit of distance
+    "JPEG", "PNG", "WebP", "PDF", "Word",  # kinds of file attached to a ticket
+    "MB",       # their size limit
 }
 # Codes that are data, not words, printed as they are: ticket numbers (YP20261206-0001)
 # and residents' numbers (R14958F12C1).
