@@ -329,7 +329,10 @@ class Drill:
         elif state == "accepted" and ticket.script == "contact":
             step = ("ticket_contacted", dispatch.record_contact, staff, "演练: 已联系")
         elif state in ("accepted", "contacted"):
-            step = ("ticket_resolved", dispatch.resolve, staff, "演练: 已处理")
+            # the photos of the site the policy asks of its category (photos_at_resolve)
+            photos = dispatch.get_status(number, staff)["photos_required"]
+            step = ("ticket_resolved", dispatch.resolve, staff, "演练: 已处理",
+                    bench.site_photos(photos))
         else:
             return
         event, call, *args = step
