@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from services.ledger import chain, contributions
+from services.ledger import chain, contributions, search
 from services.shared import access, clock
 from services.shared.states import (
     ACCEPTED,
@@ -459,9 +459,11 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
             if data.get("received_at") else occurred_at
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
         changes["praise"] = data.get("praise")
+        changes.update(search.created_changes(row, data))
     elif event_type == "ticket_merged":
         # calls counts the first call too; merges may arrive in any order
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
+        changes.update(search.merged_changes(row, data))
     elif event_type == "praise_received":
         changes["praise"] = {"ticket_no": data.get("praised_ticket_no"),
                              "unit_id": data.get("praised_unit_id")}

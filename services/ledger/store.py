@@ -25,7 +25,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.ledger import chain, contributions, record
+from services.ledger import chain, contributions, record, search
 from services.shared import clock, events
 from services.shared.states import CLOSED
 from services.shared.storage import LOST, Contention, Lost, until_written
@@ -44,6 +44,7 @@ FIGURE_SHARDS = 16
 # answers from its index, where a sort on recorded_at reads every entry (a minute with
 # 100,000 tickets' entries).
 RECORDED_MINUTE = "recorded_minute"
+SEARCH_INDEX = "search_index"  # meta's record of the search index's backfill
 # How far back recent looks by minute, window by window, before it reads by recorded_at.
 RECENT_WINDOWS = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(days=1),
                   dt.timedelta(days=7))
@@ -60,6 +61,7 @@ class LedgerStore:
         self.tickets = db["tickets"]
         self.figures = db["figures"]
         self.units = db["units"]
+        self.meta = db["meta"]  # what was done to the store once (the search index's backfill)
 
     def ensure_indexes(self) -> None:
         # One seq per ticket: a concurrent writer that read the same last seq fails here.
@@ -78,6 +80,38 @@ class LedgerStore:
         self.entries.create_index([(RECORDED_MINUTE, ASCENDING)], name=RECORDED_MINUTE)
         self.figures.create_index([("day", ASCENDING)], name="day")
         self.tickets.create_index([("received_at", DESCENDING)], name="received_at")
+        # the search index's fields (search.py), each found by equality or $all
+        for name in (*search.SEARCH_FIELDS, "category", "unit_id", "state",
+                     "place.subdistrict", "place.community"):
+            ensure_index(self.tickets, [(name, ASCENDING)], name=f"search_{name}")
+        self.index_unindexed()
+
+    def index_unindexed(self) -> int:
+        """Give every row the search fields (search.py) from its ticket's entries, once
+        for this SEARCH_VERSION: rows recorded before the ledger kept them (an
+        interrupted run does it again, the same). Returns how many rows it indexed."""
+        done = self.meta.find_one({"_id": SEARCH_INDEX})
+        if done is not None and done.get("version") == search.SEARCH_VERSION:
+            return 0
+        indexed = 0
+        for row in self.tickets.find({search.INDEXED: {"$ne": search.SEARCH_VERSION}},
+                                     {"_id": 1}):
+            changes: dict = {search.INDEXED: search.SEARCH_VERSION}
+            kept: dict = {}
+            for entry in self.entries.find({"ticket_no": row["_id"], "event_type": {
+                    "$in": ["ticket_created", "ticket_merged"]}}):
+                data = entry.get("data") or {}
+                if entry["event_type"] == "ticket_created":
+                    changes.update(search.created_changes(kept, data))
+                else:
+                    changes.update(search.merged_changes(kept, data))
+                kept = {**kept, **changes}
+            self.tickets.update_one({"_id": row["_id"]}, {"$set": changes})
+            indexed += 1
+        self.meta.replace_one({"_id": SEARCH_INDEX},
+                              {"_id": SEARCH_INDEX, "version": search.SEARCH_VERSION},
+                              upsert=True)
+        return indexed
 
     # --- writing ------------------------------------------------------------------------
 
@@ -297,6 +331,30 @@ class LedgerStore:
                 {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
             return [(row, created.get(row["_id"]), None) for row in rows]
         # One read of the listed tickets' entries gives both their first and their latest.
+        entries: dict[str, list[dict]] = {number: [] for number in numbers}
+        for entry in self.entries.find({"ticket_no": {"$in": numbers}}):
+            entries[entry["ticket_no"]].append(entry)
+        listed = []
+        for row in rows:
+            own = entries[row["_id"]]
+            created_entry = next((entry for entry in own
+                                  if entry["event_type"] == "ticket_created"), None)
+            listed.append((row, created_entry, record.causal_order(own)[-1] if own else None))
+        return listed
+
+    def search(self, query: dict, sort: list[tuple[str, int]], offset: int,
+               limit: int) -> tuple[int, list[tuple]]:
+        """How many rows match ``query`` (search.search_query), and the page of them
+        sorted by ``sort`` from ``offset``, at most ``limit``, each with its
+        ticket_created entry and its latest entry: (total, [(row, created, latest)])."""
+        total = self.tickets.count_documents(query)
+        rows = list(self.tickets.find(query, sort=sort, skip=offset, limit=limit)) \
+            if limit else []
+        return total, self._with_entries(rows)
+
+    def _with_entries(self, rows: list[dict]) -> list[tuple]:
+        """Each row with its ticket_created entry and its latest entry."""
+        numbers = [row["_id"] for row in rows]
         entries: dict[str, list[dict]] = {number: [] for number in numbers}
         for entry in self.entries.find({"ticket_no": {"$in": numbers}}):
             entries[entry["ticket_no"]].append(entry)
