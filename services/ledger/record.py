@@ -459,7 +459,7 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
             if data.get("received_at") else occurred_at
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
         changes["praise"] = data.get("praise")
-        changes.update(search.created_changes(row, data))
+        changes.update(search.created_changes(row, data, entry.get("actor")))
     elif event_type == "ticket_merged":
         # calls counts the first call too; merges may arrive in any order
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
@@ -571,7 +571,7 @@ def facts(row: dict | None, created: dict | None) -> access.Facts:
 def scope_query(actor: dict) -> dict:
     """The read-model filter of the tickets this actor may see (access.py): their
     district's for the centre and agents, their unit's (leading or assisting, now or
-    before) for unit staff."""
+    before) for unit staff, the calls they took for the call centre's software."""
     scope = access.require(actor, "ticket")
     query: dict = {}
     if actor.get("district") is not None:
@@ -579,6 +579,8 @@ def scope_query(actor: dict) -> dict:
     if scope == access.HANDLED:
         query["$or"] = [{"unit_id": actor.get("unit_id")},
                         {"assists.unit_id": actor.get("unit_id")}]
+    elif scope == access.TAKEN:  # the calls they took (kept by the search index)
+        query[search.TAKEN_BY] = actor.get("id")
     return query
 
 

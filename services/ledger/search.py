@@ -12,6 +12,7 @@ by an older index) are indexed again from their ticket_created entry at the ledg
   into it) as dialled at home, digits only (13812345678, 02988881234): so 029-8888-1234,
   +86 29 8888 1234 and 02988881234 are the same number;
 - ``search_names``: each caller's name, as given (spaces taken out);
+- ``taken_by``: who took the call, for readers who see the calls they took;
 - ``search_words``: the description cut by jieba in its search mode (浴缸扶手 gives 浴缸,
   扶手 and 浴缸扶手), lower case; a query's words must all be there.
 """
@@ -27,6 +28,7 @@ import phonenumbers
 
 SEARCH_VERSION = 1
 PHONES, NAMES, WORDS, INDEXED = "search_phones", "search_names", "search_words", "search_v"
+TAKEN_BY = "taken_by"  # who took the call (its ticket_created's actor): access.TAKEN
 SEARCH_FIELDS = (PHONES, NAMES, WORDS)
 MAX_WORDS = 400  # of one description: a row stays small however long the text
 # A token worth indexing has a letter, a digit or a Chinese character.
@@ -120,10 +122,12 @@ def _added(kept: list | None, *values: str | None) -> list[str]:
     return sorted(set(kept or []) | {value for value in values if value})
 
 
-def created_changes(row: dict, data: dict) -> dict:
-    """The search fields a ticket_created's data sets on the ticket's row."""
+def created_changes(row: dict, data: dict, actor: dict | None) -> dict:
+    """The search fields a ticket_created (its ``data``, said by ``actor``) sets on the
+    ticket's row."""
     caller = data.get("caller") or {}
-    return {PHONES: _added(row.get(PHONES), phone_key(caller.get("phone"))),
+    return {TAKEN_BY: (actor or {}).get("id"),
+            PHONES: _added(row.get(PHONES), phone_key(caller.get("phone"))),
             NAMES: _added(row.get(NAMES), name_key(caller.get("name"))),
             WORDS: index_words(data.get("description")),
             INDEXED: SEARCH_VERSION}

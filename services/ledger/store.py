@@ -81,7 +81,7 @@ class LedgerStore:
         self.figures.create_index([("day", ASCENDING)], name="day")
         self.tickets.create_index([("received_at", DESCENDING)], name="received_at")
         # the search index's fields (search.py), each found by equality or $all
-        for name in (*search.SEARCH_FIELDS, "category", "unit_id", "state",
+        for name in (*search.SEARCH_FIELDS, search.TAKEN_BY, "category", "unit_id", "state",
                      "place.subdistrict", "place.community"):
             ensure_index(self.tickets, [(name, ASCENDING)], name=f"search_{name}")
         self.index_unindexed()
@@ -102,7 +102,7 @@ class LedgerStore:
                     "$in": ["ticket_created", "ticket_merged"]}}):
                 data = entry.get("data") or {}
                 if entry["event_type"] == "ticket_created":
-                    changes.update(search.created_changes(kept, data))
+                    changes.update(search.created_changes(kept, data, entry.get("actor")))
                 else:
                     changes.update(search.merged_changes(kept, data))
                 kept = {**kept, **changes}

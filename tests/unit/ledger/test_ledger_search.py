@@ -156,3 +156,13 @@ def test_rows_recorded_before_the_index_are_indexed_at_start_once(service, store
     assert numbers(service.search(READER, {"words": "扶手"})) == [FIRST]
     assert numbers(service.search(READER, {"phone": "029-8888-1234"})) == [FIRST]
     assert store.index_unindexed() == 0  # done once
+
+
+def test_the_call_centres_software_finds_only_the_calls_it_took(service, three_tickets,
+                                                                deliver):
+    program = {"id": "cc.system", "name": "话务系统", "role": "call_centre", "unit_id": None,
+               "district": None}
+    deliver(said("ticket_created", "YP20261125-0001", "2026-11-25T01:00:00Z", actor=program))
+    found = service.search(program, {})
+    assert numbers(found) == ["YP20261125-0001"]
+    assert found["tickets"][0]["caller"]["phone"] == CALLER["phone"]
