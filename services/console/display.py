@@ -57,6 +57,10 @@ FIELD_LABELS = {
 }
 
 # Every vocabulary the contract has must have its words here (the unit tests check).
+# The search page's states (every one a ticket may be in) and sorts (ledger.search's)
+SEARCH_STATE_WORDS = {state: STATE_WORDS[state] for state in STATES + INTAKE_STATUSES}
+SORT_WORDS = {"newest": "受理时间（新→旧）", "oldest": "受理时间（旧→新）",
+              "updated": "最近办理在前", "number": "工单号"}
 # What an agent may pick for a new ticket: the callers' channels, not the system's own.
 CALLER_CHANNEL_WORDS = {channel: CHANNEL_WORDS[channel] for channel in CHANNELS}
 VOCABULARIES = {"kind": (KINDS, KIND_WORDS), "category": (CATEGORIES, CATEGORY_WORDS),
