@@ -112,21 +112,23 @@ def search():
     """Every ticket the reader may see, open and closed, narrowed, sorted and paged."""
     query, problems = chosen(request.args)
     page = page_number(request.args)
-    answer: dict = {"total": 0, "tickets": []}
+    answer: dict = {"total": 0, "total_exact": True, "tickets": []}
     if not problems:
         try:
             answer = found(query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         except InvalidRequest as refused:
             problems = display.flat_errors(refused.errors)
     pages = max(1, -(-answer["total"] // PAGE_SIZE))
+    more = not answer["total_exact"]  # more than were counted: the next page while full
+    last = page >= pages and not (more and len(answer["tickets"]) == PAGE_SIZE)
     args: dict[str, Any] = {key: value for key, value in request.args.items()
                             if key != "page" and value}
     return render_template(
         "search.html", answer=answer, errors=problems, values=request.args, page=page,
-        pages=pages, args=args, units=_units(), asked=any(request.args.get(field)
-                                                          for field in TEXT_FIELDS),
+        pages=pages if not more else None, args=args, units=_units(),
+        asked=any(request.args.get(field) for field in TEXT_FIELDS),
         previous=url_for(".search", **args, page=page - 1) if page > 1 else None,
-        next=url_for(".search", **args, page=page + 1) if page < pages else None)
+        next=url_for(".search", **args, page=page + 1) if not last else None)
 
 
 def _units() -> list[dict]:
@@ -144,7 +146,7 @@ def export_rows() -> list[dict]:
     while len(rows) < EXPORT_MAX:
         answer = found(query, len(rows), min(LEDGER_PAGE, EXPORT_MAX - len(rows)))
         rows += [exported(ticket) for ticket in answer["tickets"]]
-        if not answer["tickets"] or len(rows) >= answer["total"]:
+        if len(answer["tickets"]) < LEDGER_PAGE:
             break
     return rows
 

@@ -457,6 +457,9 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
                             for level in PLACE_LEVELS}
         changes["received_at"] = clock.parse_iso(data["received_at"]) \
             if data.get("received_at") else occurred_at
+        changes[search.RECEIVED_HOUR] = search.received_hour(changes["received_at"])
+        changes[search.RECEIVED_DAY] = search.received_day(changes["received_at"])
+        changes[search.PLACES] = search.places(changes["place"])
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
         changes["praise"] = data.get("praise")
         changes.update(search.created_changes(row, data, entry.get("actor")))
@@ -513,6 +516,11 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
             changes.update(_deadline_changes(row, entry, {"resolve_by": data.get("due_at")}))
     elif event_type in ASSIST_STATUS:
         changes["assists"] = _assist_changes(row, entry, ASSIST_STATUS[event_type])
+    if row.get(search.RECEIVED_HOUR) is None and search.RECEIVED_HOUR not in changes:
+        changes[search.RECEIVED_HOUR] = changes[search.RECEIVED_DAY] = ""  # until created
+    units = search.scope_units({**row, **changes})
+    if units != row.get(search.SCOPE_UNITS):
+        changes[search.SCOPE_UNITS] = units
     return changes
 
 
@@ -576,9 +584,8 @@ def scope_query(actor: dict) -> dict:
     query: dict = {}
     if actor.get("district") is not None:
         query["place.district"] = actor["district"]
-    if scope == access.HANDLED:
-        query["$or"] = [{"unit_id": actor.get("unit_id")},
-                        {"assists.unit_id": actor.get("unit_id")}]
+    if scope == access.HANDLED:  # the lead and assisting units, kept as one list
+        query[search.SCOPE_UNITS] = actor.get("unit_id")
     elif scope == access.TAKEN:  # the calls they took (kept by the search index)
         query[search.TAKEN_BY] = actor.get("id")
     return query

@@ -13,11 +13,15 @@ by an older index) are indexed again from their ticket_created entry at the ledg
   +86 29 8888 1234 and 02988881234 are the same number;
 - ``search_names``: each caller's name, as given (spaces taken out);
 - ``taken_by``: who took the call, for readers who see the calls they took;
+- ``scope_units``: the lead unit and every assisting unit, for unit staff's scope;
+- ``search_places``: the district, subdistrict and community names;
+- ``received_hour``, ``received_day``: the hour and day received, for lists newest first;
 - ``search_words``: the description cut by jieba in its search mode (浴缸扶手 gives 浴缸,
   扶手 and 浴缸扶手), lower case; a query's words must all be there.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -26,9 +30,22 @@ from typing import Any
 
 import phonenumbers
 
+from services.shared import clock
+
 SEARCH_VERSION = 1
 PHONES, NAMES, WORDS, INDEXED = "search_phones", "search_names", "search_words", "search_v"
 TAKEN_BY = "taken_by"  # who took the call (its ticket_created's actor): access.TAKEN
+# The units whose staff see the ticket (access.HANDLED): the lead now and every unit that
+# assists or assisted, one list, so a unit's tickets are found by equality (an index).
+SCOPE_UNITS = "scope_units"
+PLACES = "search_places"  # the district, subdistrict and community names, one list
+# The hour received (UTC, "2026-11-23T02"; "" until ticket_created says): a list newest
+# first reads the rows of the last hours by equality (store.search), not every row.
+RECEIVED_HOUR = "received_hour"
+RECEIVED_DAY = "received_day"  # the same, by day (UTC, "2026-11-23"), for older windows
+# A search counts what it found up to this many; above, "more than" (total_exact false):
+# counting every ticket of a district to show a page would read them all.
+COUNTED = 500
 SEARCH_FIELDS = (PHONES, NAMES, WORDS)
 MAX_WORDS = 400  # of one description: a row stays small however long the text
 # A token worth indexing has a letter, a digit or a Chinese character.
@@ -158,13 +175,11 @@ def search_query(asked: dict, scope: dict | None) -> dict:
     name = name_key(asked.get("name"))
     if name:
         clauses.append({NAMES: name})
-    words = query_words(asked.get("words"))
-    if words:
-        clauses.append({WORDS: {"$all": words}})
+    # each word an equality (not $all): the embedded store answers equalities from its index
+    clauses += [{WORDS: word} for word in query_words(asked.get("words"))]
     place = (asked.get("place") or "").strip()
     if place:
-        clauses.append({"$or": [{f"place.{level}": place}
-                                for level in ("district", "subdistrict", "community")]})
+        clauses.append({PLACES: place})
     for field, key in (("category", "categories"), ("unit_id", "unit_ids"),
                        ("state", "states")):
         values = asked.get(key)
@@ -188,6 +203,63 @@ def search_query(asked: dict, scope: dict | None) -> dict:
             return {"$and": clauses}
         merged.update(clause)
     return merged
+
+
+def scope_units(row: dict) -> list[str]:
+    """The units whose staff see the ticket by its row (access.HANDLED): the lead and
+    every assisting unit, now or before."""
+    units = [row.get("unit_id")] + [assist.get("unit_id") for assist in row.get("assists") or []]
+    return sorted({unit for unit in units if unit})
+
+
+def places(place: dict | None) -> list[str]:
+    """The names a ticket's place is found by: its district, subdistrict and community."""
+    return sorted({name for name in (place or {}).values() if name})
+
+
+HOUR, DAY = "%Y-%m-%dT%H", "%Y-%m-%d"
+WINDOW_HOURS = (2, 4, 8, 16, 32)  # the last 62 hours, then days
+WINDOW_DAYS = tuple(2 ** n for n in range(2, 11))  # 4 days, 8, … 1024: about five years
+
+
+def received_hour(received_at: Any) -> str:
+    """The hour (UTC) of a time received ("" for none)."""
+    return clock.as_utc(received_at).strftime(HOUR) if received_at else ""
+
+
+def received_day(received_at: Any) -> str:
+    """The day (UTC) of a time received ("" for none)."""
+    return clock.as_utc(received_at).strftime(DAY) if received_at else ""
+
+
+def windows(now: dt.datetime) -> list[dict]:
+    """The conditions a list newest first reads by, window by window back from ``now`` (an
+    hour ahead, for a clock a little ahead): hours (WINDOW_HOURS), then whole days
+    (WINDOW_DAYS) less the hours read already, then everything older. Each is an equality
+    on the hour or the day, which the embedded store answers from its index."""
+    start = clock.as_utc(now) + dt.timedelta(hours=1)
+    read: list[str] = []
+    found: list[dict] = []
+    for span in WINDOW_HOURS:
+        hours = [(start - dt.timedelta(hours=n)).strftime(HOUR) for n in range(span)]
+        found.append({RECEIVED_HOUR: {"$in": hours}})
+        read += hours
+        start -= dt.timedelta(hours=span)
+    day = start.date()
+    days_read: list[str] = []
+    for span in WINDOW_DAYS:
+        days = [(day - dt.timedelta(days=n)).isoformat() for n in range(span)]
+        found.append({RECEIVED_DAY: {"$in": days}, RECEIVED_HOUR: {"$nin": read}})
+        days_read += days
+        day -= dt.timedelta(days=span)
+    found.append({RECEIVED_DAY: {"$nin": days_read + [""]}, RECEIVED_HOUR: {"$nin": read}})
+    return found
+
+
+def narrow(asked: dict) -> bool:
+    """Whether a search names what few tickets have (a number, a phone, a name): then all
+    it finds is read at once, not window by window."""
+    return bool(asked.get("ticket_no") or asked.get("phone") or asked.get("name"))
 
 
 def sort_of(name: str | None) -> list[tuple[str, int]]:

@@ -184,7 +184,8 @@ class LedgerService:
         Read from the search index kept in each ticket's read-model row (search.py), only
         among the tickets the actor may see (access.py).
 
-        Returns ``{"total", "offset", "limit", "tickets": [as ``tickets`` lists them, with
+        Returns ``{"total" (counted up to 500), "total_exact" (false: more than that),
+        "offset", "limit", "tickets": [as ``tickets`` lists them, with
         ``caller`` {name, phone, anonymous}, the phone masked for those who may not see
         the caller]}`` (SearchAnswerSchema).
         Raises InvalidRequest (an unknown field, category, state or sort, a phone without
@@ -193,15 +194,15 @@ class LedgerService:
         actor = load_actor(actor)
         scope = record.scope_query(actor)
         asked = load(SearchSchema(), query or {})
-        total, listed = self.store.search(search.search_query(asked, scope),
+        total, exact, listed = self.store.search(search.search_query(asked, scope),
                                           search.sort_of(asked["sort"]), asked["offset"],
-                                          asked["limit"])
+                                          asked["limit"], search.narrow(asked))
         found = []
         for row, created, latest in listed:
             caller = ((created or {}).get("data") or {}).get("caller")
             seen = access.as_seen(actor, {"caller": caller}, record.facts(row, created))
             found.append({**record.as_listed(row, created, latest), "caller": seen["caller"]})
-        return SEARCHED.dump({"total": total, "offset": asked["offset"],
+        return SEARCHED.dump({"total": total, "total_exact": exact, "offset": asked["offset"],
                               "limit": asked["limit"], "tickets": found})
 
     @rpc(expected_exceptions=EXPECTED)

@@ -19,7 +19,7 @@ import datetime as dt
 import itertools
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
@@ -80,9 +80,10 @@ class LedgerStore:
         self.entries.create_index([(RECORDED_MINUTE, ASCENDING)], name=RECORDED_MINUTE)
         self.figures.create_index([("day", ASCENDING)], name="day")
         self.tickets.create_index([("received_at", DESCENDING)], name="received_at")
-        # the search index's fields (search.py), each found by equality or $all
-        for name in (*search.SEARCH_FIELDS, search.TAKEN_BY, "category", "unit_id", "state",
-                     "place.subdistrict", "place.community"):
+        # the search index's fields (search.py), each found by equality
+        for name in (*search.SEARCH_FIELDS, search.TAKEN_BY, search.SCOPE_UNITS,
+                     search.PLACES, search.RECEIVED_HOUR, search.RECEIVED_DAY, "category",
+                     "unit_id", "state", "place.district"):
             ensure_index(self.tickets, [(name, ASCENDING)], name=f"search_{name}")
         self.index_unindexed()
 
@@ -95,8 +96,13 @@ class LedgerStore:
             return 0
         indexed = 0
         for row in self.tickets.find({search.INDEXED: {"$ne": search.SEARCH_VERSION}},
-                                     {"_id": 1}):
-            changes: dict = {search.INDEXED: search.SEARCH_VERSION}
+                                     {"_id": 1, "unit_id": 1, "assists": 1, "received_at": 1,
+                                      "place": 1}):
+            changes: dict = {search.INDEXED: search.SEARCH_VERSION,
+                             search.SCOPE_UNITS: search.scope_units(row),
+                             search.RECEIVED_HOUR: search.received_hour(row.get("received_at")),
+                             search.RECEIVED_DAY: search.received_day(row.get("received_at")),
+                             search.PLACES: search.places(row.get("place"))}
             kept: dict = {}
             for entry in self.entries.find({"ticket_no": row["_id"], "event_type": {
                     "$in": ["ticket_created", "ticket_merged"]}}):
@@ -343,14 +349,46 @@ class LedgerStore:
         return listed
 
     def search(self, query: dict, sort: list[tuple[str, int]], offset: int,
-               limit: int) -> tuple[int, list[tuple]]:
-        """How many rows match ``query`` (search.search_query), and the page of them
-        sorted by ``sort`` from ``offset``, at most ``limit``, each with its
-        ticket_created entry and its latest entry: (total, [(row, created, latest)])."""
-        total = self.tickets.count_documents(query)
-        rows = list(self.tickets.find(query, sort=sort, skip=offset, limit=limit)) \
-            if limit else []
-        return total, self._with_entries(rows)
+               limit: int, narrow: bool = False) -> tuple[int, bool, list[tuple]]:
+        """How many rows match ``query`` (search.search_query), counted up to
+        search.COUNTED, whether that is all of them, and the page of them sorted by
+        ``sort`` from ``offset``, at most ``limit``, each with its ticket_created entry and
+        its latest entry: (total, exact, [(row, created, latest)]). ``narrow``: see
+        search.narrow."""
+        if sort == search.SORTS["newest"]:
+            keys, exact = self._newest(query, offset + limit, narrow)
+            counted = len(keys)
+            numbers = [key["_id"] for key in keys[offset:offset + limit]]
+            by_number = {row["_id"]: row for row in self.tickets.find({"_id": {"$in": numbers}})}
+            rows = [by_number[number] for number in numbers if number in by_number]
+        else:
+            counted = self.tickets.count_documents(query)
+            exact = True
+            rows = list(self.tickets.find(query, sort=sort, skip=offset, limit=limit)) \
+                if limit else []
+        total = min(counted, search.COUNTED)
+        return total, exact and counted <= search.COUNTED, self._with_entries(rows)
+
+    def _newest(self, query: dict, wanted: int,
+                narrow: bool = False) -> tuple[list[dict], bool]:
+        """The first ``wanted`` rows matching ``query`` newest received first, and whether
+        all matching rows were looked at: the numbers and times received are read by
+        windows back from now (search.windows: each found by equality on the hour or the
+        day, which the embedded store answers from its index) until there are ``wanted``
+        and more than search.COUNTED, then those not received yet (their ticket_created
+        not recorded); all at once for a ``narrow`` search (search.narrow). Only the
+        page's rows are read whole."""
+        seen = {"_id": 1, "received_at": 1}
+        if narrow:
+            return _newest_first(self.tickets.find(query, seen)), True
+        keys: list[dict] = []
+        for window in search.windows(clock.now()):
+            keys += _newest_first(self.tickets.find({"$and": [query, window]}, seen))
+            if len(keys) >= wanted and len(keys) > search.COUNTED:
+                return keys, False
+        keys += self.tickets.find({"$and": [query, {search.RECEIVED_HOUR: ""}]}, seen,
+                                  sort=[("_id", DESCENDING)])
+        return keys, True
 
     def _with_entries(self, rows: list[dict]) -> list[tuple]:
         """Each row with its ticket_created entry and its latest entry."""
@@ -400,6 +438,14 @@ def ensure_index(collection, keys: list[tuple], **options) -> None:
             and existing.get("partialFilterExpression") == options.get("partialFilterExpression"):
         return
     collection.create_index(keys, **options)
+
+
+def _newest_first(rows: Iterable[dict]) -> list[dict]:
+    """Rows newest received first, then the higher number first (search.SORTS["newest"])."""
+    ordered = sorted(rows, key=lambda row: row["_id"], reverse=True)
+    ordered.sort(key=lambda row: clock.as_utc(row["received_at"]) if row.get("received_at")
+                 else dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
+    return ordered
 
 
 def bucket_id(bucket: dict, shard: int | None = None) -> str:

@@ -93,7 +93,7 @@ def test_a_reader_finds_only_what_they_may_see(api, client, story, elsewhere):
     other = client.get(f"/api/tickets?phone={phone}",
                        headers={"Authorization": f"Bearer {elsewhere}"})
     assert other.status_code == 200 and other.get_json() == {
-        "total": 0, "offset": 0, "limit": 20, "tickets": []}
+        "total": 0, "total_exact": True, "offset": 0, "limit": 20, "tickets": []}
     # the supervisor sees the tickets, not the caller's number
     seen = api("get", f"/api/tickets?phone={phone}", "supervisor").get_json()
     assert seen["total"] == 2 and phone not in str(seen)

@@ -131,9 +131,11 @@ class SearchedTicketSchema(ListedTicketSchema):
 class SearchAnswerSchema(Schema):
     """A page of a search: how many tickets match in all, and this page of them."""
 
-    total = fields.Integer(required=True, metadata={"description": "tickets matching, "
-                                                                   "within what the reader "
-                                                                   "may see"})
+    total = fields.Integer(required=True, metadata={
+        "description": "tickets matching, within what the reader may see, counted up to "
+                       "500"})
+    total_exact = fields.Boolean(required=True, metadata={
+        "description": "false when more than ``total`` match"})
     offset = fields.Integer(required=True)
     limit = fields.Integer(required=True)
     tickets = fields.List(fields.Nested(SearchedTicketSchema), required=True)

@@ -59,13 +59,17 @@ def test_a_description_is_found_by_a_word_inside_a_longer_one():
     assert search.query_words("扶手") == ["扶手"]
 
 
-def test_the_query_keeps_the_readers_scope_beside_a_place():
-    scope = {"place.district": "杨浦区", "$or": [{"unit_id": "u"}, {"assists.unit_id": "u"}]}
+def test_the_query_keeps_the_readers_scope_beside_its_conditions():
+    scope = {"place.district": "杨浦区", "scope_units": "u"}
     query = search.search_query({"place": "殷行街道", "phone": "029-8888-1234",
-                                 "states": ["closed"]}, scope)
+                                 "states": ["closed"], "words": "扶手 摔倒"}, scope)
     assert query["$and"][0] == scope
-    assert {"search_phones": "02988881234"} in query["$and"]
-    assert {"state": "closed"} in query["$and"]
+    for clause in ({"search_phones": "02988881234"}, {"state": "closed"},
+                   {"search_places": "殷行街道"}, {"search_words": "扶手"},
+                   {"search_words": "摔倒"}):
+        assert clause in query["$and"]
+    assert search.search_query({"phone": "13812345678"}, scope) == {
+        **scope, "search_phones": "13812345678"}
 
 
 def test_a_closed_ticket_is_found_by_two_words_of_its_description(service, three_tickets):
@@ -103,8 +107,8 @@ def test_sorted_and_paged_with_the_number_found(service, three_tickets):
     page = service.search(READER, {"sort": "oldest", "offset": 1, "limit": 1})
     assert (page["total"], numbers(page)) == (3, [SECOND])
     assert numbers(service.search(READER, {"sort": "number"})) == [FIRST, SECOND, THIRD]
-    assert service.search(READER, {"limit": 0}) == {"total": 3, "offset": 0, "limit": 0,
-                                                    "tickets": []}
+    assert service.search(READER, {"limit": 0}) == {"total": 3, "total_exact": True,
+                                                    "offset": 0, "limit": 0, "tickets": []}
 
 
 def test_a_repeat_callers_phone_finds_the_ticket_their_call_was_merged_into(
@@ -166,3 +170,23 @@ def test_the_call_centres_software_finds_only_the_calls_it_took(service, three_t
     found = service.search(program, {})
     assert numbers(found) == ["YP20261125-0001"]
     assert found["tickets"][0]["caller"]["phone"] == CALLER["phone"]
+
+
+def test_newest_first_across_years_with_tickets_not_yet_received_last(service, three_tickets,
+                                                                      deliver):
+    deliver(said("ticket_created", "YP20100105-0001", "2010-01-05T01:00:00Z"),
+            said("ticket_dispatched", "YP20261126-0009", "2026-11-26T01:00:00Z"))
+    assert numbers(service.search(READER, {})) == [THIRD, SECOND, FIRST, "YP20100105-0001",
+                                                   "YP20261126-0009"]
+    assert numbers(service.search(READER, {"offset": 3, "limit": 1})) == ["YP20100105-0001"]
+
+
+def test_more_than_are_counted_is_said(service, three_tickets, monkeypatch):
+    monkeypatch.setattr(search, "COUNTED", 2)
+    found = service.search(READER, {"limit": 1})
+    assert (found["total"], found["total_exact"], numbers(found)) == (2, False, [THIRD])
+
+
+def test_an_assisting_unit_finds_the_ticket_it_assists(service, three_tickets, deliver):
+    deliver(said("assist_added", SECOND, "2026-11-23T05:00:00Z", unit=GRID))
+    assert numbers(service.search(GRID_STAFF, {})) == [SECOND, FIRST]
