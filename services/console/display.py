@@ -12,7 +12,7 @@ import phonenumbers
 
 from services.console.charts import number
 from services.shared import births, clock
-from services.shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from services.shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, VIEWS_MAX
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, ROLES, SYSTEM_CHANNELS
@@ -104,6 +104,7 @@ FIELD_MESSAGES = {
     f"Not a birth date ({births.FORMATS}).":
         "请写作 1941-11-26；只知年月写 1941-11，只知年份写 1941",
     "A birth date cannot be in the future.": "出生日期不能晚于今天",
+    f"At most {VIEWS_MAX} saved views.": f"最多保存 {VIEWS_MAX} 个视图",
 }
 ERROR_TITLES = {"InvalidRequest": "填写有误", "NotFound": "未找到", "NotPermitted": "无权操作",
                 "IllegalTransition": "当前状态下不能这样操作"}

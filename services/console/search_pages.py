@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Response, jsonify, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from openpyxl import Workbook
 
 from services.console import display
@@ -29,6 +29,7 @@ LEDGER_PAGE = 200  # the most the ledger gives at once (SearchSchema)
 EXPORT_MAX = 5000  # rows of one export
 CALLER_HISTORY = 10  # a caller's earlier tickets shown while taking the call
 TEXT_FIELDS = ("no", "phone", "name", "words", "place")
+VIEW_FIELDS = (*TEXT_FIELDS, "category", "state", "unit", "first", "last", "sort")
 EXPORT_COLUMNS = (("ticket_no", "工单号"), ("received_at", "受理时间"), ("category", "类别"),
                   ("state", "状态"), ("unit_name", "承办单位"), ("place", "地点"),
                   ("caller_name", "来电人"), ("caller_phone", "来电电话"),
@@ -126,9 +127,38 @@ def search():
     return render_template(
         "search.html", answer=answer, errors=problems, values=request.args, page=page,
         pages=pages if not more else None, args=args, units=_units(),
+        views=[{**view, "href": url_for(".search", **view["filters"])}
+               for view in call("accounts", "views", actor())],
         asked=any(request.args.get(field) for field in TEXT_FIELDS),
         previous=url_for(".search", **args, page=page - 1) if page > 1 else None,
         next=url_for(".search", **args, page=page + 1) if not last else None)
+
+
+@blueprint.route("/search/views", methods=["POST"])
+@require()
+def save_view():
+    """Keep the conditions on the page as a view of one's own (accounts.save_view)."""
+    filters: dict[str, Any] = {field: request.form[field].strip() for field in VIEW_FIELDS
+                               if (request.form.get(field) or "").strip()}
+    name = (request.form.get("view_name") or "").strip()
+    try:
+        call("accounts", "save_view", actor(), name, filters)
+    except InvalidRequest as refused:
+        flash("视图未保存：" + "；".join(
+            message for messages in display.flat_errors(refused.errors).values()
+            for message in messages), "error")
+    else:
+        flash(f"已保存视图“{name}”", "ok")
+    return redirect(url_for(".search", **filters))
+
+
+@blueprint.route("/search/views/<view_id>/delete", methods=["POST"])
+@require()
+def delete_view(view_id: str):
+    """Delete one of one's own views (accounts.delete_view)."""
+    call("accounts", "delete_view", actor(), view_id)
+    flash("已删除视图", "ok")
+    return redirect(url_for(".search"))
 
 
 def _units() -> list[dict]:

@@ -5,6 +5,7 @@ they may see, in CSV and Excel too."""
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 import pytest
@@ -150,3 +151,20 @@ def test_the_agent_sees_the_callers_earlier_tickets_while_taking_the_call(consol
     assert agent.client.get("/search/callers?phone=138").get_json()["total"] == 0
     grid = Person(console_app, "grid")
     assert grid.client.get(f"/search/callers?phone={phone}").status_code == 403
+
+
+def test_a_saved_view_is_its_owners_alone(console_app):
+    dispatcher, supervisor = Person(console_app, "dispatcher"), Person(console_app, "supervisor")
+    dispatcher.get("/search?state=closed&category=other")
+    page = dispatcher.post("/search/views", {"view_name": "已结案其他", "state": "closed",
+                                             "category": "other"}).get_data(as_text=True)
+    assert "已保存视图“已结案其他”" in page
+    assert 'href="/search?state=closed&amp;category=other"' in page \
+        or 'href="/search?category=other&amp;state=closed"' in page
+    assert "已结案其他" not in supervisor.get("/search")
+    too_long = dispatcher.post("/search/views", {"view_name": "长" * 41}).get_data(as_text=True)
+    assert "视图未保存" in too_long
+    view_id = re.search(r'/search/views/([0-9a-f]+)/delete', page).group(1)
+    assert supervisor.post(f"/search/views/{view_id}/delete", {}).status_code == 404
+    assert "已结案其他" not in dispatcher.post(f"/search/views/{view_id}/delete",
+                                               {}).get_data(as_text=True).split("我的视图")[1]

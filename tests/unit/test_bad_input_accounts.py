@@ -53,6 +53,10 @@ VALID = {
                     "days": st.sampled_from([1, 90, 365]), "read_only": st.booleans()},
     "revoke_token": {"username": "wang.li", "token_id": "0123456789abcdef", "actor": ACTORS},
     "recent_withdrawals": {},
+    "save_view": {"actor": ACTORS, "name": st.sampled_from(["已结案路灯", "本周"]),
+                  "filters": st.sampled_from([{}, {"state": "closed", "words": "路灯"}])},
+    "views": {"actor": ACTORS},
+    "delete_view": {"actor": ACTORS, "view_id": "0123456789abcdef"},
 }
 # A wrong password is counted by the sign-in slow-down (and a count that starts holding the
 # username is said) even though the call is refused.

@@ -108,3 +108,12 @@ class RecentWithdrawalsSchema(Schema):
         "description": "every withdrawal from then on is in the answer"})
     withdrawals = fields.List(fields.Nested(WithdrawalSchema), required=True, metadata={
         "description": "oldest first"})
+
+
+class SavedViewSchema(Schema):
+    """A saved view: a named set of the search page's conditions, its owner's alone."""
+
+    view_id = fields.String(required=True)
+    name = fields.String(required=True)
+    filters = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    saved_at = Time(required=True)
