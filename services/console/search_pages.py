@@ -22,6 +22,7 @@ from services.console.downloads import workbook_download
 from services.console.pages import TICKET_TAKERS, blueprint, call, handling_units
 from services.shared import clock, spreadsheets
 from services.shared.errors import InvalidRequest
+from services.shared.rpc_client import ServicesUnavailable
 from services.shared.schemas import CATEGORIES, CENTRE_ROLES
 
 PAGE_SIZE = 20
@@ -127,11 +128,20 @@ def search():
     return render_template(
         "search.html", answer=answer, errors=problems, values=request.args, page=page,
         pages=pages if not more else None, args=args, units=_units(),
-        views=[{**view, "href": url_for(".search", **view["filters"])}
-               for view in call("accounts", "views", actor())],
+        views=_views(),
         asked=any(request.args.get(field) for field in TEXT_FIELDS),
         previous=url_for(".search", **args, page=page - 1) if page > 1 else None,
         next=url_for(".search", **args, page=page + 1) if not last else None)
+
+
+def _views() -> list[dict] | None:
+    """The reader's saved views, each with its address; None when accounts does not
+    answer (the list still shows)."""
+    try:
+        views = call("accounts", "views", actor())
+    except ServicesUnavailable:
+        return None
+    return [{**view, "href": url_for(".search", **view["filters"])} for view in views]
 
 
 @blueprint.route("/search/views", methods=["POST"])
