@@ -884,7 +884,7 @@ def main(argv: list[str] | None = None) -> int:
                               "reads (0: none; the target's figure is 100000)")
     options.add_argument("--searched", type=int, default=300_000,
                          help="tickets stored in the ledger's read model for the search "
-                              "and list figures (0: none; about 4 minutes for 300000)")
+                              "and list figures (0: none; about two minutes for 300000)")
     args = options.parse_args(argv)
     rates = [float(rate) for rate in args.rates.split(",")]
     SPREAD["estates"] = max(0, min(args.estates, len(YINHANG_ESTATES)))  # forked clients see it
