@@ -232,28 +232,45 @@ def received_day(received_at: Any) -> str:
     return clock.as_utc(received_at).strftime(DAY) if received_at else ""
 
 
-def windows(now: dt.datetime) -> list[dict]:
+Window = tuple[dt.datetime | None, dt.datetime | None, dict]
+
+
+def windows(now: dt.datetime) -> list[Window]:
     """The conditions a list newest first reads by, window by window back from ``now`` (an
     hour ahead, for a clock a little ahead): hours (WINDOW_HOURS), then whole days
     (WINDOW_DAYS) less the hours read already, then everything older. Each is an equality
-    on the hour or the day, which the embedded store answers from its index."""
+    on the hour or the day, which the embedded store answers from its index, and comes
+    with the times it spans, [from, until) (None: no bound), for a search of a period
+    to pass over those outside it."""
     start = clock.as_utc(now) + dt.timedelta(hours=1)
     read: list[str] = []
-    found: list[dict] = []
+    found: list[Window] = []
     for span in WINDOW_HOURS:
         hours = [(start - dt.timedelta(hours=n)).strftime(HOUR) for n in range(span)]
-        found.append({RECEIVED_HOUR: {"$in": hours}})
+        newest = start.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        found.append((newest - dt.timedelta(hours=span), newest,
+                      {RECEIVED_HOUR: {"$in": hours}}))
         read += hours
         start -= dt.timedelta(hours=span)
     day = start.date()
     days_read: list[str] = []
     for span in WINDOW_DAYS:
         days = [(day - dt.timedelta(days=n)).isoformat() for n in range(span)]
-        found.append({RECEIVED_DAY: {"$in": days}, RECEIVED_HOUR: {"$nin": read}})
+        newest = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC) + dt.timedelta(days=1)
+        found.append((newest - dt.timedelta(days=span), newest,
+                      {RECEIVED_DAY: {"$in": days}, RECEIVED_HOUR: {"$nin": read}}))
         days_read += days
         day -= dt.timedelta(days=span)
-    found.append({RECEIVED_DAY: {"$nin": days_read + [""]}, RECEIVED_HOUR: {"$nin": read}})
+    found.append((None, None, {RECEIVED_DAY: {"$nin": days_read + [""]},
+                               RECEIVED_HOUR: {"$nin": read}}))
     return found
+
+
+def overlaps(window: Window, start: dt.datetime | None, end: dt.datetime | None) -> bool:
+    """Whether a window (its [from, until)) may hold tickets received in [start, end)."""
+    lower, upper, _ = window
+    return (lower is None or end is None or lower < end) and \
+        (upper is None or start is None or upper > start)
 
 
 def narrow(asked: dict) -> bool:

@@ -196,7 +196,8 @@ class LedgerService:
         asked = load(SearchSchema(), query or {})
         total, exact, listed = self.store.search(search.search_query(asked, scope),
                                           search.sort_of(asked["sort"]), asked["offset"],
-                                          asked["limit"], search.narrow(asked))
+                                          asked["limit"], search.narrow(asked),
+                                          (asked["start"], asked["end"]))
         found = []
         for row, created, latest in listed:
             caller = ((created or {}).get("data") or {}).get("caller")

@@ -351,14 +351,15 @@ class LedgerStore:
         return listed
 
     def search(self, query: dict, sort: list[tuple[str, int]], offset: int,
-               limit: int, narrow: bool = False) -> tuple[int, bool, list[tuple]]:
+               limit: int, narrow: bool = False,
+               period: tuple = (None, None)) -> tuple[int, bool, list[tuple]]:
         """How many rows match ``query`` (search.search_query), counted up to
         search.COUNTED, whether that is all of them, and the page of them sorted by
         ``sort`` from ``offset``, at most ``limit``, each with its ticket_created entry and
         its latest entry: (total, exact, [(row, created, latest)]). ``narrow``: see
-        search.narrow."""
+        search.narrow; ``period``: the query's [start, end) received, if any."""
         if sort == search.SORTS["newest"]:
-            keys, exact = self._newest(query, offset + limit, narrow)
+            keys, exact = self._newest(query, offset + limit, narrow, period)
             counted = len(keys)
             numbers = [key["_id"] for key in keys[offset:offset + limit]]
             by_number = {row["_id"]: row for row in self.tickets.find({"_id": {"$in": numbers}})}
@@ -371,21 +372,24 @@ class LedgerStore:
         total = min(counted, search.COUNTED)
         return total, exact and counted <= search.COUNTED, self._with_entries(rows)
 
-    def _newest(self, query: dict, wanted: int,
-                narrow: bool = False) -> tuple[list[dict], bool]:
+    def _newest(self, query: dict, wanted: int, narrow: bool = False,
+                period: tuple = (None, None)) -> tuple[list[dict], bool]:
         """The first ``wanted`` rows matching ``query`` newest received first, and whether
         all matching rows were looked at: the numbers and times received are read by
         windows back from now (search.windows: each found by equality on the hour or the
         day, which the embedded store answers from its index) until there are ``wanted``
         and more than search.COUNTED, then those not received yet (their ticket_created
-        not recorded); all at once for a ``narrow`` search (search.narrow). Only the
+        not recorded); all at once for a ``narrow`` search (search.narrow). Windows
+        outside ``period`` ([start, end) received, either None) are passed over. Only the
         page's rows are read whole."""
         seen = {"_id": 1, "received_at": 1}
         if narrow:
             return _newest_first(self.tickets.find(query, seen)), True
         keys: list[dict] = []
         for window in search.windows(clock.now()):
-            keys += _newest_first(self.tickets.find({"$and": [query, window]}, seen))
+            if not search.overlaps(window, *period):
+                continue
+            keys += _newest_first(self.tickets.find({"$and": [query, window[2]]}, seen))
             if len(keys) >= wanted and len(keys) > search.COUNTED:
                 return keys, False
         keys += self.tickets.find({"$and": [query, {search.RECEIVED_HOUR: ""}]}, seen,

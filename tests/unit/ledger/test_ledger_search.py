@@ -1,6 +1,7 @@
 """Searching tickets: the index each read-model row keeps from its events (phones as
 dialled at home, names, jieba's words of the description), the query a search builds, and
 the search RPC within what the reader may see."""
+import datetime as dt
 import json
 
 import pytest
@@ -8,6 +9,7 @@ from ledger_events import CALLER, COMMITTEE, GRID, READER, said
 
 from services.ledger import search
 from services.ledger.store import SEARCH_INDEX
+from services.shared import clock
 from services.shared.errors import InvalidRequest, NotPermitted
 
 FIRST, SECOND, THIRD = "YP20261123-0001", "YP20261123-0002", "YP20261124-0001"
@@ -190,3 +192,20 @@ def test_more_than_are_counted_is_said(service, three_tickets, monkeypatch):
 def test_an_assisting_unit_finds_the_ticket_it_assists(service, three_tickets, deliver):
     deliver(said("assist_added", SECOND, "2026-11-23T05:00:00Z", unit=GRID))
     assert numbers(service.search(GRID_STAFF, {})) == [SECOND, FIRST]
+
+
+def test_a_period_long_ago_is_read_from_its_own_windows(service, three_tickets, deliver):
+    deliver(said("ticket_created", "YP20250105-0001", "2025-01-05T01:00:00Z"))
+    found = service.search(READER, {"start": "2025-01-01T00:00:00Z",
+                                    "end": "2025-02-01T00:00:00Z"})
+    assert numbers(found) == ["YP20250105-0001"]
+    now = clock.parse_iso("2026-12-06T02:30:00Z")
+    windows = search.windows(now)
+    newest, oldest = windows[0], windows[-1]
+    assert search.overlaps(newest, now - dt.timedelta(minutes=5), None)
+    assert not search.overlaps(newest, None, now - dt.timedelta(days=3))
+    assert search.overlaps(oldest, None, now - dt.timedelta(days=3000))
+    # together the windows leave no hour out
+    spans = sorted((lower, upper) for lower, upper, _ in windows[:-1])
+    assert all(earlier[1] >= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
+    assert spans[-1][1] > now
