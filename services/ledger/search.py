@@ -235,34 +235,49 @@ def received_day(received_at: Any) -> str:
 Window = tuple[dt.datetime | None, dt.datetime | None, dict]
 
 
-def windows(now: dt.datetime) -> list[Window]:
+def windows(now: dt.datetime, start: dt.datetime | None = None,
+            end: dt.datetime | None = None) -> list[Window]:
     """The conditions a list newest first reads by, window by window back from ``now`` (an
     hour ahead, for a clock a little ahead): hours (WINDOW_HOURS), then whole days
     (WINDOW_DAYS) less the hours read already, then everything older. Each is an equality
     on the hour or the day, which the embedded store answers from its index, and comes
-    with the times it spans, [from, until) (None: no bound), for a search of a period
-    to pass over those outside it."""
-    start = clock.as_utc(now) + dt.timedelta(hours=1)
+    with the times it spans, [from, until) (None: no bound). Of a search of a period
+    [``start``, ``end``), only the hours and days that overlap it are read."""
+    def within(lower: dt.datetime, upper: dt.datetime) -> bool:
+        return (end is None or lower < end) and (start is None or upper > start)
+
+    top = clock.as_utc(now) + dt.timedelta(hours=1)
+    hour = top.replace(minute=0, second=0, microsecond=0)
     read: list[str] = []
     found: list[Window] = []
     for span in WINDOW_HOURS:
-        hours = [(start - dt.timedelta(hours=n)).strftime(HOUR) for n in range(span)]
-        newest = start.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-        found.append((newest - dt.timedelta(hours=span), newest,
-                      {RECEIVED_HOUR: {"$in": hours}}))
-        read += hours
-        start -= dt.timedelta(hours=span)
-    day = start.date()
+        newest = hour
+        hours = []
+        for _ in range(span):
+            if within(hour, hour + dt.timedelta(hours=1)):
+                hours.append(hour.strftime(HOUR))
+            read.append(hour.strftime(HOUR))
+            hour -= dt.timedelta(hours=1)
+        if hours:
+            found.append((hour + dt.timedelta(hours=1), newest + dt.timedelta(hours=1),
+                          {RECEIVED_HOUR: {"$in": hours}}))
+    # from the day of the newest hour not read yet (its hours read already left out)
+    day = dt.datetime.combine(hour.date(), dt.time(0), tzinfo=dt.UTC)
     days_read: list[str] = []
     for span in WINDOW_DAYS:
-        days = [(day - dt.timedelta(days=n)).isoformat() for n in range(span)]
-        newest = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC) + dt.timedelta(days=1)
-        found.append((newest - dt.timedelta(days=span), newest,
-                      {RECEIVED_DAY: {"$in": days}, RECEIVED_HOUR: {"$nin": read}}))
-        days_read += days
-        day -= dt.timedelta(days=span)
-    found.append((None, None, {RECEIVED_DAY: {"$nin": days_read + [""]},
-                               RECEIVED_HOUR: {"$nin": read}}))
+        newest = day
+        days = []
+        for _ in range(span):
+            if within(day, day + dt.timedelta(days=1)):
+                days.append(day.date().isoformat())
+            days_read.append(day.date().isoformat())
+            day -= dt.timedelta(days=1)
+        if days:
+            found.append((day + dt.timedelta(days=1), newest + dt.timedelta(days=1),
+                          {RECEIVED_DAY: {"$in": days}, RECEIVED_HOUR: {"$nin": read}}))
+    if start is None or start < day + dt.timedelta(days=1):
+        found.append((None, None, {RECEIVED_DAY: {"$nin": days_read + [""]},
+                                   RECEIVED_HOUR: {"$nin": read}}))
     return found
 
 

@@ -379,16 +379,14 @@ class LedgerStore:
         windows back from now (search.windows: each found by equality on the hour or the
         day, which the embedded store answers from its index) until there are ``wanted``
         and more than search.COUNTED, then those not received yet (their ticket_created
-        not recorded); all at once for a ``narrow`` search (search.narrow). Windows
-        outside ``period`` ([start, end) received, either None) are passed over. Only the
+        not recorded); all at once for a ``narrow`` search (search.narrow). Only the
+        hours and days within ``period`` ([start, end) received, either None) are read. Only the
         page's rows are read whole."""
         seen = {"_id": 1, "received_at": 1}
         if narrow:
             return _newest_first(self.tickets.find(query, seen)), True
         keys: list[dict] = []
-        for window in search.windows(clock.now()):
-            if not search.overlaps(window, *period):
-                continue
+        for window in search.windows(clock.now(), *period):
             keys += _newest_first(self.tickets.find({"$and": [query, window[2]]}, seen))
             if len(keys) >= wanted and len(keys) > search.COUNTED:
                 return keys, False

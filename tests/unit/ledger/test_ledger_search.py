@@ -207,5 +207,12 @@ def test_a_period_long_ago_is_read_from_its_own_windows(service, three_tickets, 
     assert search.overlaps(oldest, None, now - dt.timedelta(days=3000))
     # together the windows leave no hour out
     spans = sorted((lower, upper) for lower, upper, _ in windows[:-1])
+    assert spans[0][0] == windows[-2][0]
     assert all(earlier[1] >= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
     assert spans[-1][1] > now
+    # a period reads only its own hours and days
+    month = search.windows(now, now - dt.timedelta(days=90), now - dt.timedelta(days=60))
+    assert sum(len(window[2]["received_day"]["$in"]) for window in month) == 31  # 30 days
+    recent = search.windows(now, now - dt.timedelta(hours=3), None)
+    assert [window[2]["received_hour"]["$in"] for window in recent][0] == [
+        "2026-12-06T03", "2026-12-06T02"]
