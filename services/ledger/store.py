@@ -386,7 +386,9 @@ class LedgerStore:
         if narrow:
             return _newest_first(self.tickets.find(query, seen)), True
         keys: list[dict] = []
-        for window in search.windows(clock.now(), *period):
+        # windows grow back from the period's end (now, or the end asked for, if earlier)
+        top = clock.now() if period[1] is None else min(clock.now(), clock.as_utc(period[1]))
+        for window in search.windows(top, *period):
             keys += _newest_first(self.tickets.find({"$and": [query, window[2]]}, seen))
             if len(keys) >= wanted and len(keys) > search.COUNTED:
                 return keys, False
