@@ -17,13 +17,16 @@ run on the local RabbitMQ (a vhost of its own) with every part its own OS proces
    ledger's embedded stores are seeded through their own store classes with that many
    tickets' documents (states and ledger entries copied from tickets the real services
    took through their whole life in-process), most closed and a few hundred open in the
-   measured unit's queue.
+   measured unit's queue;
+5. search and lists: ``--searched`` tickets' rows (300,000 by default) stored in the
+   ledger's read model on the embedded store, and ``ledger.search`` timed as the RPC runs
+   it: words, a phone, the centre's and a unit's list page (deploy/bench_search.py).
 
 Prints a table and the issue's targets beside the figures (never asserted), writes
 var/bench/bench.json and var/bench/bench.png (an SVG drawn here, rendered by Chromium).
 
     .venv/bin/python deploy/bench.py [--seconds 6] [--rates 10,25,50,100,200,400]
-                                     [--stored 20000]
+                                     [--stored 20000] [--searched 300000]
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import bench_console  # noqa: E402
+import bench_search  # noqa: E402  deploy/bench_search.py
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 import picture  # noqa: E402
 import run_lock  # noqa: E402  deploy/run_lock.py
@@ -82,6 +86,7 @@ TARGETS = {
     "create_p99_at_100": "create_ticket p99 < 50 ms at 100 tickets/s",
     "recorded_p99_at_100": "created -> recorded p99 < 250 ms at 100 tickets/s",
     "reads_p99": "timeline and unit queue p99 < 20 ms with 100,000 tickets stored",
+    "search_p99": "search and list page p99 < 100 ms with 300,000 tickets stored",
 }
 
 
@@ -836,6 +841,9 @@ def at_rate(steps: list[dict], rate: float) -> dict | None:
 
 
 def print_report(report: dict) -> None:
+    if report.get("search"):
+        print("\nsearch and lists: ledger.search as the RPC runs it, one call at a time")
+        bench_search.print_figures(report["search"])
     floor_figures, steps = report["floor"], report["pipeline"]["steps"]
     print("\nfloor (trivial RPC + one event, "
           f"{PROCESSES * THREADS} clients as fast as answered)")
@@ -927,6 +935,9 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--stored", type=int, default=STORED_DEFAULT,
                          help="tickets stored before the services start again, for the "
                               "reads (0: none; the target's figure is 100000)")
+    options.add_argument("--searched", type=int, default=300_000,
+                         help="tickets stored in the ledger's read model for the search "
+                              "and list figures (0: none; about two minutes for 300000)")
     args = options.parse_args(argv)
     rates = [float(rate) for rate in args.rates.split(",")]
     SPREAD["estates"] = max(0, min(args.estates, len(YINHANG_ESTATES)))  # forked clients see it
@@ -957,6 +968,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.stored:
             print(f"reads with {args.stored} tickets stored…", flush=True)
             report["stored_reads"] = stored_reads(uris, args.stored, log_dir)
+        if args.searched:
+            print(f"search with {args.searched} tickets stored…", flush=True)
+            report["search"] = bench_search.measure(args.searched)
         saturated = max(step["per_s"] for step in pipe["steps"])
         pipe["saturated_per_s"] = saturated
         pipe["ratio_to_floor"] = round(saturated / report["floor"]["per_s"], 2)

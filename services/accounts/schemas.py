@@ -64,3 +64,18 @@ class IssueTokenArgs(UserArgs):
 
 class RevokeTokenArgs(UserArgs):
     token_id = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+# Saved views (a named set of the search page's conditions), each user's own
+VIEW_FIELDS = ("no", "phone", "name", "words", "place", "category", "state", "unit",
+               "first", "last", "sort")
+
+
+class SaveViewArgs(StrictSchema):
+    name = Text(required=True, validate=validate.Length(min=1, max=40))
+    filters = fields.Dict(keys=fields.String(validate=validate.OneOf(VIEW_FIELDS)),
+                          values=Text(validate=validate.Length(max=200)), required=True)
+
+
+class ViewIdArgs(StrictSchema):
+    view_id = Text(required=True, validate=SHORT_TEXT)

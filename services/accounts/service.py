@@ -37,20 +37,28 @@ from services.accounts.schemas import (
     IssueTokenArgs,
     PasswordChangeArgs,
     RevokeTokenArgs,
+    SaveViewArgs,
     SessionArgs,
     SignInArgs,
     TokenArgs,
     UnitArgs,
     UpdateUserArgs,
     UserArgs,
+    ViewIdArgs,
 )
 from services.accounts.store import AccountStore
 from services.shared import access, clock, outbox, parking_depth, revocation, statements
-from services.shared.accounts import FirstAdminSchema, NewUserSchema
+from services.shared.accounts import VIEWS_MAX, FirstAdminSchema, NewUserSchema
 from services.shared.answers import accounts as answers
 from services.shared.deadlines import rpc
 from services.shared.directory import district_of
-from services.shared.errors import EXPECTED, IllegalTransition, NotFound, NotPermitted
+from services.shared.errors import (
+    EXPECTED,
+    IllegalTransition,
+    InvalidRequest,
+    NotFound,
+    NotPermitted,
+)
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage
@@ -61,6 +69,7 @@ STARTED, SESSION_VIEW = answers.SessionStartedSchema(), answers.SessionViewSchem
 ENDED = answers.EndedSessionsSchema()
 WITHDRAWALS = answers.RecentWithdrawalsSchema()
 COLLEAGUES = answers.ColleagueSchema(many=True)
+VIEW = answers.SavedViewSchema()
 
 
 class AccountsService:
@@ -457,6 +466,44 @@ class AccountsService:
         return self._profile(self._user(user["_id"]), clock.now())
 
     # Shared by the entrypoints above
+    @rpc(expected_exceptions=EXPECTED)
+    def save_view(self, actor: dict, name: str, filters: dict) -> dict:
+        """Keep a named set of the search page's conditions (``filters``: no, phone, name,
+        words, place, category, state, unit, first, last, sort, each text) for the person
+        the statement vouches for, and only for them; one of the same name is replaced.
+        Returns the view: view_id, name, filters, saved_at (SavedViewSchema).
+        Raises InvalidRequest (a name empty or over 40 characters, an unknown condition,
+        more than VIEWS_MAX views), NotPermitted (no valid statement)."""
+        username = load_actor(actor)["id"]
+        asked = load(SaveViewArgs(), {"name": name, "filters": filters})
+        kept = self.store.views.find_one({"username": username, "name": asked["name"]})
+        if kept is None and self.store.views.count_documents({"username": username}) \
+                >= VIEWS_MAX:
+            raise InvalidRequest({"name": [f"At most {VIEWS_MAX} saved views."]})
+        view = {"_id": kept["_id"] if kept else secrets.token_hex(8), "username": username,
+                "name": asked["name"], "filters": asked["filters"], "saved_at": clock.now()}
+        self.store.views.replace_one({"_id": view["_id"]}, view, upsert=True)
+        return VIEW.dump(_as_view(view))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def views(self, actor: dict) -> list[dict]:
+        """The saved views of the person the statement vouches for, by name
+        (SavedViewSchema). Raises NotPermitted (no valid statement)."""
+        username = load_actor(actor)["id"]
+        return VIEW.dump([_as_view(view) for view in self.store.views.find(
+            {"username": username}, sort=[("name", 1)])], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_view(self, actor: dict, view_id: str) -> dict:
+        """Delete one of one's own saved views; returns ``{"deleted": view_id}``.
+        Raises InvalidRequest, NotFound (no such view of theirs: another's is not found
+        either), NotPermitted (no valid statement)."""
+        username = load_actor(actor)["id"]
+        view_id = load(ViewIdArgs(), {"view_id": view_id})["view_id"]
+        if not self.store.views.delete_one({"_id": view_id, "username": username}).deleted_count:
+            raise NotFound(f"view {view_id}")
+        return {"deleted": view_id}
+
     def _user(self, username: str) -> dict:
         user = self.store.get(username)
         if user is None:
@@ -592,3 +639,8 @@ class AccountsService:
                 self.store.say(user["_id"], [people.account_changed(
                     user, "locked", SYSTEM_ACTOR, ["locked_until"])])
                 self._publish(user["_id"])
+
+
+def _as_view(view: dict) -> dict:
+    return {"view_id": view["_id"], "name": view["name"], "filters": view["filters"],
+            "saved_at": clock.iso(view["saved_at"])}

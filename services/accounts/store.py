@@ -27,6 +27,7 @@ class AccountStore:
         self.sessions = db["sessions"]
         self.failures = db["sign_in_failures"]
         self.withdrawals = db["withdrawals"]
+        self.views = db["views"]  # saved views: _id view id, each with its username
 
     def ensure_indexes(self) -> None:
         self.users.create_index([("username", ASCENDING)], unique=True, name="username")
@@ -38,6 +39,8 @@ class AccountStore:
                                 partialFilterExpression={"first_admin": True})
         self.sessions.create_index([("hash", ASCENDING)], unique=True, name="hash")
         self.sessions.create_index([("username", ASCENDING)], name="username")
+        self.views.create_index([("username", ASCENDING), ("name", ASCENDING)], unique=True,
+                                name="username_name")
         self.failures.create_index([("username", ASCENDING)], name="username")
         self.failures.create_index([("last_failure_at", ASCENDING)], name="last_failure_at")
         self.withdrawals.create_index([("at", ASCENDING)], name="at")

@@ -49,7 +49,11 @@ from services.shared.answers.dispatch import (
     TicketStatusSchema,
 )
 from services.shared.answers.intake import CreatedTicketSchema
-from services.shared.answers.ledger import IndicatorsSchema, ListedTicketSchema
+from services.shared.answers.ledger import (
+    IndicatorsSchema,
+    ListedTicketSchema,
+    SearchAnswerSchema,
+)
 from services.shared.answers.register import (
     BirthdaySchema,
     CardViewSchema,
@@ -269,6 +273,25 @@ def create_ticket(ticket: dict):
     (``kind`` praise), and only it, names what it ``praise``s (ticket_no or unit_id)."""
     refuse_unless(CALL_TAKERS, "create tickets")
     return call("intake", "create_ticket", ticket, actor())
+
+
+@tickets.route("/tickets")
+@refuses(403, 422)
+@tickets.arguments(schemas.TicketSearchQuery, location="query")
+@tickets.response(200, SearchAnswerSchema)
+def search_tickets(query: dict):
+    """Find tickets, open and closed, among those the reader may see: by number, a
+    caller's phone (any format) or name, words of the description, place, category, unit,
+    state and when received; sorted and paged, with the number found (``total``). Callers'
+    phones are masked for readers who may not see the caller.
+
+    Rule across fields, refused with 422: ``start`` is before ``end``."""
+    asked = {key: value for key, value in query.items() if value not in (None, "", [])}
+    for many, field in (("category", "categories"), ("unit_id", "unit_ids"),
+                        ("state", "states")):
+        if many in asked:
+            asked[field] = asked.pop(many)
+    return call("ledger", "search", actor(), asked)
 
 
 def ticket_file(ticket_no: str, reader: str) -> dict:

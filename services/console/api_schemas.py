@@ -21,6 +21,7 @@ from services.shared.evidence import MAX_FILES
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES, TicketSchema
 from services.shared.schemas import (
+    CATEGORIES,
     LONG_TEXT,
     SHORT_TEXT,
     UNIT_ID,
@@ -29,7 +30,7 @@ from services.shared.schemas import (
     StrictSchema,
     Text,
 )
-from services.shared.states import STATES
+from services.shared.states import INTAKE_STATUSES, STATES
 
 
 def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
@@ -217,6 +218,37 @@ def PhoneText(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
     return fields.String(validate=validate.Length(min=1, max=32), metadata={
         "format": "phone-cn", "description": "a valid Chinese phone number (mobile or "
                                              "landline), however written"}, **kwargs)
+
+
+SEARCH_SORTS = ("newest", "oldest", "updated", "number")  # ledger.search's
+SEARCH_STATES = (*STATES, *INTAKE_STATUSES)
+
+
+class TicketSearchQuery(Schema):
+    """Which tickets to find, open and closed: every condition given must hold."""
+
+    ticket_no = Text(validate=SHORT_TEXT)
+    phone = PhoneText()  # any of the ticket's callers' (repeat calls merged in too)
+    name = Text(validate=SHORT_TEXT, metadata={"description": "a caller's name"})
+    words = Text(validate=validate.Length(min=1, max=200), metadata={
+        "description": "words of the description, all of them (Chinese is cut into words: "
+                       "扶手 finds 浴缸扶手)"})
+    place = Text(validate=SHORT_TEXT, metadata={
+        "description": "a district, subdistrict or community, by name"})
+    category = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                           metadata={"description": "any of these (repeat to name several)"})
+    unit_id = fields.List(fields.String(validate=UNIT_ID),
+                          metadata={"description": "led by any of these units"})
+    state = fields.List(fields.String(validate=validate.OneOf(SEARCH_STATES)),
+                        metadata={"description": "in any of these states"})
+    start = IsoTime(metadata={"description": "received at or after"})
+    end = IsoTime(metadata={"description": "received before"})
+    sort = fields.String(load_default="newest", validate=validate.OneOf(SEARCH_SORTS),
+                         metadata={"description": "newest or oldest received first, the "
+                                                  "latest step first, or by number"})
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 5_000_000))
+    limit = fields.Integer(load_default=20, validate=validate.Range(0, 200),
+                           metadata={"description": "0: the number found alone"})
 
 
 def GroupCode(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type

@@ -12,7 +12,7 @@ import phonenumbers
 
 from services.console.charts import number
 from services.shared import births, clock
-from services.shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from services.shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, VIEWS_MAX
 from services.shared.payloads import DEADLINE_NAMES as DEADLINES
 from services.shared.payloads import LIVING_STATUSES
 from services.shared.schemas import CATEGORIES, CHANNELS, KINDS, ROLES, SYSTEM_CHANNELS
@@ -77,6 +77,10 @@ FIELD_LABELS = {
 }
 
 # Every vocabulary the contract has must have its words here (the unit tests check).
+# The search page's states (every one a ticket may be in) and sorts (ledger.search's)
+SEARCH_STATE_WORDS = {state: STATE_WORDS[state] for state in STATES + INTAKE_STATUSES}
+SORT_WORDS = {"newest": "受理时间（新→旧）", "oldest": "受理时间（旧→新）",
+              "updated": "最近办理在前", "number": "工单号"}
 # What an agent may pick for a new ticket: the callers' channels, not the system's own.
 CALLER_CHANNEL_WORDS = {channel: CHANNEL_WORDS[channel] for channel in CHANNELS}
 VOCABULARIES = {"kind": (KINDS, KIND_WORDS), "category": (CATEGORIES, CATEGORY_WORDS),
@@ -129,6 +133,7 @@ FIELD_MESSAGES = {
     "A person's account stays a person's and a program's a program's: make a new account.":
         "人员账号与程序账号不能互换，请新建账号",
     "A handling unit needs the place it answers for.": "承办单位须填写负责的地点",
+    f"At most {VIEWS_MAX} saved views.": f"最多保存 {VIEWS_MAX} 个视图",
 }
 # An error page's title and, where the page has no sentence of its own, what it says.
 STATUS_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到",

@@ -489,6 +489,7 @@ def register(app: Flask) -> None:
         admin_pages,
         live_pages,
         register_pages,
+        search_pages,
         supervision_pages,
     )
 
@@ -537,12 +538,14 @@ FILTER_WORDS = {
     "filetype": display.FILE_TYPE_WORDS, "attached_with": display.ATTACHED_WITH_WORDS,
 }
 NAVIGATION = {
-    "unit_staff": (("本单位工单", "queue"), ("台账", "register_list"), ("关爱", "care")),
-    "dispatcher": (("派单中心", "centre"), ("督办", "supervision"), ("新建工单", "new_ticket")),
-    "supervisor": (("督办", "supervision"), ("派单中心", "centre")),
-    "agent": (("新建工单", "new_ticket"),),
+    "unit_staff": (("本单位工单", "queue"), ("工单查询", "search"), ("台账", "register_list"),
+                   ("关爱", "care")),
+    "dispatcher": (("派单中心", "centre"), ("督办", "supervision"), ("新建工单", "new_ticket"),
+                   ("工单查询", "search")),
+    "supervisor": (("督办", "supervision"), ("派单中心", "centre"), ("工单查询", "search")),
+    "agent": (("新建工单", "new_ticket"), ("工单查询", "search")),
     "admin": (("用户管理", "users"), ("派单中心", "centre"), ("督办", "supervision"),
-              ("新建工单", "new_ticket"), ("台账", "register_list")),
+              ("新建工单", "new_ticket"), ("工单查询", "search"), ("台账", "register_list")),
 }
 
 

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from services.ledger import chain, contributions
+from services.ledger import chain, contributions, search
 from services.shared import access, clock
 from services.shared.states import (
     ACCEPTED,
@@ -469,11 +469,16 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
                             for level in PLACE_LEVELS}
         changes["received_at"] = clock.parse_iso(data["received_at"]) \
             if data.get("received_at") else occurred_at
+        changes[search.RECEIVED_HOUR] = search.received_hour(changes["received_at"])
+        changes[search.RECEIVED_DAY] = search.received_day(changes["received_at"])
+        changes[search.PLACES] = search.places(changes["place"])
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
         changes["praise"] = data.get("praise")
+        changes.update(search.created_changes(row, data, entry.get("actor")))
     elif event_type == "ticket_merged":
         # calls counts the first call too; merges may arrive in any order
         changes["calls"] = max(row.get("calls") or 1, data.get("calls") or 1)
+        changes.update(search.merged_changes(row, data))
     elif event_type == "praise_received":
         changes["praise"] = {"ticket_no": data.get("praised_ticket_no"),
                              "unit_id": data.get("praised_unit_id")}
@@ -529,6 +534,11 @@ def ticket_changes(row: dict | None, entry: dict) -> dict:
             changes.update(_deadline_changes(row, entry, {"resolve_by": data.get("due_at")}))
     elif event_type in ASSIST_STATUS:
         changes["assists"] = _assist_changes(row, entry, ASSIST_STATUS[event_type])
+    if row.get(search.RECEIVED_HOUR) is None and search.RECEIVED_HOUR not in changes:
+        changes[search.RECEIVED_HOUR] = changes[search.RECEIVED_DAY] = ""  # until created
+    units = search.scope_units({**row, **changes})
+    if units != row.get(search.SCOPE_UNITS):
+        changes[search.SCOPE_UNITS] = units
     return changes
 
 
@@ -597,14 +607,15 @@ def facts(row: dict | None, created: dict | None) -> access.Facts:
 def scope_query(actor: dict) -> dict:
     """The read-model filter of the tickets this actor may see (access.py): their
     district's for the centre and agents, their unit's (leading or assisting, now or
-    before) for unit staff."""
+    before) for unit staff, the calls they took for the call centre's software."""
     scope = access.require(actor, "ticket")
     query: dict = {}
     if actor.get("district") is not None:
         query["place.district"] = actor["district"]
-    if scope == access.HANDLED:
-        query["$or"] = [{"unit_id": actor.get("unit_id")},
-                        {"assists.unit_id": actor.get("unit_id")}]
+    if scope == access.HANDLED:  # the lead and assisting units, kept as one list
+        query[search.SCOPE_UNITS] = actor.get("unit_id")
+    elif scope == access.TAKEN:  # the calls they took (kept by the search index)
+        query[search.TAKEN_BY] = actor.get("id")
     return query
 
 

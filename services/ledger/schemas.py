@@ -6,9 +6,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.ledger.search import DEFAULT_SORT, SORTS
 from services.shared import clock
 from services.shared.answers.ledger import GROUPS, INTERVALS
 from services.shared.schemas import CATEGORIES, SHORT_TEXT, StrictSchema, Text
+from services.shared.states import INTAKE_STATUSES, STATES
 
 RECENT_DEFAULT = 50
 RECENT_MAX = 500
@@ -117,3 +119,44 @@ class ChangesSchema(StrictSchema):
 
     scope = Text(required=True, validate=SHORT_TEXT)
     since = Instant(load_default=None, allow_none=True)
+
+
+SEARCH_DEFAULT = 20
+SEARCH_MAX = 200
+SEARCH_TEXT = validate.Length(max=200)
+SEARCH_STATES = (*STATES, *INTAKE_STATUSES)
+
+
+class SearchSchema(StrictSchema):
+    """What a search asks for (search.search_query): every condition given must hold.
+    ``words``: words of the description, all of them; ``phone``: any format (029-8888-1234,
+    +86 29 8888 1234); ``place``: a district, subdistrict or community by name; ``start``
+    and ``end``: received in [start, end)."""
+
+    ticket_no = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
+    phone = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    name = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
+    words = Text(load_default=None, allow_none=True, validate=SEARCH_TEXT)
+    place = Text(load_default=None, allow_none=True, validate=SHORT_TEXT)
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             load_default=None, allow_none=True,
+                             validate=validate.Length(max=len(CATEGORIES)))
+    unit_ids = fields.List(Text(validate=SHORT_TEXT), load_default=None, allow_none=True,
+                           validate=validate.Length(max=50))
+    states = fields.List(fields.String(validate=validate.OneOf(SEARCH_STATES)),
+                         load_default=None, allow_none=True,
+                         validate=validate.Length(max=len(SEARCH_STATES)))
+    start = Instant(load_default=None, allow_none=True)
+    end = Instant(load_default=None, allow_none=True)
+    sort = fields.String(load_default=DEFAULT_SORT, validate=validate.OneOf(tuple(SORTS)))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
+                            strict=True)
+    limit = fields.Integer(load_default=SEARCH_DEFAULT,
+                           validate=validate.Range(min=0, max=SEARCH_MAX), strict=True)
+
+    @validates_schema
+    def _check(self, data: dict, **kwargs) -> None:
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("The period must end after it starts.", "end")
+        if data.get("phone") and not any(ch.isdigit() for ch in data["phone"]):
+            raise ValidationError("A phone number has digits.", "phone")

@@ -16,7 +16,7 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from services.ledger import chain, indicators, live, publication, record, workbook
+from services.ledger import chain, indicators, live, publication, record, search, workbook
 from services.ledger.schemas import (
     RECENT_DEFAULT,
     TICKETS_DEFAULT,
@@ -25,6 +25,7 @@ from services.ledger.schemas import (
     IndicatorsSchema,
     RecentSchema,
     ResidentIdSchema,
+    SearchSchema,
     TicketNoSchema,
     TicketsSchema,
     VerifySchema,
@@ -46,7 +47,7 @@ UNCHAINED_LISTED = 100  # chains named in verify's answer; the count covers them
 ENTRY, TICKET = answers.TimelineEntrySchema(), answers.LedgerTicketSchema()
 LISTED, INDICATORS = answers.ListedTicketSchema(), answers.IndicatorsSchema()
 WORKBOOK, CHAIN_REPORT = answers.WorkbookSchema(), answers.ChainReportSchema()
-PUBLIC = answers.PublicRequestSchema()
+PUBLIC, SEARCHED = answers.PublicRequestSchema(), answers.SearchAnswerSchema()
 CHANGES = answers.ChangesSchema()
 
 
@@ -171,6 +172,42 @@ class LedgerService:
                                "ticket_nos": ticket_nos, "categories": categories}, scope)
         return LISTED.dump([record.as_listed(row, created, latest)
                             for row, created, latest in listed], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search(self, actor: dict, query: dict | None = None) -> dict:
+        """Tickets open and closed found by ``query`` (SearchSchema; every condition given
+        must hold): ``ticket_no``; ``phone``, any caller's of the ticket (repeat calls
+        merged in included) in any format (029-8888-1234, +86 29 8888 1234, 02988881234);
+        ``name``, a caller's; ``words``, all of them words of the description (Chinese cut
+        by jieba: 扶手 finds 浴缸扶手); ``place``, a district, subdistrict or community by
+        name; ``categories``, ``unit_ids`` (the unit leading it), ``states`` (any of);
+        ``start`` and ``end``, received in [start, end) (ISO 8601 times); ``sort`` newest
+        (received, the default), oldest, updated (latest event first) or number;
+        ``offset`` and ``limit`` (0–200, default 20; 0 for the count alone).
+        Read from the search index kept in each ticket's read-model row (search.py), only
+        among the tickets the actor may see (access.py).
+
+        Returns ``{"total" (counted up to 500), "total_exact" (false: more than that),
+        "offset", "limit", "tickets": [as ``tickets`` lists them, with
+        ``caller`` {name, phone, anonymous}, the phone masked for those who may not see
+        the caller]}`` (SearchAnswerSchema).
+        Raises InvalidRequest (an unknown field, category, state or sort, a phone without
+        digits, a period that does not end after it starts, an offset or limit out of
+        range), NotPermitted (a role that reads no tickets)."""
+        actor = load_actor(actor)
+        scope = record.scope_query(actor)
+        asked = load(SearchSchema(), query or {})
+        total, exact, listed = self.store.search(search.search_query(asked, scope),
+                                          search.sort_of(asked["sort"]), asked["offset"],
+                                          asked["limit"], search.narrow(asked),
+                                          (asked["start"], asked["end"]))
+        found = []
+        for row, created, latest in listed:
+            caller = ((created or {}).get("data") or {}).get("caller")
+            seen = access.as_seen(actor, {"caller": caller}, record.facts(row, created))
+            found.append({**record.as_listed(row, created, latest), "caller": seen["caller"]})
+        return SEARCHED.dump({"total": total, "total_exact": exact, "offset": asked["offset"],
+                              "limit": asked["limit"], "tickets": found})
 
     @rpc(expected_exceptions=EXPECTED)
     def public_requests(self, start: str | None = None, end: str | None = None,

@@ -19,13 +19,13 @@ import datetime as dt
 import itertools
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.ledger import chain, contributions, record
+from services.ledger import chain, contributions, record, search
 from services.shared import clock, events
 from services.shared.states import CLOSED
 from services.shared.storage import LOST, Contention, Lost, until_written
@@ -44,6 +44,7 @@ FIGURE_SHARDS = 16
 # answers from its index, where a sort on recorded_at reads every entry (a minute with
 # 100,000 tickets' entries).
 RECORDED_MINUTE = "recorded_minute"
+SEARCH_INDEX = "search_index"  # meta's record of the search index's backfill
 # How far back recent looks by minute, window by window, before it reads by recorded_at.
 RECENT_WINDOWS = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(days=1),
                   dt.timedelta(days=7))
@@ -60,6 +61,7 @@ class LedgerStore:
         self.tickets = db["tickets"]
         self.figures = db["figures"]
         self.units = db["units"]
+        self.meta = db["meta"]  # what was done to the store once (the search index's backfill)
 
     def ensure_indexes(self) -> None:
         # One seq per ticket: a concurrent writer that read the same last seq fails here.
@@ -78,6 +80,46 @@ class LedgerStore:
         self.entries.create_index([(RECORDED_MINUTE, ASCENDING)], name=RECORDED_MINUTE)
         self.figures.create_index([("day", ASCENDING)], name="day")
         self.tickets.create_index([("received_at", DESCENDING)], name="received_at")
+        # The search index's fields (search.py), each found by equality. Not the state nor
+        # the district: nearly every ticket is closed, and of the one district, and the
+        # embedded store copies the whole set of an index's matches for every query.
+        for name in (*search.SEARCH_FIELDS, search.TAKEN_BY, search.SCOPE_UNITS,
+                     search.PLACES, search.RECEIVED_HOUR, search.RECEIVED_DAY, "category",
+                     "unit_id"):
+            ensure_index(self.tickets, [(name, ASCENDING)], name=f"search_{name}")
+        self.index_unindexed()
+
+    def index_unindexed(self) -> int:
+        """Give every row the search fields (search.py) from its ticket's entries, once
+        for this SEARCH_VERSION: rows recorded before the ledger kept them (an
+        interrupted run does it again, the same). Returns how many rows it indexed."""
+        done = self.meta.find_one({"_id": SEARCH_INDEX})
+        if done is not None and done.get("version") == search.SEARCH_VERSION:
+            return 0
+        indexed = 0
+        for row in self.tickets.find({search.INDEXED: {"$ne": search.SEARCH_VERSION}},
+                                     {"_id": 1, "unit_id": 1, "assists": 1, "received_at": 1,
+                                      "place": 1}):
+            changes: dict = {search.INDEXED: search.SEARCH_VERSION,
+                             search.SCOPE_UNITS: search.scope_units(row),
+                             search.RECEIVED_HOUR: search.received_hour(row.get("received_at")),
+                             search.RECEIVED_DAY: search.received_day(row.get("received_at")),
+                             search.PLACES: search.places(row.get("place"))}
+            kept: dict = {}
+            for entry in self.entries.find({"ticket_no": row["_id"], "event_type": {
+                    "$in": ["ticket_created", "ticket_merged"]}}):
+                data = entry.get("data") or {}
+                if entry["event_type"] == "ticket_created":
+                    changes.update(search.created_changes(kept, data, entry.get("actor")))
+                else:
+                    changes.update(search.merged_changes(kept, data))
+                kept = {**kept, **changes}
+            self.tickets.update_one({"_id": row["_id"]}, {"$set": changes})
+            indexed += 1
+        self.meta.replace_one({"_id": SEARCH_INDEX},
+                              {"_id": SEARCH_INDEX, "version": search.SEARCH_VERSION},
+                              upsert=True)
+        return indexed
 
     # --- writing ------------------------------------------------------------------------
 
@@ -326,6 +368,66 @@ class LedgerStore:
             listed.append((row, created_entry, record.causal_order(own)[-1] if own else None))
         return listed
 
+    def search(self, query: dict, sort: list[tuple[str, int]], offset: int,
+               limit: int, narrow: bool = False,
+               period: tuple = (None, None)) -> tuple[int, bool, list[tuple]]:
+        """How many rows match ``query`` (search.search_query), counted up to
+        search.COUNTED, whether that is all of them, and the page of them sorted by
+        ``sort`` from ``offset``, at most ``limit``, each with its ticket_created entry and
+        its latest entry: (total, exact, [(row, created, latest)]). ``narrow``: see
+        search.narrow; ``period``: the query's [start, end) received, if any."""
+        if sort == search.SORTS["newest"]:
+            keys, exact = self._newest(query, offset + limit, narrow, period)
+            counted = len(keys)
+            numbers = [key["_id"] for key in keys[offset:offset + limit]]
+            by_number = {row["_id"]: row for row in self.tickets.find({"_id": {"$in": numbers}})}
+            rows = [by_number[number] for number in numbers if number in by_number]
+        else:
+            counted = self.tickets.count_documents(query)
+            exact = True
+            rows = list(self.tickets.find(query, sort=sort, skip=offset, limit=limit)) \
+                if limit else []
+        total = min(counted, search.COUNTED)
+        return total, exact and counted <= search.COUNTED, self._with_entries(rows)
+
+    def _newest(self, query: dict, wanted: int, narrow: bool = False,
+                period: tuple = (None, None)) -> tuple[list[dict], bool]:
+        """The first ``wanted`` rows matching ``query`` newest received first, and whether
+        all matching rows were looked at: the numbers and times received are read by
+        windows back from now (search.windows: each found by equality on the hour or the
+        day, which the embedded store answers from its index) until there are ``wanted``
+        and more than search.COUNTED, then those not received yet (their ticket_created
+        not recorded); all at once for a ``narrow`` search (search.narrow). Only the
+        hours and days within ``period`` ([start, end) received, either None) are read. Only the
+        page's rows are read whole."""
+        seen = {"_id": 1, "received_at": 1}
+        if narrow:
+            return _newest_first(self.tickets.find(query, seen)), True
+        keys: list[dict] = []
+        # windows grow back from the period's end (now, or the end asked for, if earlier)
+        top = clock.now() if period[1] is None else min(clock.now(), clock.as_utc(period[1]))
+        for window in search.windows(top, *period):
+            keys += _newest_first(self.tickets.find({"$and": [query, window[2]]}, seen))
+            if len(keys) >= wanted and len(keys) > search.COUNTED:
+                return keys, False
+        keys += self.tickets.find({"$and": [query, {search.RECEIVED_HOUR: ""}]}, seen,
+                                  sort=[("_id", DESCENDING)])
+        return keys, True
+
+    def _with_entries(self, rows: list[dict]) -> list[tuple]:
+        """Each row with its ticket_created entry and its latest entry."""
+        numbers = [row["_id"] for row in rows]
+        entries: dict[str, list[dict]] = {number: [] for number in numbers}
+        for entry in self.entries.find({"ticket_no": {"$in": numbers}}):
+            entries[entry["ticket_no"]].append(entry)
+        listed = []
+        for row in rows:
+            own = entries[row["_id"]]
+            created_entry = next((entry for entry in own
+                                  if entry["event_type"] == "ticket_created"), None)
+            listed.append((row, created_entry, record.causal_order(own)[-1] if own else None))
+        return listed
+
     def resident_ticket_nos(self, resident_id: str) -> list[str]:
         """The numbers of the tickets intake received with this resident's card on them
         (a caller in the register, a missed check-in's welfare check)."""
@@ -360,6 +462,14 @@ def ensure_index(collection, keys: list[tuple], **options) -> None:
             and existing.get("partialFilterExpression") == options.get("partialFilterExpression"):
         return
     collection.create_index(keys, **options)
+
+
+def _newest_first(rows: Iterable[dict]) -> list[dict]:
+    """Rows newest received first, then the higher number first (search.SORTS["newest"])."""
+    ordered = sorted(rows, key=lambda row: row["_id"], reverse=True)
+    ordered.sort(key=lambda row: clock.as_utc(row["received_at"]) if row.get("received_at")
+                 else dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
+    return ordered
 
 
 def bucket_id(bucket: dict, shard: int | None = None) -> str:

@@ -105,3 +105,5 @@ class UserChangesSchema(StrictSchema):
     def _something(self, data: dict, **kwargs) -> None:
         if not data:
             raise ValidationError("Name at least one change.")
+
+VIEWS_MAX = 50  # saved views (the search page's conditions, named) a person keeps

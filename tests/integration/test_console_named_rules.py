@@ -92,6 +92,12 @@ def figures_backwards(api, held):
     return api("get", "/api/indicators?start=2026-03-10&end=2026-03-01", "supervisor"), None
 
 
+@case("search_tickets", "end", "a period ending before it starts")
+def search_backwards(api, held):
+    return api("get", "/api/tickets?start=2026-03-10T00:00:00Z&end=2026-03-01T00:00:00Z",
+               "dispatcher"), None
+
+
 @case("indicator_workbook", "end", "a period ending the day it starts")
 def workbook_of_no_days(api, held):
     return api("get", "/api/indicators.xlsx?start=2026-03-10&end=2026-03-10",

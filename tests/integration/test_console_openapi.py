@@ -21,6 +21,7 @@ GROUPS = ("retired_cadre", "low_income", "childless", "veteran", "disabled", "ad
 NAMED_RULES = {
     "create_ticket": ({"caller", "answer", "praise"}, "Rules across fields"),
     "indicator_figures": ({"end"}, "``start`` is before ``end``"),
+    "search_tickets": ({"end"}, "``start`` is before ``end``"),
     "indicator_workbook": ({"end"}, "``start`` is before ``end``"),
     "create_user": ({"password", "unit_id", "role"}, "has a ``password``"),
     "update_user": ({"_schema", "password", "unit_id", "role"}, "at least one change"),

@@ -43,6 +43,8 @@ PROGRAMS = {
 PEOPLE = {**CONSOLE_USERS, **ELSEWHERE}
 READERS = {**PEOPLE, **PROGRAMS}
 KEEPERS = ("unit_staff", "admin")
+# who reads tickets at all (a callback worker reads none)
+TICKET_READERS = tuple(sorted({role for role, what in access.RULES if what == "ticket"}))
 ANYONE, SIGNED_IN, ADMINS, SELF, STEP, CHANGE, SKIP = (
     "anyone", "signed_in", "admins", "self", "step", "change", "skip")
 
@@ -99,6 +101,15 @@ ROUTES: dict[str, Route] = {
     "pages.resident_step": Route("/residents/{resident}/pause", CHANGE, method="post",
                                  of="card"),
     "pages.card_views": Route("/residents/{resident}/views", "card_views", SUPERVISOR_ROLES),
+    # search and lists: every ticket the reader may see (none of another unit's or district's)
+    "pages.search": Route("/search", SIGNED_IN),
+    "pages.search_csv": Route("/search/export.csv", SIGNED_IN),
+    "pages.search_xlsx": Route("/search/export.xlsx", SIGNED_IN),
+    "pages.save_view": Route("/search/views", SKIP, why="one's own views: test_search"),
+    "pages.delete_view": Route("/search/views/x/delete", SKIP,
+                               why="one's own views: test_search"),
+    "pages.caller_history": Route("/search/callers?phone=13900000000", SIGNED_IN,
+                                  ("agent", "dispatcher", "admin")),
     "pages.users": Route("/admin/users", ADMINS, ("admin",)),
     "pages.create_user": Route("/admin/users", CHANGE, method="post", of="accounts"),
     "pages.update_user": Route("/admin/users/{user}", CHANGE, method="post", of="accounts"),
@@ -125,6 +136,7 @@ ROUTES: dict[str, Route] = {
     "tickets.get_thumbnail": Route("/api/tickets/{ticket}/attachments/x/thumbnail", SKIP,
                                    why="as tickets.get_attachment: test_evidence.py"),
     "tickets.create_ticket": Route("/api/tickets", SKIP, why="intake's tests: call takers"),
+    "tickets.search_tickets": Route("/api/tickets", SIGNED_IN, TICKET_READERS),
     "queues.queue": Route("/api/queues/{unit}", "queue"),
     "queues.unit_staff": Route("/api/units/{unit}/staff", "staff"),
     "supervision.supervision_list": Route("/api/supervision", "supervision", listing=True),

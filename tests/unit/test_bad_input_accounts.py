@@ -55,6 +55,10 @@ VALID = {
     "recent_withdrawals": {},
     "colleagues": {"unit_id": st.sampled_from(["kaichen", "grid-1", "centre", "nowhere"]),
                    "actor": ACTORS},
+    "save_view": {"actor": ACTORS, "name": st.sampled_from(["已结案路灯", "本周"]),
+                  "filters": st.sampled_from([{}, {"state": "closed", "words": "路灯"}])},
+    "views": {"actor": ACTORS},
+    "delete_view": {"actor": ACTORS, "view_id": "0123456789abcdef"},
 }
 # A wrong password is counted by the sign-in slow-down (and a count that starts holding the
 # username is said) even though the call is refused.

@@ -115,3 +115,12 @@ class ColleagueSchema(Schema):
 
     username = fields.String(required=True)
     name = fields.String(required=True)
+
+
+class SavedViewSchema(Schema):
+    """A saved view: a named set of the search page's conditions, its owner's alone."""
+
+    view_id = fields.String(required=True)
+    name = fields.String(required=True)
+    filters = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    saved_at = Time(required=True)

@@ -151,6 +151,34 @@ class ListedTicketSchema(LedgerTicketSchema):
                                                                       "sentence"})
 
 
+class SearchedCallerSchema(Schema):
+    """The caller of a ticket found by a search: the phone masked for a reader who may not
+    see the caller (access.py), the name as given."""
+
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    anonymous = fields.Boolean(allow_none=True)
+
+
+class SearchedTicketSchema(ListedTicketSchema):
+    """A ticket a search found: as ``tickets`` lists it, with its caller."""
+
+    caller = fields.Nested(SearchedCallerSchema, allow_none=True)
+
+
+class SearchAnswerSchema(Schema):
+    """A page of a search: how many tickets match in all, and this page of them."""
+
+    total = fields.Integer(required=True, metadata={
+        "description": "tickets matching, within what the reader may see, counted up to "
+                       "500"})
+    total_exact = fields.Boolean(required=True, metadata={
+        "description": "false when more than ``total`` match"})
+    offset = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    tickets = fields.List(fields.Nested(SearchedTicketSchema), required=True)
+
+
 class PublicRequestSchema(Schema):
     """A ticket as the public reads it (the Open311 feed): nothing of the caller, no place
     below the community, no free text but a description the publication policy allows,
