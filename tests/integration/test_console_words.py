@@ -138,7 +138,7 @@ def pages_of(key: str, morning: dict) -> list[tuple[str, int]]:
     # another's would be for a unit's staff (access.unseen)
     unseen = 403 if key in ("grid", "kaichen") else 404
     common = [(f"/tickets/{worked}", 200), ("/tickets/YP20000101-9999", unseen),
-              ("/no-such-page", 404)]
+              ("/no-such-page", 404), ("/search", 200), ("/search?words=路灯&state=closed", 200)]
     return common + {
         "grid": [("/units/yinhang-grid-1/queue", 200), (f"/tickets/{welfare}", 200),
                  ("/register", 200), (f"/residents/{resident}", 200), ("/care", 200),
