@@ -52,9 +52,9 @@ def pages_of(role: str, system: dict) -> list[tuple[str, str]]:
     number = system["tickets"][STORY]
     return {
         "unit_staff": [("queue", "units/yinhang-grid-1/queue"), ("ticket", f"tickets/{number}"),
-                       ("register", "register"), ("care", "care")],
+                       ("register", "register"), ("care", "care"), ("search", "search")],
         "dispatcher": [("centre", "centre"), ("ticket", f"tickets/{number}"),
-                       ("new-ticket", "tickets/new")],
+                       ("new-ticket", "tickets/new"), ("search", "search?state=closed")],
         "supervisor": [("supervision", "supervision" + WIDE_PERIOD),
                        ("ticket", f"tickets/{number}")],
         "agent": [("new-ticket", "tickets/new")],
