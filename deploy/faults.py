@@ -147,6 +147,29 @@ class Ticket:
         return path[:at] + ["attachment_added"] * self.photos + path[at:]
 
 
+def by_change(timeline: list[dict]) -> list[dict]:
+    """The timeline with the events of one change of dispatch's (one ``ticket_version``)
+    in the order the change says them: what it attached, then the step. The ledger reads
+    such events as happening at once (one version, one time), so their order among
+    themselves is the ledger's arrival order, which a fault may turn round."""
+    ordered: list[dict] = []
+    for entry in timeline:
+        last = ordered[-1] if ordered else None
+        same_change = last is not None and entry.get("ticket_version") is not None \
+            and (last["source"], last.get("ticket_version")) == (entry["source"],
+                                                                 entry["ticket_version"])
+        if same_change and entry["event_type"] == "attachment_added":
+            at = len(ordered)
+            while at > 0 and ordered[at - 1]["event_type"] != "attachment_added" and \
+                    ordered[at - 1].get("ticket_version") == entry["ticket_version"] and \
+                    ordered[at - 1]["source"] == entry["source"]:
+                at -= 1
+            ordered.insert(at, entry)
+        else:
+            ordered.append(entry)
+    return ordered
+
+
 class Clock:
     def __init__(self):
         self.started = time.monotonic()
@@ -671,7 +694,7 @@ class Drill:
             ids = [entry["event_id"] for entry in timeline]
             if len(ids) != len(set(ids)):
                 twice.append(ticket.number)
-            path = [entry["event_type"] for entry in timeline]
+            path = [entry["event_type"] for entry in by_change(timeline)]
             if stamped_by_a_stepped_clock(timeline):
                 # The ledger reads a history in causal order (caused_by, dispatch's
                 # ticket_version), not by the times stamped: held to the script like the rest.
