@@ -237,3 +237,22 @@ def test_a_history_out_of_causal_order_is_a_wrong_path_whatever_the_clocks_said(
     effect_first = [in_order[0], in_order[1], in_order[2], in_order[4], in_order[3]]
     assert "event-e before the event it followed from" in \
         faults.history_order_problems(effect_first)
+
+
+def entries(*said: tuple[str, str, int | None]) -> list[dict]:
+    return [{"event_type": event, "source": source, "ticket_version": version}
+            for event, source, version in said]
+
+
+def test_the_photos_a_resolve_carried_come_before_it_whichever_the_ledger_heard_first():
+    heard = entries(("ticket_accepted", "dispatch", 3), ("ticket_resolved", "dispatch", 4),
+                    ("attachment_added", "dispatch", 4), ("attachment_added", "dispatch", 4),
+                    ("callback_scheduled", "callback", None))
+    path = [entry["event_type"] for entry in faults.by_change(heard)]
+    assert path == ["ticket_accepted", "attachment_added", "attachment_added",
+                    "ticket_resolved", "callback_scheduled"]
+
+
+def test_a_photo_of_another_change_stays_where_it_was():
+    heard = entries(("ticket_resolved", "dispatch", 4), ("attachment_added", "dispatch", 5))
+    assert faults.by_change(heard) == heard
