@@ -24,8 +24,15 @@ def file_name(name: str) -> str:
 
 def workbook_download(file: dict) -> Response:
     """A service's .xlsx ({filename, content_base64}) as a download."""
-    return send_file(io.BytesIO(base64.b64decode(file["content_base64"])), mimetype=XLSX,
-                     as_attachment=True, download_name=file_name(file["filename"]))
+    return download(base64.b64decode(file["content_base64"]), XLSX, file["filename"])
+
+
+def download(data: bytes, mimetype: str, name: str) -> Response:
+    """``data`` as a file to save, named ``name``. send_file writes a name beyond latin-1
+    as RFC 5987's ``filename*=UTF-8''…``: gunicorn refuses a header it cannot encode (a
+    Chinese name set as is answers 500)."""
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=file_name(name))
 
 
 # Attachments shown in the page itself; anything else is downloaded.

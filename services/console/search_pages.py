@@ -7,18 +7,17 @@ the agent takes the call. The ledger finds them (ledger.search) within what the 
 see. Routes of the pages blueprint."""
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import io
 from typing import Any
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from openpyxl import Workbook
 
 from services.console import display
 from services.console.auth import actor, require, signed_in
-from services.console.downloads import workbook_download
+from services.console.downloads import XLSX, download
 from services.console.pages import TICKET_TAKERS, blueprint, call, handling_units
 from services.shared import clock, spreadsheets
 from services.shared.errors import InvalidRequest
@@ -221,9 +220,8 @@ def search_csv():
     for row in export_rows():
         writer.writerow([f"'{value}" if spreadsheets.formula_like(value) else value
                          for value in (row[key] for key, _ in EXPORT_COLUMNS)])
-    response = Response("\ufeff" + text.getvalue(), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=export_name("csv"))
-    return response
+    return download(("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv; charset=utf-8",
+                    export_name("csv"))
 
 
 @blueprint.route("/search/export.xlsx")
@@ -238,8 +236,7 @@ def search_xlsx():
         spreadsheets.append_row(sheet, [row[key] for key, _ in EXPORT_COLUMNS])
     content = io.BytesIO()
     book.save(content)
-    return workbook_download({"filename": export_name("xlsx"),
-                              "content_base64": base64.b64encode(content.getvalue()).decode()})
+    return download(content.getvalue(), XLSX, export_name("xlsx"))
 
 
 @blueprint.route("/search/callers")

@@ -328,10 +328,11 @@ def card_shown(state: TicketState, actor: dict) -> dict | None:
                                 ticket_no=state["ticket_no"], level=level), actor=actor)
 
 
-def check_read(state: TicketState, actor: dict) -> None:
-    """Pass if the actor may see the ticket (services/shared/access.py); the refusal does
-    not tell whether it exists."""
-    access.check(actor, "ticket", facts(state), state["ticket_no"])
+def check_read(state: TicketState, actor: dict, what: str = "ticket") -> None:
+    """Pass if the actor may see the ticket, or ``what`` of it (``evidence``: its notes and
+    attachments) (services/shared/access.py); the refusal does not tell whether it
+    exists."""
+    access.check(actor, what, facts(state), state["ticket_no"])
 
 
 # Built once: building a schema copies its fields, which costs more than a dump with it.
@@ -344,11 +345,12 @@ def status(state: TicketState, actor: dict, photos_required: int = 0) -> dict[st
     steps ``actor`` may take on it now, judged by the table every step is checked by, and
     its record: internal notes and attachments (evidence.py), and the photos its category
     needs at resolve."""
+    sees_record = access.may(actor, "evidence", facts(state))
     return TICKET_STATUS.dump({
         **view(state, actor), "actions": steps.offered(state, actor),
         "evidence_actions": steps.offered_evidence(state, actor),
-        "notes": jsonable(evidence.notes_view(state)),
-        "attachments": jsonable(evidence.attachments_view(state)),
+        "notes": jsonable(evidence.notes_view(state)) if sees_record else [],
+        "attachments": jsonable(evidence.attachments_view(state)) if sees_record else [],
         "photos_required": photos_required})
 
 

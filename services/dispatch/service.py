@@ -357,17 +357,18 @@ class DispatchService:
     @rpc(expected_exceptions=EXPECTED)
     def get_attachment(self, ticket_no: str, attachment_id: str, actor: dict,
                        thumbnail: bool = False) -> dict:
-        """A file attached to the ticket, for those who may read the ticket (as
-        get_status): {name, content_type, size, content (base64)} (AttachmentFileSchema);
-        with ``thumbnail``, an image's thumbnail (JPEG). Raises InvalidRequest, NotFound
-        (no such attachment, no thumbnail), NotPermitted (as get_status)."""
+        """A file attached to the ticket, for those who may read its record (access.py:
+        evidence: the staff of the unit handling it, the centre, supervisors): {name,
+        content_type, size, content (base64)} (AttachmentFileSchema); with ``thumbnail``,
+        an image's thumbnail (JPEG). Raises InvalidRequest, NotFound (no such attachment,
+        no thumbnail), NotPermitted (a reader who may not read the ticket's record)."""
         actor = load_actor(actor)
         args = load(AttachmentArgs(), {"ticket_no": ticket_no, "attachment_id": attachment_id,
                                        "thumbnail": thumbnail})
         state = self.store.get(args["ticket_no"])
         if state is None:
             raise access.unseen(actor, "ticket", args["ticket_no"])
-        lifecycle.check_read(state, actor)
+        lifecycle.check_read(state, actor, "evidence")
         item = evidence.find(state, args["attachment_id"])
         file_id = item and (item["thumb_id"] if args["thumbnail"] else item["file_id"])
         if item is None or not file_id:

@@ -54,6 +54,7 @@ WHAT = {
     "card_views": "who looked at a resident's card",
     "queue": "a unit's queue",
     "staff": "a unit's staff: usernames and names, to give a ticket to (承办人)",
+    "evidence": "a ticket's internal notes (内部备注) and attachments (现场照片): staff only",
     "supervision": "the supervision list (督办): overdue, warnings, requests",
     "indicators": "indicators and their workbook",
     "callbacks": "the callbacks of a ticket",
@@ -76,6 +77,7 @@ RULES: dict[tuple[str, str], str] = {
     ("dispatcher", "checkins"): EVERY,
     ("dispatcher", "queue"): EVERY,
     ("dispatcher", "staff"): EVERY,
+    ("dispatcher", "evidence"): EVERY,
     ("dispatcher", "supervision"): EVERY,
     ("dispatcher", "indicators"): EVERY,
     ("dispatcher", "callbacks"): EVERY,
@@ -89,6 +91,7 @@ RULES: dict[tuple[str, str], str] = {
     ("unit_staff", "checkins"): GRID,
     ("unit_staff", "queue"): OWN_UNIT,
     ("unit_staff", "staff"): OWN_UNIT,
+    ("unit_staff", "evidence"): HANDLING,
     # 督办员
     ("supervisor", "ticket"): EVERY,
     ("supervisor", "card"): EVERY,
@@ -98,6 +101,7 @@ RULES: dict[tuple[str, str], str] = {
     ("supervisor", "card_views"): EVERY,
     ("supervisor", "queue"): EVERY,
     ("supervisor", "staff"): EVERY,
+    ("supervisor", "evidence"): EVERY,
     ("supervisor", "supervision"): EVERY,
     ("supervisor", "indicators"): EVERY,
     ("supervisor", "callbacks"): EVERY,
@@ -112,6 +116,7 @@ RULES: dict[tuple[str, str], str] = {
     ("admin", "card_views"): EVERY,
     ("admin", "queue"): EVERY,
     ("admin", "staff"): EVERY,
+    ("admin", "evidence"): EVERY,
     ("admin", "supervision"): EVERY,
     ("admin", "indicators"): EVERY,
     ("admin", "callbacks"): EVERY,
@@ -277,7 +282,25 @@ def as_seen(actor: dict, data: Any, facts: Facts) -> Any:
     level = card_level(actor, facts)
     if not may(actor, "caller", facts):
         data = privacy.mask_payload(data)
+    if not may(actor, "evidence", facts):
+        data = _record_withheld(data)
     return _cards_cut(data, level)
+
+
+# What an internal note or an attachment says, kept from readers of the ticket who may not
+# read its record (``evidence``): they learn that a note or a file was added, not what.
+RECORD_FIELDS = ("note", "name")
+RECORD_EVENTS = ("note_added", "attachment_added")
+
+
+def _record_withheld(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_record_withheld(item) for item in data]
+    if isinstance(data, dict) and data.get("event_type") in RECORD_EVENTS:
+        inner = data.get("data") or {}
+        return {**data, "data": {key: (None if key in RECORD_FIELDS else value)
+                                 for key, value in inner.items()}}
+    return data
 
 
 def _cards_cut(data: Any, level: str | None) -> Any:

@@ -81,15 +81,29 @@ def test_an_assisting_unit_adds_a_note_but_an_agent_or_another_unit_may_not(serv
                    NotPermitted)
 
 
-def test_readers_of_the_ticket_see_its_notes_and_a_closed_ticket_takes_none(service, store):
+def test_the_tickets_staff_read_its_notes_and_a_closed_ticket_takes_none(service, store):
     accepted(service)
     service.add_note(NO, KAICHEN, "钥匙在门卫")
-    assert [n["text"] for n in service.get_status(NO, AGENT)["notes"]] == ["钥匙在门卫"]
+    for staff in (KAICHEN, DISPATCHER, SUPERVISOR):
+        assert [n["text"] for n in service.get_status(NO, staff)["notes"]] == ["钥匙在门卫"]
     service.resolve(NO, KAICHEN, "已安装", [upload("前.jpg", jpeg()), upload("后.jpg", jpeg())])
     service.add_note(NO, KAICHEN, "办结后补充：老人满意")  # resolved: still taken
     service.on_callback_completed(callback_event(NO, "satisfied"))
     assert_refused(service, store, lambda s: s.add_note(NO, KAICHEN, "再补一句"),
                    IllegalTransition)
+
+
+def test_an_agent_reads_the_ticket_but_not_its_notes_nor_its_photos(service, store):
+    accepted(service)
+    service.add_note(NO, KAICHEN, "王阿姨家门锁密码 1234")
+    done = service.attach(NO, KAICHEN, [upload("门口.jpg", jpeg())])
+    status = service.get_status(NO, AGENT)
+    assert status["state"] == "accepted"
+    assert status["notes"] == [] and status["attachments"] == []
+    attachment_id = done["attachments"][0]["attachment_id"]
+    with pytest.raises(NotPermitted):
+        service.get_attachment(NO, attachment_id, AGENT)
+    assert service.get_attachment(NO, attachment_id, DISPATCHER)["name"] == "门口.jpg"
 
 
 def test_an_empty_note_is_refused(service, store):
@@ -113,7 +127,7 @@ def test_a_photo_and_a_document_are_attached_kept_and_said_without_their_bytes(s
     for _, event in published(service):
         assert "content" not in event["data"] and "file_id" not in event["data"]
     assert len(kept_files(files)) == 2 * 3  # photo, its thumbnail, the pdf: bytes and names
-    read = service.get_attachment(NO, document["attachment_id"], AGENT)
+    read = service.get_attachment(NO, document["attachment_id"], DISPATCHER)
     assert base64.b64decode(read["content"]) == PDF and read["name"] == "整改通知.pdf"
     thumb = service.get_attachment(NO, photo["attachment_id"], KAICHEN, True)
     assert thumb["content_type"] == "image/jpeg" and thumb["size"] < photo["size"]
