@@ -465,7 +465,7 @@ class AccountsService:
         self._publish(user["_id"])
         return self._profile(self._user(user["_id"]), clock.now())
 
-    # Shared by the entrypoints above
+    # Saved views (我的视图): each person's own
     @rpc(expected_exceptions=EXPECTED)
     def save_view(self, actor: dict, name: str, filters: dict) -> dict:
         """Keep a named set of the search page's conditions (``filters``: no, phone, name,
@@ -473,8 +473,11 @@ class AccountsService:
         the statement vouches for, and only for them; one of the same name is replaced.
         Returns the view: view_id, name, filters, saved_at (SavedViewSchema).
         Raises InvalidRequest (a name empty or over 40 characters, an unknown condition,
-        more than VIEWS_MAX views), NotPermitted (no valid statement)."""
-        username = load_actor(actor)["id"]
+        more than VIEWS_MAX views), NotPermitted (no valid statement, or one signed in
+        read-only)."""
+        actor = load_actor(actor)
+        statements.refuse_read_only(actor)
+        username = actor["id"]
         asked = load(SaveViewArgs(), {"name": name, "filters": filters})
         kept = self.store.views.find_one({"username": username, "name": asked["name"]})
         if kept is None and self.store.views.count_documents({"username": username}) \
@@ -497,13 +500,16 @@ class AccountsService:
     def delete_view(self, actor: dict, view_id: str) -> dict:
         """Delete one of one's own saved views; returns ``{"deleted": view_id}``.
         Raises InvalidRequest, NotFound (no such view of theirs: another's is not found
-        either), NotPermitted (no valid statement)."""
-        username = load_actor(actor)["id"]
+        either), NotPermitted (no valid statement, or one signed in read-only)."""
+        actor = load_actor(actor)
+        statements.refuse_read_only(actor)
+        username = actor["id"]
         view_id = load(ViewIdArgs(), {"view_id": view_id})["view_id"]
         if not self.store.views.delete_one({"_id": view_id, "username": username}).deleted_count:
             raise NotFound(f"view {view_id}")
         return {"deleted": view_id}
 
+    # Shared by the entrypoints above
     def _user(self, username: str) -> dict:
         user = self.store.get(username)
         if user is None:

@@ -246,7 +246,9 @@ class TicketSearchQuery(Schema):
     sort = fields.String(load_default="newest", validate=validate.OneOf(SEARCH_SORTS),
                          metadata={"description": "newest or oldest received first, the "
                                                   "latest step first, or by number"})
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 5_000_000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000), metadata={
+        "description": "tickets passed over (at most 10,000: narrow the conditions to "
+                       "reach further)"})
     limit = fields.Integer(load_default=20, validate=validate.Range(0, 200),
                            metadata={"description": "0: the number found alone"})
 

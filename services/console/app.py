@@ -8,9 +8,11 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from services.console.settings import Settings
+from services.shared.evidence import MAX_UPLOAD_BYTES
 from services.shared.rpc_client import ServiceProxy
 
 csrf = CSRFProtect()
+FORM_ALLOWANCE = 1024 * 1024  # a multipart form's fields and boundaries beside its files
 
 
 def create_app(settings: Settings | None = None, services=None) -> Flask:
@@ -29,6 +31,10 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the session's lifetime bounds it
         TESTING=settings.testing,
         JSON_AS_ASCII=False,
+        # A body larger than the most a request may upload (a ticket's files; a register's
+        # workbook is smaller) is refused (413) before it is read: none is spooled to disk
+        # nor holds a worker while it comes in.
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES + FORM_ALLOWANCE,
     )
     app.extensions["hotline_services"] = services or ServiceProxy(settings.amqp_uri,
                                                                    settings.rpc_timeout)

@@ -25,6 +25,7 @@ from services.shared.rpc_client import ServicesUnavailable
 from services.shared.schemas import CATEGORIES, CENTRE_ROLES
 
 PAGE_SIZE = 20
+LAST_PAGE = 10_000 // PAGE_SIZE + 1  # the ledger pages 10,000 tickets in at most
 LEDGER_PAGE = 200  # the most the ledger gives at once (SearchSchema)
 EXPORT_MAX = 5000  # rows of one export
 CALLER_HISTORY = 10  # a caller's earlier tickets shown while taking the call
@@ -96,7 +97,7 @@ def _start_of(day: dt.date) -> str:
 
 def page_number(args) -> int:
     try:
-        return max(1, min(int(args.get("page") or 1), 100_000))
+        return max(1, min(int(args.get("page") or 1), LAST_PAGE))
     except ValueError:
         return 1
 

@@ -380,7 +380,8 @@ class DispatchService:
                       args["attachment_id"])
             raise NotFound(f"attachment {args['attachment_id']} of {args['ticket_no']}") \
                 from None
-        name = stored.name if not args["thumbnail"] else f"缩略图-{item['name']}"
+        name = stored.name if not args["thumbnail"] else \
+            f"缩略图-{item['name'].rsplit('.', 1)[0]}.jpg"  # a thumbnail is a JPEG
         return ATTACHMENT_FILE.dump({"name": name, "content_type": stored.content_type,
                                      "size": len(stored.data),
                                      "content": base64.b64encode(stored.data).decode("ascii")})

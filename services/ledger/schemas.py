@@ -123,6 +123,9 @@ class ChangesSchema(StrictSchema):
 
 SEARCH_DEFAULT = 20
 SEARCH_MAX = 200
+# A search pages this far at most: a list newest first reads the keys of every ticket
+# before its page, so a page further on is found by narrowing the conditions instead.
+SEARCH_OFFSET_MAX = 10_000
 SEARCH_TEXT = validate.Length(max=200)
 SEARCH_STATES = (*STATES, *INTAKE_STATUSES)
 
@@ -149,7 +152,8 @@ class SearchSchema(StrictSchema):
     start = Instant(load_default=None, allow_none=True)
     end = Instant(load_default=None, allow_none=True)
     sort = fields.String(load_default=DEFAULT_SORT, validate=validate.OneOf(tuple(SORTS)))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0,
+                                                                    max=SEARCH_OFFSET_MAX),
                             strict=True)
     limit = fields.Integer(load_default=SEARCH_DEFAULT,
                            validate=validate.Range(min=0, max=SEARCH_MAX), strict=True)

@@ -116,6 +116,10 @@ def test_the_search_page_lists_closed_tickets_pages_and_exports(console_app, sto
     assert story["closed"] in everything
     csv_text = agent.client.get(f"/search/export.csv?phone={story['phone']}")
     assert csv_text.status_code == 200
+    for download in (csv_text, agent.client.get(f"/search/export.xlsx?phone={story['phone']}")):
+        # a server writes headers in latin-1: the Chinese name goes as filename*=UTF-8''…
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.encode("latin-1") and "filename*=UTF-8''" in disposition
     body = csv_text.get_data(as_text=True)
     assert story["closed"] in body and story["lamp"] in body and "工单号" in body
     xlsx = agent.client.get(f"/search/export.xlsx?phone={story['phone']}")

@@ -6,7 +6,8 @@ import pytest
 from accounts_support import DISPATCHER, KAICHEN
 
 from services.shared.accounts import VIEWS_MAX
-from services.shared.errors import InvalidRequest, NotFound
+from services.shared.errors import InvalidRequest, NotFound, NotPermitted
+from services.shared.statements import vouch
 
 CLOSED_LAMPS = {"category": "street_light", "state": "closed", "sort": "newest"}
 
@@ -44,3 +45,14 @@ def test_a_person_keeps_at_most_so_many_views(service):
     with pytest.raises(InvalidRequest):
         service.save_view(DISPATCHER, "再多一个", {})
     service.save_view(DISPATCHER, "视图0", {"sort": "oldest"})  # replacing one still may
+
+
+def test_one_signed_in_read_only_reads_views_and_changes_none(service):
+    saved = service.save_view(DISPATCHER, "本周", {"first": "2026-11-23"})
+    read_only = vouch(DISPATCHER, read_only=True)
+    assert [view["name"] for view in service.views(read_only)] == ["本周"]
+    with pytest.raises(NotPermitted):
+        service.save_view(read_only, "另一个", CLOSED_LAMPS)
+    with pytest.raises(NotPermitted):
+        service.delete_view(read_only, saved["view_id"])
+    assert [view["name"] for view in service.views(DISPATCHER)] == ["本周"]
