@@ -729,21 +729,19 @@ class DispatchService:
         statements.refuse_read_only(actor)
         if sum(len(file["content"]) * 3 // 4 for file in files) > MAX_UPLOAD_BYTES:
             raise InvalidRequest({"files": [TOO_MUCH]})
-        prepared = [_prepared(file, index) for index, file in enumerate(files)]
         state = self.store.get(ticket_no)
         if state is None:
             raise access.unseen(actor, "ticket", ticket_no)
+        # the right first: no image is decoded for someone who may not take the step
         lifecycle.check_read(state, actor)
         steps.check(ATTACH if step is None else RESOLVE, state, actor)
+        prepared = [_prepared(file, index) for index, file in enumerate(files)]
         now = clock.now()
         kept = [self._keep(item, actor, now, step, state["state"]) for item in prepared]
         try:
             shown = self._step(ticket_no, actor, lambda state, now: decide(state, now, kept))
-        except BaseException:
-            self._forget(kept)
-            raise
-        recorded = {item["attachment_id"] for item in shown.get("attachments", [])}
-        self._forget([item for item in kept if item["attachment_id"] not in recorded])
+        finally:
+            self._forget_unrecorded(ticket_no, kept)
         return shown
 
     def _keep(self, item: Prepared, actor: dict, now: dt.datetime, step: str | None,
@@ -753,6 +751,22 @@ class DispatchService:
         if item.thumbnail is not None:
             thumb_id = self.files.put(item.thumbnail, item.name, "image/jpeg")
         return evidence.attachment(item, file_id, thumb_id, actor, now, step, ticket_state)
+
+    def _forget_unrecorded(self, ticket_no: str, kept: list[Attachment]) -> None:
+        """Forget the bytes of those of ``kept`` the ticket does not record: a refused step,
+        a redelivered request's second copy. The ticket is read again, whatever the step
+        answered (a reader's answer may leave its attachments out, and a failure may come
+        after the write); when it cannot be read, nothing is forgotten: bytes left over
+        are better than a recorded attachment without them."""
+        try:
+            state = self.store.get(ticket_no)
+        except Exception:  # the store is away: keep the bytes rather than guess
+            log.warning("%s: could not tell which of %d files were recorded; kept them all",
+                        ticket_no, len(kept))
+            return
+        attached = state.get("attachments") if state is not None else None
+        recorded = {item["attachment_id"] for item in attached or []}
+        self._forget([item for item in kept if item["attachment_id"] not in recorded])
 
     def _forget(self, kept: list[Attachment]) -> None:
         for item in kept:

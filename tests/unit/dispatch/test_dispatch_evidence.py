@@ -112,6 +112,23 @@ def test_an_empty_note_is_refused(service, store):
 
 
 # Attachments
+def test_a_failure_after_the_photo_is_recorded_keeps_its_bytes(service, monkeypatch):
+    """The ticket recorded the photo, then answering failed (the card's view not written,
+    the worker killed): the photo's bytes stay, for the attachment the ticket keeps."""
+    accepted(service)
+    answering = service._shown
+
+    def fails_once(state, actor):
+        monkeypatch.setattr(service, "_shown", answering)
+        raise RuntimeError("the answer failed after the write")
+
+    monkeypatch.setattr(service, "_shown", fails_once)
+    with pytest.raises(RuntimeError):
+        service.attach(NO, KAICHEN, [upload("现场.jpg", jpeg())])
+    [kept] = service.get_status(NO, KAICHEN)["attachments"]
+    assert service.get_attachment(NO, kept["attachment_id"], KAICHEN)["name"] == "现场.jpg"
+
+
 def test_a_photo_and_a_document_are_attached_kept_and_said_without_their_bytes(service, files):
     accepted(service)
     service.publisher.reset_mock()
