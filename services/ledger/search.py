@@ -16,8 +16,9 @@ by an older index) are indexed again from their ticket_created entry at the ledg
 - ``scope_units``: the lead unit and every assisting unit, for unit staff's scope;
 - ``search_places``: the district, subdistrict and community names;
 - ``received_hour``, ``received_day``: the hour and day received, for lists newest first;
-- ``search_words``: the description cut by jieba in its search mode (浴缸扶手 gives 浴缸,
-  扶手 and 浴缸扶手), lower case; a query's words must all be there.
+- ``search_words``: the description cut by jieba in its search and full modes (浴缸扶手
+  gives 浴缸, 扶手 and 浴缸扶手; 路灯不亮 gives 路灯 and 不亮), lower case; a query's words
+  must all be there.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import phonenumbers
 
 from services.shared import clock
 
-SEARCH_VERSION = 1
+SEARCH_VERSION = 2  # 2: full-mode words and a long word's parts
 PHONES, NAMES, WORDS, INDEXED = "search_phones", "search_names", "search_words", "search_v"
 TAKEN_BY = "taken_by"  # who took the call (its ticket_created's actor): access.TAKEN
 # The units whose staff see the ticket (access.HANDLED): the lead now and every unit that
@@ -50,6 +51,7 @@ SEARCH_FIELDS = (PHONES, NAMES, WORDS)
 MAX_WORDS = 400  # of one description: a row stays small however long the text
 # A token worth indexing has a letter, a digit or a Chinese character.
 WORDLIKE = re.compile(r"[0-9a-z\u3400-\u9fff]")
+HAN_ONLY = re.compile(r"[\u3400-\u9fff]+")
 
 # How results may be sorted: name → [(field, direction)], with the number last so the order
 # is total and pages do not overlap.
@@ -105,17 +107,28 @@ def name_key(name: str | None) -> str | None:
 
 
 def index_words(text: str | None) -> list[str]:
-    """The words a description is found by: jieba's search-mode cut, lower case, each
-    once, in order; punctuation and spaces left out."""
+    """The words a description is found by, lower case, each once, in order, punctuation
+    and spaces left out: jieba's search-mode cut, its full-mode cut (in context the
+    search mode may cut 两处路灯不亮 as 路 / 灯不亮, and miss 路灯), and the two-character
+    parts of a longer Chinese token (灯不亮 gives 不亮, a word a query keeps whole)."""
     if not text:
         return []
+    lowered = text.lower()
     words: list[str] = []
     seen: set[str] = set()
-    for token in _jieba().cut_for_search(text.lower()):
+
+    def found(token: str) -> None:
         token = token.strip()
         if token and token not in seen and WORDLIKE.search(token):
             seen.add(token)
             words.append(token)
+
+    tokenizer = _jieba()
+    for token in [*tokenizer.cut_for_search(lowered), *tokenizer.cut(lowered, cut_all=True)]:
+        found(token)
+        if len(token) > 2 and HAN_ONLY.fullmatch(token):
+            for at in range(len(token) - 1):
+                found(token[at:at + 2])
     return words[:MAX_WORDS]
 
 

@@ -61,6 +61,13 @@ def test_a_description_is_found_by_a_word_inside_a_longer_one():
     assert search.query_words("扶手") == ["扶手"]
 
 
+def test_a_word_jiebas_search_mode_cuts_apart_in_context_is_found_too():
+    # in context the search mode cuts 两处路灯不亮 as 路 / 灯不亮
+    words = search.index_words("小区主道路有两处路灯不亮，晚上出行不便")
+    for asked in ("路灯", "不亮", "路灯 不亮"):
+        assert set(search.query_words(asked)) <= set(words), asked
+
+
 def test_the_query_keeps_the_readers_scope_beside_its_conditions():
     scope = {"place.district": "杨浦区", "scope_units": "u"}
     query = search.search_query({"place": "殷行街道", "phone": "029-8888-1234",
