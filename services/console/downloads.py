@@ -28,6 +28,12 @@ def workbook_download(file: dict) -> Response:
                      as_attachment=True, download_name=file_name(file["filename"]))
 
 
+def text_download(text: str, name: str, mimetype: str) -> Response:
+    """Text made by the console (the search list's CSV) as a UTF-8 download."""
+    return send_file(io.BytesIO(text.encode("utf-8")), mimetype=mimetype, as_attachment=True,
+                     download_name=file_name(name))
+
+
 # Attachments shown in the page itself; anything else is downloaded.
 INLINE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 

@@ -13,12 +13,12 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from openpyxl import Workbook
 
 from services.console import display
 from services.console.auth import actor, require, signed_in
-from services.console.downloads import workbook_download
+from services.console.downloads import text_download, workbook_download
 from services.console.pages import TICKET_TAKERS, blueprint, call, handling_units
 from services.shared import clock, spreadsheets
 from services.shared.errors import InvalidRequest
@@ -221,9 +221,7 @@ def search_csv():
     for row in export_rows():
         writer.writerow([f"'{value}" if spreadsheets.formula_like(value) else value
                          for value in (row[key] for key, _ in EXPORT_COLUMNS)])
-    response = Response("\ufeff" + text.getvalue(), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=export_name("csv"))
-    return response
+    return text_download("\ufeff" + text.getvalue(), export_name("csv"), "text/csv")
 
 
 @blueprint.route("/search/export.xlsx")

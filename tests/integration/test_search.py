@@ -118,6 +118,10 @@ def test_the_search_page_lists_closed_tickets_pages_and_exports(console_app, sto
     assert csv_text.status_code == 200
     body = csv_text.get_data(as_text=True)
     assert story["closed"] in body and story["lamp"] in body and "工单号" in body
+    # gunicorn sends only Latin-1 headers: the Chinese name goes as RFC 6266 filename*
+    disposition = csv_text.headers["Content-Disposition"]
+    disposition.encode("latin-1")
+    assert "filename*=UTF-8''" in disposition and disposition.endswith(".csv")
     xlsx = agent.client.get(f"/search/export.xlsx?phone={story['phone']}")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == [
