@@ -30,8 +30,9 @@ demo = module_at(ROOT / "deploy" / "demo" / "load.py")
 class Person:
     """Someone at the console in a browser of their own, photographing pages."""
 
-    def __init__(self, chromium, system: dict, folder: Path, who: str, device: str):
-        self.context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+    def __init__(self, chromium, system: dict, folder: Path, who: str, device: str,
+                 timezone: str = "Asia/Shanghai"):
+        self.context = chromium.new_context(locale="zh-CN", timezone_id=timezone,
                                             **DEVICES[device])
         self.page = self.context.new_page()
         self.url, self.folder, self.who, self.device = system["url"], folder, who, device

@@ -6,6 +6,8 @@ banner with a beep, and what the worker was typing is kept. On a desktop and on 
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from live_support import GRID, Person, new_ticket, rpc
@@ -52,6 +54,30 @@ def test_a_welfare_ticket_appears_in_the_grid_queue_without_a_reload(
         worker.shot("queue-arrived")
         print(f"\nlive: {device}: the welfare ticket appeared {seconds:.1f} s after it was "
               f"made (dispatched included)")
+    finally:
+        worker.close()
+
+
+def test_the_time_of_the_last_update_is_shanghai_time_in_any_browser(
+        chromium, running_system, screenshots):
+    """Every time on a page is Shanghai's; so is 已更新 HH:MM:SS, whatever the zone of the
+    reader's computer (here New York's, twelve or thirteen hours behind)."""
+    worker = Person(chromium, running_system, screenshots, "grid-live-zone", "desktop",
+                    timezone="America/New_York")
+    try:
+        worker.sign_in(running_system, "yinhang-grid")
+        page = worker.page
+        with rpc(running_system) as proxy:
+            number = new_ticket(proxy)
+        page.locator(f'tr[data-ticket="{number}"]').wait_for(timeout=ARRIVES_WITHIN_MS)
+        status = page.locator(".live-status")
+        page.wait_for_function(
+            "document.querySelector('.live-status').textContent.startsWith('已更新')")
+        shown = datetime.strptime(status.inner_text().split()[-1], "%H:%M:%S")
+        now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        shown = now.replace(hour=shown.hour, minute=shown.minute, second=shown.second)
+        assert abs((now - shown).total_seconds()) < 120, (status.inner_text(), now)
+        worker.shot("updated-at")
     finally:
         worker.close()
 

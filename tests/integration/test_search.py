@@ -128,6 +128,14 @@ def test_the_search_page_lists_closed_tickets_pages_and_exports(console_app, sto
         "工单号", story["lamp"], story["closed"]]
 
 
+def test_a_page_past_the_last_says_so_and_leads_back(console_app, story):
+    agent = Person(console_app, "agent")
+    page = agent.get(f"/search?phone={story['phone']}&page=5")
+    assert "还没有工单" not in page and "没有符合条件的工单" not in page
+    assert "第 5 / 1 页" not in page
+    assert "第 5 页没有工单" in page and "回到第 1 页" in page
+
+
 def test_an_export_keeps_a_formula_as_text(api, console_app):
     phone = a_phone()
     number = created(api, kind="consult", category="other", answer="已答复",

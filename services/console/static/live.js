@@ -177,7 +177,8 @@
         });
         document.dispatchEvent(new CustomEvent("live:refreshed"));
         cue(told);
-        status.textContent = "已更新 " + new Date().toLocaleTimeString("zh-CN");
+        status.textContent = "已更新 " + new Date().toLocaleTimeString("zh-CN",
+                                                             {timeZone: "Asia/Shanghai"});
       });
   }
 
