@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import logging
 import re
-import threading
 import unicodedata
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from services.shared import clock
+from services.shared import clock, segmentation
 
 SAME_CALLER = "same_caller"
 SAME_PLACE = "same_place"
@@ -107,28 +104,12 @@ SYNONYMS = {
     "两处": "两", "两盏": "两", "两个": "两", "两根": "两",
 }
 
-_tokenizer = None
-_tokenizer_lock = threading.Lock()
 
 
 def _jieba():
-    """jieba's tokenizer with the domain words, made once, quietly: importing jieba warns
-    about pkg_resources and loading its dictionary logs to stderr."""
-    global _tokenizer
-    if _tokenizer is not None:  # made already: no lock (under eventlet a lock costs a switch)
-        return _tokenizer
-    with _tokenizer_lock:
-        if _tokenizer is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                import jieba
-            jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()  # our own, so the domain words stay ours
-            tokenizer.initialize()
-            for word in DOMAIN_WORDS:
-                tokenizer.add_word(word, freq=DOMAIN_WORD_FREQ)
-            _tokenizer = tokenizer
-    return _tokenizer
+    """jieba's tokenizer with the domain words (segmentation.py), made once."""
+    return segmentation.tokenizer(tuple((word, DOMAIN_WORD_FREQ, None)
+                                        for word in DOMAIN_WORDS))
 
 
 def warm_up() -> None:

@@ -23,15 +23,12 @@ by an older index) are indexed again from their ticket_created entry at the ledg
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
-import threading
-import warnings
 from typing import Any
 
 import phonenumbers
 
-from services.shared import clock
+from services.shared import clock, segmentation
 
 SEARCH_VERSION = 2  # 2: full-mode words and a long word's parts
 PHONES, NAMES, WORDS, INDEXED = "search_phones", "search_names", "search_words", "search_v"
@@ -63,25 +60,11 @@ SORTS: dict[str, list[tuple[str, int]]] = {
 }
 DEFAULT_SORT = "newest"
 
-_tokenizer: Any = None
-_tokenizer_lock = threading.Lock()
 
 
 def _jieba() -> Any:
-    """jieba's tokenizer with its default dictionary, made once, quietly."""
-    global _tokenizer
-    if _tokenizer is not None:
-        return _tokenizer
-    with _tokenizer_lock:
-        if _tokenizer is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                import jieba
-            jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            _tokenizer = tokenizer
-    return _tokenizer
+    """jieba's tokenizer with its default dictionary (segmentation.py)."""
+    return segmentation.tokenizer()
 
 
 def phone_key(phone: str | None) -> str | None:

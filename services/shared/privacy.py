@@ -6,15 +6,14 @@ it redacted (``redact``).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
-import threading
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import phonenumbers
+
+from services.shared import segmentation
 
 HIDDEN_ADDRESS_LEVELS = ("room", "detail")
 
@@ -181,8 +180,6 @@ _NAME_PIECE_FLAGS = frozenset({"i", "l", "z", "nz", "ng", "ad", "ns"})
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 _CUE_WORD_FREQ = 100_000
-_pos_tokenizer: Any = None
-_pos_tokenizer_lock = threading.Lock()
 
 
 def redact(text: str, names: Iterable[str] = ()) -> str:
@@ -352,25 +349,11 @@ def _is_year(digits: str) -> bool:
 # Names --------------------------------------------------------------------------------
 
 def _pos() -> Any:
-    """jieba's part-of-speech cutter on a dictionary of our own, made once, quietly
-    (importing jieba warns about pkg_resources; loading its dictionary logs)."""
-    global _pos_tokenizer
-    if _pos_tokenizer is not None:
-        return _pos_tokenizer
-    with _pos_tokenizer_lock:
-        if _pos_tokenizer is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                import jieba
-                import jieba.posseg
-            jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.posseg.POSTokenizer(jieba.Tokenizer())
-            tokenizer.tokenizer.initialize()
-            # the cue words whole, so that 来电人周女士 is not cut 来电/人周/女士
-            for word in (*_CUES, *(h for h in _HONORIFICS if len(h) > 1)):
-                tokenizer.add_word(word, freq=_CUE_WORD_FREQ, tag="n")
-            _pos_tokenizer = tokenizer
-    return _pos_tokenizer
+    """jieba's part-of-speech cutter (segmentation.py) with the cue words whole, so that
+    来电人周女士 is not cut 来电/人周/女士."""
+    return segmentation.pos_tokenizer(tuple(
+        (word, _CUE_WORD_FREQ, "n")
+        for word in (*_CUES, *(h for h in _HONORIFICS if len(h) > 1))))
 
 
 class _Cut:
