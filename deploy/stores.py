@@ -34,7 +34,6 @@ import json
 import os
 import pickle
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -117,9 +116,9 @@ def resident_mb() -> dict:
     """This process's resident memory now and at its peak, in MB."""
     status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
     fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Vm")}
-    now = int(fields.get("VmRSS", 0)) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rss_mb": round(now), "peak_mb": round(peak)}
+    # VmHWM, not getrusage's peak: that one counts the parent's before the exec
+    return {"rss_mb": round(int(fields.get("VmRSS", 0)) / 1024),
+            "peak_mb": round(int(fields.get("VmHWM", 0)) / 1024)}
 
 
 def size_mb(directory: Path) -> float:
