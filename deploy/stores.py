@@ -526,14 +526,19 @@ def main(argv: list[str] | None = None) -> int:
                    for part in ("load", "ledger", "dispatch")):
                 too_slow.add(store)
             results.append(result)
+            write(Path(args.out), calls, results)  # so far: a long run stopped keeps them
+    print(table(write(Path(args.out), calls, results)))
+    return 0
+
+
+def write(out: Path, calls: int, results: list[dict]) -> list[dict]:
+    """The table's rows and every figure to ``out``; the rows."""
     rows = [row_of(result) for result in results]
-    print(table(rows))
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cores": os.cpu_count(), "calls": calls, "rows": rows,
                                "details": results}, ensure_ascii=False, indent=2,
                               default=str), encoding="utf-8")
-    return 0
+    return rows
 
 
 if __name__ == "__main__":
