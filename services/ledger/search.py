@@ -26,9 +26,7 @@ import datetime as dt
 import re
 from typing import Any
 
-import phonenumbers
-
-from services.shared import clock, segmentation
+from services.shared import clock, privacy, segmentation
 
 SEARCH_VERSION = 2  # 2: full-mode words and a long word's parts
 PHONES, NAMES, WORDS, INDEXED = "search_phones", "search_names", "search_words", "search_v"
@@ -71,16 +69,7 @@ def phone_key(phone: str | None) -> str | None:
     """A phone as dialled at home, digits only (a landline keeps its leading 0):
     "+86 29 8888 1234", "029-8888-1234" and "02988881234" all give "02988881234".
     None for text with no digits."""
-    if not phone:
-        return None
-    try:
-        number = phonenumbers.parse(phone, "CN")
-        digits = "".join(ch for ch in phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit())
-    except phonenumbers.NumberParseException:
-        digits = ""
-    digits = digits or "".join(ch for ch in phone if ch.isdigit())
-    return digits or None
+    return (privacy.dialled_at_home(phone) or None) if phone else None
 
 
 def name_key(name: str | None) -> str | None:

@@ -356,17 +356,7 @@ class LedgerStore:
             created = {entry["ticket_no"]: entry for entry in self.entries.find(
                 {"ticket_no": {"$in": numbers}, "event_type": "ticket_created"})}
             return [(row, created.get(row["_id"]), None) for row in rows]
-        # One read of the listed tickets' entries gives both their first and their latest.
-        entries: dict[str, list[dict]] = {number: [] for number in numbers}
-        for entry in self.entries.find({"ticket_no": {"$in": numbers}}):
-            entries[entry["ticket_no"]].append(entry)
-        listed = []
-        for row in rows:
-            own = entries[row["_id"]]
-            created_entry = next((entry for entry in own
-                                  if entry["event_type"] == "ticket_created"), None)
-            listed.append((row, created_entry, record.causal_order(own)[-1] if own else None))
-        return listed
+        return self._with_entries(rows)
 
     def search(self, query: dict, sort: list[tuple[str, int]], offset: int,
                limit: int, narrow: bool = False,
@@ -415,7 +405,8 @@ class LedgerStore:
         return keys, True
 
     def _with_entries(self, rows: list[dict]) -> list[tuple]:
-        """Each row with its ticket_created entry and its latest entry."""
+        """Each row with its ticket_created entry and its latest entry: one read of the
+        rows' entries gives both."""
         numbers = [row["_id"] for row in rows]
         entries: dict[str, list[dict]] = {number: [] for number in numbers}
         for entry in self.entries.find({"ticket_no": {"$in": numbers}}):

@@ -18,17 +18,24 @@ from services.shared import segmentation
 HIDDEN_ADDRESS_LEVELS = ("room", "detail")
 
 
+def dialled_at_home(phone: str) -> str:
+    """The number as dialled at home, digits only: 13812345678, 02112345678 (a landline
+    keeps its 0); "+86 29 8888 1234", "029-8888-1234" and "02988881234" alike. Text
+    phonenumbers cannot read keeps its own digits."""
+    try:
+        number = phonenumbers.parse(phone, "CN")
+        digits = "".join(ch for ch in phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit())
+    except phonenumbers.NumberParseException:
+        digits = ""
+    return digits or "".join(ch for ch in phone if ch.isdigit())
+
+
 def mask_phone(phone: str | None) -> str | None:
     """138****5678: the national number with its first 3 and last 4 digits kept."""
     if not phone:
         return phone
-    try:
-        number = phonenumbers.parse(phone, "CN")
-        # as dialled at home: 13812345678, 02112345678 (a landline keeps its 0)
-        digits = "".join(ch for ch in phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit())
-    except phonenumbers.NumberParseException:
-        digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = dialled_at_home(phone)
     if len(digits) < 8:  # too short to keep 7 digits and still hide anything
         return "*" * max(len(digits) - 2, 0) + digits[-2:]
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
