@@ -11,7 +11,7 @@ import time
 
 import pytest
 from PIL import Image
-from test_console_browser import DESKTOP, Person, credentials, login_for
+from test_console_browser import DESKTOP, Person, credentials, login_for, made_by_admin
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -25,23 +25,8 @@ WORKER = {"username": "grid-wu", "name": "网格员 吴敏", "password": "browse
 @pytest.fixture(scope="module")
 def worker_login(chromium, running_system, screenshots) -> dict:
     """A worker of the grid, made by the admin through the accounts page."""
-    system = running_system
-    admin = Person(chromium, system, screenshots, "admin-assignee")
-    try:
-        admin.sign_in(**credentials(login_for(system, "admin")))
-        admin.page.locator("#create-user summary").click()
-        form = admin.page.locator("#create-user form")
-        form.locator('[name="username"]').fill(WORKER["username"])
-        form.locator('[name="name"]').fill(WORKER["name"])
-        form.locator('[name="role"]').select_option("unit_staff")
-        form.locator('[name="unit_id"]').select_option(GRID)
-        form.locator('[name="password"]').fill(WORKER["password"])
-        form.locator('button[type="submit"]').click()
-        admin.page.wait_for_load_state()
-        assert f"已创建用户 {WORKER['username']}" in admin.page.inner_text("main")
-    finally:
-        admin.close()
-    return WORKER
+    return made_by_admin(chromium, running_system, screenshots,
+                         {**WORKER, "role": "unit_staff", "unit_id": GRID}, "admin-assignee")
 
 
 def photo(colour: str) -> dict:

@@ -71,19 +71,25 @@ def staff_login(chromium, system: dict, folder, unit_id: str) -> dict:
     login = login_for(system, "unit_staff", unit_id)
     if login is not None:
         return login
-    admin = Person(chromium, system, folder, "admin")
+    return made_by_admin(chromium, system, folder, {
+        "username": f"{unit_id}-staff", "password": "browser-test-12345",
+        "name": "网格员 小吴", "role": "unit_staff", "unit_id": unit_id})
+
+
+def made_by_admin(chromium, system: dict, folder, login: dict, who: str = "admin") -> dict:
+    """``login`` (username, password, name, role, unit_id), made by the demo admin through
+    the accounts page."""
+    admin = Person(chromium, system, folder, who)
     try:
         admin.sign_in(**credentials(login_for(system, "admin")))
         assert "用户管理" in admin.page.inner_text("main")
         admin.shot("users")
-        login = {"username": f"{unit_id}-staff", "password": "browser-test-12345",
-                 "name": "网格员 小吴", "role": "unit_staff", "unit_id": unit_id}
         admin.page.locator("#create-user summary").click()
         form = admin.page.locator('#create-user form')
         form.locator('[name="username"]').fill(login["username"])
         form.locator('[name="name"]').fill(login["name"])
-        form.locator('[name="role"]').select_option("unit_staff")
-        form.locator('[name="unit_id"]').select_option(unit_id)
+        form.locator('[name="role"]').select_option(login["role"])
+        form.locator('[name="unit_id"]').select_option(login["unit_id"])
         form.locator('[name="password"]').fill(login["password"])
         form.locator('button[type="submit"]').click()
         admin.page.wait_for_load_state()
