@@ -33,6 +33,7 @@ from services.console import api_schemas as schemas
 from services.console.auth import READING, actor, current_user, services, signed_in
 from services.console.downloads import XLSX, attachment_download, workbook_download
 from services.console.errors import respond
+from services.console.pages import assigned_to_me
 from services.console.uploads import files_sent
 from services.shared.accounts import NewUserSchema, UserChangesSchema
 from services.shared.answers.accounts import (
@@ -493,8 +494,7 @@ def queue(query: dict, unit_id: str):
 
 def mine_only(rows: list[dict]) -> list[dict]:
     """The queue's tickets given to the signed-in person (承办人)."""
-    me = signed_in()["id"].lower()
-    return [row for row in rows if (row.get("assignee") or {}).get("username", "").lower() == me]
+    return [row for row in rows if assigned_to_me(row)]
 
 
 @queues.route("/units/<key:unit_id>/staff")

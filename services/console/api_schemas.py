@@ -13,6 +13,7 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
+from services.console import bulk
 from services.shared import clock
 from services.shared.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from services.shared.answers.dispatch import TicketStatusSchema
@@ -382,7 +383,6 @@ class CardViewsQuery(Schema):
 # Pages that keep themselves up to date, and one step on many tickets
 SCOPE = r"^(centre|supervision|queue:[A-Za-z0-9._-]{1,64})$"
 TICKET_NO = r"^[A-Za-z0-9._-]{1,40}$"
-BULK_MAX = 100
 
 
 class ChangesQuerySchema(Schema):
@@ -397,7 +397,7 @@ class BulkBody(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(("reassign", "urge")))
     ticket_nos = fields.List(
         fields.String(validate=validate.Regexp(TICKET_NO), metadata={"pattern": TICKET_NO}),
-        required=True, validate=validate.Length(min=1, max=BULK_MAX))
+        required=True, validate=validate.Length(min=1, max=bulk.BULK_MAX))
     unit_id = Text(load_default=None, allow_none=True, validate=UNIT_ID, metadata={
         "description": "reassign: the unit each ticket goes to"})
     note = Note(load_default=None, allow_none=True, metadata={
