@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint unit integration browser broker chromium install clean-data verify faults
+.PHONY: run test lint unit integration browser broker chromium install clean-data verify faults fuzz
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ integration: install broker
 faults: install
 	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
+
+## The HTTP API fuzzed with new draws each time (the suite draws the same ones, so that it
+## passes or fails on the code alone): requests made from its OpenAPI description.
+fuzz: install broker
+	FUZZ=random $(BIN)/pytest -q tests/integration/test_console_openapi.py
 
 ## Check the ledger's hash chains on the running system (make run); exit 1 when broken.
 ## Signs in as VERIFY_USER (a supervisor or admin; the password is asked), or HOTLINE_TOKEN.

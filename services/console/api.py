@@ -568,15 +568,16 @@ def list_users():
 
 
 @users.route("/users", methods=["POST"])
-@refuses(403, 409, 422)
+@refuses(403, 404, 409, 422)
 @users.arguments(NewUserSchema)
 @users.response(201, UserProfileSchema)
 def create_user(user: dict):
-    """Add an account (admins). Unit staff name their handling unit.
+    """Add an account (admins). Unit staff name their handling unit; 404 when the
+    directory has no unit of that ``unit_id``.
 
     Rules across fields, refused with 422: a person (every role but call_centre and
     callback_worker) has a ``password``, a program none; the password is not the
-    username; the ``unit_id`` is a unit of the directory, fit for the role."""
+    username; the ``unit_id`` fits the role."""
     return call("accounts", "create_user", user, actor())
 
 

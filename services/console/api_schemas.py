@@ -24,6 +24,9 @@ from services.shared.payloads import LIVING_STATUSES, TicketSchema
 from services.shared.schemas import (
     CATEGORIES,
     LONG_TEXT,
+    SEARCH_MAX,
+    SEARCH_OFFSET_MAX,
+    SEARCH_UNITS_MAX,
     SHORT_TEXT,
     UNIT_ID,
     AddressSchema,
@@ -31,7 +34,7 @@ from services.shared.schemas import (
     StrictSchema,
     Text,
 )
-from services.shared.states import INTAKE_STATUSES, STATES
+from services.shared.states import SEARCH_STATES, STATES
 
 
 def Time(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
@@ -222,7 +225,6 @@ def PhoneText(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
 
 
 SEARCH_SORTS = ("newest", "oldest", "updated", "number")  # ledger.search's
-SEARCH_STATES = (*STATES, *INTAKE_STATUSES)
 
 
 class TicketSearchQuery(Schema):
@@ -237,20 +239,23 @@ class TicketSearchQuery(Schema):
     place = Text(validate=SHORT_TEXT, metadata={
         "description": "a district, subdistrict or community, by name"})
     category = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                           validate=validate.Length(max=len(CATEGORIES)),
                            metadata={"description": "any of these (repeat to name several)"})
     unit_id = fields.List(fields.String(validate=UNIT_ID),
+                          validate=validate.Length(max=SEARCH_UNITS_MAX),
                           metadata={"description": "led by any of these units"})
     state = fields.List(fields.String(validate=validate.OneOf(SEARCH_STATES)),
+                        validate=validate.Length(max=len(SEARCH_STATES)),
                         metadata={"description": "in any of these states"})
     start = IsoTime(metadata={"description": "received at or after"})
     end = IsoTime(metadata={"description": "received before"})
     sort = fields.String(load_default="newest", validate=validate.OneOf(SEARCH_SORTS),
                          metadata={"description": "newest or oldest received first, the "
                                                   "latest step first, or by number"})
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000), metadata={
-        "description": "tickets passed over (at most 10,000: narrow the conditions to "
-                       "reach further)"})
-    limit = fields.Integer(load_default=20, validate=validate.Range(0, 200),
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, SEARCH_OFFSET_MAX),
+                            metadata={"description": "tickets passed over (at most 10,000: "
+                                                     "narrow the conditions to reach further)"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(0, SEARCH_MAX),
                            metadata={"description": "0: the number found alone"})
 
 

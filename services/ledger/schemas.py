@@ -9,8 +9,16 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from services.ledger.search import DEFAULT_SORT, SORTS
 from services.shared import clock
 from services.shared.answers.ledger import GROUPS, INTERVALS
-from services.shared.schemas import CATEGORIES, SHORT_TEXT, StrictSchema, Text
-from services.shared.states import INTAKE_STATUSES, STATES
+from services.shared.schemas import (
+    CATEGORIES,
+    SEARCH_MAX,
+    SEARCH_OFFSET_MAX,
+    SEARCH_UNITS_MAX,
+    SHORT_TEXT,
+    StrictSchema,
+    Text,
+)
+from services.shared.states import SEARCH_STATES
 
 RECENT_DEFAULT = 50
 RECENT_MAX = 500
@@ -122,12 +130,7 @@ class ChangesSchema(StrictSchema):
 
 
 SEARCH_DEFAULT = 20
-SEARCH_MAX = 200
-# A search pages this far at most: a list newest first reads the keys of every ticket
-# before its page, so a page further on is found by narrowing the conditions instead.
-SEARCH_OFFSET_MAX = 10_000
 SEARCH_TEXT = validate.Length(max=200)
-SEARCH_STATES = (*STATES, *INTAKE_STATUSES)
 
 
 class SearchSchema(StrictSchema):
@@ -145,7 +148,7 @@ class SearchSchema(StrictSchema):
                              load_default=None, allow_none=True,
                              validate=validate.Length(max=len(CATEGORIES)))
     unit_ids = fields.List(Text(validate=SHORT_TEXT), load_default=None, allow_none=True,
-                           validate=validate.Length(max=50))
+                           validate=validate.Length(max=SEARCH_UNITS_MAX))
     states = fields.List(fields.String(validate=validate.OneOf(SEARCH_STATES)),
                          load_default=None, allow_none=True,
                          validate=validate.Length(max=len(SEARCH_STATES)))

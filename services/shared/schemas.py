@@ -47,6 +47,13 @@ CENTRE_ID = "centre"
 # Free text is bounded so that one request cannot fill a store or a queue.
 SHORT_TEXT = validate.Length(min=1, max=100)
 LONG_TEXT = validate.Length(min=1, max=4000)
+# A search's bounds, as the ledger keeps them and the console's API says them: a page of at
+# most SEARCH_MAX; at most SEARCH_OFFSET_MAX passed over (a list newest first reads the keys
+# of every ticket before its page, so a page further on is found by narrowing instead);
+# at most SEARCH_UNITS_MAX units named.
+SEARCH_MAX = 200
+SEARCH_OFFSET_MAX = 10_000
+SEARCH_UNITS_MAX = 50
 # A unit of the directory, as dispatch and the accounts that name units spell its id.
 UNIT_ID = [validate.Length(min=1, max=64),
            validate.Regexp(r"^[\w.-]+$", error="Letters, digits, '.', '_' and '-' only.")]
@@ -63,8 +70,9 @@ def typed_text(value: str) -> str:
     allowed." for any other control character but tab, "Not valid Unicode text." for a
     lone surrogate. Every schema reads free text through here (the Text field)."""
     text = _LINE_BREAK.sub("\n", value)
-    # before stripping: the API's pattern (TEXT) refuses them at either end too
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+    # before stripping: the API's pattern (TEXT) refuses them at either end too; C1
+    # controls (U+0080-U+009F, NEL among them) and DEL too, which no keyboard types
+    if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text):
         raise ValidationError("Control characters are not allowed.")
     unicode_text(text)
     return text.strip()
@@ -81,12 +89,15 @@ def unicode_text(value: str) -> None:
 
 # Free text as the API's description says it: no control character but tab and the line
 # ends (CR and CRLF are read as LF); a field that must not be empty needs one character
-# other than space.
-TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
+# other than space. The space is spelled out, not written \s: a client's regex dialect
+# (ECMA's \s has U+FEFF, not U+0085) would otherwise disagree with what str.strip takes.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_SPACE = r"\t\n\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_CHAR = rf"[^{_CONTROL}]"
 TEXT = f"^{TEXT_CHAR}*$"
-VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^\x00-\x1f\s]{TEXT_CHAR}*$"
+VISIBLE_TEXT = rf"^{TEXT_CHAR}*[^{_CONTROL}{_SPACE}]{TEXT_CHAR}*$"
 # the space around text that Text strips and lets through (for a pattern of its own)
-TEXT_SPACE = r"[^\S\x00-\x08\x0b\x0c\x0e-\x1f]"
+TEXT_SPACE = rf"[{_SPACE}]"
 
 
 class Text(fields.String):

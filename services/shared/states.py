@@ -23,6 +23,7 @@ RECEIVED = "received"  # goes to dispatch
 ANSWERED = "answered"  # a consultation answered on the spot
 PRAISE = "praise"      # a praise call (表扬): credited, never handled
 INTAKE_STATUSES = (RECEIVED, ANSWERED, PRAISE)
+SEARCH_STATES = (*STATES, *INTAKE_STATUSES)  # where a search finds a ticket
 
 # How a unit handles a ticket in its queue
 LEAD = "lead"      # it holds the ticket

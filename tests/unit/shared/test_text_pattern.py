@@ -14,7 +14,9 @@ from services.shared.schemas import LONG_TEXT, TEXT, VISIBLE_TEXT, Text
 TYPED = ["第一行\r\n第二行", "第一行\r第二行", "第一行\n第二行", "地址\t3号楼", "王阿姨"]
 # anywhere, at either end too (where stripping the space around text would hide them)
 REFUSED = ["响铃\x07了", "\x00", "\x1b[31m红", "换\x0c页", "竖\x0b线", "a\x1fb", "换页\x0c",
-           "\x1f", "\x0b王阿姨"]
+           "\x1f", "\x0b王阿姨",
+           # DEL and the C1 controls: NEL (U+0085) is space to str.strip, not to a client's \s
+           "\x85", "说明\x85", "\x7f", "a\x9bb"]
 
 
 @pytest.mark.parametrize("text", TYPED)
@@ -51,3 +53,11 @@ def test_a_username_fits_its_pattern_exactly_when_it_is_read(sent, read):
             field.deserialize(sent)
     else:
         assert field.deserialize(sent) == read
+
+
+def test_every_space_that_stripping_takes_is_not_visible_text():
+    # a client that makes text from the pattern must never make one the service empties
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    kept = [s for s in spaces if re.match(TEXT, s)]
+    assert kept and not [s for s in kept if re.match(VISIBLE_TEXT, s)]
+    assert all(Text().deserialize(s) == "" for s in kept)
