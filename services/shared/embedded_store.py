@@ -1,0 +1,411 @@
+"""The embedded store: litemongo (SQLite files, mongomock's query engine) with its query
+indexes kept on disk, in the collection's own SQLite file, instead of in memory.
+
+litemongo finds the documents a query may match through hash indexes it builds in memory
+from every document of a collection at the collection's first query: with 100,000 tickets
+a ledger took 40 s to start and 3 GB of memory. Here each declared index path keeps a table
+of (path, key, document) rows written in the same transaction as the document itself, so
+opening a store reads nothing, memory stays with what queries return, and a crash leaves
+index and documents agreeing. The keys are litemongo's own (``indexing._key_for``: values
+MongoDB holds equal share a key), so candidates stay a superset of the matches and
+mongomock still checks each against the whole filter: answers are mongomock's.
+
+Also patched, once at import: ``create_index`` of an index that exists with the same
+options returns at once (MongoDB's no-op) instead of reading every document again to
+check a unique index that was checked when it was made; each service asks for its indexes
+at every start.
+
+A collection written by litemongo alone (no key table, or fewer paths than its indexes
+name) has its keys built the first time it is opened here: once, one pass over its
+documents.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import bson
+import litemongo.client as litemongo_client
+import litemongo.sqlite_store as sqlite_store
+from litemongo._vendor.mongomock import collection as mongomock_collection
+from litemongo._vendor.mongomock import indexing
+
+KEYS = "query_keys"
+PATHS = "index_paths"  # the info table's row naming the paths the key table holds
+ID = "_id"
+UNKEYED = "*"  # a document whose value at the path has no key: a candidate for any query
+# Entries of an index counted at most, when choosing the field a query starts from
+ENOUGH = 1000
+_CHUNK = 500  # parameters in one IN (...)
+
+
+def key_text(key: Any) -> str:
+    """litemongo's index key (a tuple of its kind and value) as the text the table keeps."""
+    kind = key[0]
+    value: Any = key[1] if len(key) > 1 else None
+    if kind == "n":
+        return f"n:{value!r}"
+    if kind == "t":
+        return f"t:{value.isoformat()}"
+    if kind == "x":
+        return f"x:{bytes(value).hex()}"
+    if kind == "nan":
+        return "nan"
+    return f"{kind}:{value}"  # 's' text, 'o' ObjectId
+
+
+def document_keys(document: dict, path: str) -> list[str]:
+    """The key texts under which ``document`` is found by a query on ``path``."""
+    keys = indexing._doc_keys(document, path)
+    if keys is None:
+        return [UNKEYED]
+    return [key_text(key) for key in keys]
+
+
+def condition_keys(condition: Any) -> list[str] | None:
+    """The key texts a document must have one of to match ``condition`` on a field; None
+    when the condition cannot narrow the search (a range, a regex, None, ...)."""
+    keys = indexing.query_keys(condition)
+    return None if keys is None else [key_text(key) for key in keys]
+
+
+def id_keys(condition: Any, encode: Any) -> list[str] | None:
+    """The stored keys of documents an ``_id`` condition may match: its text, ObjectId and
+    number values (equality or $in), else None."""
+    if isinstance(condition, dict):
+        if set(condition) == {"$eq"}:
+            return id_keys(condition["$eq"], encode)
+        if set(condition) == {"$in"} and isinstance(condition["$in"], list | tuple):
+            keys: list[str] = []
+            for value in condition["$in"]:
+                found = id_keys(value, encode)
+                if found is None:
+                    return None
+                keys += found
+            return keys
+        return None
+    if isinstance(condition, bool) or not isinstance(condition, str | int | float
+                                                     | bson.ObjectId):
+        return None
+    return [encode(condition)]
+
+
+def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class DiskIndex:
+    """The query index of one collection, on disk: which documents may match a filter."""
+
+    def __init__(self, store: CollectionStore):
+        self.store = store
+
+    def candidates(self, filter: Any) -> set[str] | None:  # noqa: A002 - mongomock's name
+        """The stored keys of the documents that may match ``filter``; None: every one.
+
+        Conditions that name documents outright (``_id``, an $or of plannable branches)
+        are read whole; of the indexed fields, the one with the fewest entries starts (each
+        counted up to ENOUGH), and the others only narrow it, looked up for its documents
+        alone: a unit's queue reads its few open tickets, never the unit's closed ones."""
+        if not isinstance(filter, dict) or not filter:
+            return None
+        best: set[str] | None = None
+        lookups: list[tuple[str, list[str]]] = []
+        for field, condition in self._conditions(filter):
+            if field in (ID, "$or"):
+                found = self._named(field, condition)
+                if found is not None:
+                    best = found if best is None else best & found
+            elif field in self.store.indexed_paths():
+                keys = condition_keys(condition)
+                if keys is not None and len(keys) < _CHUNK:  # else: read them all
+                    lookups.append((field, [UNKEYED, *keys]))
+        if best is None and lookups:
+            lookups.sort(key=lambda lookup: self._entries_up_to(lookup[0], lookup[1]))
+            best = self._documents_under(*lookups.pop(0))
+        for field, keys in lookups:
+            if not best:
+                break
+            best = self._documents_under(field, keys, among=best)
+        return best
+
+    def _conditions(self, filter: dict) -> Iterator[tuple[str, Any]]:
+        """The (field, condition) pairs every match must meet, $and's parts among them and
+        $or as one."""
+        for field, condition in filter.items():
+            if field == "$and" and isinstance(condition, list | tuple):
+                for part in condition:
+                    if isinstance(part, dict):
+                        yield from self._conditions(part)
+            elif field == "$or" and isinstance(condition, list | tuple) or \
+                    not field.startswith("$"):
+                yield field, condition
+
+    def _named(self, field: str, condition: Any) -> set[str] | None:
+        """The documents an ``_id`` condition names, or the union of an $or's branches'
+        candidates (None if any branch has none)."""
+        if field == ID:
+            keys = id_keys(condition, self.store._documents.encode_key)
+            return None if keys is None else set(keys)
+        found: set[str] = set()
+        for branch in condition:
+            some = self.candidates(branch)
+            if some is None:
+                return None
+            found |= some
+        return found
+
+    def _entries_up_to(self, path: str, keys: list[str], most: int = ENOUGH + 1) -> int:
+        marks = ",".join("?" * len(keys))
+        return self.store._connection.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE path = ? "  # nosec
+            f"AND key IN ({marks}) LIMIT ?)", (path, *keys, most)).fetchone()[0]
+
+    def _documents_under(self, path: str, keys: list[str],
+                         among: set[str] | None = None) -> set[str]:
+        """The documents with one of ``keys`` at ``path`` (of those ``among``)."""
+        connection = self.store._connection
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT doc FROM {KEYS} WHERE path = ? AND key IN ({marks})"  # nosec
+        if among is None:
+            return {row[0] for row in connection.execute(query, (path, *keys))}
+        found: set[str] = set()
+        for chunk in _chunks(sorted(among)):
+            found.update(row[0] for row in connection.execute(
+                f"{query} AND doc IN ({','.join('?' * len(chunk))})", (path, *keys, *chunk)))
+        return found
+
+    # mongomock's store calls these on its in-memory index; the disk's is written with
+    # the documents (CollectionStore.__setitem__, __delitem__)
+    def add(self, store_key: Any, document: dict) -> None:
+        pass
+
+    def remove(self, store_key: Any) -> None:
+        pass
+
+
+class CollectionStore(sqlite_store.CollectionStore):
+    """A litemongo collection whose query index is a table of its own file."""
+
+    _paths: frozenset[str] | None = None
+
+    def open(self) -> None:
+        super().open()
+        with self._connection:
+            self._connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {KEYS}(path TEXT NOT NULL, key TEXT NOT NULL, "
+                f"doc TEXT NOT NULL, PRIMARY KEY (path, key, doc)) WITHOUT ROWID")  # nosec
+            self._connection.execute(
+                f"CREATE INDEX IF NOT EXISTS {KEYS}_doc ON {KEYS}(doc)")  # nosec
+        self._paths = None
+        self._disk_index = DiskIndex(self)
+        self._query_index = self._disk_index
+
+    def close(self) -> None:
+        super().close()
+        self._paths = None
+
+    # ------------------------------------------------------------ the paths indexed
+
+    def indexed_paths(self) -> frozenset[str]:
+        """The paths the key table holds, made to match the declared indexes first (a path
+        new to them is filled from every document, once; one no index names is dropped)."""
+        wanted = frozenset(indexing.index_paths(self.indexes.values())) - {ID}
+        if self._paths == wanted:
+            return wanted
+        kept = self._kept_paths()
+        if kept != wanted:
+            self._rebuild_paths(kept, wanted)
+        self._paths = wanted
+        return wanted
+
+    def _kept_paths(self) -> frozenset[str]:
+        row = self._connection.execute(
+            f"SELECT value FROM {self.INFO} WHERE key = ?", (PATHS,)).fetchone()  # nosec
+        return frozenset(json.loads(row[0])) if row else frozenset()
+
+    def _rebuild_paths(self, kept: frozenset[str], wanted: frozenset[str]) -> None:
+        new = sorted(wanted - kept)
+        with self._rwlock.writer(), self._connection:
+            for path in kept - wanted:
+                self._connection.execute(f"DELETE FROM {KEYS} WHERE path = ?",  # nosec
+                                         (path,))
+            if new:
+                rows = self._connection.execute(
+                    f"SELECT {self.ID}, {self.DOC} FROM {self.DOCUMENTS}")  # nosec
+                decode = self._documents._decode_doc
+                for batch in _batches(rows, 2000):
+                    self._connection.executemany(
+                        f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
+                        [(path, key, stored) for stored, document in
+                         ((stored, decode(raw)) for stored, raw in batch)
+                         for path in new for key in document_keys(document, path)])
+            self._connection.execute(
+                f"INSERT OR REPLACE INTO {self.INFO} VALUES (?, ?)",  # nosec
+                (PATHS, json.dumps(sorted(wanted))))
+
+    # ------------------------------------------------------------ documents and keys
+
+    def __setitem__(self, key: Any, value: dict) -> None:
+        paths = self.indexed_paths()
+        stored = self._documents.encode_key(key)
+        encoded = self._documents._encode_doc(value)
+        with self._rwlock.writer(), self._connection:
+            self._connection.execute(
+                f"INSERT INTO {self.DOCUMENTS} VALUES(?, ?) ON CONFLICT({self.ID}) "  # nosec
+                f"DO UPDATE SET {self.DOC}=excluded.{self.DOC}", (stored, encoded))
+            self._write_keys(stored, value, paths, replacing=True)
+
+    def _write_keys(self, stored: str, document: dict, paths: Iterable[str],
+                    replacing: bool) -> None:
+        if replacing:
+            self._connection.execute(f"DELETE FROM {KEYS} WHERE doc = ?", (stored,))  # nosec
+        self._connection.executemany(
+            f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
+            [(path, key, stored) for path in paths for key in document_keys(document, path)])
+
+    def __delitem__(self, key: Any) -> None:
+        stored = self._documents.encode_key(key)
+        with self._rwlock.writer(), self._connection:
+            gone = self._connection.execute(
+                f"DELETE FROM {self.DOCUMENTS} WHERE {self.ID} = ?", (stored,))  # nosec
+            self._connection.execute(f"DELETE FROM {KEYS} WHERE doc = ?", (stored,))  # nosec
+        if gone.rowcount <= 0:
+            raise KeyError(key)
+
+    def insert_many_new(self, documents: list[dict]) -> None:
+        """Documents known to be new, in one transaction (the bulk path: seeding, copying a
+        store); no unique index is checked."""
+        paths = self.indexed_paths()
+        rows, keys = [], []
+        for document in documents:
+            document.setdefault(ID, bson.ObjectId())  # as insert_many gives one
+            stored = self._documents.encode_key(document[ID])
+            rows.append((stored, self._documents._encode_doc(document)))
+            keys += [(path, key, stored) for path in paths
+                     for key in document_keys(document, path)]
+        with self._rwlock.writer(), self._connection:
+            self._connection.executemany(
+                f"INSERT INTO {self.DOCUMENTS} VALUES(?, ?)", rows)  # nosec
+            self._connection.executemany(
+                f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)", keys)  # nosec
+
+    def drop(self) -> None:
+        super().drop()
+        with self._connection:
+            self._connection.execute(f"DELETE FROM {KEYS}")  # nosec
+        self._paths = None
+        self._query_index = self._disk_index
+
+    def copy_from(self, source: sqlite_store.CollectionStore) -> None:
+        super().copy_from(source)
+        with self._connection:
+            self._connection.execute(f"DELETE FROM {KEYS}")  # nosec
+            self._connection.execute(f"DELETE FROM {self.INFO} WHERE key = ?",  # nosec
+                                     (PATHS,))
+        self._paths = None
+        self._query_index = self._disk_index
+
+    # ------------------------------------------------------------ queries
+
+    def _get_query_index(self) -> Any:
+        self.indexed_paths()
+        return self._disk_index
+
+    def find_candidates(self, filter: Any) -> Iterator[dict]:  # noqa: A002
+        """The documents that may match ``filter``, in the order they were first stored."""
+        self._remove_expired_documents()
+        keys = self._get_query_index().candidates(filter)
+        if keys is None:
+            return self.documents
+        return self._in_natural_order(sorted(keys))
+
+    def _in_natural_order(self, keys: list[str]) -> Iterator[dict]:
+        found: list[tuple[int, bytes]] = []
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            found += self._connection.execute(
+                f"SELECT ROWID, {self.DOC} FROM {self.DOCUMENTS} "  # nosec
+                f"WHERE {self.ID} IN ({marks})", chunk).fetchall()
+        found.sort(key=lambda row: row[0])
+        decode = self._documents._decode_doc
+        return (decode(raw) for _, raw in found)
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class DatabaseStore(sqlite_store.DatabaseStore):
+    def __getitem__(self, col_name: str) -> CollectionStore:
+        if col_name not in self._collections:
+            self._collections[col_name] = CollectionStore(
+                self._dirpath / col_name, codec_options=self._codec_options)
+        return self._collections[col_name]
+
+
+class ServerStore(sqlite_store.ServerStore):
+    def __getitem__(self, db_name: str) -> DatabaseStore:
+        if db_name not in self._databases:
+            self._databases[db_name] = DatabaseStore(self._dirpath / db_name)
+        return self._databases[db_name]
+
+
+def connect(directory: str | pathlib.Path, tz_aware: bool = True) -> Any:
+    """A pymongo-shaped client whose databases are folders below ``directory``."""
+    return litemongo_client.MongoClient(ServerStore(directory), tz_aware=tz_aware)
+
+
+def collection_store(collection: Any) -> CollectionStore | None:
+    """The disk store behind a collection of this backend (the bulk path), else None."""
+    store = getattr(collection, "_store", None)
+    return store if isinstance(store, CollectionStore) else None
+
+
+# ---------------------------------------------------------------- create_index, patched
+
+_create_index = mongomock_collection.Collection.create_index
+
+
+def _create_index_once(self: Any, keys: Any, cache_for: int = 300, session: Any = None,
+                       **kwargs: Any) -> str:
+    """mongomock's create_index, but an index that exists with the same options is not
+    made again: a unique index was checked against every document when it was made, and
+    every write since kept it."""
+    if isinstance(self._store, CollectionStore):
+        index_list = mongomock_collection.helpers.create_index_list(keys)
+        name = kwargs.get("name") or mongomock_collection.helpers.gen_index_name(index_list)
+        existing = self._store.indexes.get(name)
+        if existing is not None and existing == _index_config(index_list, kwargs):
+            return name
+    made = _create_index(self, keys, cache_for=cache_for, session=session, **kwargs)
+    if isinstance(self._store, CollectionStore):
+        self._store.indexed_paths()  # its keys written now, not at the next query
+    return made
+
+
+def _index_config(index_list: list, kwargs: dict) -> dict:
+    """An index's options as mongomock keeps them (Collection.create_index)."""
+    config: dict = {"key": index_list}
+    if kwargs.get("sparse"):
+        config["sparse"] = True
+    if kwargs.get("unique"):
+        config["unique"] = True
+    if kwargs.get("expireAfterSeconds") is not None:
+        config["expireAfterSeconds"] = kwargs["expireAfterSeconds"]
+    if kwargs.get("partialFilterExpression") is not None:
+        config["partialFilterExpression"] = kwargs["partialFilterExpression"]
+    return config
+
+
+mongomock_collection.Collection.create_index = _create_index_once  # type: ignore[method-assign]
