@@ -21,6 +21,7 @@ documents.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import pathlib
 from collections.abc import Iterable, Iterator
@@ -56,12 +57,58 @@ def key_text(key: Any) -> str:
     return f"{kind}:{value}"  # 's' text, 'o' ObjectId
 
 
+_MISSING = object()
+
+
 def document_keys(document: dict, path: str) -> list[str]:
     """The key texts under which ``document`` is found by a query on ``path``."""
+    value: Any = document.get(path, _MISSING) if "." not in path else _MISSING
+    kind = type(value)
+    # the values most fields hold, keyed here as litemongo keys them (key_text(_key_for)),
+    # without its general walk: a bulk load writes millions of keys
+    if kind is str:
+        return [f"s:{value}"]
+    if value is None:
+        return []
+    if kind is dt.datetime:
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return [f"t:{value.replace(microsecond=0).isoformat()}"]
+    if kind is int:
+        return [f"n:{float(value)!r}"] if abs(value) < 2 ** 53 else \
+            [key_text(key) for key in indexing._doc_keys(document, path) or ()]
     keys = indexing._doc_keys(document, path)
     if keys is None:
         return [UNKEYED]
     return [key_text(key) for key in keys]
+
+
+RANGES = {"$gt", "$gte", "$lt", "$lte"}
+# The kinds of value whose key texts sort as MongoDB orders the values: UTC times as ISO
+# text (to the second, so bounds are widened to whole seconds), and text (UTF-8 sorts by
+# code point in both). Numbers' texts do not sort; a range of them reads every document.
+_SORTED_KINDS = {str: "s", dt.datetime: "t"}
+
+
+def condition_ranges(condition: Any) -> list[tuple[str, str]] | None:
+    """For a range condition ($gt, $gte, $lt, $lte of one sortable kind), the key texts,
+    lowest and highest, between which a matching value is keyed: one span per bound, since
+    an array matches when one element meets the lower bound and another the upper. None
+    for any other condition."""
+    if not isinstance(condition, dict) or not condition or set(condition) - RANGES:
+        return None
+    kinds = {_SORTED_KINDS.get(type(value)) for value in condition.values()}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    kind = kinds.pop()
+    spans = []
+    for operator, value in condition.items():
+        [bound] = document_keys({"v": value}, "v")
+        if operator in ("$gt", "$gte"):
+            spans.append((bound, f"{kind};"))  # up to every key of the kind: ':' < ';'
+        else:
+            spans.append((f"{kind}:", bound + "\uffff" if kind == "s" else bound))
+    return spans
 
 
 def condition_keys(condition: Any) -> list[str] | None:
@@ -92,6 +139,14 @@ def id_keys(condition: Any, encode: Any) -> list[str] | None:
     return [encode(condition)]
 
 
+def _first_fields(indexes: Iterable[dict]) -> set[str]:
+    """The paths keyed: the first field of each index. As on MongoDB, a compound index
+    serves queries on its first field, and the filter checks the others: a ledger entry
+    is found by its ticket, not by its place in the ticket's chain."""
+    return {path for index in indexes
+            for path in indexing.index_paths([{**index, "key": list(index["key"])[:1]}])}
+
+
 def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -113,23 +168,27 @@ class DiskIndex:
         if not isinstance(filter, dict) or not filter:
             return None
         best: set[str] | None = None
-        lookups: list[tuple[str, list[str]]] = []
+        lookups: list[tuple[str, str, list]] = []  # (path, SQL condition on key, values)
         for field, condition in self._conditions(filter):
             if field in (ID, "$or"):
                 found = self._named(field, condition)
                 if found is not None:
                     best = found if best is None else best & found
             elif field in self.store.indexed_paths():
-                keys = condition_keys(condition)
+                keys, spans = condition_keys(condition), condition_ranges(condition)
                 if keys is not None and len(keys) < _CHUNK:  # else: read them all
-                    lookups.append((field, [UNKEYED, *keys]))
+                    lookups.append((field, f"key IN ({','.join('?' * (len(keys) + 1))})",
+                                    [UNKEYED, *keys]))
+                for low, high in spans or ():
+                    lookups.append((field, "(key = ? OR key BETWEEN ? AND ?)",
+                                    [UNKEYED, low, high]))
         if best is None and lookups:
-            lookups.sort(key=lambda lookup: self._entries_up_to(lookup[0], lookup[1]))
+            lookups.sort(key=lambda lookup: self._entries_up_to(*lookup))
             best = self._documents_under(*lookups.pop(0))
-        for field, keys in lookups:
+        for field, where, values in lookups:
             if not best:
                 break
-            best = self._documents_under(field, keys, among=best)
+            best = self._documents_under(field, where, values, among=best)
         return best
 
     def _conditions(self, filter: dict) -> Iterator[tuple[str, Any]]:
@@ -158,24 +217,23 @@ class DiskIndex:
             found |= some
         return found
 
-    def _entries_up_to(self, path: str, keys: list[str], most: int = ENOUGH + 1) -> int:
-        marks = ",".join("?" * len(keys))
+    def _entries_up_to(self, path: str, where: str, values: list,
+                       most: int = ENOUGH + 1) -> int:
         return self.store._connection.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE path = ? "  # nosec
-            f"AND key IN ({marks}) LIMIT ?)", (path, *keys, most)).fetchone()[0]
+            f"AND {where} LIMIT ?)", (path, *values, most)).fetchone()[0]
 
-    def _documents_under(self, path: str, keys: list[str],
+    def _documents_under(self, path: str, where: str, values: list,
                          among: set[str] | None = None) -> set[str]:
-        """The documents with one of ``keys`` at ``path`` (of those ``among``)."""
+        """The documents whose key at ``path`` meets ``where`` (of those ``among``)."""
         connection = self.store._connection
-        marks = ",".join("?" * len(keys))
-        query = f"SELECT doc FROM {KEYS} WHERE path = ? AND key IN ({marks})"  # nosec
+        query = f"SELECT doc FROM {KEYS} WHERE path = ? AND {where}"  # nosec
         if among is None:
-            return {row[0] for row in connection.execute(query, (path, *keys))}
+            return {row[0] for row in connection.execute(query, (path, *values))}
         found: set[str] = set()
         for chunk in _chunks(sorted(among)):
             found.update(row[0] for row in connection.execute(
-                f"{query} AND doc IN ({','.join('?' * len(chunk))})", (path, *keys, *chunk)))
+                f"{query} AND doc IN ({','.join('?' * len(chunk))})", (path, *values, *chunk)))
         return found
 
     # mongomock's store calls these on its in-memory index; the disk's is written with
@@ -213,7 +271,7 @@ class CollectionStore(sqlite_store.CollectionStore):
     def indexed_paths(self) -> frozenset[str]:
         """The paths the key table holds, made to match the declared indexes first (a path
         new to them is filled from every document, once; one no index names is dropped)."""
-        wanted = frozenset(indexing.index_paths(self.indexes.values())) - {ID}
+        wanted = frozenset(_first_fields(self.indexes.values())) - {ID}
         if self._paths == wanted:
             return wanted
         kept = self._kept_paths()

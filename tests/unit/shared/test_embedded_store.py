@@ -29,7 +29,10 @@ def ticket(chance: random.Random, number: int) -> dict:
         "unit_id": chance.choice(UNITS),
         "state": chance.choice(STATES),
         "seq": chance.choice([number, float(number), None]),
-        "received_at": BASE + dt.timedelta(minutes=chance.randrange(0, 5000)),
+        "received_at": chance.choice([
+            BASE + dt.timedelta(minutes=chance.randrange(0, 5000),
+                                microseconds=chance.randrange(0, 10**6)),
+            None, "2026-03-01", [BASE, BASE + dt.timedelta(days=9)]]),
         "words": chance.sample(["扶手", "楼道", "灯", "漏水", "独居"], chance.randrange(0, 3)),
         "place": {"community": chance.choice(["开鲁新村", "民星", None])},
         "published": chance.choice([True, False]),
@@ -60,6 +63,17 @@ FILTERS = [
     {"place.community": "开鲁新村"},
     {"place.community": None},
     {"received_at": {"$gte": BASE + dt.timedelta(minutes=2500)}},
+    # ranges of times and of text are read from the keys between their bounds
+    {"received_at": {"$gt": BASE + dt.timedelta(minutes=2500, seconds=30)}},
+    {"received_at": {"$lt": BASE + dt.timedelta(minutes=100)}},
+    {"received_at": {"$gte": BASE + dt.timedelta(minutes=100),
+                     "$lte": BASE + dt.timedelta(minutes=103)}},
+    {"received_at": {"$lt": dt.datetime(2026, 3, 1, 16, 10)}},  # a naive time: UTC
+    {"state": {"$in": ["pending", "accepted"]},
+     "received_at": {"$lt": BASE + dt.timedelta(minutes=900)}},
+    {"unit_id": {"$gt": "kailu"}},
+    {"unit_id": {"$gte": "centre", "$lt": "property"}},
+    {"seq": {"$lt": 40}},  # numbers: no range read, every document looked at
     {"received_at": BASE + dt.timedelta(minutes=10)},
     {"published": False},
     {"$or": [{"unit_id": "centre"}, {"state": "pending"}]},
@@ -177,3 +191,58 @@ def test_the_services_open_it_through_storage(tmp_path):
     database["tickets"].insert_one({"_id": "A", "unit_id": "u"})
     assert embedded_store.collection_store(database["tickets"]) is not None
     assert database["tickets"].find_one({"unit_id": "u"})["_id"] == "A"
+
+
+@pytest.mark.parametrize("value", [
+    "扶手", "", 0, 7, -3, 2 ** 60, 1.5, True, None, BASE, BASE.replace(microsecond=123456),
+    dt.datetime(2026, 3, 1, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    dt.datetime(2026, 3, 1, 8, 0), bson.ObjectId(), ["a", 1], {"a": 1}, b"\x00"])
+def test_a_value_is_keyed_as_litemongo_keys_it(value):
+    from litemongo._vendor.mongomock import indexing
+
+    general = indexing._doc_keys({"field": value}, "field")
+    expected = [embedded_store.UNKEYED] if general is None else \
+        sorted(embedded_store.key_text(key) for key in general)
+    assert sorted(embedded_store.document_keys({"field": value}, "field")) == expected
+
+
+def random_filter(chance: random.Random, depth: int = 0) -> dict:
+    """A filter of one to three conditions drawn from the values the documents hold, an
+    $or of two such now and then."""
+    pools = {"unit_id": UNITS + ["zzz", ""], "state": STATES, "seq": [3, 12.0, 40, None],
+             "received_at": [BASE, BASE + dt.timedelta(minutes=2000, seconds=1),
+                             dt.datetime(2026, 3, 2), None],
+             "words": ["扶手", "灯", None], "place.community": ["开鲁新村", None],
+             "published": [True, False], "_id": ["YP20260301-0003", "nobody"]}
+    if depth == 0 and chance.random() < 0.2:
+        return {"$or": [random_filter(chance, 1), random_filter(chance, 1)]}
+    query: dict = {}
+    for field in chance.sample(sorted(pools), chance.randint(1, 3)):
+        value = chance.choice(pools[field])
+        operator = chance.choice(["eq", "$in", "$gt", "$gte", "$lt", "$lte", "$ne", "$exists"])
+        if operator == "eq":
+            query[field] = value
+        elif operator == "$in":
+            query[field] = {"$in": chance.sample(pools[field], 2)}
+        elif operator == "$exists":
+            query[field] = {"$exists": chance.random() < 0.5}
+        elif operator in ("$lt", "$lte") and chance.random() < 0.5:
+            query[field] = {operator: value, "$gt" if value != pools[field][0] else "$gte":
+                            pools[field][0]}
+        else:
+            query[field] = {operator: value}
+    return query
+
+
+def test_drawn_filters_answer_as_mongomock_does(tmp_path, documents):
+    stored, expected = fill(open_pair(tmp_path), documents)
+    chance = random.Random(2026)
+    for _ in range(150):
+        query = random_filter(chance)
+        try:
+            wanted = answers(expected, query)
+        except Exception as refused:  # noqa: BLE001 - a filter mongomock refuses: refused alike
+            with pytest.raises(type(refused)):
+                answers(stored, query)
+            continue
+        assert answers(stored, query) == wanted, query
