@@ -139,6 +139,18 @@ def id_keys(condition: Any, encode: Any) -> list[str] | None:
     return [encode(condition)]
 
 
+def _texts(condition: Any) -> bool:
+    """Whether a field's condition is an equality of text ("a", {"$eq": "a"}) or an $in
+    of text the index reads in one lookup."""
+    if isinstance(condition, dict) and len(condition) == 1:
+        [(operator, value)] = condition.items()
+        if operator == "$eq":
+            return type(value) is str
+        return operator == "$in" and isinstance(value, list | tuple) and \
+            len(value) < _CHUNK and all(type(item) is str for item in value)
+    return type(condition) is str
+
+
 def _first_fields(indexes: Iterable[dict]) -> set[str]:
     """The paths keyed: the first field of each index. As on MongoDB, a compound index
     serves queries on its first field, and the filter checks the others: a ledger entry
@@ -190,6 +202,32 @@ class DiskIndex:
                 break
             best = self._documents_under(field, where, values, among=best)
         return best
+
+    def exact(self, filter: Any) -> bool:  # noqa: A002
+        """Whether the candidates of ``filter`` are exactly its matches, so that no filter
+        need look at them: every condition an equality (or $in) of text on ``_id`` or on
+        a keyed field where every document has a key (an $and or $or of such). Text is
+        keyed as it is, and an array is keyed by each element, as MongoDB matches it."""
+        if not isinstance(filter, dict) or not filter:
+            return False
+        for field, condition in filter.items():
+            if field in ("$and", "$or"):
+                if not isinstance(condition, list | tuple) or not condition or \
+                        not all(self.exact(part) for part in condition):
+                    return False
+            elif field.startswith("$"):
+                return False
+            elif not _texts(condition):
+                return False
+            elif field != ID and (field not in self.store.indexed_paths()
+                                  or self._has_unkeyed(field)):
+                return False
+        return True
+
+    def _has_unkeyed(self, path: str) -> bool:
+        return self.store._connection.execute(
+            f"SELECT 1 FROM {KEYS} WHERE path = ? AND key = ? LIMIT 1",  # nosec
+            (path, UNKEYED)).fetchone() is not None
 
     def _conditions(self, filter: dict) -> Iterator[tuple[str, Any]]:
         """The (field, condition) pairs every match must meet, $and's parts among them and
@@ -375,11 +413,17 @@ class CollectionStore(sqlite_store.CollectionStore):
 
     def find_candidates(self, filter: Any) -> Iterator[dict]:  # noqa: A002
         """The documents that may match ``filter``, in the order they were first stored."""
+        return self.find_planned(filter)[0]
+
+    def find_planned(self, filter: Any) -> tuple[Iterator[dict], bool]:  # noqa: A002
+        """The documents that may match ``filter`` in the order they were first stored,
+        and whether they are exactly its matches (DiskIndex.exact)."""
         self._remove_expired_documents()
-        keys = self._get_query_index().candidates(filter)
+        index = self._get_query_index()
+        keys = index.candidates(filter)
         if keys is None:
-            return self.documents
-        return self._in_natural_order(sorted(keys))
+            return self.documents, False
+        return self._in_natural_order(sorted(keys)), index.exact(filter)
 
     def _in_natural_order(self, keys: list[str]) -> Iterator[dict]:
         found: list[tuple[int, bytes]] = []
@@ -467,3 +511,47 @@ def _index_config(index_list: list, kwargs: dict) -> dict:
 
 
 mongomock_collection.Collection.create_index = _create_index_once  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- reading, patched
+# Every document this store answers is decoded afresh for the query, so what mongomock
+# does to keep its in-memory documents apart from what it hands out (a filter over
+# candidates that are the matches already, a deep copy under a projection) is skipped.
+
+_iter_documents = mongomock_collection.Collection._iter_documents
+_copy_only_fields = mongomock_collection.Collection._copy_only_fields
+
+
+def _iter_planned(self: Any, filter: Any) -> Iterator[dict]:  # noqa: A002
+    """mongomock's _iter_documents, the filter left out where the index answered
+    exactly."""
+    if not isinstance(self._store, CollectionStore):
+        return _iter_documents(self, filter)
+    if self._store.is_empty:  # mongomock checks the filter even with nothing to match
+        mongomock_collection.filter_applies(filter, {})
+    documents, exact = self._store.find_planned(filter)
+    if exact:
+        return documents
+    return (document for document in documents
+            if mongomock_collection.filter_applies(filter, document))
+
+
+def _project_fresh(self: Any, document: dict, fields: Any, container: Any) -> Any:
+    """mongomock's projection, but a plain list of top-level fields is taken from the
+    freshly decoded document as it is."""
+    if isinstance(self._store, CollectionStore) and isinstance(fields, dict) and fields:
+        wanted = [name for name, value in fields.items() if name != ID]
+        if wanted and all(fields[name] in (1, True) and "." not in name and name[0] != "$"
+                          for name in wanted) and fields.get(ID, 1) in (0, 1, False, True):
+            projected = container()
+            if fields.get(ID, 1) and ID in document:
+                projected[ID] = document[ID]
+            for name in wanted:
+                if name in document:
+                    projected[name] = document[name]
+            return projected
+    return _copy_only_fields(self, document, fields, container)
+
+
+mongomock_collection.Collection._iter_documents = _iter_planned  # type: ignore[method-assign]
+mongomock_collection.Collection._copy_only_fields = _project_fresh  # type: ignore[method-assign]
