@@ -37,8 +37,10 @@ KEYS = "query_keys"
 PATHS = "index_paths"  # the info table's row naming the paths the key table holds
 ID = "_id"
 UNKEYED = "*"  # a document whose value at the path has no key: a candidate for any query
-# Entries of an index counted at most, when choosing the field a query starts from
+# Entries of an index counted at most, when choosing the field a query starts from (and,
+# while every field has more, counted again up to four times as many, up to the second)
 ENOUGH = 1000
+ENOUGH_AT_LAST = 50_000
 _CHUNK = 500  # parameters in one IN (...)
 
 
@@ -195,8 +197,7 @@ class DiskIndex:
                     lookups.append((field, "(key = ? OR key BETWEEN ? AND ?)",
                                     [UNKEYED, low, high]))
         if best is None and lookups:
-            lookups.sort(key=lambda lookup: self._entries_up_to(*lookup))
-            best = self._documents_under(*lookups.pop(0))
+            best = self._documents_under(*self._smallest(lookups))
         for field, where, values in lookups:
             if not best:
                 break
@@ -255,8 +256,19 @@ class DiskIndex:
             found |= some
         return found
 
-    def _entries_up_to(self, path: str, where: str, values: list,
-                       most: int = ENOUGH + 1) -> int:
+    def _smallest(self, lookups: list[tuple[str, str, list]]) -> tuple[str, str, list]:
+        """The lookup that reads fewest entries (taken out of ``lookups``): each counted
+        up to ENOUGH, and while every one has more, again up to four times as many (at
+        most ENOUGH_AT_LAST), so that 1,300 open tickets of 300,000 are told from a unit's
+        90,000 closed ones without counting those."""
+        most = ENOUGH
+        while True:
+            sizes = [self._entries_up_to(*lookup, most + 1) for lookup in lookups]
+            if min(sizes) <= most or most >= ENOUGH_AT_LAST:
+                return lookups.pop(sizes.index(min(sizes)))
+            most *= 4
+
+    def _entries_up_to(self, path: str, where: str, values: list, most: int) -> int:
         return self.store._connection.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE path = ? "  # nosec
             f"AND {where} LIMIT ?)", (path, *values, most)).fetchone()[0]
