@@ -174,7 +174,7 @@ def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> 
     started = time.monotonic()
     opened = {part: STORES[store](directory, part) for part in ("dispatch", "ledger")}
     stores: dict[str, Any] = {"dispatch": TicketStateStore(opened["dispatch"][0]),
-              "ledger": LedgerStore(opened["ledger"][0])}
+                              "ledger": LedgerStore(opened["ledger"][0])}
     for part, kept in stores.items():
         try:
             kept.ensure_indexes()
