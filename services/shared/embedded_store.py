@@ -10,10 +10,17 @@ index and documents agreeing. The keys are litemongo's own (``indexing._key_for`
 MongoDB holds equal share a key), so candidates stay a superset of the matches and
 mongomock still checks each against the whole filter: answers are mongomock's.
 
-Also patched, once at import: ``create_index`` of an index that exists with the same
-options returns at once (MongoDB's no-op) instead of reading every document again to
-check a unique index that was checked when it was made; each service asks for its indexes
-at every start.
+A query starts from the lookup that reads fewest keys (equalities, $in, ranges of times
+and text, whose key texts sort as the values do) and narrows by the others; an $or of
+plannable branches is the union of theirs. As on MongoDB, a compound index keys its first
+field only.
+
+Patched in mongomock's Collection, once at import, for this store's collections only:
+``create_index`` of an index that exists with the same options returns at once (MongoDB's
+no-op) instead of reading every document again to check a unique index that was checked
+when it was made (each service asks for its indexes at every start); candidates that are
+exactly the matches (DiskIndex.exact) are not filtered again; a projection of top-level
+fields is taken from the freshly decoded document without a copy.
 
 A collection written by litemongo alone (no key table, or fewer paths than its indexes
 name) has its keys built the first time it is opened here: once, one pass over its
