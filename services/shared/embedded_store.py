@@ -77,7 +77,7 @@ def document_keys(document: dict, path: str) -> list[str]:
     # without its general walk: a bulk load writes millions of keys
     if kind is str:
         return [f"s:{value}"]
-    if value is None:
+    if value is None or value is _MISSING and "." not in path:
         return []
     if kind is dt.datetime:
         if value.tzinfo is not None:
@@ -397,7 +397,8 @@ class CollectionStore(sqlite_store.CollectionStore):
         paths = self.indexed_paths()
         rows, keys = [], []
         for document in documents:
-            document.setdefault(ID, bson.ObjectId())  # as insert_many gives one
+            if ID not in document:  # as insert_many gives one
+                document[ID] = bson.ObjectId()
             stored = self._documents.encode_key(document[ID])
             rows.append((stored, self._documents._encode_doc(document)))
             keys += [(path, key, stored) for path in paths
