@@ -352,7 +352,7 @@ class CollectionStore(sqlite_store.CollectionStore):
                 rows = self._connection.execute(
                     f"SELECT {self.ID}, {self.DOC} FROM {self.DOCUMENTS}")  # nosec
                 decode = self._documents._decode_doc
-                for batch in _batches(rows, 2000):
+                for batch in batches(rows, 2000):
                     self._connection.executemany(
                         f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
                         [(path, key, stored) for stored, document in
@@ -457,7 +457,8 @@ class CollectionStore(sqlite_store.CollectionStore):
         return (decode(raw) for _, raw in found)
 
 
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
+def batches(rows: Iterable, size: int) -> Iterator[list]:
+    """``rows`` in lists of ``size`` (the last shorter), read as they come."""
     batch: list = []
     for row in rows:
         batch.append(row)
