@@ -372,15 +372,22 @@ class CollectionStore(sqlite_store.CollectionStore):
             self._connection.execute(
                 f"INSERT INTO {self.DOCUMENTS} VALUES(?, ?) ON CONFLICT({self.ID}) "  # nosec
                 f"DO UPDATE SET {self.DOC}=excluded.{self.DOC}", (stored, encoded))
-            self._write_keys(stored, value, paths, replacing=True)
+            self._write_keys(stored, value, paths)
 
-    def _write_keys(self, stored: str, document: dict, paths: Iterable[str],
-                    replacing: bool) -> None:
-        if replacing:
-            self._connection.execute(f"DELETE FROM {KEYS} WHERE doc = ?", (stored,))  # nosec
-        self._connection.executemany(
-            f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
-            [(path, key, stored) for path in paths for key in document_keys(document, path)])
+    def _write_keys(self, stored: str, document: dict, paths: Iterable[str]) -> None:
+        """The document's keys as it is now: only those that changed are written (most
+        writes, a version moved or an event pushed, change no indexed field)."""
+        wanted = {(path, key) for path in paths for key in document_keys(document, path)}
+        kept = set(self._connection.execute(
+            f"SELECT path, key FROM {KEYS} WHERE doc = ?", (stored,)))  # nosec
+        if kept - wanted:
+            self._connection.executemany(
+                f"DELETE FROM {KEYS} WHERE path = ? AND key = ? AND doc = ?",  # nosec
+                [(path, key, stored) for path, key in kept - wanted])
+        if wanted - kept:
+            self._connection.executemany(
+                f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
+                [(path, key, stored) for path, key in wanted - kept])
 
     def __delitem__(self, key: Any) -> None:
         stored = self._documents.encode_key(key)
