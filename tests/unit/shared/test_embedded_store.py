@@ -102,6 +102,8 @@ def fill(clients: tuple, documents: list[dict]) -> list:
 def answers(collection, query: dict) -> tuple:
     return (list(collection.find(query)),
             list(collection.find(query, sort=[("received_at", -1), ("_id", 1)], limit=7)),
+            list(collection.find(query, sort=[("_id", -1)], skip=3, limit=5)),
+            list(collection.find(query, sort=[("_id", 1)], skip=390)),
             list(collection.find(query, {"unit_id": 1, "seq": True})),
             list(collection.find(query, {"_id": 0, "place": 1, "absent": 1})),
             list(collection.find(query, {"place.community": 1, "words": 1})),
