@@ -1,0 +1,77 @@
+"""`make bench --profile`: where the services' time goes under the pipeline's load.
+
+py-spy samples each service of PROFILED (its process, without pausing it: --nonblocking)
+while the rates are offered, twice over: a flame graph (var/bench/<service>-flame.svg)
+to look at, and the stacks as text (var/bench/<service>-stacks.txt, py-spy's "raw"
+format: one stack a line with its samples) that ``top_frames`` sums into the frames the
+samples were in (self) and the project's frames under which they were (total), by share.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILED = ("intake", "dispatch", "ledger", "callback")
+SHOWN = 8  # frames printed per service
+
+
+def py_spy() -> str:
+    return str(Path(sys.executable).parent / "py-spy")
+
+
+def record(pid: int, stem: Path) -> list[subprocess.Popen]:
+    """py-spy recording process ``pid`` into ``stem``-flame.svg and ``stem``-stacks.txt
+    until ``finish``."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--nonblocking",
+                              "--format", form, "-o", f"{stem}-{suffix}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for form, suffix in (("flamegraph", "flame.svg"), ("raw", "stacks.txt"))]
+
+
+def finish(recorders: list[subprocess.Popen], stem: Path | None = None) -> dict:
+    """Stop the recorders (py-spy writes its files on SIGINT); the top frames of the
+    stacks written at ``stem``, if given."""
+    for recorder in recorders:
+        if recorder.poll() is None:
+            recorder.send_signal(signal.SIGINT)
+    for recorder in recorders:
+        try:
+            recorder.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+    if stem is None:
+        return {}
+    stacks = Path(f"{stem}-stacks.txt")
+    figures = top_frames(stacks.read_text(encoding="utf-8")) if stacks.exists() else {}
+    return {**figures, "flame_graph": str(Path(f"{stem}-flame.svg").relative_to(ROOT))}
+
+
+def top_frames(raw: str, shown: int = SHOWN) -> dict:
+    """From py-spy's raw stacks ("a;b;c 12" a line, the leaf last): the samples, the
+    ``shown`` frames with the largest share of them as the frame running (self), and the
+    project's own frames (services/) with the largest share anywhere in the stack
+    (total), each as [frame, share in %]."""
+    own: Counter[str] = Counter()
+    anywhere: Counter[str] = Counter()
+    samples = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        samples += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            anywhere[frame] += int(count)
+
+    def shares(counted: Counter[str]) -> list[list]:
+        return [[frame, round(100 * count / samples, 1)]
+                for frame, count in counted.most_common(shown)] if samples else []
+    ours = Counter({frame: count for frame, count in anywhere.items()
+                    if "services/" in frame})
+    return {"samples": samples, "self": shares(own), "total": shares(ours)}
