@@ -8,6 +8,7 @@ samples were in (self) and the project's frames under which they were (total), b
 """
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROFILED = ("intake", "dispatch", "ledger", "callback")
 SHOWN = 8  # frames printed per service
+LINE = re.compile(r":\d+\)$")  # "create_ticket (services/intake/service.py:137)"
 
 
 def py_spy() -> str:
@@ -47,15 +49,18 @@ def finish(recorders: list[subprocess.Popen], stem: Path | None = None) -> dict:
     if stem is None:
         return {}
     stacks = Path(f"{stem}-stacks.txt")
-    figures = top_frames(stacks.read_text(encoding="utf-8")) if stacks.exists() else {}
+    # a frame's text may end in a character cut in two
+    figures = top_frames(stacks.read_text(encoding="utf-8", errors="replace")) \
+        if stacks.exists() else {}
     return {**figures, "flame_graph": str(Path(f"{stem}-flame.svg").relative_to(ROOT))}
 
 
 def top_frames(raw: str, shown: int = SHOWN) -> dict:
-    """From py-spy's raw stacks ("a;b;c 12" a line, the leaf last): the samples, the
-    ``shown`` frames with the largest share of them as the frame running (self), and the
-    project's own frames (services/) with the largest share anywhere in the stack
-    (total), each as [frame, share in %]."""
+    """From py-spy's raw stacks ("a;b;c 12" a line, the leaf last), each frame taken by
+    its function (the lines of one function summed): the samples, the ``shown`` frames
+    with the largest share of them as the frame running (self), and the project's own
+    frames (services/) with the largest share anywhere in the stack (total), each as
+    [frame, share in %]."""
     own: Counter[str] = Counter()
     anywhere: Counter[str] = Counter()
     samples = 0
@@ -63,7 +68,7 @@ def top_frames(raw: str, shown: int = SHOWN) -> dict:
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = stack.split(";")
+        frames = [LINE.sub(")", frame) for frame in stack.split(";")]  # by function
         samples += int(count)
         own[frames[-1]] += int(count)
         for frame in set(frames):
