@@ -60,11 +60,20 @@ Opened = tuple[Any, Callable[[], None]]  # a pymongo-shaped Database, and how to
 
 # ---------------------------------------------------------------- the stores compared
 
-def open_litemongo(directory: Path, name: str) -> Opened:
-    """As the services open it (storage.connect on a litemongo: URI)."""
+def open_embedded(directory: Path, name: str) -> Opened:
+    """As the services open it (storage.connect on a litemongo: URI): litemongo with its
+    query indexes on disk (services/shared/embedded_store.py)."""
     from services.shared import storage
 
     client = storage.open_client(f"litemongo:{directory}", name)
+    return client[name], client.close
+
+
+def open_litemongo(directory: Path, name: str) -> Opened:
+    """litemongo 0.2.0 as it comes: query indexes built in memory at the first query."""
+    import litemongo
+
+    client = litemongo.connect(f"{directory}/{name}?engine=sqlite", tz_aware=True)
     return client[name], client.close
 
 
@@ -91,6 +100,7 @@ def open_mongita(directory: Path, name: str) -> Opened:
 # name -> how to open a database of that name under a directory. A store of the project's
 # own joins the comparison here.
 STORES: dict[str, Callable[[Path, str], Opened]] = {
+    "embedded": open_embedded,
     "litemongo": open_litemongo,
     "montydb-sqlite": _montydb("sqlite"),
     # LMDB's map is its largest size: 10 MB unless told (64 GB of address space here)
@@ -152,41 +162,49 @@ class Progress:
 # ---------------------------------------------------------------- the children
 
 def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> None:
-    """Both services' documents through their store classes, then their indexes."""
+    """Both services' indexes (ensure_indexes, so that a store that keeps its indexes
+    writes them with the documents), then their documents in batches through the store's
+    bulk path (the embedded store's insert_many_new; insert_many on the others)."""
     import history
 
     from services.dispatch.store import TicketStateStore
     from services.ledger.store import LedgerStore
+    from services.shared import embedded_store
 
     started = time.monotonic()
     opened = {part: STORES[store](directory, part) for part in ("dispatch", "ledger")}
-    collections = {"dispatch": TicketStateStore(opened["dispatch"][0]).tickets,
-                   "ledger": LedgerStore(opened["ledger"][0]).entries}
+    stores = {"dispatch": TicketStateStore(opened["dispatch"][0]),
+              "ledger": LedgerStore(opened["ledger"][0])}
+    for part, kept in stores.items():
+        try:
+            kept.ensure_indexes()
+        except Exception as error:  # noqa: BLE001  a store that cannot: reported
+            progress.failed(f"{part} ensure_indexes", error)
+    indexed = time.monotonic()
+    progress.note(stage="inserting", index_s=round(indexed - started, 1))
+    collections = {"dispatch": stores["dispatch"].tickets, "ledger": stores["ledger"].entries}
     makers = {"dispatch": lambda t, n, d: [history.seeded_state(t, n, d)],
               "ledger": history.seeded_entries}
     inserted = 0
     for part in ("dispatch", "ledger"):
+        bulk = embedded_store.collection_store(collections[part])
         documents: list[dict] = []
         for index, (template, number, delta) in enumerate(plan):
             documents += makers[part](template, number, delta)
             if len(documents) >= BATCH or index == len(plan) - 1:
-                collections[part].insert_many(documents)
+                if bulk is not None:
+                    bulk.insert_many_new(documents)
+                else:
+                    collections[part].insert_many(documents)
                 inserted += len(documents)
                 documents = []
                 progress.note(stage=f"inserting {part}", documents=inserted,
                               tickets_done=index + 1,
                               seconds=round(time.monotonic() - started, 1))
-    loaded = time.monotonic()
-    progress.note(stage="indexing", load_s=round(loaded - started, 1), documents=inserted)
-    for part, store_class in (("dispatch", TicketStateStore), ("ledger", LedgerStore)):
-        try:
-            store_class(opened[part][0]).ensure_indexes()
-        except Exception as error:  # noqa: BLE001  a store that cannot: reported
-            progress.failed(f"{part} ensure_indexes", error)
     for _, close in opened.values():
         close()
-    progress.note(stage="loaded", index_s=round(time.monotonic() - loaded, 1),
-                  disk_mb=size_mb(directory))
+    progress.note(stage="loaded", load_s=round(time.monotonic() - indexed, 1),
+                  documents=inserted, disk_mb=size_mb(directory))
 
 
 def timed(call: Callable[[], Any], times: int) -> list[float]:

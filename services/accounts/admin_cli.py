@@ -8,6 +8,7 @@ the operator's look into the parking queues.
     hotline-admin parked show [SERVICE] [--limit N]  # reason, origin, when, event type and id
     hotline-admin parked replay SERVICE --id EVENT_ID | --all
     hotline-admin parked drop SERVICE --id EVENT_ID | --all
+    hotline-admin migrate-store --from litemongo:var/data --to litemongo:var/data-new
 
 ``create-admin`` asks the accounts service over RPC (``create_first_admin``), which refuses
 once any admin exists; that admin then makes everyone else's account in the console. The
@@ -21,6 +22,13 @@ the operator's broker user: ``--amqp-uri`` after ``parked``, else OPERATOR_AMQP_
 is not replayed) and removes it from the queue once the broker confirmed it; ``drop``
 removes. Exit status 1 when nothing matched ``--id`` or a replay stopped, 3 when the
 broker does not answer.
+
+``migrate-store`` copies every service's database from one store to another
+(services/shared/store_copy.py), with every service stopped: a data directory the embedded
+store wrote before it kept its indexes on disk into a new one, or the embedded store into
+a MongoDB. It checks the copy (counts, each document's digest, the ledger's hash chains)
+and exits 1 when the copy differs, 2 when it refused to begin (nothing written). Point
+``MONGO_URI`` at the target afterwards.
 """
 from __future__ import annotations
 
@@ -68,7 +76,42 @@ def parser() -> argparse.ArgumentParser:
         which = action.add_mutually_exclusive_group(required=True)
         which.add_argument("--id", dest="event_id", help="the event id of the message")
         which.add_argument("--all", action="store_true", help="every message of the queue")
+    migrate = commands.add_parser("migrate-store", help="copy every service's database to "
+                                                         "another store, and check the copy")
+    migrate.add_argument("--from", dest="source", required=True,
+                         help="the store now: a MONGO_URI (litemongo:var/data)")
+    migrate.add_argument("--to", dest="target", required=True,
+                         help="the store to fill: a MONGO_URI naming an empty store")
+    migrate.add_argument("--prefix", default=os.environ.get("DATABASE_PREFIX", ""),
+                         help="the services' DATABASE_PREFIX (default: the environment's)")
     return top
+
+
+def migrate_store(source: str, target: str, prefix: str) -> int:
+    from services.shared import storage, store_copy
+
+    databases = {service: storage.database_name({"DATABASE_PREFIX": prefix}, service)
+                 for service in store_copy.SERVICES}
+    print(f"copying {', '.join(databases.values())} from {source} to {target}")
+    try:
+        copied = store_copy.copy_store(source, target, databases)
+    except (store_copy.CopyRefused, ValueError) as refused:
+        print(f"{PROG}: migrate-store: {refused}; nothing was written", file=sys.stderr)
+        return 2
+    documents = sum(sum(counts.values()) for counts in copied.documents.values())
+    print(f"copied {documents} documents and {sum(copied.files.values())} files in "
+          f"{copied.seconds} s; the ledger's chains on the copy: {copied.chains} walked, "
+          f"{copied.entries} entries, {len(copied.broken)} broken")
+    for why in copied.differ:
+        print(f"  differs: {why}")
+    for broken in copied.broken[:20]:
+        print(f"  broken: {broken.get('chain')} #{broken.get('seq')}: {broken.get('problem')}")
+    if not copied.good:
+        print(f"{PROG}: migrate-store: the copy is not the store; keep using {source}",
+              file=sys.stderr)
+        return 1
+    print(f"the copy is whole: set MONGO_URI={target} and start the services")
+    return 0
 
 
 def read_password(from_stdin: bool) -> str:
@@ -151,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "parked":
         return parked(args)
+    if args.command == "migrate-store":
+        return migrate_store(args.source, args.target, args.prefix)
     password = read_password(args.password_stdin)
     status, admin = answer_of(PROG, args.amqp_uri, lambda: create_admin(
         args.amqp_uri, args.username, args.name, password))

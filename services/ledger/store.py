@@ -164,6 +164,18 @@ class LedgerStore:
                                     sort=[("ticket_no", ASCENDING), ("seq", ASCENDING)])
         for _, entries in itertools.groupby(tickets, key=lambda entry: entry["ticket_no"]):
             yield list(entries)
+        yield from self.chains_without_ticket()
+
+    def ticket_chains(self) -> Iterator[list[dict]]:
+        """Every ticket's chain, one ticket read at a time: for a walk of a large record
+        on a store that sorts in memory (chains() sorts every entry at once)."""
+        for number in sorted(self.entries.distinct("ticket_no",
+                                                   {"ticket_no": {"$type": "string"}})):
+            yield from self.chains(number)
+
+    def chains_without_ticket(self) -> Iterator[list[dict]]:
+        """The chains of entries without a ticket (a resident's, the global one), then the
+        entries recorded without a ticket before the ledger chained its entries."""
         others = self.entries.find({"ticket_no": None, "chain": {"$type": "string"}},
                                    sort=[("chain", ASCENDING), ("chain_seq", ASCENDING)])
         for _, entries in itertools.groupby(others, key=lambda entry: entry["chain"]):

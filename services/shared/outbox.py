@@ -49,8 +49,12 @@ def sweep_flag() -> dict:
 
 
 def ensure_index(collection: Collection) -> None:
-    """The index the sweep of a flagged collection reads by, and the flag on documents
-    that older writers left events in (one pass over the collection, at start-up)."""
+    """The index the sweep of a flagged collection reads by, and, when the index is new,
+    the flag on documents that older writers left events in (one pass over the
+    collection, once: every writer since sets the flag, and a pass at every start would
+    read a year of tickets)."""
+    if SWEEP_FLAG in collection.index_information():
+        return
     collection.create_index([(SWEEP_FLAG, 1)], name=SWEEP_FLAG,
                             partialFilterExpression={SWEEP_FLAG: True})
     flag_waiting(collection)

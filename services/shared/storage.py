@@ -1,8 +1,9 @@
 """The one way any service reaches its database: ``MONGO_URI`` picks the backend.
 
 - ``mongodb://…`` or ``mongodb+srv://…``: a real MongoDB (production).
-- ``litemongo:var/data`` or ``litemongo:///abs/dir``: the embedded on-disk store; each
-  service keeps its own directory below the given one, opened by one process only.
+- ``litemongo:var/data`` or ``litemongo:///abs/dir``: the embedded on-disk store
+  (embedded_store.py: litemongo with its query indexes on disk); each service keeps its
+  own directory below the given one, opened by one process only.
 - ``mongomock://name``: in memory, shared by everything in this process that uses the
   same name (fast tests).
 
@@ -30,7 +31,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-import litemongo
 import mongomock
 import pymongo
 import pymongo.errors
@@ -38,7 +38,7 @@ from nameko.extensions import DependencyProvider
 from pymongo.database import Database
 from pymongo.errors import AutoReconnect
 
-from services.shared import clock, store_marker
+from services.shared import clock, embedded_store, store_marker
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,7 @@ def open_client(uri: str, database: str) -> Any:
     if backend == "mongodb":
         return pymongo.MongoClient(uri, tz_aware=True)
     if backend == "litemongo":
-        return litemongo.connect(f"{_embedded_root(uri)}/{database}?engine=sqlite",
-                                 tz_aware=True)
+        return embedded_store.connect(Path(_embedded_root(uri)) / database, tz_aware=True)
     with _memory_lock:
         if uri not in _memory_clients:
             _memory_clients[uri] = mongomock.MongoClient(tz_aware=True)

@@ -15,19 +15,19 @@ import stores  # noqa: E402
 def test_a_small_run_on_the_embedded_store_gives_every_figure(tmp_path, capsys):
     out = tmp_path / "stores.json"
 
-    assert stores.main(["--tickets", "300", "--stores", "litemongo", "--calls", "5",
+    assert stores.main(["--tickets", "300", "--stores", "embedded", "--calls", "5",
                         "--out", str(out)]) == 0
 
     written = json.loads(out.read_text(encoding="utf-8"))
     [row] = written["rows"]
-    assert row["store"] == "litemongo" and row["tickets"] == 300
+    assert row["store"] == "embedded" and row["tickets"] == 300
     for figure in ("load_s", "ledger_start_s", "dispatch_start_s", "ledger_rss_mb",
                    "dispatch_rss_mb", "append_p99_ms", "queue_p99_ms", "timeline_p99_ms",
                    "disk_mb"):
         assert row[figure] is not None, figure
     assert row["queue_size"] > 0  # the unit's open tickets were found
     assert row["failures"] == {} and row["stopped"] == {} and row["refuses"] == {}
-    assert "| litemongo | 300 |" in capsys.readouterr().out
+    assert "| embedded | 300 |" in capsys.readouterr().out
 
 
 def test_what_a_store_refuses_is_in_the_table():
@@ -42,4 +42,4 @@ def test_what_a_store_refuses_is_in_the_table():
 
 
 def test_every_candidate_is_in_the_registry():
-    assert {"litemongo", "montydb-sqlite", "montydb-lmdb", "mongita"} <= set(stores.STORES)
+    assert {"embedded", "litemongo", "montydb-sqlite", "montydb-lmdb", "mongita"} <= set(stores.STORES)

@@ -63,6 +63,9 @@ def test_a_flagged_sweep_reads_only_flagged_documents(collection):
     collection.insert_one({"_id": 2, outbox.OUTBOX: [old_event("ticket_merged")]})
     assert sweep_once(collection) == ["ticket_created"]
     assert collection.find_one({"_id": 2})[outbox.OUTBOX]  # not read
+    # nor at the next start: the pass over the collection is made once, with the index
+    outbox.ensure_index(collection)
+    assert outbox.SWEEP_FLAG not in collection.find_one({"_id": 2})
 
 
 def test_the_flag_goes_with_the_last_event_and_stays_while_another_waits(collection):

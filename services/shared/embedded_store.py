@@ -1,0 +1,569 @@
+"""The embedded store: litemongo (SQLite files, mongomock's query engine) with its query
+indexes kept on disk, in the collection's own SQLite file, instead of in memory.
+
+litemongo finds the documents a query may match through hash indexes it builds in memory
+from every document of a collection at the collection's first query: with 100,000 tickets
+a ledger took 40 s to start and 3 GB of memory. Here each declared index path keeps a table
+of (path, key, document) rows written in the same transaction as the document itself, so
+opening a store reads nothing, memory stays with what queries return, and a crash leaves
+index and documents agreeing. The keys are litemongo's own (``indexing._key_for``: values
+MongoDB holds equal share a key), so candidates stay a superset of the matches and
+mongomock still checks each against the whole filter: answers are mongomock's.
+
+Also patched, once at import: ``create_index`` of an index that exists with the same
+options returns at once (MongoDB's no-op) instead of reading every document again to
+check a unique index that was checked when it was made; each service asks for its indexes
+at every start.
+
+A collection written by litemongo alone (no key table, or fewer paths than its indexes
+name) has its keys built the first time it is opened here: once, one pass over its
+documents.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pathlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import bson
+import litemongo.client as litemongo_client
+import litemongo.sqlite_store as sqlite_store
+from litemongo._vendor.mongomock import collection as mongomock_collection
+from litemongo._vendor.mongomock import indexing
+
+KEYS = "query_keys"
+PATHS = "index_paths"  # the info table's row naming the paths the key table holds
+ID = "_id"
+UNKEYED = "*"  # a document whose value at the path has no key: a candidate for any query
+# Entries of an index counted at most, when choosing the field a query starts from (and,
+# while every field has more, counted again up to four times as many, up to the second)
+ENOUGH = 1000
+ENOUGH_AT_LAST = 50_000
+_CHUNK = 500  # parameters in one IN (...)
+
+
+def key_text(key: Any) -> str:
+    """litemongo's index key (a tuple of its kind and value) as the text the table keeps."""
+    kind = key[0]
+    value: Any = key[1] if len(key) > 1 else None
+    if kind == "n":
+        return f"n:{value!r}"
+    if kind == "t":
+        return f"t:{value.isoformat()}"
+    if kind == "x":
+        return f"x:{bytes(value).hex()}"
+    if kind == "nan":
+        return "nan"
+    return f"{kind}:{value}"  # 's' text, 'o' ObjectId
+
+
+_MISSING = object()
+
+
+def document_keys(document: dict, path: str) -> list[str]:
+    """The key texts under which ``document`` is found by a query on ``path``."""
+    value: Any = document.get(path, _MISSING) if "." not in path else _MISSING
+    kind = type(value)
+    # the values most fields hold, keyed here as litemongo keys them (key_text(_key_for)),
+    # without its general walk: a bulk load writes millions of keys
+    if kind is str:
+        return [f"s:{value}"]
+    if value is None:
+        return []
+    if kind is dt.datetime:
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return [f"t:{value.replace(microsecond=0).isoformat()}"]
+    if kind is int:
+        return [f"n:{float(value)!r}"] if abs(value) < 2 ** 53 else \
+            [key_text(key) for key in indexing._doc_keys(document, path) or ()]
+    keys = indexing._doc_keys(document, path)
+    if keys is None:
+        return [UNKEYED]
+    return [key_text(key) for key in keys]
+
+
+RANGES = {"$gt", "$gte", "$lt", "$lte"}
+# The kinds of value whose key texts sort as MongoDB orders the values: UTC times as ISO
+# text (to the second, so bounds are widened to whole seconds), and text (UTF-8 sorts by
+# code point in both). Numbers' texts do not sort; a range of them reads every document.
+_SORTED_KINDS = {str: "s", dt.datetime: "t"}
+
+
+def condition_ranges(condition: Any) -> list[tuple[str, str]] | None:
+    """For a range condition ($gt, $gte, $lt, $lte of one sortable kind), the key texts,
+    lowest and highest, between which a matching value is keyed: one span per bound, since
+    an array matches when one element meets the lower bound and another the upper. None
+    for any other condition."""
+    if not isinstance(condition, dict) or not condition or set(condition) - RANGES:
+        return None
+    kinds = {_SORTED_KINDS.get(type(value)) for value in condition.values()}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    kind = kinds.pop()
+    spans = []
+    for operator, value in condition.items():
+        [bound] = document_keys({"v": value}, "v")
+        if operator in ("$gt", "$gte"):
+            spans.append((bound, f"{kind};"))  # up to every key of the kind: ':' < ';'
+        else:
+            spans.append((f"{kind}:", bound + "\uffff" if kind == "s" else bound))
+    return spans
+
+
+def condition_keys(condition: Any) -> list[str] | None:
+    """The key texts a document must have one of to match ``condition`` on a field; None
+    when the condition cannot narrow the search (a range, a regex, None, ...)."""
+    keys = indexing.query_keys(condition)
+    return None if keys is None else [key_text(key) for key in keys]
+
+
+def id_keys(condition: Any, encode: Any) -> list[str] | None:
+    """The stored keys of documents an ``_id`` condition may match: its text, ObjectId and
+    number values (equality or $in), else None."""
+    if isinstance(condition, dict):
+        if set(condition) == {"$eq"}:
+            return id_keys(condition["$eq"], encode)
+        if set(condition) == {"$in"} and isinstance(condition["$in"], list | tuple):
+            keys: list[str] = []
+            for value in condition["$in"]:
+                found = id_keys(value, encode)
+                if found is None:
+                    return None
+                keys += found
+            return keys
+        return None
+    if isinstance(condition, bool) or not isinstance(condition, str | int | float
+                                                     | bson.ObjectId):
+        return None
+    return [encode(condition)]
+
+
+def _texts(condition: Any) -> bool:
+    """Whether a field's condition is an equality of text ("a", {"$eq": "a"}) or an $in
+    of text the index reads in one lookup."""
+    if isinstance(condition, dict) and len(condition) == 1:
+        [(operator, value)] = condition.items()
+        if operator == "$eq":
+            return type(value) is str
+        return operator == "$in" and isinstance(value, list | tuple) and \
+            len(value) < _CHUNK and all(type(item) is str for item in value)
+    return type(condition) is str
+
+
+def _first_fields(indexes: Iterable[dict]) -> set[str]:
+    """The paths keyed: the first field of each index. As on MongoDB, a compound index
+    serves queries on its first field, and the filter checks the others: a ledger entry
+    is found by its ticket, not by its place in the ticket's chain."""
+    return {path for index in indexes
+            for path in indexing.index_paths([{**index, "key": list(index["key"])[:1]}])}
+
+
+def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class DiskIndex:
+    """The query index of one collection, on disk: which documents may match a filter."""
+
+    def __init__(self, store: CollectionStore):
+        self.store = store
+
+    def candidates(self, filter: Any) -> set[str] | None:  # noqa: A002 - mongomock's name
+        """The stored keys of the documents that may match ``filter``; None: every one.
+
+        Conditions that name documents outright (``_id``, an $or of plannable branches)
+        are read whole; of the indexed fields, the one with the fewest entries starts (each
+        counted up to ENOUGH), and the others only narrow it, looked up for its documents
+        alone: a unit's queue reads its few open tickets, never the unit's closed ones."""
+        if not isinstance(filter, dict) or not filter:
+            return None
+        best: set[str] | None = None
+        lookups: list[tuple[str, str, list]] = []  # (path, SQL condition on key, values)
+        for field, condition in self._conditions(filter):
+            if field in (ID, "$or"):
+                found = self._named(field, condition)
+                if found is not None:
+                    best = found if best is None else best & found
+            elif field in self.store.indexed_paths():
+                keys, spans = condition_keys(condition), condition_ranges(condition)
+                if keys is not None and len(keys) < _CHUNK:  # else: read them all
+                    lookups.append((field, f"key IN ({','.join('?' * (len(keys) + 1))})",
+                                    [UNKEYED, *keys]))
+                for low, high in spans or ():
+                    lookups.append((field, "(key = ? OR key BETWEEN ? AND ?)",
+                                    [UNKEYED, low, high]))
+        if best is None and lookups:
+            best = self._documents_under(*self._smallest(lookups))
+        for field, where, values in lookups:
+            if not best:
+                break
+            best = self._documents_under(field, where, values, among=best)
+        return best
+
+    def exact(self, filter: Any) -> bool:  # noqa: A002
+        """Whether the candidates of ``filter`` are exactly its matches, so that no filter
+        need look at them: every condition an equality (or $in) of text on ``_id`` or on
+        a keyed field where every document has a key (an $and or $or of such). Text is
+        keyed as it is, and an array is keyed by each element, as MongoDB matches it."""
+        if not isinstance(filter, dict) or not filter:
+            return False
+        for field, condition in filter.items():
+            if field in ("$and", "$or"):
+                if not isinstance(condition, list | tuple) or not condition or \
+                        not all(self.exact(part) for part in condition):
+                    return False
+            elif field.startswith("$"):
+                return False
+            elif not _texts(condition):
+                return False
+            elif field != ID and (field not in self.store.indexed_paths()
+                                  or self._has_unkeyed(field)):
+                return False
+        return True
+
+    def _has_unkeyed(self, path: str) -> bool:
+        return self.store._connection.execute(
+            f"SELECT 1 FROM {KEYS} WHERE path = ? AND key = ? LIMIT 1",  # nosec
+            (path, UNKEYED)).fetchone() is not None
+
+    def _conditions(self, filter: dict) -> Iterator[tuple[str, Any]]:
+        """The (field, condition) pairs every match must meet, $and's parts among them and
+        $or as one."""
+        for field, condition in filter.items():
+            if field == "$and" and isinstance(condition, list | tuple):
+                for part in condition:
+                    if isinstance(part, dict):
+                        yield from self._conditions(part)
+            elif field == "$or" and isinstance(condition, list | tuple) or \
+                    not field.startswith("$"):
+                yield field, condition
+
+    def _named(self, field: str, condition: Any) -> set[str] | None:
+        """The documents an ``_id`` condition names, or the union of an $or's branches'
+        candidates (None if any branch has none)."""
+        if field == ID:
+            keys = id_keys(condition, self.store._documents.encode_key)
+            return None if keys is None else set(keys)
+        found: set[str] = set()
+        for branch in condition:
+            some = self.candidates(branch)
+            if some is None:
+                return None
+            found |= some
+        return found
+
+    def _smallest(self, lookups: list[tuple[str, str, list]]) -> tuple[str, str, list]:
+        """The lookup that reads fewest entries (taken out of ``lookups``): each counted
+        up to ENOUGH, and while every one has more, again up to four times as many (at
+        most ENOUGH_AT_LAST), so that 1,300 open tickets of 300,000 are told from a unit's
+        90,000 closed ones without counting those."""
+        most = ENOUGH
+        while True:
+            sizes = [self._entries_up_to(*lookup, most + 1) for lookup in lookups]
+            if min(sizes) <= most or most >= ENOUGH_AT_LAST:
+                return lookups.pop(sizes.index(min(sizes)))
+            most *= 4
+
+    def _entries_up_to(self, path: str, where: str, values: list, most: int) -> int:
+        return self.store._connection.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE path = ? "  # nosec
+            f"AND {where} LIMIT ?)", (path, *values, most)).fetchone()[0]
+
+    def _documents_under(self, path: str, where: str, values: list,
+                         among: set[str] | None = None) -> set[str]:
+        """The documents whose key at ``path`` meets ``where`` (of those ``among``)."""
+        connection = self.store._connection
+        query = f"SELECT doc FROM {KEYS} WHERE path = ? AND {where}"  # nosec
+        if among is None:
+            return {row[0] for row in connection.execute(query, (path, *values))}
+        found: set[str] = set()
+        for chunk in _chunks(sorted(among)):
+            found.update(row[0] for row in connection.execute(
+                f"{query} AND doc IN ({','.join('?' * len(chunk))})", (path, *values, *chunk)))
+        return found
+
+    # mongomock's store calls these on its in-memory index; the disk's is written with
+    # the documents (CollectionStore.__setitem__, __delitem__)
+    def add(self, store_key: Any, document: dict) -> None:
+        pass
+
+    def remove(self, store_key: Any) -> None:
+        pass
+
+
+class CollectionStore(sqlite_store.CollectionStore):
+    """A litemongo collection whose query index is a table of its own file."""
+
+    _paths: frozenset[str] | None = None
+
+    def open(self) -> None:
+        super().open()
+        with self._connection:
+            self._connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {KEYS}(path TEXT NOT NULL, key TEXT NOT NULL, "
+                f"doc TEXT NOT NULL, PRIMARY KEY (path, key, doc)) WITHOUT ROWID")  # nosec
+            self._connection.execute(
+                f"CREATE INDEX IF NOT EXISTS {KEYS}_doc ON {KEYS}(doc)")  # nosec
+        self._paths = None
+        self._disk_index = DiskIndex(self)
+        self._query_index = self._disk_index
+
+    def close(self) -> None:
+        super().close()
+        self._paths = None
+
+    # ------------------------------------------------------------ the paths indexed
+
+    def indexed_paths(self) -> frozenset[str]:
+        """The paths the key table holds, made to match the declared indexes first (a path
+        new to them is filled from every document, once; one no index names is dropped)."""
+        wanted = frozenset(_first_fields(self.indexes.values())) - {ID}
+        if self._paths == wanted:
+            return wanted
+        kept = self._kept_paths()
+        if kept != wanted:
+            self._rebuild_paths(kept, wanted)
+        self._paths = wanted
+        return wanted
+
+    def _kept_paths(self) -> frozenset[str]:
+        row = self._connection.execute(
+            f"SELECT value FROM {self.INFO} WHERE key = ?", (PATHS,)).fetchone()  # nosec
+        return frozenset(json.loads(row[0])) if row else frozenset()
+
+    def _rebuild_paths(self, kept: frozenset[str], wanted: frozenset[str]) -> None:
+        new = sorted(wanted - kept)
+        with self._rwlock.writer(), self._connection:
+            for path in kept - wanted:
+                self._connection.execute(f"DELETE FROM {KEYS} WHERE path = ?",  # nosec
+                                         (path,))
+            if new:
+                rows = self._connection.execute(
+                    f"SELECT {self.ID}, {self.DOC} FROM {self.DOCUMENTS}")  # nosec
+                decode = self._documents._decode_doc
+                for batch in _batches(rows, 2000):
+                    self._connection.executemany(
+                        f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
+                        [(path, key, stored) for stored, document in
+                         ((stored, decode(raw)) for stored, raw in batch)
+                         for path in new for key in document_keys(document, path)])
+            self._connection.execute(
+                f"INSERT OR REPLACE INTO {self.INFO} VALUES (?, ?)",  # nosec
+                (PATHS, json.dumps(sorted(wanted))))
+
+    # ------------------------------------------------------------ documents and keys
+
+    def __setitem__(self, key: Any, value: dict) -> None:
+        paths = self.indexed_paths()
+        stored = self._documents.encode_key(key)
+        encoded = self._documents._encode_doc(value)
+        with self._rwlock.writer(), self._connection:
+            self._connection.execute(
+                f"INSERT INTO {self.DOCUMENTS} VALUES(?, ?) ON CONFLICT({self.ID}) "  # nosec
+                f"DO UPDATE SET {self.DOC}=excluded.{self.DOC}", (stored, encoded))
+            self._write_keys(stored, value, paths, replacing=True)
+
+    def _write_keys(self, stored: str, document: dict, paths: Iterable[str],
+                    replacing: bool) -> None:
+        if replacing:
+            self._connection.execute(f"DELETE FROM {KEYS} WHERE doc = ?", (stored,))  # nosec
+        self._connection.executemany(
+            f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
+            [(path, key, stored) for path in paths for key in document_keys(document, path)])
+
+    def __delitem__(self, key: Any) -> None:
+        stored = self._documents.encode_key(key)
+        with self._rwlock.writer(), self._connection:
+            gone = self._connection.execute(
+                f"DELETE FROM {self.DOCUMENTS} WHERE {self.ID} = ?", (stored,))  # nosec
+            self._connection.execute(f"DELETE FROM {KEYS} WHERE doc = ?", (stored,))  # nosec
+        if gone.rowcount <= 0:
+            raise KeyError(key)
+
+    def insert_many_new(self, documents: list[dict]) -> None:
+        """Documents known to be new, in one transaction (the bulk path: seeding, copying a
+        store); no unique index is checked."""
+        paths = self.indexed_paths()
+        rows, keys = [], []
+        for document in documents:
+            document.setdefault(ID, bson.ObjectId())  # as insert_many gives one
+            stored = self._documents.encode_key(document[ID])
+            rows.append((stored, self._documents._encode_doc(document)))
+            keys += [(path, key, stored) for path in paths
+                     for key in document_keys(document, path)]
+        with self._rwlock.writer(), self._connection:
+            self._connection.executemany(
+                f"INSERT INTO {self.DOCUMENTS} VALUES(?, ?)", rows)  # nosec
+            self._connection.executemany(
+                f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)", keys)  # nosec
+
+    def drop(self) -> None:
+        super().drop()
+        with self._connection:
+            self._connection.execute(f"DELETE FROM {KEYS}")  # nosec
+        self._paths = None
+        self._query_index = self._disk_index
+
+    def copy_from(self, source: sqlite_store.CollectionStore) -> None:
+        super().copy_from(source)
+        with self._connection:
+            self._connection.execute(f"DELETE FROM {KEYS}")  # nosec
+            self._connection.execute(f"DELETE FROM {self.INFO} WHERE key = ?",  # nosec
+                                     (PATHS,))
+        self._paths = None
+        self._query_index = self._disk_index
+
+    # ------------------------------------------------------------ queries
+
+    def _get_query_index(self) -> Any:
+        self.indexed_paths()
+        return self._disk_index
+
+    def find_candidates(self, filter: Any) -> Iterator[dict]:  # noqa: A002
+        """The documents that may match ``filter``, in the order they were first stored."""
+        return self.find_planned(filter)[0]
+
+    def find_planned(self, filter: Any) -> tuple[Iterator[dict], bool]:  # noqa: A002
+        """The documents that may match ``filter`` in the order they were first stored,
+        and whether they are exactly its matches (DiskIndex.exact)."""
+        self._remove_expired_documents()
+        index = self._get_query_index()
+        keys = index.candidates(filter)
+        if keys is None:
+            return self.documents, False
+        return self._in_natural_order(sorted(keys)), index.exact(filter)
+
+    def _in_natural_order(self, keys: list[str]) -> Iterator[dict]:
+        found: list[tuple[int, bytes]] = []
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            found += self._connection.execute(
+                f"SELECT ROWID, {self.DOC} FROM {self.DOCUMENTS} "  # nosec
+                f"WHERE {self.ID} IN ({marks})", chunk).fetchall()
+        found.sort(key=lambda row: row[0])
+        decode = self._documents._decode_doc
+        return (decode(raw) for _, raw in found)
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class DatabaseStore(sqlite_store.DatabaseStore):
+    def __getitem__(self, col_name: str) -> CollectionStore:
+        if col_name not in self._collections:
+            self._collections[col_name] = CollectionStore(
+                self._dirpath / col_name, codec_options=self._codec_options)
+        return self._collections[col_name]
+
+
+class ServerStore(sqlite_store.ServerStore):
+    def __getitem__(self, db_name: str) -> DatabaseStore:
+        if db_name not in self._databases:
+            self._databases[db_name] = DatabaseStore(self._dirpath / db_name)
+        return self._databases[db_name]
+
+
+def connect(directory: str | pathlib.Path, tz_aware: bool = True) -> Any:
+    """A pymongo-shaped client whose databases are folders below ``directory``."""
+    return litemongo_client.MongoClient(ServerStore(directory), tz_aware=tz_aware)
+
+
+def collection_store(collection: Any) -> CollectionStore | None:
+    """The disk store behind a collection of this backend (the bulk path), else None."""
+    store = getattr(collection, "_store", None)
+    return store if isinstance(store, CollectionStore) else None
+
+
+# ---------------------------------------------------------------- create_index, patched
+
+_create_index = mongomock_collection.Collection.create_index
+
+
+def _create_index_once(self: Any, keys: Any, cache_for: int = 300, session: Any = None,
+                       **kwargs: Any) -> str:
+    """mongomock's create_index, but an index that exists with the same options is not
+    made again: a unique index was checked against every document when it was made, and
+    every write since kept it."""
+    if isinstance(self._store, CollectionStore):
+        index_list = mongomock_collection.helpers.create_index_list(keys)
+        name = kwargs.get("name") or mongomock_collection.helpers.gen_index_name(index_list)
+        existing = self._store.indexes.get(name)
+        if existing is not None and existing == _index_config(index_list, kwargs):
+            return name
+    made = _create_index(self, keys, cache_for=cache_for, session=session, **kwargs)
+    if isinstance(self._store, CollectionStore):
+        self._store.indexed_paths()  # its keys written now, not at the next query
+    return made
+
+
+def _index_config(index_list: list, kwargs: dict) -> dict:
+    """An index's options as mongomock keeps them (Collection.create_index)."""
+    config: dict = {"key": index_list}
+    if kwargs.get("sparse"):
+        config["sparse"] = True
+    if kwargs.get("unique"):
+        config["unique"] = True
+    if kwargs.get("expireAfterSeconds") is not None:
+        config["expireAfterSeconds"] = kwargs["expireAfterSeconds"]
+    if kwargs.get("partialFilterExpression") is not None:
+        config["partialFilterExpression"] = kwargs["partialFilterExpression"]
+    return config
+
+
+mongomock_collection.Collection.create_index = _create_index_once  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- reading, patched
+# Every document this store answers is decoded afresh for the query, so what mongomock
+# does to keep its in-memory documents apart from what it hands out (a filter over
+# candidates that are the matches already, a deep copy under a projection) is skipped.
+
+_iter_documents = mongomock_collection.Collection._iter_documents
+_copy_only_fields = mongomock_collection.Collection._copy_only_fields
+
+
+def _iter_planned(self: Any, filter: Any) -> Iterator[dict]:  # noqa: A002
+    """mongomock's _iter_documents, the filter left out where the index answered
+    exactly."""
+    if not isinstance(self._store, CollectionStore):
+        return _iter_documents(self, filter)
+    if self._store.is_empty:  # mongomock checks the filter even with nothing to match
+        mongomock_collection.filter_applies(filter, {})
+    documents, exact = self._store.find_planned(filter)
+    if exact:
+        return documents
+    return (document for document in documents
+            if mongomock_collection.filter_applies(filter, document))
+
+
+def _project_fresh(self: Any, document: dict, fields: Any, container: Any) -> Any:
+    """mongomock's projection, but a plain list of top-level fields is taken from the
+    freshly decoded document as it is."""
+    if isinstance(self._store, CollectionStore) and isinstance(fields, dict) and fields:
+        wanted = [name for name, value in fields.items() if name != ID]
+        if wanted and all(fields[name] in (1, True) and "." not in name and name[0] != "$"
+                          for name in wanted) and fields.get(ID, 1) in (0, 1, False, True):
+            projected = container()
+            if fields.get(ID, 1) and ID in document:
+                projected[ID] = document[ID]
+            for name in wanted:
+                if name in document:
+                    projected[name] = document[name]
+            return projected
+    return _copy_only_fields(self, document, fields, container)
+
+
+mongomock_collection.Collection._iter_documents = _iter_planned  # type: ignore[method-assign]
+mongomock_collection.Collection._copy_only_fields = _project_fresh  # type: ignore[method-assign]
