@@ -32,7 +32,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -50,8 +50,11 @@ OPEN_ELSEWHERE = 0.005              # share of the other stored tickets still op
 PER_DAY = 1000                      # stored tickets received a day, going back from today
 TICKETS = 300_000                   # years of a subdistrict's calls (about 70,000 a year)
 BATCH = 2000
-# What a store of each service holds of a ticket, each written by a process of its own.
+# What each service's store holds of a ticket (the service's database, then what of it),
+# each part written by a process of its own. The ledger's two write collections of their
+# own: in the embedded store each collection is a file of its own.
 PARTS = ("intake", "dispatch", "callback", "ledger entries", "ledger rows")
+DATABASES = ("intake", "dispatch", "callback", "ledger")
 AGENT = {"id": "bench", "name": "压测", "role": "agent", "unit_id": None}
 CALLBACK_WORKER = {"id": "bench-callback-worker", "name": "压测外呼", "role": "callback_worker",
                    "unit_id": None}
@@ -296,12 +299,29 @@ def seeded_entries(template: dict, number: str, delta: dt.timedelta) -> list[dic
 
     renames = renames_of(template, number)
     entries, previous = [], None
-    for entry in template["entries"]:
+    for entry, data_changes in zip(template["entries"], _data_changes(template), strict=True):
         fields = {key: value for key, value in entry.items()
-                  if key not in ("seq", "prev_hash", "hash")}
-        previous = chain.link(copied(fields, delta, renames), previous)
+                  if key not in ("seq", "prev_hash", "hash", "data")}
+        # an event's data is its own and the largest part: shared by the copies unless
+        # it names the ticket or an event, or holds a time
+        data = copied(entry["data"], delta, renames) if data_changes else entry["data"]
+        previous = chain.link({**copied(fields, delta, renames), "data": data}, previous)
         entries.append({**previous, RECORDED_MINUTE: recorded_minute(previous["recorded_at"])})
     return entries
+
+
+_DATA_CHANGES: dict[int, list[bool]] = {}  # by the template's id: its process's own
+
+
+def _data_changes(template: dict) -> list[bool]:
+    """For each of the template's entries, whether a copy changes its data."""
+    known = _DATA_CHANGES.get(id(template))
+    if known is None:
+        renames = renames_of(template, "")
+        known = _DATA_CHANGES[id(template)] = [
+            copied(entry["data"], dt.timedelta(seconds=1), renames) != entry["data"]
+            for entry in template["entries"]]
+    return known
 
 
 def seeded_row(template: dict, number: str, delta: dt.timedelta) -> tuple[dict, list[dict]]:
@@ -366,37 +386,54 @@ def batches(documents: Iterator[dict], size: int = BATCH) -> Iterator[list[dict]
         yield batch
 
 
-def _write_part(uri: str, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
-    """One part's documents for ``plan`` through its service's store class, in batches,
-    counting the tickets written in ``done``."""
+def _store(uri: str, database: str) -> Any:
+    """The service's store class on its database."""
     from services.callback.store import TaskStore
     from services.dispatch.store import TicketStateStore
     from services.intake.store import TicketStore
     from services.ledger.store import LedgerStore
     from services.shared import storage
 
+    classes: dict[str, Any] = {"intake": TicketStore, "dispatch": TicketStateStore,
+                               "callback": TaskStore, "ledger": LedgerStore}
+    return classes[database](storage.connect(uri, database))
+
+
+def _make_indexes(uri: str, database: str) -> None:
+    """The service's indexes, made before its documents: a store that keeps its indexes
+    writes their keys with the documents (one pass, no uniqueness check against all)."""
+    store = _store(uri, database)
+    store.ensure_indexes()
+    store.db.client.close()
+
+
+def _write(uri: str, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
+    store = _store(uri, part.split()[0])
+    _write_part(store, part, plan, kept_once, done)
+    store.db.client.close()
+
+
+def _write_part(store: Any, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
+    """One part's documents for ``plan`` through its service's store, in batches,
+    counting the tickets written in ``done``."""
     buckets = Buckets()
-    database = part.split()[0]
-    db = storage.connect(uri, database)
     collection: Any
     make: Callable[[dict, str, dt.timedelta], list[dict]]
     if part == "intake":
-        store: Any = TicketStore(db)
         collection = store.tickets
         make = lambda t, n, d: [seeded_ticket(t, n, d)]  # noqa: E731
-        store.counters.insert_many(counters(plan))
+        write(store.counters, counters(plan))
     elif part == "dispatch":
-        collection = TicketStateStore(db).tickets
+        collection = store.tickets
         make = lambda t, n, d: [seeded_state(t, n, d)]  # noqa: E731
     elif part == "callback":
-        collection = TaskStore(db).tasks
+        collection = store.tasks
         make = seeded_tasks
     elif part == "ledger entries":
-        collection = LedgerStore(db).entries
+        collection = store.entries
         make = seeded_entries
     else:
-        ledger = LedgerStore(db)
-        collection = ledger.tickets
+        collection = store.tickets
 
         def make(template: dict, number: str, delta: dt.timedelta) -> list[dict]:
             row, facts = seeded_row(template, number, delta)
@@ -408,57 +445,50 @@ def _write_part(uri: str, part: str, plan: Plan, kept_once: dict, done: Any) -> 
             yield from make(template, number, delta)
             if index % 500 == 499:
                 done.value = index + 1
-    for batch in batches(documents()):
-        collection.insert_many(batch)
+    write(collection, documents())
     if part == "ledger rows":
-        for batch in batches(iter(buckets.documents())):
-            ledger.figures.insert_many(batch)
-        for name, kept in kept_once.items():
-            if kept:
-                ledger.db[name].insert_many(kept)
+        write(store.figures, buckets.documents())
+        for name, kept in kept_once.items():  # the search index's version, made already
+            for document in kept:
+                store.db[name].replace_one({"_id": document["_id"]}, document, upsert=True)
     done.value = len(plan)
-    db.client.close()
 
 
-def _ensure_indexes(uri: str, database: str) -> None:
-    """The service's indexes, made once all is in: one pass over the documents rather
-    than a uniqueness check of each insert against all before it."""
-    from services.callback.store import TaskStore
-    from services.dispatch.store import TicketStateStore
-    from services.intake.store import TicketStore
-    from services.ledger.store import LedgerStore
-    from services.shared import storage
+def write(collection: Any, documents: Iterable[dict]) -> None:
+    """New documents into ``collection`` in batches: through the embedded store's bulk
+    path (insert_many_new) where the store has it."""
+    from services.shared import embedded_store
 
-    stores: dict[str, Any] = {"intake": TicketStore, "dispatch": TicketStateStore,
-                              "callback": TaskStore, "ledger": LedgerStore}
-    store = stores[database](storage.connect(uri, database))
-    store.ensure_indexes()
-    store.db.client.close()
-
-
-def _run(jobs: list[multiprocessing.process.BaseProcess], what: str) -> None:
-    for job in jobs:
-        job.start()
-    for job in jobs:
-        job.join()
-        if job.exitcode:
-            raise SystemExit(f"history: {what} failed (exit {job.exitcode})")
+    bulk = embedded_store.collection_store(collection)
+    for batch in batches(iter(documents)):
+        if bulk is not None:
+            bulk.insert_many_new(batch)
+        else:
+            collection.insert_many(batch)
 
 
 def seed(data_dir: Path, count: int = TICKETS, say: Callable[[str], None] = print,
          every: float = 10.0) -> dict:
     """``count`` tickets' history in the default embedded store under ``data_dir``, before
-    the services start: each part (PARTS) in a process of its own, then each service's
-    indexes. Says how far it is every ``every`` seconds (tickets a second). What was
-    stored, how long it took, and a sample of the numbers stored."""
+    the services start: each service's indexes, then each part (PARTS) written by a
+    process of its own. Says how far it is every ``every`` seconds (tickets a second).
+    What was stored, how long it took, and a sample of the numbers stored."""
     started = time.monotonic()
     made = templates()
     plan = stored_plan(count, made, dt.datetime.now(dt.UTC))
     uri = store_uri(data_dir)
     planned = time.monotonic()
     context = multiprocessing.get_context("fork")
+    indexes = [context.Process(target=_make_indexes, args=(uri, database))
+               for database in DATABASES]
+    for job in indexes:
+        job.start()
+    for job in indexes:
+        job.join()
+        if job.exitcode:
+            raise SystemExit(f"history: making the indexes failed (exit {job.exitcode})")
     done = {part: context.Value("i", 0) for part in PARTS}
-    jobs = [context.Process(target=_write_part,
+    jobs = [context.Process(target=_write,
                             args=(uri, part, plan, made[0]["kept_once"], done[part]))
             for part in PARTS]
     for job in jobs:
@@ -475,9 +505,6 @@ def seed(data_dir: Path, count: int = TICKETS, say: Callable[[str], None] = prin
     if failed:
         raise SystemExit(f"history: writing failed (exit {failed[0]})")
     written = time.monotonic()
-    _run([context.Process(target=_ensure_indexes, args=(uri, database))
-          for database in ("intake", "dispatch", "callback", "ledger")], "indexing")
-    indexed = time.monotonic()
     open_numbers = [number for template, number, _ in plan if not template["closed"]]
     closed_numbers = [number for template, number, _ in plan if template["closed"]]
     figures = {"tickets": count, "entries": sum(len(t["entries"]) for t, _, _ in plan),
@@ -486,16 +513,15 @@ def seed(data_dir: Path, count: int = TICKETS, say: Callable[[str], None] = prin
                                         for t, _, _ in plan if not t["closed"]),
                "plan_seconds": round(planned - started, 1),
                "write_seconds": round(written - planned, 1),
-               "index_seconds": round(indexed - written, 1),
-               "seconds": round(indexed - started, 1),
-               "per_s": round(count / max(indexed - started, 1e-9)),
+               "seconds": round(written - started, 1),
+               "per_s": round(count / max(written - started, 1e-9)),
                "sample": random.Random(3).sample([number for _, number, _ in plan],
                                                  min(200, count)),
                "sample_closed": closed_numbers[-1:], "sample_open": open_numbers[-1:]}
     say(f"  history: {count} tickets ({figures['entries']} ledger entries, {figures['open']} "
         f"open, {figures['open_at_read_unit']} at {READ_UNIT}) stored in {figures['seconds']} s "
-        f"({figures['per_s']} tickets/s: plan {figures['plan_seconds']} s, writing "
-        f"{figures['write_seconds']} s, indexes {figures['index_seconds']} s)")
+        f"({figures['per_s']} tickets/s: plan {figures['plan_seconds']} s, indexes and "
+        f"writing {figures['write_seconds']} s)")
     return figures
 
 

@@ -71,9 +71,9 @@ def open_embedded(directory: Path, name: str) -> Opened:
 
 def open_litemongo(directory: Path, name: str) -> Opened:
     """litemongo 0.2.0 as it comes: query indexes built in memory at the first query."""
-    import litemongo
+    from litemongo.client import connect
 
-    client = litemongo.connect(f"{directory}/{name}?engine=sqlite", tz_aware=True)
+    client = connect(f"{directory}/{name}?engine=sqlite", tz_aware=True)
     return client[name], client.close
 
 
@@ -173,8 +173,8 @@ def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> 
 
     started = time.monotonic()
     opened = {part: STORES[store](directory, part) for part in ("dispatch", "ledger")}
-    stores = {"dispatch": TicketStateStore(opened["dispatch"][0]),
-              "ledger": LedgerStore(opened["ledger"][0])}
+    stores: dict[str, Any] = {"dispatch": TicketStateStore(opened["dispatch"][0]),
+                              "ledger": LedgerStore(opened["ledger"][0])}
     for part, kept in stores.items():
         try:
             kept.ensure_indexes()

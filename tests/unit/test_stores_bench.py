@@ -42,4 +42,5 @@ def test_what_a_store_refuses_is_in_the_table():
 
 
 def test_every_candidate_is_in_the_registry():
-    assert {"embedded", "litemongo", "montydb-sqlite", "montydb-lmdb", "mongita"} <= set(stores.STORES)
+    assert {"embedded", "litemongo", "montydb-sqlite", "montydb-lmdb",
+            "mongita"} <= set(stores.STORES)
