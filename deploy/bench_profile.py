@@ -29,6 +29,8 @@ def record(pid: int, stem: Path) -> list[subprocess.Popen]:
     """py-spy recording process ``pid`` into ``stem``-flame.svg and ``stem``-stacks.txt
     until ``finish``."""
     stem.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("flame.svg", "stacks.txt"):  # a last run's, never taken for this one's
+        Path(f"{stem}-{suffix}").unlink(missing_ok=True)
     return [subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--nonblocking",
                               "--format", form, "-o", f"{stem}-{suffix}"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -42,17 +44,20 @@ def finish(recorders: list[subprocess.Popen], stem: Path | None = None) -> dict:
         if recorder.poll() is None:
             recorder.send_signal(signal.SIGINT)
     for recorder in recorders:
-        try:
-            recorder.wait(timeout=30)
+        try:  # a busy machine's py-spy takes a while to write
+            recorder.wait(timeout=120)
         except subprocess.TimeoutExpired:
             recorder.kill()
     if stem is None:
         return {}
-    stacks = Path(f"{stem}-stacks.txt")
+    stacks, flame = Path(f"{stem}-stacks.txt"), Path(f"{stem}-flame.svg")
+    if not stacks.exists():
+        return {"samples": 0, "self": [], "total": [],
+                "flame_graph": "none written (py-spy did not finish)"}
     # a frame's text may end in a character cut in two
-    figures = top_frames(stacks.read_text(encoding="utf-8", errors="replace")) \
-        if stacks.exists() else {}
-    return {**figures, "flame_graph": str(Path(f"{stem}-flame.svg").relative_to(ROOT))}
+    figures = top_frames(stacks.read_text(encoding="utf-8", errors="replace"))
+    return {**figures, "flame_graph": str(flame.relative_to(ROOT)) if flame.exists()
+            else "none written (py-spy did not finish)"}
 
 
 def top_frames(raw: str, shown: int = SHOWN) -> dict:
