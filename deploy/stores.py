@@ -71,9 +71,9 @@ def open_embedded(directory: Path, name: str) -> Opened:
 
 def open_litemongo(directory: Path, name: str) -> Opened:
     """litemongo 0.2.0 as it comes: query indexes built in memory at the first query."""
-    from litemongo.client import connect
+    import litemongo.client
 
-    client = connect(f"{directory}/{name}?engine=sqlite", tz_aware=True)
+    client = litemongo.client.connect(f"{directory}/{name}?engine=sqlite", tz_aware=True)
     return client[name], client.close
 
 

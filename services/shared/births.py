@@ -20,7 +20,8 @@ import re
 
 DAY, MONTH, YEAR = "day", "month", "year"
 PRECISIONS = (DAY, MONTH, YEAR)
-WRITTEN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits ([0-9], not \d): the API's pattern says the same to a client of any dialect
+WRITTEN = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 FORMATS = "YYYY-MM-DD, or YYYY-MM / YYYY when only the month or the year is known"
 
 

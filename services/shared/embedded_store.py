@@ -10,10 +10,17 @@ index and documents agreeing. The keys are litemongo's own (``indexing._key_for`
 MongoDB holds equal share a key), so candidates stay a superset of the matches and
 mongomock still checks each against the whole filter: answers are mongomock's.
 
-Also patched, once at import: ``create_index`` of an index that exists with the same
-options returns at once (MongoDB's no-op) instead of reading every document again to
-check a unique index that was checked when it was made; each service asks for its indexes
-at every start.
+A query starts from the lookup that reads fewest keys (equalities, $in, ranges of times
+and text, whose key texts sort as the values do) and narrows by the others; an $or of
+plannable branches is the union of theirs. As on MongoDB, a compound index keys its first
+field only.
+
+Patched in mongomock's Collection, once at import, for this store's collections only:
+``create_index`` of an index that exists with the same options returns at once (MongoDB's
+no-op) instead of reading every document again to check a unique index that was checked
+when it was made (each service asks for its indexes at every start); candidates that are
+exactly the matches (DiskIndex.exact) are not filtered again; a projection of top-level
+fields is taken from the freshly decoded document without a copy.
 
 A collection written by litemongo alone (no key table, or fewer paths than its indexes
 name) has its keys built the first time it is opened here: once, one pass over its
@@ -70,7 +77,7 @@ def document_keys(document: dict, path: str) -> list[str]:
     # without its general walk: a bulk load writes millions of keys
     if kind is str:
         return [f"s:{value}"]
-    if value is None:
+    if value is None or value is _MISSING and "." not in path:
         return []
     if kind is dt.datetime:
         if value.tzinfo is not None:
@@ -345,7 +352,7 @@ class CollectionStore(sqlite_store.CollectionStore):
                 rows = self._connection.execute(
                     f"SELECT {self.ID}, {self.DOC} FROM {self.DOCUMENTS}")  # nosec
                 decode = self._documents._decode_doc
-                for batch in _batches(rows, 2000):
+                for batch in batches(rows, 2000):
                     self._connection.executemany(
                         f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
                         [(path, key, stored) for stored, document in
@@ -390,7 +397,8 @@ class CollectionStore(sqlite_store.CollectionStore):
         paths = self.indexed_paths()
         rows, keys = [], []
         for document in documents:
-            document.setdefault(ID, bson.ObjectId())  # as insert_many gives one
+            if ID not in document:  # as insert_many gives one
+                document[ID] = bson.ObjectId()
             stored = self._documents.encode_key(document[ID])
             rows.append((stored, self._documents._encode_doc(document)))
             keys += [(path, key, stored) for path in paths
@@ -449,7 +457,8 @@ class CollectionStore(sqlite_store.CollectionStore):
         return (decode(raw) for _, raw in found)
 
 
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
+def batches(rows: Iterable, size: int) -> Iterator[list]:
+    """``rows`` in lists of ``size`` (the last shorter), read as they come."""
     batch: list = []
     for row in rows:
         batch.append(row)

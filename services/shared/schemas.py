@@ -54,9 +54,13 @@ LONG_TEXT = validate.Length(min=1, max=4000)
 SEARCH_MAX = 200
 SEARCH_OFFSET_MAX = 10_000
 SEARCH_UNITS_MAX = 50
-# A unit of the directory, as dispatch and the accounts that name units spell its id.
+# A unit of the directory, as dispatch and the accounts that name units spell its id:
+# ASCII letters and digits, Chinese characters (殷行网格), '.', '_', '-'. Spelled out, not
+# \w: the API's pattern must mean to a client (ECMA's \w is ASCII) what it means here.
 UNIT_ID = [validate.Length(min=1, max=64),
-           validate.Regexp(r"^[\w.-]+$", error="Letters, digits, '.', '_' and '-' only.")]
+           validate.Regexp(r"^[A-Za-z0-9_.\u3400-\u4dbf\u4e00-\u9fff-]+$",
+                           error="Letters, digits, Chinese characters, '.', '_' and '-' "
+                                 "only.")]
 
 
 # A line break as people type it: a browser sends a textarea's Enter as CRLF, some old

@@ -53,17 +53,6 @@ class Copied:
         return not self.differ and not self.broken
 
 
-def _batches(cursor: Any, size: int = BATCH) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for document in cursor:
-        batch.append(document)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _digest(document: dict) -> bytes:
     return hashlib.blake2b(bson.encode(document), digest_size=16).digest()
 
@@ -106,7 +95,7 @@ def copy_indexes(source: Any, target: Any) -> None:
 def copy_documents(source: Any, target: Any) -> int:
     bulk = embedded_store.collection_store(target)
     copied = 0
-    for batch in _batches(source.find({})):
+    for batch in embedded_store.batches(source.find({}), BATCH):
         if bulk is not None:
             bulk.insert_many_new(batch)
         else:

@@ -249,3 +249,11 @@ def test_drawn_filters_answer_as_mongomock_does(tmp_path, documents):
                 answers(stored, query)
             continue
         assert answers(stored, query) == wanted, query
+
+
+def test_a_missing_field_has_no_key_as_in_litemongo():
+    from litemongo._vendor.mongomock import indexing
+
+    assert embedded_store.document_keys({}, "field") == [] == \
+        list(indexing._doc_keys({}, "field"))
+    assert embedded_store.document_keys({"place": {}}, "place.community") == []
