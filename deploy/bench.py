@@ -13,20 +13,23 @@ run on the local RabbitMQ (a vhost of its own) with every part its own OS proces
    latency alone and meanwhile (``deploy/bench_live.py`` runs this part alone);
 4. reads: ``ledger.timeline`` and ``dispatch.queue`` timed over RPC one call at a time,
    after the pipeline, and again with ``--stored`` tickets in the stores: before the
-   services start once more (on a data directory of their own), dispatch's and the
-   ledger's embedded stores are seeded through their own store classes with that many
-   tickets' documents (states and ledger entries copied from tickets the real services
-   took through their whole life in-process), most closed and a few hundred open in the
-   measured unit's queue;
+   services start once more (on a data directory of their own), every store that keeps
+   something per ticket is seeded with that many tickets' history through the services'
+   store classes in batches (deploy/history.py), most closed and a few hundred open in
+   the measured unit's queue; then each service is started alone and timed from its
+   process's start to its first answer, and its resident memory read from /proc;
 5. search and lists: ``--searched`` tickets' rows (300,000 by default) stored in the
    ledger's read model on the embedded store, and ``ledger.search`` timed as the RPC runs
    it: words, a phone, the centre's and a unit's list page (deploy/bench_search.py).
 
-Prints a table and the issue's targets beside the figures (never asserted), writes
-var/bench/bench.json and var/bench/bench.png (an SVG drawn here, rendered by Chromium).
+Prints a table and the issue's targets beside the figures with PASS or MISS
+(deploy/bench_targets.py; never asserted), writes var/bench/bench.json and
+var/bench/bench.png (an SVG drawn here, rendered by Chromium). With ``--profile``, py-spy
+samples the services during the pipeline: flame graphs and the top frames under
+var/bench/ (deploy/bench_profile.py).
 
     .venv/bin/python deploy/bench.py [--seconds 6] [--rates 10,25,50,100,200,400]
-                                     [--stored 20000] [--searched 300000]
+                                     [--stored 300000] [--searched 300000] [--profile]
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -52,11 +56,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import bench_console  # noqa: E402
+import bench_profile  # noqa: E402  deploy/bench_profile.py
 import bench_search  # noqa: E402  deploy/bench_search.py
+import bench_targets  # noqa: E402  deploy/bench_targets.py
+import history  # noqa: E402  deploy/history.py
 import permissions  # noqa: E402  deploy/rabbitmq/permissions.py
 import picture  # noqa: E402
 import run_lock  # noqa: E402  deploy/run_lock.py
 import single_machine  # noqa: E402  deploy/single_machine.py (puts deploy/rabbitmq on the path)
+from bench_calls import SPREAD, YINHANG_ESTATES, ticket_request  # noqa: E402
+from history import AGENT, CALLBACK_WORKER, READ_UNIT, site_photos  # noqa: E402
 
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
 from services.shared.statements import vouch  # noqa: E402
@@ -67,27 +76,11 @@ AMQP = os.environ.get("RABBIT_AMQP", "pyamqp://guest:guest@localhost:5672")
 PROCESSES, THREADS = 2, 16          # client processes x threads, each thread its own proxy
 SATURATED_SHARE = 0.85              # under this share of the offered rate: saturated
 SAMPLE_PER_RATE = 60                # tickets per rate whose dispatch and record are timed
-AGENT = {"id": "bench", "name": "压测", "role": "agent", "unit_id": None}
 # the programs, as accounts would vouch for their accounts (the bench holds accounts' key)
 CALL_CENTRE = {"id": "bench-call-centre", "name": "压测话务系统", "role": "call_centre",
                "unit_id": None}
-CALLBACK_WORKER = {"id": "bench-callback-worker", "name": "压测外呼", "role": "callback_worker",
-                   "unit_id": None}
-READ_UNIT = "yinhang-grid-1"        # the unit whose queue is timed
 READER = {"id": "bench-grid", "name": "网格员", "role": "unit_staff", "unit_id": READ_UNIT}
-STORED_OPEN_AT_READ_UNIT = 300      # of the stored tickets, open in that unit's queue
-STORED_OPEN_ELSEWHERE = 0.005       # share of the other stored tickets still open
-STORED_PER_DAY = 1000               # stored tickets received a day, going back from today
-STORED_DEFAULT = 20_000
-TARGETS = {
-    "live_pages": "50 open pages polling every 1.5 s leave another reader's p99 < 3 s "
-                  "(pages update within 3 s)",
-    "pipeline_to_floor": "pipeline saturated throughput >= 0.5 x floor",
-    "create_p99_at_100": "create_ticket p99 < 50 ms at 100 tickets/s",
-    "recorded_p99_at_100": "created -> recorded p99 < 250 ms at 100 tickets/s",
-    "reads_p99": "timeline and unit queue p99 < 20 ms with 100,000 tickets stored",
-    "search_p99": "search and list page p99 < 100 ms with 300,000 tickets stored",
-}
+TARGETS = bench_targets.TARGETS  # the issue's, printed beside the figures with PASS/MISS
 
 
 # ---------------------------------------------------------------- figures
@@ -201,309 +194,6 @@ def offer_load(uri: str, what: str, rate: float | None, seconds: float) -> dict:
             "errors": sorted({row[3] for row in rows if not row[2]})[:3], "_rows": good}
 
 
-PHRASES = ["路灯不亮", "楼道积水", "电梯停运", "垃圾没人清", "噪音扰民", "下水道堵塞", "车辆乱停",
-           "外墙脱落", "树枝挡窗", "门禁坏了", "井盖松动", "水管漏水", "暖气不热", "违章搭建",
-           "油烟扰民", "野狗伤人", "路面塌陷", "广告牌松动", "停车收费", "楼顶渗水"]
-NOISE = "东南西北上下左右前后红黄蓝绿白黑大小多少新旧高低远近早晚春夏秋冬金木水火土"
-PLACES = [
-    ({"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
-      "estate": "开鲁新村"}, ["street_light", "elevator", "parking", "home_repair"]),
-    ({"district": "杨浦区", "subdistrict": "殷行街道", "community": "国和居民区",
-      "estate": "国和小区"}, ["street_light", "sanitation", "building_safety"]),
-    ({"district": "普陀区", "subdistrict": "桃浦镇", "community": "华和民祥园居民区",
-      "estate": "华和民祥园"}, ["home_repair", "elevator", "sanitation"]),
-]
-
-
-# A subdistrict's calls come from dozens of estates (殷行街道 has about fifty), and intake
-# compares each call with the open tickets of its category at its estate: sending every
-# call to the three named estates made each compare with hundreds, which no district sees.
-# The subdistrict's rules route any of its estates. `--estates 0` keeps the three alone.
-YINHANG_ESTATES = [f"{street}{number}村" for street in ("开鲁", "国和", "殷行", "民星", "工农")
-                   for number in "一二三四五六七八"]
-SPREAD = {"estates": len(YINHANG_ESTATES)}
-
-
-def ticket_request(chance: random.Random) -> dict:
-    """A call unlike the others (rarely a repeat to merge), to a place the directory routes:
-    one of PLACES, or in 殷行街道 one of SPREAD["estates"] estates more."""
-    spread = YINHANG_ESTATES[:SPREAD["estates"]]
-    # the one estate of 桃浦镇 a tenth of the calls once the subdistrict's are spread
-    address, categories = chance.choices(PLACES, weights=(45, 45, 10) if spread else None)[0]
-    if address["subdistrict"] == "殷行街道" and spread and chance.random() < 0.9:
-        address = {**address, "estate": chance.choice(spread)}
-    words = "，".join(chance.sample(PHRASES, 3)) + "，" + "".join(
-        chance.choice(NOISE) for _ in range(12))
-    return {"channel": "hotline", "kind": "complaint", "category": chance.choice(categories),
-            "caller": {"name": "市民", "phone": f"139{chance.randrange(10**8):08d}"},
-            "description": f"{words}，第{chance.randrange(10**6)}次反映", "address": address}
-
-
-# ---------------------------------------------------------------- stored tickets
-
-class InProcess:
-    """The ticket's services built by nameko's worker_factory on in-memory stores, each event
-    one says handed to every handler of it, as the broker would: for taking a few tickets
-    through their whole life to copy from (``templates``)."""
-
-    def __init__(self):
-        from nameko.events import EventHandler
-        from nameko.testing.services import worker_factory
-
-        from services.callback.service import CallbackService
-        from services.callback.store import TaskStore
-        from services.dispatch import directory as directory_rules
-        from services.dispatch.policy import read_file as read_policy
-        from services.dispatch.service import DispatchService
-        from services.dispatch.store import TicketStateStore
-        from services.intake.service import IntakeService
-        from services.intake.store import TicketStore
-        from services.ledger.service import LedgerService
-        from services.ledger.store import LedgerStore
-        from services.shared import storage
-        from services.shared.files import files_for
-
-        uri = f"mongomock://bench-templates-{uuid.uuid4().hex[:8]}"
-        stores = {"intake": TicketStore, "dispatch": TicketStateStore, "callback": TaskStore,
-                  "ledger": LedgerStore}
-        self.stores: dict[str, Any] = {name: store(storage.connect(uri, name))
-                                       for name, store in stores.items()}
-        for store in self.stores.values():
-            store.ensure_indexes()
-        self.stores["dispatch"].replace_directory(
-            directory_rules.read_file(str(ROOT / "deploy" / "directory.yml")))
-        # request_id None: each call a request of its own (a mock would be stored as one)
-        self.intake = worker_factory(IntakeService, store=self.stores["intake"],
-                                     request_id=None)
-        self.intake.config = {"TICKET_NUMBERS": {"prefixes": {"杨浦区": "YP", "普陀区": "PT"}}}
-        self.dispatch = worker_factory(
-            DispatchService, store=self.stores["dispatch"],
-            policy=read_policy(str(ROOT / "deploy" / "policy.yml")), grid_categories=frozenset(),
-            request_id=None, files=files_for(uri, "dispatch"))
-        self.callback = worker_factory(CallbackService, store=self.stores["callback"],
-                                       request_id=None)
-        self.callback.config = {"CALLBACK": {"delay_minutes": 0,
-                                             "window": {"start": "00:00", "end": "24:00"}}}
-        self.ledger = worker_factory(LedgerService, store=self.stores["ledger"])
-        self.services = (self.intake, self.dispatch, self.callback, self.ledger)
-        self.speakers = (self.intake, self.dispatch, self.callback)  # the ledger says nothing
-        self.handlers: dict[tuple, list] = {}
-        for service in self.services:
-            for name in dir(type(service)):
-                method = getattr(type(service), name, None)
-                for entrypoint in getattr(method, "nameko_entrypoints", ()):
-                    if isinstance(entrypoint, EventHandler):
-                        self.handlers.setdefault(
-                            (entrypoint.source_service, entrypoint.event_type), []).append(
-                            getattr(service, name))
-
-    def settle(self) -> None:
-        """Deliver what the services said until they say nothing more."""
-        while True:
-            said = []
-            for service in self.speakers:
-                said += [call.args[1] for call in service.publisher.call_args_list]
-                service.publisher.reset_mock()
-            if not said:
-                return
-            for event in said:
-                for handle in self.handlers.get((event["source"], event["event_type"]), []):
-                    handle(event)
-
-    def life(self, request: dict, close: bool) -> str:
-        """A ticket received, dispatched and, with ``close``, accepted, contacted, resolved,
-        called back satisfied and closed; its number."""
-        number = self.intake.create_ticket({**request, "merge": False}, vouch(AGENT))["ticket_no"]
-        self.settle()
-        if close:
-            status = self.dispatch.get_status(number, vouch(AGENT))
-            unit_id = status["unit_id"]
-            staff = vouch({"id": f"s-{unit_id}", "name": "承办人", "role": "unit_staff",
-                           "unit_id": unit_id})
-            self.dispatch.accept(number, staff)
-            self.dispatch.record_contact(number, staff, "已电话联系")
-            self.dispatch.resolve(number, staff, "已派人维修，问题已解决",
-                                  site_photos(status["photos_required"]))
-            self.settle()
-            worker = vouch(CALLBACK_WORKER)
-            task = self.callback.claim("bench-seed", worker)
-            self.callback.complete(task["task_id"], "bench-seed", "satisfied", worker)
-            self.settle()
-        return number
-
-    def template(self, number: str) -> dict:
-        """What dispatch and the ledger keep of the ticket."""
-        return {"ticket_no": number,
-                "state": self.stores["dispatch"].tickets.find_one({"_id": number}),
-                "entries": sorted(self.stores["ledger"].entries.find({"ticket_no": number}),
-                                  key=lambda entry: entry["seq"])}
-
-
-def templates() -> list[dict]:
-    """One closed and one open ticket per place and category the load uses."""
-    system, chance = InProcess(), random.Random(7)
-    made = []
-    for address, categories in PLACES:
-        for category in categories:
-            request = {**ticket_request(chance), "address": address, "category": category}
-            for close in (True, False):
-                made.append({**system.template(system.life(request, close)), "closed": close})
-    return made
-
-
-def shifted(value, delta: dt.timedelta):
-    """``value`` with every datetime in it moved by ``delta``."""
-    if isinstance(value, dt.datetime):
-        return value + delta
-    if isinstance(value, dict):
-        return {key: shifted(item, delta) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shifted(item, delta) for item in value]
-    return value
-
-
-def stored_plan(count: int, made: list[dict], now: dt.datetime) -> list[tuple]:
-    """(template, ticket_no, moved by) for ``count`` tickets received STORED_PER_DAY a day
-    up to yesterday, oldest first. The newest STORED_OPEN_AT_READ_UNIT of READ_UNIT's and the
-    newest STORED_OPEN_ELSEWHERE of the others' are open (received in the last 20 minutes,
-    so that none is due for a warning yet); the rest closed."""
-    from services.intake import numbering
-
-    closed = [t for t in made if t["closed"]]
-    opened = {t["state"]["unit_id"] + "|" + t["state"]["category"] + "|" +
-              t["state"]["address"]["estate"]: t for t in made if not t["closed"]}
-    chance = random.Random(11)
-    picks = [chance.choice(closed) for _ in range(count)]
-    at_unit = [i for i, t in enumerate(picks) if t["state"]["unit_id"] == READ_UNIT]
-    elsewhere = [i for i, t in enumerate(picks) if t["state"]["unit_id"] != READ_UNIT]
-    open_ones = set(at_unit[-STORED_OPEN_AT_READ_UNIT:])
-    open_ones |= set(elsewhere[len(elsewhere) - int(len(elsewhere) * STORED_OPEN_ELSEWHERE):])
-    plan: list[tuple] = []
-    sequences: dict[str, int] = {}
-    fresh = 0
-    for index, template in enumerate(picks):
-        prefix = template["ticket_no"].split("2", 1)[0]  # "YP20261123-0001" -> "YP"
-        if index in open_ones:
-            state = template["state"]
-            template = opened[state["unit_id"] + "|" + state["category"] + "|" +
-                              state["address"]["estate"]]
-            received = now - dt.timedelta(minutes=20 * chance.random())
-            fresh += 1  # numbered apart from what the live run numbers today
-            number = numbering.ticket_no(numbering.counter_key(prefix, now), 50_000 + fresh)
-        else:
-            # from yesterday back: today's numbers are the live run's
-            received = now - dt.timedelta(days=1 + (count - index) / STORED_PER_DAY)
-            key = numbering.counter_key(prefix, received)
-            sequences[key] = sequences.get(key, 0) + 1
-            number = numbering.ticket_no(key, sequences[key])
-        plan.append((template, number, received - template["state"]["received_at"]))
-    return plan
-
-
-def site_photos(count: int) -> list[dict]:
-    """``count`` small photos of the site, as resolve takes them: what the policy asks of
-    some categories (photos_at_resolve)."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "gray").save(out, "JPEG")
-    content = base64.b64encode(out.getvalue()).decode("ascii")
-    return [{"name": f"现场{index + 1}.jpg", "content": content} for index in range(count)]
-
-
-def seeded_state(template: dict, number: str, delta: dt.timedelta) -> dict:
-    return {**shifted(template["state"], delta), "_id": number, "ticket_no": number}
-
-
-def seeded_entries(template: dict, number: str, delta: dt.timedelta) -> list[dict]:
-    """The template's ledger entries as this ticket's: new event ids, moved in time,
-    chained again (chain.py) so that ledger.verify finds them whole."""
-    from services.ledger import chain
-    from services.ledger.store import RECORDED_MINUTE, recorded_minute
-
-    entries, previous = [], None
-    for entry in template["entries"]:
-        data = entry["data"]  # shared by the copies: the store keeps each as it is encoded
-        if data.get("ticket_no") == template["ticket_no"]:
-            data = {**data, "ticket_no": number}
-        fields = {key: value for key, value in entry.items()
-                  if key not in ("seq", "prev_hash", "hash")}
-        recorded_at = entry["recorded_at"] + delta
-        previous = chain.link({**fields, "_id": uuid.uuid4().hex, "ticket_no": number,
-                               "occurred_at": entry["occurred_at"] + delta,
-                               "recorded_at": recorded_at, "data": data}, previous)
-        entries.append({**previous, RECORDED_MINUTE: recorded_minute(recorded_at)})
-    return entries
-
-
-def _seed_part(uri: str, part: str, plan: list[tuple], batch: int = 2000) -> None:
-    """Insert one store's documents for ``plan`` through its store class, in batches.
-    Indexes are made after all is in (seed_stores): one pass over the documents, rather
-    than a uniqueness check of each insert against all before it."""
-    from services.dispatch.store import TicketStateStore
-    from services.ledger.store import LedgerStore
-    from services.shared import storage
-
-    make: Callable[[dict, str, dt.timedelta], dict | list[dict]]
-    collection: Any  # of tickets' states or of ledger entries: documents made from templates
-    if part == "dispatch":
-        collection = TicketStateStore(storage.connect(uri, "dispatch")).tickets
-        make = seeded_state
-    else:
-        collection = LedgerStore(storage.connect(uri, "ledger")).entries
-        make = seeded_entries
-    documents: list[dict] = []
-    for template, number, delta in plan:
-        made = make(template, number, delta)
-        documents += made if isinstance(made, list) else [made]
-        if len(documents) >= batch:
-            collection.insert_many(documents)
-            documents = []
-    if documents:
-        collection.insert_many(documents)
-    collection.database.client.close()
-
-
-def seed_stores(data_dir: Path, count: int) -> dict:
-    """``count`` tickets in dispatch's and the ledger's embedded stores under ``data_dir``,
-    before their services start: states and entries in processes of their own (the
-    ledger's in two, by halves of the tickets), then the ledger's indexes. Dispatch's
-    indexes and directory are left to its start-up. What was stored and how
-    long it took."""
-    from services.ledger.store import LedgerStore
-    from services.shared import storage
-
-    started = time.monotonic()
-    made = templates()
-    plan = stored_plan(count, made, dt.datetime.now(dt.UTC))
-    uri = f"litemongo:{data_dir}"
-    half = len(plan) // 2
-    context = multiprocessing.get_context("fork")
-    jobs = [context.Process(target=_seed_part, args=(uri, "dispatch", plan)),
-            context.Process(target=_seed_part, args=(uri, "ledger", plan[:half])),
-            context.Process(target=_seed_part, args=(uri, "ledger", plan[half:]))]
-    for job in jobs:
-        job.start()
-    for job in jobs:
-        job.join()
-        if job.exitcode:
-            raise SystemExit(f"seeding the stores failed (exit {job.exitcode})")
-    ledger = LedgerStore(storage.connect(uri, "ledger"))
-    ledger.ensure_indexes()
-    ledger.db.client.close()
-    open_numbers = [number for template, number, _ in plan if not template["closed"]]
-    return {"tickets": count, "entries": sum(len(t["entries"]) for t, _, _ in plan),
-            "open": len(open_numbers),
-            "open_at_read_unit": sum(t["state"]["unit_id"] == READ_UNIT
-                                     for t, _, _ in plan if not t["closed"]),
-            "seconds": round(time.monotonic() - started, 1),
-            "sample": random.Random(3).sample([number for _, number, _ in plan],
-                                              min(200, count))}
-
-
 # ---------------------------------------------------------------- parts
 
 def floor(uri: str, seconds: float, log_dir: Path) -> dict:
@@ -577,28 +267,35 @@ def follow_through(rpc, rows: list[tuple]) -> dict:
             "through_before_answer": before_return}
 
 
-def service_env(data_dir: Path) -> dict:
-    """What the parts share (each gets its broker user's AMQP_URI from single_machine)."""
-    return {**single_machine.statement_keys(dict(os.environ), data_dir / "keys"),
+def service_env(data_dir: Path, keys_dir: Path | None = None) -> dict:
+    """What the parts share (each gets its broker user's AMQP_URI from single_machine):
+    the store in ``data_dir``, accounts' keys in ``keys_dir`` (the run's; default there
+    too)."""
+    return {**single_machine.statement_keys(dict(os.environ), (keys_dir or data_dir) / "keys"),
             **single_machine.DEFAULTS,
-            "MONGO_URI": f"litemongo:{data_dir}", "LOG_LEVEL": "WARNING",
+            "MONGO_URI": history.store_uri(data_dir), "LOG_LEVEL": "WARNING",
             "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
             "CALLBACK_WINDOW_END": "24:00", "PYTHONUNBUFFERED": "1"}
 
 
 def pipeline(uris: dict[str, str], rates: list[float], seconds: float, log_dir: Path,
-             data_dir: Path) -> tuple[dict, dict]:
+             data_dir: Path, profile: bool = False) -> tuple[dict, dict]:
     """The services (each as its own broker user, ``uris``) under load from clients
-    connected as the console's user."""
+    connected as the console's user; with ``profile``, py-spy samples PROFILED while the
+    rates are offered (flame graphs under var/bench/)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     uri = uris["console"]
     parts = single_machine.start_services(service_env(data_dir), uris, log_dir, init=True)
+    profilers: dict[str, list[subprocess.Popen]] = {}
     try:
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
             chance = random.Random(0)
             for _ in range(10):  # first calls load dictionaries and indexes
                 rpc.intake.create_ticket(ticket_request(chance), vouch(CALL_CENTRE))
+        if profile:
+            profilers = {name: bench_profile.record(parts[name].pid, OUT / name)
+                         for name in bench_profile.PROFILED}
         steps, numbers = [], []
         for rate in rates:
             figures = offer_load(uri, "ticket", rate, seconds)
@@ -616,14 +313,20 @@ def pipeline(uris: dict[str, str], rates: list[float], seconds: float, log_dir: 
             saturated = figures["per_s"] < SATURATED_SHARE * rate or figures["failed"]
             if saturated and rate >= 100:
                 break
+        profiled = {name: bench_profile.finish(recorders, OUT / name)
+                    for name, recorders in profilers.items()}
+        profilers = {}
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
             reads = read_latency(rpc, numbers, len(numbers) + 10)
         workers = callback_workers(uris, numbers)
         console = bench_console.console_workers(service_env(data_dir), uris, numbers, log_dir)
         live = live_pages(uris, log_dir, data_dir)
         return {"steps": steps}, {"reads": reads, "workers": workers,
-                                  "console_workers": console, "live_pages": live}
+                                  "console_workers": console, "live_pages": live,
+                                  "profiles": profiled}
     finally:
+        for recorders in profilers.values():
+            bench_profile.finish(recorders)
         single_machine.stop(parts)
 
 
@@ -644,37 +347,107 @@ def live_pages(uris: dict[str, str], log_dir: Path, data_dir: Path) -> dict:
     return live
 
 
-def stored_reads(uris: dict[str, str], stored: int, log_dir: Path) -> dict:
-    """The reads again, on stores holding ``stored`` tickets from before the services
-    started (seed_stores), in a data directory of their own."""
+# The order the services start in, each alone, when their start is timed: dispatch before
+# the services whose first answer may ask it.
+START_ORDER = ("dispatch", "intake", "callback", "ledger", "register", "accounts")
+
+
+def first_requests(seeded: dict) -> dict[str, Callable[[Any], Any]]:
+    """What each service is asked first on the seeded stores: a request that reads what
+    it keeps of the stored tickets (register and accounts keep none: their readiness
+    probe). A refusal (HotlineError) is an answer too."""
+    closed, number = seeded["sample_closed"][0], seeded["sample"][0]
+    return {
+        "dispatch": lambda rpc: rpc.dispatch.queue(READ_UNIT, vouch(READER)),
+        "intake": lambda rpc: rpc.intake.get_ticket(closed, vouch(SYSTEM_ACTOR)),
+        "callback": lambda rpc: rpc.callback.tasks_for_ticket(closed, vouch(SYSTEM_ACTOR)),
+        "ledger": lambda rpc: rpc.ledger.timeline(number, vouch(SYSTEM_ACTOR)),
+        "register": lambda rpc: rpc.register.register_template(),
+        "accounts": lambda rpc: rpc.accounts.authenticate_token("hlt_ready_probe"),
+    }
+
+
+def resident_mb(pid: int) -> dict:
+    """A process's resident memory now (VmRSS) and at its peak (VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines()
+    fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Vm")}
+    return {"rss_mb": round(int(fields.get("VmRSS", 0)) / 1024),
+            "peak_mb": round(int(fields.get("VmHWM", 0)) / 1024)}
+
+
+def first_answer(rpc, ask: Callable[[Any], Any], process: subprocess.Popen,
+                 deadline_seconds: float) -> None:
+    """Ask until the service answers (its queue may not be there yet); stop if it died."""
+    from nameko.exceptions import UnknownService
+
+    from services.shared.errors import HotlineError
+
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: a service stopped at start (exit {process.poll()}); "
+                             "see var/bench/log/")
+        try:
+            ask(rpc)
+            return
+        except HotlineError:
+            return
+        except UnknownService:  # not listening yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def start_in_turn(env: dict, uris: dict[str, str], log_dir: Path, seeded: dict,
+                  deadline_seconds: float = 900) -> tuple[dict[str, subprocess.Popen], dict]:
+    """Each service started alone (START_ORDER) on the seeded stores and timed from its
+    process's start to its first answer (first_requests), its memory then; the services,
+    and the figures by service."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    asks = first_requests(seeded)
+    parts: dict[str, subprocess.Popen] = {}
+    figures: dict[str, dict] = {}
+    try:
+        with ClusterRpcProxy({"AMQP_URI": uris["console"]}, timeout=deadline_seconds) as rpc:
+            for name in START_ORDER:
+                started = time.monotonic()
+                parts[name] = single_machine.start_service(
+                    name, {**env, "STORE_INIT": "1"}, uris, log_dir)
+                first_answer(rpc, asks[name], parts[name], deadline_seconds)
+                start_s = round(time.monotonic() - started, 2)
+                at_start = resident_mb(parts[name].pid)
+                figures[name] = {"start_s": start_s, "rss_at_start_mb": at_start["rss_mb"]}
+                print(f"  {name} answered {start_s} s after its start, "
+                      f"{at_start['rss_mb']} MB resident", flush=True)
+    except BaseException:
+        single_machine.stop(parts)
+        raise
+    return parts, figures
+
+
+def stored_reads(uris: dict[str, str], stored: int, log_dir: Path, run_dir: Path) -> dict:
+    """The services' start and memory and the reads again, on stores holding ``stored``
+    tickets from before the services started (history.seed), in a data directory of
+    their own (accounts' keys: the run's, in ``run_dir``)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     data_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-stored-"))
     lock = run_lock.hold(data_dir, "bench")  # as `make run` holds its store
     try:
-        seeded = seed_stores(data_dir, stored)
-        print(f"  stored {seeded['tickets']} tickets ({seeded['entries']} ledger entries, "
-              f"{seeded['open']} open, {seeded['open_at_read_unit']} at {READ_UNIT}) in "
-              f"{seeded['seconds']} s", flush=True)
+        seeded = history.seed(data_dir, stored)
+        env = service_env(data_dir, run_dir)
         started = time.monotonic()
-        # With many tickets stored, the embedded store reads all of a collection at its
-        # first query after start (its in-memory indexes): the ledger answers late.
-        parts = single_machine.start_services(service_env(data_dir), uris, log_dir, 900,
-                                              init=True)
-        uri = uris["console"]
+        parts, services = start_in_turn(env, uris, log_dir, seeded)
+        seeded["ready_seconds"] = round(time.monotonic() - started, 1)
         try:
-            with ClusterRpcProxy({"AMQP_URI": uri}, timeout=900) as rpc:
-                # The embedded store builds its in-memory indexes of a collection at the
-                # first query after start (reading all of it): done here, not in a figure.
-                rpc.ledger.timeline(seeded["sample"][0], vouch(SYSTEM_ACTOR))
-                rpc.dispatch.queue(READ_UNIT, vouch(READER))
-            seeded["ready_seconds"] = round(time.monotonic() - started, 1)
-            print(f"  services answering in {seeded['ready_seconds']} s", flush=True)
-            with ClusterRpcProxy({"AMQP_URI": uri}, timeout=60) as rpc:
+            with ClusterRpcProxy({"AMQP_URI": uris["console"]}, timeout=60) as rpc:
                 reads = read_latency(rpc, seeded.pop("sample"), stored)
+            for name, figures in services.items():  # the peak: start and reads
+                figures.update(resident_mb(parts[name].pid))
         finally:
             single_machine.stop(parts)
-        return {**reads, "stored_before_start": seeded}
+        return {**reads, "services": services, "stored_before_start": seeded}
     finally:
         run_lock.release(lock)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -868,26 +641,27 @@ def print_report(report: dict) -> None:
     saturated = report["pipeline"]["saturated_per_s"]
     ratio = report["pipeline"]["ratio_to_floor"]
     print(f"\n  saturated throughput {saturated} tickets/s = {ratio} x the floor's "
-          f"{floor_figures['per_s']} RPC/s      target: {TARGETS['pipeline_to_floor']}")
+          f"{floor_figures['per_s']} RPC/s")
     hundred = at_rate(steps, 100)
     if hundred:
-        print(f"  at 100/s: create_ticket p99 {hundred['latency_ms']['p99']} ms"
-              f"      target: {TARGETS['create_p99_at_100']}")
-        print(f"  at 100/s: created → recorded p99 {hundred['to_recorded_ms']['p99']} ms"
-              f"      target: {TARGETS['recorded_p99_at_100']}")
+        print(f"  at 100/s: create_ticket p99 {hundred['latency_ms']['p99']} ms, "
+              f"created → recorded p99 {hundred['to_recorded_ms']['p99']} ms")
     for key, when in (("reads", "after the pipeline"), ("stored_reads", "stored before start")):
         reads = report.get(key)
         if not reads:
             continue
         before = reads.get("stored_before_start")
-        how = (f", stored in {before['seconds']} s, services answering after "
-               f"{before['ready_seconds']} s" if before else "")
+        how = (f", stored in {before['seconds']} s ({before['per_s']} tickets/s), every "
+               f"service answering after {before['ready_seconds']} s" if before else "")
         print(f"  reads, {reads['tickets_stored']} tickets {when}{how}: timeline p50/p99 "
               f"{reads['timeline_ms']['p50']}/{reads['timeline_ms']['p99']} ms "
               f"({reads['timeline_calls']} calls), queue of {READ_UNIT} "
               f"({reads['queue_size']} open) p50/p99 {reads['queue_ms']['p50']}/"
-              f"{reads['queue_ms']['p99']} ms ({reads['queue_calls']} calls)      "
-              f"target: {TARGETS['reads_p99']}")
+              f"{reads['queue_ms']['p99']} ms ({reads['queue_calls']} calls)")
+        for name, figures in (reads.get("services") or {}).items():
+            print(f"    {name:9} started in {figures['start_s']} s (to its first answer), "
+                  f"{figures['rss_at_start_mb']} MB resident then, {figures['rss_mb']} MB "
+                  f"after the reads, peak {figures['peak_mb']} MB")
     print("\ncallback workers (claim → scripted instant dialer → complete)")
     for row in report["workers"]:
         print(f"  {row['workers']} worker(s): {row['per_s']} tasks/s ({row['tasks']} tasks)")
@@ -895,7 +669,8 @@ def print_report(report: dict) -> None:
           f"a unit's queue over the JSON API with a Bearer token)")
     for row in report["console_workers"]:
         print(f"  {row['workers']} worker(s): {row['per_s']} requests/s, ms p50/p95/p99 "
-              f"{'/'.join(str(v) for v in row['latency_ms'].values())}"
+              f"{'/'.join(str(v) for v in row['latency_ms'].values())}, the queue page's "
+              f"{'/'.join(str(v) for v in row['queue_ms'].values())}"
               f"{', ' + str(row['failed']) + ' failed' if row['failed'] else ''}")
     live = report.get("live_pages")
     if live:
@@ -904,18 +679,28 @@ def print_report(report: dict) -> None:
               f"{live['tickets_made_meanwhile']} tickets made meanwhile)")
         print(f"  another reader's queue, ms p50/p95/p99: alone "
               f"{'/'.join(str(v) for v in live['reader_alone_ms'].values())}, meanwhile "
-              f"{'/'.join(str(v) for v in live['reader_with_pollers_ms'].values())}"
-              f"      target: {TARGETS['live_pages']}")
+              f"{'/'.join(str(v) for v in live['reader_with_pollers_ms'].values())}")
         print(f"  polls: {live['polls']} ({live['polls_per_s']}/s), ms p50/p95/p99 "
               f"{'/'.join(str(v) for v in live['poll_ms'].values())}, "
               f"{live['polls_told_a_change']} told a change, {live['polls_failed']} failed")
+    for name, profiled in (report.get("profiles") or {}).items():
+        print(f"\nwhere {name}'s time went under the pipeline's load ({profiled.get('samples')} "
+              f"samples; {profiled['flame_graph']}); running:")
+        for frame, share in profiled.get("self") or []:
+            print(f"  {share:5.1f}%  {frame}")
+        print("  under the project's frames:")
+        for frame, share in profiled.get("total") or []:
+            print(f"  {share:5.1f}%  {frame}")
     print("\ncopies of a service: " + report["copies_note"])
+    print(f"\ntargets (never asserted; {os.cpu_count()} cores):")
+    print("\n".join(bench_targets.lines([bench_targets.Verdict(**verdict)
+                                        for verdict in report["targets"]])))
     print(f"\nwrote {report['json']} and {report['chart']}")
 
 
 def copies_note(saturated: float, floor_per_s: float) -> str:
     expected = ", ".join(f"{n} copies ~{min(n * saturated, floor_per_s):.0f}" for n in (1, 2, 4))
-    return ("not measured. The embedded store (litemongo) is one process per database, so "
+    return ("not measured. The embedded store is one process per database, so "
             "N copies of intake, dispatch or ledger need a real MongoDB, which cannot be "
             "installed on these machines. nameko consumers compete on one queue, so on "
             "paper N copies give about N x the single copy's saturated throughput, bounded "
@@ -930,14 +715,15 @@ def main(argv: list[str] | None = None) -> int:
                          help="estates of 殷行街道 the calls come from besides the named "
                               "ones (0: only the three named estates, the worst case for "
                               "intake's repeat-call check)")
-    # 100,000 (the reads target's figure) takes about 3 minutes to store on two cores and a
-    # minute more for the services' first reads, so make bench stores fewer by default.
-    options.add_argument("--stored", type=int, default=STORED_DEFAULT,
-                         help="tickets stored before the services start again, for the "
-                              "reads (0: none; the target's figure is 100000)")
+    options.add_argument("--stored", type=int, default=history.TICKETS,
+                         help="tickets stored (deploy/history.py) before the services start "
+                              "again, for their start, memory and reads (0: none)")
     options.add_argument("--searched", type=int, default=300_000,
                          help="tickets stored in the ledger's read model for the search "
                               "and list figures (0: none; about two minutes for 300000)")
+    options.add_argument("--profile", action="store_true",
+                         help="py-spy samples intake, dispatch, ledger and callback during "
+                              "the pipeline: flame graphs under var/bench/")
     args = options.parse_args(argv)
     rates = [float(rate) for rate in args.rates.split(",")]
     SPREAD["estates"] = max(0, min(args.estates, len(YINHANG_ESTATES)))  # forked clients see it
@@ -962,19 +748,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {report['floor']['per_s']} RPC/s", flush=True)
         print("pipeline…", flush=True)
         uris = users.grant(vhost)
-        pipe, more = pipeline(uris, rates, args.seconds, log_dir, data_dir)
+        pipe, more = pipeline(uris, rates, args.seconds, log_dir, data_dir, args.profile)
         report["pipeline"] = pipe
         report.update(more)
         if args.stored:
             print(f"reads with {args.stored} tickets stored…", flush=True)
-            report["stored_reads"] = stored_reads(uris, args.stored, log_dir)
+            report["stored_reads"] = stored_reads(uris, args.stored, log_dir, data_dir)
         if args.searched:
             print(f"search with {args.searched} tickets stored…", flush=True)
             report["search"] = bench_search.measure(args.searched)
         saturated = max(step["per_s"] for step in pipe["steps"])
         pipe["saturated_per_s"] = saturated
         pipe["ratio_to_floor"] = round(saturated / report["floor"]["per_s"], 2)
-        report["targets"] = TARGETS
+        report["targets"] = [vars(verdict) for verdict in bench_targets.judge(
+            bench_targets.figures_of(report), {"stored": args.stored, "searched": args.searched})]
+        report["cores"] = os.cpu_count()
         report["copies_note"] = copies_note(saturated, report["floor"]["per_s"])
         report["seconds"] = round(time.monotonic() - started, 1)
         report["json"] = str((OUT / "bench.json").relative_to(ROOT))

@@ -50,6 +50,7 @@ def load_console(base: str, token: str, numbers: list[str], seconds: float) -> d
     """CLIENTS threads, each GETting a ticket or the unit's queue in turn, as fast as
     answered, for ``seconds``."""
     latencies: list[float] = []
+    queue_latencies: list[float] = []  # of the queue page alone (its own target)
     failed = [0]
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -57,8 +58,8 @@ def load_console(base: str, token: str, numbers: list[str], seconds: float) -> d
     def client(seed: int) -> None:
         chance = random.Random(seed)
         while time.monotonic() < stop_at:
-            path = (f"/api/queues/{UNIT}" if chance.random() < 0.3
-                    else f"/api/tickets/{chance.choice(numbers)}")
+            queue = chance.random() < 0.3
+            path = f"/api/queues/{UNIT}" if queue else f"/api/tickets/{chance.choice(numbers)}"
             request = urllib.request.Request(base + path,
                                              headers={"Authorization": f"Bearer {token}"})
             started = time.perf_counter()
@@ -71,6 +72,8 @@ def load_console(base: str, token: str, numbers: list[str], seconds: float) -> d
             with lock:
                 if ok:
                     latencies.append(time.perf_counter() - started)
+                    if queue:
+                        queue_latencies.append(latencies[-1])
                 else:
                     failed[0] += 1
 
@@ -82,7 +85,8 @@ def load_console(base: str, token: str, numbers: list[str], seconds: float) -> d
         thread.join()
     elapsed = time.monotonic() - started
     return {"requests": len(latencies), "failed": failed[0],
-            "per_s": round(len(latencies) / elapsed, 1), "_latencies": latencies}
+            "per_s": round(len(latencies) / elapsed, 1), "_latencies": latencies,
+            "_queue_latencies": queue_latencies}
 
 
 def console_workers(env: dict, uris: dict[str, str], numbers: list[str], log_dir: Path,
@@ -104,7 +108,8 @@ def console_workers(env: dict, uris: dict[str, str], numbers: list[str], log_dir
         finally:
             single_machine.stop({"console": console})
         row = {"workers": count, "per_s": figures["per_s"], "requests": figures["requests"],
-               "failed": figures["failed"], "latency_ms": spread(figures["_latencies"])}
+               "failed": figures["failed"], "latency_ms": spread(figures["_latencies"]),
+               "queue_ms": spread(figures["_queue_latencies"])}
         rows.append(row)
         print(f"  {count} console worker(s): {row['per_s']} requests/s, p99 "
               f"{row['latency_ms']['p99']} ms", flush=True)

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         (bench.OUT / "live.json").write_text(json.dumps(live, ensure_ascii=False, indent=2),
                                              encoding="utf-8")
         print(json.dumps(live, ensure_ascii=False, indent=2))
-        print(f"target: {bench.TARGETS['live_pages']}")
+        print(f"target: {bench.TARGETS['live_pages'].says}")
         return 0
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,5 +1,5 @@
 """The search and list bench (a part of `make bench`, or alone): ``count`` tickets stored in
-the ledger's read model on the embedded store (litemongo, as `make run` keeps it), each
+the ledger's read model on the default embedded store (as `make run` keeps it), each
 row as the ledger's event application leaves it (search fields included) with its
 ticket_created entry, inserted directly through the ledger's store in batches; then
 ledger.search timed, one call at a time, as the RPC runs it (the service's own method on
@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
+
+from history import store_uri  # noqa: E402
 
 from services.ledger import record, search  # noqa: E402
 from services.shared import clock, statements, storage  # noqa: E402
@@ -62,7 +64,7 @@ def build(directory: Path, count: int, seed: int = 15) -> dict:
 
     started = time.monotonic()
     rng = random.Random(seed)
-    store = LedgerStore(storage.connect(f"litemongo:{directory}", "ledger"))
+    store = LedgerStore(storage.connect(store_uri(directory), "ledger"))
     words_of = {matter: search.index_words(matter) for matter in MATTERS}
     callers = max(1, count // 3)  # a caller calls three times on the whole
     now = clock.now()
@@ -143,7 +145,7 @@ def timed(directory: Path, phones: list[str], calls: int) -> dict:
 
     if not os.environ.get(statements.VERIFY_KEYS_VARIABLE):  # alone: keys of its own
         statements.use_keys(statements.ensure_keys(directory / "keys"))
-    store = LedgerStore(storage.connect(f"litemongo:{directory}", "ledger"))
+    store = LedgerStore(storage.connect(store_uri(directory), "ledger"))
     service: Any = LedgerService()
     service.store = store
     centre = {"id": "bench-dispatcher", "name": "派单员", "role": "dispatcher",

@@ -4,7 +4,7 @@ alone): for each store and each number of stored tickets, in fresh processes of 
 
 1. load: dispatch's ticket states and the ledger's entries of ``--tickets`` tickets (copied
    from tickets the real services took through their life in-process, as `make bench`
-   seeds its stores: bench.templates, bench.stored_plan), inserted in batches through the
+   seeds its stores: history.templates, history.stored_plan), inserted in batches through the
    services' store classes (``insert_many``), then their indexes made (``ensure_indexes``);
 2. the ledger as its service starts: open, ``ensure_indexes``, a first timeline; then a
    ticket's timeline timed, and the ledger's append (numbered under its unique index)
@@ -165,7 +165,7 @@ def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> 
     """Both services' indexes (ensure_indexes, so that a store that keeps its indexes
     writes them with the documents), then their documents in batches through the store's
     bulk path (the embedded store's insert_many_new; insert_many on the others)."""
-    import bench
+    import history
 
     from services.dispatch.store import TicketStateStore
     from services.ledger.store import LedgerStore
@@ -183,8 +183,8 @@ def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> 
     indexed = time.monotonic()
     progress.note(stage="inserting", index_s=round(indexed - started, 1))
     collections = {"dispatch": stores["dispatch"].tickets, "ledger": stores["ledger"].entries}
-    makers = {"dispatch": lambda t, n, d: [bench.seeded_state(t, n, d)],
-              "ledger": bench.seeded_entries}
+    makers = {"dispatch": lambda t, n, d: [history.seeded_state(t, n, d)],
+              "ledger": history.seeded_entries}
     inserted = 0
     for part in ("dispatch", "ledger"):
         bulk = embedded_store.collection_store(collections[part])
@@ -260,7 +260,7 @@ def serve_ledger(store: str, directory: Path, numbers: list[str], calls: int,
 def serve_dispatch(store: str, directory: Path, plan_open: list[tuple], calls: int,
                    progress: Progress) -> None:
     """Dispatch as its service starts and answers: the unit's queue, then new tickets."""
-    import bench
+    import history
 
     from services.dispatch.store import TicketStateStore
 
@@ -272,15 +272,15 @@ def serve_dispatch(store: str, directory: Path, plan_open: list[tuple], calls: i
         dispatch.ensure_indexes()
     except Exception as error:  # noqa: BLE001
         progress.failed("dispatch ensure_indexes", error)
-    size = len(dispatch.handled_by(bench.READ_UNIT))
+    size = len(dispatch.handled_by(history.READ_UNIT))
     progress.note(stage="queue", start_s=round(time.monotonic() - started, 2), queue_size=size)
-    progress.note(queue_ms=spread_ms(timed(lambda: dispatch.handled_by(bench.READ_UNIT),
+    progress.note(queue_ms=spread_ms(timed(lambda: dispatch.handled_by(history.READ_UNIT),
                                            calls)), stage="new tickets")
     chance = random.Random(6)
 
     def add() -> None:
         template, _, delta = chance.choice(plan_open)
-        state: Any = bench.seeded_state(template, f"NEW-{uuid.uuid4().hex[:12]}", delta)
+        state: Any = history.seeded_state(template, f"NEW-{uuid.uuid4().hex[:12]}", delta)
         if not dispatch.add_if_new(state):
             raise AssertionError("a new ticket was not stored")
 
@@ -518,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.tickets or (QUICK_SIZES if args.quick else SIZES)
     calls = min(args.calls, 20) if args.quick else args.calls
 
-    import bench
+    import history
 
     from services.shared import statements
 
@@ -526,13 +526,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not os.environ.get(statements.VERIFY_KEYS_VARIABLE):  # alone: keys of its own
             statements.use_keys(statements.ensure_keys(keys / "keys"))
-        made = bench.templates()
+        made = history.templates()
     finally:
         shutil.rmtree(keys, ignore_errors=True)
     now = dt.datetime.now(dt.UTC)
     results, too_slow = [], set()
     for count in sizes:
-        plan = bench.stored_plan(count, made, now)
+        plan = history.stored_plan(count, made, now)
         for store in args.stores:
             if store in too_slow:
                 results.append({"store": store, "tickets": count,

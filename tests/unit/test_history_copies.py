@@ -1,0 +1,84 @@
+"""The stored history's copies (deploy/history.py): each copy of a ticket is the same
+ticket in every service's store (its number, its events' ids), its ledger entries chain
+whole, and the indicators count each copy once, on the day it was received."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
+
+import history  # noqa: E402
+
+from services.ledger import chain  # noqa: E402
+from services.ledger.contributions import STATE_COUNT, day_of  # noqa: E402
+from services.shared.states import CLOSED  # noqa: E402
+
+NOW = dt.datetime(2026, 12, 6, 4, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return history.stored_plan(400, history.templates(), NOW)
+
+
+def test_a_closed_copy_is_the_same_ticket_in_every_store(plan):
+    template, number, delta = next(step for step in plan if step[0]["closed"])
+
+    ticket = history.seeded_ticket(template, number, delta)
+    state = history.seeded_state(template, number, delta)
+    [task] = history.seeded_tasks(template, number, delta)
+    entries = history.seeded_entries(template, number, delta)
+    row, _ = history.seeded_row(template, number, delta)
+
+    assert ticket["_id"] == state["_id"] == row["_id"] == task["ticket_no"] == number
+    ids = {entry["_id"] for entry in entries}
+    assert {entry["ticket_no"] for entry in entries} == {number}
+    assert task["source_event_id"] in ids  # the resolution that made the callback
+    assert set(row["applied_events"]) == ids
+    assert not ids & {entry["_id"] for entry in template["entries"]}
+    assert ticket["received_at"] == row["received_at"] == template["ticket"]["received_at"] \
+        + delta
+    assert row["received_day"] == ticket["received_at"].astimezone(dt.UTC).strftime("%Y-%m-%d")
+
+
+def test_copies_have_numbers_and_event_ids_of_their_own(plan):
+    numbers = [number for _, number, _ in plan]
+    assert len(set(numbers)) == len(numbers)
+    ids = [entry["_id"] for template, number, delta in plan[:50]
+           for entry in history.seeded_entries(template, number, delta)]
+    assert len(set(ids)) == len(ids)
+
+
+def test_each_copys_entries_chain_whole(plan):
+    for template, number, delta in plan[:20]:
+        broken, unchained = chain.problems(history.seeded_entries(template, number, delta))
+        assert broken == [] and unchained == 0
+
+
+def test_the_indicators_count_each_copy_once_on_its_day(plan):
+    buckets = history.Buckets()
+    received_days = {}
+    for template, number, delta in plan:
+        row, facts = history.seeded_row(template, number, delta)
+        buckets.add(facts)
+        received_days[number] = day_of(row["received_at"])
+
+    states = [bucket for bucket in buckets.documents()
+              if any(name.startswith(STATE_COUNT) for name in bucket["n"])]
+    closed = sum(bucket["n"].get(STATE_COUNT + CLOSED, 0) for bucket in states)
+    assert closed == sum(template["closed"] for template, _, _ in plan)
+    assert sum(sum(bucket["n"].values()) for bucket in states) == len(plan)
+    # where the tickets stand now counts in the bucket of the day each was received
+    assert {bucket["day"] for bucket in states} == set(received_days.values())
+
+
+def test_the_day_counters_go_on_after_the_stored_numbers(plan):
+    counters = {counter["_id"]: counter["seq"] for counter in history.counters(plan)}
+    for template, number, _ in plan:
+        if template["closed"]:
+            key, sequence = number.rsplit("-", 1)
+            assert counters[key] >= int(sequence)
