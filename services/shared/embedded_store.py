@@ -69,26 +69,23 @@ def key_text(key: Any) -> str:
     return f"{kind}:{value}"  # 's' text, 'o' ObjectId
 
 
-_MISSING = object()
-
-
 def document_keys(document: dict, path: str) -> list[str]:
     """The key texts under which ``document`` is found by a query on ``path``."""
-    value: Any = document.get(path, _MISSING) if "." not in path else _MISSING
-    kind = type(value)
-    # the values most fields hold, keyed here as litemongo keys them (key_text(_key_for)),
-    # without its general walk: a bulk load writes millions of keys
-    if kind is str:
-        return [f"s:{value}"]
-    if value is None or value is _MISSING and "." not in path:
-        return []
-    if kind is dt.datetime:
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return [f"t:{value.replace(microsecond=0).isoformat()}"]
-    if kind is int:
-        return [f"n:{float(value)!r}"] if abs(value) < 2 ** 53 else \
-            [key_text(key) for key in indexing._doc_keys(document, path) or ()]
+    if "." not in path:
+        # the values most fields hold, keyed here as litemongo keys them
+        # (key_text(_key_for)) without its general walk: a bulk load writes millions
+        value: Any = document.get(path)
+        kind = type(value)
+        if value is None:  # or missing: found by no key
+            return []
+        if kind is str:
+            return [f"s:{value}"]
+        if kind is dt.datetime:
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            return [f"t:{value.replace(microsecond=0).isoformat()}"]
+        if kind is int and abs(value) < 2 ** 53:
+            return [f"n:{float(value)!r}"]
     keys = indexing._doc_keys(document, path)
     if keys is None:
         return [UNKEYED]
@@ -171,6 +168,11 @@ def _first_fields(indexes: Iterable[dict]) -> set[str]:
             for path in indexing.index_paths([{**index, "key": list(index["key"])[:1]}])}
 
 
+def key_rows(stored: str, document: dict, paths: Iterable[str]) -> list[tuple[str, str, str]]:
+    """The key table's rows of a document (its stored key) on ``paths``."""
+    return [(path, key, stored) for path in paths for key in document_keys(document, path)]
+
+
 def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -182,8 +184,9 @@ class DiskIndex:
     def __init__(self, store: CollectionStore):
         self.store = store
 
-    def candidates(self, filter: Any) -> set[str] | None:  # noqa: A002 - mongomock's name
+    def candidates(self, filter: Any, paths: frozenset[str]) -> set[str] | None:  # noqa: A002
         """The stored keys of the documents that may match ``filter``; None: every one.
+        ``paths``: those keyed (CollectionStore.indexed_paths).
 
         Conditions that name documents outright (``_id``, an $or of plannable branches)
         are read whole; of the indexed fields, the one with the fewest entries starts (each
@@ -195,10 +198,10 @@ class DiskIndex:
         lookups: list[tuple[str, str, list]] = []  # (path, SQL condition on key, values)
         for field, condition in self._conditions(filter):
             if field in (ID, "$or"):
-                found = self._named(field, condition)
+                found = self._named(field, condition, paths)
                 if found is not None:
                     best = found if best is None else best & found
-            elif field in self.store.indexed_paths():
+            elif field in paths:
                 keys, spans = condition_keys(condition), condition_ranges(condition)
                 if keys is not None and len(keys) < _CHUNK:  # else: read them all
                     lookups.append((field, f"key IN ({','.join('?' * (len(keys) + 1))})",
@@ -214,7 +217,7 @@ class DiskIndex:
             best = self._documents_under(field, where, values, among=best)
         return best
 
-    def exact(self, filter: Any) -> bool:  # noqa: A002
+    def exact(self, filter: Any, paths: frozenset[str]) -> bool:  # noqa: A002
         """Whether the candidates of ``filter`` are exactly its matches, so that no filter
         need look at them: every condition an equality (or $in) of text on ``_id`` or on
         a keyed field where every document has a key (an $and or $or of such). Text is
@@ -224,14 +227,13 @@ class DiskIndex:
         for field, condition in filter.items():
             if field in ("$and", "$or"):
                 if not isinstance(condition, list | tuple) or not condition or \
-                        not all(self.exact(part) for part in condition):
+                        not all(self.exact(part, paths) for part in condition):
                     return False
             elif field.startswith("$"):
                 return False
             elif not _texts(condition):
                 return False
-            elif field != ID and (field not in self.store.indexed_paths()
-                                  or self._has_unkeyed(field)):
+            elif field != ID and (field not in paths or self._has_unkeyed(field)):
                 return False
         return True
 
@@ -252,7 +254,7 @@ class DiskIndex:
                     not field.startswith("$"):
                 yield field, condition
 
-    def _named(self, field: str, condition: Any) -> set[str] | None:
+    def _named(self, field: str, condition: Any, paths: frozenset[str]) -> set[str] | None:
         """The documents an ``_id`` condition names, or the union of an $or's branches'
         candidates (None if any branch has none)."""
         if field == ID:
@@ -260,7 +262,7 @@ class DiskIndex:
             return None if keys is None else set(keys)
         found: set[str] = set()
         for branch in condition:
-            some = self.candidates(branch)
+            some = self.candidates(branch, paths)
             if some is None:
                 return None
             found |= some
@@ -271,6 +273,8 @@ class DiskIndex:
         up to ENOUGH, and while every one has more, again up to four times as many (at
         most ENOUGH_AT_LAST), so that 1,300 open tickets of 300,000 are told from a unit's
         90,000 closed ones without counting those."""
+        if len(lookups) == 1:  # nothing to choose between: nothing counted
+            return lookups.pop()
         most = ENOUGH
         while True:
             sizes = [self._entries_up_to(*lookup, most + 1) for lookup in lookups]
@@ -291,18 +295,10 @@ class DiskIndex:
         if among is None:
             return {row[0] for row in connection.execute(query, (path, *values))}
         found: set[str] = set()
-        for chunk in _chunks(sorted(among)):
+        for chunk in _chunks(list(among)):
             found.update(row[0] for row in connection.execute(
                 f"{query} AND doc IN ({','.join('?' * len(chunk))})", (path, *values, *chunk)))
         return found
-
-    # mongomock's store calls these on its in-memory index; the disk's is written with
-    # the documents (CollectionStore.__setitem__, __delitem__)
-    def add(self, store_key: Any, document: dict) -> None:
-        pass
-
-    def remove(self, store_key: Any) -> None:
-        pass
 
 
 class CollectionStore(sqlite_store.CollectionStore):
@@ -320,7 +316,6 @@ class CollectionStore(sqlite_store.CollectionStore):
                 f"CREATE INDEX IF NOT EXISTS {KEYS}_doc ON {KEYS}(doc)")  # nosec
         self._paths = None
         self._disk_index = DiskIndex(self)
-        self._query_index = self._disk_index
 
     def close(self) -> None:
         super().close()
@@ -358,9 +353,8 @@ class CollectionStore(sqlite_store.CollectionStore):
                 for batch in batches(rows, 2000):
                     self._connection.executemany(
                         f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
-                        [(path, key, stored) for stored, document in
-                         ((stored, decode(raw)) for stored, raw in batch)
-                         for path in new for key in document_keys(document, path)])
+                        [row for stored, raw in batch
+                         for row in key_rows(stored, decode(raw), new)])
             self._connection.execute(
                 f"INSERT OR REPLACE INTO {self.INFO} VALUES (?, ?)",  # nosec
                 (PATHS, json.dumps(sorted(wanted))))
@@ -380,17 +374,17 @@ class CollectionStore(sqlite_store.CollectionStore):
     def _write_keys(self, stored: str, document: dict, paths: Iterable[str]) -> None:
         """The document's keys as it is now: only those that changed are written (most
         writes, a version moved or an event pushed, change no indexed field)."""
-        wanted = {(path, key) for path in paths for key in document_keys(document, path)}
+        wanted = set(key_rows(stored, document, paths))
         kept = set(self._connection.execute(
-            f"SELECT path, key FROM {KEYS} WHERE doc = ?", (stored,)))  # nosec
+            f"SELECT path, key, doc FROM {KEYS} WHERE doc = ?", (stored,)))  # nosec
         if kept - wanted:
             self._connection.executemany(
                 f"DELETE FROM {KEYS} WHERE path = ? AND key = ? AND doc = ?",  # nosec
-                [(path, key, stored) for path, key in kept - wanted])
+                list(kept - wanted))
         if wanted - kept:
             self._connection.executemany(
                 f"INSERT OR IGNORE INTO {KEYS} VALUES (?, ?, ?)",  # nosec
-                [(path, key, stored) for path, key in wanted - kept])
+                list(wanted - kept))
 
     def __delitem__(self, key: Any) -> None:
         stored = self._documents.encode_key(key)
@@ -411,8 +405,7 @@ class CollectionStore(sqlite_store.CollectionStore):
                 document[ID] = bson.ObjectId()
             stored = self._documents.encode_key(document[ID])
             rows.append((stored, self._documents._encode_doc(document)))
-            keys += [(path, key, stored) for path in paths
-                     for key in document_keys(document, path)]
+            keys += key_rows(stored, document, paths)
         with self._rwlock.writer(), self._connection:
             self._connection.executemany(
                 f"INSERT INTO {self.DOCUMENTS} VALUES(?, ?)", rows)  # nosec
@@ -424,7 +417,6 @@ class CollectionStore(sqlite_store.CollectionStore):
         with self._connection:
             self._connection.execute(f"DELETE FROM {KEYS}")  # nosec
         self._paths = None
-        self._query_index = self._disk_index
 
     def copy_from(self, source: sqlite_store.CollectionStore) -> None:
         super().copy_from(source)
@@ -433,13 +425,8 @@ class CollectionStore(sqlite_store.CollectionStore):
             self._connection.execute(f"DELETE FROM {self.INFO} WHERE key = ?",  # nosec
                                      (PATHS,))
         self._paths = None
-        self._query_index = self._disk_index
 
     # ------------------------------------------------------------ queries
-
-    def _get_query_index(self) -> Any:
-        self.indexed_paths()
-        return self._disk_index
 
     def find_candidates(self, filter: Any) -> Iterator[dict]:  # noqa: A002
         """The documents that may match ``filter``, in the order they were first stored."""
@@ -449,11 +436,11 @@ class CollectionStore(sqlite_store.CollectionStore):
         """The documents that may match ``filter`` in the order they were first stored,
         and whether they are exactly its matches (DiskIndex.exact)."""
         self._remove_expired_documents()
-        index = self._get_query_index()
-        keys = index.candidates(filter)
+        paths = self.indexed_paths()
+        keys = self._disk_index.candidates(filter, paths)
         if keys is None:
             return self.documents, False
-        return self._in_natural_order(sorted(keys)), index.exact(filter)
+        return self._in_natural_order(list(keys)), self._disk_index.exact(filter, paths)
 
     def _in_natural_order(self, keys: list[str]) -> Iterator[dict]:
         found: list[tuple[int, bytes]] = []
