@@ -143,17 +143,24 @@ class GridFiles:
             return
 
 
+def beside_the_store(uri: str, database: str) -> Path | None:
+    """The folder of ``database``'s files beside the embedded store's directory; None on
+    another backend."""
+    _, directory = storage.place_of(uri, database)
+    if storage.backend_of(uri) != "litemongo" or directory is None:
+        return None
+    return directory.parent / BUCKET
+
+
 def files_for(uri: str, database: str, files_dir: str | None = None) -> Files:
     """The place for the files of ``database`` on the backend ``uri`` names."""
-    backend = storage.backend_of(uri)
-    if backend == "mongodb":
+    if storage.backend_of(uri) == "mongodb":
         return GridFiles(storage.connect(uri, database))
     if files_dir:
         return DiskFiles(Path(files_dir) / database)
-    if backend == "litemongo":
-        where, directory = storage.place_of(uri, database)
-        assert directory is not None  # the embedded store always has one
-        return DiskFiles(directory.parent / BUCKET)
+    beside = beside_the_store(uri, database)
+    if beside is not None:
+        return DiskFiles(beside)
     return DiskFiles(Path(tempfile.mkdtemp(prefix=f"{database}-files-")))
 
 

@@ -20,11 +20,13 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import bson
 
 from services.shared import embedded_store, storage
+from services.shared.files import beside_the_store
 
 BATCH = 2000
 # the services whose databases a store holds, in the order they are copied
@@ -73,8 +75,10 @@ def _opened(uri: str, name: str) -> Iterator[Any]:
             client.close()
 
 
-def refuse_a_used_target(target_uri: str, databases: dict[str, str]) -> None:
-    """CopyRefused when a target database holds a document already."""
+def refuse_to_begin(source_uri: str, target_uri: str, databases: dict[str, str]) -> None:
+    """CopyRefused when a target database holds a document already, or a source keeps
+    files on disk that the target could not keep beside it (a MongoDB keeps them in
+    GridFS, which this copy does not fill)."""
     for service, name in databases.items():
         with _opened(target_uri, name) as target:
             used = [collection for collection in _collections(target)
@@ -82,6 +86,10 @@ def refuse_a_used_target(target_uri: str, databases: dict[str, str]) -> None:
         if used:
             raise CopyRefused(f"the target's {service} database ({name}) holds documents "
                               f"already ({', '.join(used)}): copy into an empty store")
+        held = _files_in(beside_the_store(source_uri, name))
+        if held and beside_the_store(target_uri, name) is None:
+            raise CopyRefused(f"{name} keeps {held} files on disk; a MongoDB keeps them "
+                              f"in GridFS, which migrate-store does not fill")
 
 
 def copy_indexes(source: Any, target: Any) -> None:
@@ -117,26 +125,18 @@ def compare(source: Any, target: Any) -> str | None:
 
 def copy_files(source_uri: str, target_uri: str, database: str) -> int:
     """The files beside an embedded store's database (files.py), copied beside the
-    target's; a MongoDB keeps them in GridFS, which this copy does not fill."""
-    from services.shared.files import BUCKET
-
-    source_dir = _files_dir(source_uri, database, BUCKET)
-    if source_dir is None or not source_dir.is_dir():
-        return 0
-    target_dir = _files_dir(target_uri, database, BUCKET)
-    if target_dir is None:
-        held = sum(1 for path in source_dir.rglob("*") if path.is_file())
-        if held:
-            raise CopyRefused(f"{database} keeps {held} files on disk; a MongoDB keeps them "
-                              f"in GridFS, which migrate-store does not fill")
+    target's (refuse_to_begin made sure the target has a place for any)."""
+    source_dir = beside_the_store(source_uri, database)
+    target_dir = beside_the_store(target_uri, database)
+    if source_dir is None or target_dir is None or not _files_in(source_dir):
         return 0
     shutil.copytree(source_dir, target_dir, dirs_exist_ok=True)
-    return sum(1 for path in target_dir.rglob("*") if path.is_file())
+    return _files_in(target_dir)
 
 
-def _files_dir(uri: str, database: str, bucket: str) -> Any:
-    _, directory = storage.place_of(uri, database)
-    return None if directory is None else directory.parent / bucket
+def _files_in(folder: Path | None) -> int:
+    return 0 if folder is None or not folder.is_dir() else \
+        sum(1 for path in folder.rglob("*") if path.is_file())
 
 
 def walk_chains(target_uri: str, database: str, copied: Copied) -> None:
@@ -160,7 +160,7 @@ def copy_store(source_uri: str, target_uri: str, databases: dict[str, str],
     the target holds documents."""
     if storage.place_of(source_uri, "x") == storage.place_of(target_uri, "x"):
         raise CopyRefused("the source and the target are the same store")
-    refuse_a_used_target(target_uri, databases)
+    refuse_to_begin(source_uri, target_uri, databases)
     started = time.monotonic()
     copied = Copied()
     for service, name in databases.items():

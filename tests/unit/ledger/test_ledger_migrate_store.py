@@ -94,3 +94,17 @@ def test_a_chain_edited_in_the_old_store_is_reported_and_the_copy_not_trusted(ol
     assert status == 1
     assert "1 broken" in words and f"broken: {TICKETS[1]} #1: edited" in words
     assert "keep using" in words
+
+
+def test_files_a_target_cannot_keep_beside_it_refuse_the_copy_before_anything_is_written(
+        old_store, capsys):
+    target = "mongomock://migrate-store-files"
+    status = admin_cli.main(["migrate-store", "--from", f"litemongo:{old_store}",
+                             "--to", target, "--prefix", ""])
+    words = capsys.readouterr()
+
+    assert status == 2
+    assert "keeps 1 files on disk" in words.err and "nothing was written" in words.err
+    for service in ("accounts", "dispatch", "ledger"):
+        assert storage.connect(target, service).list_collection_names() == []
+    storage.forget_memory(target)
