@@ -375,17 +375,6 @@ def counters(plan: Plan) -> list[dict]:
 
 # ---------------------------------------------------------------- writing
 
-def batches(documents: Iterator[dict], size: int = BATCH) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for document in documents:
-        batch.append(document)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _store(uri: str, database: str) -> Any:
     """The service's store class on its database."""
     from services.callback.store import TaskStore
@@ -455,16 +444,10 @@ def _write_part(store: Any, part: str, plan: Plan, kept_once: dict, done: Any) -
 
 
 def write(collection: Any, documents: Iterable[dict]) -> None:
-    """New documents into ``collection`` in batches: through the embedded store's bulk
-    path (insert_many_new) where the store has it."""
+    """New documents into ``collection`` in batches, through the store's bulk path."""
     from services.shared import embedded_store
 
-    bulk = embedded_store.collection_store(collection)
-    for batch in batches(iter(documents)):
-        if bulk is not None:
-            bulk.insert_many_new(batch)
-        else:
-            collection.insert_many(batch)
+    embedded_store.insert_new(collection, documents, BATCH)
 
 
 def seed(data_dir: Path, count: int = TICKETS, say: Callable[[str], None] = print,

@@ -41,7 +41,7 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,10 +161,23 @@ class Progress:
 
 # ---------------------------------------------------------------- the children
 
+def opened(store: str, directory: Path, part: str, store_class: Any,
+           progress: Progress) -> tuple[Any, Callable[[], None]]:
+    """``part``'s database on ``store`` in its service's store class, its indexes made as
+    the service makes them at start (a store that cannot: reported), and how to close it."""
+    db, close = STORES[store](directory, part)
+    kept = store_class(db)
+    try:
+        kept.ensure_indexes()
+    except Exception as error:  # noqa: BLE001  a store that cannot: reported
+        progress.failed(f"{part} ensure_indexes", error)
+    return kept, close
+
+
 def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> None:
     """Both services' indexes (ensure_indexes, so that a store that keeps its indexes
     writes them with the documents), then their documents in batches through the store's
-    bulk path (the embedded store's insert_many_new; insert_many on the others)."""
+    bulk path (embedded_store.insert_new)."""
     import history
 
     from services.dispatch.store import TicketStateStore
@@ -172,37 +185,23 @@ def load(store: str, directory: Path, plan: list[tuple], progress: Progress) -> 
     from services.shared import embedded_store
 
     started = time.monotonic()
-    opened = {part: STORES[store](directory, part) for part in ("dispatch", "ledger")}
-    stores: dict[str, Any] = {"dispatch": TicketStateStore(opened["dispatch"][0]),
-                              "ledger": LedgerStore(opened["ledger"][0])}
-    for part, kept in stores.items():
-        try:
-            kept.ensure_indexes()
-        except Exception as error:  # noqa: BLE001  a store that cannot: reported
-            progress.failed(f"{part} ensure_indexes", error)
+    dispatch, close_dispatch = opened(store, directory, "dispatch", TicketStateStore, progress)
+    ledger, close_ledger = opened(store, directory, "ledger", LedgerStore, progress)
     indexed = time.monotonic()
     progress.note(stage="inserting", index_s=round(indexed - started, 1))
-    collections = {"dispatch": stores["dispatch"].tickets, "ledger": stores["ledger"].entries}
-    makers = {"dispatch": lambda t, n, d: [history.seeded_state(t, n, d)],
-              "ledger": history.seeded_entries}
-    inserted = 0
-    for part in ("dispatch", "ledger"):
-        bulk = embedded_store.collection_store(collections[part])
-        documents: list[dict] = []
+    parts = {"dispatch": (dispatch.tickets, lambda t, n, d: [history.seeded_state(t, n, d)]),
+             "ledger": (ledger.entries, history.seeded_entries)}
+    def documents(part: str, make: Callable[..., list[dict]]) -> Iterator[dict]:
         for index, (template, number, delta) in enumerate(plan):
-            documents += makers[part](template, number, delta)
-            if len(documents) >= BATCH or index == len(plan) - 1:
-                if bulk is not None:
-                    bulk.insert_many_new(documents)
-                else:
-                    collections[part].insert_many(documents)
-                inserted += len(documents)
-                documents = []
-                progress.note(stage=f"inserting {part}", documents=inserted,
-                              tickets_done=index + 1,
+            yield from make(template, number, delta)
+            if index % 500 == 499 or index == len(plan) - 1:
+                progress.note(stage=f"inserting {part}", tickets_done=index + 1,
                               seconds=round(time.monotonic() - started, 1))
-    for _, close in opened.values():
-        close()
+
+    inserted = sum(embedded_store.insert_new(collection, documents(part, make), BATCH)
+                   for part, (collection, make) in parts.items())
+    close_dispatch()
+    close_ledger()
     progress.note(stage="loaded", load_s=round(time.monotonic() - indexed, 1),
                   documents=inserted, disk_mb=size_mb(directory))
 
@@ -228,12 +227,7 @@ def serve_ledger(store: str, directory: Path, numbers: list[str], calls: int,
 
     progress.note(baseline=resident_mb(), stage="starting")
     started = time.monotonic()
-    db, close = STORES[store](directory, "ledger")
-    ledger = LedgerStore(db)
-    try:
-        ledger.ensure_indexes()
-    except Exception as error:  # noqa: BLE001
-        progress.failed("ledger ensure_indexes", error)
+    ledger, close = opened(store, directory, "ledger", LedgerStore, progress)
     ledger.timeline(numbers[0])
     progress.note(stage="timelines", start_s=round(time.monotonic() - started, 2))
     chance = random.Random(5)
@@ -266,12 +260,7 @@ def serve_dispatch(store: str, directory: Path, plan_open: list[tuple], calls: i
 
     progress.note(baseline=resident_mb(), stage="starting")
     started = time.monotonic()
-    db, close = STORES[store](directory, "dispatch")
-    dispatch = TicketStateStore(db)
-    try:
-        dispatch.ensure_indexes()
-    except Exception as error:  # noqa: BLE001
-        progress.failed("dispatch ensure_indexes", error)
+    dispatch, close = opened(store, directory, "dispatch", TicketStateStore, progress)
     size = len(dispatch.handled_by(history.READ_UNIT))
     progress.note(stage="queue", start_s=round(time.monotonic() - started, 2), queue_size=size)
     progress.note(queue_ms=spread_ms(timed(lambda: dispatch.handled_by(history.READ_UNIT),

@@ -454,6 +454,21 @@ class CollectionStore(sqlite_store.CollectionStore):
         return (decode(raw) for _, raw in found)
 
 
+def insert_new(collection: Any, documents: Iterable[dict], size: int = 2000) -> int:
+    """New documents into ``collection`` in batches of ``size``: through this store's bulk
+    path (insert_many_new: no unique index checked) where the collection is one of its,
+    else insert_many. Returns how many."""
+    bulk = collection_store(collection)
+    written = 0
+    for batch in batches(documents, size):
+        if bulk is not None:
+            bulk.insert_many_new(batch)
+        else:
+            collection.insert_many(batch, ordered=True)
+        written += len(batch)
+    return written
+
+
 def batches(rows: Iterable, size: int) -> Iterator[list]:
     """``rows`` in lists of ``size`` (the last shorter), read as they come."""
     batch: list = []

@@ -100,18 +100,6 @@ def copy_indexes(source: Any, target: Any) -> None:
         target.create_index(list(index["key"]), name=name, **options)
 
 
-def copy_documents(source: Any, target: Any) -> int:
-    bulk = embedded_store.collection_store(target)
-    copied = 0
-    for batch in embedded_store.batches(source.find({}), BATCH):
-        if bulk is not None:
-            bulk.insert_many_new(batch)
-        else:
-            target.insert_many(batch, ordered=True)
-        copied += len(batch)
-    return copied
-
-
 def compare(source: Any, target: Any) -> str | None:
     """Why the target's collection is not the source's, or None."""
     kept = {_digest(document) for document in source.find({})}
@@ -168,7 +156,9 @@ def copy_store(source_uri: str, target_uri: str, databases: dict[str, str],
         with _opened(source_uri, name) as source, _opened(target_uri, name) as target:
             for collection in _collections(source):
                 copy_indexes(source[collection], target[collection])
-                counts[collection] = copy_documents(source[collection], target[collection])
+                counts[collection] = embedded_store.insert_new(target[collection],
+                                                               source[collection].find({}),
+                                                               BATCH)
                 say(f"  {service}.{collection}: {counts[collection]} documents "
                     f"({time.monotonic() - started:.0f} s)")
             copied.documents[service] = counts
