@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from queue import Empty
 from typing import Any
 from urllib.parse import urlparse
 
@@ -42,6 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 from bench_calls import PLACES, ticket_request  # noqa: E402
 
+from services.shared import embedded_store  # noqa: E402
 from services.shared.statements import vouch  # noqa: E402
 
 READ_UNIT = "yinhang-grid-1"        # the unit whose queue the bench times
@@ -50,6 +52,9 @@ OPEN_ELSEWHERE = 0.005              # share of the other stored tickets still op
 PER_DAY = 1000                      # stored tickets received a day, going back from today
 TICKETS = 300_000                   # years of a subdistrict's calls (about 70,000 a year)
 BATCH = 2000
+# The parts whose documents that many processes make (one writes them): the ledger's, most
+# of the work (each entry chained with a hash, each row keyed by the words of its ticket).
+SHARES = {"ledger entries": 2, "ledger rows": 2}
 # What each service's store holds of a ticket (the service's database, then what of it),
 # each part written by a process of its own. The ledger's two write collections of their
 # own: in the embedded store each collection is a file of its own.
@@ -248,23 +253,56 @@ def stored_plan(count: int, made: list[dict], now: dt.datetime) -> Plan:
 
 # ---------------------------------------------------------------- one ticket's copies
 
-def shifted(value: Any, delta: dt.timedelta) -> Any:
-    """``value`` with every datetime in it moved by ``delta``."""
-    return copied(value, delta, {})
+Copy = Callable[[dt.timedelta, dict[str, str]], Any]  # a copy's value: (moved by, renames)
 
 
-def copied(value: Any, delta: dt.timedelta, renames: dict[str, str]) -> Any:
-    """``value`` with every datetime in it moved by ``delta`` and every text that is a key
-    of ``renames`` (the template's number and event ids) replaced by its value."""
+def copier(value: Any, names: frozenset[str]) -> Copy:
+    """How a copy makes ``value``: every datetime in it moved by the copy's delta and every
+    text of ``names`` (the template's number and event ids) renamed. Worked out once per
+    template: what holds neither is the template's own value, shared by every copy (no
+    one changes a document once made), so a ledger row of some 250 values is copied by
+    its twenty that change."""
+    copy = _copier(value, names)
+    return copy if copy is not None else lambda delta, renames: value
+
+
+def _copier(value: Any, names: frozenset[str]) -> Copy | None:
+    """None where every copy has ``value`` as it is."""
     if isinstance(value, str):
-        return renames.get(value, value)
+        return (lambda delta, renames: renames[value]) if value in names else None
     if isinstance(value, dt.datetime):
-        return value + delta
+        return lambda delta, renames: value + delta
     if isinstance(value, dict):
-        return {key: copied(item, delta, renames) for key, item in value.items()}
+        changing = [(key, copy) for key, item in value.items()
+                    if (copy := _copier(item, names)) is not None]
+        if not changing:
+            return None
+        return lambda delta, renames: {**value, **{key: copy(delta, renames)
+                                                   for key, copy in changing}}
     if isinstance(value, list):
-        return [copied(item, delta, renames) for item in value]
-    return value
+        copies = [_copier(item, names) for item in value]
+        if all(copy is None for copy in copies):
+            return None
+        return lambda delta, renames: [item if copy is None else copy(delta, renames)
+                                       for item, copy in zip(value, copies, strict=True)]
+    return None
+
+
+_COPIERS: dict[tuple[int, str], Copy] = {}  # by the template's id and part: this process's
+
+
+def _copy_of(template: dict, part: str) -> Copy:
+    """The copier of the template's ``part`` (its entries without their place in the chain,
+    which linking gives each copy again)."""
+    found = _COPIERS.get((id(template), part))
+    if found is None:
+        value = template[part]
+        if part == "entries":
+            value = [{key: item for key, item in entry.items()
+                      if key not in ("seq", "prev_hash", "hash")} for entry in value]
+        found = _COPIERS[(id(template), part)] = copier(value,
+                                                        frozenset(renames_of(template, "")))
+    return found
 
 
 def renames_of(template: dict, number: str) -> dict[str, str]:
@@ -278,17 +316,17 @@ def renames_of(template: dict, number: str) -> dict[str, str]:
 
 def seeded_state(template: dict, number: str, delta: dt.timedelta) -> dict:
     """Dispatch's state of the ticket."""
-    return copied(template["state"], delta, renames_of(template, number))
+    return _copy_of(template, "state")(delta, renames_of(template, number))
 
 
 def seeded_ticket(template: dict, number: str, delta: dt.timedelta) -> dict:
     """Intake's ticket as received."""
-    return copied(template["ticket"], delta, renames_of(template, number))
+    return _copy_of(template, "ticket")(delta, renames_of(template, number))
 
 
 def seeded_tasks(template: dict, number: str, delta: dt.timedelta) -> list[dict]:
     """Callback's tasks of the ticket (a closed one's callback, done)."""
-    return copied(template["tasks"], delta, renames_of(template, number))
+    return _copy_of(template, "tasks")(delta, renames_of(template, number))
 
 
 def seeded_entries(template: dict, number: str, delta: dt.timedelta) -> list[dict]:
@@ -297,31 +335,11 @@ def seeded_entries(template: dict, number: str, delta: dt.timedelta) -> list[dic
     from services.ledger import chain
     from services.ledger.store import RECORDED_MINUTE, recorded_minute
 
-    renames = renames_of(template, number)
     entries, previous = [], None
-    for entry, data_changes in zip(template["entries"], _data_changes(template), strict=True):
-        fields = {key: value for key, value in entry.items()
-                  if key not in ("seq", "prev_hash", "hash", "data")}
-        # an event's data is its own and the largest part: shared by the copies unless
-        # it names the ticket or an event, or holds a time
-        data = copied(entry["data"], delta, renames) if data_changes else entry["data"]
-        previous = chain.link({**copied(fields, delta, renames), "data": data}, previous)
+    for fields in _copy_of(template, "entries")(delta, renames_of(template, number)):
+        previous = chain.link(fields, previous)
         entries.append({**previous, RECORDED_MINUTE: recorded_minute(previous["recorded_at"])})
     return entries
-
-
-_DATA_CHANGES: dict[int, list[bool]] = {}  # by the template's id: its process's own
-
-
-def _data_changes(template: dict) -> list[bool]:
-    """For each of the template's entries, whether a copy changes its data."""
-    known = _DATA_CHANGES.get(id(template))
-    if known is None:
-        renames = renames_of(template, "")
-        known = _DATA_CHANGES[id(template)] = [
-            copied(entry["data"], dt.timedelta(seconds=1), renames) != entry["data"]
-            for entry in template["entries"]]
-    return known
 
 
 def seeded_row(template: dict, number: str, delta: dt.timedelta) -> tuple[dict, list[dict]]:
@@ -330,7 +348,7 @@ def seeded_row(template: dict, number: str, delta: dt.timedelta) -> tuple[dict, 
     day) made again for the day it was received."""
     from services.ledger import contributions, search
 
-    row = copied(template["row"], delta, renames_of(template, number))
+    row = {**_copy_of(template, "row")(delta, renames_of(template, number))}  # its own
     row[search.RECEIVED_HOUR] = search.received_hour(row["received_at"])
     row[search.RECEIVED_DAY] = search.received_day(row["received_at"])
     row["contributions"], facts = contributions.settle(
@@ -357,6 +375,17 @@ class Buckets:
                 bucket["n"][name] = bucket["n"].get(name, 0) + value
             if fact["push_hours"]:
                 bucket.setdefault("hours", []).append(fact["push_hours"])
+
+    def merge(self, documents: list[dict]) -> None:
+        """Another's buckets (``documents``) added to these."""
+        for document in documents:
+            bucket = self.by_id.setdefault(document["_id"], {**document, "n": {},
+                                                             "applied": []})
+            bucket["applied"] += document["applied"]
+            for name, value in document["n"].items():
+                bucket["n"][name] = bucket["n"].get(name, 0) + value
+            if document.get("hours"):
+                bucket.setdefault("hours", []).extend(document["hours"])
 
     def documents(self) -> list[dict]:
         return list(self.by_id.values())
@@ -397,56 +426,97 @@ def _make_indexes(uri: str, database: str) -> None:
 
 
 def _write(uri: str, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
+    """One part's documents for ``plan`` through its service's store, in batches, counting
+    the tickets written in ``done``: made here, or by SHARES[part] processes of their own
+    where the store takes encoded documents (the embedded one), this one writing them."""
     store = _store(uri, part.split()[0])
-    _write_part(store, part, plan, kept_once, done)
-    store.db.client.close()
-
-
-def _write_part(store: Any, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
-    """One part's documents for ``plan`` through its service's store, in batches,
-    counting the tickets written in ``done``."""
+    collection = _collection(store, part)
+    bulk = embedded_store.collection_store(collection)
     buckets = Buckets()
-    collection: Any
-    make: Callable[[dict, str, dt.timedelta], list[dict]]
-    if part == "intake":
-        collection = store.tickets
-        make = lambda t, n, d: [seeded_ticket(t, n, d)]  # noqa: E731
-        write(store.counters, counters(plan))
-    elif part == "dispatch":
-        collection = store.tickets
-        make = lambda t, n, d: [seeded_state(t, n, d)]  # noqa: E731
-    elif part == "callback":
-        collection = store.tasks
-        make = seeded_tasks
-    elif part == "ledger entries":
-        collection = store.entries
-        make = seeded_entries
+    if part in SHARES and bulk is not None and bulk.is_empty:
+        bulk.load_encoded(_encoded_by_others(bulk.encoder(), part, plan, done, buckets))
     else:
-        collection = store.tickets
-
-        def make(template: dict, number: str, delta: dt.timedelta) -> list[dict]:
-            row, facts = seeded_row(template, number, delta)
-            buckets.add(facts)
-            return [row]
-
-    def documents() -> Iterator[dict]:
-        for index, (template, number, delta) in enumerate(plan):
-            yield from make(template, number, delta)
-            if index % 500 == 499:
-                done.value = index + 1
-    write(collection, documents())
+        write(collection, _documents(part, plan, buckets, done))
+    if part == "intake":
+        write(store.counters, counters(plan))
     if part == "ledger rows":
         write(store.figures, buckets.documents())
         for name, kept in kept_once.items():  # the search index's version, made already
             for document in kept:
                 store.db[name].replace_one({"_id": document["_id"]}, document, upsert=True)
     done.value = len(plan)
+    store.db.client.close()
+
+
+def _collection(store: Any, part: str) -> Any:
+    """Where the part's documents go."""
+    return {"callback": store.db["tasks"], "ledger entries": store.db["entries"]}.get(
+        part, store.db["tickets"])
+
+
+def _documents(part: str, plan: Plan, buckets: Buckets, done: Any) -> Iterator[dict]:
+    """The part's documents for ``plan``, adding to ``done`` every 500 tickets (and the
+    facts of the ledger's rows to ``buckets``)."""
+    make: Callable[[dict, str, dt.timedelta], list[dict]]
+    if part in ("intake", "dispatch"):
+        seeded = seeded_ticket if part == "intake" else seeded_state
+        make = lambda t, n, d: [seeded(t, n, d)]  # noqa: E731
+    elif part == "callback":
+        make = seeded_tasks
+    elif part == "ledger entries":
+        make = seeded_entries
+    else:
+        def make(template: dict, number: str, delta: dt.timedelta) -> list[dict]:
+            row, facts = seeded_row(template, number, delta)
+            buckets.add(facts)
+            return [row]
+
+    for index, (template, number, delta) in enumerate(plan):
+        yield from make(template, number, delta)
+        if index % 500 == 499:
+            with done.get_lock():
+                done.value += 500
+
+
+def _encoded_by_others(encoder: embedded_store.Encoder, part: str, plan: Plan, done: Any,
+                       buckets: Buckets) -> Iterator[embedded_store.Encoded]:
+    """The part's documents, encoded by SHARES[part] processes, each making every n-th
+    ticket's; the indicators' buckets they added to, summed into ``buckets``."""
+    context = multiprocessing.get_context("fork")
+    shares = SHARES[part]
+    queue = context.Queue(maxsize=4 * shares)
+    jobs = [context.Process(target=_encode, args=(encoder, part, plan[share::shares], done,
+                                                  queue)) for share in range(shares)]
+    for job in jobs:
+        job.start()
+    finished = 0
+    while finished < shares:
+        try:
+            kind, value = queue.get(timeout=5)
+        except Empty:
+            failed = [job.exitcode for job in jobs if job.exitcode]
+            if failed:
+                raise SystemExit(f"history: encoding {part} failed (exit {failed[0]})") from None
+            continue
+        if kind == "encoded":
+            yield value
+        else:
+            buckets.merge(value)
+            finished += 1
+    for job in jobs:
+        job.join()
+
+
+def _encode(encoder: embedded_store.Encoder, part: str, plan: Plan, done: Any,
+            queue: Any) -> None:
+    buckets = Buckets()
+    for batch in embedded_store.batches(_documents(part, plan, buckets, done), BATCH):
+        queue.put(("encoded", encoder.encoded(batch)))
+    queue.put(("buckets", buckets.documents()))
 
 
 def write(collection: Any, documents: Iterable[dict]) -> None:
     """New documents into ``collection`` in batches, through the store's bulk path."""
-    from services.shared import embedded_store
-
     embedded_store.insert_new(collection, documents, BATCH)
 
 

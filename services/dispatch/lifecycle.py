@@ -355,14 +355,9 @@ def status(state: TicketState, actor: dict, photos_required: int = 0) -> dict[st
 
 
 def queue_row(state: TicketState, actor: dict, role: str) -> dict[str, Any]:
-    """The ticket as a unit's queue lists it (QueueRowSchema): its view, and ``role``,
-    whether the unit leads it or assists. A queue names the resident a ticket is about
-    and no more: their card is shown (and its view recorded) on the ticket itself."""
-    row = view(state, actor)
-    if row["resident"]:
-        row["resident"] = {"resident_id": row["resident"]["resident_id"],
-                           "name": row["resident"]["name"]}
-    return QUEUE_ROW.dump({**row, "role": role})
+    """The ticket as a unit's queue lists it (QueueRowSchema: the fields of its view a
+    list shows), and ``role``, whether the unit leads it or assists."""
+    return QUEUE_ROW.dump({**view(state, actor), "role": role})
 
 
 def view(state: TicketState, actor: dict) -> dict[str, Any]:

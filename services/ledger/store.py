@@ -75,7 +75,10 @@ class LedgerStore:
             self.entries, [("chain", ASCENDING), ("chain_seq", ASCENDING)], unique=True,
             name="chain_seq_unique", partialFilterExpression={"chain": {"$type": "string"}},
         )
-        self.entries.create_index([("occurred_at", ASCENDING)], name="occurred_at")
+        # No query reads entries by occurred_at (a ticket's are read by ticket_no, recent
+        # ones by recorded_at): its index cost every write and a key per entry for nothing.
+        if "occurred_at" in self.entries.index_information():
+            self.entries.drop_index("occurred_at")
         self.entries.create_index([("recorded_at", DESCENDING)], name="recorded_at")
         self.entries.create_index([(RECORDED_MINUTE, ASCENDING)], name=RECORDED_MINUTE)
         self.figures.create_index([("day", ASCENDING)], name="day")

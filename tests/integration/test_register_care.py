@@ -95,13 +95,14 @@ def test_a_missed_check_in_opens_one_welfare_check_first_in_the_grids_queue(rpc)
     [welfare] = eventually(lambda: welfare_checks(rpc))
     queue = rpc.dispatch.queue("yinhang-grid-1", GRID)
     assert [item["ticket_no"] for item in queue] == [welfare["ticket_no"], lamp["ticket_no"]]
-    assert (welfare["unit_id"], welfare["route"]) == ("yinhang-grid-1", "resident's grid")
     assert (welfare["priority"], welfare["urgency"], welfare["state"]) == (
         "high", "urgent", "dispatched")
-    assert welfare["caller"]["name"] == "周奶奶"
     # the queue names the resident; the ticket shows the grid their card (a recorded view)
     assert welfare["resident"] == {"resident_id": card["resident_id"], "name": "周奶奶"}
-    shown = rpc.dispatch.get_status(welfare["ticket_no"], GRID)["resident"]
+    status = rpc.dispatch.get_status(welfare["ticket_no"], GRID)
+    assert (status["unit_id"], status["route"]) == ("yinhang-grid-1", "resident's grid")
+    assert status["caller"]["name"] == "周奶奶"
+    shown = status["resident"]
     assert shown["emergency_contacts"] == [
         {"name": "周建国", "relation": "儿子", "phone": "+8613900000001"}]
     eventually(lambda: [view for view in rpc.register.card_views(card["resident_id"], ADMIN)

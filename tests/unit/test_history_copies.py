@@ -82,3 +82,24 @@ def test_the_day_counters_go_on_after_the_stored_numbers(plan):
         if template["closed"]:
             key, sequence = number.rsplit("-", 1)
             assert counters[key] >= int(sequence)
+
+
+def test_a_copy_moves_every_time_renames_every_name_and_leaves_its_template_alone():
+    when = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+    template = {"_id": "YP1", "at": when, "n": 3, "same": {"words": ["扶手", "浴缸"]},
+                "steps": [{"event": "e1", "at": when}, {"event": "other", "n": None}],
+                "by": ["YP1", "kept"]}
+    before = repr(template)
+    copy = history.copier(template, frozenset({"YP1", "e1"}))
+
+    made = copy(dt.timedelta(days=-2), {"YP1": "YP2", "e1": "f1"})
+
+    assert made == {"_id": "YP2", "at": when - dt.timedelta(days=2), "n": 3,
+                    "same": {"words": ["扶手", "浴缸"]},
+                    "steps": [{"event": "f1", "at": when - dt.timedelta(days=2)},
+                              {"event": "other", "n": None}],
+                    "by": ["YP2", "kept"]}
+    assert list(made) == list(template)  # the fields in their order
+    assert repr(template) == before
+    unchanging = {"words": ["扶手"]}
+    assert history.copier(unchanging, frozenset({"YP1"}))(dt.timedelta(1), {}) == unchanging

