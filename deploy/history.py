@@ -288,21 +288,23 @@ def _copier(value: Any, names: frozenset[str]) -> Copy | None:
     return None
 
 
-_COPIERS: dict[tuple[int, str], Copy] = {}  # by the template's id and part: this process's
+# By the template's id and part, each with its template (an id is reused once its object
+# is gone): this process's own.
+_COPIERS: dict[tuple[int, str], tuple[dict, Copy]] = {}
 
 
 def _copy_of(template: dict, part: str) -> Copy:
     """The copier of the template's ``part`` (its entries without their place in the chain,
     which linking gives each copy again)."""
     found = _COPIERS.get((id(template), part))
-    if found is None:
+    if found is None or found[0] is not template:
         value = template[part]
         if part == "entries":
             value = [{key: item for key, item in entry.items()
                       if key not in ("seq", "prev_hash", "hash")} for entry in value]
-        found = _COPIERS[(id(template), part)] = copier(value,
-                                                        frozenset(renames_of(template, "")))
-    return found
+        found = _COPIERS[(id(template), part)] = (
+            template, copier(value, frozenset(renames_of(template, ""))))
+    return found[1]
 
 
 def renames_of(template: dict, number: str) -> dict[str, str]:
@@ -379,8 +381,9 @@ class Buckets:
     def merge(self, documents: list[dict]) -> None:
         """Another's buckets (``documents``) added to these."""
         for document in documents:
-            bucket = self.by_id.setdefault(document["_id"], {**document, "n": {},
-                                                             "applied": []})
+            bucket = self.by_id.setdefault(document["_id"], {
+                **{key: value for key, value in document.items() if key != "hours"},
+                "n": {}, "applied": []})
             bucket["applied"] += document["applied"]
             for name, value in document["n"].items():
                 bucket["n"][name] = bucket["n"].get(name, 0) + value
@@ -485,26 +488,33 @@ def _encoded_by_others(encoder: embedded_store.Encoder, part: str, plan: Plan, d
     context = multiprocessing.get_context("fork")
     shares = SHARES[part]
     queue = context.Queue(maxsize=4 * shares)
+    # daemons: a writer that fails does not wait on encoders blocked on a full queue
     jobs = [context.Process(target=_encode, args=(encoder, part, plan[share::shares], done,
-                                                  queue)) for share in range(shares)]
+                                                  queue), daemon=True)
+            for share in range(shares)]
     for job in jobs:
         job.start()
     finished = 0
-    while finished < shares:
-        try:
-            kind, value = queue.get(timeout=5)
-        except Empty:
-            failed = [job.exitcode for job in jobs if job.exitcode]
-            if failed:
-                raise SystemExit(f"history: encoding {part} failed (exit {failed[0]})") from None
-            continue
-        if kind == "encoded":
-            yield value
-        else:
-            buckets.merge(value)
-            finished += 1
-    for job in jobs:
-        job.join()
+    try:
+        while finished < shares:
+            try:
+                kind, value = queue.get(timeout=5)
+            except Empty:
+                failed = [job.exitcode for job in jobs if job.exitcode]
+                if failed:
+                    raise SystemExit(
+                        f"history: encoding {part} failed (exit {failed[0]})") from None
+                continue
+            if kind == "encoded":
+                yield value
+            else:
+                buckets.merge(value)
+                finished += 1
+    finally:
+        for job in jobs:
+            if job.is_alive() and finished < shares:
+                job.terminate()
+            job.join()
 
 
 def _encode(encoder: embedded_store.Encoder, part: str, plan: Plan, done: Any,

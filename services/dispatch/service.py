@@ -256,11 +256,11 @@ class DispatchService:
     @rpc(expected_exceptions=EXPECTED)
     def queue(self, unit_id: str, actor: dict, states: list[str] | None = None) -> list[dict]:
         """The open tickets a unit holds (the centre's: those pending) or assists and still
-        owes its part on, as get_status shows them (without ``actions``) plus ``role``
-        ("lead" or "assist"; QueueRowSchema), high priority first, then by nearest unmet
-        deadline. ``states`` narrows it. Unit staff read their own unit's queue only, the
-        centre the queues of its district's units and the tickets of its district waiting
-        at the centre (services/shared/access.py). Raises
+        owes its part on, each as a list shows it (QueueRowSchema: no caller; get_status
+        has the whole ticket) with ``role`` ("lead" or "assist"), high priority first, then
+        by nearest unmet deadline. ``states`` narrows it. Unit staff read their own unit's
+        queue only, the centre the queues of its district's units and the tickets of its
+        district waiting at the centre (services/shared/access.py). Raises
         InvalidRequest, NotPermitted (another's queue, and an unknown unit alike),
         NotFound for an unknown unit (to readers of every queue only)."""
         actor = load_actor(actor)

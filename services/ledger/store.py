@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from services.ledger import chain, contributions, record, search
 from services.shared import clock, events
@@ -78,7 +78,10 @@ class LedgerStore:
         # No query reads entries by occurred_at (a ticket's are read by ticket_no, recent
         # ones by recorded_at): its index cost every write and a key per entry for nothing.
         if "occurred_at" in self.entries.index_information():
-            self.entries.drop_index("occurred_at")
+            try:
+                self.entries.drop_index("occurred_at")
+            except OperationFailure:  # another copy dropped it first
+                pass
         self.entries.create_index([("recorded_at", DESCENDING)], name="recorded_at")
         self.entries.create_index([(RECORDED_MINUTE, ASCENDING)], name=RECORDED_MINUTE)
         self.figures.create_index([("day", ASCENDING)], name="day")

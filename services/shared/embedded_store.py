@@ -459,7 +459,8 @@ class CollectionStore(sqlite_store.CollectionStore):
         rows in random order ten times slower than sorted (3 million rows: 75 s against
         7 s, then 4 s for the index). Until the end the info row naming the keyed paths is
         away, so a load that stops leaves documents whose keys the next open builds from
-        them (indexed_paths)."""
+        them (indexed_paths). For a store no other process has open: one that reads it
+        meanwhile misses what is being loaded."""
         paths = self.indexed_paths()
         connection = self._connection
         written = 0
@@ -481,12 +482,13 @@ class CollectionStore(sqlite_store.CollectionStore):
                     connection.execute(
                         f"INSERT OR IGNORE INTO {KEYS} SELECT path, key, doc "  # nosec
                         f"FROM {LOADED} ORDER BY path, key, doc")
-                    connection.execute(f"CREATE INDEX {KEYS}_doc ON {KEYS}(doc)")  # nosec
                     connection.execute(
                         f"INSERT OR REPLACE INTO {self.INFO} VALUES (?, ?)",  # nosec
                         (PATHS, json.dumps(sorted(paths))))
             finally:
                 connection.execute(f"DROP TABLE IF EXISTS {LOADED}")  # nosec
+                # also after a failure, and if another process's open made it meanwhile
+                connection.execute(f"CREATE INDEX IF NOT EXISTS {KEYS}_doc ON {KEYS}(doc)")
                 connection.execute(f"PRAGMA cache_size = {DEFAULT_CACHE}")
                 self._paths = None  # read again: after a failed load, the keys are rebuilt
         return written

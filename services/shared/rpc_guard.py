@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from typing import Any
 
 import kombu.serialization
@@ -34,7 +35,12 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.exceptions import IncorrectSignature, MalformedRequest
+from nameko.exceptions import (
+    IncorrectSignature,
+    MalformedRequest,
+    UnserializableValueError,
+    serialize,
+)
 from nameko.messaging import QueueConsumer
 
 from services.shared.errors import InvalidRequest
@@ -91,20 +97,57 @@ class GuardedRpcConsumer(nameko_rpc.RpcConsumer):
         if self.parking.park_or_requeue(message, problem, self.queue.name, self.queue_consumer):
             self._refuse(message, problem)
 
+    def handle_result(self, message: Message, result: Any, exc_info: Any) -> Any:
+        """nameko's answer to a request (through this module's Responder), then the
+        request acknowledged."""
+        result, exc_info = self._responder(message).send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
     def _refuse(self, message: Message, problem: str) -> None:
         """Answer MalformedRequest to a caller that waits for an answer (the request is
         already acknowledged: a lost answer only makes the caller time out)."""
         if not answerable(message):
             return
+        try:
+            self._responder(message).send_response(
+                None, (MalformedRequest, MalformedRequest(problem), None))
+        except Exception:
+            log.exception("could not answer a parked request of %s", self.queue.name)
+
+    def _responder(self, message: Message) -> Responder:
         config = self.container.config
-        responder = nameko_rpc.Responder(
+        return Responder(
             config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
+
+class Responder(nameko_rpc.Responder):
+    """nameko's answer to a request, serialized once. nameko serializes the result to
+    check that it can be, then its publisher serializes the whole answer again: a unit's
+    queue of 300 tickets took 2.5 ms each time. Here the answer is serialized once, in
+    the request's content type, and published as it is; a result that cannot be is
+    answered UnserializableValueError, as nameko answers it."""
+
+    def send_response(self, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        error = None if exc_info is None else serialize(exc_info[1])
+        serializer = kombu.serialization.registry.type_to_name[
+            self.message.properties["content_type"]]
         try:
-            responder.send_response(None, (MalformedRequest, MalformedRequest(problem), None))
+            content_type, encoding, body = kombu.serialization.dumps(
+                {"result": result, "error": error}, serializer)
         except Exception:
-            log.exception("could not answer a parked request of %s", self.queue.name)
+            exc_info = sys.exc_info()
+            error = serialize(UnserializableValueError(result))  # it serializes: text
+            result = None
+            content_type, encoding, body = kombu.serialization.dumps(
+                {"result": None, "error": error}, serializer)
+        self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method).publish(
+            body, content_type=content_type, content_encoding=encoding,
+            exchange=self.exchange, routing_key=self.message.properties["reply_to"],
+            correlation_id=self.message.properties.get("correlation_id"))
+        return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):

@@ -103,3 +103,22 @@ def test_a_copy_moves_every_time_renames_every_name_and_leaves_its_template_alon
     assert repr(template) == before
     unchanging = {"words": ["扶手"]}
     assert history.copier(unchanging, frozenset({"YP1"}))(dt.timedelta(1), {}) == unchanging
+
+
+def test_buckets_made_in_parts_and_merged_are_the_buckets_made_whole(plan):
+    whole, first, second = history.Buckets(), history.Buckets(), history.Buckets()
+    for index, (template, number, delta) in enumerate(plan):
+        _, facts = history.seeded_row(template, number, delta)
+        whole.add(facts)
+        (first if index % 2 else second).add(facts)
+
+    merged = history.Buckets()
+    merged.merge(first.documents())
+    merged.merge(second.documents())
+
+    def comparable(buckets):
+        return {bucket["_id"]: {**bucket, "applied": sorted(bucket["applied"]),
+                                "hours": sorted(map(repr, bucket.get("hours", [])))}
+                for bucket in buckets.documents()}
+    assert comparable(merged) == comparable(whole)
+    assert any(bucket.get("hours") for bucket in whole.documents())  # hours are compared
