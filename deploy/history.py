@@ -29,6 +29,7 @@ import hashlib
 import json
 import multiprocessing
 import random
+import re
 import sys
 import time
 import uuid
@@ -43,7 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 from bench_calls import PLACES, ticket_request  # noqa: E402
 
-from services.shared import embedded_store  # noqa: E402
+from services.shared import clock, embedded_store  # noqa: E402
 from services.shared.statements import vouch  # noqa: E402
 
 READ_UNIT = "yinhang-grid-1"        # the unit whose queue the bench times
@@ -257,19 +258,29 @@ Copy = Callable[[dt.timedelta, dict[str, str]], Any]  # a copy's value: (moved b
 
 
 def copier(value: Any, names: frozenset[str]) -> Copy:
-    """How a copy makes ``value``: every datetime in it moved by the copy's delta and every
-    text of ``names`` (the template's number and event ids) renamed. Worked out once per
-    template: what holds neither is the template's own value, shared by every copy (no
-    one changes a document once made), so a ledger row of some 250 values is copied by
-    its twenty that change."""
+    """How a copy makes ``value``: every datetime in it (and every time written as text, as
+    events carry them) moved by the copy's delta and every text of ``names`` (the
+    template's number and event ids) renamed. Worked out once per template: what holds
+    none of these is the template's own value, shared by every copy (no one changes a
+    document once made), so a ledger row of some 250 values is copied by the few dozen
+    that change."""
     copy = _copier(value, names)
     return copy if copy is not None else lambda delta, renames: value
+
+
+# A time as the services write it in events and answers (clock.iso): moved with the copy.
+ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 def _copier(value: Any, names: frozenset[str]) -> Copy | None:
     """None where every copy has ``value`` as it is."""
     if isinstance(value, str):
-        return (lambda delta, renames: renames[value]) if value in names else None
+        if value in names:
+            return lambda delta, renames: renames[value]
+        if ISO_TIME.fullmatch(value):
+            moment = clock.parse_iso(value)
+            return lambda delta, renames: clock.iso(moment + delta)
+        return None
     if isinstance(value, dt.datetime):
         return lambda delta, renames: value + delta
     if isinstance(value, dict):

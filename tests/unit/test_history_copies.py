@@ -15,6 +15,7 @@ import history  # noqa: E402
 
 from services.ledger import chain  # noqa: E402
 from services.ledger.contributions import STATE_COUNT, day_of  # noqa: E402
+from services.shared import clock  # noqa: E402
 from services.shared.states import CLOSED  # noqa: E402
 
 NOW = dt.datetime(2026, 12, 6, 4, 0, tzinfo=dt.UTC)
@@ -43,6 +44,9 @@ def test_a_closed_copy_is_the_same_ticket_in_every_store(plan):
     assert ticket["received_at"] == row["received_at"] == template["ticket"]["received_at"] \
         + delta
     assert row["received_day"] == ticket["received_at"].astimezone(dt.UTC).strftime("%Y-%m-%d")
+    # what the events say of it moved with it: its timeline reads as one ticket's
+    assert entries[0]["event_type"] == "ticket_created"
+    assert entries[0]["data"]["received_at"] == clock.iso(ticket["received_at"])
 
 
 def test_copies_have_numbers_and_event_ids_of_their_own(plan):
@@ -88,7 +92,8 @@ def test_a_copy_moves_every_time_renames_every_name_and_leaves_its_template_alon
     when = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
     template = {"_id": "YP1", "at": when, "n": 3, "same": {"words": ["扶手", "浴缸"]},
                 "steps": [{"event": "e1", "at": when}, {"event": "other", "n": None}],
-                "by": ["YP1", "kept"]}
+                "by": ["YP1", "kept"], "data": {"due_at": "2026-01-07T08:00:00.000Z",
+                                                "day": "2026-01-05"}}
     before = repr(template)
     copy = history.copier(template, frozenset({"YP1", "e1"}))
 
@@ -98,7 +103,8 @@ def test_a_copy_moves_every_time_renames_every_name_and_leaves_its_template_alon
                     "same": {"words": ["扶手", "浴缸"]},
                     "steps": [{"event": "f1", "at": when - dt.timedelta(days=2)},
                               {"event": "other", "n": None}],
-                    "by": ["YP2", "kept"]}
+                    "by": ["YP2", "kept"], "data": {"due_at": "2026-01-05T08:00:00.000Z",
+                                                    "day": "2026-01-05"}}
     assert list(made) == list(template)  # the fields in their order
     assert repr(template) == before
     unchanging = {"words": ["扶手"]}
