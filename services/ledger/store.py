@@ -40,14 +40,17 @@ FIGURES_OUTBOX = "figures_outbox"
 # a fact always goes to the same one (figure_shard), so it still counts once.
 FIGURE_SHARDS = 16
 # The minute (UTC, "2026-11-23T02:05") an entry was recorded, indexed: the newest entries
-# are found by equality on the last minutes' values (see recent), which the embedded store
-# answers from its index, where a sort on recorded_at reads every entry (a minute with
-# 100,000 tickets' entries).
+# are found by a range of the last minutes (text that sorts in time order; see recent),
+# and what changed since a page's cursor by equality on its few minutes (live.py), both
+# answered from the index. (A list of a day's 1,440 minutes was too long for the embedded
+# store to look up: with 300,000 tickets stored it read every entry, minutes long.)
 RECORDED_MINUTE = "recorded_minute"
 SEARCH_INDEX = "search_index"  # meta's record of the search index's backfill
 # How far back recent looks by minute, window by window, before it reads by recorded_at.
 RECENT_WINDOWS = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(days=1),
                   dt.timedelta(days=7))
+# Then further back by recorded_at, each window the span before the last; None: the rest.
+OLDER_WINDOWS = (dt.timedelta(days=30), dt.timedelta(days=365), None)
 
 
 def recorded_minute(moment: dt.datetime) -> str:
@@ -290,31 +293,40 @@ class LedgerStore:
     def recent(self, limit: int) -> list[dict]:
         """The newest recorded entries, across tickets, newest first: those recorded in
         the last minutes, window by window back (RECENT_WINDOWS) until there are enough,
-        then any older by recorded_at (entries recorded before RECORDED_MINUTE was kept
-        are found there)."""
+        then any older by recorded_at, window by window further back (OLDER_WINDOWS).
+        Each window is a range its index answers, so a quiet week over years of history
+        reads the week, not the years. Entries recorded before RECORDED_MINUTE was kept
+        are found by recorded_at too."""
         order = [("recorded_at", DESCENDING)]
         found: list[dict] = []
         newest = clock.now() + dt.timedelta(minutes=1)  # a clock a little ahead: still found
         end = newest
         for window in RECENT_WINDOWS:
             start = newest - window
-            minutes = []
-            moment = end
-            while moment > start:
-                minutes.append(recorded_minute(moment))
-                moment -= dt.timedelta(minutes=1)
-            found += self.entries.find({RECORDED_MINUTE: {"$in": minutes}}, sort=order)
-            end = moment
+            found += self.entries.find({RECORDED_MINUTE: {"$gt": recorded_minute(start),
+                                                          "$lte": recorded_minute(end)}},
+                                       sort=order, limit=limit - len(found))
+            end = start
             if len(found) >= limit:
                 return found[:limit]
-        # Recorded before the minutes looked at, or before entries kept their minute (and
-        # so before all of those found): one pass over the entries, as every call once was.
+        # the minutes looked at end with recorded_minute(end)'s
         boundary = dt.datetime.strptime(recorded_minute(end), "%Y-%m-%dT%H:%M").replace(
             tzinfo=dt.UTC) + dt.timedelta(minutes=1)
-        older = self.entries.find({"$or": [{RECORDED_MINUTE: {"$exists": False}},
-                                           {"recorded_at": {"$lt": boundary}}]},
-                                  sort=order, limit=limit - len(found))
-        return found + list(older)
+        found += self.entries.find({"recorded_at": {"$gte": boundary},
+                                    RECORDED_MINUTE: {"$exists": False}})
+        found.sort(key=lambda entry: clock.as_utc(entry["recorded_at"]), reverse=True)
+        later = boundary
+        for older in OLDER_WINDOWS:
+            if len(found) >= limit:
+                break
+            recorded: dict = {"$lt": later}
+            if older is not None:
+                recorded["$gte"] = later - older
+            found += self.entries.find({"recorded_at": recorded}, sort=order,
+                                       limit=limit - len(found))
+            if older is not None:
+                later -= older
+        return found[:limit]
 
     def ticket(self, ticket_no: str) -> dict | None:
         return self.tickets.find_one({"_id": ticket_no})

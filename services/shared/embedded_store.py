@@ -199,7 +199,10 @@ class DiskIndex:
         if not isinstance(filter, dict) or not filter:
             return None
         best: set[str] | None = None
-        lookups: list[tuple[str, str, list]] = []  # (path, SQL condition on key, values)
+        # (path, SQL condition on the key table, its values). Each alternative names the path
+        # itself, so that SQLite reads each from the primary key (an OR under one
+        # ``path = ?`` made it read every key of the path: 0.2 s at 2.4 million entries).
+        lookups: list[tuple[str, str, list]] = []
         for field, condition in self._conditions(filter):
             if field in (ID, "$or"):
                 found = self._named(field, condition, paths)
@@ -208,11 +211,13 @@ class DiskIndex:
             elif field in paths:
                 keys, spans = condition_keys(condition), condition_ranges(condition)
                 if keys is not None and len(keys) < _CHUNK:  # else: read them all
-                    lookups.append((field, f"key IN ({','.join('?' * (len(keys) + 1))})",
-                                    [UNKEYED, *keys]))
+                    lookups.append((field, f"path = ? AND key IN "
+                                           f"({','.join('?' * (len(keys) + 1))})",
+                                    [field, UNKEYED, *keys]))
                 for low, high in spans or ():
-                    lookups.append((field, "(key = ? OR key BETWEEN ? AND ?)",
-                                    [UNKEYED, low, high]))
+                    lookups.append((field, "(path = ? AND key = ?) OR "
+                                           "(path = ? AND key BETWEEN ? AND ?)",
+                                    [field, UNKEYED, field, low, high]))
         if best is None and lookups:
             best = self._documents_under(*self._smallest(lookups))
         for field, where, values in lookups:
@@ -288,20 +293,20 @@ class DiskIndex:
 
     def _entries_up_to(self, path: str, where: str, values: list, most: int) -> int:
         return self.store._connection.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE path = ? "  # nosec
-            f"AND {where} LIMIT ?)", (path, *values, most)).fetchone()[0]
+            f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE {where} LIMIT ?)",  # nosec
+            (*values, most)).fetchone()[0]
 
     def _documents_under(self, path: str, where: str, values: list,
                          among: set[str] | None = None) -> set[str]:
         """The documents whose key at ``path`` meets ``where`` (of those ``among``)."""
         connection = self.store._connection
-        query = f"SELECT doc FROM {KEYS} WHERE path = ? AND {where}"  # nosec
+        query = f"SELECT doc FROM {KEYS} WHERE ({where})"  # nosec
         if among is None:
-            return {row[0] for row in connection.execute(query, (path, *values))}
+            return {row[0] for row in connection.execute(query, values)}
         found: set[str] = set()
         for chunk in _chunks(list(among)):
             found.update(row[0] for row in connection.execute(
-                f"{query} AND doc IN ({','.join('?' * len(chunk))})", (path, *values, *chunk)))
+                f"{query} AND doc IN ({','.join('?' * len(chunk))})", (*values, *chunk)))
         return found
 
 
