@@ -60,6 +60,9 @@ SHARES = {"ledger entries": 2, "ledger rows": 2}
 # each part written by a process of its own. The ledger's two write collections of their
 # own: in the embedded store each collection is a file of its own.
 PARTS = ("intake", "dispatch", "callback", "ledger entries", "ledger rows")
+# The collection each part's documents go to in its service's database.
+COLLECTIONS = {"intake": "tickets", "dispatch": "tickets", "callback": "tasks",
+               "ledger entries": "entries", "ledger rows": "tickets"}
 DATABASES = ("intake", "dispatch", "callback", "ledger")
 AGENT = {"id": "bench", "name": "压测", "role": "agent", "unit_id": None}
 CALLBACK_WORKER = {"id": "bench-callback-worker", "name": "压测外呼", "role": "callback_worker",
@@ -444,7 +447,7 @@ def _write(uri: str, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
     the tickets written in ``done``: made here, or by SHARES[part] processes of their own
     where the store takes encoded documents (the embedded one), this one writing them."""
     store = _store(uri, part.split()[0])
-    collection = _collection(store, part)
+    collection = store.db[COLLECTIONS[part]]
     bulk = embedded_store.collection_store(collection)
     buckets = Buckets()
     if part in SHARES and bulk is not None and bulk.is_empty:
@@ -460,12 +463,6 @@ def _write(uri: str, part: str, plan: Plan, kept_once: dict, done: Any) -> None:
                 store.db[name].replace_one({"_id": document["_id"]}, document, upsert=True)
     done.value = len(plan)
     store.db.client.close()
-
-
-def _collection(store: Any, part: str) -> Any:
-    """Where the part's documents go."""
-    return {"callback": store.db["tasks"], "ledger entries": store.db["entries"]}.get(
-        part, store.db["tickets"])
 
 
 def _documents(part: str, plan: Plan, buckets: Buckets, done: Any) -> Iterator[dict]:

@@ -199,10 +199,10 @@ class DiskIndex:
         if not isinstance(filter, dict) or not filter:
             return None
         best: set[str] | None = None
-        # (path, SQL condition on the key table, its values). Each alternative names the path
+        # (SQL condition on the key table, its values). Each alternative names the path
         # itself, so that SQLite reads each from the primary key (an OR under one
         # ``path = ?`` made it read every key of the path: 0.2 s at 2.4 million entries).
-        lookups: list[tuple[str, str, list]] = []
+        lookups: list[tuple[str, list]] = []
         for field, condition in self._conditions(filter):
             if field in (ID, "$or"):
                 found = self._named(field, condition, paths)
@@ -211,19 +211,19 @@ class DiskIndex:
             elif field in paths:
                 keys, spans = condition_keys(condition), condition_ranges(condition)
                 if keys is not None and len(keys) < _CHUNK:  # else: read them all
-                    lookups.append((field, f"path = ? AND key IN "
-                                           f"({','.join('?' * (len(keys) + 1))})",
+                    lookups.append((f"path = ? AND key IN "
+                                    f"({','.join('?' * (len(keys) + 1))})",
                                     [field, UNKEYED, *keys]))
                 for low, high in spans or ():
-                    lookups.append((field, "(path = ? AND key = ?) OR "
-                                           "(path = ? AND key BETWEEN ? AND ?)",
+                    lookups.append(("(path = ? AND key = ?) OR "
+                                    "(path = ? AND key BETWEEN ? AND ?)",
                                     [field, UNKEYED, field, low, high]))
         if best is None and lookups:
             best = self._documents_under(*self._smallest(lookups))
-        for field, where, values in lookups:
+        for where, values in lookups:
             if not best:
                 break
-            best = self._documents_under(field, where, values, among=best)
+            best = self._documents_under(where, values, among=best)
         return best
 
     def exact(self, filter: Any, paths: frozenset[str]) -> bool:  # noqa: A002
@@ -277,7 +277,7 @@ class DiskIndex:
             found |= some
         return found
 
-    def _smallest(self, lookups: list[tuple[str, str, list]]) -> tuple[str, str, list]:
+    def _smallest(self, lookups: list[tuple[str, list]]) -> tuple[str, list]:
         """The lookup that reads fewest entries (taken out of ``lookups``): each counted
         up to ENOUGH, and while every one has more, again up to four times as many (at
         most ENOUGH_AT_LAST), so that 1,300 open tickets of 300,000 are told from a unit's
@@ -291,14 +291,14 @@ class DiskIndex:
                 return lookups.pop(sizes.index(min(sizes)))
             most *= 4
 
-    def _entries_up_to(self, path: str, where: str, values: list, most: int) -> int:
+    def _entries_up_to(self, where: str, values: list, most: int) -> int:
         return self.store._connection.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} WHERE {where} LIMIT ?)",  # nosec
             (*values, most)).fetchone()[0]
 
-    def _documents_under(self, path: str, where: str, values: list,
+    def _documents_under(self, where: str, values: list,
                          among: set[str] | None = None) -> set[str]:
-        """The documents whose key at ``path`` meets ``where`` (of those ``among``)."""
+        """The documents with a key that meets ``where`` (of those ``among``)."""
         connection = self.store._connection
         query = f"SELECT doc FROM {KEYS} WHERE ({where})"  # nosec
         if among is None:
@@ -359,14 +359,10 @@ class CollectionStore(sqlite_store.CollectionStore):
 
     # ------------------------------------------------------------ the paths indexed
 
-    def declared_paths(self) -> frozenset[str]:
-        """The paths the collection's indexes key."""
-        return frozenset(_first_fields(self.indexes.values())) - {ID}
-
     def indexed_paths(self) -> frozenset[str]:
         """The paths the key table holds, made to match the declared indexes first (a path
         new to them is filled from every document, once; one no index names is dropped)."""
-        wanted = self.declared_paths()
+        wanted = frozenset(_first_fields(self.indexes.values())) - {ID}
         if self._paths == wanted:
             return wanted
         kept = self._kept_paths()
@@ -438,7 +434,6 @@ class CollectionStore(sqlite_store.CollectionStore):
     def insert_many_new(self, documents: list[dict]) -> None:
         """Documents known to be new, in one transaction (the bulk path: seeding, copying a
         store); no unique index is checked."""
-        self.indexed_paths()  # the key table made to match the indexes first
         rows, keys = self.encoder().encoded(documents)
         with self._rwlock.writer(), self._connection:
             self._connection.executemany(
@@ -448,8 +443,8 @@ class CollectionStore(sqlite_store.CollectionStore):
 
     def encoder(self) -> Encoder:
         """How this collection keeps documents and their keys (for other processes to
-        prepare a load)."""
-        return Encoder(self._codec_options, self._documents.key_format, self.declared_paths())
+        prepare a load), its key table made to match its indexes first."""
+        return Encoder(self._codec_options, self._documents.key_format, self.indexed_paths())
 
     def load(self, documents: Iterable[dict], size: int) -> int:
         """New documents, ``size`` a transaction, no unique index checked (load_encoded);
