@@ -298,17 +298,21 @@ def facts(state: TicketState) -> access.Facts:
             "grid_unit_id": resident.get("grid_unit_id")}
 
 
-def may_see_caller(state: TicketState, actor: dict) -> bool:
+def may_see_caller(state: TicketState, actor: dict,
+                   known: access.Facts | None = None) -> bool:
     """The caller's phone and room are for those who need them for this ticket: the agent
     who took the call, the unit holding it and the units assisting it (and dispatch
     itself). Everyone else, other agents, the centre and supervisors included, sees them
-    masked (services/shared/privacy.py; the rule: services/shared/access.py)."""
-    return access.may(actor, "caller", facts(state))
+    masked (services/shared/privacy.py; the rule: services/shared/access.py). ``known``:
+    the ticket's facts, where the caller has them already."""
+    return access.may(actor, "caller", known or facts(state))
 
 
-def card_level(state: TicketState, actor: dict) -> str | None:
-    """How much of the ticket's resident card this reader sees (access.card_level)."""
-    return access.card_level(actor, facts(state)) if state.get("resident") else None
+def card_level(state: TicketState, actor: dict,
+               known: access.Facts | None = None) -> str | None:
+    """How much of the ticket's resident card this reader sees (access.card_level);
+    ``known`` as for may_see_caller."""
+    return access.card_level(actor, known or facts(state)) if state.get("resident") else None
 
 
 def card_for(state: TicketState, actor: dict) -> dict | None:

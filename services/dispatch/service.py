@@ -114,34 +114,55 @@ CENTRE_NAME_UNSET = "派单中心"
 
 # A unit's queue shows each ticket as get_status does: building (and dumping) a few
 # hundred of those views was most of what the queue cost once its tickets come from memory
-# (the store's handled_by). A row depends on the ticket's state, which every change moves
-# to a new version, on whether the reader may see the caller and on the unit's role; it is
-# kept by those, per store.
+# (the store's handled_by), and then the access facts and the order, worked out again for
+# each ticket at every read. All of it depends on the ticket's state, which every change
+# moves to a new version; a row depends too on whether the reader may see the caller and
+# the card, and on the unit's role. It is kept by those, per store.
 QUEUE_VIEWS_KEPT = 20_000
 _queue_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Built once: building a schema copies its fields, which costs more than a dump with it.
-ROUTE, SUPERVISION, DIRECTORY = RouteSchema(), SupervisionSchema(), DirectorySchema()
-UNIT, RULE, RULE_FIELDS = UnitSchema(), RuleSchema(), RuleFieldsSchema()
-ATTACHMENT_FILE = AttachmentFileSchema()
 
 
-def queue_row(store: TicketStateStore, state: TicketState, actor: dict,
-              unit_id: str) -> dict[str, Any]:
-    """lifecycle.queue_row for ``unit_id``'s queue, kept by ticket, version, what the
-    reader may see and the unit's role (shared by later readers: callers copy before
-    changing it)."""
+@dataclasses.dataclass
+class QueueReading:
+    """What a unit's queue needs of one version of a ticket: its access facts, its place
+    in a queue, and its rows as each kind of reader sees it (by queue_row's key)."""
+    facts: access.Facts
+    order: tuple
+    rows: dict[tuple, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+def queue_reading(store: TicketStateStore, state: TicketState) -> QueueReading:
+    """The ticket's QueueReading, kept by ticket and version (QUEUE_VIEWS_KEPT at most)."""
     kept = _queue_views.setdefault(store, collections.OrderedDict())
-    role = assists.role_of(state, unit_id)
-    key = (state["ticket_no"], state["version"], lifecycle.may_see_caller(state, actor),
-           lifecycle.card_level(state, actor), role)
-    row = kept.get(key)
-    if row is None:
-        row = kept[key] = lifecycle.queue_row(state, actor, role)
+    key = (state["ticket_no"], state["version"])
+    reading = kept.get(key)
+    if reading is None:
+        reading = kept[key] = QueueReading(lifecycle.facts(state), lifecycle.queue_order(state))
         while len(kept) > QUEUE_VIEWS_KEPT:
             kept.popitem(last=False)
     else:
         kept.move_to_end(key)
+    return reading
+
+
+def queue_row(reading: QueueReading, state: TicketState, actor: dict,
+              unit_id: str) -> dict[str, Any]:
+    """lifecycle.queue_row for ``unit_id``'s queue, kept in the ticket's reading by what
+    the reader may see and the unit's role (shared by later readers: callers copy before
+    changing it)."""
+    role = assists.role_of(state, unit_id)
+    key = (lifecycle.may_see_caller(state, actor, reading.facts),
+           lifecycle.card_level(state, actor, reading.facts), role)
+    row = reading.rows.get(key)
+    if row is None:
+        row = reading.rows[key] = lifecycle.queue_row(state, actor, role)
     return row
+
+
+# Built once: building a schema copies its fields, which costs more than a dump with it.
+ROUTE, SUPERVISION, DIRECTORY = RouteSchema(), SupervisionSchema(), DirectorySchema()
+UNIT, RULE, RULE_FIELDS = UnitSchema(), RuleSchema(), RuleFieldsSchema()
+ATTACHMENT_FILE = AttachmentFileSchema()
 
 
 class DirectoryStorage(Storage):
@@ -270,10 +291,11 @@ class DispatchService:
         access.seen(actor, "queue", args["unit_id"], self.store.unit(args["unit_id"]),
                     lambda unit: {"unit_id": unit["id"],
                                   "district": district_of(unit) or actor.get("district")})
-        handled = self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)
-        return [queue_row(self.store, state, actor, args["unit_id"])
-                for state in sorted(handled, key=lifecycle.queue_order)
-                if access.may(actor, "ticket", lifecycle.facts(state))]
+        handled = [(queue_reading(self.store, state), state) for state in
+                   self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)]
+        handled.sort(key=lambda pair: pair[0].order)
+        return [queue_row(reading, state, actor, args["unit_id"]) for reading, state in handled
+                if access.may(actor, "ticket", reading.facts)]
 
     # Steps a unit takes (staff of the unit holding the ticket, or an admin)
     @rpc(expected_exceptions=EXPECTED)

@@ -106,3 +106,17 @@ def test_every_rpc_and_event_handler_parks_what_it_cannot_read(service):
                 assert type(entrypoint) is deadlines.DeadlineRpc, (service.name, name)
             if isinstance(entrypoint, EventHandler):
                 assert isinstance(entrypoint, EnvelopeHandler), (service.name, name)
+
+
+def test_a_service_process_keeps_its_code_out_of_the_collectors_walks():
+    # in a process of its own: gc.freeze and the thresholds are the whole process's
+    import subprocess
+
+    shown = subprocess.run(
+        [sys.executable, "-c",
+         "import gc, sys; from services import service_process as p; "
+         "p.collector_for_answers('services.dispatch.service'); "
+         "print(gc.get_threshold()[0], gc.get_freeze_count() > 10_000, "
+         "'services.dispatch.service' in sys.modules)"],
+        capture_output=True, text=True, check=True, cwd=DEPLOY.parent).stdout.split()
+    assert shown == ["10000", "True", "True"]

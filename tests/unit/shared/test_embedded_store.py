@@ -45,7 +45,8 @@ def ticket(chance: random.Random, number: int) -> dict:
 
 
 INDEXES = [[("unit_id", 1), ("state", 1)], [("seq", 1)], [("received_at", -1)],
-           [("words", 1)], [("place.community", 1)], [("published", 1)]]
+           [("words", 1)], [("place.community", 1)], [("published", 1)],
+           [("state", 1), ("received_at", 1)], [("words", 1), ("published", -1)]]
 
 FILTERS = [
     {"unit_id": "yinhang-grid"},
@@ -71,6 +72,15 @@ FILTERS = [
     {"received_at": {"$lt": dt.datetime(2026, 3, 1, 16, 10)}},  # a naive time: UTC
     {"state": {"$in": ["pending", "accepted"]},
      "received_at": {"$lt": BASE + dt.timedelta(minutes=900)}},
+    # compound indexes: keys of every field together, a range in the last, arrays too
+    {"state": "closed", "received_at": {"$gte": BASE + dt.timedelta(minutes=2500)}},
+    {"state": {"$in": ["pending", "closed"]}, "received_at": {"$lt": BASE}},
+    {"words": {"$in": ["灯", "漏水"]}, "published": True},
+    {"$and": [{"unit_id": "centre"}, {"state": "pending"}], "seq": {"$ne": None}},
+    # a field with two conditions: the compound reads one, the other narrows it still
+    {"$and": [{"unit_id": "centre"}, {"state": {"$in": ["pending", "closed"]}}],
+     "state": "pending"},
+    {"unit_id": "centre", "$and": [{"state": "pending"}, {"state": {"$in": ["closed"]}}]},
     {"unit_id": {"$gt": "kailu"}},
     {"unit_id": {"$gte": "centre", "$lt": "property"}},
     {"seq": {"$lt": 40}},  # numbers: no range read, every document looked at
@@ -299,3 +309,58 @@ def test_a_missing_field_has_no_key_as_in_litemongo():
     assert embedded_store.document_keys({}, "field") == [] == \
         list(indexing._doc_keys({}, "field"))
     assert embedded_store.document_keys({"place": {}}, "place.community") == []
+
+
+def test_a_compound_index_reads_just_the_matches_of_an_equality_on_each_field(tmp_path):
+    collection = embedded_store.connect(tmp_path)["dispatch"]["tickets"]
+    collection.create_index([("unit_id", 1), ("state", 1)], name="queue")
+    collection.insert_many([{"_id": f"T{n}", "unit_id": f"unit-{n % 10}",
+                             "state": "open" if n % 100 < 10 else "closed"}
+                            for n in range(3000)])
+    store = embedded_store.collection_store(collection)
+    query = {"unit_id": "unit-3", "state": {"$in": ["open", "paused"]}}
+    # 300 tickets of the unit, 300 open in all: 30 both, and no more read
+    assert len(store._disk_index.candidates(query, store.indexed_paths())) == 30
+    assert store._disk_index.exact(query, store.indexed_paths())
+    assert len(list(collection.find(query))) == 30
+
+
+def test_a_key_holding_the_separator_leaves_its_document_to_the_filter(tmp_path):
+    collection = embedded_store.connect(tmp_path)["dispatch"]["tickets"]
+    collection.create_index([("unit_id", 1), ("state", 1)], name="queue")
+    # as a compound key "s:a" + "s:b\x1fs:open" would read "s:a\x1fs:b" + "s:open"
+    collection.insert_many([{"_id": 1, "unit_id": "a", "state": "b\x1fs:open"},
+                            {"_id": 2, "unit_id": "a\x1fs:b", "state": "open"}])
+    assert [ticket["_id"] for ticket in collection.find({"unit_id": "a\x1fs:b",
+                                                           "state": "open"})] == [2]
+    assert [ticket["_id"] for ticket in collection.find({"unit_id": "a",
+                                                           "state": "b\x1fs:open"})] == [1]
+    store = embedded_store.collection_store(collection)
+    assert not store._disk_index.exact({"unit_id": "a", "state": "open"},
+                                       store.indexed_paths())
+
+
+def test_a_projection_of_versions_decodes_only_the_documents_that_changed(tmp_path,
+                                                                          monkeypatch):
+    collection = embedded_store.connect(tmp_path)["dispatch"]["tickets"]
+    collection.create_index([("unit_id", 1), ("state", 1)], name="queue")
+    collection.insert_many([{"_id": f"T{n}", "unit_id": "unit-1", "state": "open",
+                             "version": 1, "history": [{"step": "created"}]}
+                            for n in range(50)])
+    query, versions = {"unit_id": "unit-1", "state": "open"}, {"_id": 1, "version": 1}
+    assert list(collection.find(query, versions))[:2] == [{"_id": "T0", "version": 1},
+                                                          {"_id": "T1", "version": 1}]
+    decoded = []
+    real_decode = bson.decode
+    monkeypatch.setattr(bson, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a,
+                                                                                          **k))
+    collection.update_one({"_id": "T1"}, {"$inc": {"version": 1},
+                                          "$push": {"history": {"step": "accepted"}}})
+    decoded.clear()
+    found = list(collection.find(query, versions))
+    assert found[:2] == [{"_id": "T0", "version": 1}, {"_id": "T1", "version": 2}]
+    assert len(found) == 50 and len(decoded) == 1  # T1's new bytes only
+    # a list is not shared between answers: it is decoded afresh for each
+    assert list(collection.find(query, {"history": 1}))[1]["history"] == [
+        {"step": "created"}, {"step": "accepted"}]
+    assert list(collection.find(query, {"_id": 0, "version": 1}))[1] == {"version": 2}
