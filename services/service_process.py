@@ -25,9 +25,17 @@ def collector_for_answers(service_module: str | None) -> None:
     """The service's code imported (``service_module``, if named) and what it made kept
     out of every later collection (gc.freeze: modules, classes and schemas live as long as
     the process, and a full collection need not walk them), then the collector's
-    thresholds raised (YOUNGEST_THRESHOLD)."""
+    thresholds raised (YOUNGEST_THRESHOLD). eventlet patches the standard library first,
+    as nameko's ``run`` does before it imports anything: a module's locks and
+    thread-locals must be green ones, each worker's own."""
+    import eventlet
+
+    eventlet.monkey_patch()
     if service_module:
-        importlib.import_module(service_module)
+        try:
+            importlib.import_module(service_module)
+        except ImportError:
+            pass  # nameko's run says what is missing, as it does without this
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()

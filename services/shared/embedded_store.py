@@ -196,6 +196,19 @@ def _texts(condition: Any) -> bool:
     return type(condition) is str
 
 
+def _plain(filter: dict) -> bool:  # noqa: A002
+    """Whether a filter holds only conditions on fields, and $and and $or of such, each a
+    list of filters with something in each: what the index may answer for mongomock."""
+    for field, condition in filter.items():
+        if field in ("$and", "$or"):
+            if not isinstance(condition, list | tuple) or not condition or not all(
+                    isinstance(part, dict) and part and _plain(part) for part in condition):
+                return False
+        elif field.startswith("$"):
+            return False
+    return True
+
+
 def _keyed_paths(indexes: Iterable[dict]) -> set[str]:
     """The paths keyed: the first field of each index, and a compound index's fields
     together (joined by COMPOUND). As on MongoDB, a compound index serves queries on its
@@ -308,18 +321,17 @@ class DiskIndex:
         """Whether the candidates of ``filter`` are exactly its matches, so that no filter
         need look at them: every condition an equality (or $in) of text on ``_id`` or on
         a keyed field where every document has a key (an $and or $or of such). Text is
-        keyed as it is, and an array is keyed by each element, as MongoDB matches it."""
-        if not isinstance(filter, dict) or not filter:
+        keyed as it is, and an array is keyed by each element, as MongoDB matches it.
+        Judged on the conditions as candidates reads them ($and's parts together), so a
+        condition counts as read only where candidates read it."""
+        if not isinstance(filter, dict) or not filter or not _plain(filter):
             return False
-        # the fields a compound path is read for together (candidates reads it so)
-        _, covered = self._compound(list(filter.items()), paths)
-        for field, condition in filter.items():
-            if field in ("$and", "$or"):
-                if not isinstance(condition, list | tuple) or not condition or \
-                        not all(self.exact(part, paths) for part in condition):
+        conditions = list(self._conditions(filter))
+        _, covered = self._compound(conditions, paths)  # the conditions it read together
+        for field, condition in conditions:
+            if field == "$or":
+                if not all(self.exact(part, paths) for part in condition):
                     return False
-            elif field.startswith("$"):
-                return False
             elif not _texts(condition):
                 return False
             elif field != ID and covered.get(field) is not condition and (

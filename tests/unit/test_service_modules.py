@@ -109,14 +109,17 @@ def test_every_rpc_and_event_handler_parks_what_it_cannot_read(service):
 
 
 def test_a_service_process_keeps_its_code_out_of_the_collectors_walks():
-    # in a process of its own: gc.freeze and the thresholds are the whole process's
+    # in a process of its own: gc.freeze, the thresholds and eventlet's patches are the
+    # whole process's. The service's module is imported patched, as nameko's run imports
+    # it: the worker's event being handled is each green thread's own.
     import subprocess
 
     shown = subprocess.run(
         [sys.executable, "-c",
          "import gc, sys; from services import service_process as p; "
          "p.collector_for_answers('services.dispatch.service'); "
+         "from services.shared import events; "
          "print(gc.get_threshold()[0], gc.get_freeze_count() > 10_000, "
-         "'services.dispatch.service' in sys.modules)"],
+         "'services.dispatch.service' in sys.modules, type(events._handling).__module__)"],
         capture_output=True, text=True, check=True, cwd=DEPLOY.parent).stdout.split()
-    assert shown == ["10000", "True", "True"]
+    assert shown == ["10000", "True", "True", "eventlet.corolocal"]

@@ -364,3 +364,25 @@ def test_a_projection_of_versions_decodes_only_the_documents_that_changed(tmp_pa
     assert list(collection.find(query, {"history": 1}))[1]["history"] == [
         {"step": "created"}, {"step": "accepted"}]
     assert list(collection.find(query, {"_id": 0, "version": 1}))[1] == {"version": 2}
+
+
+@pytest.mark.parametrize("query", [
+    {"$and": [{"a": "x", "b": "y"}, {"a": "x", "b": "z"}]},
+    {"a": "x", "b": "y", "$and": [{"a": "x", "b": "z"}]},
+    {"$and": [{"a": "x", "b": "z"}, {"b": {"$eq": "x"}, "a": "x"}], "a": "x"},
+    {"$or": [{"a": "x", "b": "y"}, {"a": "x", "b": "z"}]},
+])
+def test_every_condition_on_a_compound_field_counts_where_it_has_no_index_of_its_own(
+        tmp_path, query):
+    # b is keyed only together with a: a second condition on it is the filter's to check
+    embedded, memory = open_pair(tmp_path)
+    documents = [{"_id": 1, "a": "x", "b": "y"}, {"_id": 2, "a": "x", "b": ["y", "z"]},
+                 {"_id": 3, "a": "x", "b": "z"}]
+    stored, expected = (client["dispatch"]["tickets"] for client in (embedded, memory))
+    for collection in (stored, expected):
+        collection.create_index([("a", 1), ("b", 1)])
+        collection.insert_many([dict(document) for document in documents])
+    assert list(stored.find(query)) == list(expected.find(query))
+    assert list(stored.find(query, {"b": 1})) == list(expected.find(query, {"b": 1}))
+    assert stored.delete_many(query).deleted_count == expected.delete_many(query).deleted_count
+    assert list(stored.find()) == list(expected.find())
