@@ -41,6 +41,14 @@ def pytest_configure(config):
         import eventlet
 
         eventlet.monkey_patch()
+        # pymongo chooses select.poll when it is imported, and eventlet removes poll: a
+        # conftest loaded before this hook may have imported it already. A service imports
+        # it after the patch (nameko's run patches first) and so takes select.select;
+        # the tests' clients of a server over the network (tests/integration/
+        # test_wire_store.py) do as the service does.
+        checker = sys.modules.get("pymongo.socket_checker")
+        if checker is not None:
+            checker._HAVE_POLL = False
 
 
 @pytest.fixture
