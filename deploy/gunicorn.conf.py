@@ -37,3 +37,12 @@ def post_fork(server, worker):
     # until it notices, up to half the timeout later, holding the console's port: a master
     # started again in its place could not bind it.
     _ending.end_with(server.pid)
+
+
+def post_worker_init(worker):
+    # The app loaded: what it holds kept out of the collector's walks, and the youngest
+    # generation collected less often (services/service_process.py: a queue page decodes
+    # some 30,000 objects of the dispatch's answer).
+    from services.service_process import tune_collector
+
+    tune_collector()

@@ -65,6 +65,7 @@ from services.shared import (
     parking_depth,
     redelivery,
     revocation,
+    rpc_guard,
     statements,
     ticket_counts,
 )
@@ -125,10 +126,11 @@ _queue_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 @dataclasses.dataclass
 class QueueReading:
     """What a unit's queue needs of one version of a ticket: its access facts, its place
-    in a queue, and its rows as each kind of reader sees it (by queue_row's key)."""
+    in a queue, and its rows as each kind of reader sees it (by queue_row's key), each
+    with its JSON (rpc_guard.encoded: the answer joins them)."""
     facts: access.Facts
     order: tuple
-    rows: dict[tuple, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    rows: dict[tuple, tuple[dict[str, Any], str]] = dataclasses.field(default_factory=dict)
 
 
 def queue_reading(store: TicketStateStore, state: TicketState) -> QueueReading:
@@ -146,17 +148,18 @@ def queue_reading(store: TicketStateStore, state: TicketState) -> QueueReading:
 
 
 def queue_row(reading: QueueReading, state: TicketState, actor: dict,
-              unit_id: str) -> dict[str, Any]:
-    """lifecycle.queue_row for ``unit_id``'s queue, kept in the ticket's reading by what
-    the reader may see and the unit's role (shared by later readers: callers copy before
-    changing it)."""
+              unit_id: str) -> tuple[dict[str, Any], str]:
+    """lifecycle.queue_row for ``unit_id``'s queue and its JSON, kept in the ticket's
+    reading by what the reader may see and the unit's role (shared by later readers:
+    callers copy before changing it)."""
     role = assists.role_of(state, unit_id)
     key = (lifecycle.may_see_caller(state, actor, reading.facts),
            lifecycle.card_level(state, actor, reading.facts), role)
-    row = reading.rows.get(key)
-    if row is None:
-        row = reading.rows[key] = lifecycle.queue_row(state, actor, role)
-    return row
+    kept = reading.rows.get(key)
+    if kept is None:
+        row = lifecycle.queue_row(state, actor, role)
+        kept = reading.rows[key] = (row, rpc_guard.encoded(row))
+    return kept
 
 
 # Built once: building a schema copies its fields, which costs more than a dump with it.
@@ -294,8 +297,9 @@ class DispatchService:
         handled = [(queue_reading(self.store, state), state) for state in
                    self.store.handled_by(args["unit_id"], args["states"] or OPEN_STATES)]
         handled.sort(key=lambda pair: pair[0].order)
-        return [queue_row(reading, state, actor, args["unit_id"]) for reading, state in handled
+        rows = [queue_row(reading, state, actor, args["unit_id"]) for reading, state in handled
                 if access.may(actor, "ticket", reading.facts)]
+        return rpc_guard.EncodedList([row for row, _ in rows], [text for _, text in rows])
 
     # Steps a unit takes (staff of the unit holding the ticket, or an admin)
     @rpc(expected_exceptions=EXPECTED)

@@ -26,6 +26,7 @@ import sys
 from typing import Any
 
 import kombu.serialization
+import kombu.utils.json
 from kombu.message import Message
 from nameko import rpc as nameko_rpc
 from nameko.constants import (
@@ -123,20 +124,41 @@ class GuardedRpcConsumer(nameko_rpc.RpcConsumer):
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
 
 
+class EncodedList(list):
+    """A list answer whose items' JSON is at hand already (``texts``, kept with each item
+    by whoever made it: ``encoded``): the Responder joins those rather than encoding the
+    list again (a unit's queue of 300 rows: a quarter of dispatch's time). To anything
+    else it is the list of its items."""
+
+    def __init__(self, items: list, texts: list[str]) -> None:
+        super().__init__(items)
+        self.texts = texts
+
+
+def encoded(item: Any) -> str:
+    """An item's JSON as an answer carries it (kombu's json, the RPC serializer)."""
+    return kombu.utils.json.dumps(item)
+
+
 class Responder(nameko_rpc.Responder):
     """nameko's answer to a request, serialized once. nameko serializes the result to
     check that it can be, then its publisher serializes the whole answer again: a unit's
     queue of 300 tickets took 2.5 ms each time. Here the answer is serialized once, in
-    the request's content type, and published as it is; a result that cannot be is
-    answered UnserializableValueError, as nameko answers it."""
+    the request's content type (an EncodedList's items not at all, in JSON), and
+    published as it is; a result that cannot be is answered UnserializableValueError, as
+    nameko answers it."""
 
     def send_response(self, result: Any, exc_info: Any) -> tuple[Any, Any]:
         error = None if exc_info is None else serialize(exc_info[1])
         serializer = kombu.serialization.registry.type_to_name[
             self.message.properties["content_type"]]
         try:
-            content_type, encoding, body = kombu.serialization.dumps(
-                {"result": result, "error": error}, serializer)
+            if error is None and isinstance(result, EncodedList) and serializer == "json":
+                content_type, encoding = "application/json", "utf-8"
+                body = f'{{"result": [{", ".join(result.texts)}], "error": null}}'
+            else:
+                content_type, encoding, body = kombu.serialization.dumps(
+                    {"result": result, "error": error}, serializer)
         except Exception:
             exc_info = sys.exc_info()
             error = serialize(UnserializableValueError(result))  # it serializes: text

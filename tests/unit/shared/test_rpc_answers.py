@@ -77,3 +77,19 @@ def test_a_result_that_cannot_be_serialized_is_answered_unserializable(responder
     assert result is None and exc_info is not None
     assert body["result"] is None
     assert body["error"]["exc_type"] == "UnserializableValueError"
+
+
+def test_a_list_whose_items_come_encoded_is_sent_as_those_texts_joined(responder):
+    # a unit's queue keeps each row's JSON with the row: the answer is not encoded again
+    rows = [{"ticket_no": f"YP20261206-{n:04d}", "description": "楼道灯不亮"} for n in range(3)]
+    texts = [rpc_guard.encoded(row) for row in rows]
+
+    result, _ = responder.send_response(rpc_guard.EncodedList(rows, texts), None)
+
+    body, options = answer()
+    assert body == {"result": rows, "error": None} and result == rows
+    assert responder.serialized == []  # joined, not serialized
+    assert options["content_type"] == "application/json"
+    # the texts are what is sent: an item's kept JSON, not the item again
+    responder.send_response(rpc_guard.EncodedList(rows, ['{"kept": true}'] * 3), None)
+    assert json.loads(Published.sent[-1][0])["result"] == [{"kept": True}] * 3
