@@ -33,8 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bson
 import mockupdb
 import mongomock
+from mongomock.filtering import filter_applies
 from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
@@ -47,12 +49,15 @@ from services.shared import embedded_store  # noqa: E402
 SET_NAME = "hotline"
 WIRE_VERSION = 17  # MongoDB 6.0's: OP_MSG, sessions, retryable writes
 BATCH = 101  # a cursor's first batch when the client names none, as MongoDB's
+BATCH_BYTES = 16 * 1024 * 1024  # a batch's documents at most, as MongoDB's
 WRITES = {"insert", "update", "delete", "findAndModify"}
 # What a client sends beside a command that the engine has no use for.
 ENVELOPE = {"$db", "lsid", "txnNumber", "$clusterTime", "$readPreference", "readConcern",
             "writeConcern", "apiVersion", "apiStrict", "apiDeprecationErrors", "comment",
             "maxTimeMS", "autocommit", "startTransaction"}
 RETRIES_KEPT = 10_000  # the answers of writes a client may retry, newest kept
+CODE_NAMES = {11000: "DuplicateKey", 85: "IndexOptionsConflict", 86: "IndexKeySpecsConflict",
+              26: "NamespaceNotFound", 48: "NamespaceExists"}
 MISBEHAVIOURS = ("drop", "not_primary", "stall", "lose_answers")
 # As a stepped-down primary answers a write: labelled for the driver to retry it (a
 # server of wire version 9 and later says which errors a write may be retried after).
@@ -141,11 +146,18 @@ class WireStore:
                 return request.replies({"ok": 0, "errmsg": str(refused), "code": 2,
                                         "codeName": "BadValue"})
             return request.ok()
+        if command.get("startTransaction") or command.get("autocommit") is False:
+            return request.replies({"ok": 0, "code": 20, "codeName": "IllegalOperation",
+                                    "errmsg": "the wire store runs no transactions"})
         if name.lower() not in ("hello", "ismaster"):
             if self._now_misbehaving("drop"):
                 return request.hangup()
             if self._now_misbehaving("stall"):
-                time.sleep(max(0.0, self._misbehaving.get("stall", 0) - time.monotonic()))
+                # held without mockupdb's lock, which every connection is served under:
+                # a hello, or the command that ends the stall, is answered meanwhile
+                with self.server._unlock():
+                    while self._now_misbehaving("stall"):
+                        time.sleep(0.05)
         if name in WRITES and self._now_misbehaving("not_primary"):
             return request.replies(NOT_PRIMARY)
         retry = _retry_key(command) if name in WRITES else None
@@ -156,7 +168,7 @@ class WireStore:
                                                              command))
         except OperationFailure as failure:
             answer = {"ok": 0, "errmsg": str(failure), "code": failure.code or 8000,
-                      "codeName": "Location" if failure.code is None else "OperationFailed"}
+                      "codeName": CODE_NAMES.get(failure.code or 0, "OperationFailed")}
         except (KeyError, TypeError, ValueError) as error:
             answer = {"ok": 0, "errmsg": f"{name}: {error!r}", "code": 9,
                       "codeName": "FailedToParse"}
@@ -173,6 +185,8 @@ class WireStore:
                 self._retried.popitem(last=False)
         if name in WRITES and self._now_misbehaving("lose_answers"):
             return request.hangup()
+        if (request.flags or 0) & mockupdb.OP_MSG_FLAGS["moreToCome"]:
+            return True  # an unacknowledged write (w=0): no answer is awaited
         return request.replies(answer)
 
     def _carry_out(self, name: str, database: str, command: dict) -> dict:
@@ -189,8 +203,8 @@ class WireStore:
     def _cursor(self, namespace: str, found: list, batch: int | None,
                 single: bool = False) -> dict:
         """A cursor's first batch; the rest kept for getMore under a new id."""
-        size = BATCH if batch is None else batch or len(found)
-        first, rest = found[:size], collections.deque(found[size:])
+        rest = collections.deque(found)
+        first = _batch(rest, BATCH if batch is None else batch or len(found))
         cursor_id = 0
         if rest and not single:
             cursor_id = next(self._cursor_ids)
@@ -234,8 +248,7 @@ class WireStore:
             return {"ok": 0, "code": 43, "codeName": "CursorNotFound",
                     "errmsg": f"cursor id {cursor_id} not found"}
         namespace, rest = self._cursors[cursor_id]
-        size = int(command.get("batchSize") or len(rest))
-        batch = [rest.popleft() for _ in range(min(size, len(rest)))]
+        batch = _batch(rest, int(command.get("batchSize") or len(rest)))
         if not rest:
             del self._cursors[cursor_id]
         return {"cursor": {"nextBatch": batch, "id": cursor_id if rest else 0,
@@ -255,7 +268,7 @@ class WireStore:
             try:
                 collection.insert_one(dict(document))
                 written += 1
-            except OperationFailure as failure:
+            except Exception as failure:  # noqa: BLE001 - each statement answers for itself
                 errors.append(_write_error(index, failure))
                 if command.get("ordered", True):
                     break
@@ -268,7 +281,7 @@ class WireStore:
         for index, change in enumerate(command.get("updates", [])):
             try:
                 result = _update(collection, change)
-            except OperationFailure as failure:
+            except Exception as failure:  # noqa: BLE001 - each statement answers for itself
                 errors.append(_write_error(index, failure))
                 if command.get("ordered", True):
                     break
@@ -283,12 +296,17 @@ class WireStore:
 
     def delete(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "delete")
-        removed = 0
-        for change in command.get("deletes", []):
+        removed, errors = 0, []
+        for index, change in enumerate(command.get("deletes", [])):
             remove = collection.delete_one if change.get("limit") == 1 else \
                 collection.delete_many
-            removed += remove(change["q"]).deleted_count
-        return {"n": removed}
+            try:
+                removed += remove(change["q"]).deleted_count
+            except Exception as failure:  # noqa: BLE001 - each statement answers for itself
+                errors.append(_write_error(index, failure))
+                if command.get("ordered", True):
+                    break
+        return {"n": removed, **({"writeErrors": errors} if errors else {})}
 
     def find_and_modify(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "findAndModify")
@@ -325,7 +343,7 @@ class WireStore:
 
     def count(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "count")
-        options = {name: int(command[name]) for name in ("skip", "limit")
+        options = {name: abs(int(command[name])) for name in ("skip", "limit")
                    if command.get(name)}
         return {"n": collection.count_documents(command.get("query") or {}, **options)}
 
@@ -353,12 +371,12 @@ class WireStore:
         return self._cursor(f"{database}.{command['listIndexes']}", indexes, None)
 
     def list_collections(self, database: str, command: dict) -> dict:
-        wanted = (command.get("filter") or {}).get("name")
-        names = [name for name in self.engine[database].list_collection_names()
-                 if wanted is None or name == wanted]
+        collections_ = [{"name": name, "type": "collection", "options": {},
+                         "info": {"readOnly": False}}
+                        for name in sorted(self.engine[database].list_collection_names())]
+        wanted = command.get("filter") or {}
         return self._cursor(f"{database}.$cmd.listCollections", [
-            {"name": name, "type": "collection", "options": {},
-             "info": {"readOnly": False}} for name in sorted(names)], None)
+            found for found in collections_ if filter_applies(wanted, found)], None)
 
     def list_databases(self, database: str, command: dict) -> dict:
         return {"databases": [{"name": name, "sizeOnDisk": 0, "empty": False}
@@ -423,8 +441,24 @@ def _update(collection: Any, change: dict) -> Any:
     return write(query, update, **options)
 
 
-def _write_error(index: int, failure: OperationFailure) -> dict:
-    return {"index": index, "code": failure.code or 8000, "errmsg": str(failure)}
+def _write_error(index: int, failure: Exception) -> dict:
+    """A statement's failure as MongoDB reports it among a write's ``writeErrors``: the
+    write is answered (and kept for a retry) with what was done before it."""
+    code = getattr(failure, "code", None) or 2  # BadValue: a document or update refused
+    return {"index": index, "code": code, "errmsg": str(failure)}
+
+
+def _batch(rest: collections.deque, most: int) -> list:
+    """Up to ``most`` documents off ``rest``, and no more than a batch's bytes (at least
+    one): pymongo refuses a reply larger than the server said it would send."""
+    batch: list = []
+    size = 0
+    while rest and len(batch) < most:
+        size += len(bson.encode(rest[0]))
+        if batch and size > BATCH_BYTES:
+            break
+        batch.append(rest.popleft())
+    return batch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -433,11 +467,11 @@ def main(argv: list[str] | None = None) -> int:
                                                    "(default: in memory)")
     options.add_argument("--port", type=int, default=0, help="default: a free one")
     args = options.parse_args(argv)
-    store = WireStore(args.data, args.port)
-    print(store.start(), flush=True)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    store = WireStore(args.data, args.port)
+    print(store.start(), flush=True)
     stopping.wait()
     store.stop()
     return 0

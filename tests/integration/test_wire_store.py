@@ -202,6 +202,73 @@ def test_an_election_is_ridden_out_and_a_dropped_or_stalled_server_is_reported(s
     client.close()
 
 
+def test_large_results_come_in_batches_a_client_takes(store):
+    # pymongo refuses a reply larger than the server said it sends: batches stop at 16 MiB
+    tickets = fresh(client_of(store))["attachments"]
+    tickets.insert_many([{"_id": n, "photo": b"x" * 1_000_000} for n in range(60)])
+    assert [photo["_id"] for photo in tickets.find({}, {"_id": 1})] == list(range(60))
+    assert len(list(tickets.find())) == 60
+    assert len(list(tickets.find().batch_size(2))) == 60
+
+
+def test_a_write_that_partly_fails_says_what_it_did_and_is_applied_once(store):
+    client = client_of(store)
+    control = client_of(store)
+    control.admin.command("ping")
+    tickets = fresh(client)["tickets"]
+    tickets.insert_one({"_id": "T1", "version": 1})
+    misbehave(control, "lose_answers", 30)  # each answer lost once: pymongo retries
+    with pytest.raises(BulkWriteError) as refused:
+        tickets.bulk_write([pymongo.UpdateOne({"_id": "T1"}, {"$inc": {"version": 1}}),
+                            pymongo.UpdateOne({"_id": "T1"}, {"$set": {"$bogus": 1}})])
+    misbehave(control, "lose_answers", 0)
+    assert refused.value.details["nModified"] == 1
+    assert [error["index"] for error in refused.value.details["writeErrors"]] == [1]
+    assert tickets.find_one({"_id": "T1"})["version"] == 2  # the retry applied nothing again
+    client.close()
+    control.close()
+
+
+def test_what_it_does_not_do_it_refuses_and_it_never_loses_an_unanswered_write(store):
+    client = client_of(store)
+    database = fresh(client)
+    with client.start_session() as session, pytest.raises(OperationFailure) as refused:
+        with session.start_transaction():
+            database["tickets"].insert_one({"_id": "in a transaction"}, session=session)
+    assert refused.value.code == 20
+    assert database["tickets"].count_documents({}) == 0
+    # unacknowledged writes (w=0) get no answer, and each is carried out
+    quiet = client_of(store, maxPoolSize=1)[database.name].get_collection(
+        "tickets", write_concern=pymongo.WriteConcern(w=0))
+    for number in range(200):
+        quiet.insert_one({"_id": number})
+    deadline = time.monotonic() + 10
+    while database["tickets"].count_documents({}) < 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert database["tickets"].count_documents({}) == 200
+    names = database.list_collection_names(filter={"name": {"$in": ["tickets", "x"]}})
+    assert names == ["tickets"]
+    client.close()
+
+
+def test_a_stall_holds_the_answers_not_the_server(store):
+    client = client_of(store)
+    control = client_of(store)
+    control.admin.command("ping")
+    database = fresh(client)
+    database["tickets"].insert_one({"_id": "T1"})
+    misbehave(control, "stall", 30)
+    reading = threading.Thread(target=database["tickets"].find_one, args=({"_id": "T1"},))
+    reading.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    misbehave(control, "stall", 0)  # answered while the read waits: the stall ends
+    reading.join(timeout=10)
+    assert not reading.is_alive() and time.monotonic() - started < 5
+    client.close()
+    control.close()
+
+
 def test_it_is_told_to_misbehave_by_a_command(store):
     client = client_of(store)
     client.admin.command({"hotlineMisbehave": "not_primary", "seconds": 0.5})
