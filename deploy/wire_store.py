@@ -263,50 +263,28 @@ class WireStore:
 
     def insert(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "insert")
-        written, errors = 0, []
-        for index, document in enumerate(command.get("documents", [])):
-            try:
-                collection.insert_one(dict(document))
-                written += 1
-            except Exception as failure:  # noqa: BLE001 - each statement answers for itself
-                errors.append(_write_error(index, failure))
-                if command.get("ordered", True):
-                    break
-        return {"n": written, **({"writeErrors": errors} if errors else {})}
+        done, errors = _each_statement(command, "documents",
+                                       lambda document: collection.insert_one(dict(document)))
+        return {"n": len(done), **({"writeErrors": errors} if errors else {})}
 
     def update(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "update")
-        matched = modified = 0
-        upserted, errors = [], []
-        for index, change in enumerate(command.get("updates", [])):
-            try:
-                result = _update(collection, change)
-            except Exception as failure:  # noqa: BLE001 - each statement answers for itself
-                errors.append(_write_error(index, failure))
-                if command.get("ordered", True):
-                    break
-                continue
-            matched += result.matched_count
-            modified += result.modified_count or 0
-            if result.upserted_id is not None:
-                upserted.append({"index": index, "_id": result.upserted_id})
-        return {"n": matched + len(upserted), "nModified": modified,
+        done, errors = _each_statement(command, "updates",
+                                       lambda change: _update(collection, change))
+        upserted = [{"index": index, "_id": result.upserted_id} for index, result in done
+                    if result.upserted_id is not None]
+        return {"n": sum(result.matched_count for _, result in done) + len(upserted),
+                "nModified": sum(result.modified_count or 0 for _, result in done),
                 **({"upserted": upserted} if upserted else {}),
                 **({"writeErrors": errors} if errors else {})}
 
     def delete(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "delete")
-        removed, errors = 0, []
-        for index, change in enumerate(command.get("deletes", [])):
-            remove = collection.delete_one if change.get("limit") == 1 else \
-                collection.delete_many
-            try:
-                removed += remove(change["q"]).deleted_count
-            except Exception as failure:  # noqa: BLE001 - each statement answers for itself
-                errors.append(_write_error(index, failure))
-                if command.get("ordered", True):
-                    break
-        return {"n": removed, **({"writeErrors": errors} if errors else {})}
+        done, errors = _each_statement(command, "deletes", lambda change: (
+            collection.delete_one if change.get("limit") == 1 else collection.delete_many
+        )(change["q"]))
+        return {"n": sum(result.deleted_count for _, result in done),
+                **({"writeErrors": errors} if errors else {})}
 
     def find_and_modify(self, database: str, command: dict) -> dict:
         collection = self._collection(database, command, "findAndModify")
@@ -439,6 +417,22 @@ def _update(collection: Any, change: dict) -> Any:
         options["array_filters"] = change["arrayFilters"]
     write = collection.update_many if change.get("multi") else collection.update_one
     return write(query, update, **options)
+
+
+def _each_statement(command: dict, key: str, carry_out: Callable[[Any], Any]
+                    ) -> tuple[list[tuple[int, Any]], list[dict]]:
+    """A write's statements (``command[key]``) carried out in turn: what each done
+    returned, by its index, and the failures as ``writeErrors`` (an ordered write stops
+    at its first)."""
+    done, errors = [], []
+    for index, statement in enumerate(command.get(key, [])):
+        try:
+            done.append((index, carry_out(statement)))
+        except Exception as failure:  # noqa: BLE001 - each statement answers for itself
+            errors.append(_write_error(index, failure))
+            if command.get("ordered", True):
+                break
+    return done, errors
 
 
 def _write_error(index: int, failure: Exception) -> dict:
