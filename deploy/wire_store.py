@@ -455,6 +455,30 @@ def _batch(rest: collections.deque, most: int) -> list:
     return batch
 
 
+class WireStoreProcess:
+    """A wire store as a process of its own, as a MongoDB server runs: on the embedded
+    store in ``data``, or in memory; its ``uri``, and ``stop``."""
+
+    def __init__(self, data: Path | None = None) -> None:
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()),
+             *(["--data", str(data)] if data else [])],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.process.stdout is not None
+        self.uri = self.process.stdout.readline().strip()
+        if not self.uri.startswith("mongodb://"):
+            self.process.kill()
+            raise RuntimeError("the wire store did not start")
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM: the engine is closed); an error if it did not end well."""
+        self.process.terminate()
+        if self.process.wait(timeout=30) != 0:
+            raise RuntimeError(f"the wire store ended with {self.process.returncode}")
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--data", type=Path, help="the embedded store's directory "

@@ -62,7 +62,8 @@ def storage_config():
 
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     uri = os.environ.get("TEST_MONGO_URI") or f"mongomock://test-{prefix}"
-    yield {"MONGO_URI": uri, "DATABASE_PREFIX": prefix}
+    # a server's databases of this test are new: the services make them (STORE_INIT)
+    yield {"MONGO_URI": uri, "DATABASE_PREFIX": prefix, "STORE_INIT": "1"}
     if storage.backend_of(uri) == "memory":
         storage.forget_memory(uri)
     else:

@@ -29,7 +29,6 @@ from collections.abc import Iterable
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.timer import timer
 
 from services.accounts import credentials, people, sessions, throttle
 from services.accounts.schemas import (
@@ -47,7 +46,15 @@ from services.accounts.schemas import (
     ViewIdArgs,
 )
 from services.accounts.store import AccountStore
-from services.shared import access, clock, outbox, parking_depth, revocation, statements
+from services.shared import (
+    access,
+    clock,
+    leases,
+    outbox,
+    parking_depth,
+    revocation,
+    statements,
+)
 from services.shared.accounts import VIEWS_MAX, FirstAdminSchema, NewUserSchema
 from services.shared.answers import accounts as answers
 from services.shared.deadlines import rpc
@@ -197,7 +204,7 @@ class AccountsService:
         return ENDED.dump({"session_ids": self._end_sessions(user["_id"], held, "ended",
                                                              actor)})
 
-    @timer(interval=sessions.SWEEP_INTERVAL_SECONDS)
+    @leases.timer(interval=sessions.SWEEP_INTERVAL_SECONDS)
     def clear_ended_sessions(self) -> None:
         """Clear away sessions that are over (idle, past their lifetime, of an account
         changed since), each user's saying session_ended; the slow-down's counts that are

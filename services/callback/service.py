@@ -21,7 +21,6 @@ import logging
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.timer import timer
 
 from services.callback import checkins, tasks
 from services.callback.schemas import (
@@ -33,7 +32,15 @@ from services.callback.schemas import (
 )
 from services.callback.store import TaskStore
 from services.callback.window import is_open
-from services.shared import access, clock, outbox, parking_depth, redelivery, revocation
+from services.shared import (
+    access,
+    clock,
+    leases,
+    outbox,
+    parking_depth,
+    redelivery,
+    revocation,
+)
 from services.shared.answers.callback import (
     CheckinSchema,
     ClaimedTaskSchema,
@@ -229,7 +236,7 @@ class CallbackService:
             return
         self._plan(card["resident_id"])
 
-    @timer(interval=PLAN_EVERY_SECONDS)
+    @leases.timer(interval=PLAN_EVERY_SECONDS, setting="CHECKIN_PLAN_SECONDS")
     def plan_checkins(self) -> None:
         """Make check-in tasks ahead for every resident whose plan is due to be looked at
         (every CHECKINS.replan_minutes), up to CHECKINS.plan_horizon_hours ahead."""

@@ -29,7 +29,6 @@ from typing import Any, cast
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from services.dispatch import assists, evidence, lifecycle, steps, supervision
 from services.dispatch import directory as directory_rules
@@ -61,6 +60,7 @@ from services.dispatch.ticket_state import Attachment, TicketState
 from services.shared import (
     access,
     clock,
+    leases,
     outbox,
     parking_depth,
     redelivery,
@@ -208,19 +208,6 @@ class GridRouting(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> frozenset[str]:
         return self.categories
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval is a config setting, read when the service starts."""
-
-    def __init__(self, setting: str, default: float, **kwargs):
-        self.setting = setting
-        self.default = default
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self) -> None:
-        self.interval = float(self.container.config.get(self.setting) or self.default)
-        super().setup()
 
 
 def _prepared(file: dict, index: int) -> Prepared:
@@ -727,8 +714,7 @@ class DispatchService:
         self._apply(event["ticket_no"], lambda state, now: lifecycle.merged(state, event, now))
 
     # Timers
-    @ConfiguredTimer.decorator(setting="OVERDUE_CHECK_SECONDS",
-                               default=DEFAULT_OVERDUE_CHECK_SECONDS)
+    @leases.timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS, setting="OVERDUE_CHECK_SECONDS")
     def check_deadlines(self) -> None:
         """Say ``ticket_warning`` once for every deadline near (WARN_SHARE of its window
         gone) and ``ticket_overdue`` once for every one passed unmet; end pauses whose

@@ -64,11 +64,20 @@ class TicketStore:
         outbox.ensure_index(self.tickets)
 
     def next_sequence(self, key: str) -> int:
-        """The next number of the counter ``key``, allocated atomically."""
-        counter = self.counters.find_one_and_update(
-            {"_id": key}, {"$inc": {"seq": 1}}, upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
+        """The next number of the counter ``key``, allocated atomically: unique and
+        increasing across every copy of intake (a number taken by a copy that then
+        crashed is a gap, never a repeat)."""
+        for attempt in range(2):
+            try:
+                counter = self.counters.find_one_and_update(
+                    {"_id": key}, {"$inc": {"seq": 1}}, upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                break
+            except DuplicateKeyError:
+                # two copies made the day's counter at once: the other's is there now
+                if attempt:
+                    raise
         assert counter is not None  # upserted: there is one after the update
         return counter["seq"]
 

@@ -21,10 +21,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nameko.timer import timer
 from pymongo.collection import Collection
 
-from services.shared import clock
+from services.shared import clock, leases
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +147,13 @@ def sweep(collection_of: Callable[[Any], Collection],
     crash or a broker outage left in the outbox of ``collection_of(service)``, through the
     service's ``publisher`` EventDispatcher (or ``publisher_of(service)``: what the
     service's own writes publish through), reading only the documents flagged (the store
-    makes the flag's index with ``ensure_index``). In a service class::
+    makes the flag's index with ``ensure_index``); in the copy of the service that holds
+    its timers' lease (leases.py). In a service class::
 
         publish_outbox = outbox.sweep(lambda service: service.store.tickets)
     """
 
-    @timer(interval=SWEEP_INTERVAL_SECONDS)
+    @leases.timer(interval=SWEEP_INTERVAL_SECONDS)
     def publish_outbox(self) -> None:
         collection = collection_of(self)
         publish = self.publisher if publisher_of is None else publisher_of(self)

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import mongomock
 import pymongo
@@ -61,11 +61,36 @@ def backend_of(uri: str) -> str:
                      f"or mongomock://, not {uri!r}")
 
 
+# How every service reaches a MongoDB replica set unless its URI says otherwise:
+# - writes are retried once by the driver after a failover, and acknowledged by a
+#   majority of the set, so an acknowledged write survives the primary's loss;
+# - reads see only what a majority has (nothing a failover can take back);
+# - a primary is waited for at most 8 s, within the 10 s a caller waits for an answer, so
+#   an election that outlasts it is answered ServicesUnavailable (exhaustion.py) while
+#   the caller still listens.
+PRODUCTION_OPTIONS: dict[str, Any] = {
+    "retryWrites": True, "retryReads": True, "w": "majority", "wTimeoutMS": 5000,
+    "readConcernLevel": "majority", "readPreference": "primary",
+    "serverSelectionTimeoutMS": 8000, "connectTimeoutMS": 5000, "socketTimeoutMS": 20000,
+}
+
+
+def client_options(uri: str, appname: str) -> dict[str, Any]:
+    """The options a MongoDB client of ``uri`` is opened with: PRODUCTION_OPTIONS, less any
+    the URI sets itself (its own win), with the service's name as the client's."""
+    given = {name.lower() for name in parse_qs(urlparse(uri).query)}
+    options = {name: value for name, value in PRODUCTION_OPTIONS.items()
+               if name.lower() not in given}
+    if "appname" not in given:
+        options["appname"] = appname
+    return options
+
+
 def open_client(uri: str, database: str) -> Any:
     """A client for ``database`` on the backend that ``uri`` names (tz-aware: UTC datetimes)."""
     backend = backend_of(uri)
     if backend == "mongodb":
-        return pymongo.MongoClient(uri, tz_aware=True)
+        return pymongo.MongoClient(uri, tz_aware=True, **client_options(uri, database))
     if backend == "litemongo":
         return embedded_store.connect(Path(_embedded_root(uri)) / database, tz_aware=True)
     with _memory_lock:
@@ -197,6 +222,7 @@ class Storage(DependencyProvider):
     def __init__(self, store_class: Callable[[Database], Any]):
         self.store_class = store_class
         self.client: Any = None  # a pymongo, litemongo or mongomock client
+        self.database: Any = None  # the service's database (behind the fault switch if set)
         self.store: Any = None
 
     def setup(self) -> None:
@@ -216,6 +242,7 @@ class Storage(DependencyProvider):
                                           init=init, where=where)
             switch = config.get("STORAGE_FAULT_SWITCH")
             db: Any = FaultSwitched(raw, switch) if switch else raw
+            self.database = db
             self.store = self.store_class(db)
             self.store.ensure_indexes()
             self._mark(raw, service, decision, marker, config)

@@ -1,7 +1,9 @@
 """What the integration tests share besides fixtures."""
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 from nameko.runners import ServiceRunner
 from nameko.utils.concurrency import SpawningProxy
@@ -16,6 +18,13 @@ from services.register.service import RegisterService
 # Every service of the system, as `make run` starts them.
 SERVICES = (IntakeService, DispatchService, CallbackService, LedgerService, RegisterService,
             AccountsService)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy"))
+from wire_store import WireStoreProcess  # noqa: E402  (deploy/wire_store.py)
+
+__all__ = ["WireStoreProcess"]
 
 
 def eventually(check, timeout: float = 30.0, interval: float = 0.05):

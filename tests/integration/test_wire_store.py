@@ -12,32 +12,16 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import mongomock
 import pymongo
 import pytest
+from integration_support import ROOT
+from integration_support import WireStoreProcess as Server
 from pymongo import ReturnDocument
 from pymongo.errors import AutoReconnect, BulkWriteError, DuplicateKeyError, OperationFailure
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVER = ROOT / "deploy" / "wire_store.py"
 SET_NAME = "hotline"
-
-
-class Server:
-    """A wire store's process: its URI, and how to stop it."""
-
-    def __init__(self, data: Path | None = None) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), *(["--data", str(data)] if data else [])],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        self.uri = self.process.stdout.readline().strip()
-        assert self.uri.startswith("mongodb://"), "the wire store did not start"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        assert self.process.wait(timeout=30) == 0
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,11 @@ from dispatch_support import (
 )
 
 from services.dispatch import lifecycle
-from services.dispatch.service import ConfiguredTimer, DirectoryStorage
+from services.dispatch.service import DirectoryStorage
 from services.dispatch.store import TicketStateStore
 from services.shared import outbox
 from services.shared.errors import IllegalTransition, InvalidRequest, NotFound, NotPermitted
+from services.shared.leases import LeasedTimer
 from services.shared.schemas import SYSTEM_ACTOR
 
 
@@ -333,7 +334,7 @@ def test_each_missed_deadline_is_reported_once_per_dispatch(service, now):
 
 
 def test_the_deadline_check_interval_comes_from_config():
-    timer = ConfiguredTimer(setting="OVERDUE_CHECK_SECONDS", default=10)
+    timer = LeasedTimer(interval=10, setting="OVERDUE_CHECK_SECONDS")
     timer.container = Mock(config={"OVERDUE_CHECK_SECONDS": 0.5})
     timer.setup()
     assert timer.interval == 0.5

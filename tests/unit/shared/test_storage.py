@@ -119,3 +119,20 @@ def test_the_compare_and_set_loop_decides_again_while_others_win_then_gives_up()
     with pytest.raises(IllegalTransition, match="keeps changing"):
         until_written(lambda: tries.append(1) or LOST, 3, IllegalTransition("keeps changing"))
     assert len(tries) == 3
+
+
+def test_a_mongodb_client_gets_the_production_settings_unless_its_uri_says_otherwise():
+    client = storage.open_client("mongodb://127.0.0.1:1/?replicaSet=hotline&w=1", "intake")
+    try:
+        options = client.options
+        assert options.retry_writes and options.retry_reads
+        assert options.write_concern.document == {"w": 1, "wtimeout": 5000}  # the URI's w
+        assert options.read_concern.level == "majority"
+        assert options.server_selection_timeout == 8
+        assert options.pool_options.connect_timeout == 5
+        assert options.pool_options.socket_timeout == 20
+        assert client.options.pool_options.metadata["application"]["name"] == "intake"
+    finally:
+        client.close()
+    given = storage.client_options("mongodb://db/?W=2&appName=desk", "intake")
+    assert "w" not in given and "appname" not in given and given["retryWrites"] is True
