@@ -10,6 +10,10 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 # 100,000 tickets (a subdistrict's year and a half) store in about 75 s on two cores; 300,000
 # take about four minutes, past the two the suite gives it; `make history` stores them all.
 SUITE_HISTORY ?= 100000
+# The copies drill in the suite: 1,000 tickets (`make faults`) take about five minutes on
+# the wire store on two cores, where every step waits on a store over the network; the
+# suite sends fewer, with every fault of copies.
+COPIES_DRILL_TICKETS ?= 500
 
 install: $(STAMP)
 
@@ -32,12 +36,14 @@ run: install broker
 
 ## The whole suite: lint and type checks, unit tests, the services together against
 ## RabbitMQ, the console in a real browser (its own pytest process: playwright must not run
-## under eventlet), then the fault drill (about two minutes; see `faults`).
+## under eventlet), then the fault drill, alone and with copies (about seven minutes; see
+## `faults`).
 test: install broker chromium lint
 	HISTORY_TICKETS=$(SUITE_HISTORY) $(BIN)/pytest -q tests
 	$(BIN)/pytest -q --browser tests/browser
 	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
+	$(BIN)/python deploy/faults.py --copies 2 --tickets $(COPIES_DRILL_TICKETS)
 
 ## ruff (style, imports, likely bugs) and mypy (types) over the code and the tests.
 lint: install
@@ -57,10 +63,12 @@ integration: install broker
 ## killed with -9, RabbitMQ (a node of the drill's own) crashes, the store goes away, poison
 ## messages come on the services' queues and callback's and dispatch's clocks are stepped;
 ## prints sent/accepted/completed/lost/duplicated and poison sent/parked, exit 1 unless
-## nothing is lost or doubled and each poison message is parked exactly once.
+## nothing is lost or doubled and each poison message is parked exactly once. Then the
+## same with two copies of every service on the wire store, with the faults of copies.
 faults: install
 	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
+	$(BIN)/python deploy/faults.py --copies 2
 
 ## The HTTP API fuzzed with new draws each time (the suite draws the same ones, so that it
 ## passes or fails on the code alone): requests made from its OpenAPI description.

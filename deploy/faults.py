@@ -37,7 +37,17 @@ sent, accepted, completed, lost and duplicated, the poison sent and parked and w
 stepped clocks did; exits 1 unless lost and duplicated are 0 and every check holds.
 Writes var/faults/faults.json; the parts' logs go to var/faults/log/.
 
-    .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12]
+The timers' work is watched too: tickets nobody works, with a short accept deadline, are
+each reported overdue once and warned of at most once; residents' check-ins are each
+planned once.
+
+With ``--copies 2``: two copies of every service, each its own process, on the wire store
+(deploy/wire_store.py, MongoDB's stand-in, on the embedded store), and the faults of
+copies: kill -9 of one copy of each service in turn, poison, a callback worker killed in a
+call, every store connection dropped, no primary (NotWritablePrimary) for 5 s; the same
+checks. Writes var/faults/copies.json; logs in var/faults/copies-log/.
+
+    .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12] [--copies 2]
 """
 from __future__ import annotations
 
@@ -70,6 +80,7 @@ import poison  # noqa: E402  deploy/poison.py: the bad messages and where they a
 import run_lock  # noqa: E402  deploy/run_lock.py
 import single_machine  # noqa: E402  (its import puts deploy/rabbitmq on the path)
 from private_broker import PrivateBroker  # noqa: E402
+from wire_store import WireStoreProcess  # noqa: E402
 
 from services.shared import clock as hotline_clock  # noqa: E402  (Clock below is the drill's)
 from services.shared.errors import HotlineError, IllegalTransition, NotFound, NotPermitted  # noqa: E402
@@ -116,6 +127,22 @@ ADMIN = {"username": "drill-admin", "name": "演练管理员", "password": "dril
 ADMIN_ACTOR = {"id": ADMIN["username"], "name": ADMIN["name"], "role": "admin", "unit_id": None}
 DISPATCHER = {"id": "drill-centre", "name": "演练派单员", "role": "dispatcher", "unit_id": None}
 OBSERVER = {"id": "drill", "name": "演练", "role": "supervisor", "unit_id": None}
+# A dead copy's timers (the deadline check, the outbox sweeps, check-in planning) run in
+# another copy after this (services/shared/leases.py); 10 s in production.
+TIMER_LEASE_SECONDS = 3
+# Tickets nobody works, whose accept deadline the drill's policy makes short, sent one by
+# one through the first 60% of the sending: each must be reported overdue once, and
+# warned of at most once, whatever the faults and however many copies check deadlines.
+# A check that finds the deadline already passed reports it without a warning (as after
+# a service was down through the warning's time), so some may go unwarned; not all.
+WATCHED = 20
+WATCHED_KIND = "suggestion"  # the scripted tickets are complaints
+WATCHED_ACCEPT_HOURS = 0.01  # 36 s: warned after 29 s, 7 s before it passes
+OVERDUE_CHECK_SECONDS = 2  # dispatch's deadline check (10 s in production)
+# Residents of the register with a check-in planned for the minute the drill starts (and
+# the next day's): each planned time must be planned once, and today's called.
+RESIDENTS = 10
+GRID = "yinhang-grid-1"
 AGENT = {"id": "drill-agent", "name": "演练话务员", "role": "agent", "unit_id": None}
 
 
@@ -188,8 +215,12 @@ def described(error: Exception) -> str:
 
 class Drill:
     def __init__(self, args: argparse.Namespace, broker: PrivateBroker, data_dir: Path,
-                 log_dir: Path):
+                 log_dir: Path, store_uri: str | None = None):
+        """The single-machine drill on the embedded store in ``data_dir``; or, with
+        ``store_uri`` (a wire store's), ``args.copies`` copies of every service on it."""
         self.args = args
+        self.copies = args.copies
+        self.store_uri = store_uri or f"litemongo:{data_dir}"
         self.broker = broker
         # Each part as its own broker user, made on the drill's node by its admin; the
         # drill's own calls (tickets, units, accounts, checks) as the console's user.
@@ -216,12 +247,17 @@ class Drill:
         self.account_desk_stopped: str | None = None  # an answer neither refusal nor "away"
         self.stop_working = threading.Event()
         self.stop_supervising = threading.Event()
+        self.policy = data_dir / "policy.yml"
         self.env = {**single_machine.statement_keys(dict(os.environ), data_dir / "keys"),
                     **single_machine.DEFAULTS,
-                    "MONGO_URI": f"litemongo:{data_dir}", "STORAGE_FAULT_SWITCH": str(self.switch),
+                    "MONGO_URI": self.store_uri, "POLICY_FILE": str(self.policy),
                     "CALLBACK_DELAY_MINUTES": "0", "CALLBACK_WINDOW_START": "00:00",
                     "CALLBACK_WINDOW_END": "24:00", "CALLBACK_LEASE_SECONDS": str(LEASE_SECONDS),
+                    "LEASE_SECONDS": str(TIMER_LEASE_SECONDS),
+                    "OVERDUE_CHECK_SECONDS": str(OVERDUE_CHECK_SECONDS),
                     "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+        if store_uri is None:  # the embedded store's faults come through the switch
+            self.env["STORAGE_FAULT_SWITCH"] = str(self.switch)
         self.clocks = data_dir / "clocks"  # each service's step file (services/shared/clock.py)
         self.stepped_until = 0.0  # monotonic: until then a service's clock may be stepped
         self.poison: list[poison.Poison] = []  # the bad messages published
@@ -229,26 +265,41 @@ class Drill:
         self.worker_env = dict(self.env)  # with the workers' token, once accounts issues it
         self.worker_ids = [f"drill-worker-{n}" for n in range(1, CALLBACK_WORKERS + 1)]
         self.supervisor = single_machine.Supervisor({
-            **{name: functools.partial(single_machine.start_service, name,
-                                       self.service_env(name), self.uris, log_dir)
-               for name in single_machine.SERVICES},
+            **{part: functools.partial(single_machine.start_service, name,
+                                       self.service_env(name), self.uris, log_dir, part)
+               for part, name in self.service_parts()},
             **{worker: functools.partial(single_machine.callback_worker, worker,
                                          str(self.script), self.worker_env, self.uris,
                                          log_dir, 0.2)
                for worker in self.worker_ids},
         }, say=lambda text: self.clock.say(text))
         self.units: list[str] = []
+        self.watched: list[str] = []  # the watched tickets' numbers
+        self.watched_until = 0.0  # monotonic: when the last one's accept deadline passes
+        self.residents: list[str] = []  # the residents with check-ins, by id
 
     # ------------------------------------------------------------ parts
+    def service_parts(self) -> list[tuple[str, str]]:
+        """(part, service) of every copy of every service: ``intake``, ``intake-2``…"""
+        return [(name if copy == 1 else f"{name}-{copy}", name)
+                for name in single_machine.SERVICES for copy in range(1, self.copies + 1)]
+
     def service_env(self, name: str) -> dict:
         """A service's env: the drill's, with a clock of its own (a step file)."""
         return {**self.env, hotline_clock.STEP_FILE_ENV: str(self.clocks / f"{name}.step")}
 
     def start_parts(self) -> None:
         self.script.write_text(f"default: satisfied\ncall_seconds: {CALL_SECONDS}\n")
+        self.policy.write_text(watched_policy(), encoding="utf-8")
         self.clocks.mkdir(parents=True, exist_ok=True)
-        started = single_machine.start_services(self.env, self.uris, self.log_dir,
-                                                init=True, env_of=self.service_env)
+        if self.copies == 1:
+            started = single_machine.start_services(self.env, self.uris, self.log_dir,
+                                                    init=True, env_of=self.service_env)
+        else:  # every copy makes the store if there is none: the first one's is kept
+            started = {part: single_machine.start_service(
+                name, {**self.service_env(name), "STORE_INIT": "1"}, self.uris,
+                self.log_dir, part) for part, name in self.service_parts()}
+            single_machine.wait_until_answering(self.uri, started, 120)
         for name, process in started.items():
             self.supervisor.adopt(name, process)
         self.worker_env["HOTLINE_TOKEN"] = single_machine.program_token(
@@ -438,6 +489,81 @@ class Drill:
                 wrong.append(f"{username}: {who['unit_id']} {who['unit_name']}")
         return wrong
 
+    # ------------------------------------------------------------ timers' work
+    def start_watching(self) -> None:
+        """The residents whose check-ins are planned now (the watched tickets come one by
+        one while the tickets are sent: ``send_watched``); what the timers must say once
+        each."""
+        proxy = ServiceProxy(self.uri, RPC_TIMEOUT)
+        plan_time = f"{hotline_clock.local(hotline_clock.now()):%H:%M}"
+        self.residents = [proxy.call("register", "add_resident",
+                                     drill_resident(n, plan_time),
+                                     vouch(ADMIN_ACTOR))["resident_id"]
+                          for n in range(RESIDENTS)]
+        proxy.close()
+
+    def send_watched(self) -> None:
+        """The watched tickets, one every so often through the first 60% of the sending;
+        each call told it failed made again with the same external_id until it succeeds."""
+        proxy, chance = ServiceProxy(self.uri, RPC_TIMEOUT), random.Random(7)
+        every = 0.6 * self.args.tickets / self.args.rate / WATCHED
+        for n in range(WATCHED):
+            if self.stop_working.wait(every if n else 0):
+                break
+            request = {**watched_request(chance), "external_id": f"{self.run_id}-watch-{n}",
+                       "merge": False}
+            while not self.stop_working.is_set():
+                try:
+                    answer = proxy.call("intake", "create_ticket", request, vouch(AGENT))
+                except HotlineError:
+                    raise  # a refusal would be a defect of the drill's request
+                except Exception:  # told: a fault in progress; made again shortly
+                    time.sleep(0.5)
+                    continue
+                self.watched.append(answer["ticket_no"])
+                self.watched_until = time.monotonic() + WATCHED_ACCEPT_HOURS * 3600
+                break
+        proxy.close()
+
+    def wait_for_watched(self, seconds: float = 60) -> None:
+        """Until the last watched ticket's accept deadline has passed and been checked."""
+        pause = self.watched_until + 2 * OVERDUE_CHECK_SECONDS - time.monotonic()
+        if pause > 0:
+            self.clock.say(f"waiting {pause:.0f} s for the last watched ticket's deadline")
+            time.sleep(min(pause, seconds))
+
+    def check_timers_said_once(self, rpc: dict) -> dict:
+        """Each watched ticket warned once and reported overdue once; each resident's
+        planned check-ins planned once each, today's called."""
+        wrong: list[str] = []
+        said: collections.Counter[tuple] = collections.Counter()
+        for number in self.watched:
+            counts = collections.Counter(
+                (entry["event_type"], entry["data"].get("deadline"))
+                for entry in rpc["ledger"].timeline(number, vouch(SYSTEM_ACTOR)))
+            said.update({key: counts[key] for key in (("ticket_warning", "accept"),
+                                                      ("ticket_overdue", "accept"))})
+            wrong += [f"{number}: {problem}" for problem in (
+                said_once(counts, ("ticket_warning", "accept"), at_most=True),
+                said_once(counts, ("ticket_overdue", "accept"))) if problem]
+        if self.watched and not said[("ticket_warning", "accept")]:
+            wrong.append("no watched ticket was warned of: the warnings went untested")
+        planned, called = 0, 0
+        for resident_id in self.residents:
+            checkins = rpc["callback"].checkins_for(resident_id, vouch(ADMIN_ACTOR))
+            times = collections.Counter(task["planned_for"] for task in checkins)
+            planned += len(checkins)
+            called += sum(task["result"] == "answered" for task in checkins)
+            wrong += [f"resident {resident_id}: check-in at {at} planned {n} times"
+                      for at, n in times.items() if n > 1]
+            if not times:
+                wrong.append(f"resident {resident_id}: no check-in planned")
+        return {"watched_tickets": len(self.watched),
+                "warnings": said[("ticket_warning", "accept")],
+                "overdue": said[("ticket_overdue", "accept")], "residents": len(self.residents),
+                "checkins_planned": planned, "checkins_answered": called,
+                "timers_said_wrong": wrong}
+
     # ------------------------------------------------------------ faults
     def fault(self, name: str, action, on_its_own: bool = True) -> None:
         """Bring the fault about and wait until every service answers again; one run
@@ -566,6 +692,21 @@ class Drill:
             self.switch.unlink()
         return action
 
+    def misbehave_store(self, how: str, seconds: float):
+        """The wire store misbehaves as a replica set does (deploy/wire_store.py): drops
+        every connection, or has no primary (writes answered NotWritablePrimary)."""
+        def action():
+            import pymongo
+
+            client: pymongo.MongoClient = pymongo.MongoClient(
+                self.store_uri, serverSelectionTimeoutMS=5000)
+            try:
+                client.admin.command({"hotlineMisbehave": how, "seconds": seconds})
+            finally:
+                client.close()
+            time.sleep(seconds)
+        return action
+
     def publish_poison(self):
         """Publish the bad messages (deploy/poison.py), each as the broker user that may,
         and see them parked; whether each was parked once is counted at the end."""
@@ -604,8 +745,10 @@ class Drill:
         """The faults, spread over the sending time (1,000 tickets at 12/s: about 83 s): at
         each time one fault, and maybe another alongside it that has nothing to do with
         it (a clock stepped while a service it does not ask is killed), so the drill
-        takes no longer for it."""
+        takes no longer for it. With copies, those of copies on a shared store."""
         span = self.args.tickets / self.args.rate
+        if self.copies > 1:
+            return self.copies_schedule(span)
         plan: list[list[tuple[str, Any]]] = [[(f"kill -9 {name}", self.kill_service(name))]
                                              for name in single_machine.SERVICES]
         plan[3].append((clock_fault("dispatch"),  # with the ledger killed
@@ -620,6 +763,23 @@ class Drill:
                  [("crash and restart RabbitMQ", self.restart_broker())],
                  [(f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage())],
                  [(f"disk full for {STORAGE_OUTAGE_SECONDS} s", self.disk_full())]]
+        return [(span * (n + 1) / (len(plan) + 1.5), faults) for n, faults in enumerate(plan)]
+
+    def copies_schedule(self, span: float) -> list[tuple[float, list[tuple[str, Any]]]]:
+        """kill -9 of one copy of each service in turn (the others go on, taking over its
+        timers), poison, a callback worker killed in a call, every store connection
+        dropped, and no primary for STORAGE_OUTAGE_SECONDS."""
+        parts = self.service_parts()  # each service's copies side by side
+        # the first copy of one service, the second of the next…
+        killed = [parts[n * self.copies + n % self.copies][0]
+                  for n in range(len(single_machine.SERVICES))]
+        plan: list[list[tuple[str, Any]]] = [[(f"kill -9 {part}", self.kill_service(part))]
+                                             for part in killed]
+        plan.insert(3, [("poison messages published", self.publish_poison())])
+        plan += [[("kill -9 a callback worker in a call", self.kill_worker_mid_call())],
+                 [("every store connection dropped", self.misbehave_store("drop", 1))],
+                 [(f"no primary (NotWritablePrimary) for {STORAGE_OUTAGE_SECONDS} s",
+                   self.misbehave_store("not_primary", STORAGE_OUTAGE_SECONDS))]]
         return [(span * (n + 1) / (len(plan) + 1.5), faults) for n, faults in enumerate(plan)]
 
     def run_faults(self) -> None:
@@ -725,9 +885,11 @@ class Drill:
                 except Exception as error:  # said in the report; asked again
                     parked_count_errors[name] = described(error)
                     time.sleep(0.5)
+        timers = self.check_timers_said_once(rpc)
         proxy.close()
         found = poison.tally(self.uris["operator"])
-        return {"lost": lost, "wrong_state": wrong_state, "wrong_path": wrong_path,
+        return {"timers": timers, "lost": lost, "wrong_state": wrong_state,
+                "wrong_path": wrong_path,
                 "repeated_after_told_failure": repeated, "clock_stepped_tickets": stepped,
                 "recorded_twice": twice, "chains_broken": chains["broken"],
                 "accounts_not_signing_in": accounts_wrong,
@@ -756,7 +918,7 @@ class Drill:
         ticket in dispatch, entries per event_id in the ledger."""
         from services.shared.storage import connect
 
-        uri = f"litemongo:{self.data_dir}"
+        uri = self.store_uri
         ours = {t.external_id for t in self.tickets}
         intake = connect(uri, "intake")
         per_external = collections.Counter(
@@ -792,14 +954,18 @@ class Drill:
         self.clock.say(f"starting the services, {CALLBACK_WORKERS} callback workers (RabbitMQ "
                        f"{self.uri.split('@')[-1]}, store {self.data_dir})")
         self.start_parts()
+        self.start_watching()
         self.clock = Clock()
         self.clock.say(f"sending {len(self.tickets)} tickets at {self.args.rate}/s")
         lanes = 4
         senders = [threading.Thread(target=self.send, args=(lane, lanes)) for lane in range(lanes)]
-        helpers = [threading.Thread(target=self.work_units, args=(self.units[desk::2],),
-                                    daemon=True) for desk in range(2)]
+        # two desks a copy: with copies, each step waits on a store over the network
+        desks = 2 * self.copies
+        helpers = [threading.Thread(target=self.work_units, args=(self.units[desk::desks],),
+                                    daemon=True) for desk in range(desks)]
         helpers.append(threading.Thread(target=self.report_progress, daemon=True))
         admin_desk = threading.Thread(target=self.work_accounts)
+        senders.append(threading.Thread(target=self.send_watched))
         for thread in senders + helpers + [admin_desk]:
             thread.start()
         self.run_faults()
@@ -810,6 +976,7 @@ class Drill:
                        f"same external_id")
         self.retry_failed()
         still_open = self.wait_for_closing()
+        self.wait_for_watched()
         self.stop_working.set()
         admin_desk.join()
         self.clock.say("checking every ticket, its path and its ledger")
@@ -851,7 +1018,9 @@ class Drill:
             "accounts": {"made": len(self.accounts), **self.account_calls},
             "poison": poison_summary(checks["poison"]),
             "clock": {"steps_s": {name: step.total_seconds()
-                                  for name, step in CLOCK_STEPS.items()},
+                                  for name, step in CLOCK_STEPS.items()
+                                  if any(fault["fault"] == clock_fault(name)
+                                         for fault in self.faults)},
                       "for_s": CLOCK_STEP_SECONDS,
                       "tickets_stamped_stepped": len(checks["clock_stepped_tickets"]),
                       "reports_refused_claimed_again": checks["reports_refused_claimed_again"],
@@ -861,6 +1030,36 @@ class Drill:
             "per_second": self.per_second(),
             "checks": checks,
         }
+
+
+def watched_policy() -> str:
+    """deploy/policy.yml with a short accept deadline for the watched tickets' kind."""
+    import yaml
+
+    policy = yaml.safe_load((ROOT / "deploy" / "policy.yml").read_text(encoding="utf-8"))
+    policy["rules"].append({"kind": WATCHED_KIND,
+                            "deadlines": {"accept": {"hours": WATCHED_ACCEPT_HOURS}}})
+    return yaml.safe_dump(policy, allow_unicode=True)
+
+
+def watched_request(chance: random.Random) -> dict:
+    return {**bench.ticket_request(chance), "kind": WATCHED_KIND}
+
+
+def drill_resident(n: int, plan_time: str) -> dict:
+    return {"name": f"演练老人{n}", "phones": [f"1370000{n:04d}"],
+            "address": {"district": "杨浦区", "subdistrict": "殷行街道", "community": "开鲁新村",
+                        "estate": "开鲁新村", "building": f"{n + 1}号", "room": "101"},
+            "birth_date": "1935-05-01", "living_status": "alone", "grid_unit_id": GRID,
+            "checkin_plan": {"days": [1, 2, 3, 4, 5, 6, 7], "times": [plan_time]}}
+
+
+def said_once(counts: collections.Counter, key: tuple, at_most: bool = False) -> str | None:
+    """What is wrong with how often ``key`` was said: None when once (or, ``at_most``,
+    not at all)."""
+    if counts[key] == 1 or (at_most and not counts[key]):
+        return None
+    return f"{key[0]} ({key[1]}) said {counts[key]} times"
 
 
 def poison_summary(found: dict) -> dict:
@@ -967,6 +1166,9 @@ def verdict(summary: dict) -> list[str]:
                        "accounts not recorded as created exactly once")):
         if checks[key]:
             problems.append(f"{len(checks[key])} {what}: {checks[key][:3]}")
+    if checks["timers"]["timers_said_wrong"]:
+        wrong = checks["timers"]["timers_said_wrong"]
+        problems.append(f"{len(wrong)} things the timers said not once: {wrong[:3]}")
     if checks["tasks_claimed_twice"]:
         problems.append(f"{len(checks['tasks_claimed_twice'])} callback tasks recorded for two "
                         f"claims (the fence let an earlier claim's report through): "
@@ -1070,6 +1272,13 @@ def print_summary(summary: dict) -> None:
           f"{not checks['chains_broken']}; events recorded twice: "
           f"{len(checks['events_recorded_twice'])}; tickets off their path: "
           f"{len(checks['wrong_path'])}")
+    timers = checks["timers"]
+    print(f"  timers' work        {timers['watched_tickets']:>6}   watched tickets: "
+          f"{timers['warnings']} warnings (each at most once), {timers['overdue']} overdue "
+          f"(each once); "
+          f"{timers['residents']} residents: {timers['checkins_planned']} check-ins planned, "
+          f"{timers['checkins_answered']} answered; said not once: "
+          f"{len(timers['timers_said_wrong'])} (must be 0)")
     bad = summary["poison"]
     print(f"  poison sent         {bad['sent']:>6}   (parked copies: {bad['parked']} found of "
           f"{bad['expected']} expected, each once: {not poison.misparked(bad['messages'])}; "
@@ -1095,46 +1304,56 @@ def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--tickets", type=int, default=1000)
     options.add_argument("--rate", type=float, default=12.0, help="tickets a second")
+    options.add_argument("--copies", type=int, default=1,
+                         help="copies of every service; more than 1: on the wire store "
+                              "(deploy/wire_store.py), with the faults of copies")
     args = options.parse_args(argv)
+    name = "faults" if args.copies == 1 else "copies"
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("amqp", "kombu", "nameko", "services.shared.rpc_client"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)  # the faults are on purpose
     OUT.mkdir(parents=True, exist_ok=True)
-    log_dir = OUT / "log"
+    log_dir = OUT / ("log" if args.copies == 1 else f"{name}-log")
     shutil.rmtree(log_dir, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix="hotline-faults-"))
     started = time.monotonic()
-    print(f"faults: a drill of {args.tickets} tickets at {args.rate}/s; logs in "
+    where = "" if args.copies == 1 else f", {args.copies} copies of every service on the wire store"
+    print(f"{name}: a drill of {args.tickets} tickets at {args.rate}/s{where}; logs in "
           f"{log_dir.relative_to(ROOT)}/", flush=True)
     broker = PrivateBroker(work / "rabbitmq")
     data_dir = work / "data"
     lock = run_lock.hold(data_dir, "faults")  # as `make run` holds its store (makes it)
-    drill = None
+    drill, store = None, None
     try:
         broker.start()
-        drill = Drill(args, broker, data_dir, log_dir)
+        if args.copies > 1:  # MongoDB's stand-in, on the embedded store
+            store = WireStoreProcess(work / "wire")
+        drill = Drill(args, broker, data_dir, log_dir, store.uri if store else None)
         summary = drill.run()
     finally:
         if drill is not None:
             drill.stop_working.set()
             drill.stop_parts()
+        if store is not None:
+            store.stop()
         broker.stop()
         run_lock.release(lock)
     summary["seconds"] = round(time.monotonic() - started, 1)
     problems = verdict(summary)
     summary["problems"] = problems
-    (OUT / "faults.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
-                                                default=list), encoding="utf-8")
-    drawn = chart(summary, OUT / "faults.png")
+    summary["copies"] = args.copies
+    (OUT / f"{name}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
+                                                 default=list), encoding="utf-8")
+    drawn = chart(summary, OUT / f"{name}.png")
     print_summary(summary)
     shutil.rmtree(work, ignore_errors=True)
     if problems:
-        print("\nfaults: FAILED\n  " + "\n  ".join(problems))
+        print(f"\n{name}: FAILED\n  " + "\n  ".join(problems))
         print(f"(the store and broker data were removed; logs in {log_dir.relative_to(ROOT)}/)")
         return 1
-    print(f"\nfaults: passed in {summary['seconds']} s; wrote "
-          f"{(OUT / 'faults.json').relative_to(ROOT)} and {drawn.relative_to(ROOT)}")
+    print(f"\n{name}: passed in {summary['seconds']} s; wrote "
+          f"{(OUT / f'{name}.json').relative_to(ROOT)} and {drawn.relative_to(ROOT)}")
     return 0
 
 

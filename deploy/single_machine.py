@@ -251,11 +251,13 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
 
 
 def start_service(name: str, env: dict, uris: dict[str, str],
-                  log_dir: Path = ROOT / "var" / "log") -> subprocess.Popen:
+                  log_dir: Path = ROOT / "var" / "log", part: str | None = None
+                  ) -> subprocess.Popen:
     """One service as its own ``nameko run`` with deploy/<name>.yml, connected as its own
-    broker user (``uris[name]``; not waiting for it)."""
-    return start(name, [sys.executable, "-m", "services.service_process", "run", "--config",
-                        f"deploy/{name}.yml", f"services.{name}.service"],
+    broker user (``uris[name]``; not waiting for it); ``part`` names a copy of it (its
+    log), when there are several."""
+    return start(part or name, [sys.executable, "-m", "services.service_process", "run",
+                                "--config", f"deploy/{name}.yml", f"services.{name}.service"],
                  as_user(env, uris, name), log_dir)
 
 

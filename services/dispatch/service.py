@@ -170,7 +170,8 @@ ATTACHMENT_FILE = AttachmentFileSchema()
 
 class DirectoryStorage(Storage):
     """The ticket state store; at start-up it loads ``DIRECTORY_FILE`` into an empty
-    directory (a directory edited over RPC is kept across restarts)."""
+    directory (a directory edited over RPC is kept across restarts; copies starting
+    together each fill it the same)."""
 
     def setup(self) -> None:
         super().setup()
@@ -178,7 +179,7 @@ class DirectoryStorage(Storage):
         store = cast(TicketStateStore, self.store)
         path = self.container.config.get("DIRECTORY_FILE", DEFAULT_DIRECTORY_FILE)
         if path and store.directory_is_empty():
-            store.replace_directory(directory_rules.read_file(path))
+            store.fill_directory(directory_rules.read_file(path))
             log.info("directory loaded from %s", path)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Final
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from services.dispatch import directory as directory_rules
 from services.dispatch.steps import Change
@@ -175,15 +176,28 @@ class TicketStateStore:
         """Put a checked directory in place of the one stored. Not atomic across the three
         collections: a routing read in the same instant may see a mix, so reload at a
         quiet moment."""
+        for collection, documents in self._directory_documents(directory):
+            collection.delete_many({})
+            if documents:
+                collection.insert_many(documents)
+
+    def fill_directory(self, directory: dict) -> None:
+        """Write a checked directory into an empty one, each document by its id: copies of
+        dispatch starting together on a new store each fill it, with the same documents,
+        and none fails on another's (replace_directory's insert would)."""
+        for collection, documents in self._directory_documents(directory):
+            for document in documents:
+                try:
+                    collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+                except DuplicateKeyError:  # another copy wrote it in the same instant
+                    pass
+
+    def _directory_documents(self, directory: dict) -> list[tuple[Collection, list[dict]]]:
         places = [{"_id": place["path"], **place, "order": order}
                   for order, place in enumerate(directory_rules.flatten(directory["places"]))]
         units = [self._unit_doc(unit) for unit in directory["units"]]
         rules = [self._rule_doc(rule) for rule in directory["rules"]]
-        for collection, documents in ((self.places, places), (self.units, units),
-                                      (self.rules, rules)):
-            collection.delete_many({})
-            if documents:
-                collection.insert_many(documents)
+        return [(self.places, places), (self.units, units), (self.rules, rules)]
 
     def directory(self) -> dict:
         """The directory as ``load_directory`` takes it: units, the place tree, rules."""

@@ -180,3 +180,15 @@ def test_what_a_copy_keeps_in_memory_follows_what_another_copy_wrote(copies, rpc
     assert queue_in(0)[number]["state"] == "accepted"  # and sees copy 1's step
     with entrypoint_hook(container_of(copies[2], "dispatch"), "get_status") as get_status:
         assert get_status(number, worker)["state"] == "accepted"
+
+
+def test_a_repeat_call_is_merged_whichever_copy_of_intake_takes_it(copies, rpc):
+    # each copy keeps the fields of the open tickets it compared a call with; the count
+    # of calls, which another copy's merge changes, is read from the store each time
+    request = ticket_request(random.Random(5))
+    numbers = []
+    for copy in (0, 1, 2, 0, 1):
+        with entrypoint_hook(container_of(copies[copy], "intake"), "create_ticket") as create:
+            numbers.append(create(request, CALL_CENTRE)["ticket_no"])
+    assert len(set(numbers)) == 1
+    assert rpc.intake.get_ticket(numbers[0], SYSTEM_ACTOR)["calls"] == 5

@@ -122,7 +122,7 @@ def summary_of(parked: dict[str, dict[str, int]], attempts: list[list[dict]] = (
               "recorded_twice": [], "events_recorded_twice": [], "chains_broken": [],
               "accounts_not_signing_in": [], "accounts_not_recorded_once": [],
               "killed_workers_task": {"task_id": "t-1", "status": "done"},
-              "tasks_claimed_twice": twice,
+              "tasks_claimed_twice": twice, "timers": {"timers_said_wrong": []},
               "poison": {"messages": poison.copies(sent, parked),
                          "parked_count": {service: sum(counts.values())
                                           for service, counts in parked.items()},
@@ -256,3 +256,46 @@ def test_the_photos_a_resolve_carried_come_before_it_whichever_the_ledger_heard_
 def test_a_photo_of_another_change_stays_where_it_was():
     heard = entries(("ticket_resolved", "dispatch", 4), ("attachment_added", "dispatch", 5))
     assert faults.by_change(heard) == heard
+
+
+def test_the_copies_drill_kills_one_copy_of_each_service_and_misbehaves_the_store():
+    drill = faults.Drill.__new__(faults.Drill)  # its schedule alone: no broker, no parts
+    drill.copies = 2
+    for fault in ("kill_service", "publish_poison", "kill_worker_mid_call", "misbehave_store"):
+        setattr(drill, fault, lambda *args: None)
+    parts = faults.Drill.service_parts(drill)
+    assert parts[:4] == [("intake", "intake"), ("intake-2", "intake"),
+                         ("dispatch", "dispatch"), ("dispatch-2", "dispatch")]
+    names = [name for _, faults_at in faults.Drill.copies_schedule(drill, 80)
+             for name, _ in faults_at]
+    killed = [name.removeprefix("kill -9 ") for name in names if name.startswith("kill -9 ")
+              and "worker" not in name]
+    assert killed == ["intake", "dispatch-2", "callback", "ledger-2", "register", "accounts-2"]
+    assert "every store connection dropped" in names
+    assert any("NotWritablePrimary" in name for name in names)
+
+
+def test_the_drills_policy_gives_the_watched_tickets_a_short_accept_deadline():
+    import yaml
+
+    policy = yaml.safe_load(faults.watched_policy())
+    [rule] = [rule for rule in policy["rules"] if rule.get("kind") == faults.WATCHED_KIND]
+    assert rule["deadlines"]["accept"]["hours"] * 3600 < 90
+    assert policy["photos_at_resolve"]  # the rest of deploy/policy.yml kept
+    counts = faults.collections.Counter({("ticket_warning", "accept"): 2})
+    assert faults.said_once(counts, ("ticket_warning", "accept")) == \
+        "ticket_warning (accept) said 2 times"
+    assert faults.said_once(counts, ("ticket_overdue", "accept")) == \
+        "ticket_overdue (accept) said 0 times"
+    # a check that finds the deadline passed says it overdue without a warning first
+    assert faults.said_once(counts, ("ticket_overdue", "accept"), at_most=True) is None
+    assert faults.said_once(counts, ("ticket_warning", "accept"), at_most=True) == \
+        "ticket_warning (accept) said 2 times"
+
+
+def test_a_warning_said_twice_fails_the_drill():
+    summary = summary_of(each_parked_once())
+    summary["checks"]["timers"]["timers_said_wrong"] = [
+        "YP20261206-0001: ticket_warning (accept) said 2 times"]
+    assert any("things the timers said not once" in problem
+               for problem in faults.verdict(summary))

@@ -5,7 +5,8 @@ import pytest
 from dispatch_support import DIRECTORY, KAILU
 
 from services.dispatch import directory
-from services.dispatch.directory import Route
+from services.dispatch.directory import Route, checked
+from services.dispatch.store import TicketStateStore
 from services.shared.errors import InvalidRequest
 
 RULES = DIRECTORY["rules"]
@@ -131,3 +132,14 @@ def test_the_shipped_directory_routes_the_seed_reports_matters():
     assert units["centre"]["name"] == "12345派单中心"
     # some matters are left for the centre
     assert directory.route(yinhang, "veteran_services", rules).routed is False
+
+
+def test_copies_starting_together_each_fill_an_empty_directory_the_same(database):
+    """Two copies of dispatch on a new store both find the directory empty and fill it:
+    the second writes the same documents over the first's, and neither fails."""
+    first, second = (TicketStateStore(database("dispatch-fill")) for _ in range(2))
+    assert first.directory_is_empty() and second.directory_is_empty()
+    first.fill_directory(checked(DIRECTORY))
+    second.fill_directory(checked(DIRECTORY))
+    assert second.directory() == first.directory()
+    assert len(first.directory()["units"]) == len(DIRECTORY["units"])
