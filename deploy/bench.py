@@ -20,7 +20,9 @@ run on the local RabbitMQ (a vhost of its own) with every part its own OS proces
    process's start to its first answer, and its resident memory read from /proc;
 5. search and lists: ``--searched`` tickets' rows (300,000 by default) stored in the
    ledger's read model on the embedded store, and ``ledger.search`` timed as the RPC runs
-   it: words, a phone, the centre's and a unit's list page (deploy/bench_search.py).
+   it: words, a phone, the centre's and a unit's list page (deploy/bench_search.py);
+6. copies: every service as 1 copy, then 2, on the wire store (MongoDB's stand-in),
+   saturated as the pipeline is (deploy/bench_copies.py).
 
 Prints a table and the issue's targets beside the figures with PASS or MISS
 (deploy/bench_targets.py; never asserted), writes var/bench/bench.json and
@@ -692,20 +694,19 @@ def print_report(report: dict) -> None:
         print("  under the project's frames:")
         for frame, share in profiled.get("total") or []:
             print(f"  {share:5.1f}%  {frame}")
-    print("\ncopies of a service: " + report["copies_note"])
+    copies = report.get("copies")
+    if copies:
+        print(f"\ncopies of every service on the wire store, saturated ({copies['note']}); "
+              f"floor {report['floor']['per_s']} RPC/s:")
+        for run in copies["runs"]:
+            print(f"  {run['copies']} cop{'y' if run['copies'] == 1 else 'ies'}: "
+                  f"{run['per_s']:>6} tickets/s, p50/p99 {run['latency_ms']['p50']}/"
+                  f"{run['latency_ms']['p99']} ms, {run['failed']} failed; "
+                  f"{run['sampled_stored']} of {run['sampled']} sampled answers stored")
     print(f"\ntargets (never asserted; {os.cpu_count()} cores):")
     print("\n".join(bench_targets.lines([bench_targets.Verdict(**verdict)
                                         for verdict in report["targets"]])))
     print(f"\nwrote {report['json']} and {report['chart']}")
-
-
-def copies_note(saturated: float, floor_per_s: float) -> str:
-    expected = ", ".join(f"{n} copies ~{min(n * saturated, floor_per_s):.0f}" for n in (1, 2, 4))
-    return ("not measured. The embedded store is one process per database, so "
-            "N copies of intake, dispatch or ledger need a real MongoDB, which cannot be "
-            "installed on these machines. nameko consumers compete on one queue, so on "
-            "paper N copies give about N x the single copy's saturated throughput, bounded "
-            f"by the floor and MongoDB: {expected} tickets/s.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -722,6 +723,9 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--searched", type=int, default=300_000,
                          help="tickets stored in the ledger's read model for the search "
                               "and list figures (0: none; about two minutes for 300000)")
+    options.add_argument("--copies", default="1,2",
+                         help="copies of every service measured on the wire store, in turn "
+                              "(deploy/bench_copies.py; empty: none)")
     options.add_argument("--profile", action="store_true",
                          help="py-spy samples intake, dispatch, ledger and callback during "
                               "the pipeline: flame graphs under var/bench/")
@@ -755,6 +759,12 @@ def main(argv: list[str] | None = None) -> int:
         pipe, more = pipeline(uris, rates, args.seconds, log_dir, data_dir, args.profile)
         report["pipeline"] = pipe
         report.update(more)
+        if args.copies:
+            import bench_copies  # deploy/bench_copies.py (it reads this module's parts)
+
+            print("copies…", flush=True)
+            report["copies"] = bench_copies.measure(
+                uris, [int(n) for n in args.copies.split(",")], args.seconds, log_dir)
         if args.stored:
             print(f"reads with {args.stored} tickets stored…", flush=True)
             report["stored_reads"] = stored_reads(uris, args.stored, log_dir, data_dir)
@@ -767,7 +777,6 @@ def main(argv: list[str] | None = None) -> int:
         report["targets"] = [vars(verdict) for verdict in bench_targets.judge(
             bench_targets.figures_of(report), {"stored": args.stored, "searched": args.searched})]
         report["cores"] = os.cpu_count()
-        report["copies_note"] = copies_note(saturated, report["floor"]["per_s"])
         report["seconds"] = round(time.monotonic() - started, 1)
         report["json"] = str((OUT / "bench.json").relative_to(ROOT))
         report["chart"] = chart(report, OUT / "bench.png")
