@@ -4,10 +4,15 @@ RFC 6266 ``filename*``), never by joining text into Content-Disposition."""
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 
 from flask import Response, send_file
+from openpyxl import Workbook
+
+from services.shared import clock, spreadsheets
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A file name carries words (Chinese too), digits, dots and dashes; anything else a
@@ -33,6 +38,33 @@ def download(data: bytes, mimetype: str, name: str) -> Response:
     Chinese name set as is answers 500)."""
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
                      download_name=file_name(name))
+
+
+def table_download(columns: Sequence[tuple[str, str]], rows: Iterable[dict], kind: str,
+                   title: str) -> Response:
+    """A list as a file to save: ``columns`` (key, heading) of ``rows``, as CSV (UTF-8
+    with a BOM, for Excel) or an Excel workbook (``kind``: csv or xlsx), named ``title``
+    and the minute; text that would be a formula written with Excel's quote, in both
+    (spreadsheets.py)."""
+    named = f"{title}-{clock.local(clock.now()):%Y%m%d-%H%M}.{kind}"
+    if kind == "csv":
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow([heading for _, heading in columns])
+        for row in rows:
+            writer.writerow([f"'{value}" if spreadsheets.formula_like(value) else value
+                             for value in (row[key] for key, _ in columns)])
+        return download(("\ufeff" + text.getvalue()).encode("utf-8"),
+                        "text/csv; charset=utf-8", named)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]  # Excel's limit for a sheet's name
+    spreadsheets.append_row(sheet, [heading for _, heading in columns])
+    for row in rows:
+        spreadsheets.append_row(sheet, [row[key] for key, _ in columns])
+    content = io.BytesIO()
+    book.save(content)
+    return download(content.getvalue(), XLSX, named)
 
 
 # Attachments shown in the page itself; anything else is downloaded.

@@ -150,19 +150,29 @@ def unit_name(unit_id: str) -> str:
 def queue(unit_id: str):
     """A unit's open tickets (those it leads or assists), high priority first, then the
     nearest deadline; filtered by state and category."""
+    now = clock.now()
+    rows = [{**ticket, "next": display.next_deadline(ticket, now)}
+            for ticket in queue_tickets(unit_id)]
+    filters = {name: request.args[name] for name in ("state", "category", "mine")
+               if request.args.get(name)}  # what the page's exports pass on
+    return render_template("queue.html", unit_id=unit_id, unit_name=unit_name(unit_id),
+                           rows=rows, state=filters.get("state", ""),
+                           category=filters.get("category", ""),
+                           mine=filters.get("mine") == "1", filters=filters)
+
+
+def queue_tickets(unit_id: str) -> list[dict]:
+    """The unit's queue as the request's filters narrow it: ``state``, ``category``, and
+    ``mine`` (only those given to the signed-in person)."""
     state = request.args.get("state") or ""
     category = request.args.get("category") or ""
-    mine = request.args.get("mine") == "1"  # only those given to the signed-in person
     states = [state] if state in OPEN_STATES else None
     tickets = call("dispatch", "queue", unit_id, actor(), states)
     if category:
         tickets = [ticket for ticket in tickets if ticket["category"] == category]
-    if mine:
+    if request.args.get("mine") == "1":
         tickets = [ticket for ticket in tickets if assigned_to_me(ticket)]
-    now = clock.now()
-    rows = [{**ticket, "next": display.next_deadline(ticket, now)} for ticket in tickets]
-    return render_template("queue.html", unit_id=unit_id, unit_name=unit_name(unit_id),
-                           rows=rows, state=state, category=category, mine=mine)
+    return tickets
 
 
 def assigned_to_me(ticket: dict) -> bool:
@@ -487,6 +497,7 @@ def ticket_request(form) -> dict:
 def register(app: Flask) -> None:
     from services.console import (  # noqa: F401 (their routes)
         admin_pages,
+        list_exports,
         live_pages,
         register_pages,
         search_pages,

@@ -5,11 +5,13 @@ unit clears it."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from conftest import CONSOLE_PASSWORD  # noqa: I001 - tests/integration/conftest.py
 from integration_support import eventually
 from nameko.standalone.rpc import ClusterRpcProxy
+from openpyxl import load_workbook
 from test_console_api import (  # noqa: F401 - pytest fixtures
     ADMIN_ACTOR,
     GRID,
@@ -132,9 +134,22 @@ def test_the_pages_offer_take_and_give_and_the_queue_filters_mine(console_app, a
     worker_page = Person(console_app)
     assert worker_page.sign_in("grid.wu", CONSOLE_PASSWORD).status_code == 302
     worker_page.get("/", follow=True)
-    assert number in worker_page.get(f"/units/{GRID}/queue?mine=1")
+    mine = worker_page.get(f"/units/{GRID}/queue?mine=1")
+    assert number in mine
     assert number not in head.get(f"/units/{GRID}/queue?mine=1")
     assert number in head.get(f"/units/{GRID}/queue")
+
+    # the list as the page filters it, to keep: CSV and Excel, the filter passed on
+    assert f"/units/{GRID}/queue/export.xlsx?mine=1" in mine
+    sheet = load_workbook(io.BytesIO(worker_page.client.get(
+        f"/units/{GRID}/queue/export.xlsx?mine=1").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("工单号", "状态") and rows[0][11] == "承办人"
+    assert [row[0] for row in rows[1:]] == [number] and rows[1][11] == "网格员吴敏"
+    csv_text = head.client.get(f"/units/{GRID}/queue/export.csv").get_data(as_text=True)
+    assert number in csv_text and "网格员吴敏" in csv_text
+    assert number not in head.client.get(
+        f"/units/{GRID}/queue/export.csv?mine=1").get_data(as_text=True)
 
     supervisor = Person(console_app, "supervisor")
     assert "承办人指标" in supervisor.get("/supervision?people=1")

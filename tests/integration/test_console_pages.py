@@ -365,6 +365,9 @@ def test_a_returned_ticket_waits_at_the_centre_and_is_reassigned_in_one_step(peo
     centre = people["dispatcher"].get("/centre")
     row = centre[centre.index(f'data-ticket="{number}"'):]
     assert "属物业维修范围" in row[:3000] and 'action="/tickets/' + number + '/reassign"' in row
+    waiting = people["dispatcher"].client.get("/centre/export.csv")
+    assert waiting.status_code == 200 and number in waiting.get_data(as_text=True)
+    assert people["grid"].client.get("/centre/export.csv").status_code == 403
     page = people["dispatcher"].post(f"/tickets/{number}/reassign",
                                      {"unit_id": "kaichen-property",
                                       "next": "/centre"}).get_data(as_text=True)

@@ -25,6 +25,8 @@ from test_console_api import (  # noqa: F401 - pytest fixtures
 )
 from test_console_pages import Person
 
+from services.console import search_pages
+
 ELSEWHERE = {"username": "wy.search", "name": "未央区派单员", "role": "dispatcher",
              "unit_id": "centre", "district": "未央区"}
 
@@ -126,6 +128,19 @@ def test_the_search_page_lists_closed_tickets_pages_and_exports(console_app, sto
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == [
         "工单号", story["lamp"], story["closed"]]
+
+
+def test_an_export_cut_short_says_that_more_tickets_were_found(console_app, story,
+                                                                monkeypatch):
+    monkeypatch.setattr(search_pages, "EXPORT_MAX", 1)
+    agent = Person(console_app, "agent")
+    xlsx = agent.client.get(f"/search/export.xlsx?phone={story['phone']}")
+    rows = [row[0] for row in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(
+        values_only=True)]
+    assert rows == ["工单号", story["lamp"], "只导出了前 1 件；还有更多，请缩小查询条件再导出"]
+    body = agent.client.get(f"/search/export.csv?phone={story['phone']}").get_data(
+        as_text=True)
+    assert story["closed"] not in body and "还有更多" in body
 
 
 def test_a_page_past_the_last_says_so_and_leads_back(console_app, story):

@@ -85,8 +85,10 @@ ROUTES: dict[str, Route] = {
                              why="as pages.attachment: test_evidence.py"),
     "pages.new_ticket": Route("/tickets/new", SIGNED_IN, ("agent", "dispatcher", "admin")),
     "pages.queue": Route("/units/{unit}/queue", "queue"),
+    "pages.queue_export": Route("/units/{unit}/queue/export.csv", "queue"),
     # the centre's queue: each of the centre reads its district's part of it
     "pages.centre": Route("/centre", SIGNED_IN, CENTRE_ROLES),
+    "pages.centre_export": Route("/centre/export.xlsx", SIGNED_IN, CENTRE_ROLES),
     "pages.supervision": Route("/supervision", "supervision", CENTRE_ROLES, listing=True),
     "pages.indicators_xlsx": Route("/supervision/indicators.xlsx", "indicators", CENTRE_ROLES),
     # the register's pages show the reader's own unit (an admin's: every unit)

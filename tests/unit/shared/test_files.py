@@ -1,12 +1,15 @@
 """The one interface for the bytes of attachments (services/shared/files.py), with the same
 tests on both places: files on disk (the embedded store's and the in-memory store's) and
 GridFS (a real MongoDB's). GridFS is tested over mongomock, whose gridfs support works
-(mongomock.gridfs.enable_gridfs_integration), and over a real MongoDB when MONGO_URI
-names one."""
+(mongomock.gridfs.enable_gridfs_integration); through pymongo's own GridFS over the
+network, on the wire store (deploy/wire_store.py, MongoDB's stand-in, on the embedded
+store); and over a real MongoDB when MONGO_URI names one."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +19,18 @@ from services.shared.files import DiskFiles, GridFiles, files_for
 PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(300_000)  # larger than one GridFS chunk (255 kB)
 
 
-@pytest.fixture(params=["disk", "gridfs-mongomock", "gridfs-mongodb"])
+@pytest.fixture(scope="module")
+def wire_store(tmp_path_factory):
+    """The wire store's URI, as a process of its own on the embedded store."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "deploy"))
+    from wire_store import WireStoreProcess
+
+    server = WireStoreProcess(tmp_path_factory.mktemp("wire"))
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture(params=["disk", "gridfs-mongomock", "gridfs-wire", "gridfs-mongodb"])
 def place(request, tmp_path) -> files.Files:
     if request.param == "disk":
         return DiskFiles(tmp_path / "files")
@@ -26,7 +40,10 @@ def place(request, tmp_path) -> files.Files:
 
         mongomock.gridfs.enable_gridfs_integration()
         return GridFiles(mongomock.MongoClient()[f"files_{uuid.uuid4().hex[:8]}"])
-    uri = os.environ.get("MONGO_URI", "")
+    if request.param == "gridfs-wire":
+        uri = request.getfixturevalue("wire_store")
+    else:
+        uri = os.environ.get("MONGO_URI", "")
     if not uri.startswith("mongodb"):
         pytest.skip("GridFS on a real MongoDB: set MONGO_URI=mongodb://… to run it")
     database = storage.connect(uri, f"files_test_{uuid.uuid4().hex[:8]}")
