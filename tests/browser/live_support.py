@@ -31,9 +31,9 @@ class Person:
     """Someone at the console in a browser of their own, photographing pages."""
 
     def __init__(self, chromium, system: dict, folder: Path, who: str, device: str,
-                 timezone: str = "Asia/Shanghai"):
+                 timezone: str = "Asia/Shanghai", permissions: list[str] | None = None):
         self.context = chromium.new_context(locale="zh-CN", timezone_id=timezone,
-                                            **DEVICES[device])
+                                            permissions=permissions or [], **DEVICES[device])
         self.page = self.context.new_page()
         self.url, self.folder, self.who, self.device = system["url"], folder, who, device
         self.refused: list[str] = []

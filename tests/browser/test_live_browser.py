@@ -58,6 +58,50 @@ def test_a_welfare_ticket_appears_in_the_grid_queue_without_a_reload(
         worker.close()
 
 
+# Every notification the page shows, kept where the test can read it (the browser's own
+# stays the one shown: a subclass only records).
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Shown = window.Notification;
+  if (!Shown) { return; }
+  window.__notified = [];
+  class Recorded extends Shown {
+    constructor(title, options) {
+      super(title, options);
+      window.__notified.push({title: title, body: options && options.body});
+    }
+  }
+  Object.defineProperty(Recorded, "permission", {get: () => Shown.permission});
+  Recorded.requestPermission = (...asked) => Shown.requestPermission(...asked);
+  window.Notification = Recorded;
+})();
+"""
+
+
+def test_an_urgent_ticket_raises_the_browsers_notification_where_the_user_allowed_it(
+        chromium, running_system, screenshots):
+    worker = Person(chromium, running_system, screenshots, "grid-notified", "desktop",
+                    permissions=["notifications"])
+    worker.context.add_init_script(RECORD_NOTIFICATIONS)
+    try:
+        worker.sign_in(running_system, "yinhang-grid")
+        page = worker.page
+        assert page.evaluate("Notification.permission") == "granted"
+        page.wait_for_selector("button.live-alerts[disabled]")  # 提醒已开启
+        assert "提醒已开启" in page.locator("button.live-alerts").inner_text()
+        with rpc(running_system) as proxy:
+            number = new_ticket(proxy, urgency="urgent",
+                                description="小区主路井盖缺失，夜间有人险些跌落")
+        page.locator(f'tr[data-ticket="{number}"]').wait_for(timeout=ARRIVES_WITHIN_MS)
+        page.wait_for_function("window.__notified.length > 0", timeout=3000)
+        assert page.evaluate("window.__notified") == [
+            {"title": "新的紧急工单", "body": number}]
+        assert f"新的紧急工单 {number}" in page.locator("#live-banner").inner_text()
+        worker.shot("notified")
+    finally:
+        worker.close()
+
+
 def test_the_time_of_the_last_update_is_shanghai_time_in_any_browser(
         chromium, running_system, screenshots):
     """Every time on a page is Shanghai's; so is 已更新 HH:MM:SS, whatever the zone of the
