@@ -11,7 +11,6 @@ the same two cores, and the wire store carries out one command at a time.
 from __future__ import annotations
 
 import argparse
-import collections
 import logging
 import random
 import sys
@@ -41,10 +40,12 @@ def with_copies(count: int, uris: dict[str, str], seconds: float, log_dir: Path,
     store = WireStoreProcess(work / f"wire-{count}")
     env = {**bench.service_env(work / f"data-{count}"), "MONGO_URI": store.uri,
            "STORE_INIT": "1"}
-    parts = {f"{name}-{copy}": single_machine.start_service(name, env, uris, log_dir,
-                                                           f"copies{count}-{name}-{copy}")
-             for name in single_machine.SERVICES for copy in range(1, count + 1)}
+    parts: dict = {}
     try:
+        for name in single_machine.SERVICES:
+            for copy in range(1, count + 1):
+                parts[f"{name}-{copy}"] = single_machine.start_service(
+                    name, env, uris, log_dir, f"copies{count}-{name}-{copy}")
         by_service = {name: parts[f"{name}-1"] for name in single_machine.SERVICES}
         single_machine.wait_until_answering(uris["console"], {**by_service, **parts}, 120)
         with ClusterRpcProxy({"AMQP_URI": uris["console"]}, timeout=30) as rpc:
@@ -57,11 +58,7 @@ def with_copies(count: int, uris: dict[str, str], seconds: float, log_dir: Path,
         sample = numbers[::10]
         with ClusterRpcProxy({"AMQP_URI": uris["console"]}, timeout=30) as rpc:
             stored = sum(stored_once(rpc, number) for number in sample)
-        # a repeat call merged into an open ticket answers its number: calls are
-        # unlike each other (bench_calls), so two answers of one number are few
-        repeats = collections.Counter(numbers)
-        return {"copies": count, **figures, "sampled": len(sample), "sampled_stored": stored,
-                "numbers_answered_twice": sum(n > 1 for n in repeats.values())}
+        return {"copies": count, **figures, "sampled": len(sample), "sampled_stored": stored}
     finally:
         single_machine.stop(parts)
         store.stop()

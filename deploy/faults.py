@@ -83,6 +83,7 @@ from private_broker import PrivateBroker  # noqa: E402
 from wire_store import WireStoreProcess  # noqa: E402
 
 from services.shared import clock as hotline_clock  # noqa: E402  (Clock below is the drill's)
+from services.shared import leases  # noqa: E402
 from services.shared.errors import HotlineError, IllegalTransition, NotFound, NotPermitted  # noqa: E402
 from services.shared.rpc_client import ServiceProxy, ServicesUnavailable  # noqa: E402
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
@@ -276,6 +277,7 @@ class Drill:
         self.units: list[str] = []
         self.watched: list[str] = []  # the watched tickets' numbers
         self.watched_until = 0.0  # monotonic: when the last one's accept deadline passes
+        self.watched_failed: list[str] = []  # watched tickets never made, and why
         self.residents: list[str] = []  # the residents with check-ins, by id
 
     # ------------------------------------------------------------ parts
@@ -504,7 +506,8 @@ class Drill:
 
     def send_watched(self) -> None:
         """The watched tickets, one every so often through the first 60% of the sending;
-        each call told it failed made again with the same external_id until it succeeds."""
+        each call told it failed made again with the same external_id for up to a minute
+        (one never made, or refused, is said among the checks' problems)."""
         proxy, chance = ServiceProxy(self.uri, RPC_TIMEOUT), random.Random(7)
         every = 0.6 * self.args.tickets / self.args.rate / WATCHED
         for n in range(WATCHED):
@@ -512,12 +515,18 @@ class Drill:
                 break
             request = {**watched_request(chance), "external_id": f"{self.run_id}-watch-{n}",
                        "merge": False}
-            while not self.stop_working.is_set():
+            deadline = time.monotonic() + 60
+            while True:
                 try:
                     answer = proxy.call("intake", "create_ticket", request, vouch(AGENT))
-                except HotlineError:
-                    raise  # a refusal would be a defect of the drill's request
-                except Exception:  # told: a fault in progress; made again shortly
+                except HotlineError as refusal:  # a defect of the drill's request
+                    self.watched_failed.append(f"watched ticket {n} refused: {refusal}")
+                    break
+                except Exception as error:  # told: a fault in progress; made again shortly
+                    if time.monotonic() > deadline:
+                        self.watched_failed.append(f"watched ticket {n} never made: "
+                                                   f"{described(error)}")
+                        break
                     time.sleep(0.5)
                     continue
                 self.watched.append(answer["ticket_no"])
@@ -527,7 +536,8 @@ class Drill:
 
     def wait_for_watched(self, seconds: float = 60) -> None:
         """Until the last watched ticket's accept deadline has passed and been checked."""
-        pause = self.watched_until + 2 * OVERDUE_CHECK_SECONDS - time.monotonic()
+        # from the create's answer: dispatch, the check and the ledger's hearing of it after
+        pause = self.watched_until + 2 * OVERDUE_CHECK_SECONDS + 10 - time.monotonic()
         if pause > 0:
             self.clock.say(f"waiting {pause:.0f} s for the last watched ticket's deadline")
             time.sleep(min(pause, seconds))
@@ -535,7 +545,7 @@ class Drill:
     def check_timers_said_once(self, rpc: dict) -> dict:
         """Each watched ticket warned once and reported overdue once; each resident's
         planned check-ins planned once each, today's called."""
-        wrong: list[str] = []
+        wrong: list[str] = list(self.watched_failed)
         said: collections.Counter[tuple] = collections.Counter()
         for number in self.watched:
             counts = collections.Counter(
@@ -553,7 +563,10 @@ class Drill:
             checkins = rpc["callback"].checkins_for(resident_id, vouch(ADMIN_ACTOR))
             times = collections.Counter(task["planned_for"] for task in checkins)
             planned += len(checkins)
-            called += sum(task["result"] == "answered" for task in checkins)
+            answered = sum(task["result"] == "answered" for task in checkins)
+            called += answered
+            if not answered:  # the one planned for the drill's first minute
+                wrong.append(f"resident {resident_id}: no check-in answered")
             wrong += [f"resident {resident_id}: check-in at {at} planned {n} times"
                       for at, n in times.items() if n > 1]
             if not times:
@@ -614,6 +627,29 @@ class Drill:
             process.wait()
             self.replaced(name, process)
         return action
+
+    def kill_lease_holder(self, name: str):
+        """kill -9 the copy of ``name`` that holds its timers' lease, as the store says
+        (its holder names the process): the other copy must take its timers over."""
+        def action():
+            lease = self.timers_lease(name)
+            pid = int(lease["holder"].split("/")[1])
+            part = next(part for part, service in self.service_parts()
+                        if service == name and self.supervisor.parts[part].pid == pid)
+            self.kill_service(part)()
+            return {"killed": part, "fence_then": lease["fence"]}
+        return action
+
+    def timers_lease(self, name: str) -> dict:
+        """The lease of ``name``'s timers, read from the store."""
+        import pymongo
+
+        client: pymongo.MongoClient = pymongo.MongoClient(self.store_uri,
+                                                          serverSelectionTimeoutMS=5000)
+        try:
+            return client[name][leases.LEASES].find_one({"_id": leases.TIMERS}) or {}
+        finally:
+            client.close()
 
     def kill_worker_mid_call(self):
         """kill -9 a worker whose log shows it in a call (holding a claimed task)."""
@@ -770,11 +806,14 @@ class Drill:
         timers), poison, a callback worker killed in a call, every store connection
         dropped, and no primary for STORAGE_OUTAGE_SECONDS."""
         parts = self.service_parts()  # each service's copies side by side
-        # the first copy of one service, the second of the next…
+        # the first copy of one service, the second of the next…; dispatch's, the copy
+        # that runs its timers (the deadline check) at the time
         killed = [parts[n * self.copies + n % self.copies][0]
                   for n in range(len(single_machine.SERVICES))]
-        plan: list[list[tuple[str, Any]]] = [[(f"kill -9 {part}", self.kill_service(part))]
-                                             for part in killed]
+        plan: list[list[tuple[str, Any]]] = [
+            [("kill -9 the dispatch copy running the timers",
+              self.kill_lease_holder("dispatch"))] if part.startswith("dispatch")
+            else [(f"kill -9 {part}", self.kill_service(part))] for part in killed]
         plan.insert(3, [("poison messages published", self.publish_poison())])
         plan += [[("kill -9 a callback worker in a call", self.kill_worker_mid_call())],
                  [("every store connection dropped", self.misbehave_store("drop", 1))],
@@ -886,6 +925,12 @@ class Drill:
                     parked_count_errors[name] = described(error)
                     time.sleep(0.5)
         timers = self.check_timers_said_once(rpc)
+        if self.copies > 1:  # the timers of the dispatch copy killed went on in the other
+            fence = self.timers_lease("dispatch").get("fence", 0)
+            timers["dispatch_lease_fence"] = fence
+            if fence < 2:
+                timers["timers_said_wrong"].append(
+                    f"dispatch's timers were never taken over (lease fence {fence})")
         proxy.close()
         found = poison.tally(self.uris["operator"])
         return {"timers": timers, "lost": lost, "wrong_state": wrong_state,
@@ -1278,7 +1323,10 @@ def print_summary(summary: dict) -> None:
           f"(each once); "
           f"{timers['residents']} residents: {timers['checkins_planned']} check-ins planned, "
           f"{timers['checkins_answered']} answered; said not once: "
-          f"{len(timers['timers_said_wrong'])} (must be 0)")
+          f"{len(timers['timers_said_wrong'])} (must be 0)"
+          + (f"; dispatch's timers' lease at fence {timers['dispatch_lease_fence']} (taken "
+             f"over {timers['dispatch_lease_fence'] - 1} times)"
+             if "dispatch_lease_fence" in timers else ""))
     bad = summary["poison"]
     print(f"  poison sent         {bad['sent']:>6}   (parked copies: {bad['parked']} found of "
           f"{bad['expected']} expected, each once: {not poison.misparked(bad['messages'])}; "

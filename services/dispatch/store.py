@@ -10,7 +10,7 @@ from typing import Any, Final
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from services.dispatch import directory as directory_rules
 from services.dispatch.steps import Change
@@ -29,6 +29,7 @@ def owing_units(assists: list[Assist]) -> list[str]:
 
 
 DUE_CHECKS_PER_PASS = 500
+DUPLICATE_KEY = 11000  # MongoDB's code for a write that met a unique index's key
 # what readers of a ticket need not see
 READING = {outbox.OUTBOX: 0, shared_events.APPLIED: 0, outbox.SWEEP_FLAG: 0}
 # Tickets as readers see them, kept in memory at the version read (see handled_by).
@@ -182,22 +183,28 @@ class TicketStateStore:
                 collection.insert_many(documents)
 
     def fill_directory(self, directory: dict) -> None:
-        """Write a checked directory into an empty one, each document by its id: copies of
-        dispatch starting together on a new store each fill it, with the same documents,
-        and none fails on another's (replace_directory's insert would)."""
+        """Write a checked directory into an empty one: copies of dispatch starting
+        together on a new store each fill it with the same documents, those another copy
+        wrote first kept (replace_directory would fail on them). The units go last, in one
+        command: a directory with units (directory_is_empty) has its places and rules, and
+        a copy that died before writing them leaves it empty, to fill again."""
         for collection, documents in self._directory_documents(directory):
-            for document in documents:
-                try:
-                    collection.replace_one({"_id": document["_id"]}, document, upsert=True)
-                except DuplicateKeyError:  # another copy wrote it in the same instant
-                    pass
+            if not documents:
+                continue
+            try:
+                collection.insert_many(documents, ordered=False)
+            except BulkWriteError as failed:
+                # another copy wrote the same document in the same instant: kept
+                if any(error["code"] != DUPLICATE_KEY
+                       for error in failed.details["writeErrors"]):
+                    raise
 
     def _directory_documents(self, directory: dict) -> list[tuple[Collection, list[dict]]]:
         places = [{"_id": place["path"], **place, "order": order}
                   for order, place in enumerate(directory_rules.flatten(directory["places"]))]
         units = [self._unit_doc(unit) for unit in directory["units"]]
         rules = [self._rule_doc(rule) for rule in directory["rules"]]
-        return [(self.places, places), (self.units, units), (self.rules, rules)]
+        return [(self.places, places), (self.rules, rules), (self.units, units)]
 
     def directory(self) -> dict:
         """The directory as ``load_directory`` takes it: units, the place tree, rules."""

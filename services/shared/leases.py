@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 import pymongo.errors
 from eventlet.event import Event
 from nameko.extensions import SharedExtension
@@ -95,23 +96,27 @@ class Lease:
             log.warning("lease %s: fence %s was taken over; this copy stops its timers",
                         self.name, self.fence)
             self.fence = None
-        return self._watch(sent_at)
+        return self._watch()
 
-    def _watch(self, sent_at: float) -> int | None:
+    def _watch(self) -> int | None:
         found = self.collection.find_one({"_id": self.name})
+        # A renewal seen is dated when the answer came, never before: the holder dated it
+        # from before it sent it, so its time runs out first however slow the read.
+        seen_at = self.monotonic()
         if found is None or found.get("holder") is None:
-            return self._take(found, sent_at)
+            return self._take(found)
         seen = (found["fence"], found["beat"])
         if seen != self._seen:
-            self._seen, self._seen_at = seen, sent_at
+            self._seen, self._seen_at = seen, seen_at
             return None
-        if sent_at - self._seen_at < self.seconds:
+        if seen_at - self._seen_at < self.seconds:
             return None
-        return self._take(found, sent_at)
+        return self._take(found)
 
-    def _take(self, found: dict | None, sent_at: float) -> int | None:
+    def _take(self, found: dict | None) -> int | None:
         """Take the lease: a new one, or one whose holder gave it up or stopped
         renewing (conditional on what was seen, so one watcher wins)."""
+        sent_at = self.monotonic()
         if found is None:
             try:
                 self.collection.insert_one({"_id": self.name, "holder": self.holder,
@@ -153,6 +158,17 @@ class TimerLease(SharedExtension):
         super().__init__()
         self._stopping = Event()
         self._thread: Any = None
+        self.timers_running = 0  # the service's timers started and not yet stopped
+
+    def timer_started(self) -> None:
+        self.timers_running += 1
+
+    def timer_stopped(self) -> None:
+        """One of the service's timers stopped (its tick, if any, over): with the last,
+        the lease is given up, so no tick of this copy can run once another holds it."""
+        self.timers_running -= 1
+        if self.timers_running <= 0:
+            self.stop()
 
     def start(self) -> None:
         from services.shared.storage import Storage  # storage names this module
@@ -184,9 +200,9 @@ class TimerLease(SharedExtension):
         return self.lease is not None and self.lease.held()
 
     def stop(self) -> None:
-        """Stop renewing and give the lease up (once; the first of the service's timers to
-        stop calls this, before the store is closed: nameko stops the dependencies
-        before the sub-extensions)."""
+        """Stop renewing and give the lease up (once: the last of the service's timers to
+        stop calls this, before the store is closed, as nameko stops the entrypoints
+        before the dependencies; nameko calls it again after them)."""
         thread, self._thread = self._thread, None  # the timers stop side by side
         if thread is None:
             return
@@ -225,6 +241,26 @@ class LeasedTimer(Timer):
                                   or self.default_interval)
         super().setup()
 
+    def start(self) -> None:
+        self.lease.timer_started()
+        super().start()
+
+    def _run(self) -> None:
+        """nameko's loop (a tick every ``interval``, at once after a tick that took
+        longer), timed on the monotonic clock: nameko's reads the wall clock, so a clock
+        put back an hour would hold the timers for an hour, one put forward fire a burst."""
+        started = time.monotonic()
+        ticks = 0 if self.eager else 1
+        while True:
+            pause = max(started + ticks * self.interval - time.monotonic(), 0)
+            with eventlet.Timeout(pause, exception=False):
+                self.should_stop.wait()
+                break
+            self.handle_timer_tick()
+            self.worker_complete.wait()
+            self.worker_complete.reset()
+            ticks += 1
+
     def handle_timer_tick(self) -> None:
         if self.lease.held():
             super().handle_timer_tick()
@@ -233,7 +269,7 @@ class LeasedTimer(Timer):
 
     def stop(self) -> None:
         super().stop()
-        self.lease.stop()
+        self.lease.timer_stopped()
 
 
 timer = LeasedTimer.decorator

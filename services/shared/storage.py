@@ -24,12 +24,13 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import mongomock
 import pymongo
@@ -78,7 +79,9 @@ PRODUCTION_OPTIONS: dict[str, Any] = {
 def client_options(uri: str, appname: str) -> dict[str, Any]:
     """The options a MongoDB client of ``uri`` is opened with: PRODUCTION_OPTIONS, less any
     the URI sets itself (its own win), with the service's name as the client's."""
-    given = {name.lower() for name in parse_qs(urlparse(uri).query)}
+    # a URI's options are separated by & or by ; (both are MongoDB's)
+    given = {option.split("=", 1)[0].lower()
+             for option in re.split("[&;]", urlparse(uri).query) if option}
     options = {name: value for name, value in PRODUCTION_OPTIONS.items()
                if name.lower() not in given}
     if "appname" not in given:

@@ -261,7 +261,8 @@ def test_a_photo_of_another_change_stays_where_it_was():
 def test_the_copies_drill_kills_one_copy_of_each_service_and_misbehaves_the_store():
     drill = faults.Drill.__new__(faults.Drill)  # its schedule alone: no broker, no parts
     drill.copies = 2
-    for fault in ("kill_service", "publish_poison", "kill_worker_mid_call", "misbehave_store"):
+    for fault in ("kill_service", "kill_lease_holder", "publish_poison", "kill_worker_mid_call",
+                  "misbehave_store"):
         setattr(drill, fault, lambda *args: None)
     parts = faults.Drill.service_parts(drill)
     assert parts[:4] == [("intake", "intake"), ("intake-2", "intake"),
@@ -270,7 +271,8 @@ def test_the_copies_drill_kills_one_copy_of_each_service_and_misbehaves_the_stor
              for name, _ in faults_at]
     killed = [name.removeprefix("kill -9 ") for name in names if name.startswith("kill -9 ")
               and "worker" not in name]
-    assert killed == ["intake", "dispatch-2", "callback", "ledger-2", "register", "accounts-2"]
+    assert killed == ["intake", "the dispatch copy running the timers", "callback", "ledger-2",
+                      "register", "accounts-2"]
     assert "every store connection dropped" in names
     assert any("NotWritablePrimary" in name for name in names)
 

@@ -143,3 +143,25 @@ def test_copies_starting_together_each_fill_an_empty_directory_the_same(database
     second.fill_directory(checked(DIRECTORY))
     assert second.directory() == first.directory()
     assert len(first.directory()["units"]) == len(DIRECTORY["units"])
+
+
+def test_a_fill_cut_short_before_the_units_leaves_the_directory_empty_to_fill_again(
+        database, monkeypatch):
+    """A copy that dies while filling (here as it writes the rules) has not written the
+    units, which go last: the next copy finds the directory empty and fills it whole."""
+    store = TicketStateStore(database("dispatch-cut"))
+    rules = store.rules
+
+    class Dies:
+        def insert_many(self, *args, **kwargs):
+            raise SystemExit("killed")
+
+    monkeypatch.setattr(store, "rules", Dies())
+    with pytest.raises(SystemExit):
+        store.fill_directory(checked(DIRECTORY))
+    monkeypatch.setattr(store, "rules", rules)
+    assert store.directory_is_empty()
+    store.fill_directory(checked(DIRECTORY))
+    filled = store.directory()
+    assert len(filled["units"]) == len(DIRECTORY["units"])
+    assert len(filled["rules"]) == len(DIRECTORY["rules"]) > 0

@@ -106,3 +106,36 @@ def test_no_wall_clock_is_compared_a_stepped_copy_cannot_take_a_renewed_lease(le
         ahead.now += 2
         holder.beat()
         assert watcher.beat() is None
+
+
+class ReadAcrossARenewal:
+    """The leases collection whose read takes 3 s, the holder renewing meanwhile: the read
+    is served after the renewal, so it sees it, though it was asked before."""
+
+    def __init__(self, collection, clock: Clock, holder: Lease) -> None:
+        self.collection, self.clock, self.holder = collection, clock, holder
+
+    def find_one(self, *args, **kwargs):
+        self.clock.now += 3
+        self.holder.beat()
+        return self.collection.find_one(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+
+def test_a_renewal_seen_by_a_slow_read_is_dated_when_the_answer_came(leases):
+    clock = Clock()
+    holder = copy(leases, "a", clock)
+    holder.beat()
+    slow = Lease(ReadAcrossARenewal(leases, clock, holder), "timers", "b", SECONDS,
+                 monotonic=clock)
+    slow.beat()  # asked at 100, answered at 103 with the renewal the holder sent at 103
+    watcher = Lease(leases, "timers", "b", SECONDS, monotonic=clock)
+    watcher._seen, watcher._seen_at = slow._seen, slow._seen_at
+    both = []
+    for _ in range(40):  # the holder pauses; the watcher looks every 0.25 s
+        clock.now += 0.25
+        taken = watcher.beat()
+        both.append(taken is not None and holder.held())
+    assert watcher.fence == 2 and not any(both)

@@ -136,3 +136,6 @@ def test_a_mongodb_client_gets_the_production_settings_unless_its_uri_says_other
         client.close()
     given = storage.client_options("mongodb://db/?W=2&appName=desk", "intake")
     assert "w" not in given and "appname" not in given and given["retryWrites"] is True
+    given = storage.client_options("mongodb://db/?replicaSet=x;w=1;readConcernLevel=local",
+                                   "intake")
+    assert "w" not in given and "readConcernLevel" not in given
