@@ -36,19 +36,27 @@ def pytest_addoption(parser):
                      help="run the real-browser tests (tests/browser), without eventlet")
 
 
-def pytest_configure(config):
-    if not config.getoption("--browser"):
-        import eventlet
+def patched_as_a_service_is() -> None:
+    """eventlet's patch, before any of the services' code is imported: a module's
+    thread-locals made before it are the OS thread's, shared by every green thread (a
+    handler's "event being handled" then leaked into other handlers' events, stamping
+    them after it: seen when a run named tests/integration/… directly, which loads that
+    directory's conftest, and the services with it, before pytest_configure)."""
+    import eventlet
 
-        eventlet.monkey_patch()
-        # pymongo chooses select.poll when it is imported, and eventlet removes poll: a
-        # conftest loaded before this hook may have imported it already. A service imports
-        # it after the patch (nameko's run patches first) and so takes select.select;
-        # the tests' clients of a server over the network (tests/integration/
-        # test_wire_store.py) do as the service does.
-        checker = sys.modules.get("pymongo.socket_checker")
-        if checker is not None:
-            checker._HAVE_POLL = False
+    eventlet.monkey_patch()
+    # pymongo chooses select.poll when it is imported, and eventlet removes poll: a
+    # plugin loaded before this may have imported it already. A service imports it after
+    # the patch (nameko's run patches first) and so takes select.select; the tests'
+    # clients of a server over the network (tests/integration/test_wire_store.py) do as
+    # the service does.
+    checker = sys.modules.get("pymongo.socket_checker")
+    if checker is not None:
+        checker._HAVE_POLL = False
+
+
+if "--browser" not in sys.argv:  # playwright's process must not be patched
+    patched_as_a_service_is()
 
 
 @pytest.fixture

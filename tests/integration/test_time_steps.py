@@ -45,3 +45,15 @@ def test_a_ticket_worked_across_clock_steps_reads_in_the_order_it_was_worked(
     assert rpc.ledger.ticket_view(number, SYSTEM_ACTOR)["state"] == "closed"
     [task] = rpc.callback.tasks_for_ticket(number, SYSTEM_ACTOR)
     assert [attempt["outcome"] for attempt in task["attempts"]] == ["satisfied"]
+
+
+def test_the_services_here_keep_what_they_handle_per_green_thread():
+    """The suite patches the process before the services are imported, as `nameko run`
+    does: "the event being handled" is each green thread's own. Were it the OS thread's,
+    a handler's event would become the cause of other handlers' events, stamping them
+    after it (an hour ahead, after the test above)."""
+    import eventlet.corolocal
+
+    from services.shared import events
+
+    assert isinstance(events._handling, eventlet.corolocal.local)
