@@ -32,8 +32,11 @@ class Person:
 
     def __init__(self, chromium, system: dict, folder: Path, who: str, device: str,
                  timezone: str = "Asia/Shanghai", permissions: list[str] | None = None):
+        # permissions named only when granted: an empty list makes the browser deny
+        # what it would otherwise ask the user for
+        granted = {"permissions": permissions} if permissions else {}
         self.context = chromium.new_context(locale="zh-CN", timezone_id=timezone,
-                                            permissions=permissions or [], **DEVICES[device])
+                                            **granted, **DEVICES[device])
         self.page = self.context.new_page()
         self.url, self.folder, self.who, self.device = system["url"], folder, who, device
         self.refused: list[str] = []
