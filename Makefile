@@ -36,7 +36,7 @@ run: install broker
 
 ## The whole suite: lint and type checks, unit tests, the services together against
 ## RabbitMQ, the console in a real browser (its own pytest process: playwright must not run
-## under eventlet), then the fault drill, alone and with copies (about seven minutes; see
+## under eventlet), then the fault drill, alone and with copies (about six minutes; see
 ## `faults`).
 test: install broker chromium lint
 	HISTORY_TICKETS=$(SUITE_HISTORY) $(BIN)/pytest -q tests
