@@ -31,6 +31,8 @@ from wire_store import WireStoreProcess  # noqa: E402
 from services.shared.schemas import SYSTEM_ACTOR  # noqa: E402
 from services.shared.statements import vouch  # noqa: E402
 
+CALL_CENTRE = bench.CALL_CENTRE
+
 
 def with_copies(count: int, uris: dict[str, str], seconds: float, log_dir: Path,
                 work: Path) -> dict:
@@ -38,16 +40,11 @@ def with_copies(count: int, uris: dict[str, str], seconds: float, log_dir: Path,
     from nameko.standalone.rpc import ClusterRpcProxy
 
     store = WireStoreProcess(work / f"wire-{count}")
-    env = {**bench.service_env(work / f"data-{count}"), "MONGO_URI": store.uri,
-           "STORE_INIT": "1"}
+    env = {**bench.service_env(work / f"data-{count}"), "MONGO_URI": store.uri}
     parts: dict = {}
     try:
-        for name in single_machine.SERVICES:
-            for copy in range(1, count + 1):
-                parts[f"{name}-{copy}"] = single_machine.start_service(
-                    name, env, uris, log_dir, f"copies{count}-{name}-{copy}")
-        by_service = {name: parts[f"{name}-1"] for name in single_machine.SERVICES}
-        single_machine.wait_until_answering(uris["console"], {**by_service, **parts}, 120)
+        parts = single_machine.start_services(env, uris, log_dir / f"copies{count}", 120,
+                                              init=True, copies=count)
         with ClusterRpcProxy({"AMQP_URI": uris["console"]}, timeout=30) as rpc:
             chance = random.Random(count)
             for _ in range(10):  # first calls load dictionaries and indexes
@@ -62,9 +59,6 @@ def with_copies(count: int, uris: dict[str, str], seconds: float, log_dir: Path,
     finally:
         single_machine.stop(parts)
         store.stop()
-
-
-CALL_CENTRE = bench.CALL_CENTRE
 
 
 def stored_once(rpc, number: str) -> bool:

@@ -282,9 +282,8 @@ class Drill:
 
     # ------------------------------------------------------------ parts
     def service_parts(self) -> list[tuple[str, str]]:
-        """(part, service) of every copy of every service: ``intake``, ``intake-2``…"""
-        return [(name if copy == 1 else f"{name}-{copy}", name)
-                for name in single_machine.SERVICES for copy in range(1, self.copies + 1)]
+        """(part, service) of every copy of every service (single_machine.copy_parts)."""
+        return single_machine.copy_parts(self.copies)
 
     def service_env(self, name: str) -> dict:
         """A service's env: the drill's, with a clock of its own (a step file)."""
@@ -294,14 +293,9 @@ class Drill:
         self.script.write_text(f"default: satisfied\ncall_seconds: {CALL_SECONDS}\n")
         self.policy.write_text(watched_policy(), encoding="utf-8")
         self.clocks.mkdir(parents=True, exist_ok=True)
-        if self.copies == 1:
-            started = single_machine.start_services(self.env, self.uris, self.log_dir,
-                                                    init=True, env_of=self.service_env)
-        else:  # every copy makes the store if there is none: the first one's is kept
-            started = {part: single_machine.start_service(
-                name, {**self.service_env(name), "STORE_INIT": "1"}, self.uris,
-                self.log_dir, part) for part, name in self.service_parts()}
-            single_machine.wait_until_answering(self.uri, started, 120)
+        started = single_machine.start_services(self.env, self.uris, self.log_dir, 120,
+                                                init=True, env_of=self.service_env,
+                                                copies=self.copies)
         for name, process in started.items():
             self.supervisor.adopt(name, process)
         self.worker_env["HOTLINE_TOKEN"] = single_machine.program_token(
@@ -642,14 +636,14 @@ class Drill:
 
     def timers_lease(self, name: str) -> dict:
         """The lease of ``name``'s timers, read from the store."""
+        with self.store_client() as client:
+            return client[name][leases.LEASES].find_one({"_id": leases.TIMERS}) or {}
+
+    def store_client(self) -> Any:
+        """A client of the drill's own on the wire store (closed as its ``with`` ends)."""
         import pymongo
 
-        client: pymongo.MongoClient = pymongo.MongoClient(self.store_uri,
-                                                          serverSelectionTimeoutMS=5000)
-        try:
-            return client[name][leases.LEASES].find_one({"_id": leases.TIMERS}) or {}
-        finally:
-            client.close()
+        return pymongo.MongoClient(self.store_uri, serverSelectionTimeoutMS=5000)
 
     def kill_worker_mid_call(self):
         """kill -9 a worker whose log shows it in a call (holding a claimed task)."""
@@ -732,14 +726,8 @@ class Drill:
         """The wire store misbehaves as a replica set does (deploy/wire_store.py): drops
         every connection, or has no primary (writes answered NotWritablePrimary)."""
         def action():
-            import pymongo
-
-            client: pymongo.MongoClient = pymongo.MongoClient(
-                self.store_uri, serverSelectionTimeoutMS=5000)
-            try:
+            with self.store_client() as client:
                 client.admin.command({"hotlineMisbehave": how, "seconds": seconds})
-            finally:
-                client.close()
             time.sleep(seconds)
         return action
 

@@ -261,21 +261,30 @@ def start_service(name: str, env: dict, uris: dict[str, str],
                  as_user(env, uris, name), log_dir)
 
 
+def copy_parts(copies: int = 1) -> list[tuple[str, str]]:
+    """(part, service) of every copy of every service, each service's side by side:
+    ``intake``, ``intake-2``, …, ``dispatch``, … (the first copy bears the service's name)."""
+    return [(name if copy == 1 else f"{name}-{copy}", name)
+            for name in SERVICES for copy in range(1, copies + 1)]
+
+
 def start_services(env: dict, uris: dict[str, str], log_dir: Path = ROOT / "var" / "log",
                    deadline_seconds: float = 60, init: bool = False,
-                   env_of: Callable[[str], dict] | None = None
+                   env_of: Callable[[str], dict] | None = None, copies: int = 1
                    ) -> dict[str, subprocess.Popen]:
-    """The services (SERVICES), each its own ``nameko run`` as its own broker user; returns
-    once every one answers the console's user (within ``deadline_seconds``). With
-    ``init``, each makes its store if there is none (STORE_INIT, services/shared/
-    store_marker.py): only this first start, never a restart by the Supervisor.
-    ``env_of``: a service's own env by its name, instead of ``env`` for all (the fault
-    drill gives each its own clock)."""
+    """The services (SERVICES), each its own ``nameko run`` as its own broker user, by part
+    (copy_parts: ``copies`` of each, on a store they can share); returns once every
+    service answers the console's user (within ``deadline_seconds``). With ``init``, each
+    makes its store if there is none (STORE_INIT, services/shared/store_marker.py; copies
+    starting together on a new store each do, and keep the first one's): only this first
+    start, never a restart by the Supervisor. ``env_of``: a service's own env by its name,
+    instead of ``env`` for all (the fault drill gives each its own clock)."""
     def first(name: str) -> dict:
         own = env if env_of is None else env_of(name)
         return {**own, "STORE_INIT": "1"} if init else own
 
-    parts = {name: start_service(name, first(name), uris, log_dir) for name in SERVICES}
+    parts = {part: start_service(name, first(name), uris, log_dir, part)
+             for part, name in copy_parts(copies)}
     try:
         wait_until_answering(uris["console"], parts, deadline_seconds)
     except BaseException:

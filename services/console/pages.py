@@ -188,8 +188,13 @@ def centre():
     back), each with a one-step reassignment."""
     now = clock.now()
     rows = [{**ticket, "next": display.next_deadline(ticket, now)}
-            for ticket in call("dispatch", "queue", CENTRE_ID, actor())]
+            for ticket in centre_tickets()]
     return render_template("centre.html", rows=rows, units=handling_units())
+
+
+def centre_tickets() -> list[dict]:
+    """The tickets waiting at the centre, as dispatch lists them for the reader."""
+    return call("dispatch", "queue", CENTRE_ID, actor())
 
 
 # A ticket
