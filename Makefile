@@ -14,6 +14,9 @@ SUITE_HISTORY ?= 100000
 # the wire store on two cores, where every step waits on a store over the network; the
 # suite sends fewer, with every fault of copies.
 COPIES_DRILL_TICKETS ?= 500
+# The cluster drill: tickets sent at 6 a second, so that the load lasts through a node's
+# loss and the rolling restart of all three nodes (about 40 s) begun halfway.
+CLUSTER_DRILL_TICKETS ?= 360
 
 install: $(STAMP)
 
@@ -36,14 +39,15 @@ run: install broker
 
 ## The whole suite: lint and type checks, unit tests, the services together against
 ## RabbitMQ, the console in a real browser (its own pytest process: playwright must not run
-## under eventlet), then the fault drill, alone and with copies (about six minutes; see
-## `faults`).
+## under eventlet), then the fault drill: alone, with copies and on a broker cluster
+## (about nine minutes; see `faults`).
 test: install broker chromium lint
+	@deploy/broker.sh --with-server  # the cluster's tests and the drills start nodes of their own
 	HISTORY_TICKETS=$(SUITE_HISTORY) $(BIN)/pytest -q tests
 	$(BIN)/pytest -q --browser tests/browser
-	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
 	$(BIN)/python deploy/faults.py --copies 2 --tickets $(COPIES_DRILL_TICKETS)
+	$(BIN)/python deploy/faults.py --cluster --tickets $(CLUSTER_DRILL_TICKETS) --rate 6
 
 ## ruff (style, imports, likely bugs) and mypy (types) over the code and the tests.
 lint: install
@@ -64,11 +68,14 @@ integration: install broker
 ## messages come on the services' queues and callback's and dispatch's clocks are stepped;
 ## prints sent/accepted/completed/lost/duplicated and poison sent/parked, exit 1 unless
 ## nothing is lost or doubled and each poison message is parked exactly once. Then the
-## same with two copies of every service on the wire store, with the faults of copies.
+## same with two copies of every service on the wire store, with the faults of copies;
+## then on a RabbitMQ cluster of three nodes: one killed under load, then all restarted in
+## turn.
 faults: install
 	@deploy/broker.sh --with-server
 	$(BIN)/python deploy/faults.py
 	$(BIN)/python deploy/faults.py --copies 2
+	$(BIN)/python deploy/faults.py --cluster --tickets 600 --rate 6
 
 ## The HTTP API fuzzed with new draws each time (the suite draws the same ones, so that it
 ## passes or fails on the code alone): requests made from its OpenAPI description.

@@ -47,7 +47,14 @@ copies: kill -9 of one copy of each service in turn, poison, a callback worker k
 call, every store connection dropped, no primary (NotWritablePrimary) for 5 s; the same
 checks. Writes var/faults/copies.json; logs in var/faults/copies-log/.
 
-    .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12] [--copies 2]
+With ``--cluster``: the services on a RabbitMQ cluster of three nodes
+(deploy/broker_cluster.py) in a vhost of quorum queues with the broker's parking
+(deploy/rabbitmq/queues.py), every part given the three nodes' addresses; under load,
+poison, then one node killed with -9 (the one every part connected to first) and started
+again, then a rolling restart of all three (each drained, stopped and started in turn);
+the same checks. Writes var/faults/cluster.json; logs in var/faults/cluster-log/.
+
+    .venv/bin/python deploy/faults.py [--tickets 1000] [--rate 12] [--copies 2 | --cluster]
 """
 from __future__ import annotations
 
@@ -79,7 +86,9 @@ import picture  # noqa: E402
 import poison  # noqa: E402  deploy/poison.py: the bad messages and where they are parked
 import run_lock  # noqa: E402  deploy/run_lock.py
 import single_machine  # noqa: E402  (its import puts deploy/rabbitmq on the path)
+from broker_cluster import BrokerCluster  # noqa: E402
 from private_broker import PrivateBroker  # noqa: E402
+from queues import apply as quorum_vhost  # noqa: E402  deploy/rabbitmq/queues.py
 from wire_store import WireStoreProcess  # noqa: E402
 
 from services.shared import clock as hotline_clock  # noqa: E402  (Clock below is the drill's)
@@ -131,6 +140,8 @@ OBSERVER = {"id": "drill", "name": "演练", "role": "supervisor", "unit_id": No
 # A dead copy's timers (the deadline check, the outbox sweeps, check-in planning) run in
 # another copy after this (services/shared/leases.py); 10 s in production.
 TIMER_LEASE_SECONDS = 3
+NODE_DOWN_SECONDS = 5  # the cluster drill's killed node stays down this long
+KILLED_WORKER = "kill -9 a callback worker in a call"
 # Tickets nobody works, whose accept deadline the drill's policy makes short, sent one by
 # one through the first 60% of the sending: each must be reported overdue once, and
 # warned of at most once, whatever the faults and however many copies check deadlines.
@@ -214,19 +225,27 @@ def described(error: Exception) -> str:
     return text[:160]
 
 
+CLUSTER_VHOST = "hotline"  # the cluster drill's: quorum queues (deploy/rabbitmq/queues.py)
+
+
 class Drill:
-    def __init__(self, args: argparse.Namespace, broker: PrivateBroker, data_dir: Path,
-                 log_dir: Path, store_uri: str | None = None):
+    def __init__(self, args: argparse.Namespace, broker: PrivateBroker | BrokerCluster,
+                 data_dir: Path, log_dir: Path, store_uri: str | None = None):
         """The single-machine drill on the embedded store in ``data_dir``; or, with
-        ``store_uri`` (a wire store's), ``args.copies`` copies of every service on it."""
+        ``store_uri`` (a wire store's), ``args.copies`` copies of every service on it; on
+        a cluster (``broker`` a BrokerCluster), in a vhost of quorum queues."""
         self.args = args
         self.copies = args.copies
         self.store_uri = store_uri or f"litemongo:{data_dir}"
         self.broker = broker
+        api = permissions.api_of(broker.api_uri)
+        vhost = "/"
+        if isinstance(broker, BrokerCluster):
+            vhost = CLUSTER_VHOST
+            quorum_vhost(api, vhost)
         # Each part as its own broker user, made on the drill's node by its admin; the
         # drill's own calls (tickets, units, accounts, checks) as the console's user.
-        self.uris = permissions.RunUsers(permissions.api_of(broker.api_uri), broker.amqp_uri,
-                                         prefix="").grant("/")
+        self.uris = permissions.RunUsers(api, broker.amqp_uri, prefix="").grant(vhost)
         self.uri = self.uris["console"]
         self.data_dir = data_dir
         self.log_dir = log_dir
@@ -700,9 +719,27 @@ class Drill:
 
     def restart_broker(self):
         def action():
+            assert isinstance(self.broker, PrivateBroker)
             self.broker.crash()
             time.sleep(1)
             return {"broker_start_s": round(self.broker.start(), 1)}
+        return action
+
+    def crash_node(self, index: int, down_seconds: float):
+        """kill -9 one node of the cluster, under load; start it again ``down_seconds``
+        later (meanwhile the parts go on with the other two)."""
+        def action():
+            assert isinstance(self.broker, BrokerCluster)
+            self.broker.crash(index)
+            time.sleep(down_seconds)
+            return {"node_back_s": round(self.broker.start_node(index), 1)}
+        return action
+
+    def roll_cluster(self):
+        """A rolling restart of the cluster, under load (BrokerCluster.roll)."""
+        def action():
+            assert isinstance(self.broker, BrokerCluster)
+            return {"nodes_restarted_s": self.broker.roll()}
         return action
 
     def disk_full(self):
@@ -773,6 +810,8 @@ class Drill:
         span = self.args.tickets / self.args.rate
         if self.copies > 1:
             return self.copies_schedule(span)
+        if self.args.cluster:
+            return self.cluster_schedule(span)
         plan: list[list[tuple[str, Any]]] = [[(f"kill -9 {name}", self.kill_service(name))]
                                              for name in single_machine.SERVICES]
         plan[3].append((clock_fault("dispatch"),  # with the ledger killed
@@ -782,12 +821,22 @@ class Drill:
         # On its own: a service killed between parking a copy and taking the message off
         # its queue would rightly park it again (at least once), which the drill counts.
         plan.insert(3, [("poison messages published", self.publish_poison())])
-        plan += [[("kill -9 a callback worker in a call", self.kill_worker_mid_call())],
+        plan += [[(KILLED_WORKER, self.kill_worker_mid_call())],
                  [(f"dispatch hung (SIGSTOP) {RPC_TIMEOUT + 3} s", self.hang_service("dispatch"))],
                  [("crash and restart RabbitMQ", self.restart_broker())],
                  [(f"storage away for {STORAGE_OUTAGE_SECONDS} s", self.storage_outage())],
                  [(f"disk full for {STORAGE_OUTAGE_SECONDS} s", self.disk_full())]]
         return [(span * (n + 1) / (len(plan) + 1.5), faults) for n, faults in enumerate(plan)]
+
+    def cluster_schedule(self, span: float) -> list[tuple[float, list[tuple[str, Any]]]]:
+        """Poison (parked from quorum queues), the first node killed with -9 (every part
+        connects to it first: all fail over) and started again, then the rolling restart
+        of all three, begun halfway through the sending so it runs under load."""
+        return [(span * 0.1, [("poison messages published", self.publish_poison())]),
+                (span * 0.25, [(f"kill -9 RabbitMQ node 1 of 3 ({NODE_DOWN_SECONDS} s down)",
+                                self.crash_node(0, NODE_DOWN_SECONDS))]),
+                (span * 0.5, [("rolling restart of the 3 RabbitMQ nodes",
+                               self.roll_cluster())])]
 
     def copies_schedule(self, span: float) -> list[tuple[float, list[tuple[str, Any]]]]:
         """kill -9 of one copy of each service in turn (the others go on, taking over its
@@ -803,7 +852,7 @@ class Drill:
               self.kill_lease_holder("dispatch"))] if part.startswith("dispatch")
             else [(f"kill -9 {part}", self.kill_service(part))] for part in killed]
         plan.insert(3, [("poison messages published", self.publish_poison())])
-        plan += [[("kill -9 a callback worker in a call", self.kill_worker_mid_call())],
+        plan += [[(KILLED_WORKER, self.kill_worker_mid_call())],
                  [("every store connection dropped", self.misbehave_store("drop", 1))],
                  [(f"no primary (NotWritablePrimary) for {STORAGE_OUTAGE_SECONDS} s",
                    self.misbehave_store("not_primary", STORAGE_OUTAGE_SECONDS))]]
@@ -1219,7 +1268,8 @@ def verdict(summary: dict) -> list[str]:
     if silent:  # the supervision page asks the same RPC
         problems.append(f"parked_count never answered after the faults: {silent}")
     task = checks["killed_workers_task"]
-    if task is None or task["status"] != "done":
+    killed_a_worker = any(fault["fault"] == KILLED_WORKER for fault in summary["faults"])
+    if killed_a_worker and (task is None or task["status"] != "done"):
         problems.append(f"the task held by the killed worker was not completed: {task}")
     return problems
 
@@ -1343,21 +1393,29 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--copies", type=int, default=1,
                          help="copies of every service; more than 1: on the wire store "
                               "(deploy/wire_store.py), with the faults of copies")
+    options.add_argument("--cluster", action="store_true",
+                         help="on a RabbitMQ cluster of three nodes, with its faults")
     args = options.parse_args(argv)
-    name = "faults" if args.copies == 1 else "copies"
+    if args.cluster and args.copies > 1:
+        options.error("--cluster runs one copy of every service")
+    name = "cluster" if args.cluster else "faults" if args.copies == 1 else "copies"
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("amqp", "kombu", "nameko", "services.shared.rpc_client"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)  # the faults are on purpose
     OUT.mkdir(parents=True, exist_ok=True)
-    log_dir = OUT / ("log" if args.copies == 1 else f"{name}-log")
+    log_dir = OUT / ("log" if name == "faults" else f"{name}-log")
     shutil.rmtree(log_dir, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix="hotline-faults-"))
     started = time.monotonic()
-    where = "" if args.copies == 1 else f", {args.copies} copies of every service on the wire store"
+    where = ("" if args.copies == 1 else
+             f", {args.copies} copies of every service on the wire store")
+    if args.cluster:
+        where = ", on a RabbitMQ cluster of three nodes"
     print(f"{name}: a drill of {args.tickets} tickets at {args.rate}/s{where}; logs in "
           f"{log_dir.relative_to(ROOT)}/", flush=True)
-    broker = PrivateBroker(work / "rabbitmq")
+    broker = (BrokerCluster(work / "rabbitmq") if args.cluster
+              else PrivateBroker(work / "rabbitmq"))
     data_dir = work / "data"
     lock = run_lock.hold(data_dir, "faults")  # as `make run` holds its store (makes it)
     drill, store = None, None
@@ -1379,6 +1437,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = verdict(summary)
     summary["problems"] = problems
     summary["copies"] = args.copies
+    summary["cluster"] = args.cluster
     (OUT / f"{name}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
                                                  default=list), encoding="utf-8")
     drawn = chart(summary, OUT / f"{name}.png")

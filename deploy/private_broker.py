@@ -51,17 +51,24 @@ def server_program() -> str:
 
 
 class PrivateBroker:
-    def __init__(self, directory: Path, start_seconds: float = 90):
+    """One node. ``node`` names it (a made-up name by default); ``home`` is a directory
+    whose .erlang.cookie it shares with the nodes it is clustered with and with the
+    command-line tools (broker_cluster.py); ``config`` is more of rabbitmq.conf."""
+
+    def __init__(self, directory: Path, start_seconds: float = 90, node: str | None = None,
+                 home: Path | None = None, config: str = ""):
         self.directory = directory
         self.start_seconds = start_seconds
         self.port = free_port()
         self.api_port = free_port()
-        self.node = f"hotline-drill-{uuid.uuid4().hex[:6]}@localhost"
+        self.node = node or f"hotline-drill-{uuid.uuid4().hex[:6]}@localhost"
         self.process: subprocess.Popen | None = None
+        self.launched = 0.0
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "rabbitmq.conf").write_text(
             f"listeners.tcp.local = 127.0.0.1:{self.port}\n"
-            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.api_port}\n")
+            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.api_port}\n"
+            + config)
         # the management API (on a free port of its own) makes the parts' broker users
         (directory / "enabled_plugins").write_text("[rabbitmq_management].\n")
         (directory / "rabbitmq-env.conf").write_text("")     # not the system's NODENAME
@@ -77,6 +84,8 @@ class PrivateBroker:
             "RABBITMQ_LOG_BASE": str(directory / "log"),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
         }
+        if home is not None:
+            self.env["HOME"] = str(home)
 
     @property
     def amqp_uri(self) -> str:
@@ -89,18 +98,28 @@ class PrivateBroker:
     def start(self) -> float:
         """Start the node; returns the seconds until it took connections."""
         started = time.monotonic()
+        self.launch()
+        self.wait_until_answering()
+        return time.monotonic() - started
+
+    def launch(self) -> None:
+        """Start the node's program, without waiting for it."""
         log = open(self.directory / "server.out", "ab")
         self.process = subprocess.Popen([server_program()], env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        self.launched = time.monotonic()
+
+    def wait_until_answering(self) -> None:
+        """Until the node takes connections and its management API answers."""
+        assert self.process is not None, "launch() first"
         while not (answers(self.port) and answers(self.api_port)):
             if self.process.poll() is not None:
                 raise SystemExit(f"faults: the drill's RabbitMQ stopped at start; see "
                                  f"{self.directory / 'server.out'}")
-            if time.monotonic() - started > self.start_seconds:
+            if time.monotonic() - self.launched > self.start_seconds:
                 raise SystemExit(f"faults: the drill's RabbitMQ did not answer in "
                                  f"{self.start_seconds:.0f} s")
             time.sleep(0.2)
-        return time.monotonic() - started
 
     def crash(self) -> None:
         """kill -9 every process of the node (beam and its helpers), as a power cut would."""

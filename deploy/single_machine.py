@@ -214,6 +214,7 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.shared.errors import HotlineError
+    from services.shared.replies import ClassicStandaloneReplyListener
     from services.shared.schemas import SYSTEM_ACTOR
     from services.shared.statements import vouch
 
@@ -231,7 +232,8 @@ def wait_until_answering(amqp_uri: str, parts: dict[str, subprocess.Popen],
     }
     deadline = time.monotonic() + deadline_seconds
     waiting = set(probes) & set(parts)
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as rpc:
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2,
+                         reply_listener_cls=ClassicStandaloneReplyListener) as rpc:
         while waiting and time.monotonic() < deadline:
             dead = [name for name, process in parts.items() if process.poll() is not None]
             if dead:

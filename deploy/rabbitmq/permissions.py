@@ -69,12 +69,16 @@ def service_grant(service: str) -> Grant:
     configure on them: RabbitMQ has no declare-only right). A service that listens has
     its parking queue and the exchange of the same name (``parked-<service>``,
     services/shared/parking.py): it declares both, binds one to the other and publishes
-    there the events it refuses."""
+    there the events it refuses. Every service has its dead-letter queue and exchange
+    (``dead-<service>``), whose messages it parks."""
     own_queues = [re.escape(f"rpc-{service}"), _reply_queue(service),
                   # a broadcast handler's queue (one per running copy) ends in a uuid
                   r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+(-[0-9a-f]{32})?"]
     if LISTENS_TO[service]:
         own_queues.append(re.escape(f"parked-{service}"))  # a queue and an exchange
+    # where the broker dead-letters its messages (deploy/rabbitmq/queues.py), which it
+    # declares, binds and takes from: a queue and an exchange
+    own_queues.append(re.escape(f"dead-{service}"))
     exchanges = [re.escape(RPC_EXCHANGE), re.escape(f"{service}.events")]
     heard = [re.escape(f"{source}.events") for source in LISTENS_TO[service]]
     return Grant(
@@ -196,11 +200,15 @@ def remove(api: ManagementApi, names: list[str]) -> None:
 
 def user_uri(broker: str, user: str, password: str, vhost: str) -> str:
     """The AMQP URI of ``user`` in ``vhost`` on the broker of ``broker`` (an AMQP URI whose
-    scheme, host and port are kept; its user and vhost are not)."""
-    parts = urllib.parse.urlparse(broker)
+    scheme, host and port are kept; its user and vhost are not). A cluster's URIs joined
+    with ';' (kombu's failover list) give the user's URI on each node, joined likewise."""
     quote = ManagementApi.quote
-    return (f"{parts.scheme or 'pyamqp'}://{quote(user)}:{quote(password)}@"
-            f"{parts.hostname or 'localhost'}:{parts.port or 5672}/{quote(vhost)}")
+    uris = []
+    for node in broker.split(";"):
+        parts = urllib.parse.urlparse(node.strip())
+        uris.append(f"{parts.scheme or 'pyamqp'}://{quote(user)}:{quote(password)}@"
+                    f"{parts.hostname or 'localhost'}:{parts.port or 5672}/{quote(vhost)}")
+    return ";".join(uris)
 
 
 def api_of(url: str) -> ManagementApi:

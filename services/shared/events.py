@@ -236,7 +236,8 @@ class EnvelopeHandler(EventHandler):
     its store or another service is away are not counted (services/shared/retries.py).
     The tries are counted in the process: a restarted service starts counting again.
     The pause is spent outside the worker pool, so the service's other messages and RPCs
-    go on meanwhile; the message stays unacknowledged (held on its queue) until then."""
+    go on meanwhile; the message stays unacknowledged (held by this copy: should it die,
+    the broker gives it to another) and is tried again here."""
 
     queue_consumer = ParkingQueueConsumer()
     parking = ParkingLot()
@@ -265,8 +266,8 @@ class EnvelopeHandler(EventHandler):
 
     def handle_result(self, message: Message, worker_ctx: Any, result: Any = None,
                       exc_info: Any = None) -> tuple[Any, Any]:
-        """Acknowledge an applied event; park one that failed its last attempt; put any
-        other failed one back on its queue after its pause (retries.after_failure)."""
+        """Acknowledge an applied event; park one that failed its last attempt; try any
+        other failed one again after its pause (retries.after_failure)."""
         key = _event_id(worker_ctx)
         if exc_info is None:
             self.tries.forget(key)
@@ -291,8 +292,12 @@ class EnvelopeHandler(EventHandler):
         return result, exc_info
 
     def _again(self, message: Message, pause: float) -> None:
+        # Tried again here, the message held all along: given back to the broker it would
+        # count as a delivery that failed, and a quorum queue dead-letters a message past
+        # its delivery limit (deploy/rabbitmq/queues.py), a limit meant for consumers that
+        # die holding it, not for a store that is away.
         eventlet.sleep(pause)
-        self.queue_consumer.requeue_message(message)
+        self.handle_message(message.payload, message)
 
 
 def _event_id(worker_ctx: Any) -> str:
@@ -311,7 +316,7 @@ def on_event(source: str, event_type: str, *, as_said: bool = False, broadcast: 
     A message that is no event to apply (``examine``: malformed, forged source, data that
     does not fit) is parked in the service's parking queue with the reason and logged at
     WARNING (EnvelopeHandler); called directly (unit tests), the method logs and ignores
-    it. An exception while applying a good one puts the message back on the queue after a
+    it. An exception while applying a good one has it tried again after a
     pause (1, 2, 4… s), so a storage outage delays events instead of losing them; handlers
     must therefore be idempotent on ``event_id``. An event that fails ``EVENT_ATTEMPTS``
     times (default 5) of its own fault is parked with the last error, so one bad event

@@ -25,12 +25,12 @@ from typing import Any
 import eventlet
 from nameko.containers import WorkerContext
 from nameko.extensions import SharedExtension
-from nameko.rpc import ReplyListener
 
 from services.shared import clock, service_rpc, statements
 from services.shared.answers.accounts import RecentWithdrawalsSchema
 from services.shared.deadlines import DeadlineServiceProxy
 from services.shared.events import EnvelopeHandler, on_event
+from services.shared.replies import ClassicReplyListener
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class CatchUp(SharedExtension):
     nothing, and the thread goes with the container. Asks as the service does (its
     broker user, its reply queue), bounded by ``SERVICE_RPC_TIMEOUT`` each time."""
 
-    reply_listener = ReplyListener()
+    reply_listener = ClassicReplyListener()
     method_name = "catch_up"  # the calls' ids name it: <service>.catch_up.<uuid>
 
     def start(self) -> None:

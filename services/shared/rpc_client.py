@@ -13,6 +13,7 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from services.shared.deadlines import DeadlineServiceProxy
 from services.shared.errors import HotlineError, ServicesUnavailable
+from services.shared.replies import ClassicStandaloneReplyListener
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ class ExpiringRpcProxy(ClusterRpcProxy):
     one that hung with them in hand."""
 
     def __init__(self, config: dict, timeout: float):
-        super().__init__(config, timeout=timeout)
+        super().__init__(config, timeout=timeout,
+                         reply_listener_cls=ClassicStandaloneReplyListener)
         self._proxy = _ExpiringCluster(self._worker_ctx, self._reply_listener, timeout)
 
 

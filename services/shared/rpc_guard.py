@@ -100,8 +100,17 @@ class GuardedRpcConsumer(nameko_rpc.RpcConsumer):
 
     def handle_result(self, message: Message, result: Any, exc_info: Any) -> Any:
         """nameko's answer to a request (through this module's Responder), then the
-        request acknowledged."""
-        result, exc_info = self._responder(message).send_response(result, exc_info)
+        request acknowledged. An answer the broker would not take (the caller's reply
+        queue gone with its node, the node draining: nacked, or the connection lost) is
+        logged, not raised: raised, it would stop the whole service (nameko's way with an
+        error in a worker) over an answer its caller is told of by its timeout anyway."""
+        try:
+            result, exc_info = self._responder(message).send_response(result, exc_info)
+        except Exception as error:
+            log.warning("%s: the answer to %s was not delivered (%s: %s); its caller is "
+                        "told by its timeout", self.queue.name,
+                        (message.properties or {}).get("reply_to"), type(error).__name__,
+                        error)
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

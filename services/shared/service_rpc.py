@@ -17,6 +17,7 @@ from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 
 from services.shared.deadlines import DeadlineServiceProxy
+from services.shared.replies import ClassicReplyListener
 from services.shared.rpc_client import AWAY, ServicesUnavailable
 
 DEFAULT_TIMEOUT = 10.0  # seconds
@@ -32,6 +33,8 @@ class ServiceRpc(RpcProxy):
     worker: the answer, the documented errors as they were raised, or ServicesUnavailable
     after ``timeout`` seconds without one, or when the other service's store (or a service
     it asked) is away."""
+
+    rpc_reply_listener = ClassicReplyListener()
 
     def __init__(self, target_service: str):
         super().__init__(target_service)

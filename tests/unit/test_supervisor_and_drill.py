@@ -128,7 +128,18 @@ def summary_of(parked: dict[str, dict[str, int]], attempts: list[list[dict]] = (
                                           for service, counts in parked.items()},
                          "other_parked": {}}}
     return {"sent": 1000, "accepted": 1000, "completed": 1000, "lost": 0, "duplicated": 0,
-            "checks": checks, "poison": faults.poison_summary(checks["poison"])}
+            "checks": checks, "poison": faults.poison_summary(checks["poison"]),
+            "faults": [{"fault": faults.KILLED_WORKER, "at_s": 50.0, "took_s": 6.0}]}
+
+
+def test_the_task_of_a_killed_worker_is_asked_for_only_where_a_worker_was_killed():
+    summary = summary_of(each_parked_once())
+    summary["checks"]["killed_workers_task"] = None
+    assert any("killed worker" in problem for problem in faults.verdict(summary))
+    # the cluster drill kills broker nodes, not workers
+    summary["faults"] = [{"fault": "rolling restart of the 3 RabbitMQ nodes", "at_s": 30.0,
+                          "took_s": 38.0}]
+    assert faults.verdict(summary) == []
 
 
 def each_parked_once() -> dict[str, dict[str, int]]:

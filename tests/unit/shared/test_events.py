@@ -195,15 +195,28 @@ def failed(error: Exception):
 
 def test_an_event_whose_handler_fails_comes_again_later_then_is_parked_with_the_error():
     from types import SimpleNamespace
+    from unittest.mock import patch
 
     handler, message = entrypoint(attempts=3), Message("intake.events", "ticket_answered")
     worker = SimpleNamespace(args=(Examined(answered()),))
     for _ in range(2):
         handler.handle_result(message, worker, None, failed(KeyError("unit_id")))
-    # each failure put back after its pause, outside the worker: nothing acknowledged
+    # each failure tried again after its pause, outside the worker: nothing acknowledged
     assert len(handler.container.spawn_managed_thread.mock_calls) == 2
     handler.queue_consumer.ack_message.assert_not_called()
     handler.parking.park_or_requeue.assert_not_called()
+
+    # tried again where it is, held: never given back to the broker, whose delivery limit
+    # counts the consumers that died holding it (deploy/rabbitmq/queues.py)
+    handler.container.spawn_worker.reset_mock()
+    again = handler.container.spawn_managed_thread.mock_calls[0].args[0]
+    message.payload = dict(worker.args[0])  # what kombu decoded of its body
+    with patch("services.shared.events.eventlet.sleep") as slept:
+        again()
+    assert slept.call_args.args == (1.0,)
+    [(args, _)] = [(c.args, c.kwargs) for c in handler.container.spawn_worker.mock_calls]
+    assert args[1][0]["event_id"] == worker.args[0]["event_id"]
+    handler.queue_consumer.requeue_message.assert_not_called()
 
     handler.handle_result(message, worker, None, failed(KeyError("unit_id")))
     handler.parking.park_or_requeue.assert_called_once_with(

@@ -1,0 +1,64 @@
+"""Where the answers to a caller's RPCs come back: its reply queue, declared classic and
+transient, whatever the vhost's default queue type.
+
+The hotline's vhost makes every durable queue declared without a type a quorum queue
+(deploy/rabbitmq/queues.py), which is what the services' own queues should be: replicated
+on three nodes, surviving the loss of one. nameko 2.14.1 declares each caller's reply
+queue durable with ``x-expires`` and no type, so each RPC proxy would get a quorum queue
+of its own, replicated three times and outliving the caller by five minutes. A reply
+queue holds answers only its one caller waits for, seconds long: here it is classic,
+one replica, and transient, so that when its node dies the caller declares it again on
+the node it reconnects to (a durable classic queue whose node is down cannot be
+declared anywhere until that node is back: "home node ... is down or inaccessible"). An
+answer in flight then is lost, and its caller is told the call failed after its timeout,
+as for any lost answer.
+"""
+from __future__ import annotations
+
+import uuid
+
+from kombu import Queue
+from nameko.rpc import (
+    RPC_REPLY_QUEUE_TEMPLATE,
+    RPC_REPLY_QUEUE_TTL,
+    ReplyListener,
+    get_rpc_exchange,
+)
+from nameko.standalone.rpc import SingleThreadedReplyListener
+
+from services.shared.parking import ParkingQueueConsumer
+
+ARGUMENTS = {"x-expires": RPC_REPLY_QUEUE_TTL, "x-queue-type": "classic"}
+
+
+def reply_queue(config: dict, service_name: str) -> tuple[Queue, str]:
+    """A fresh reply queue of ``service_name`` (nameko's name for it) and its routing key."""
+    routing_key = str(uuid.uuid4())
+    queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(service_name, routing_key),
+                  exchange=get_rpc_exchange(config), routing_key=routing_key,
+                  durable=False, queue_arguments=dict(ARGUMENTS))
+    return queue, routing_key
+
+
+class ClassicReplyListener(ReplyListener):
+    """nameko's ReplyListener (a service's, shared by its RPC proxies) on a classic,
+    transient reply queue, consumed by the service's one queue consumer (as in nameko,
+    where every entrypoint and the replies share one)."""
+
+    queue_consumer = ParkingQueueConsumer()
+
+    def setup(self) -> None:
+        self.queue, self.routing_key = reply_queue(self.container.config,
+                                                   self.container.service_name)
+        self.queue_consumer.register_provider(self)
+
+
+class ClassicStandaloneReplyListener(SingleThreadedReplyListener):
+    """nameko's standalone reply listener (a ClusterRpcProxy's: the console, the workers,
+    the command lines) on a classic, transient reply queue."""
+
+    def setup(self) -> None:
+        self.queue, self.routing_key = reply_queue(self.container.config,
+                                                   self.container.service_name)
+        self.queue_consumer.register_provider(self)
+
