@@ -66,6 +66,7 @@ from services.shared.errors import (
     NotFound,
     NotPermitted,
 )
+from services.shared.health import HealthProbes
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage
@@ -83,6 +84,7 @@ class AccountsService:
     name = "accounts"
 
     store: AccountStore = Storage(AccountStore)
+    health = HealthProbes()  # /live and /ready on HEALTH_ADDRESS, for a scheduler
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     parking_depth, parked_count = parking_depth.counting()

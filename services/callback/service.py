@@ -50,6 +50,7 @@ from services.shared.answers.callback import (
 from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, NotFound, NotPermitted
 from services.shared.events import on_event
+from services.shared.health import HealthProbes
 from services.shared.schemas import load, load_actor
 from services.shared.storage import LOST, Contention, Lost, Storage, until_written
 
@@ -71,6 +72,7 @@ class CallbackService:
     name = "callback"
 
     store: TaskStore = Storage(TaskStore)
+    health = HealthProbes()  # /live and /ready on HEALTH_ADDRESS, for a scheduler
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     parking_depth, parked_count = parking_depth.counting()

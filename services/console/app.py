@@ -47,4 +47,12 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     pages.register(app)
     api.register(app, csrf)
     open311.register(app, csrf)
+    app.add_url_rule("/healthz", "healthz", healthz)
     return app
+
+
+def healthz() -> dict:
+    """A scheduler's probe: 200 while this worker answers. Nothing more is checked: the
+    console keeps nothing of its own, and restarting it would not bring back a service
+    it asks (each answers its own /ready: services/shared/health.py)."""
+    return {"status": "ok"}

@@ -96,6 +96,7 @@ from services.shared.events import on_event
 from services.shared.evidence import MAX_UPLOAD_BYTES, TOO_MUCH, Prepared
 from services.shared.evidence import prepared as prepared_file
 from services.shared.files import Files, FileStorage
+from services.shared.health import HealthProbes
 from services.shared.schemas import CENTRE_ROLES, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.states import OPEN_STATES
@@ -224,6 +225,7 @@ class DispatchService:
     name = "dispatch"
 
     store: TicketStateStore = DirectoryStorage(TicketStateStore)
+    health = HealthProbes()  # /live and /ready on HEALTH_ADDRESS, for a scheduler
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     parking_depth, parked_count = parking_depth.counting()

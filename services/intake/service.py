@@ -33,6 +33,7 @@ from services.shared.answers.intake import CreatedTicketSchema
 from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, InvalidRequest
 from services.shared.events import on_event
+from services.shared.health import HealthProbes
 from services.shared.payloads import TicketSchema
 from services.shared.requests import TicketRequestSchema
 from services.shared.schemas import SYSTEM_ACTOR, load, load_actor
@@ -74,6 +75,7 @@ class IntakeService:
     name = "intake"
 
     store: TicketStore = Storage(TicketStore)
+    health = HealthProbes()  # /live and /ready on HEALTH_ADDRESS, for a scheduler
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     parking_depth, parked_count = parking_depth.counting()

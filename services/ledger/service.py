@@ -37,6 +37,7 @@ from services.shared.answers.ledger import PERSONAL_GROUPS
 from services.shared.deadlines import rpc
 from services.shared.errors import EXPECTED, NotFound, NotPermitted, ServicesUnavailable
 from services.shared.events import EVENTS_BY_SOURCE, on_event
+from services.shared.health import HealthProbes
 from services.shared.schemas import SUPERVISOR_ROLES, load, load_actor
 from services.shared.service_rpc import ServiceRpc
 from services.shared.storage import Storage
@@ -90,6 +91,7 @@ class LedgerService:
     name = "ledger"
 
     store: LedgerStore = Storage(LedgerStore)
+    health = HealthProbes()  # /live and /ready on HEALTH_ADDRESS, for a scheduler
     # statements accounts withdrew: refused from the moment it says so (every copy)
     hear_ended_sessions, hear_account_changes = revocation.handlers()
     parking_depth, parked_count = parking_depth.counting()

@@ -70,6 +70,7 @@ class Route:
 
 ROUTES: dict[str, Route] = {
     # pages
+    "healthz": Route("/healthz", ANYONE),  # a scheduler's probe: {"status": "ok"}
     "pages.login": Route("/login", ANYONE),
     "pages.logout": Route("/logout", SKIP, why="ends the session: tests of sessions"),
     "pages.home": Route("/", SIGNED_IN),
