@@ -40,7 +40,7 @@ run: install broker
 ## The whole suite: lint and type checks, unit tests, the services together against
 ## RabbitMQ, the console in a real browser (its own pytest process: playwright must not run
 ## under eventlet), then the fault drill: alone, with copies and on a broker cluster
-## (about nine minutes; see `faults`).
+## (about seven minutes; see `faults`).
 test: install broker chromium lint
 	@deploy/broker.sh --with-server  # the cluster's tests and the drills start nodes of their own
 	HISTORY_TICKETS=$(SUITE_HISTORY) $(BIN)/pytest -q tests

@@ -18,13 +18,12 @@ on three nodes started at once may form two clusters).
 """
 from __future__ import annotations
 
-import json
 import secrets
 import subprocess
 import time
-import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 from private_broker import PrivateBroker, answers, server_program
 
@@ -64,15 +63,19 @@ class BrokerCluster:
         """Start every node (at once), then join the others to the first; returns the
         seconds until the cluster ran whole."""
         started = time.monotonic()
-        for node in self.nodes:
-            node.launch()
-        for node in self.nodes:
-            node.wait_until_answering()
-        for node in self.nodes[1:]:
-            self.ctl(node, "stop_app")
-            self.ctl(node, "join_cluster", self.nodes[0].node)
-            self.ctl(node, "start_app")
-        self.wait_until_whole()
+        try:
+            for node in self.nodes:
+                node.launch()
+            for node in self.nodes:
+                node.wait_until_answering()
+            for node in self.nodes[1:]:
+                self.ctl(node, "stop_app")
+                self.ctl(node, "join_cluster", self.nodes[0].node)
+                self.ctl(node, "start_app")
+            self.wait_until_whole()
+        except BaseException:
+            self.stop()  # no node left running after a start that failed
+            raise
         return time.monotonic() - started
 
     def stop(self) -> None:
@@ -130,14 +133,11 @@ class BrokerCluster:
                                  f"{self.directory}/node*/server.out")
             time.sleep(0.5)
 
-    def api(self, path: str) -> list | dict:
+    def api(self, path: str) -> Any:
         """GET ``path`` of the management API of a running node, as JSON."""
         from permissions import api_of  # deploy/rabbitmq/permissions.py
 
-        management = api_of(self.api_uri)
-        request = urllib.request.Request(management.url + path, headers=management.headers)
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read())
+        return api_of(self.api_uri).get(path)
 
     # ------------------------------------------------------------ tools
     def ctl(self, node: PrivateBroker, *command: str) -> str:

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's one topic exchange for every RPC and every reply
 REPLY_KEY = "[0-9a-f-]{36}"  # a reply queue's binding key: a uuid
@@ -148,6 +149,12 @@ class ManagementApi:
                                          headers=self.headers)
         with urllib.request.urlopen(request, timeout=10):
             pass
+
+    def get(self, path: str) -> Any:
+        """What GET ``path`` answers, read as JSON."""
+        request = urllib.request.Request(self.url + path, headers=self.headers)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
 
     @staticmethod
     def quote(name: str) -> str:

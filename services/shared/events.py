@@ -247,12 +247,17 @@ class EnvelopeHandler(EventHandler):
         self.as_said = as_said
         self.attempts = retries.DEFAULT_ATTEMPTS
         self.tries = retries.Memory()
+        self.stopping = False
         super().__init__(source_service, event_type, **kwargs)
 
     def setup(self) -> None:
         self.attempts = max(1, int(self.container.config.get(ATTEMPTS_CONFIG_KEY)
                                    or retries.DEFAULT_ATTEMPTS))
         super().setup()
+
+    def stop(self) -> None:
+        self.stopping = True  # a held event is not tried again here: it returns to its queue
+        super().stop()
 
     def handle_message(self, body: Any, message: Message) -> None:
         try:
@@ -287,17 +292,33 @@ class EnvelopeHandler(EventHandler):
                     else f"attempt {tries.failed} of {self.attempts}",
                     type(error).__name__, error, pause)
         self.container.spawn_managed_thread(
-            functools.partial(self._again, message, pause),
+            functools.partial(self._again, message, pause, retries.give_back(tries)),
             identifier=f"again[{self.queue.name}]")
         return result, exc_info
 
-    def _again(self, message: Message, pause: float) -> None:
+    def _again(self, message: Message, pause: float, give_back: bool = False) -> None:
         # Tried again here, the message held all along: given back to the broker it would
         # count as a delivery that failed, and a quorum queue dead-letters a message past
         # its delivery limit (deploy/rabbitmq/queues.py), a limit meant for consumers that
-        # die holding it, not for a store that is away.
+        # die holding it, not for a store that is away. Given back now and then all the
+        # same (retries.give_back), before the broker's consumer timeout closes the channel.
         eventlet.sleep(pause)
+        if self.stopping or not channel_alive(message):
+            # stopping, it returns to the queue as the connection closes; on a channel that
+            # died, the broker has given it to a consumer again already
+            return
+        if give_back:
+            self.queue_consumer.requeue_message(message)
+            return
         self.handle_message(message.payload, message)
+
+
+def channel_alive(message: Message) -> bool:
+    """Whether the channel ``message`` came on is still open (its acknowledgement would
+    count)."""
+    channel = getattr(message, "channel", None)
+    return bool(channel is not None and getattr(channel, "is_open", False)
+                and getattr(channel, "connection", None) is not None)
 
 
 def _event_id(worker_ctx: Any) -> str:

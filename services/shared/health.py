@@ -32,14 +32,16 @@ log = logging.getLogger(__name__)
 
 ADDRESS_CONFIG_KEY = "HEALTH_ADDRESS"
 READY_SECONDS = 3.0  # a store slower than this to read is not ready
+MAX_PROBES = 8  # probes answered at once
+SOCKET_SECONDS = 5.0  # a probe's request read in this time, or its connection closed
 
 
 def address_of(setting: str) -> tuple[str, int]:
-    """``host:port`` as a pair; ValueError for anything else."""
+    """``host:port`` (an IPv4 address or a name) as a pair; ValueError for anything else."""
     host, _, port = setting.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or ":" in host or not port.isdigit():
         raise ValueError(f"{ADDRESS_CONFIG_KEY} is host:port, not {setting!r}")
-    return host.strip("[]"), int(port)
+    return host, int(port)
 
 
 def readiness(consuming: bool, store_error: str | None) -> tuple[bool, dict[str, str]]:
@@ -62,26 +64,45 @@ class HealthProbes(DependencyProvider):
 
     def __init__(self) -> None:
         self.socket: Any = None
+        self.server: Any = None  # the green thread serving the probes
         self.address: tuple[str, int] | None = None  # where it listens, once started
 
     def start(self) -> None:
         setting = str(self.container.config.get(ADDRESS_CONFIG_KEY) or "").strip()
         if not setting:
             return
-        self.socket = eventlet.listen(address_of(setting))
+        # not shared: a second process given the same address fails to start, rather than
+        # answering for the first
+        self.socket = eventlet.listen(address_of(setting), reuse_port=False)
         self.address = self.socket.getsockname()[:2]
-        self.container.spawn_managed_thread(self._serve, identifier="health")
+        self.server = self.container.spawn_managed_thread(self._serve, identifier="health")
         log.info("%s answers /live and /ready on %s:%s", self.container.service_name,
                  *self.address)
 
     def _serve(self) -> None:
-        eventlet.wsgi.server(self.socket, self.application, log_output=False,
-                             max_size=8)
+        # An error of the probes' server (out of file descriptors, a peer gone) is logged
+        # and the server started again: in a managed thread it would stop the service.
+        # One request a connection, read within SOCKET_SECONDS: idle connections cannot
+        # hold the few greenlets the probes have.
+        while self.socket is not None:
+            try:
+                eventlet.wsgi.server(self.socket, self.application, log_output=False,
+                                     max_size=MAX_PROBES, keepalive=False,
+                                     socket_timeout=SOCKET_SECONDS)
+                return
+            except OSError as error:
+                if self.socket is None:
+                    return
+                log.warning("the health probes' server: %s; serving again", error)
+                eventlet.sleep(1)
 
     def stop(self) -> None:
-        if self.socket is not None:
-            self.socket.close()
-            self.socket = None
+        socket, self.socket = self.socket, None
+        if self.server is not None:
+            self.server.kill()
+            self.server = None
+        if socket is not None:
+            socket.close()
 
     def kill(self) -> None:
         self.stop()
@@ -125,5 +146,7 @@ class HealthProbes(DependencyProvider):
             except eventlet.Timeout:
                 return f"no answer in {READY_SECONDS:g} s"
             except Exception as error:  # the store away, its disk full: not ready
-                return f"{type(error).__name__}: {str(error)[:200]}"
+                # the kind of error only: its text may name hosts; the log has it whole
+                log.warning("not ready: the store: %s: %s", type(error).__name__, error)
+                return f"error: {type(error).__name__}"
         return None

@@ -70,7 +70,11 @@ def parking_name(service: str) -> str:
 
 def parking_queue(service: str) -> Queue:
     """The durable parking queue of ``service``, bound to its own direct exchange."""
-    name = parking_name(service)
+    return lot_queue(parking_name(service))
+
+
+def lot_queue(name: str) -> Queue:
+    """A durable queue bound to the direct exchange of the same name under its name."""
     return Queue(name, Exchange(name, type="direct", durable=True), routing_key=name,
                  durable=True)
 
@@ -81,9 +85,8 @@ def dead_letter_name(service: str) -> str:
 
 
 def dead_letter_queue(service: str) -> Queue:
-    name = dead_letter_name(service)
-    return Queue(name, Exchange(name, type="direct", durable=True), routing_key=name,
-                 durable=True)
+    """The durable queue where the broker dead-letters ``service``'s messages."""
+    return lot_queue(dead_letter_name(service))
 
 
 def parking_headers(message: Message, reason: str, service: str, queue: str,
@@ -161,7 +164,7 @@ def undecodable_words(error: Exception) -> str:
 def without_passwords(amqp_uri: str) -> str:
     """An AMQP URI, or a cluster's list of them joined with ';', with every password
     masked, for a log."""
-    return re.sub(r"(://[^:/@;]*:)[^@;]*@", r"\1********@", amqp_uri)
+    return re.sub(r"(://[^:/@;]*:)[^;]*@", r"\1********@", amqp_uri)
 
 
 def dead_letter_words(death: dict) -> str | None:
@@ -188,10 +191,7 @@ class DeadLetters:
         self.queue = dead_letter_queue(consumer.container.service_name)
 
     def handle_message(self, body: Any, message: Message) -> None:
-        self.consumer.container.spawn_managed_thread(
-            functools.partial(self.take, message), identifier=f"dead[{self.queue.name}]")
-
-    def take(self, message: Message) -> None:
+        """Called in a thread of its own (nameko's QueueConsumer spawns one a message)."""
         deaths = (message.headers or {}).get("x-death") or [{}]
         death = deaths[0] if isinstance(deaths[0], dict) else {}
         words = dead_letter_words(death)

@@ -61,6 +61,19 @@ def after_failure(tries: Tries, away: bool, attempts: int) -> tuple[Tries, float
     return tries, pause(tries.failed + tries.away)
 
 
+# A failing event is held (unacknowledged) while it is tried again; RabbitMQ closes a
+# channel that holds a delivery past its consumer timeout (30 minutes by default), which
+# would end the service's consumer. Every this many tries (about 20 minutes at the longest
+# pause) it is given back to its queue instead, which the broker counts as a delivery.
+HELD_TRIES_AT_MOST = 120
+
+
+def give_back(tries: Tries) -> bool:
+    """Whether the event, after these tries, goes back to its queue rather than being tried
+    again where it is held."""
+    return (tries.failed + tries.away) % HELD_TRIES_AT_MOST == 0
+
+
 def failure_words(error: BaseException, tries: Tries) -> str:
     """Why an event is parked, in words: how often it failed and the last error."""
     text = str(error)

@@ -87,3 +87,23 @@ CALLBACK_WORKER = {"id": "dialer", "name": "自动回访外呼", "role": "callba
 # Check-ins tried three times with no wait between tries, so a miss comes at once.
 CHECKINS_MISSED_AT_ONCE = {"plan_horizon_hours": 24, "replan_minutes": 60,
                            "catch_up_minutes": 30, "max_attempts": 3, "retry_minutes": 0}
+
+
+def health_probe(runner: PartRunners, path: str) -> tuple[int, dict]:
+    """GET ``path`` (/live, /ready) of the health probes of ``runner``'s one service
+    (services/shared/health.py, on the port its HEALTH_ADDRESS gave it): the status and
+    the JSON answer."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from services.shared.health import HealthProbes
+
+    [container] = runner.containers
+    [health] = [found for found in container.dependencies if isinstance(found, HealthProbes)]
+    host, port = health.address
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())

@@ -13,18 +13,16 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-from integration_support import PartRunners, eventually
+from integration_support import PartRunners, eventually, health_probe
 from kombu import Connection, Exchange, Producer
 
 from services.intake.service import IntakeService
 from services.shared import parked
 from services.shared.errors import NotFound
-from services.shared.health import HealthProbes
 from services.shared.parking import dead_letter_name, parking_name
 from services.shared.rpc_client import ServiceProxy
 from services.shared.schemas import SYSTEM_ACTOR
@@ -96,18 +94,6 @@ def intake(hotline, settings, storage_config):
         runner.kill()
 
 
-def probe(runner: PartRunners, path: str) -> tuple[int, dict]:
-    """GET a probe of the service's HealthProbes: its status and JSON answer."""
-    [container] = runner.containers
-    [health] = [found for found in container.dependencies if isinstance(found, HealthProbes)]
-    host, port = health.address
-    try:
-        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=5) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-
-
 def answers(proxy: ServiceProxy) -> bool:
     """Whether intake answers (a ticket not found is an answer); raises
     ServicesUnavailable when it does not."""
@@ -155,7 +141,7 @@ def test_a_service_starts_with_the_first_node_down_and_goes_on_when_its_node_die
         intake.start()  # its first address refuses: it goes on to the next
         proxy = ServiceProxy(hotline["uris"]["console"], 5)
         assert answers(proxy)
-        assert probe(intake, "/ready") == (200, {"service": "intake", "ready": True,
+        assert health_probe(intake, "/ready") == (200, {"service": "intake", "ready": True,
                                                  "broker": "consuming", "store": "answers"})
     finally:
         cluster.start_node(0)
@@ -167,8 +153,8 @@ def test_a_service_starts_with_the_first_node_down_and_goes_on_when_its_node_die
     try:
         # told at most while it reconnects, then answered from another node
         eventually(lambda: answers(proxy), timeout=30, interval=0.5)
-        assert eventually(lambda: probe(intake, "/ready")[0] == 200 or None, timeout=30)
-        assert probe(intake, "/live")[0] == 200
+        assert eventually(lambda: health_probe(intake, "/ready")[0] == 200 or None, timeout=30)
+        assert health_probe(intake, "/live")[0] == 200
     finally:
         cluster.start_node(killed)
         proxy.close()

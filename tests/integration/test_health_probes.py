@@ -5,26 +5,11 @@ all along. The console answers /healthz to anyone. (On a cluster, ready again af
 node it was connected to died: test_broker_cluster.py.)"""
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
-from integration_support import eventually
+import pytest
+from integration_support import eventually, health_probe
 
 from services.intake.service import IntakeService
 from services.shared.health import HealthProbes
-
-
-def probe(runner, path: str) -> tuple[int, dict]:
-    """GET ``path`` of the one service of ``runner``: its status and JSON answer."""
-    [container] = runner.containers
-    [health] = [found for found in container.dependencies if isinstance(found, HealthProbes)]
-    host, port = health.address
-    try:
-        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
 
 
 def test_a_service_is_not_ready_while_its_store_is_away_and_live_all_along(
@@ -36,19 +21,19 @@ def test_a_service_is_not_ready_while_its_store_is_away_and_live_all_along(
     runner = runner_factory(config, IntakeService)
     runner.start()
 
-    assert probe(runner, "/live") == (200, {"service": "intake", "live": True})
-    assert probe(runner, "/ready") == (200, {"service": "intake", "ready": True,
+    assert health_probe(runner, "/live") == (200, {"service": "intake", "live": True})
+    assert health_probe(runner, "/ready") == (200, {"service": "intake", "ready": True,
                                              "broker": "consuming", "store": "answers"})
 
     switch.touch()  # every store call fails as with the store away
-    status, said = probe(runner, "/ready")
+    status, said = health_probe(runner, "/ready")
     assert status == 503 and said["ready"] is False and said["broker"] == "consuming"
-    assert "AutoReconnect" in said["store"]
-    assert probe(runner, "/live")[0] == 200  # restarting it would not bring the store back
+    assert said["store"] == "error: AutoReconnect"  # its kind; the log has the text
+    assert health_probe(runner, "/live")[0] == 200  # restarting it would not bring the store back
 
     switch.unlink()
-    eventually(lambda: probe(runner, "/ready")[0] == 200 or None)
-    assert probe(runner, "/nothing")[0] == 404
+    eventually(lambda: health_probe(runner, "/ready")[0] == 200 or None)
+    assert health_probe(runner, "/nothing")[0] == 404
 
 
 def test_no_port_is_opened_without_an_address(rabbit_config, settings, storage_config,
@@ -69,3 +54,29 @@ def test_the_console_answers_healthz_to_anyone():
                               testing=True), services=object())
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 200 and answer.get_json() == {"status": "ok"}
+
+
+def test_idle_connections_do_not_keep_the_probes_from_answering_and_the_port_goes_with_it(
+        rabbit_config, settings, storage_config, runner_factory):
+    import socket
+
+    from services.shared.health import MAX_PROBES
+
+    runner = runner_factory({**settings, **rabbit_config, **storage_config,
+                             "HEALTH_ADDRESS": "127.0.0.1:0"}, IntakeService)
+    runner.start()
+    [container] = runner.containers
+    [health] = [found for found in container.dependencies if isinstance(found, HealthProbes)]
+    address = health.address
+    # more connections than the probes serve at once, each sending nothing: each is
+    # closed after its few seconds, and the scheduler's probe is answered
+    idle = [socket.create_connection(address) for _ in range(MAX_PROBES + 2)]
+    try:
+        assert health_probe(runner, "/live")[0] == 200
+    finally:
+        for each in idle:
+            each.close()
+
+    runner.stop()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(address, timeout=2)

@@ -1,4 +1,5 @@
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
@@ -117,6 +118,7 @@ class Message:
         self.body = b"{}"
         self.content_type = "application/json"
         self.content_encoding = "utf-8"
+        self.channel = SimpleNamespace(is_open=True, connection=object())  # still open
 
 
 def entrypoint(attempts: int = 3):
@@ -223,6 +225,63 @@ def test_an_event_whose_handler_fails_comes_again_later_then_is_parked_with_the_
         message, "the handler failed 3 times; last: KeyError: 'unit_id'",
         "evt-intake-ticket_answered--listener.on_answered", handler.queue_consumer, attempts=3)
     assert len(handler.tries) == 0
+
+
+def held_and_failed(away: bool = False, times: int = 1):
+    """An entrypoint, a message whose handler failed ``times`` times (its store away, or
+    of its own fault) and the thread that tries it again, as spawned."""
+    from pymongo.errors import AutoReconnect
+
+    handler, message = entrypoint(attempts=1000), Message("intake.events", "ticket_answered")
+    message.payload = dict(answered())
+    worker = SimpleNamespace(args=(Examined(message.payload),))
+    for _ in range(times):
+        handler.handle_result(message, worker, None,
+                              failed(AutoReconnect("primary lost") if away else KeyError("x")))
+    again = handler.container.spawn_managed_thread.mock_calls[-1].args[0]
+    handler.container.spawn_worker.reset_mock()
+    return handler, message, again
+
+
+def test_an_event_held_on_a_channel_that_died_is_left_to_its_redelivery():
+    from unittest.mock import patch
+
+    handler, message, again = held_and_failed()
+    message.channel = SimpleNamespace(is_open=False, connection=None)  # the node went away
+    with patch("services.shared.events.eventlet.sleep"):
+        again()
+    # not tried here (its acknowledgement would count for nothing), nor given back
+    handler.container.spawn_worker.assert_not_called()
+    handler.queue_consumer.requeue_message.assert_not_called()
+
+
+def test_an_event_held_while_its_service_stops_returns_to_its_queue_untried():
+    from unittest.mock import patch
+
+    handler, message, again = held_and_failed()
+    handler.stopping = True
+    with patch("services.shared.events.eventlet.sleep"):
+        again()
+    handler.container.spawn_worker.assert_not_called()
+
+
+def test_an_event_held_through_a_long_outage_is_given_back_now_and_then():
+    from unittest.mock import patch
+
+    from services.shared import retries
+
+    # held for every try but each HELD_TRIES_AT_MOST-th, which goes back to its queue
+    # before the broker's consumer timeout would close the channel
+    handler, message, again = held_and_failed(away=True,
+                                              times=retries.HELD_TRIES_AT_MOST - 1)
+    with patch("services.shared.events.eventlet.sleep"):
+        again()
+    handler.queue_consumer.requeue_message.assert_not_called()
+    handler, message, again = held_and_failed(away=True, times=retries.HELD_TRIES_AT_MOST)
+    with patch("services.shared.events.eventlet.sleep"):
+        again()
+    handler.queue_consumer.requeue_message.assert_called_once_with(message)
+    handler.container.spawn_worker.assert_not_called()
 
 
 def test_an_event_is_never_parked_while_its_store_is_away_and_applies_when_back():
