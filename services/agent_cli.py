@@ -26,6 +26,7 @@ from amqp.exceptions import AMQPError
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.shared import clock
+from services.shared.broker_address import without_passwords
 from services.shared.errors import (
     HotlineError,
     InvalidRequest,
@@ -200,7 +201,8 @@ def answer_of(prog: str, amqp_uri: str, call: Callable[[], Any],
         return SILENT, None
     except (UnknownService, RpcTimeout, OSError, AMQPError) as error:  # AMQPError: vhost, login
         print(f"{prog}: {silent} ({type(error).__name__}: {error}); "
-              f"is the system up (make run) at {amqp_uri}?", file=sys.stderr)
+              f"is the system up (make run) at {without_passwords(amqp_uri)}?",
+              file=sys.stderr)
         return SILENT, None
 
 

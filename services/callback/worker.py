@@ -25,6 +25,7 @@ from typing import Any
 
 from services.callback.dialers import Dialer, build_dialer
 from services.shared import privacy, signed_in
+from services.shared.broker_address import without_passwords
 from services.shared.errors import EXPECTED
 from services.shared.states import CHECKIN_TASK
 
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     from services.shared.rpc_client import ServiceProxy
 
     log.info("worker %s: %s dialer, broker %s", args.worker_id, args.dialer,
-             args.amqp_uri.split("@")[-1])
+             without_passwords(args.amqp_uri))
     # Reconnects after the broker went away: a worker outlives a RabbitMQ restart.
     services = ServiceProxy(args.amqp_uri, timeout=RPC_TIMEOUT_SECONDS)
     try:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from typing import Any
 
 import eventlet
@@ -52,6 +51,7 @@ from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 
 from services.shared import clock
+from services.shared.broker_address import without_passwords
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +159,6 @@ class ParkingLot(SharedExtension):
 def undecodable_words(error: Exception) -> str:
     """Why a body that could not be decoded is parked, in words."""
     return f"the body cannot be decoded: {type(error).__name__}: {error}"
-
-
-def without_passwords(amqp_uri: str) -> str:
-    """An AMQP URI, or a cluster's list of them joined with ';', with every password
-    masked, for a log."""
-    return re.sub(r"(://[^:/@;]*:)[^;]*@", r"\1********@", amqp_uri)
 
 
 def dead_letter_words(death: dict) -> str | None:

@@ -12,6 +12,13 @@ the node it reconnects to (a durable classic queue whose node is down cannot be
 declared anywhere until that node is back: "home node ... is down or inaccessible"). An
 answer in flight then is lost, and its caller is told the call failed after its timeout,
 as for any lost answer.
+
+Not exclusive: an exclusive queue dies with its connection, and one declared again from a
+new connection while the broker has not yet noticed the old one died (a half-open TCP
+connection, until its heartbeat lapses) is refused RESOURCE_LOCKED, which would end the
+service's consumer. RabbitMQ 3.13 deprecates transient queues that are not exclusive
+(4.0 still permits them by default); where a broker denies them, this is the place to
+change.
 """
 from __future__ import annotations
 

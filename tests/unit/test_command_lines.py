@@ -42,6 +42,14 @@ def test_silence_a_refused_connection_or_a_wrong_vhost_is_status_3(error, capsys
     assert "verify: no ledger" in capsys.readouterr().err
 
 
+def test_silence_names_every_address_it_tried_without_a_password(capsys):
+    cluster = "pyamqp://console:s3cret@rabbit-1:5672/hotline;" \
+              "pyamqp://console:s3cret@rabbit-2:5672/hotline"
+    answer_of("hotline", cluster, failing(ConnectionRefusedError(111, "refused")))
+    said = capsys.readouterr().err
+    assert "rabbit-1" in said and "rabbit-2" in said and "s3cret" not in said
+
+
 def test_verify_asks_briefly_whether_a_ledger_answers_before_the_long_walk(monkeypatch):
     timeouts = []
 
