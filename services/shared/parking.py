@@ -207,6 +207,7 @@ class ParkingQueueConsumer(QueueConsumer):
 
     parking = ParkingLot()
     _consuming_on: Any = None  # the connection its consumers were last set up on
+    _consumed_before = False  # whether its consumers were ever set up
 
     def setup(self) -> None:
         super().setup()
@@ -216,6 +217,7 @@ class ParkingQueueConsumer(QueueConsumer):
     def on_consume_ready(self, connection: Any, channel: Any, consumers: Any,
                          **kwargs: Any) -> None:
         self._consuming_on = connection
+        self._consumed_before = True
         super().on_consume_ready(connection, channel, consumers, **kwargs)
 
     def on_connection_error(self, exc: Exception, interval: float) -> None:
@@ -242,6 +244,12 @@ class ParkingQueueConsumer(QueueConsumer):
             super().unregister_provider(self.dead_letters)
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        """Called at every connection: the consumers of every queue, each parking what it
+        cannot decode; connected again, the reply queues are new (replies.py)."""
+        if self._consumed_before:
+            for provider in self._providers:
+                if hasattr(provider, "fresh_queue"):
+                    provider.fresh_queue()
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = functools.partial(self.undecodable, provider)

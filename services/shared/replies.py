@@ -59,6 +59,16 @@ class ClassicReplyListener(ReplyListener):
                                                    self.container.service_name)
         self.queue_consumer.register_provider(self)
 
+    def fresh_queue(self) -> None:
+        """A reply queue of a new name (and routing key), called as its consumer connects
+        again (ParkingQueueConsumer.get_consumers): the old one went with its node, and a
+        node that is stopping keeps it for seconds, neither usable nor declarable ("process
+        is stopped by supervisor"), which held up every queue of the service while it
+        tried. Requests made from now on are answered on the new one; an answer on its way
+        to the old one is lost, and its caller told by its timeout."""
+        self.queue, self.routing_key = reply_queue(self.container.config,
+                                                   self.container.service_name)
+
 
 class ClassicStandaloneReplyListener(SingleThreadedReplyListener):
     """nameko's standalone reply listener (a ClusterRpcProxy's: the console, the workers,
