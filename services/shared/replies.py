@@ -7,11 +7,11 @@ on three nodes, surviving the loss of one. nameko 2.14.1 declares each caller's 
 queue durable with ``x-expires`` and no type, so each RPC proxy would get a quorum queue
 of its own, replicated three times and outliving the caller by five minutes. A reply
 queue holds answers only its one caller waits for, seconds long: here it is classic,
-one replica, and transient, so that when its node dies the caller declares it again on
-the node it reconnects to (a durable classic queue whose node is down cannot be
-declared anywhere until that node is back: "home node ... is down or inaccessible"). An
-answer in flight then is lost, and its caller is told the call failed after its timeout,
-as for any lost answer.
+one replica, and transient, so that it goes with its node (a durable classic queue whose
+node is down cannot be declared anywhere until that node is back: "home node ... is down
+or inaccessible"); a service takes one of a new name each time its consumer connects
+again (ClassicReplyListener.fresh_queue). An answer in flight then is lost, and its
+caller is told the call failed after its timeout, as for any lost answer.
 
 Not exclusive: an exclusive queue dies with its connection, and one declared again from a
 new connection while the broker has not yet noticed the old one died (a half-open TCP
