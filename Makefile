@@ -101,3 +101,5 @@ clean-data:
 .PHONY: bench
 bench: install broker chromium
 	$(BIN)/python deploy/bench.py
+	@deploy/broker.sh --with-server
+	$(BIN)/python deploy/bench_cluster.py

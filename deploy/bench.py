@@ -141,9 +141,14 @@ def _client_process(uri: str, what: str, rate: float | None, seconds: float, thr
     rows: list[tuple] = []
     lock = threading.Lock()
 
+    from services.shared.replies import ClassicStandaloneReplyListener
+
     def thread(index: int) -> None:
         chance = random.Random(seed * 100 + index)
-        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+        # classic reply queues, as every caller of the services has (replies.py): on a
+        # vhost of quorum queues nameko's own would be quorum queues (bench_cluster.py)
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30,
+                             reply_listener_cls=ClassicStandaloneReplyListener) as rpc:
             interval = threads / rate if rate else 0.0
             next_at = start_at + index * interval / threads
             while True:
