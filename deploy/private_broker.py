@@ -53,10 +53,10 @@ def server_program() -> str:
 class PrivateBroker:
     """One node. ``node`` names it (a made-up name by default); ``home`` is a directory
     whose .erlang.cookie it shares with the nodes it is clustered with and with the
-    command-line tools (broker_cluster.py); ``config`` is more of rabbitmq.conf."""
+    command-line tools (broker_cluster.py)."""
 
     def __init__(self, directory: Path, start_seconds: float = 90, node: str | None = None,
-                 home: Path | None = None, config: str = ""):
+                 home: Path | None = None):
         self.directory = directory
         self.start_seconds = start_seconds
         self.port = free_port()
@@ -67,8 +67,7 @@ class PrivateBroker:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "rabbitmq.conf").write_text(
             f"listeners.tcp.local = 127.0.0.1:{self.port}\n"
-            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.api_port}\n"
-            + config)
+            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.api_port}\n")
         # the management API (on a free port of its own) makes the parts' broker users
         (directory / "enabled_plugins").write_text("[rabbitmq_management].\n")
         (directory / "rabbitmq-env.conf").write_text("")     # not the system's NODENAME

@@ -63,6 +63,12 @@ def _reply_queue(client: str) -> str:
     return re.escape(f"rpc.reply-{client}-") + "[0-9a-f-]+"
 
 
+def event_queues(service: str) -> str:
+    """The names of ``service``'s event queues, as a pattern (nameko's
+    evt-<source>-<event>--<service>.<handler>; a broadcast handler's adds its copy's uuid)."""
+    return r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+"
+
+
 def service_grant(service: str) -> Grant:
     """A service: its RPC queue, its event queues (evt-<source>-<type>--<service>.<method>),
     its own events exchange and its reply queue; it binds its event queues to the exchanges
@@ -74,7 +80,7 @@ def service_grant(service: str) -> Grant:
     (``dead-<service>``), whose messages it parks."""
     own_queues = [re.escape(f"rpc-{service}"), _reply_queue(service),
                   # a broadcast handler's queue (one per running copy) ends in a uuid
-                  r"evt-[a-z_]+-[a-z_]+--" + re.escape(service) + r"\.[a-z_]+(-[0-9a-f]{32})?"]
+                  event_queues(service) + r"(-[0-9a-f]{32})?"]
     if LISTENS_TO[service]:
         own_queues.append(re.escape(f"parked-{service}"))  # a queue and an exchange
     # where the broker dead-letters its messages (deploy/rabbitmq/queues.py), which it

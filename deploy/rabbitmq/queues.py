@@ -36,7 +36,7 @@ import argparse
 import re
 import sys
 
-from permissions import SERVICES, ManagementApi
+from permissions import SERVICES, ManagementApi, event_queues
 
 from services.shared.parking import dead_letter_name, parking_name
 
@@ -47,8 +47,7 @@ POLICY_PRIORITY = 10
 def worked_queues(service: str) -> str:
     """The queues ``service`` consumes and must not lose a message of: its RPC queue and
     its event queues (not the broadcast ones, which end in a copy's uuid and go with it)."""
-    name = re.escape(service)
-    return rf"^(rpc-{name}|evt-[a-z_]+-[a-z_]+--{name}\.[a-z_]+)$"
+    return rf"^(rpc-{re.escape(service)}|{event_queues(service)})$"
 
 
 def parking_policy(service: str, delivery_limit: int) -> dict:

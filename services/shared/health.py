@@ -27,6 +27,8 @@ import eventlet.wsgi
 from nameko.extensions import DependencyProvider
 
 from services.shared import store_marker
+from services.shared.parking import ParkingQueueConsumer
+from services.shared.storage import storages_of
 
 log = logging.getLogger(__name__)
 
@@ -126,19 +128,13 @@ class HealthProbes(DependencyProvider):
 
     def consuming(self) -> bool:
         """Whether the container's queue consumer has a live connection to the broker."""
-        from services.shared.parking import ParkingQueueConsumer
-
         consumers = [found for found in self.container.shared_extensions.values()
                      if isinstance(found, ParkingQueueConsumer)]
         return bool(consumers) and all(consumer.consuming() for consumer in consumers)
 
     def store_error(self) -> str | None:
         """None when the service's store answers a read in time; else why not, in words."""
-        from services.shared.storage import Storage
-
-        storages = [found for found in self.container.dependencies
-                    if isinstance(found, Storage)]
-        for storage in storages:
+        for storage in storages_of(self.container):
             try:
                 with eventlet.Timeout(READY_SECONDS):
                     storage.database[store_marker.MARKER].find_one(

@@ -171,10 +171,9 @@ class TimerLease(SharedExtension):
             self.stop()
 
     def start(self) -> None:
-        from services.shared.storage import Storage  # storage names this module
+        from services.shared.storage import storages_of  # storage names this module
 
-        storages = [found for found in self.container.dependencies
-                    if isinstance(found, Storage)]
+        storages = storages_of(self.container)
         if not storages:
             raise RuntimeError(f"{self.container.service_name}: timers that run in one "
                                "copy need the service's Storage")

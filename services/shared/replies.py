@@ -55,8 +55,7 @@ class ClassicReplyListener(ReplyListener):
     queue_consumer = ParkingQueueConsumer()
 
     def setup(self) -> None:
-        self.queue, self.routing_key = reply_queue(self.container.config,
-                                                   self.container.service_name)
+        self.fresh_queue()
         self.queue_consumer.register_provider(self)
 
     def fresh_queue(self) -> None:

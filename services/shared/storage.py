@@ -288,3 +288,9 @@ class Storage(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Any:
         return self.store
+
+
+def storages_of(container: Any) -> list[Storage]:
+    """The ``Storage`` dependencies of a service's container (what its timers' lease and
+    its readiness read)."""
+    return [found for found in container.dependencies if isinstance(found, Storage)]
